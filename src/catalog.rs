@@ -1,0 +1,605 @@
+//! Clause catalogues (frameworks) -> [`Catalog`]: the clause tree, the named documents and record
+//! kinds each clause demands. Catalogues are data, not code: ISO/IEC 20000-1:2018 is a YAML file
+//! embedded in the binary; an SMS may add its own files under `frameworks/` with the same schema.
+
+use crate::dates::Interval;
+use crate::diag::Diagnostic;
+use crate::fields::Reader;
+use crate::yaml::{self, Node, Pos};
+use anyhow::{anyhow, bail, Result};
+use std::collections::{BTreeMap, HashMap};
+
+pub const BUILTIN_ID: &str = "iso20000-1:2018";
+pub const BUILTIN_SOURCE: &str = include_str!("catalog/iso20000-1-2018.yaml");
+
+/// The record kind of a periodic review that changes nothing; every catalogue has it.
+pub const DOCUMENT_REVIEW: &str = "document-review";
+
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub id: String,
+    pub title: String,
+    pub exclusions_allowed: bool,
+    pub clauses: Vec<Clause>,
+    pub documents: Vec<NamedDocument>,
+    pub record_kinds: Vec<RecordKind>,
+    pub superseded: BTreeMap<String, Vec<String>>,
+    /// SHA-256 of the catalogue's source text, for the manifest.
+    pub hash: String,
+    index: HashMap<String, usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evidence {
+    Heading,
+    Documents,
+    Records,
+    DocumentsAndRecords,
+}
+
+impl Evidence {
+    pub fn needs_documents(self) -> bool {
+        matches!(self, Evidence::Documents | Evidence::DocumentsAndRecords)
+    }
+    pub fn needs_records(self) -> bool {
+        matches!(self, Evidence::Records | Evidence::DocumentsAndRecords)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Evidence::Heading => "heading",
+            Evidence::Documents => "documents",
+            Evidence::Records => "records",
+            Evidence::DocumentsAndRecords => "documents+records",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Clause {
+    pub id: String,
+    pub title: String,
+    pub parent: Option<String>,
+    pub summary: String,
+    pub evidence: Evidence,
+    pub expand: bool,
+    pub documents: Vec<String>,
+    pub records: Vec<String>,
+    pub delegable: bool,
+    pub children: Vec<String>,
+}
+
+impl Clause {
+    pub fn is_top_level(&self) -> bool {
+        self.parent.is_none()
+    }
+    pub fn depth(&self) -> usize {
+        self.id.matches('.').count()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NamedDocument {
+    pub id: String,
+    pub title: String,
+    pub clauses: Vec<String>,
+    pub approver_role: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordKind {
+    pub id: String,
+    pub title: String,
+    pub clauses: Vec<String>,
+    pub required: Vec<String>,
+    pub dates: Vec<String>,
+    pub fresh_within: Option<Interval>,
+    pub open_statuses: Vec<String>,
+    pub due_field: Option<String>,
+    pub backdating_tolerance: Option<Interval>,
+    pub retention: Option<Interval>,
+}
+
+impl Catalog {
+    pub fn clause(&self, id: &str) -> Option<&Clause> {
+        self.index.get(id).map(|&i| &self.clauses[i])
+    }
+
+    pub fn record_kind(&self, id: &str) -> Option<&RecordKind> {
+        self.record_kinds.iter().find(|k| k.id == id)
+    }
+
+    pub fn named_document(&self, id: &str) -> Option<&NamedDocument> {
+        self.documents.iter().find(|d| d.id == id)
+    }
+
+    /// The leaf clauses a citation of `id` covers: itself for a leaf; its descendants when it is
+    /// a parent marked `expand`; nothing for a top-level clause or a plain heading.
+    pub fn covered_by_citation(&self, id: &str) -> Vec<&Clause> {
+        let Some(c) = self.clause(id) else {
+            return Vec::new();
+        };
+        if c.is_top_level() {
+            return Vec::new();
+        }
+        if c.children.is_empty() {
+            return vec![c];
+        }
+        if !c.expand {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for child in &c.children {
+            out.extend(self.covered_by_citation_expanded(child));
+        }
+        out
+    }
+
+    fn covered_by_citation_expanded(&self, id: &str) -> Vec<&Clause> {
+        let Some(c) = self.clause(id) else {
+            return Vec::new();
+        };
+        if c.children.is_empty() {
+            return vec![c];
+        }
+        c.children
+            .iter()
+            .flat_map(|ch| self.covered_by_citation_expanded(ch))
+            .collect()
+    }
+
+    /// Suggest what an unknown clause id was meant to be.
+    pub fn suggest_clause(&self, id: &str) -> Option<String> {
+        if let Some(successors) = self.superseded.get(id) {
+            return Some(format!(
+                "`{id}` is a clause of the previous edition; in {} it became {}",
+                self.id,
+                successors
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        crate::ids::closest(id, self.clauses.iter().map(|c| c.id.as_str()), 1)
+            .map(|s| format!("did you mean `{s}`?"))
+    }
+}
+
+/// The built-in ISO/IEC 20000-1:2018 catalogue.
+pub fn builtin() -> Result<Catalog> {
+    let mut diags = Vec::new();
+    let cat = parse(BUILTIN_SOURCE, "<built-in iso20000-1:2018>", &mut diags);
+    if let Some(d) = diags.first() {
+        bail!(
+            "the built-in catalogue is invalid (a bug in auditbook): {}",
+            d.message
+        );
+    }
+    cat.ok_or_else(|| anyhow!("the built-in catalogue could not be read (a bug in auditbook)"))
+}
+
+/// Parse a catalogue; problems are `framework-invalid` findings at `path`. `None` when the file
+/// cannot be used at all.
+pub fn parse(text: &str, path: &str, diags: &mut Vec<Diagnostic>) -> Option<Catalog> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let bad = |diags: &mut Vec<Diagnostic>, pos: Pos, msg: String| {
+        diags.push(Diagnostic::new("framework-invalid", path.to_string(), msg).at(path, pos));
+    };
+    let root = match yaml::parse(text, yaml::Limits::default()) {
+        Ok(Some(n)) => n,
+        Ok(None) => {
+            bad(diags, Pos::new(1, 1), "the framework file is empty".into());
+            return None;
+        }
+        Err(e) => {
+            bad(diags, e.pos, e.message);
+            return None;
+        }
+    };
+    if root.as_map().is_none() {
+        bad(
+            diags,
+            root.pos,
+            format!("a framework is a mapping, found {}", root.describe()),
+        );
+        return None;
+    }
+    let before = diags.len();
+    let mut sub = Vec::new();
+    let mut r = Reader::new(path, path, &mut sub);
+    let known = [
+        "id",
+        "title",
+        "exclusions_allowed",
+        "clauses",
+        "documents",
+        "record_kinds",
+        "superseded",
+    ];
+    for (k, _) in root.as_map().unwrap_or_default() {
+        let k_text = k.as_scalar().unwrap_or("");
+        if !known.contains(&k_text) {
+            r.invalid(
+                k,
+                k_text,
+                format!("unknown key `{k_text}`; known keys: {}", known.join(", ")),
+            );
+        }
+    }
+    let id = root.get("id").and_then(|n| r.text(n, "id")).map(|t| t.text);
+    let title = root
+        .get("title")
+        .and_then(|n| r.text(n, "title"))
+        .map(|t| t.text);
+    let exclusions_allowed = root
+        .get("exclusions_allowed")
+        .and_then(|n| r.boolean(n, "exclusions_allowed"))
+        .unwrap_or(false);
+
+    let mut clauses: Vec<Clause> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for item in root
+        .get("clauses")
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+    {
+        if let Some(c) = read_clause(&mut r, item) {
+            if index.contains_key(&c.id) {
+                r.invalid(
+                    item,
+                    "clauses",
+                    format!("clause `{}` is defined twice", c.id),
+                );
+                continue;
+            }
+            if let Some(p) = &c.parent {
+                match index.get(p) {
+                    Some(&pi) => clauses[pi].children.push(c.id.clone()),
+                    None => {
+                        r.invalid(
+                            item,
+                            "parent",
+                            format!("parent `{p}` of `{}` is not defined before it", c.id),
+                        );
+                        continue;
+                    }
+                }
+            }
+            index.insert(c.id.clone(), clauses.len());
+            clauses.push(c);
+        }
+    }
+    if clauses.is_empty() {
+        r.invalid(
+            &root,
+            "clauses",
+            "a framework needs a non-empty `clauses` list".into(),
+        );
+    }
+
+    let mut documents = Vec::new();
+    for item in root
+        .get("documents")
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+    {
+        let Some(id) = item.get("id").and_then(|n| r.text(n, "id")) else {
+            r.invalid(
+                item,
+                "documents",
+                "each named document needs an `id`".into(),
+            );
+            continue;
+        };
+        documents.push(NamedDocument {
+            title: item
+                .get("title")
+                .and_then(|n| r.text(n, "title"))
+                .map_or(id.text.clone(), |t| t.text),
+            clauses: item
+                .get("clauses")
+                .map(|n| texts(&mut r, n, "clauses"))
+                .unwrap_or_default(),
+            approver_role: item
+                .get("approver_role")
+                .and_then(|n| r.text(n, "approver_role"))
+                .map(|t| t.text),
+            id: id.text,
+        });
+    }
+
+    let mut record_kinds = Vec::new();
+    for item in root
+        .get("record_kinds")
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+    {
+        let Some(id) = item.get("id").and_then(|n| r.text(n, "id")) else {
+            r.invalid(
+                item,
+                "record_kinds",
+                "each record kind needs an `id`".into(),
+            );
+            continue;
+        };
+        let list = |r: &mut Reader<'_>, key: &str| {
+            item.get(key).map(|n| texts(r, n, key)).unwrap_or_default()
+        };
+        record_kinds.push(RecordKind {
+            title: item
+                .get("title")
+                .and_then(|n| r.text(n, "title"))
+                .map_or(id.text.clone(), |t| t.text),
+            clauses: list(&mut r, "clauses"),
+            required: list(&mut r, "required"),
+            dates: list(&mut r, "dates"),
+            fresh_within: item
+                .get("fresh_within")
+                .and_then(|n| r.interval(n, "fresh_within")),
+            open_statuses: list(&mut r, "open_statuses"),
+            due_field: item
+                .get("due_field")
+                .and_then(|n| r.text(n, "due_field"))
+                .map(|t| t.text),
+            backdating_tolerance: item
+                .get("backdating_tolerance")
+                .and_then(|n| r.interval(n, "backdating_tolerance")),
+            retention: item
+                .get("retention")
+                .and_then(|n| r.interval(n, "retention")),
+            id: id.text,
+        });
+    }
+    if !record_kinds.iter().any(|k| k.id == DOCUMENT_REVIEW) {
+        record_kinds.push(RecordKind {
+            id: DOCUMENT_REVIEW.into(),
+            title: "Document review".into(),
+            clauses: Vec::new(),
+            required: vec!["document".into(), "reviewer".into(), "outcome".into()],
+            dates: Vec::new(),
+            fresh_within: None,
+            open_statuses: Vec::new(),
+            due_field: None,
+            backdating_tolerance: None,
+            retention: None,
+        });
+    }
+
+    let mut superseded = BTreeMap::new();
+    if let Some(entries) = root.get("superseded").and_then(Node::as_map) {
+        for (k, v) in entries {
+            if let Some(old) = k.as_scalar() {
+                superseded.insert(old.to_string(), texts(&mut r, v, "superseded"));
+            }
+        }
+    }
+
+    // Cross-references must resolve.
+    let clause_ok = |id: &str| index.contains_key(id);
+    for c in &clauses {
+        for d in &c.documents {
+            if !documents.iter().any(|n: &NamedDocument| &n.id == d) {
+                sub.push(
+                    Diagnostic::new(
+                        "framework-invalid",
+                        path.to_string(),
+                        format!(
+                            "clause `{}` demands document `{d}`, which is not in `documents`",
+                            c.id
+                        ),
+                    )
+                    .in_file(path),
+                );
+            }
+        }
+        for k in &c.records {
+            if !record_kinds.iter().any(|rk: &RecordKind| &rk.id == k) {
+                sub.push(
+                    Diagnostic::new(
+                        "framework-invalid",
+                        path.to_string(),
+                        format!(
+                            "clause `{}` demands record kind `{k}`, which is not in `record_kinds`",
+                            c.id
+                        ),
+                    )
+                    .in_file(path),
+                );
+            }
+        }
+    }
+    for (owner, list) in documents
+        .iter()
+        .map(|d| (&d.id, &d.clauses))
+        .chain(record_kinds.iter().map(|k| (&k.id, &k.clauses)))
+    {
+        for c in list {
+            if !clause_ok(c) {
+                sub.push(
+                    Diagnostic::new(
+                        "framework-invalid",
+                        path.to_string(),
+                        format!("`{owner}` names clause `{c}`, which is not in the clause tree"),
+                    )
+                    .in_file(path),
+                );
+            }
+        }
+    }
+    // Every finding from this file is `framework-invalid`, whatever the reader called it.
+    for mut d in sub {
+        d.code = "framework-invalid";
+        d.subject = path.to_string();
+        diags.push(d);
+    }
+    let (Some(id), Some(title)) = (id, title) else {
+        bad(diags, root.pos, "a framework needs `id` and `title`".into());
+        return None;
+    };
+    if diags.len() > before || clauses.is_empty() {
+        return None;
+    }
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Some(Catalog {
+        id,
+        title,
+        exclusions_allowed,
+        clauses,
+        documents,
+        record_kinds,
+        superseded,
+        hash,
+        index,
+    })
+}
+
+fn texts(r: &mut Reader<'_>, node: &Node, key: &str) -> Vec<String> {
+    r.list(node, key).into_iter().map(|(t, _)| t.text).collect()
+}
+
+fn read_clause(r: &mut Reader<'_>, item: &Node) -> Option<Clause> {
+    let known = [
+        "id",
+        "title",
+        "parent",
+        "summary",
+        "evidence",
+        "expand",
+        "documents",
+        "records",
+        "delegable",
+    ];
+    let Some(entries) = item.as_map() else {
+        r.invalid(item, "clauses", "each clause is a mapping".into());
+        return None;
+    };
+    for (k, _) in entries {
+        let k_text = k.as_scalar().unwrap_or("");
+        if !known.contains(&k_text) {
+            r.invalid(
+                k,
+                k_text,
+                format!(
+                    "unknown clause key `{k_text}`; known keys: {}",
+                    known.join(", ")
+                ),
+            );
+        }
+    }
+    let id_node = item.get("id")?;
+    if id_node.is_plain_number() {
+        r.invalid(
+            id_node,
+            "id",
+            format!(
+                "clause id `{}` must be quoted",
+                id_node.as_scalar().unwrap_or("")
+            ),
+        );
+    }
+    let id = r.text(id_node, "id")?.text;
+    let title = item.get("title").and_then(|n| r.text(n, "title"))?.text;
+    let parent = match item.get("parent") {
+        Some(n) if !n.is_null() => Some(r.text(n, "parent")?.text),
+        _ => None,
+    };
+    let evidence = match item.get("evidence").and_then(Node::as_scalar) {
+        None | Some("documents") => Evidence::Documents,
+        Some("heading") => Evidence::Heading,
+        Some("records") => Evidence::Records,
+        Some("documents+records") => Evidence::DocumentsAndRecords,
+        Some(other) => {
+            r.invalid(
+                item,
+                "evidence",
+                format!(
+                    "evidence `{other}` must be heading, documents, records or documents+records"
+                ),
+            );
+            Evidence::Documents
+        }
+    };
+    Some(Clause {
+        summary: item
+            .get("summary")
+            .and_then(|n| r.text(n, "summary"))
+            .map(|t| t.text)
+            .unwrap_or_default(),
+        evidence,
+        expand: item
+            .get("expand")
+            .and_then(|n| r.boolean(n, "expand"))
+            .unwrap_or(false),
+        documents: item
+            .get("documents")
+            .map(|n| texts(r, n, "documents"))
+            .unwrap_or_default(),
+        records: item
+            .get("records")
+            .map(|n| texts(r, n, "records"))
+            .unwrap_or_default(),
+        delegable: item
+            .get("delegable")
+            .and_then(|n| r.boolean(n, "delegable"))
+            .unwrap_or(true),
+        children: Vec::new(),
+        id,
+        title,
+        parent,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalogue_is_complete() {
+        let c = builtin().unwrap();
+        assert_eq!(c.clauses.len(), 77);
+        assert_eq!(c.documents.len(), 14);
+        assert!(c.record_kind("incident").is_some());
+        assert!(c.record_kind(DOCUMENT_REVIEW).is_some());
+        // every clause with children is a heading; every leaf demands something or is explanatory
+        for cl in &c.clauses {
+            if !cl.children.is_empty() {
+                assert_eq!(cl.evidence, Evidence::Heading, "{}", cl.id);
+            }
+            assert!(!cl.summary.is_empty(), "{}", cl.id);
+        }
+    }
+
+    #[test]
+    fn expand_covers_children_and_top_level_covers_nothing() {
+        let c = builtin().unwrap();
+        let ids = |v: Vec<&Clause>| v.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            ids(c.covered_by_citation("8.5.1")),
+            ["8.5.1.1", "8.5.1.2", "8.5.1.3"]
+        );
+        assert!(c.covered_by_citation("8").is_empty());
+        assert!(c.covered_by_citation("8.2").is_empty());
+        assert_eq!(ids(c.covered_by_citation("9.3")), ["9.3"]);
+    }
+
+    #[test]
+    fn previous_edition_ids_name_their_successor() {
+        let c = builtin().unwrap();
+        let s = c.suggest_clause("4.5.4.3").unwrap();
+        assert!(s.contains("9.3"), "{s}");
+        assert!(c.suggest_clause("8.5.12").unwrap().contains("did you mean"));
+    }
+
+    #[test]
+    fn invalid_framework_gives_located_findings() {
+        let mut d = Vec::new();
+        let text = "id: x\ntitle: X\nclauses:\n  - id: \"1\"\n    title: A\n    parent: \"9\"\n";
+        assert!(parse(text, "frameworks/x.yaml", &mut d).is_none());
+        assert_eq!(d[0].code, "framework-invalid");
+        assert_eq!(d[0].pos.unwrap().line, 4);
+    }
+}

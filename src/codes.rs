@@ -1,0 +1,225 @@
+//! The registry of finding codes: each has a stable kebab-case name, a default severity, a one-line
+//! summary, an explanation (what and why) and a help line (how to fix). `auditbook explain CODE`
+//! prints an entry; `sms.yaml` `rules:` changes the severity of any of them.
+
+use crate::diag::Severity;
+
+pub struct CodeInfo {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    pub explanation: &'static str,
+    pub help: &'static str,
+}
+
+macro_rules! codes {
+    ($( $code:literal, $sev:ident, $summary:literal, $expl:literal, $help:literal; )*) => {
+        pub static CODES: &[CodeInfo] = &[
+            $( CodeInfo { code: $code, severity: Severity::$sev, summary: $summary, explanation: $expl, help: $help }, )*
+        ];
+    };
+}
+
+codes! {
+    // --- sms.yaml and catalogues -------------------------------------------------------------
+    "config-invalid", Error,
+        "a value in sms.yaml is missing or has the wrong type",
+        "sms.yaml holds the identity and settings of the SMS. A required key (organisation, scope, framework) is missing, or a value has the wrong type or an impossible value. The default is used instead, so other findings may be off.",
+        "correct the value as the message says; `docs/format.md` lists every key and its type";
+    "config-unknown-key", Error,
+        "sms.yaml has a key auditbook does not know",
+        "sms.yaml rejects unknown keys so that a misspelt setting (say `review_intervall`) cannot be silently ignored.",
+        "rename the key to the one suggested, or remove it";
+    "framework-invalid", Error,
+        "a clause catalogue under frameworks/ cannot be used",
+        "A framework file must follow the catalogue schema (id, title, clauses with id/title/parent, documents, record_kinds). An invalid file is skipped as a whole.",
+        "fix the entry named in the message; `docs/catalog.md` gives the schema";
+    // --- files ----------------------------------------------------------------------------------
+    "file-unreadable", Error,
+        "a source file could not be read as text",
+        "Documents and records must be UTF-8 text. A file with invalid UTF-8 or NUL bytes (a binary file with a .md or .yaml name) cannot be read and is skipped.",
+        "save the file as UTF-8 text, or rename it if it is not a document or record";
+    "file-too-large", Error,
+        "a source file is larger than the size limit",
+        "Files over `limits.max_file_size` (default 10 MiB) are not read, to bound time and memory. A document that large is almost certainly not a policy or procedure.",
+        "split the file, move the payload out of the SMS, or raise `limits.max_file_size` in sms.yaml";
+    "file-empty", Warning,
+        "a document or record file is empty",
+        "An empty file holds no document or record; it is probably a leftover.",
+        "write the document or record, or delete the file";
+    "symlink-ignored", Warning,
+        "a symbolic link in the SMS is not followed",
+        "auditbook never reads through a symbolic link, so that nothing outside the repository can end up in the evidence. A link that points outside the SMS root is reported as well.",
+        "replace the link with the file itself (git tracks the copy), or remove it";
+    "too-many-documents", Error,
+        "the SMS holds more documents than the configured limit",
+        "`limits.max_documents` bounds the work of one run; documents beyond it are not read.",
+        "raise `limits.max_documents` in sms.yaml if the SMS really is this large";
+    "no-documents", Error,
+        "the SMS holds no documents at all",
+        "No Markdown document with frontmatter was found below the SMS root, so no clause can be covered.",
+        "add documents (for a start, `auditbook init` writes templates), or point auditbook at the right folder";
+    // --- documents ----------------------------------------------------------------------------
+    "frontmatter-missing", Error,
+        "a Markdown file has no YAML frontmatter",
+        "Every Markdown file in the SMS (other than a README.md) is a controlled document and needs frontmatter: a first line `---`, YAML fields, and a closing `---`.",
+        "add frontmatter with at least id, title, type, owner, version and status; or name the file README.md if it only explains a folder";
+    "frontmatter-unclosed", Error,
+        "the frontmatter block is never closed",
+        "The file starts with `---` but no later line is exactly `---` or `...`, so the whole file would be read as YAML.",
+        "add a line `---` after the last frontmatter field";
+    "frontmatter-invalid", Error,
+        "the frontmatter or record is not valid YAML, or not a mapping",
+        "The YAML could not be read (a syntax error, a duplicate key, nesting or aliases beyond the limits) or is a list or a scalar where a mapping of fields is needed.",
+        "fix the YAML at the line shown; fields are written `key: value`, one per line";
+    "field-missing", Error,
+        "a required field is missing",
+        "Documents need id, title, type, owner, version and status (and approver and approved once approved); records need id, kind, date, title and the fields their kind requires.",
+        "add the field named in the message";
+    "field-invalid", Error,
+        "a field has a value of the wrong type or outside its allowed values",
+        "Dates must be YYYY-MM-DD, intervals `<n> days|weeks|months|years`, status and type one of the listed values, versions follow `version_scheme`, lists must be lists.",
+        "correct the value as the message says";
+    "field-name-typo", Warning,
+        "an unknown field is very close to a known one",
+        "Unknown fields are kept and shown, but one within two edits of a known field is probably a typo that silently loses the value (for example `aproved`).",
+        "rename the field to the one suggested";
+    "id-invalid", Error,
+        "an id does not match the allowed pattern",
+        "Ids name output files and links, so they must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ and must not be a reserved Windows device name (CON, NUL, COM1…).",
+        "choose an id of letters, digits, '.', '_' and '-', starting with a letter or digit";
+    "id-duplicate", Error,
+        "two documents or records share an id",
+        "Ids are unique across all documents and records, regardless of case; links, coverage and history follow ids.",
+        "give one of them a new id";
+    "clause-unknown", Error,
+        "a clause id is not in the framework",
+        "The clause cited does not exist in the catalogue. It may be a typo, a clause of the 2011 edition, or a clause of another framework (write those as `<framework>:<id>`).",
+        "use the clause id suggested, or see `auditbook clauses` for the tree";
+    "clause-unquoted", Error,
+        "a clause id is written as a YAML number",
+        "Unquoted, `8.10` is the number 8.1 and `10.1` becomes 10.1 only by luck: YAML reads plain dotted numbers as floats. Clause ids must be quoted strings.",
+        "quote the clause id, e.g. clauses: [\"8.5.1\", \"10.1\"]";
+    "clause-not-coverable", Warning,
+        "a top-level clause is cited in frontmatter",
+        "Top-level clauses (4 to 10) group requirements; citing one covers nothing. Cite the sub-clauses the document addresses.",
+        "replace the top-level id with the sub-clauses the document addresses";
+    "provides-unknown", Error,
+        "`provides` names a document the catalogue does not demand",
+        "`provides` says which mandatory named document of the catalogue this document is (sm-policy, sla, continuity-plan…). The name given is not one of them.",
+        "use an id listed by `auditbook clauses --documents`";
+    "approval-in-future", Error,
+        "the approval date is after the as-of date",
+        "A document cannot have been approved on a date that has not happened yet.",
+        "correct the `approved` date";
+    "review-overdue", Warning,
+        "a document's periodic review is overdue",
+        "The next review is due one review interval after the approval date (or after the latest `document-review` record with outcome no-change, or on `next_review`). The document still counts as coverage, but an auditor will raise the missed review.",
+        "review the document: record a `document-review` record (outcome no-change) or approve a new version";
+    "approver-lacks-authority", Warning,
+        "the approver of a document lacks the role the catalogue demands",
+        "Some documents (the service management policy, the information security policy) must be approved by top management. The approver is not mapped in `people` to a person with that role.",
+        "have a person with the `top-management` role approve it, or record the approver's role in sms.yaml `people`";
+    "broken-doc-link", Error,
+        "a `doc:` link names a document that does not exist",
+        "`[text](doc:ID)` links to the document with that id (and `doc:ID#anchor` to a heading in it).",
+        "correct the document id, or remove the link";
+    "broken-clause-link", Error,
+        "a `clause:` link names a clause that does not exist",
+        "`[text](clause:8.5.1)` cites a clause of the framework; this id is not in it.",
+        "correct the clause id";
+    "broken-file-link", Error,
+        "a relative link points to a file that does not exist",
+        "Relative links between SMS files are checked so that the evidence site has no dead links.",
+        "correct the path, relative to the file that holds the link";
+    "broken-anchor", Error,
+        "a link names a heading anchor that does not exist",
+        "Anchors are generated from heading text: lower case, letters and digits kept, spaces become '-'.",
+        "use one of the anchors the target has (see the message), or fix the heading";
+    "link-outside-sms", Error,
+        "a relative link leaves the SMS root",
+        "Evidence must be self-contained: a link out of the SMS cannot be followed in the evidence site or the bundle.",
+        "copy the target into the SMS, or link to it by an https URL";
+    "remote-image", Warning,
+        "an image is loaded from another site",
+        "The evidence site never loads remote content (it must work offline and leak nothing). The image is shown as a link instead.",
+        "commit the image into the SMS and link it relatively";
+    // --- records ------------------------------------------------------------------------------
+    "record-kind-unknown", Error,
+        "a record's kind is not defined by the catalogue",
+        "Record kinds, their required fields and default clauses are defined by the catalogue (`auditbook clauses --kinds`).",
+        "use one of the known kinds, or add the kind in a framework file";
+    "broken-ref", Error,
+        "a record's `refs` names an id that does not exist",
+        "`refs` links a record to related records or documents (incident -> problem -> change); every id must exist.",
+        "correct the id, or remove it from refs";
+    "record-in-future", Warning,
+        "a record is dated after the as-of date",
+        "A record documents something that happened; its date cannot be later than the as-of date.",
+        "correct the `date`";
+    "nonconformity-overdue", Warning,
+        "an open nonconformity is past its due date",
+        "The corrective action was due and the nonconformity is still open: an auditor will ask why.",
+        "close the nonconformity with its verification, or agree and record a new due date";
+    // --- coverage -----------------------------------------------------------------------------
+    "clause-undocumented", Error,
+        "no approved document addresses a clause",
+        "A clause is documented when an effective approved document lists it in frontmatter `clauses` (or lists a parent marked to expand). Drafts, documents in review and retired documents do not count.",
+        "approve a document that addresses the clause, or add the clause to an approved document's `clauses`";
+    "named-document-missing", Error,
+        "a document the standard demands by name is not provided",
+        "The catalogue names documents that must exist (the SMS scope, the service management policy, the SLA…). One is satisfied only by an approved document whose frontmatter says `provides: [<name>]`.",
+        "add `provides: [<name>]` to the approved document that is this document, or write it";
+    "records-missing", Error,
+        "a clause demands records of a kind and there are none",
+        "The clause demands retained evidence of this record kind; no record of the kind exists.",
+        "add records of the kind under records/<kind>/";
+    "records-stale", Error,
+        "the newest record of a demanded kind is older than its interval",
+        "The kind must happen at planned intervals (management review, internal audit, continuity test…); the newest record is older than the interval allows.",
+        "hold and record the activity, or set the interval you actually plan in sms.yaml `intervals`";
+}
+
+/// Codes about the SMS as a whole (coverage): placed on `sms.yaml:1` in machine formats, shown
+/// without a source line to people.
+pub fn is_whole_sms(code: &str) -> bool {
+    matches!(
+        code,
+        "clause-undocumented"
+            | "named-document-missing"
+            | "records-missing"
+            | "records-stale"
+            | "no-documents"
+    )
+}
+
+/// The entry for a code.
+pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
+    CODES.iter().find(|c| c.code == code)
+}
+
+/// The closest known code, for "did you mean".
+pub fn suggest(code: &str) -> Option<&'static str> {
+    crate::ids::closest(code, CODES.iter().map(|c| c.code), 3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_kebab_case_and_documented() {
+        let mut seen = std::collections::HashSet::new();
+        for c in CODES {
+            assert!(seen.insert(c.code), "duplicate code {}", c.code);
+            assert!(
+                c.code
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch == '-'),
+                "{} is not kebab-case",
+                c.code
+            );
+            assert!(!c.summary.is_empty() && !c.explanation.is_empty() && !c.help.is_empty());
+        }
+    }
+}

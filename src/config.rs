@@ -1,0 +1,664 @@
+//! `sms.yaml` -> [`Config`]: the identity and settings of the SMS, with defaults applied.
+//!
+//! The file marks the SMS root. A missing or unreadable file, or YAML that cannot be read at all,
+//! stops the tool (exit 2). Everything else — an unknown key, a wrong type — is a finding at the
+//! key's line and column, and the default is used so the run can go on.
+
+use crate::dates::Interval;
+use crate::diag::{Diagnostic, Severity};
+use crate::fields::{parse_size, Reader};
+use crate::yaml::{self, Node, Pos};
+use anyhow::{bail, Context, Result};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const FILE_NAME: &str = "sms.yaml";
+
+/// sms.yaml is small; anything larger is refused before reading.
+const MAX_CONFIG_SIZE: u64 = 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The SMS root folder (holds sms.yaml).
+    pub root: PathBuf,
+    pub organisation: String,
+    pub scope: String,
+    pub framework: String,
+    pub review_interval: Interval,
+    pub timezone: Option<String>,
+    pub version_scheme: VersionScheme,
+    pub auditbook: Option<String>,
+    pub people: Vec<Person>,
+    /// Freshness overrides per record kind.
+    pub intervals: BTreeMap<String, Interval>,
+    /// Severity overrides per finding code; `None` turns the code off.
+    pub rules: BTreeMap<String, Option<Severity>>,
+    pub applicability: Vec<Applicability>,
+    pub history: HistorySettings,
+    pub limits: Limits,
+    pub paths: Paths,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionScheme {
+    Dotted,
+    Integer,
+    Free,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub id: String,
+    pub name: String,
+    pub role: Option<String>,
+    pub emails: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applicability {
+    pub clause: String,
+    pub party: String,
+    pub agreement: Option<String>,
+    pub review_kind: Option<String>,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HistorySettings {
+    pub baseline: Option<String>,
+    pub backdating_tolerance: Option<Interval>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_file_size: u64,
+    pub max_documents: usize,
+    pub yaml: yaml::Limits,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_size: 10 * 1024 * 1024,
+            max_documents: 100_000,
+            yaml: yaml::Limits::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub records: String,
+    pub frameworks: String,
+    pub templates: String,
+    pub output: String,
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        Paths {
+            records: "records".into(),
+            frameworks: "frameworks".into(),
+            templates: "templates".into(),
+            output: "_site".into(),
+        }
+    }
+}
+
+impl Config {
+    pub fn person(&self, id: &str) -> Option<&Person> {
+        self.people.iter().find(|p| p.id == id)
+    }
+}
+
+const KEYS: &[&str] = &[
+    "organisation",
+    "scope",
+    "framework",
+    "review_interval",
+    "timezone",
+    "version_scheme",
+    "auditbook",
+    "people",
+    "intervals",
+    "rules",
+    "applicability",
+    "history",
+    "limits",
+    "paths",
+];
+
+/// Find the SMS root: `start` itself or the nearest ancestor holding sms.yaml.
+pub fn discover(start: &Path) -> Result<PathBuf> {
+    let start = start
+        .canonicalize()
+        .with_context(|| format!("cannot open `{}`", start.display()))?;
+    let mut dir = start.as_path();
+    loop {
+        let candidate = dir.join(FILE_NAME);
+        if std::fs::symlink_metadata(&candidate).is_ok() {
+            return Ok(dir.to_path_buf());
+        }
+        match dir.parent() {
+            Some(parent) => dir = parent,
+            None => bail!(
+                "no `{FILE_NAME}` in `{}` or any folder above it: this is not an SMS repository.\n\
+                 help: run auditbook inside an SMS (the folder holding `{FILE_NAME}`), pass its path, \
+                 or create one with `auditbook init DIR`",
+                start.display()
+            ),
+        }
+    }
+}
+
+/// Read sms.yaml in `root`.
+pub fn load(root: &Path) -> Result<(Config, Vec<Diagnostic>)> {
+    let path = root.join(FILE_NAME);
+    let meta = std::fs::symlink_metadata(&path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    if meta.file_type().is_symlink() {
+        bail!(
+            "`{}` is a symbolic link; auditbook never reads through links.\n\
+             help: replace the link with the file itself",
+            path.display()
+        );
+    }
+    if meta.len() > MAX_CONFIG_SIZE {
+        bail!(
+            "`{}` is larger than 1 MiB; that is not a settings file",
+            path.display()
+        );
+    }
+    let bytes =
+        std::fs::read(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("`{}` is not UTF-8 text", path.display()))?;
+    parse(root, &text)
+}
+
+/// Parse the text of sms.yaml.
+pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let node = match yaml::parse(text, yaml::Limits::default()) {
+        Ok(Some(node)) => node,
+        Ok(None) => bail!(
+            "{FILE_NAME}:1:1: the file is empty.\nhelp: it needs at least `organisation`, `scope` and `framework: iso20000-1:2018`"
+        ),
+        Err(e) => bail!(
+            "{FILE_NAME}:{}:{}: {}\nhelp: fix the YAML syntax of sms.yaml",
+            e.pos.line,
+            e.pos.col,
+            e.message
+        ),
+    };
+    let Some(entries) = node.as_map() else {
+        bail!(
+            "{FILE_NAME}:{}:{}: sms.yaml must be a mapping of settings (`key: value`), found {}",
+            node.pos.line,
+            node.pos.col,
+            node.describe()
+        );
+    };
+    let mut diags = Vec::new();
+    let mut config = Config {
+        root: root.to_path_buf(),
+        organisation: String::new(),
+        scope: String::new(),
+        framework: String::new(),
+        review_interval: Interval::months(12),
+        timezone: None,
+        version_scheme: VersionScheme::Dotted,
+        auditbook: None,
+        people: Vec::new(),
+        intervals: BTreeMap::new(),
+        rules: BTreeMap::new(),
+        applicability: Vec::new(),
+        history: HistorySettings::default(),
+        limits: Limits::default(),
+        paths: Paths::default(),
+    };
+    let mut r = Reader::new(FILE_NAME, FILE_NAME, &mut diags);
+    for (key, value) in entries {
+        let Some(k) = key.as_scalar() else {
+            r.invalid(key, "key", "keys of sms.yaml must be text".into());
+            continue;
+        };
+        match k {
+            "organisation" => {
+                if let Some(t) = r.text(value, k) {
+                    config.organisation = t.text;
+                }
+            }
+            "scope" => {
+                if let Some(t) = r.text(value, k) {
+                    config.scope = t.text.trim().to_string();
+                }
+            }
+            "framework" => {
+                if let Some(t) = r.text(value, k) {
+                    config.framework = t.text;
+                }
+            }
+            "review_interval" => {
+                if let Some(i) = r.interval(value, k) {
+                    config.review_interval = i;
+                }
+            }
+            "timezone" => {
+                if let Some(t) = r.text(value, k) {
+                    if jiff::tz::TimeZone::get(&t.text).is_err() {
+                        r.invalid(
+                            value,
+                            k,
+                            format!(
+                                "`{}` is not an IANA time zone name (e.g. Europe/London)",
+                                t.text
+                            ),
+                        );
+                    } else {
+                        config.timezone = Some(t.text);
+                    }
+                }
+            }
+            "version_scheme" => match value.as_scalar() {
+                Some("dotted") => config.version_scheme = VersionScheme::Dotted,
+                Some("integer") => config.version_scheme = VersionScheme::Integer,
+                Some("free") => config.version_scheme = VersionScheme::Free,
+                _ => r.invalid(
+                    value,
+                    k,
+                    "`version_scheme` must be one of dotted, integer, free".into(),
+                ),
+            },
+            "auditbook" => {
+                if let Some(t) = r.text(value, k) {
+                    config.auditbook = Some(t.text);
+                }
+            }
+            "people" => config.people = read_people(&mut r, value),
+            "intervals" => {
+                for (kk, vv) in map_entries(&mut r, value, k) {
+                    if let Some(i) = r.interval(vv, &kk) {
+                        config.intervals.insert(kk, i);
+                    }
+                }
+            }
+            "rules" => {
+                for (kk, vv) in map_entries(&mut r, value, k) {
+                    if crate::codes::lookup(&kk).is_none() {
+                        let hint = crate::codes::suggest(&kk)
+                            .map(|s| format!(" (did you mean `{s}`?)"))
+                            .unwrap_or_default();
+                        r.invalid(vv, "rules", format!("`{kk}` is not a finding code{hint}; see `auditbook explain --list`"));
+                        continue;
+                    }
+                    match vv.as_scalar() {
+                        Some("deny") => {
+                            config.rules.insert(kk, Some(Severity::Error));
+                        }
+                        Some("warn") => {
+                            config.rules.insert(kk, Some(Severity::Warning));
+                        }
+                        Some("note") => {
+                            config.rules.insert(kk, Some(Severity::Note));
+                        }
+                        Some("allow") => {
+                            config.rules.insert(kk, None);
+                        }
+                        _ => r.invalid(
+                            vv,
+                            &kk,
+                            format!("the level of `{kk}` must be deny, warn, note or allow"),
+                        ),
+                    }
+                }
+            }
+            "applicability" => config.applicability = read_applicability(&mut r, value),
+            "history" => {
+                for (kk, vv) in map_entries(&mut r, value, k) {
+                    match kk.as_str() {
+                        "baseline" => config.history.baseline = r.text(vv, &kk).map(|t| t.text),
+                        "backdating_tolerance" => {
+                            config.history.backdating_tolerance = r.interval(vv, &kk)
+                        }
+                        _ => unknown_key(
+                            &mut r,
+                            vv,
+                            &kk,
+                            &["baseline", "backdating_tolerance"],
+                            "history.",
+                        ),
+                    }
+                }
+            }
+            "limits" => {
+                for (kk, vv) in map_entries(&mut r, value, k) {
+                    match kk.as_str() {
+                        "max_file_size" => {
+                            if let Some(t) = r.text(vv, &kk) {
+                                match parse_size(&t.text) {
+                                    Ok(n) => config.limits.max_file_size = n,
+                                    Err(e) => r.invalid(vv, &kk, e),
+                                }
+                            }
+                        }
+                        "max_documents" => {
+                            if let Some(n) = r.count(vv, &kk) {
+                                config.limits.max_documents = n as usize;
+                            }
+                        }
+                        "max_yaml_depth" => {
+                            if let Some(n) = r.count(vv, &kk) {
+                                config.limits.yaml.max_depth = (n as usize).min(1024);
+                            }
+                        }
+                        "max_yaml_nodes" => {
+                            if let Some(n) = r.count(vv, &kk) {
+                                config.limits.yaml.max_nodes = n as usize;
+                            }
+                        }
+                        _ => unknown_key(
+                            &mut r,
+                            vv,
+                            &kk,
+                            &[
+                                "max_file_size",
+                                "max_documents",
+                                "max_yaml_depth",
+                                "max_yaml_nodes",
+                            ],
+                            "limits.",
+                        ),
+                    }
+                }
+            }
+            "paths" => {
+                for (kk, vv) in map_entries(&mut r, value, k) {
+                    let slot = match kk.as_str() {
+                        "records" => &mut config.paths.records,
+                        "frameworks" => &mut config.paths.frameworks,
+                        "templates" => &mut config.paths.templates,
+                        "output" => &mut config.paths.output,
+                        _ => {
+                            unknown_key(
+                                &mut r,
+                                vv,
+                                &kk,
+                                &["records", "frameworks", "templates", "output"],
+                                "paths.",
+                            );
+                            continue;
+                        }
+                    };
+                    if let Some(t) = r.text(vv, &kk) {
+                        match relative_folder(&t.text) {
+                            Ok(p) => *slot = p,
+                            Err(e) => r.invalid(vv, &kk, e),
+                        }
+                    }
+                }
+            }
+            _ => unknown_key(&mut r, key, k, KEYS, ""),
+        }
+    }
+    for (key, what) in [
+        ("organisation", "the organisation's name"),
+        ("scope", "the scope statement of the SMS"),
+        (
+            "framework",
+            "the clause catalogue, e.g. `framework: iso20000-1:2018`",
+        ),
+    ] {
+        if node.get(key).is_none() {
+            diags.push(
+                Diagnostic::new(
+                    "config-invalid",
+                    format!("{FILE_NAME}#{key}"),
+                    format!("sms.yaml has no `{key}` ({what})"),
+                )
+                .at(FILE_NAME, Pos::new(1, 1)),
+            );
+        }
+    }
+    if config.framework.is_empty() {
+        config.framework = crate::catalog::BUILTIN_ID.to_string();
+    }
+    Ok((config, diags))
+}
+
+fn unknown_key(r: &mut Reader<'_>, node: &Node, key: &str, known: &[&str], prefix: &str) {
+    let hint = crate::ids::closest(key, known.iter().copied(), 3)
+        .map(|s| format!("; did you mean `{prefix}{s}`?"))
+        .unwrap_or_else(|| format!("; known keys: {}", known.join(", ")));
+    r.diags.push(
+        Diagnostic::new(
+            "config-unknown-key",
+            format!("{FILE_NAME}#{prefix}{key}"),
+            format!("unknown key `{prefix}{key}` in sms.yaml{hint}"),
+        )
+        .at(r.path, node.pos),
+    );
+}
+
+/// The entries of a mapping-valued setting, keys as text.
+fn map_entries<'n>(r: &mut Reader<'_>, node: &'n Node, key: &str) -> Vec<(String, &'n Node)> {
+    if node.is_null() {
+        return Vec::new();
+    }
+    let Some(entries) = node.as_map() else {
+        r.invalid(
+            node,
+            key,
+            format!("`{key}` must be a mapping, found {}", node.describe()),
+        );
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .filter_map(|(k, v)| k.as_scalar().map(|s| (s.to_string(), v)))
+        .collect()
+}
+
+fn read_people(r: &mut Reader<'_>, node: &Node) -> Vec<Person> {
+    let mut people: Vec<Person> = Vec::new();
+    let Some(items) = node.as_seq() else {
+        if !node.is_null() {
+            r.invalid(
+                node,
+                "people",
+                format!("`people` must be a list, found {}", node.describe()),
+            );
+        }
+        return people;
+    };
+    for item in items {
+        if item.as_map().is_none() {
+            r.invalid(
+                item,
+                "people",
+                "each person is a mapping with id, name, role and emails".into(),
+            );
+            continue;
+        }
+        let mut person = Person {
+            id: String::new(),
+            name: String::new(),
+            role: None,
+            emails: Vec::new(),
+        };
+        for (k, v) in item.as_map().unwrap_or_default() {
+            match k.as_scalar().unwrap_or("") {
+                "id" => {
+                    if let Some(t) = r.text(v, "id") {
+                        if let Some(why) = crate::ids::invalid_reason(&t.text) {
+                            r.invalid(v, "id", why);
+                        }
+                        if people.iter().any(|p| p.id == t.text) {
+                            r.invalid(v, "id", format!("person id `{}` is given twice", t.text));
+                        }
+                        person.id = t.text;
+                    }
+                }
+                "name" => person.name = r.text(v, "name").map(|t| t.text).unwrap_or_default(),
+                "role" => person.role = r.text(v, "role").map(|t| t.text),
+                "emails" => {
+                    person.emails = r
+                        .list(v, "emails")
+                        .into_iter()
+                        .map(|(t, _)| t.text.to_ascii_lowercase())
+                        .collect()
+                }
+                other => unknown_key(r, k, other, &["id", "name", "role", "emails"], "people[]."),
+            }
+        }
+        if person.id.is_empty() {
+            r.diags.push(
+                Diagnostic::new(
+                    "config-invalid",
+                    format!("{FILE_NAME}#people"),
+                    "a person has no `id`",
+                )
+                .at(FILE_NAME, item.pos),
+            );
+            continue;
+        }
+        if person.name.is_empty() {
+            person.name = person.id.clone();
+        }
+        people.push(person);
+    }
+    people
+}
+
+fn read_applicability(r: &mut Reader<'_>, node: &Node) -> Vec<Applicability> {
+    let mut out = Vec::new();
+    let Some(items) = node.as_seq() else {
+        if !node.is_null() {
+            r.invalid(
+                node,
+                "applicability",
+                "`applicability` must be a list".into(),
+            );
+        }
+        return out;
+    };
+    for item in items {
+        let Some(entries) = item.as_map() else {
+            r.invalid(
+                item,
+                "applicability",
+                "each entry is a mapping with clause, party, agreement, review_kind".into(),
+            );
+            continue;
+        };
+        let mut a = Applicability {
+            clause: String::new(),
+            party: String::new(),
+            agreement: None,
+            review_kind: None,
+            pos: item.pos,
+        };
+        for (k, v) in entries {
+            match k.as_scalar().unwrap_or("") {
+                "clause" => a.clause = r.text(v, "clause").map(|t| t.text).unwrap_or_default(),
+                "party" => a.party = r.text(v, "party").map(|t| t.text).unwrap_or_default(),
+                "agreement" => a.agreement = r.text(v, "agreement").map(|t| t.text),
+                "review_kind" => a.review_kind = r.text(v, "review_kind").map(|t| t.text),
+                other => unknown_key(
+                    r,
+                    k,
+                    other,
+                    &["clause", "party", "agreement", "review_kind"],
+                    "applicability[].",
+                ),
+            }
+        }
+        if a.clause.is_empty() || a.party.is_empty() {
+            r.invalid(
+                item,
+                "applicability",
+                "an applicability entry needs `clause` and `party`".into(),
+            );
+            continue;
+        }
+        out.push(a);
+    }
+    out
+}
+
+/// A configured folder must stay inside the SMS root.
+fn relative_folder(text: &str) -> Result<String, String> {
+    let t = text.trim_end_matches('/');
+    let bad = t.is_empty()
+        || t.starts_with('/')
+        || t.contains('\\')
+        || t.split('/').any(|c| c == ".." || c == "." || c.is_empty());
+    if bad {
+        return Err(format!(
+            "`{text}` must be a folder inside the SMS root, written relative to it (no `..`, no leading `/`)"
+        ));
+    }
+    Ok(t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(text: &str) -> (Config, Vec<Diagnostic>) {
+        parse(Path::new("/sms"), text).unwrap()
+    }
+
+    #[test]
+    fn minimal_config_has_defaults() {
+        let (c, d) = cfg("organisation: A\nscope: B\nframework: iso20000-1:2018\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(c.review_interval, Interval::months(12));
+        assert_eq!(c.limits.max_file_size, 10 * 1024 * 1024);
+        assert_eq!(c.paths.output, "_site");
+    }
+
+    #[test]
+    fn unknown_key_is_a_finding_with_position_and_suggestion() {
+        let (_, d) = cfg("organisation: A\nscope: B\nframework: x\nreview_intervall: 6 months\n");
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, "config-unknown-key");
+        assert_eq!(d[0].pos, Some(Pos::new(4, 1)));
+        assert!(d[0].message.contains("review_interval"), "{}", d[0].message);
+    }
+
+    #[test]
+    fn wrong_types_are_findings() {
+        let (_, d) = cfg(
+            "organisation: [A]\nscope: B\nframework: x\nreview_interval: 1 fortnight\npeople: 3\n",
+        );
+        let codes: Vec<_> = d.iter().map(|d| (d.code, d.pos.unwrap().line)).collect();
+        assert_eq!(
+            codes,
+            vec![
+                ("field-invalid", 1),
+                ("field-invalid", 4),
+                ("field-invalid", 5)
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_required_keys_are_findings() {
+        let (_, d) = cfg("organisation: A\n");
+        assert_eq!(d.iter().filter(|d| d.code == "config-invalid").count(), 2);
+    }
+
+    #[test]
+    fn syntax_errors_and_non_mappings_are_failures() {
+        assert!(parse(Path::new("/s"), "a: [\n").is_err());
+        assert!(parse(Path::new("/s"), "- a\n- b\n").is_err());
+        assert!(parse(Path::new("/s"), "").is_err());
+    }
+
+    #[test]
+    fn paths_must_stay_inside() {
+        let (_, d) = cfg("organisation: A\nscope: B\nframework: x\npaths:\n  output: ../out\n");
+        assert_eq!(d[0].code, "field-invalid");
+    }
+}

@@ -1,0 +1,144 @@
+//! Findings: data about the SMS, collected while the run goes on.
+//!
+//! A finding is never an `Err`: the tool keeps going and reports every finding at the end. Failures
+//! that stop the tool (unreadable repository, bad arguments) are `anyhow` errors instead.
+
+use crate::codes;
+use crate::yaml::Pos;
+use serde::Serialize;
+
+/// How serious a finding is. Ordered from most to least serious.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+/// One finding about the SMS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Stable kebab-case code, one of [`codes::CODES`].
+    pub code: &'static str,
+    pub severity: Severity,
+    /// Path relative to the SMS root, `/`-separated; `None` for findings about the whole SMS.
+    pub path: Option<String>,
+    pub pos: Option<Pos>,
+    pub message: String,
+    pub help: Option<String>,
+    /// What the finding is about (a clause, document or record id, or a path when there is no
+    /// id): with the code, it makes the fingerprint that `--base` compares. Never a line number.
+    pub subject: String,
+}
+
+impl Diagnostic {
+    /// A finding with the code's default severity and help.
+    pub fn new(code: &'static str, subject: impl Into<String>, message: impl Into<String>) -> Self {
+        let info = codes::lookup(code);
+        debug_assert!(info.is_some(), "unregistered finding code {code}");
+        Diagnostic {
+            code,
+            severity: info.map_or(Severity::Error, |c| c.severity),
+            path: None,
+            pos: None,
+            message: message.into(),
+            help: info.map(|c| c.help.to_string()),
+            subject: subject.into(),
+        }
+    }
+
+    pub fn at(mut self, path: &str, pos: Pos) -> Self {
+        self.path = Some(path.to_string());
+        self.pos = Some(pos);
+        self
+    }
+
+    pub fn in_file(mut self, path: &str) -> Self {
+        self.path = Some(path.to_string());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// The stable identity of this finding across revisions.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("{}\0{}", self.code, self.subject).as_bytes());
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Sort key: path (whole-SMS findings first), line, column, code, then the message with
+    /// numbers compared as numbers (so clause 7.2 comes before clause 10.1).
+    pub fn sort_key(&self) -> (Option<&str>, Option<Pos>, &'static str, String) {
+        (
+            self.path.as_deref(),
+            self.pos,
+            self.code,
+            natural_key(&self.message),
+        )
+    }
+}
+
+/// A key under which digit runs compare by value: each run is prefixed with its length.
+fn natural_key(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if !digits.is_empty() {
+            let trimmed = digits.trim_start_matches('0');
+            out.push(char::from(b'a' + trimmed.len().min(25) as u8));
+            out.push_str(trimmed);
+            digits.clear();
+        }
+    };
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    out
+}
+
+/// Sort findings into their stable output order and drop exact duplicates.
+pub fn sort(diags: &mut Vec<Diagnostic>) {
+    diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    diags.dedup();
+}
+
+/// Counts by severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub errors: usize,
+    pub warnings: usize,
+    pub notes: usize,
+}
+
+pub fn count(diags: &[Diagnostic]) -> Counts {
+    let mut c = Counts::default();
+    for d in diags {
+        match d.severity {
+            Severity::Error => c.errors += 1,
+            Severity::Warning => c.warnings += 1,
+            Severity::Note => c.notes += 1,
+        }
+    }
+    c
+}

@@ -1,0 +1,112 @@
+//! Ids of documents and records, and "did you mean" suggestions.
+//!
+//! Ids name output files, so they are checked strictly: `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`, and
+//! never a Windows reserved device name. Uniqueness is case-insensitive.
+
+/// Why an id is not acceptable, or `None` when it is.
+pub fn invalid_reason(id: &str) -> Option<String> {
+    let mut chars = id.chars();
+    match chars.next() {
+        None => return Some("the id is empty".into()),
+        Some(c) if !c.is_ascii_alphanumeric() => {
+            return Some(format!("`{id}` must start with a letter or digit"))
+        }
+        Some(_) => {}
+    }
+    if id.len() > 64 {
+        return Some(format!("`{id}` is longer than 64 characters"));
+    }
+    if let Some(bad) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        return Some(format!(
+            "`{id}` contains `{bad}`; only letters, digits, '.', '_' and '-' are allowed"
+        ));
+    }
+    let stem = id.split('.').next().unwrap_or(id).to_ascii_uppercase();
+    let reserved = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.len() == 4
+            && stem.as_bytes()[3].is_ascii_digit());
+    if reserved {
+        return Some(format!("`{id}` is a reserved device name on Windows"));
+    }
+    None
+}
+
+/// The key under which ids are compared for uniqueness.
+pub fn key(id: &str) -> String {
+    id.to_ascii_lowercase()
+}
+
+/// The candidate closest to `word` within `max` edits (ties: the first in order).
+pub fn closest<'a>(
+    word: &str,
+    candidates: impl Iterator<Item = &'a str>,
+    max: usize,
+) -> Option<&'a str> {
+    let mut best: Option<(usize, &'a str)> = None;
+    for c in candidates {
+        let d = strsim::levenshtein(word, c);
+        if d <= max && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// A file-name-safe lower-case slug of a text (for anchors and file names).
+pub fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if c == ' ' || c == '-' || c == '_' {
+            out.push('-');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_ordinary_ids() {
+        for id in ["POL-CHG", "INC-2026-0042", "a", "x.y_z-1"] {
+            assert_eq!(invalid_reason(id), None, "{id}");
+        }
+    }
+
+    #[test]
+    fn refuses_traversal_reserved_and_odd_ids() {
+        for id in [
+            "../../x",
+            "",
+            "-rf",
+            "a/b",
+            "CON",
+            "com1",
+            "nul.txt",
+            "a b",
+            &"x".repeat(65),
+        ] {
+            assert!(invalid_reason(id).is_some(), "{id}");
+        }
+    }
+
+    #[test]
+    fn slugs_like_the_format_docs_say() {
+        assert_eq!(slug("Risk assessment"), "risk-assessment");
+        assert_eq!(slug("8.5.1 Change (normal)"), "851-change-normal");
+    }
+
+    #[test]
+    fn closest_suggests_within_distance() {
+        let c = ["approved", "approver", "owner"];
+        assert_eq!(closest("aproved", c.iter().copied(), 2), Some("approved"));
+        assert_eq!(closest("zzzzzz", c.iter().copied(), 2), None);
+    }
+}

@@ -1,0 +1,23 @@
+//! auditbook: ISO/IEC 20000-1 compliance as a build step.
+//!
+//! The crate is a pipeline of plain phases, each a module with a small typed interface:
+//! `config` -> `catalog` -> `snapshot` -> `source` -> (`history`) -> `model` -> `rules` -> `report`.
+//! `check` runs them all and returns the findings; the binary in `main.rs` is a thin front end.
+
+pub mod catalog;
+pub mod catalog_print;
+pub mod check;
+pub mod cli;
+pub mod codes;
+pub mod config;
+pub mod dates;
+pub mod diag;
+pub mod fields;
+pub mod ids;
+pub mod markdown;
+pub mod model;
+pub mod report;
+pub mod rules;
+pub mod snapshot;
+pub mod source;
+pub mod yaml;

@@ -1,0 +1,389 @@
+//! Markdown documents: our own frontmatter splitter, and the links and headings of the body with
+//! their positions in the file.
+//!
+//! The frontmatter is split here, not by pulldown-cmark: pulldown-cmark takes a `---` pair in the
+//! middle of a body as metadata, silently accepts an unclosed block and misses a byte-order mark.
+//! A file has frontmatter only when its first line is exactly `---`; the block ends at the next
+//! line that is exactly `---` or `...`. The body is parsed with metadata blocks disabled and every
+//! position is shifted by the body's starting line.
+
+use crate::yaml::Pos;
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+/// Result of splitting a document's text (already BOM-stripped and LF-normalised).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Split<'a> {
+    /// No frontmatter: the file does not start with a `---` line.
+    Missing,
+    /// Starts with `---` but never closes.
+    Unclosed,
+    Found {
+        yaml: &'a str,
+        /// 1-based line of the file on which the YAML starts (always 2).
+        yaml_line: u32,
+        body: &'a str,
+        /// 1-based line of the file on which the body starts.
+        body_line: u32,
+    },
+}
+
+/// Strip a byte-order mark and turn CRLF and lone CR into LF.
+pub fn normalise(text: &str) -> std::borrow::Cow<'_, str> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.contains('\r') {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+pub fn split(text: &str) -> Split<'_> {
+    let Some(rest) = text
+        .strip_prefix("---\n")
+        .or_else(|| (text == "---").then_some(""))
+    else {
+        return Split::Missing;
+    };
+    let mut offset = 0;
+    for (line, l) in (2u32..).zip(rest.split_inclusive('\n')) {
+        let content = l.strip_suffix('\n').unwrap_or(l);
+        if content == "---" || content == "..." {
+            return Split::Found {
+                yaml: &rest[..offset],
+                yaml_line: 2,
+                body: &rest[offset + l.len()..],
+                body_line: line + 1,
+            };
+        }
+        offset += l.len();
+    }
+    Split::Unclosed
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heading {
+    pub level: u8,
+    pub text: String,
+    pub anchor: String,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub target: LinkTarget,
+    /// The destination as written.
+    pub raw: String,
+    pub is_image: bool,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkTarget {
+    Clause(String),
+    Doc {
+        id: String,
+        anchor: Option<String>,
+    },
+    /// `#anchor` in the same document.
+    Anchor(String),
+    /// A path relative to the linking file, percent-decoded, with an optional anchor.
+    Relative {
+        path: String,
+        anchor: Option<String>,
+    },
+    /// http, https or mailto.
+    External,
+    /// Any other scheme (javascript:, data:, file:…): never followed, dropped by the site.
+    Unsafe,
+}
+
+/// What the body holds that the rules and the site need.
+#[derive(Debug, Clone, Default)]
+pub struct Body {
+    pub headings: Vec<Heading>,
+    pub links: Vec<Link>,
+    /// Positions of raw HTML (sanitised by the site).
+    pub raw_html: Vec<Pos>,
+    pub words: usize,
+}
+
+pub fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+}
+
+/// Maps byte offsets of a text to positions in its file.
+pub struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+    first_line: u32,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str, first_line: u32) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex {
+            text,
+            starts,
+            first_line,
+        }
+    }
+
+    pub fn pos(&self, offset: usize) -> Pos {
+        let offset = offset.min(self.text.len());
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(1, |s| s.chars().count() + 1);
+        Pos::new(self.first_line + line as u32, col as u32)
+    }
+}
+
+/// Parse a body: headings with unique anchors, links, raw HTML.
+pub fn parse_body(body: &str, body_line: u32) -> Body {
+    let index = LineIndex::new(body, body_line);
+    let mut out = Body::default();
+    let mut heading: Option<(u8, usize, String)> = None;
+    let mut seen_anchors: std::collections::HashMap<String, usize> = Default::default();
+    for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                heading = Some((level as u8, range.start, String::new()));
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some((level, start, text)) = heading.take() {
+                    let base = crate::ids::slug(text.trim());
+                    let base = if base.is_empty() {
+                        "section".to_string()
+                    } else {
+                        base
+                    };
+                    let n = seen_anchors.entry(base.clone()).or_insert(0);
+                    let anchor = if *n == 0 {
+                        base.clone()
+                    } else {
+                        format!("{base}-{n}")
+                    };
+                    *n += 1;
+                    out.headings.push(Heading {
+                        level,
+                        text: text.trim().to_string(),
+                        anchor,
+                        pos: index.pos(start),
+                    });
+                }
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some((_, _, h)) = heading.as_mut() {
+                    h.push_str(&t);
+                }
+                out.words += t.split_whitespace().count();
+            }
+            Event::Start(Tag::Link { dest_url, .. }) => out.links.push(Link {
+                target: classify(&dest_url),
+                raw: dest_url.to_string(),
+                is_image: false,
+                pos: index.pos(range.start),
+            }),
+            Event::Start(Tag::Image { dest_url, .. }) => out.links.push(Link {
+                target: classify(&dest_url),
+                raw: dest_url.to_string(),
+                is_image: true,
+                pos: index.pos(range.start),
+            }),
+            Event::Html(_) | Event::InlineHtml(_) => out.raw_html.push(index.pos(range.start)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Classify a link destination.
+pub fn classify(dest: &str) -> LinkTarget {
+    let dest = dest.trim();
+    if let Some(id) = dest.strip_prefix("clause:") {
+        return LinkTarget::Clause(id.to_string());
+    }
+    if let Some(rest) = dest.strip_prefix("doc:") {
+        let (id, anchor) = split_anchor(rest);
+        return LinkTarget::Doc {
+            id: id.to_string(),
+            anchor,
+        };
+    }
+    if let Some(a) = dest.strip_prefix('#') {
+        return LinkTarget::Anchor(percent_decode(a));
+    }
+    if let Some(colon) = dest.find(':') {
+        let scheme = &dest[..colon];
+        let is_scheme = !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            && !dest[..colon].contains('/');
+        if is_scheme {
+            return match scheme.to_ascii_lowercase().as_str() {
+                "http" | "https" | "mailto" => LinkTarget::External,
+                _ => LinkTarget::Unsafe,
+            };
+        }
+    }
+    if dest.starts_with("//") {
+        return LinkTarget::External;
+    }
+    let (path, anchor) = split_anchor(dest);
+    let path = path.split('?').next().unwrap_or(path);
+    LinkTarget::Relative {
+        path: percent_decode(path),
+        anchor,
+    }
+}
+
+fn split_anchor(s: &str) -> (&str, Option<String>) {
+    match s.split_once('#') {
+        Some((p, a)) => (p, Some(percent_decode(a))),
+        None => (s, None),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Resolve a relative link from the file at `from` (SMS-relative) to an SMS-relative path;
+/// `None` when it leaves the SMS root.
+pub fn resolve_relative(from: &str, target: &str) -> Option<String> {
+    let mut parts: Vec<&str> = if target.starts_with('/') {
+        Vec::new()
+    } else {
+        let mut p: Vec<&str> = from.split('/').collect();
+        p.pop();
+        p
+    };
+    for comp in target.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_finds_frontmatter_and_body_line() {
+        let t = "---\nid: A\ntitle: B\n---\n# Body\n";
+        match split(t) {
+            Split::Found {
+                yaml,
+                body,
+                body_line,
+                ..
+            } => {
+                assert_eq!(yaml, "id: A\ntitle: B\n");
+                assert_eq!(body, "# Body\n");
+                assert_eq!(body_line, 5);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn split_rejects_unclosed_and_needs_first_line() {
+        assert_eq!(split("---\nid: A\n"), Split::Unclosed);
+        assert_eq!(split("# Title\n---\nid: A\n---\n"), Split::Missing);
+        assert_eq!(split("--- \nid: A\n---\n"), Split::Missing);
+        assert!(matches!(
+            split("---\nid: A\n...\nbody"),
+            Split::Found { .. }
+        ));
+    }
+
+    #[test]
+    fn normalise_strips_bom_and_crlf() {
+        assert_eq!(
+            normalise("\u{feff}---\r\na: 1\r\n---\r\n"),
+            "---\na: 1\n---\n"
+        );
+    }
+
+    #[test]
+    fn frontmatter_delimiter_in_code_block_is_body() {
+        let t = "---\nid: A\n---\n```\n---\nnot: yaml\n---\n```\n";
+        match split(t) {
+            Split::Found { body, .. } => assert!(body.contains("not: yaml")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn body_links_and_headings_have_file_positions() {
+        let body = "# Risk assessment\n\nSee [x](clause:8.5.1) and [y](doc:PRO-CHG#risk).\n\n## Risk assessment\n";
+        let b = parse_body(body, 10);
+        assert_eq!(b.headings[0].anchor, "risk-assessment");
+        assert_eq!(b.headings[1].anchor, "risk-assessment-1");
+        assert_eq!(b.headings[0].pos, Pos::new(10, 1));
+        assert_eq!(b.links[0].target, LinkTarget::Clause("8.5.1".into()));
+        assert_eq!(b.links[0].pos, Pos::new(12, 5));
+        assert_eq!(
+            b.links[1].target,
+            LinkTarget::Doc {
+                id: "PRO-CHG".into(),
+                anchor: Some("risk".into())
+            }
+        );
+    }
+
+    #[test]
+    fn classify_schemes() {
+        assert_eq!(classify("https://x"), LinkTarget::External);
+        assert_eq!(classify("javascript:alert(1)"), LinkTarget::Unsafe);
+        assert_eq!(classify("JaVaScRiPt:alert(1)"), LinkTarget::Unsafe);
+        assert_eq!(
+            classify("../plans/a%20b.md#x"),
+            LinkTarget::Relative {
+                path: "../plans/a b.md".into(),
+                anchor: Some("x".into())
+            }
+        );
+    }
+
+    #[test]
+    fn resolve_relative_stays_inside() {
+        assert_eq!(
+            resolve_relative("a/b.md", "../c.md").as_deref(),
+            Some("c.md")
+        );
+        assert_eq!(resolve_relative("a/b.md", "../../c.md"), None);
+        assert_eq!(
+            resolve_relative("b.md", "./x/y.md").as_deref(),
+            Some("x/y.md")
+        );
+    }
+}

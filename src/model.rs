@@ -1,0 +1,468 @@
+//! The linked graph: clauses <-> documents <-> records, with coverage per clause.
+//!
+//! Coverage has three parts, reported separately (DESIGN "Semantics"): *documented* (an effective
+//! approved document cites the clause in frontmatter `clauses`, and every named document the clause
+//! demands is provided), *evidenced* (the record kinds it demands exist and are fresh), and
+//! *current* (no overdue review among its documents). Headings derive their status from their
+//! children. Only frontmatter confers coverage; `clause:` links in a body are cross-references.
+
+use crate::catalog::{Catalog, Evidence, DOCUMENT_REVIEW};
+use crate::config::Config;
+use crate::dates::Interval;
+use crate::snapshot::Snapshot;
+use crate::source::{Document, Record, Sources, Status};
+use jiff::civil::Date;
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CoverageStatus {
+    Covered,
+    /// Covered, but a document's periodic review is overdue.
+    CoveredReviewOverdue,
+    Partial,
+    Missing,
+}
+
+impl CoverageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoverageStatus::Covered => "covered",
+            CoverageStatus::CoveredReviewOverdue => "covered-review-overdue",
+            CoverageStatus::Partial => "partial",
+            CoverageStatus::Missing => "missing",
+        }
+    }
+    pub fn is_covered(self) -> bool {
+        matches!(
+            self,
+            CoverageStatus::Covered | CoverageStatus::CoveredReviewOverdue
+        )
+    }
+}
+
+/// A demanded record kind whose newest record is too old.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stale {
+    pub kind: String,
+    pub newest: Date,
+    pub within: Interval,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClauseCoverage {
+    pub clause: String,
+    pub status: CoverageStatus,
+    /// `None` when the clause does not need documents.
+    pub documented: Option<bool>,
+    /// `None` when the clause does not need records.
+    pub evidenced: Option<bool>,
+    pub current: bool,
+    /// Effective approved documents that cover the clause (indexes into `Sources::documents`).
+    pub documents: Vec<usize>,
+    /// Documents that cite the clause but do not count (draft, in review, retired).
+    pub not_effective: Vec<usize>,
+    /// Documents whose body links to the clause (`clause:` cross-references).
+    pub cross_references: Vec<usize>,
+    /// Records linked to the clause.
+    pub records: Vec<usize>,
+    pub missing_documents: Vec<String>,
+    pub missing_kinds: Vec<String>,
+    pub stale_kinds: Vec<Stale>,
+    /// Set when another party operates the clause (sms.yaml `applicability`).
+    pub delegated_to: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Review {
+    pub next: Option<Date>,
+    pub overdue: bool,
+    /// The latest `document-review` record with outcome no-change, if any.
+    pub last_no_change: Option<Date>,
+}
+
+pub struct Model<'a> {
+    pub config: &'a Config,
+    pub catalog: &'a Catalog,
+    pub sources: &'a Sources,
+    /// Every file of the SMS, for relative link checks.
+    pub files: &'a Snapshot,
+    pub as_of: Date,
+    /// Lower-cased id -> document index.
+    pub documents_by_id: HashMap<String, usize>,
+    /// Lower-cased id -> record index.
+    pub records_by_id: HashMap<String, usize>,
+    /// Per document, its review state.
+    pub reviews: Vec<Review>,
+    /// Per catalogue clause, in catalogue order.
+    pub coverage: Vec<ClauseCoverage>,
+    /// Record kind -> record indexes, date order.
+    pub records_by_kind: BTreeMap<String, Vec<usize>>,
+    /// Id (lower case) -> ids of records and documents that list it in `refs`.
+    pub backrefs: HashMap<String, Vec<String>>,
+}
+
+impl<'a> Model<'a> {
+    pub fn document(&self, id: &str) -> Option<&'a Document> {
+        self.documents_by_id
+            .get(&crate::ids::key(id))
+            .map(|&i| &self.sources.documents[i])
+    }
+
+    pub fn record(&self, id: &str) -> Option<&'a Record> {
+        self.records_by_id
+            .get(&crate::ids::key(id))
+            .map(|&i| &self.sources.records[i])
+    }
+
+    pub fn coverage_of(&self, clause: &str) -> Option<&ClauseCoverage> {
+        self.coverage.iter().find(|c| c.clause == clause)
+    }
+
+    /// The freshness window of a record kind, after sms.yaml overrides.
+    pub fn fresh_within(&self, kind: &str) -> Option<Interval> {
+        self.config
+            .intervals
+            .get(kind)
+            .copied()
+            .or_else(|| self.catalog.record_kind(kind).and_then(|k| k.fresh_within))
+    }
+
+    /// Counts of clauses by status (leaf and heading alike).
+    pub fn summary(&self) -> CoverageSummary {
+        let mut s = CoverageSummary {
+            clauses: self.coverage.len(),
+            ..Default::default()
+        };
+        for c in &self.coverage {
+            match c.status {
+                CoverageStatus::Covered => s.covered += 1,
+                CoverageStatus::CoveredReviewOverdue => {
+                    s.covered += 1;
+                    s.review_overdue += 1
+                }
+                CoverageStatus::Partial => s.partial += 1,
+                CoverageStatus::Missing => s.missing += 1,
+            }
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CoverageSummary {
+    pub clauses: usize,
+    pub covered: usize,
+    pub review_overdue: usize,
+    pub partial: usize,
+    pub missing: usize,
+}
+
+/// Whether a document counts as coverage: only approved text does.
+pub fn is_effective(doc: &Document) -> bool {
+    doc.status == Status::Approved
+}
+
+pub fn link<'a>(
+    config: &'a Config,
+    catalog: &'a Catalog,
+    sources: &'a Sources,
+    files: &'a Snapshot,
+    as_of: Date,
+) -> Model<'a> {
+    let mut documents_by_id = HashMap::new();
+    for (i, d) in sources.documents.iter().enumerate() {
+        documents_by_id.entry(crate::ids::key(&d.id)).or_insert(i);
+    }
+    let mut records_by_id = HashMap::new();
+    let mut records_by_kind: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut backrefs: HashMap<String, Vec<String>> = HashMap::new();
+    for (i, r) in sources.records.iter().enumerate() {
+        records_by_id.entry(crate::ids::key(&r.id)).or_insert(i);
+        records_by_kind.entry(r.kind.clone()).or_default().push(i);
+        for t in &r.refs {
+            backrefs
+                .entry(crate::ids::key(&t.text))
+                .or_default()
+                .push(r.id.clone());
+        }
+    }
+    for list in records_by_kind.values_mut() {
+        list.sort_by(|&a, &b| {
+            let (ra, rb) = (&sources.records[a], &sources.records[b]);
+            (ra.date, &ra.id).cmp(&(rb.date, &rb.id))
+        });
+    }
+
+    // Reviews: next due = next_review, else max(approved, last no-change review) + interval.
+    let mut last_no_change: HashMap<String, Date> = HashMap::new();
+    for &i in records_by_kind
+        .get(DOCUMENT_REVIEW)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let r = &sources.records[i];
+        let outcome = r.field("outcome").and_then(|n| n.as_scalar());
+        let doc = r.field("document").and_then(|n| n.as_scalar());
+        if let (Some("no-change"), Some(doc), Some(date)) = (outcome, doc, r.date) {
+            let e = last_no_change.entry(crate::ids::key(doc)).or_insert(date);
+            *e = (*e).max(date);
+        }
+    }
+    let reviews: Vec<Review> = sources
+        .documents
+        .iter()
+        .map(|d| {
+            let last = last_no_change.get(&crate::ids::key(&d.id)).copied();
+            let interval = d.review.unwrap_or(config.review_interval);
+            let base = match (d.approved, last) {
+                (Some(a), Some(l)) => Some(a.max(l)),
+                (a, l) => a.or(l),
+            };
+            let next = d.next_review.or_else(|| base.map(|b| interval.after(b)));
+            Review {
+                overdue: is_effective(d) && next.is_some_and(|n| n < as_of),
+                next,
+                last_no_change: last,
+            }
+        })
+        .collect();
+
+    // Which documents cover / cite / cross-reference each clause.
+    let mut covering: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut not_effective: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut xrefs: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, d) in sources.documents.iter().enumerate() {
+        for c in &d.clauses {
+            let target = if is_effective(d) {
+                &mut covering
+            } else {
+                &mut not_effective
+            };
+            for leaf in catalog.covered_by_citation(&c.id) {
+                target.entry(leaf.id.as_str()).or_default().push(i);
+            }
+            if let Some(cl) = catalog.clause(&c.id) {
+                if !cl.children.is_empty() {
+                    target.entry(cl.id.as_str()).or_default().push(i);
+                }
+            }
+        }
+        for l in &d.parsed.links {
+            if let crate::markdown::LinkTarget::Clause(id) = &l.target {
+                xrefs.entry(id.clone()).or_default().push(i);
+            }
+        }
+    }
+    let mut record_links: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, r) in sources.records.iter().enumerate() {
+        let ids: Vec<&str> = if r.clauses.is_empty() {
+            catalog
+                .record_kind(&r.kind)
+                .map(|k| k.clauses.iter().map(String::as_str).collect())
+                .unwrap_or_default()
+        } else {
+            r.clauses.iter().map(|c| c.id.as_str()).collect()
+        };
+        for id in ids {
+            if let Some(cl) = catalog.clause(id) {
+                record_links.entry(cl.id.as_str()).or_default().push(i);
+            }
+        }
+    }
+    // Named documents provided by an effective document.
+    let mut provided: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, d) in sources.documents.iter().enumerate() {
+        if is_effective(d) {
+            for p in &d.provides {
+                provided.entry(p.text.as_str()).or_default().push(i);
+            }
+        }
+    }
+    let delegated: HashMap<&str, &crate::config::Applicability> = config
+        .applicability
+        .iter()
+        .map(|a| (a.clause.as_str(), a))
+        .collect();
+
+    let kind_state = |kind: &str| -> (bool, Option<Stale>) {
+        let list = records_by_kind
+            .get(kind)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let newest = list
+            .iter()
+            .filter_map(|&i| sources.records[i].date)
+            .filter(|d| *d <= as_of)
+            .max();
+        let within = config
+            .intervals
+            .get(kind)
+            .copied()
+            .or_else(|| catalog.record_kind(kind).and_then(|k| k.fresh_within));
+        match (newest, within) {
+            (None, _) => (list.is_empty(), None),
+            (Some(n), Some(w)) if n < w.before(as_of) => (
+                false,
+                Some(Stale {
+                    kind: kind.to_string(),
+                    newest: n,
+                    within: w,
+                }),
+            ),
+            (Some(_), _) => (false, None),
+        }
+    };
+
+    // Leaf clauses first (catalogue order is parents first, so walk in reverse for headings).
+    let mut coverage: Vec<ClauseCoverage> = Vec::with_capacity(catalog.clauses.len());
+    for cl in &catalog.clauses {
+        let docs = covering.get(cl.id.as_str()).cloned().unwrap_or_default();
+        let mut cov = ClauseCoverage {
+            clause: cl.id.clone(),
+            status: CoverageStatus::Missing,
+            documented: None,
+            evidenced: None,
+            current: true,
+            documents: dedup(docs),
+            not_effective: dedup(
+                not_effective
+                    .get(cl.id.as_str())
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+            cross_references: dedup(xrefs.get(&cl.id).cloned().unwrap_or_default()),
+            records: record_links
+                .get(cl.id.as_str())
+                .cloned()
+                .unwrap_or_default(),
+            missing_documents: Vec::new(),
+            missing_kinds: Vec::new(),
+            stale_kinds: Vec::new(),
+            delegated_to: None,
+        };
+        if !cl.children.is_empty() || cl.evidence == Evidence::Heading {
+            coverage.push(cov);
+            continue;
+        }
+        let app = delegated.get(cl.id.as_str()).copied();
+        let mut kinds: Vec<String> = cl.records.clone();
+        if let Some(a) = app {
+            cov.delegated_to = Some(a.party.clone());
+            if let Some(k) = &a.review_kind {
+                kinds.push(k.clone());
+            }
+        }
+        if cl.evidence.needs_documents() {
+            let mut ok = !cov.documents.is_empty();
+            if let Some(a) = app {
+                // The agreement with the other party stands for the clause's own documents.
+                let agreement = a.agreement.as_deref().and_then(|id| {
+                    sources
+                        .documents
+                        .iter()
+                        .position(|d| d.id.eq_ignore_ascii_case(id) && is_effective(d))
+                });
+                if let Some(i) = agreement {
+                    ok = true;
+                    if !cov.documents.contains(&i) {
+                        cov.documents.push(i);
+                    }
+                }
+            }
+            for named in &cl.documents {
+                if !provided.contains_key(named.as_str()) {
+                    cov.missing_documents.push(named.clone());
+                }
+            }
+            cov.documented = Some(ok && cov.missing_documents.is_empty());
+        }
+        if cl.evidence.needs_records() || !kinds.is_empty() {
+            for k in &kinds {
+                let (missing, stale) = kind_state(k);
+                if missing {
+                    cov.missing_kinds.push(k.clone());
+                }
+                if let Some(s) = stale {
+                    cov.stale_kinds.push(s);
+                }
+            }
+            cov.evidenced = Some(cov.missing_kinds.is_empty() && cov.stale_kinds.is_empty());
+        }
+        cov.current = !cov.documents.iter().any(|&i| reviews[i].overdue);
+        let parts: Vec<bool> = [cov.documented, cov.evidenced]
+            .into_iter()
+            .flatten()
+            .collect();
+        cov.status = if parts.iter().all(|&p| p) {
+            if cov.current {
+                CoverageStatus::Covered
+            } else {
+                CoverageStatus::CoveredReviewOverdue
+            }
+        } else if parts.iter().any(|&p| p) || !cov.documents.is_empty() {
+            CoverageStatus::Partial
+        } else {
+            CoverageStatus::Missing
+        };
+        coverage.push(cov);
+    }
+    // Headings: derived from children, deepest first.
+    let index: HashMap<&str, usize> = catalog
+        .clauses
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
+    for i in (0..catalog.clauses.len()).rev() {
+        let cl = &catalog.clauses[i];
+        if cl.children.is_empty() {
+            if cl.evidence == Evidence::Heading {
+                coverage[i].status = CoverageStatus::Covered;
+            }
+            continue;
+        }
+        let states: Vec<CoverageStatus> = cl
+            .children
+            .iter()
+            .filter_map(|c| index.get(c.as_str()).map(|&j| coverage[j].status))
+            .collect();
+        let all_covered = states.iter().all(|s| s.is_covered());
+        let none = states.iter().all(|s| *s == CoverageStatus::Missing);
+        coverage[i].current = cl
+            .children
+            .iter()
+            .filter_map(|c| index.get(c.as_str()))
+            .all(|&j| coverage[j].current);
+        coverage[i].status = if all_covered {
+            if coverage[i].current {
+                CoverageStatus::Covered
+            } else {
+                CoverageStatus::CoveredReviewOverdue
+            }
+        } else if none {
+            CoverageStatus::Missing
+        } else {
+            CoverageStatus::Partial
+        };
+    }
+
+    Model {
+        config,
+        catalog,
+        sources,
+        files,
+        as_of,
+        documents_by_id,
+        records_by_id,
+        reviews,
+        coverage,
+        records_by_kind,
+        backrefs,
+    }
+}
+
+fn dedup(mut v: Vec<usize>) -> Vec<usize> {
+    v.sort_unstable();
+    v.dedup();
+    v
+}

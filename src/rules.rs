@@ -1,0 +1,579 @@
+//! Checks over the linked model -> findings. Per-document and per-record rules first, then the
+//! global ones (unique ids, coverage). Severity overrides from sms.yaml are applied last.
+
+use crate::catalog::Catalog;
+use crate::config::FILE_NAME;
+use crate::diag::{self, Diagnostic};
+use crate::markdown::{self, LinkTarget};
+use crate::model::{is_effective, Model};
+use crate::source::{ClauseRef, Document, Record};
+use crate::yaml::Pos;
+use std::collections::HashMap;
+
+pub fn check(model: &Model<'_>) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (i, doc) in model.sources.documents.iter().enumerate() {
+        document_rules(model, i, doc, &mut out);
+    }
+    for rec in &model.sources.records {
+        record_rules(model, rec, &mut out);
+    }
+    unique_ids(model, &mut out);
+    coverage_rules(model, &mut out);
+    if model.sources.documents.is_empty() {
+        out.push(
+            Diagnostic::new(
+                "no-documents",
+                "sms",
+                "the SMS holds no documents: no Markdown file with frontmatter was found",
+            )
+            .at(FILE_NAME, Pos::new(1, 1)),
+        );
+    }
+    out
+}
+
+/// Apply sms.yaml `rules:` levels: change severities, drop findings turned off.
+pub fn apply_levels(config: &crate::config::Config, diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut diags: Vec<Diagnostic> = diags
+        .into_iter()
+        .filter_map(|mut d| match config.rules.get(d.code) {
+            None => Some(d),
+            Some(None) => None,
+            Some(Some(sev)) => {
+                d.severity = *sev;
+                Some(d)
+            }
+        })
+        .collect();
+    diag::sort(&mut diags);
+    diags
+}
+
+fn clause_ref_rules(
+    catalog: &Catalog,
+    path: &str,
+    subject: &str,
+    refs: &[ClauseRef],
+    frontmatter: bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    for c in refs {
+        if c.unquoted_number {
+            out.push(
+                Diagnostic::new(
+                    "clause-unquoted",
+                    format!("{subject}#{}", c.id),
+                    format!(
+                        "clause id {} is written as a number; YAML reads it as {}",
+                        c.id,
+                        as_float(&c.id)
+                    ),
+                )
+                .at(path, c.pos)
+                .help(format!("quote it: \"{}\"", c.id)),
+            );
+        }
+        match catalog.clause(&c.id) {
+            None if c.id.contains(':') => {
+                // `<framework>:<id>`: other frameworks are listed, not checked, until multi-framework support.
+            }
+            None => {
+                let mut d = Diagnostic::new(
+                    "clause-unknown",
+                    format!("{subject}#{}", c.id),
+                    format!("clause `{}` is not in {}", c.id, catalog.id),
+                )
+                .at(path, c.pos);
+                if let Some(s) = catalog.suggest_clause(&c.id) {
+                    d = d.help(s);
+                }
+                out.push(d);
+            }
+            Some(cl) if frontmatter && cl.is_top_level() => out.push(
+                Diagnostic::new(
+                    "clause-not-coverable",
+                    format!("{subject}#{}", c.id),
+                    format!(
+                        "clause `{}` ({}) is a top-level clause and covers nothing",
+                        cl.id, cl.title
+                    ),
+                )
+                .at(path, c.pos),
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+/// How YAML would read an unquoted dotted number, for the message.
+fn as_float(text: &str) -> String {
+    match text.parse::<f64>() {
+        Ok(f) => format!("the number {f}"),
+        Err(_) => "a number".into(),
+    }
+}
+
+fn document_rules(model: &Model<'_>, index: usize, doc: &Document, out: &mut Vec<Diagnostic>) {
+    let catalog = model.catalog;
+    let path = doc.path.as_str();
+    clause_ref_rules(catalog, path, &doc.id, &doc.clauses, true, out);
+    for p in &doc.provides {
+        if catalog.named_document(&p.text).is_none() {
+            let mut d = Diagnostic::new(
+                "provides-unknown",
+                format!("{}#{}", doc.id, p.text),
+                format!(
+                    "`provides: {}` is not a named document of {}",
+                    p.text, catalog.id
+                ),
+            )
+            .at(path, p.pos);
+            if let Some(s) =
+                crate::ids::closest(&p.text, catalog.documents.iter().map(|n| n.id.as_str()), 3)
+            {
+                d = d.help(format!("did you mean `{s}`?"));
+            }
+            out.push(d);
+        }
+    }
+    if let Some(approved) = doc.approved {
+        if approved > model.as_of {
+            out.push(
+                Diagnostic::new(
+                    "approval-in-future",
+                    doc.id.clone(),
+                    format!("approved {approved}, after the as-of date {}", model.as_of),
+                )
+                .at(path, doc.approved_pos),
+            );
+        }
+    }
+    let review = &model.reviews[index];
+    if review.overdue {
+        if let Some(next) = review.next {
+            let since = match review.last_no_change {
+                Some(l) if doc.approved.is_none_or(|a| l > a) => {
+                    format!("its last no-change review on {l}")
+                }
+                _ => doc.approved.map_or_else(
+                    || "approval".to_string(),
+                    |a| format!("its approval on {a}"),
+                ),
+            };
+            out.push(
+                Diagnostic::new(
+                    "review-overdue",
+                    doc.id.clone(),
+                    format!(
+                        "review of {} was due on {next} ({} after {since})",
+                        doc.id,
+                        doc.review.unwrap_or(model.config.review_interval)
+                    ),
+                )
+                .at(path, doc.approved_pos),
+            );
+        }
+    }
+    if is_effective(doc) {
+        for p in &doc.provides {
+            let Some(role) = catalog
+                .named_document(&p.text)
+                .and_then(|n| n.approver_role.as_deref())
+            else {
+                continue;
+            };
+            let Some(approver) = &doc.approver else {
+                continue;
+            };
+            let person = model.config.person(&approver.text);
+            let has_role = person.is_some_and(|p| p.role.as_deref() == Some(role));
+            if !has_role {
+                let who = match person {
+                    Some(p) => format!(
+                        "{} ({}) has role {}",
+                        p.id,
+                        p.name,
+                        p.role.as_deref().unwrap_or("none")
+                    ),
+                    None => format!("`{}` is not a person in sms.yaml `people`", approver.text),
+                };
+                out.push(
+                    Diagnostic::new(
+                        "approver-lacks-authority",
+                        format!("{}#{}", doc.id, p.text),
+                        format!("{} must be approved by `{role}`; {who}", p.text),
+                    )
+                    .at(path, approver.pos),
+                );
+            }
+        }
+    }
+    link_rules(model, doc, out);
+}
+
+fn link_rules(model: &Model<'_>, doc: &Document, out: &mut Vec<Diagnostic>) {
+    let path = doc.path.as_str();
+    let anchors_of = |d: &Document| {
+        d.parsed
+            .headings
+            .iter()
+            .map(|h| h.anchor.clone())
+            .collect::<Vec<_>>()
+    };
+    let anchor_missing =
+        |target: &Document, anchor: &str, raw: &str, pos: Pos, out: &mut Vec<Diagnostic>| {
+            if target.parsed.headings.iter().any(|h| h.anchor == anchor) {
+                return;
+            }
+            let anchors = anchors_of(target);
+            let hint = match crate::ids::closest(anchor, anchors.iter().map(String::as_str), 3) {
+                Some(s) => format!("did you mean `#{s}`?"),
+                None if anchors.is_empty() => format!("`{}` has no headings", target.id),
+                None => format!(
+                    "anchors in {}: {}",
+                    target.id,
+                    anchors
+                        .iter()
+                        .take(8)
+                        .map(|a| format!("#{a}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            out.push(
+                Diagnostic::new(
+                    "broken-anchor",
+                    format!("{}->{raw}", doc.id),
+                    format!(
+                        "`{raw}`: no heading with anchor `#{anchor}` in {}",
+                        target.id
+                    ),
+                )
+                .at(path, pos)
+                .help(hint),
+            );
+        };
+    for link in &doc.parsed.links {
+        match &link.target {
+            LinkTarget::Clause(id) => {
+                if model.catalog.clause(id).is_none() && !id.contains(':') {
+                    let mut d = Diagnostic::new(
+                        "broken-clause-link",
+                        format!("{}->clause:{id}", doc.id),
+                        format!("`clause:{id}` is not a clause of {}", model.catalog.id),
+                    )
+                    .at(path, link.pos);
+                    if let Some(s) = model.catalog.suggest_clause(id) {
+                        d = d.help(s);
+                    }
+                    out.push(d);
+                }
+            }
+            LinkTarget::Doc { id, anchor } => match model.document(id) {
+                None => {
+                    let mut d = Diagnostic::new(
+                        "broken-doc-link",
+                        format!("{}->doc:{id}", doc.id),
+                        format!("`doc:{id}`: no document has the id `{id}`"),
+                    )
+                    .at(path, link.pos);
+                    if let Some(s) = crate::ids::closest(
+                        id,
+                        model.sources.documents.iter().map(|d| d.id.as_str()),
+                        3,
+                    ) {
+                        d = d.help(format!("did you mean `doc:{s}`?"));
+                    }
+                    out.push(d);
+                }
+                Some(target) => {
+                    if let Some(a) = anchor {
+                        anchor_missing(target, a, &link.raw, link.pos, out);
+                    }
+                }
+            },
+            LinkTarget::Anchor(a) => anchor_missing(doc, a, &link.raw, link.pos, out),
+            LinkTarget::Relative { path: rel, anchor } => {
+                if rel.is_empty() {
+                    continue;
+                }
+                match markdown::resolve_relative(path, rel) {
+                    None => out.push(
+                        Diagnostic::new(
+                            "link-outside-sms",
+                            format!("{}->{}", doc.id, link.raw),
+                            format!("`{}` points outside the SMS root", link.raw),
+                        )
+                        .at(path, link.pos),
+                    ),
+                    Some(target) => {
+                        let exists = model.snapshot_has(&target);
+                        if !exists {
+                            out.push(
+                                Diagnostic::new(
+                                    "broken-file-link",
+                                    format!("{}->{}", doc.id, link.raw),
+                                    format!("`{}`: no file `{target}` in the SMS", link.raw),
+                                )
+                                .at(path, link.pos),
+                            );
+                        } else if let Some(a) = anchor {
+                            if let Some(t) =
+                                model.sources.documents.iter().find(|d| d.path == target)
+                            {
+                                anchor_missing(t, a, &link.raw, link.pos, out);
+                            }
+                        }
+                    }
+                }
+            }
+            LinkTarget::External => {
+                if link.is_image {
+                    out.push(
+                        Diagnostic::new(
+                            "remote-image",
+                            format!("{}->{}", doc.id, link.raw),
+                            format!("image `{}` is loaded from another site; the evidence site shows it as a link", link.raw),
+                        )
+                        .at(path, link.pos),
+                    );
+                }
+            }
+            LinkTarget::Unsafe => {}
+        }
+    }
+}
+
+fn record_rules(model: &Model<'_>, rec: &Record, out: &mut Vec<Diagnostic>) {
+    let path = rec.path.as_str();
+    clause_ref_rules(model.catalog, path, &rec.id, &rec.clauses, false, out);
+    let Some(kind) = model.catalog.record_kind(&rec.kind) else {
+        let mut d = Diagnostic::new(
+            "record-kind-unknown",
+            rec.id.clone(),
+            format!(
+                "record kind `{}` is not defined by {}",
+                rec.kind, model.catalog.id
+            ),
+        )
+        .at(path, rec.kind_pos);
+        if let Some(s) = crate::ids::closest(
+            &rec.kind,
+            model.catalog.record_kinds.iter().map(|k| k.id.as_str()),
+            3,
+        ) {
+            d = d.help(format!("did you mean `{s}`?"));
+        }
+        out.push(d);
+        return;
+    };
+    for f in &kind.required {
+        if rec.field(f).is_none_or(|n| n.is_null()) {
+            out.push(
+                Diagnostic::new(
+                    "field-missing",
+                    format!("{}#{f}", rec.id),
+                    format!("a {} record needs `{f}`", kind.id),
+                )
+                .at(path, rec.pos),
+            );
+        }
+    }
+    for f in &kind.dates {
+        if let Some(n) = rec.field(f).filter(|n| !n.is_null()) {
+            let ok = n
+                .as_scalar()
+                .is_some_and(|t| crate::dates::parse_date(t).is_ok());
+            if !ok {
+                out.push(
+                    Diagnostic::new(
+                        "field-invalid",
+                        format!("{}#{f}", rec.id),
+                        format!(
+                            "`{f}` must be a date YYYY-MM-DD, found `{}`",
+                            n.as_scalar().unwrap_or(n.describe())
+                        ),
+                    )
+                    .at(path, n.pos),
+                );
+            }
+        }
+    }
+    for t in &rec.refs {
+        if model.record(&t.text).is_none() && model.document(&t.text).is_none() {
+            out.push(
+                Diagnostic::new(
+                    "broken-ref",
+                    format!("{}->{}", rec.id, t.text),
+                    format!("`refs` names `{}`, which is no record or document", t.text),
+                )
+                .at(path, t.pos),
+            );
+        }
+    }
+    if let Some(date) = rec.date {
+        if date > model.as_of {
+            out.push(
+                Diagnostic::new(
+                    "record-in-future",
+                    rec.id.clone(),
+                    format!(
+                        "{} is dated {date}, after the as-of date {}",
+                        rec.id, model.as_of
+                    ),
+                )
+                .at(path, rec.date_pos),
+            );
+        }
+    }
+    if let Some(due_field) = &kind.due_field {
+        let status = rec
+            .field("status")
+            .and_then(|n| n.as_scalar())
+            .unwrap_or("");
+        let open = kind.open_statuses.iter().any(|s| s == status);
+        let due = rec
+            .field(due_field)
+            .and_then(|n| n.as_scalar())
+            .and_then(|t| crate::dates::parse_date(t).ok());
+        if let (true, Some(due)) = (open, due) {
+            if due < model.as_of {
+                out.push(
+                    Diagnostic::new(
+                        "nonconformity-overdue",
+                        rec.id.clone(),
+                        format!("{} is `{status}` and was due on {due}", rec.id),
+                    )
+                    .at(path, rec.field(due_field).map_or(rec.pos, |n| n.pos)),
+                );
+            }
+        }
+    }
+}
+
+fn unique_ids(model: &Model<'_>, out: &mut Vec<Diagnostic>) {
+    let mut first: HashMap<String, (String, String, Pos)> = HashMap::new();
+    let all = model
+        .sources
+        .documents
+        .iter()
+        .map(|d| (&d.id, &d.path, d.id_pos))
+        .chain(
+            model
+                .sources
+                .records
+                .iter()
+                .map(|r| (&r.id, &r.path, r.id_pos)),
+        );
+    for (id, path, pos) in all {
+        match first.get(&crate::ids::key(id)) {
+            None => {
+                first.insert(crate::ids::key(id), (id.clone(), path.clone(), pos));
+            }
+            Some((first_id, first_path, first_pos)) => out.push(
+                Diagnostic::new(
+                    "id-duplicate",
+                    id.clone(),
+                    format!(
+                        "id `{id}` is already used by `{first_id}` at {first_path}:{}:{}",
+                        first_pos.line, first_pos.col
+                    ),
+                )
+                .at(path, pos),
+            ),
+        }
+    }
+}
+
+fn coverage_rules(model: &Model<'_>, out: &mut Vec<Diagnostic>) {
+    for (cov, cl) in model.coverage.iter().zip(&model.catalog.clauses) {
+        let title = format!("{} {}", cl.id, cl.title);
+        if cov.documented == Some(false) && cov.documents.is_empty() {
+            let mut msg = format!("clause {title}: no approved document covers it");
+            if !cov.not_effective.is_empty() {
+                let ids: Vec<String> = cov
+                    .not_effective
+                    .iter()
+                    .map(|&i| {
+                        let d = &model.sources.documents[i];
+                        format!("{} ({})", d.id, d.status.as_str())
+                    })
+                    .collect();
+                msg.push_str(&format!(
+                    "; cited by {} which do not count until approved",
+                    ids.join(", ")
+                ));
+            }
+            out.push(
+                Diagnostic::new("clause-undocumented", cl.id.clone(), msg)
+                    .at(FILE_NAME, Pos::new(1, 1)),
+            );
+        }
+        for named in &cov.missing_documents {
+            let title_of = model
+                .catalog
+                .named_document(named)
+                .map_or(named.as_str(), |n| n.title.as_str());
+            out.push(
+                Diagnostic::new(
+                    "named-document-missing",
+                    format!("{}#{named}", cl.id),
+                    format!("clause {title} demands the {title_of}: no approved document says `provides: [{named}]`"),
+                )
+                .at(FILE_NAME, Pos::new(1, 1)),
+            );
+        }
+        for kind in &cov.missing_kinds {
+            out.push(
+                Diagnostic::new(
+                    "records-missing",
+                    format!("{}#{kind}", cl.id),
+                    format!("clause {title} demands `{kind}` records: there are none"),
+                )
+                .at(FILE_NAME, Pos::new(1, 1))
+                .help(format!(
+                    "add {kind} records under {}/{kind}/",
+                    model.config.paths.records
+                )),
+            );
+        }
+        for s in &cov.stale_kinds {
+            out.push(
+                Diagnostic::new(
+                    "records-stale",
+                    format!("{}#{}", cl.id, s.kind),
+                    format!(
+                        "clause {title}: the newest `{}` record is from {}, older than {} before {}",
+                        s.kind, s.newest, s.within, model.as_of
+                    ),
+                )
+                .at(FILE_NAME, Pos::new(1, 1)),
+            );
+        }
+    }
+    for a in &model.config.applicability {
+        match model.catalog.clause(&a.clause) {
+            None => out.push(
+                Diagnostic::new("config-invalid", format!("{FILE_NAME}#applicability#{}", a.clause), format!("applicability names clause `{}`, which is not in {}", a.clause, model.catalog.id))
+                    .at(FILE_NAME, a.pos),
+            ),
+            Some(cl) if !cl.delegable => out.push(
+                Diagnostic::new(
+                    "config-invalid",
+                    format!("{FILE_NAME}#applicability#{}", a.clause),
+                    format!("clause {} cannot be operated by another party; the organisation must meet it itself", cl.id),
+                )
+                .at(FILE_NAME, a.pos),
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+impl Model<'_> {
+    /// Whether a path exists among the SMS files (documents, records or any other file).
+    pub fn snapshot_has(&self, path: &str) -> bool {
+        self.files.exists(path)
+    }
+}

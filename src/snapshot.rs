@@ -1,0 +1,226 @@
+//! A [`Snapshot`]: the sorted list of files below the SMS root with the bytes of those auditbook
+//! parses. It is made from the work tree here, or from a git tree by `history`; everything after
+//! `source` is the same for both.
+//!
+//! Nothing is read through a symbolic link: links are listed (so they can be reported) but never
+//! followed. Files over the size limit are listed with their size and not read.
+
+use crate::config::Config;
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Sorted by path.
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Path relative to the SMS root, `/`-separated.
+    pub path: String,
+    pub kind: EntryKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum EntryKind {
+    /// A regular file; `bytes` is `None` when auditbook has no reason to read it (an image, a PDF).
+    File { size: u64, bytes: Option<Arc<[u8]>> },
+    /// A file over the size limit; not read.
+    TooLarge { size: u64 },
+    /// A symbolic link, never followed; `escapes` when its target lies outside the SMS root.
+    Symlink { target: String, escapes: bool },
+    /// A git submodule (gitlink); its content is not part of the SMS.
+    Submodule,
+}
+
+/// What role a path plays in the SMS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Config,
+    Document,
+    Record,
+    Framework,
+    Other,
+}
+
+impl Snapshot {
+    pub fn get(&self, path: &str) -> Option<&Entry> {
+        self.entries
+            .binary_search_by(|e| e.path.as_str().cmp(path))
+            .ok()
+            .map(|i| &self.entries[i])
+    }
+
+    /// Whether `path` is a file or a folder in the snapshot.
+    pub fn exists(&self, path: &str) -> bool {
+        if self.get(path).is_some() {
+            return true;
+        }
+        let prefix = format!("{}/", path.trim_end_matches('/'));
+        let i = self
+            .entries
+            .partition_point(|e| e.path.as_str() < prefix.as_str());
+        self.entries
+            .get(i)
+            .is_some_and(|e| e.path.starts_with(&prefix))
+    }
+}
+
+/// The role of a path, by the conventions of `docs/format.md` and the configured folders.
+pub fn role(config: &Config, path: &str) -> Role {
+    let lower = path.to_ascii_lowercase();
+    let under = |dir: &str| path.starts_with(&format!("{dir}/"));
+    if path == crate::config::FILE_NAME {
+        Role::Config
+    } else if under(&config.paths.frameworks)
+        && (lower.ends_with(".yaml") || lower.ends_with(".yml"))
+    {
+        Role::Framework
+    } else if under(&config.paths.records) && (lower.ends_with(".yaml") || lower.ends_with(".yml"))
+    {
+        Role::Record
+    } else if under(&config.paths.templates)
+        || under(&config.paths.records)
+        || under(&config.paths.frameworks)
+    {
+        Role::Other
+    } else if lower.ends_with(".md") {
+        Role::Document
+    } else {
+        Role::Other
+    }
+}
+
+/// Whether a folder is never part of the SMS sources: hidden folders (`.git`, `.github`…), the
+/// output folder and the history cache.
+pub fn skipped_dir(config: &Config, rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    name.starts_with('.') || rel == config.paths.output
+}
+
+/// Snapshot of the work tree below the SMS root.
+pub fn from_work_tree(config: &Config) -> Result<Snapshot> {
+    let root = &config.root;
+    let mut found: Vec<(String, std::fs::FileType, u64)> = Vec::new();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            if e.depth() == 0 || !e.file_type().is_dir() {
+                return true;
+            }
+            let rel = relative(root, e.path());
+            !skipped_dir(config, &rel)
+        });
+    for entry in walker {
+        let entry =
+            entry.with_context(|| format!("cannot read the folder `{}`", root.display()))?;
+        if entry.depth() == 0 || entry.file_type().is_dir() {
+            continue;
+        }
+        let rel = relative(root, entry.path());
+        let name = rel.rsplit('/').next().unwrap_or(&rel);
+        if name.starts_with('.') {
+            continue;
+        }
+        let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+        found.push((rel, entry.file_type(), size));
+    }
+    let limit = config.limits.max_file_size;
+    let mut entries: Vec<Entry> = found
+        .into_par_iter()
+        .map(|(rel, ft, size)| {
+            let abs = root.join(&rel);
+            let kind = if ft.is_symlink() {
+                let target = std::fs::read_link(&abs)
+                    .map(|t| t.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let escapes = link_escapes(root, &rel, &target);
+                EntryKind::Symlink { target, escapes }
+            } else if !ft.is_file() {
+                // sockets, fifos, devices: listed as other files, never read
+                EntryKind::File {
+                    size: 0,
+                    bytes: None,
+                }
+            } else if size > limit {
+                EntryKind::TooLarge { size }
+            } else if role(config, &rel) == Role::Other {
+                EntryKind::File { size, bytes: None }
+            } else {
+                let bytes = read_bounded(&abs, limit)
+                    .with_context(|| format!("cannot read `{}`", abs.display()))?;
+                match bytes {
+                    Some(b) => EntryKind::File {
+                        size: b.len() as u64,
+                        bytes: Some(Arc::from(b)),
+                    },
+                    None => EntryKind::TooLarge { size },
+                }
+            };
+            Ok(Entry { path: rel, kind })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Snapshot { entries })
+}
+
+/// Read at most `limit` bytes; `None` when the file is larger (it may have grown since the walk).
+fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut buf = Vec::new();
+    file.take(limit + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > limit {
+        return Ok(None);
+    }
+    Ok(Some(buf))
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Whether a link at `rel` with `target` points outside the SMS root (lexically).
+pub fn link_escapes(_root: &Path, rel: &str, target: &str) -> bool {
+    if target.starts_with('/') || target.starts_with('\\') || target.contains(':') {
+        return true;
+    }
+    let mut parts: Vec<&str> = rel.split('/').collect();
+    parts.pop();
+    for comp in target.split(['/', '\\']) {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return true;
+                }
+            }
+            c => parts.push(c),
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_escape_detection() {
+        let root = Path::new("/sms");
+        assert!(link_escapes(root, "a/b.md", "/etc/passwd"));
+        assert!(link_escapes(root, "a/b.md", "../../x"));
+        assert!(!link_escapes(root, "a/b.md", "../c.md"));
+        assert!(!link_escapes(root, "b.md", "c/d.md"));
+    }
+}

@@ -1,0 +1,877 @@
+//! Snapshot -> [`Sources`]: documents (frontmatter + parsed Markdown) and records, each with the
+//! positions of its fields, plus the findings about each file on its own. Files are parsed in
+//! parallel; the result is sorted by path so nothing depends on scheduling.
+
+use crate::config::{Config, VersionScheme};
+use crate::dates::Interval;
+use crate::diag::Diagnostic;
+use crate::fields::{Reader, Spanned};
+use crate::markdown::{self, Body, Split};
+use crate::snapshot::{self, EntryKind, Role, Snapshot};
+use crate::yaml::{self, Node, Pos, YamlError};
+use jiff::civil::Date;
+use rayon::prelude::*;
+
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    pub documents: Vec<Document>,
+    pub records: Vec<Record>,
+    /// Framework files (path, text), for `catalog`.
+    pub frameworks: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Draft,
+    InReview,
+    Approved,
+    Retired,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::InReview => "in-review",
+            Status::Approved => "approved",
+            Status::Retired => "retired",
+        }
+    }
+    fn parse(s: &str) -> Option<Status> {
+        match s {
+            "draft" => Some(Status::Draft),
+            "in-review" => Some(Status::InReview),
+            "approved" => Some(Status::Approved),
+            "retired" => Some(Status::Retired),
+            _ => None,
+        }
+    }
+}
+
+pub const DOCUMENT_TYPES: &[&str] = &[
+    "policy",
+    "procedure",
+    "plan",
+    "process",
+    "standard",
+    "register",
+    "other",
+];
+
+/// A clause id as cited, with where and whether it was written as a YAML number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClauseRef {
+    pub id: String,
+    pub pos: Pos,
+    pub unquoted_number: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub path: String,
+    pub id: String,
+    pub id_pos: Pos,
+    pub title: String,
+    pub doc_type: Option<String>,
+    pub owner: Option<String>,
+    pub approver: Option<Spanned>,
+    pub version: Option<Spanned>,
+    pub status: Status,
+    pub status_pos: Pos,
+    pub approved: Option<Date>,
+    pub approved_pos: Pos,
+    pub review: Option<Interval>,
+    pub next_review: Option<Date>,
+    pub clauses: Vec<ClauseRef>,
+    pub provides: Vec<Spanned>,
+    /// Unknown frontmatter keys, kept and shown (`classification`, `supersedes`…).
+    pub extra: Vec<(String, String)>,
+    /// The body, BOM-stripped and LF-normalised.
+    pub body: String,
+    pub body_line: u32,
+    pub parsed: Body,
+}
+
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub path: String,
+    pub id: String,
+    pub id_pos: Pos,
+    pub kind: String,
+    pub kind_pos: Pos,
+    pub date: Option<Date>,
+    pub date_pos: Pos,
+    pub title: String,
+    pub clauses: Vec<ClauseRef>,
+    pub refs: Vec<Spanned>,
+    /// Every field of the record (including the ones above), in file order.
+    pub fields: Vec<(String, Node)>,
+    pub pos: Pos,
+}
+
+impl Record {
+    pub fn field(&self, key: &str) -> Option<&Node> {
+        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+const DOC_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "type",
+    "owner",
+    "approver",
+    "version",
+    "status",
+    "approved",
+    "review",
+    "next_review",
+    "clauses",
+    "provides",
+];
+
+/// Parse every document, record and framework file of a snapshot.
+pub fn parse(config: &Config, snap: &Snapshot) -> (Sources, Vec<Diagnostic>) {
+    let results: Vec<(Parsed, Vec<Diagnostic>)> = snap
+        .entries
+        .par_iter()
+        .map(|entry| {
+            let mut diags = Vec::new();
+            let role = snapshot::role(config, &entry.path);
+            let parsed = match (&entry.kind, role) {
+                (_, Role::Other) | (_, Role::Config) => Parsed::Nothing,
+                (EntryKind::Symlink { target, escapes }, _) => {
+                    let msg = if *escapes {
+                        format!("`{}` is a symbolic link to `{target}`, outside the SMS root; it is not followed", entry.path)
+                    } else {
+                        format!("`{}` is a symbolic link to `{target}`; auditbook never follows links", entry.path)
+                    };
+                    diags.push(Diagnostic::new("symlink-ignored", entry.path.clone(), msg).at(&entry.path, Pos::new(1, 1)));
+                    Parsed::Nothing
+                }
+                (EntryKind::Submodule, _) => Parsed::Nothing,
+                (EntryKind::TooLarge { size }, _) => {
+                    diags.push(
+                        Diagnostic::new(
+                            "file-too-large",
+                            entry.path.clone(),
+                            format!(
+                                "`{}` is {} bytes, over the limit of {} bytes; it was not read",
+                                entry.path, size, config.limits.max_file_size
+                            ),
+                        )
+                        .at(&entry.path, Pos::new(1, 1)),
+                    );
+                    Parsed::Nothing
+                }
+                (EntryKind::File { bytes: None, .. }, _) => Parsed::Nothing,
+                (EntryKind::File { bytes: Some(bytes), .. }, role) => {
+                    match text_of(&entry.path, bytes, &mut diags) {
+                        None => Parsed::Nothing,
+                        Some(text) => match role {
+                            Role::Document => parse_document(config, &entry.path, &text, &mut diags)
+                                .map_or(Parsed::Nothing, |d| Parsed::Document(Box::new(d))),
+                            Role::Record => Parsed::Records(parse_records(config, &entry.path, &text, &mut diags)),
+                            Role::Framework => Parsed::Framework(entry.path.clone(), text),
+                            Role::Other | Role::Config => Parsed::Nothing,
+                        },
+                    }
+                }
+            };
+            (parsed, diags)
+        })
+        .collect();
+    let mut sources = Sources::default();
+    let mut diags = Vec::new();
+    for (parsed, d) in results {
+        diags.extend(d);
+        match parsed {
+            Parsed::Nothing => {}
+            Parsed::Document(d) => sources.documents.push(*d),
+            Parsed::Records(r) => sources.records.extend(r),
+            Parsed::Framework(p, t) => sources.frameworks.push((p, t)),
+        }
+    }
+    if sources.documents.len() > config.limits.max_documents {
+        diags.push(Diagnostic::new(
+            "too-many-documents",
+            "sms",
+            format!(
+                "the SMS holds {} documents, over `limits.max_documents` ({}); the rest were not read",
+                sources.documents.len(),
+                config.limits.max_documents
+            ),
+        ).at(crate::config::FILE_NAME, Pos::new(1, 1)));
+        sources.documents.truncate(config.limits.max_documents);
+    }
+    (sources, diags)
+}
+
+enum Parsed {
+    Nothing,
+    Document(Box<Document>),
+    Records(Vec<Record>),
+    Framework(String, String),
+}
+
+/// UTF-8 text of a file, normalised; findings for binary or non-UTF-8 content.
+fn text_of(path: &str, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> Option<String> {
+    if let Some(i) = bytes.iter().position(|&b| b == 0) {
+        diags.push(
+            Diagnostic::new(
+                "file-unreadable",
+                path.to_string(),
+                format!("`{path}` holds a NUL byte at offset {i}: it is a binary file, not text"),
+            )
+            .at(path, Pos::new(1, 1)),
+        );
+        return None;
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(t) => Some(markdown::normalise(t).into_owned()),
+        Err(e) => {
+            let valid = &bytes[..e.valid_up_to()];
+            let line = valid.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+            let col = std::str::from_utf8(valid)
+                .map(|v| v.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1)
+                .unwrap_or(1);
+            diags.push(
+                Diagnostic::new(
+                    "file-unreadable",
+                    path.to_string(),
+                    format!("`{path}` is not valid UTF-8 (byte {})", e.valid_up_to()),
+                )
+                .at(path, Pos::new(line, col))
+                .help("save the file as UTF-8 text"),
+            );
+            None
+        }
+    }
+}
+
+fn yaml_finding(path: &str, subject: &str, e: &YamlError, line_offset: u32) -> Diagnostic {
+    Diagnostic::new(
+        "frontmatter-invalid",
+        subject.to_string(),
+        e.message.clone(),
+    )
+    .at(path, e.pos.shifted(line_offset))
+}
+
+fn is_readme(path: &str) -> bool {
+    path.rsplit('/')
+        .next()
+        .is_some_and(|n| n.eq_ignore_ascii_case("readme.md"))
+}
+
+pub fn parse_document(
+    config: &Config,
+    path: &str,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Document> {
+    if text.trim().is_empty() {
+        diags.push(
+            Diagnostic::new("file-empty", path.to_string(), format!("`{path}` is empty"))
+                .at(path, Pos::new(1, 1)),
+        );
+        return None;
+    }
+    let (yaml_text, yaml_line, body, body_line) = match markdown::split(text) {
+        Split::Missing if is_readme(path) => return None,
+        Split::Missing => {
+            diags.push(
+                Diagnostic::new(
+                    "frontmatter-missing",
+                    path.to_string(),
+                    format!("`{path}` has no frontmatter: its first line is not `---`"),
+                )
+                .at(path, Pos::new(1, 1)),
+            );
+            return None;
+        }
+        Split::Unclosed => {
+            diags.push(
+                Diagnostic::new(
+                    "frontmatter-unclosed",
+                    path.to_string(),
+                    "the frontmatter opened on line 1 is never closed by a `---` line",
+                )
+                .at(path, Pos::new(1, 1)),
+            );
+            return None;
+        }
+        Split::Found {
+            yaml,
+            yaml_line,
+            body,
+            body_line,
+        } => (yaml, yaml_line, body, body_line),
+    };
+    let node = match yaml::parse(yaml_text, config.limits.yaml) {
+        Ok(Some(mut n)) => {
+            n.shift(yaml_line - 1);
+            n
+        }
+        Ok(None) => {
+            diags.push(
+                Diagnostic::new(
+                    "frontmatter-invalid",
+                    path.to_string(),
+                    "the frontmatter is empty",
+                )
+                .at(path, Pos::new(1, 1)),
+            );
+            return None;
+        }
+        Err(e) => {
+            diags.push(yaml_finding(path, path, &e, yaml_line - 1));
+            return None;
+        }
+    };
+    let Some(entries) = node.as_map() else {
+        diags.push(
+            Diagnostic::new(
+                "frontmatter-invalid",
+                path.to_string(),
+                format!(
+                    "the frontmatter must be a mapping of fields (`key: value`), found {}",
+                    node.describe()
+                ),
+            )
+            .at(path, node.pos),
+        );
+        return None;
+    };
+
+    let id_node = node.get("id");
+    let subject = id_node
+        .and_then(Node::as_scalar)
+        .map_or_else(|| path.to_string(), str::to_string);
+    let mut r = Reader::new(path, subject.clone(), diags);
+    let missing = |r: &mut Reader<'_>, key: &str, why: &str| {
+        r.diags.push(
+            Diagnostic::new(
+                "field-missing",
+                format!("{}#{key}", r.subject),
+                format!("the frontmatter has no `{key}` ({why})"),
+            )
+            .at(r.path, Pos::new(1, 1)),
+        );
+    };
+
+    let id = match id_node {
+        None => {
+            missing(&mut r, "id", "a unique, stable id such as POL-CHG");
+            None
+        }
+        Some(n) => r
+            .text(n, "id")
+            .and_then(|t| match crate::ids::invalid_reason(&t.text) {
+                Some(why) => {
+                    r.diags
+                        .push(Diagnostic::new("id-invalid", path.to_string(), why).at(path, t.pos));
+                    None
+                }
+                None => Some(t),
+            }),
+    };
+    let title = match node.get("title") {
+        None => {
+            missing(&mut r, "title", "the document's title");
+            None
+        }
+        Some(n) => r.text(n, "title").map(|t| t.text),
+    };
+    let doc_type = match node.get("type") {
+        None => {
+            missing(
+                &mut r,
+                "type",
+                "policy, procedure, plan, process, standard, register or other",
+            );
+            None
+        }
+        Some(n) => r.text(n, "type").and_then(|t| {
+            if DOCUMENT_TYPES.contains(&t.text.as_str()) {
+                Some(t.text)
+            } else {
+                r.invalid(
+                    n,
+                    "type",
+                    format!(
+                        "type `{}` must be one of {}",
+                        t.text,
+                        DOCUMENT_TYPES.join(", ")
+                    ),
+                );
+                None
+            }
+        }),
+    };
+    let owner = match node.get("owner") {
+        None => {
+            missing(
+                &mut r,
+                "owner",
+                "a person id from sms.yaml `people`, or a name or role",
+            );
+            None
+        }
+        Some(n) => r.text(n, "owner").map(|t| t.text),
+    };
+    let (status, status_pos) = match node.get("status") {
+        None => {
+            missing(&mut r, "status", "draft, in-review, approved or retired");
+            (Status::Draft, Pos::new(1, 1))
+        }
+        Some(n) => {
+            let s = r.text(n, "status").and_then(|t| {
+                let s = Status::parse(&t.text);
+                if s.is_none() {
+                    r.invalid(
+                        n,
+                        "status",
+                        format!(
+                            "status `{}` must be one of draft, in-review, approved, retired",
+                            t.text
+                        ),
+                    );
+                }
+                s
+            });
+            (s.unwrap_or(Status::Draft), n.pos)
+        }
+    };
+    let version = match node.get("version") {
+        None => {
+            missing(&mut r, "version", "the version of this text, e.g. \"1.0\"");
+            None
+        }
+        Some(n) => {
+            r.text(n, "version")
+                .and_then(|t| match check_version(config.version_scheme, &t.text) {
+                    Ok(()) => Some(t),
+                    Err(e) => {
+                        r.invalid(n, "version", e);
+                        None
+                    }
+                })
+        }
+    };
+    let approver = node.get("approver").and_then(|n| r.text(n, "approver"));
+    let (approved, approved_pos) = match node.get("approved") {
+        Some(n) => (r.date(n, "approved"), n.pos),
+        None => (None, Pos::new(1, 1)),
+    };
+    if status == Status::Approved {
+        if node.get("approver").is_none() {
+            missing(
+                &mut r,
+                "approver",
+                "who approved this version; required once approved",
+            );
+        }
+        if node.get("approved").is_none() {
+            missing(
+                &mut r,
+                "approved",
+                "the date this version was approved; required once approved",
+            );
+        }
+    }
+    let review = node.get("review").and_then(|n| r.interval(n, "review"));
+    let next_review = node
+        .get("next_review")
+        .and_then(|n| r.date(n, "next_review"));
+    let clauses = node
+        .get("clauses")
+        .map(|n| clause_refs(&mut r, n, "clauses"))
+        .unwrap_or_default();
+    let provides = node
+        .get("provides")
+        .map(|n| r.list(n, "provides").into_iter().map(|(t, _)| t).collect())
+        .unwrap_or_default();
+
+    let mut extra = Vec::new();
+    for (k, v) in entries {
+        let Some(key) = k.as_scalar() else { continue };
+        if DOC_KEYS.contains(&key) {
+            continue;
+        }
+        if let Some(near) = crate::ids::closest(key, DOC_KEYS.iter().copied(), 2) {
+            r.diags.push(
+                Diagnostic::new(
+                    "field-name-typo",
+                    format!("{subject}#{key}"),
+                    format!("unknown field `{key}`: did you mean `{near}`?"),
+                )
+                .at(path, k.pos),
+            );
+        }
+        extra.push((key.to_string(), render_value(v)));
+    }
+
+    let (id, title) = (id?, title.unwrap_or_default());
+    Some(Document {
+        path: path.to_string(),
+        id: id.text,
+        id_pos: id.pos,
+        title,
+        doc_type,
+        owner,
+        approver,
+        version,
+        status,
+        status_pos,
+        approved,
+        approved_pos,
+        review,
+        next_review,
+        clauses,
+        provides,
+        extra,
+        parsed: markdown::parse_body(body, body_line),
+        body: body.to_string(),
+        body_line,
+    })
+}
+
+/// A plain-text rendering of an unknown field's value, for display.
+fn render_value(n: &Node) -> String {
+    match &n.value {
+        yaml::Value::Scalar { text, .. } => text.clone(),
+        yaml::Value::Seq(items) => items
+            .iter()
+            .map(render_value)
+            .collect::<Vec<_>>()
+            .join(", "),
+        yaml::Value::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| format!("{}: {}", render_value(k), render_value(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+fn clause_refs(r: &mut Reader<'_>, node: &Node, key: &str) -> Vec<ClauseRef> {
+    r.list(node, key)
+        .into_iter()
+        .map(|(t, described)| ClauseRef {
+            id: t.text,
+            pos: t.pos,
+            unquoted_number: described == "a number",
+        })
+        .collect()
+}
+
+/// Check a version's source text against the scheme.
+pub fn check_version(scheme: VersionScheme, text: &str) -> Result<(), String> {
+    let ok = match scheme {
+        VersionScheme::Free => !text.trim().is_empty(),
+        VersionScheme::Integer => {
+            !text.is_empty() && text.len() <= 9 && text.chars().all(|c| c.is_ascii_digit())
+        }
+        VersionScheme::Dotted => text
+            .split('.')
+            .all(|s| !s.is_empty() && s.len() <= 9 && s.chars().all(|c| c.is_ascii_digit())),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(match scheme {
+            VersionScheme::Dotted => format!("version `{text}` must be dot-separated whole numbers such as \"1.0\" or \"2.10\" (version_scheme: dotted)"),
+            VersionScheme::Integer => format!("version `{text}` must be a whole number (version_scheme: integer)"),
+            VersionScheme::Free => "version must not be empty".into(),
+        })
+    }
+}
+
+/// Compare two versions under a scheme; `None` when the scheme has no order.
+pub fn compare_versions(scheme: VersionScheme, a: &str, b: &str) -> Option<std::cmp::Ordering> {
+    let segs = |s: &str| {
+        s.split('.')
+            .map(|x| x.parse::<u64>().unwrap_or(0))
+            .collect::<Vec<_>>()
+    };
+    match scheme {
+        VersionScheme::Free => None,
+        VersionScheme::Integer | VersionScheme::Dotted => {
+            let (mut x, mut y) = (segs(a), segs(b));
+            let n = x.len().max(y.len());
+            x.resize(n, 0);
+            y.resize(n, 0);
+            Some(x.cmp(&y))
+        }
+    }
+}
+
+pub fn parse_records(
+    config: &Config,
+    path: &str,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Record> {
+    let node = match yaml::parse(text, config.limits.yaml) {
+        Ok(Some(n)) => n,
+        Ok(None) => {
+            diags.push(
+                Diagnostic::new(
+                    "file-empty",
+                    path.to_string(),
+                    format!("`{path}` holds no record"),
+                )
+                .at(path, Pos::new(1, 1)),
+            );
+            return Vec::new();
+        }
+        Err(e) => {
+            diags.push(yaml_finding(path, path, &e, 0));
+            return Vec::new();
+        }
+    };
+    let Some(entries) = node.as_map() else {
+        diags.push(
+            Diagnostic::new(
+                "frontmatter-invalid",
+                path.to_string(),
+                format!("a record file holds one record (a mapping) or `records:` with a list, found {}", node.describe()),
+            )
+            .at(path, node.pos),
+        );
+        return Vec::new();
+    };
+    let list = node.get("records");
+    let items: Vec<&Node> = match list {
+        Some(l) if entries.len() == 1 || node.get("id").is_none() => match l.as_seq() {
+            Some(items) => {
+                if entries.len() > 1 {
+                    diags.push(
+                        Diagnostic::new(
+                            "frontmatter-invalid",
+                            path.to_string(),
+                            "a file with a `records:` list must hold nothing else at the top level",
+                        )
+                        .at(path, node.pos),
+                    );
+                }
+                items.iter().collect()
+            }
+            None => {
+                diags.push(
+                    Diagnostic::new(
+                        "frontmatter-invalid",
+                        path.to_string(),
+                        format!(
+                            "`records` must be a list of records, found {}",
+                            l.describe()
+                        ),
+                    )
+                    .at(path, l.pos),
+                );
+                return Vec::new();
+            }
+        },
+        _ => vec![&node],
+    };
+    items
+        .into_iter()
+        .filter_map(|item| parse_record(path, item, diags))
+        .collect()
+}
+
+fn parse_record(path: &str, node: &Node, diags: &mut Vec<Diagnostic>) -> Option<Record> {
+    let Some(entries) = node.as_map() else {
+        diags.push(
+            Diagnostic::new(
+                "frontmatter-invalid",
+                path.to_string(),
+                format!("a record is a mapping of fields, found {}", node.describe()),
+            )
+            .at(path, node.pos),
+        );
+        return None;
+    };
+    let subject = node
+        .get("id")
+        .and_then(Node::as_scalar)
+        .map_or_else(|| path.to_string(), str::to_string);
+    let mut r = Reader::new(path, subject, diags);
+    let missing = |r: &mut Reader<'_>, key: &str| {
+        r.diags.push(
+            Diagnostic::new(
+                "field-missing",
+                format!("{}#{key}", r.subject),
+                format!("the record has no `{key}`"),
+            )
+            .at(path, node.pos),
+        );
+    };
+    let id = match node.get("id") {
+        None => {
+            missing(&mut r, "id");
+            None
+        }
+        Some(n) => r
+            .text(n, "id")
+            .and_then(|t| match crate::ids::invalid_reason(&t.text) {
+                Some(why) => {
+                    r.diags
+                        .push(Diagnostic::new("id-invalid", path.to_string(), why).at(path, t.pos));
+                    None
+                }
+                None => Some(t),
+            }),
+    };
+    let kind = match node.get("kind") {
+        None => {
+            missing(&mut r, "kind");
+            None
+        }
+        Some(n) => r.text(n, "kind"),
+    };
+    let (date, date_pos) = match node.get("date") {
+        None => {
+            missing(&mut r, "date");
+            (None, node.pos)
+        }
+        Some(n) => (r.date(n, "date"), n.pos),
+    };
+    let title = match node.get("title") {
+        None => {
+            missing(&mut r, "title");
+            String::new()
+        }
+        Some(n) => r.text(n, "title").map(|t| t.text).unwrap_or_default(),
+    };
+    let clauses = node
+        .get("clauses")
+        .map(|n| clause_refs(&mut r, n, "clauses"))
+        .unwrap_or_default();
+    let refs = node
+        .get("refs")
+        .map(|n| r.list(n, "refs").into_iter().map(|(t, _)| t).collect())
+        .unwrap_or_default();
+    let (id, kind) = (id?, kind?);
+    Some(Record {
+        path: path.to_string(),
+        id: id.text,
+        id_pos: id.pos,
+        kind: kind.text,
+        kind_pos: kind.pos,
+        date,
+        date_pos,
+        title,
+        clauses,
+        refs,
+        fields: entries
+            .iter()
+            .filter_map(|(k, v)| k.as_scalar().map(|k| (k.to_string(), v.clone())))
+            .collect(),
+        pos: node.pos,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn config() -> Config {
+        crate::config::parse(
+            Path::new("/s"),
+            "organisation: A\nscope: B\nframework: iso20000-1:2018\n",
+        )
+        .unwrap()
+        .0
+    }
+
+    fn doc(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
+        let mut d = Vec::new();
+        let doc = parse_document(&config(), "policies/a.md", text, &mut d);
+        (doc, d)
+    }
+
+    const GOOD: &str = "---\nid: POL-A\ntitle: A\ntype: policy\nowner: x\napprover: y\nversion: \"1.0\"\nstatus: approved\napproved: 2026-01-05\nclauses: [\"8.5.1\"]\n---\n# A\n";
+
+    #[test]
+    fn a_complete_document_has_no_findings() {
+        let (d, diags) = doc(GOOD);
+        assert!(diags.is_empty(), "{diags:?}");
+        let d = d.unwrap();
+        assert_eq!(d.id, "POL-A");
+        assert_eq!(d.body_line, 12);
+        assert_eq!(d.parsed.headings[0].pos.line, 12);
+    }
+
+    #[test]
+    fn frontmatter_errors_point_at_the_file_line() {
+        // line 3 of the block is line 4 of the file
+        let (_, diags) = doc("---\nid: A\ntitle: B\nstatus: [unclosed\n---\n");
+        assert_eq!(diags[0].code, "frontmatter-invalid");
+        assert!(diags[0].pos.unwrap().line >= 4, "{:?}", diags[0]);
+    }
+
+    #[test]
+    fn unquoted_clause_numbers_are_flagged_from_source_text() {
+        let (d, _) = doc(&GOOD.replace("[\"8.5.1\"]", "[8.10, \"8.2\"]"));
+        let c = &d.unwrap().clauses;
+        assert_eq!(c[0].id, "8.10");
+        assert!(c[0].unquoted_number);
+        assert!(!c[1].unquoted_number);
+    }
+
+    #[test]
+    fn version_is_read_from_source_text() {
+        let (d, _) = doc(&GOOD.replace("\"1.0\"", "2.10"));
+        assert_eq!(d.unwrap().version.unwrap().text, "2.10");
+        assert_eq!(
+            compare_versions(VersionScheme::Dotted, "2.10", "2.9"),
+            Some(std::cmp::Ordering::Greater)
+        );
+    }
+
+    #[test]
+    fn list_and_scalar_frontmatter_are_invalid() {
+        let (_, d) = doc("---\n- a\n- b\n---\n");
+        assert_eq!(d[0].code, "frontmatter-invalid");
+        let (_, d) = doc("---\njust text\n---\n");
+        assert_eq!(d[0].code, "frontmatter-invalid");
+    }
+
+    #[test]
+    fn typo_keys_warn_and_unknown_keys_are_kept() {
+        let (d, diags) =
+            doc(&GOOD.replace("approved: 2026", "classification: internal\naproved: 2026"));
+        assert!(diags
+            .iter()
+            .any(|d| d.code == "field-name-typo" && d.message.contains("approved")));
+        assert!(d
+            .unwrap()
+            .extra
+            .iter()
+            .any(|(k, v)| k == "classification" && v == "internal"));
+    }
+
+    #[test]
+    fn records_single_and_list() {
+        let mut d = Vec::new();
+        let one = parse_records(
+            &config(),
+            "records/x.yaml",
+            "id: A\nkind: incident\ndate: 2026-01-01\ntitle: T\n",
+            &mut d,
+        );
+        assert_eq!(one.len(), 1);
+        let many = parse_records(
+            &config(),
+            "records/y.yaml",
+            "records:\n  - {id: B, kind: incident, date: 2026-01-01, title: T}\n  - {id: C, kind: incident, date: 2026-13-01, title: T}\n",
+            &mut d,
+        );
+        assert_eq!(many.len(), 2);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, "field-invalid");
+        assert_eq!(d[0].pos.unwrap().line, 3);
+    }
+}
