@@ -1,0 +1,8 @@
+//! The integration tests: one binary, a module per feature. Each test builds an SMS in a temporary
+//! folder (see `support`), runs the real `auditbook` binary and asserts on its exit status and
+//! output. See README.md in this folder.
+
+mod support;
+
+mod check_cli;
+mod rules;
