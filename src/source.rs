@@ -139,7 +139,6 @@ pub fn parse(config: &Config, snap: &Snapshot) -> (Sources, Vec<Diagnostic>) {
             let mut diags = Vec::new();
             let role = snapshot::role(config, &entry.path);
             let parsed = match (&entry.kind, role) {
-                (_, Role::Other) | (_, Role::Config) => Parsed::Nothing,
                 (EntryKind::Symlink { target, escapes }, _) => {
                     let msg = if *escapes {
                         format!("`{}` is a symbolic link to `{target}`, outside the SMS root; it is not followed", entry.path)
@@ -149,7 +148,7 @@ pub fn parse(config: &Config, snap: &Snapshot) -> (Sources, Vec<Diagnostic>) {
                     diags.push(Diagnostic::new("symlink-ignored", entry.path.clone(), msg).at(&entry.path, Pos::new(1, 1)));
                     Parsed::Nothing
                 }
-                (EntryKind::Submodule, _) => Parsed::Nothing,
+                (_, Role::Other) | (_, Role::Config) | (EntryKind::Submodule, _) => Parsed::Nothing,
                 (EntryKind::TooLarge { size }, _) => {
                     diags.push(
                         Diagnostic::new(
