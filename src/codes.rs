@@ -222,4 +222,13 @@ mod tests {
             assert!(!c.summary.is_empty() && !c.explanation.is_empty() && !c.help.is_empty());
         }
     }
+
+    #[test]
+    fn every_code_is_in_the_rules_docs() {
+        let docs = include_str!("../docs/rules.md");
+        for c in CODES {
+            let row = format!("| `{}` | {} |", c.code, c.severity.as_str());
+            assert!(docs.contains(&row), "docs/rules.md lacks a row starting {row}");
+        }
+    }
 }
