@@ -5,4 +5,5 @@
 mod support;
 
 mod check_cli;
+mod hostile;
 mod rules;
