@@ -4,6 +4,7 @@
 use crate::catalog::{self, Catalog};
 use crate::config::{self, Config};
 use crate::diag::{self, Diagnostic};
+use crate::history::{self, History};
 use crate::model::{self, Model};
 use crate::rules;
 use crate::snapshot::{self, Snapshot};
@@ -26,26 +27,55 @@ pub struct Loaded {
     pub snapshot: Snapshot,
     pub sources: Sources,
     pub as_of: Date,
-    /// Findings made while loading (config, files, frontmatter, frameworks).
+    /// Findings made while loading (config, files, frontmatter, frameworks, uncommitted changes).
     pub load_findings: Vec<Diagnostic>,
+    /// What git knows about the SMS; `None` when the SMS is not in a git repository.
+    pub history: Option<History>,
+    /// Effective versions of documents in progress (empty without a complete history).
+    pub effective: model::EffectiveVersions,
+    /// The work tree differs from HEAD (or there is no commit): every output says DRAFT.
+    pub draft: bool,
+    /// `shallow-clone` / `no-git-history` notices: errors under `--require-history`.
+    pub history_notices: Vec<Diagnostic>,
+    /// `--require-history`: a shallow clone or a folder outside git is an error.
+    pub require_history: bool,
 }
 
 impl Loaded {
     pub fn model(&self) -> Model<'_> {
-        model::link(
+        model::link_with(
             &self.config,
             &self.catalog,
             &self.sources,
             &self.snapshot,
             self.as_of,
+            Some(&self.effective),
         )
     }
 
-    /// All findings: loading plus rules, with sms.yaml levels applied, sorted.
+    /// All findings: loading plus rules (history rules included), with sms.yaml levels applied,
+    /// sorted. Under `--require-history` the history notices are errors whatever sms.yaml says.
     pub fn findings(&self, model: &Model<'_>) -> Vec<Diagnostic> {
         let mut all = self.load_findings.clone();
         all.extend(rules::check(model));
-        rules::apply_levels(&self.config, all)
+        if let Some(h) = &self.history {
+            all.extend(history::rules::check(h, model));
+        }
+        if !self.require_history {
+            all.extend(self.history_notices.iter().cloned());
+            return rules::apply_levels(&self.config, all);
+        }
+        let mut all = rules::apply_levels(&self.config, all);
+        all.extend(self.history_notices.iter().cloned().map(|mut d| {
+            d.severity = diag::Severity::Error;
+            d.help = Some(match d.code {
+                "shallow-clone" => "--require-history needs the full history: fetch it (`git fetch --unshallow`; in GitHub Actions, `actions/checkout` with `fetch-depth: 0`)".to_string(),
+                _ => "--require-history needs the SMS in a git repository with at least one commit".to_string(),
+            });
+            d
+        }));
+        diag::sort(&mut all);
+        all
     }
 
     /// The text of an SMS file, for showing source lines.
@@ -63,14 +93,33 @@ impl Loaded {
 pub fn load(opts: &Options) -> Result<Loaded> {
     let root = config::discover(&opts.path)?;
     let (config, mut findings) = config::load(&root)?;
-    let snapshot = snapshot::from_work_tree(&config)?;
-    let (sources, source_findings) = source::parse(&config, &snapshot);
+    // The history walk and the work tree are independent: read them at the same time.
+    let (work, git) = rayon::join(
+        || -> Result<_> {
+            let snapshot = snapshot::from_work_tree(&config)?;
+            let parsed = source::parse(&config, &snapshot);
+            Ok((snapshot, parsed))
+        },
+        || history::load(&config),
+    );
+    let (snapshot, (sources, source_findings)) = work?;
+    let git = git?;
     findings.extend(source_findings);
     let catalog = select_catalog(&config, &sources, &mut findings)?;
     let as_of = match opts.as_of {
         Some(d) => d,
         None => default_as_of(&config)?,
     };
+    findings.extend(git.findings);
+    let effective = git
+        .history
+        .as_ref()
+        .map(|h| h.effective_versions(&sources))
+        .unwrap_or_default();
+    let draft = git
+        .history
+        .as_ref()
+        .is_some_and(|h| !h.dirty.is_empty() || h.state == history::State::NoCommits);
     Ok(Loaded {
         config,
         catalog,
@@ -78,11 +127,97 @@ pub fn load(opts: &Options) -> Result<Loaded> {
         sources,
         as_of,
         load_findings: findings,
+        history: git.history,
+        effective,
+        draft,
+        history_notices: git.notices,
+        require_history: false,
+    })
+}
+
+/// [`load`], with the SMS as committed at HEAD instead of the work tree (DESIGN "Determinism":
+/// `build` and `bundle` render HEAD's tree unless `--allow-dirty`). sms.yaml, documents, records,
+/// frameworks and templates all come from HEAD's tree, so the result is a function of the commit
+/// and the as-of date; `draft` is false and the `uncommitted-changes` finding is dropped (the
+/// work-tree files that differ stay listed in `history.dirty`). Outside git, or before the first
+/// commit, there is no HEAD to read: this is [`load`].
+pub fn load_committed(opts: &Options) -> Result<Loaded> {
+    let root = config::discover(&opts.path)?;
+    let Some(repo) = history::Repo::open(&root)? else {
+        return load(opts);
+    };
+    let Some(head) = repo.head_commit()? else {
+        return load(opts);
+    };
+    let short = head.commit.get(..12).unwrap_or(&head.commit);
+    let Some(bytes) = repo.read_committed(&head.commit, config::FILE_NAME)? else {
+        bail!(
+            "`{}` is not committed at HEAD ({short}).\nhelp: commit the SMS, or pass --allow-dirty to use the work tree (the output is then marked DRAFT)",
+            root.join(config::FILE_NAME).display()
+        );
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("sms.yaml at HEAD ({short}) is not UTF-8 text"))?;
+    let (config, mut findings) = config::parse(&root, &text)?;
+    let mut snapshot = history::snapshot(&config, &head.commit)?;
+    // Templates are read only when the site renders; give it HEAD's bytes, not the work tree's.
+    let templates = format!("{}/", config.paths.templates);
+    for entry in &mut snapshot.entries {
+        if let snapshot::EntryKind::File { size, bytes: None } = &entry.kind {
+            if entry.path.starts_with(&templates) && *size <= config.limits.max_file_size {
+                if let Some(b) = repo.read_committed(&head.commit, &entry.path)? {
+                    entry.kind = snapshot::EntryKind::File {
+                        size: b.len() as u64,
+                        bytes: Some(b.into()),
+                    };
+                }
+            }
+        }
+    }
+    let (sources, source_findings) = source::parse(&config, &snapshot);
+    findings.extend(source_findings);
+    let catalog = select_catalog(&config, &sources, &mut findings)?;
+    let as_of = match opts.as_of {
+        Some(d) => d,
+        None => default_as_of(&config)?,
+    };
+    let git = history::load(&config)?;
+    if git
+        .history
+        .as_ref()
+        .and_then(|h| h.head.as_ref())
+        .map(|h| &h.commit)
+        != Some(&head.commit)
+    {
+        bail!("HEAD moved while auditbook was reading it (a commit or checkout ran meanwhile); run it again");
+    }
+    findings.extend(
+        git.findings
+            .into_iter()
+            .filter(|d| d.code != "uncommitted-changes"),
+    );
+    let effective = git
+        .history
+        .as_ref()
+        .map(|h| h.effective_versions(&sources))
+        .unwrap_or_default();
+    Ok(Loaded {
+        config,
+        catalog,
+        snapshot,
+        sources,
+        as_of,
+        load_findings: findings,
+        history: git.history,
+        effective,
+        draft: false,
+        history_notices: git.notices,
+        require_history: false,
     })
 }
 
 /// The primary catalogue: a framework file whose id sms.yaml names, else the built-in one.
-fn select_catalog(
+pub(crate) fn select_catalog(
     config: &Config,
     sources: &Sources,
     findings: &mut Vec<Diagnostic>,
@@ -135,7 +270,13 @@ pub struct Report {
 
 /// Run the whole check at `path`.
 pub fn run(opts: &Options) -> Result<(Loaded, Report)> {
-    let loaded = load(opts)?;
+    run_requiring_history(opts, false)
+}
+
+/// [`run`]; with `require_history`, a shallow clone or an SMS outside git is an error.
+pub fn run_requiring_history(opts: &Options, require_history: bool) -> Result<(Loaded, Report)> {
+    let mut loaded = load(opts)?;
+    loaded.require_history = require_history;
     let findings = {
         let model = loaded.model();
         loaded.findings(&model)

@@ -30,9 +30,19 @@ pub enum Command {
         /// The date the check is made for (YYYY-MM-DD); default: today in the SMS's time zone.
         #[arg(long, value_parser = parse_date_arg)]
         as_of: Option<jiff::civil::Date>,
-        /// Output format.
+        /// Output format: human, json, github (annotations + job summary), sarif, junit.
         #[arg(long, value_enum, default_value = "human")]
-        format: Format,
+        format: report::FindingsFormat,
+        /// Fail (as errors) when git history is missing: a shallow clone, or no git repository.
+        #[arg(long)]
+        require_history: bool,
+        /// Pull-request gate: compare with merge-base(REV, HEAD), e.g. `origin/main`, judged by
+        /// the base's policy; report what the change does and which findings are new.
+        #[arg(long, value_name = "REV")]
+        base: Option<String>,
+        /// Which error-level findings fail: `new` ones only (the default with --base) or `all`.
+        #[arg(long, value_enum, requires = "base")]
+        fail_on: Option<crate::gate::FailOn>,
     },
     /// Print the clause tree of the built-in ISO/IEC 20000-1:2018 catalogue.
     Clauses {
@@ -44,6 +54,88 @@ pub enum Command {
         /// List the named documents the standard demands instead.
         #[arg(long)]
         documents: bool,
+    },
+    /// Start a new SMS in DIR from the built-in starter kit (templates, sms.yaml, example records).
+    #[command(
+        after_help = "Never overwrites a file: with --force, only the kit's missing files are added.\n\nExit codes:\n  0  the SMS was created\n  2  it could not be (non-empty folder without --force, unwritable folder)"
+    )]
+    Init {
+        /// The folder to create the SMS in (created if missing; must be empty unless --force).
+        dir: PathBuf,
+        /// The organisation's name, written to sms.yaml and into the templates.
+        #[arg(long, value_name = "NAME", default_value = crate::init::DEFAULT_ORGANISATION)]
+        org: String,
+        /// Allow a non-empty folder: add the missing files, leave every existing one unchanged.
+        #[arg(long)]
+        force: bool,
+        /// Do not run `git init`.
+        #[arg(long)]
+        no_git: bool,
+    },
+    /// Check the SMS, then render the evidence site (even with findings) into --out.
+    #[command(
+        after_help = "The site is rendered even when there are findings, so the auditor sees the gaps.\nThe output folder (default: PATH/_site) is replaced atomically; auditbook refuses a non-empty\nfolder it did not make, a symbolic link, and any folder that is or contains the SMS root.\n\nExit codes:\n  0  the site was built; no finding at error level\n  1  the site was built; findings at error level\n  2  the tool could not run (bad arguments, no sms.yaml, refused output folder, unwritable files)"
+    )]
+    Build {
+        /// The SMS root (the folder holding sms.yaml) or any folder below it.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// The output folder; default: `paths.output` of sms.yaml (`_site`) in the SMS root.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// The date the site is made for (YYYY-MM-DD); default: today in the SMS's time zone.
+        #[arg(long, value_parser = parse_date_arg)]
+        as_of: Option<jiff::civil::Date>,
+        /// Format of the findings printed to stdout (human, json, github, sarif, junit).
+        #[arg(long, value_enum, default_value = "human")]
+        format: report::FindingsFormat,
+        /// Add a "changes since" page: documents and records added, changed or removed since REV.
+        #[arg(long, value_name = "REV")]
+        since: Option<String>,
+    },
+    /// Build the evidence site and serve it on 127.0.0.1, rebuilding when a source file changes.
+    #[command(
+        after_help = "Serves only on the loopback address and answers only Host localhost:PORT or 127.0.0.1:PORT.\nOpen pages reload after each rebuild; a rebuild that fails keeps the previous site and shows why.\n\nExit codes:\n  2  the server could not start (no sms.yaml, refused output folder, port in use)"
+    )]
+    Serve {
+        /// The SMS root (the folder holding sms.yaml) or any folder below it.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// The port on 127.0.0.1; 0 picks a free one.
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// The output folder; default: `paths.output` of sms.yaml (`_site`) in the SMS root.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// The date the site is made for (YYYY-MM-DD); default: today in the SMS's time zone.
+        #[arg(long, value_parser = parse_date_arg)]
+        as_of: Option<jiff::civil::Date>,
+    },
+    /// Write the auditor bundle: one zip with the evidence site, the sources as committed, the manifest and SHA256SUMS.
+    #[command(
+        after_help = "The bundle holds HEAD's tree: uncommitted changes are left out unless --allow-dirty, which\nmakes a DRAFT bundle. Outside git the work tree is bundled as a DRAFT (no commit). The same\ncommit and as-of date give a byte-identical zip. The fingerprint printed at the end is the\nSHA-256 of the bundle's SHA256SUMS: send it to the auditor through another channel.\n\nExit codes:\n  0  the bundle was written; no finding at error level\n  1  the bundle was written; findings at error level (the auditor will see them)\n  2  the tool could not run (bad arguments, no sms.yaml, unreadable repository, unwritable file)"
+    )]
+    Bundle {
+        /// The SMS root (the folder holding sms.yaml) or any folder below it.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// The zip to write; default: <organisation>-evidence-<commit>.zip in the current folder.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// The date the bundle is made for (YYYY-MM-DD); default: today in the SMS's time zone.
+        #[arg(long, value_parser = parse_date_arg)]
+        as_of: Option<jiff::civil::Date>,
+        /// Bundle the work tree even when it differs from HEAD (the bundle is then a DRAFT).
+        #[arg(long)]
+        allow_dirty: bool,
+    },
+    /// Check an auditor bundle: every file against SHA256SUMS and manifest.json, without extracting.
+    #[command(
+        after_help = "Reports each file altered, added or missing; refuses unsafe entry names (absolute, `..`,\nbackslashes, drive letters) and symbolic links. On success prints the fingerprint (the SHA-256\nof SHA256SUMS): compare it with the one the organisation sent you separately.\n\nExit codes:\n  0  every file matches\n  1  something does not match, or the manifest is missing or malformed\n  2  the file cannot be read or is not a readable zip"
+    )]
+    Verify {
+        /// The bundle (.zip).
+        file: PathBuf,
     },
     /// Explain a finding code: what it means, why it matters, how to fix it.
     Explain {
@@ -94,14 +186,34 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             path,
             as_of,
             format,
+            require_history,
+            base,
+            fail_on,
         } => {
-            let (loaded, report) = check::run(&Options { path, as_of })?;
+            let opts = Options { path, as_of };
+            if let Some(rev) = base {
+                let fail_on = fail_on.unwrap_or(crate::gate::FailOn::New);
+                let (loaded, report, gate) =
+                    crate::gate::run(&opts, &rev, fail_on, require_history)?;
+                let model = loaded.model();
+                emit(&report::render(
+                    format,
+                    &loaded,
+                    &model,
+                    &report.findings,
+                    Some(&gate),
+                ))?;
+                return Ok(gate.exit_code(&report.findings));
+            }
+            let (loaded, report) = check::run_requiring_history(&opts, require_history)?;
             let model = loaded.model();
-            let text = match format {
-                Format::Human => report::human(&loaded, &model, &report.findings),
-                Format::Json => report::json(&loaded, &model, &report.findings),
-            };
-            emit(&text)?;
+            emit(&report::render(
+                format,
+                &loaded,
+                &model,
+                &report.findings,
+                None,
+            ))?;
             Ok(if report.counts.errors > 0 { 1 } else { 0 })
         }
         Command::Clauses {
@@ -114,6 +226,91 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 &catalog, format, kinds, documents,
             ))?;
             Ok(0)
+        }
+        Command::Init {
+            dir,
+            org,
+            force,
+            no_git,
+        } => {
+            let outcome = crate::init::run(&crate::init::Options {
+                dir: dir.clone(),
+                organisation: org,
+                force,
+                git: !no_git,
+            })?;
+            emit(&crate::init::summary(&outcome, &dir.display().to_string()))?;
+            Ok(0)
+        }
+        Command::Build {
+            path,
+            out,
+            as_of,
+            format,
+            since,
+        } => {
+            let args = crate::site::command::BuildArgs {
+                path,
+                out,
+                as_of,
+                since,
+            };
+            let run = crate::site::command::build(&args, &|loaded, model, findings| {
+                report::render(format, loaded, model, findings, None)
+            })?;
+            emit(&run.stdout)?;
+            let _ = std::io::stderr().write_all(run.stderr.as_bytes());
+            Ok(run.code)
+        }
+        Command::Serve {
+            path,
+            port,
+            out,
+            as_of,
+        } => {
+            let args = crate::site::command::ServeArgs {
+                path,
+                out,
+                as_of,
+                port,
+                max_requests: None,
+            };
+            crate::site::command::serve(
+                args,
+                |line| {
+                    let _ = writeln!(std::io::stderr(), "{line}");
+                },
+                |addr| {
+                    let _ = emit(&format!(
+                        "serving the evidence site at http://{addr}/ (Ctrl-C stops)\n"
+                    ));
+                },
+            )?;
+            Ok(0)
+        }
+        Command::Bundle {
+            path,
+            out,
+            as_of,
+            allow_dirty,
+        } => {
+            let outcome = crate::bundle::write(&crate::bundle::Options {
+                path,
+                out,
+                as_of,
+                allow_dirty,
+            })?;
+            let (stdout, stderr) = crate::bundle::report(&outcome);
+            let _ = std::io::stderr().write_all(stderr.as_bytes());
+            emit(&stdout)?;
+            Ok(u8::from(outcome.counts.errors > 0))
+        }
+        Command::Verify { file } => {
+            let v = crate::bundle::verify::verify(&file)?;
+            let (stdout, stderr) = crate::bundle::verify::report(&v);
+            emit(&stdout)?;
+            let _ = std::io::stderr().write_all(stderr.as_bytes());
+            Ok(if v.ok() { 0 } else { 1 })
         }
         Command::Explain { code, list } => {
             if list {

@@ -178,6 +178,56 @@ codes! {
         "the newest record of a demanded kind is older than its interval",
         "The kind must happen at planned intervals (management review, internal audit, continuity test…); the newest record is older than the interval allows.",
         "hold and record the activity, or set the interval you actually plan in sms.yaml `intervals`";
+    // --- history (git) ------------------------------------------------------------------------
+    "changed-after-approval", Error,
+        "an approved document changed after its approval without a new version",
+        "The controlled content (the body, and the frontmatter title, type, version, status, approved, approver, clauses, review, provides) changed in a commit after the one that landed the effective approved version, and the version stayed the same: the approved text is no longer what is in the repository. Other fields (owner, unknown keys) may change freely.",
+        "give the change a new `version` and set `status: draft` or `in-review` until it is approved again, or revert the change";
+    "version-regressed", Error,
+        "a document's version went backwards, or repeats with different content",
+        "Versions identify approved texts. The effective approved version is lower than a version approved earlier, or equals an earlier approved version whose text was different, so one version number names two texts. Ordering follows `version_scheme` (`free` turns the ordering check off).",
+        "give the document a version higher than every version approved before";
+    "approval-postdates-landing", Warning,
+        "the approval date is later than the commit that landed the approved version",
+        "The approved version was committed on a date more than one day before its `approved` date: the text was in the repository as approved before it was approved.",
+        "correct the `approved` date to the date of approval, or commit approvals when they are given";
+    "approval-predates-text", Warning,
+        "the approval date is earlier than the first commit holding the approved text",
+        "The `approved` date is more than one day earlier than the first commit that holds the approved text, so git cannot show that this text is what was approved. Imported history (sms.yaml `history.baseline`) is exempt.",
+        "commit texts before they are approved; for history imported from another system, set `history.baseline` in sms.yaml";
+    "self-approval", Warning,
+        "a document is approved by someone who authored changes to it",
+        "The approver (a person in sms.yaml `people`, matched by git e-mail) is among the authors (commit authors, Co-authored-by trailers, authors of merged commits) of the changes since the previous approved version. Checked only where `people` maps e-mails.",
+        "have someone who did not write the changes approve the version (and say so with an `Approved-by:` trailer)";
+    "record-backdated", Warning,
+        "a record was added to git long after its own date",
+        "A record documents something when it happened. This one was first committed later than its kind's back-dating tolerance allows (catalogue `backdating_tolerance`, default 30 days; sms.yaml `history.backdating_tolerance` overrides). A commit adding many such records gives one finding with the count. Imported history (`history.baseline`) is exempt.",
+        "commit records when they are made; for records imported from another system, set `history.baseline` in sms.yaml";
+    "record-rewritten", Warning,
+        "a record's id, date or kind was changed after it was first committed",
+        "Records are evidence: changing what a record is (its kind), when it happened (its date) or how it is referred to (its id) after the fact weakens it. Other fields (a status, a closure note) may change.",
+        "restore the original value and record the correction in a field of its own, or explain it in the commit message";
+    "record-deleted", Warning,
+        "a record was deleted from the history before its retention period ended",
+        "The record is in an earlier commit but not in HEAD, and its kind's retention period (catalogue `retention`) had not passed when it was deleted; a kind without a retention period always reports.",
+        "restore the record (`git checkout <commit>^ -- <file>`), or record why it was disposed of";
+    "uncommitted-changes", Warning,
+        "SMS files differ from HEAD: this run is a DRAFT",
+        "The work tree holds changes (or new files) that are not committed, so the results describe a state no commit has; every output of this run is marked DRAFT.",
+        "commit the changes (or stash them) and run again";
+    "shallow-clone", Note,
+        "the repository is a shallow clone: the history rules were skipped",
+        "A shallow clone lacks older commits, so revisions, approval dates and record dates cannot be checked without reporting wrong dates. The other rules still run. `check --require-history` makes this an error.",
+        "fetch the full history: `git fetch --unshallow`, or in GitHub Actions `actions/checkout` with `fetch-depth: 0`";
+    "no-git-history", Note,
+        "the SMS is not in a git repository, or it has no commits: the history rules were skipped",
+        "Document control and record integrity come from git history. Without it only the work tree is checked. `check --require-history` makes this an error.",
+        "keep the SMS in a git repository (`git init`, then commit it)";
+    // --- pull-request gate (check --base) ---------------------------------------------------------
+    "gate-config-weakened", Error,
+        "the change relaxes the policy that judges it",
+        "With `check --base`, policy comes from the base: rule levels, the framework and its catalogue, applicability, intervals and history settings in sms.yaml (and frameworks/) are read from the merge-base, so a pull request cannot pass by relaxing the gate. This change lowers a rule's level or turns it off, lengthens an interval, changes the framework, declares a clause operated by another party, moves the history baseline, or makes the catalogue demand less. The gate judged the change by the base's settings.",
+        "make the policy change in a pull request of its own, reviewed and approved as a change to the SMS policy, or revert it";
 }
 
 /// Codes about the SMS as a whole (coverage): placed on `sms.yaml:1` in machine formats, shown
@@ -190,6 +240,9 @@ pub fn is_whole_sms(code: &str) -> bool {
             | "records-missing"
             | "records-stale"
             | "no-documents"
+            | "uncommitted-changes"
+            | "shallow-clone"
+            | "no-git-history"
     )
 }
 
@@ -228,7 +281,10 @@ mod tests {
         let docs = include_str!("../docs/rules.md");
         for c in CODES {
             let row = format!("| `{}` | {} |", c.code, c.severity.as_str());
-            assert!(docs.contains(&row), "docs/rules.md lacks a row starting {row}");
+            assert!(
+                docs.contains(&row),
+                "docs/rules.md lacks a row starting {row}"
+            );
         }
     }
 }

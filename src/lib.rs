@@ -4,20 +4,26 @@
 //! `config` -> `catalog` -> `snapshot` -> `source` -> (`history`) -> `model` -> `rules` -> `report`.
 //! `check` runs them all and returns the findings; the binary in `main.rs` is a thin front end.
 
+pub mod bundle;
 pub mod catalog;
 pub mod catalog_print;
 pub mod check;
+pub mod ci_templates;
 pub mod cli;
 pub mod codes;
 pub mod config;
 pub mod dates;
 pub mod diag;
 pub mod fields;
+pub mod gate;
+pub mod history;
 pub mod ids;
+pub mod init;
 pub mod markdown;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod site;
 pub mod snapshot;
 pub mod source;
 pub mod yaml;

@@ -99,7 +99,26 @@ pub struct Model<'a> {
     pub records_by_kind: BTreeMap<String, Vec<usize>>,
     /// Id (lower case) -> ids of records and documents that list it in `refs`.
     pub backrefs: HashMap<String, Vec<String>>,
+    /// Document index -> its effective approved version, for documents whose work-tree copy is a
+    /// revision in progress (draft or in review) while an approved revision is in git history.
+    pub in_progress: HashMap<usize, &'a Effective>,
 }
+
+/// The effective version of a document (DESIGN "Effective version"): its last approved revision
+/// on first-parent history. Made by `history`; plain data, so `model` knows nothing of git.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effective {
+    pub version: Option<String>,
+    pub approved: Option<Date>,
+    pub clauses: Vec<String>,
+    pub provides: Vec<String>,
+    /// The commit that holds it and the file's path there.
+    pub commit: String,
+    pub path: String,
+}
+
+/// Effective versions by lower-case document id.
+pub type EffectiveVersions = HashMap<String, Effective>;
 
 impl<'a> Model<'a> {
     pub fn document(&self, id: &str) -> Option<&'a Document> {
@@ -169,6 +188,27 @@ pub fn link<'a>(
     files: &'a Snapshot,
     as_of: Date,
 ) -> Model<'a> {
+    link_with(config, catalog, sources, files, as_of, None)
+}
+
+/// [`link`], with the effective versions that git history gives to documents in progress: such a
+/// document still covers the clauses (and provides the named documents) of its effective version.
+pub fn link_with<'a>(
+    config: &'a Config,
+    catalog: &'a Catalog,
+    sources: &'a Sources,
+    files: &'a Snapshot,
+    as_of: Date,
+    effective: Option<&'a EffectiveVersions>,
+) -> Model<'a> {
+    let in_progress: HashMap<usize, &'a Effective> = sources
+        .documents
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| matches!(d.status, Status::Draft | Status::InReview))
+        .filter_map(|(i, d)| Some((i, effective?.get(&crate::ids::key(&d.id))?)))
+        .collect();
+    let counts = |i: usize, d: &Document| is_effective(d) || in_progress.contains_key(&i);
     let mut documents_by_id = HashMap::new();
     for (i, d) in sources.documents.iter().enumerate() {
         documents_by_id.entry(crate::ids::key(&d.id)).or_insert(i);
@@ -211,16 +251,21 @@ pub fn link<'a>(
     let reviews: Vec<Review> = sources
         .documents
         .iter()
-        .map(|d| {
+        .enumerate()
+        .map(|(i, d)| {
             let last = last_no_change.get(&crate::ids::key(&d.id)).copied();
             let interval = d.review.unwrap_or(config.review_interval);
-            let base = match (d.approved, last) {
+            let approved = match in_progress.get(&i) {
+                Some(e) => e.approved,
+                None => d.approved,
+            };
+            let base = match (approved, last) {
                 (Some(a), Some(l)) => Some(a.max(l)),
                 (a, l) => a.or(l),
             };
             let next = d.next_review.or_else(|| base.map(|b| interval.after(b)));
             Review {
-                overdue: is_effective(d) && next.is_some_and(|n| n < as_of),
+                overdue: counts(i, d) && next.is_some_and(|n| n < as_of),
                 next,
                 last_no_change: last,
             }
@@ -232,16 +277,25 @@ pub fn link<'a>(
     let mut not_effective: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut xrefs: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, d) in sources.documents.iter().enumerate() {
-        for c in &d.clauses {
-            let target = if is_effective(d) {
+        // A revision in progress covers the clauses of its effective version; what only the
+        // draft cites does not count yet.
+        let effective_clauses: &[String] = in_progress.get(&i).map_or(&[], |e| &e.clauses);
+        let cited = effective_clauses.iter().map(|c| (c.as_str(), true)).chain(
+            d.clauses
+                .iter()
+                .filter(|c| !effective_clauses.contains(&c.id))
+                .map(|c| (c.id.as_str(), is_effective(d))),
+        );
+        for (id, counting) in cited {
+            let target = if counting {
                 &mut covering
             } else {
                 &mut not_effective
             };
-            for leaf in catalog.covered_by_citation(&c.id) {
+            for leaf in catalog.covered_by_citation(id) {
                 target.entry(leaf.id.as_str()).or_default().push(i);
             }
-            if let Some(cl) = catalog.clause(&c.id) {
+            if let Some(cl) = catalog.clause(id) {
                 if !cl.children.is_empty() {
                     target.entry(cl.id.as_str()).or_default().push(i);
                 }
@@ -272,7 +326,11 @@ pub fn link<'a>(
     // Named documents provided by an effective document.
     let mut provided: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, d) in sources.documents.iter().enumerate() {
-        if is_effective(d) {
+        if let Some(e) = in_progress.get(&i) {
+            for p in &e.provides {
+                provided.entry(p.as_str()).or_default().push(i);
+            }
+        } else if is_effective(d) {
             for p in &d.provides {
                 provided.entry(p.text.as_str()).or_default().push(i);
             }
@@ -360,7 +418,8 @@ pub fn link<'a>(
                     sources
                         .documents
                         .iter()
-                        .position(|d| d.id.eq_ignore_ascii_case(id) && is_effective(d))
+                        .enumerate()
+                        .position(|(i, d)| d.id.eq_ignore_ascii_case(id) && counts(i, d))
                 });
                 if let Some(i) = agreement {
                     ok = true;
@@ -458,6 +517,7 @@ pub fn link<'a>(
         coverage,
         records_by_kind,
         backrefs,
+        in_progress,
     }
 }
 

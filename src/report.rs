@@ -13,11 +13,60 @@ pub enum Format {
     Json,
 }
 
+// The CI formats of findings (`check` and `build` `--format`), each in its own file.
+mod change;
+mod ci;
+pub mod github;
+pub mod junit;
+pub mod sarif;
+
+/// Output formats of findings (`check --format`, `build --format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FindingsFormat {
+    /// Compiler-style text for people.
+    Human,
+    /// One JSON object (documented in the README).
+    Json,
+    /// GitHub Actions workflow commands (annotations), plus a job summary in $GITHUB_STEP_SUMMARY.
+    Github,
+    /// SARIF 2.1.0, for code-scanning upload.
+    Sarif,
+    /// JUnit XML: one test case per clause and per rule.
+    Junit,
+}
+
+/// Findings in `format`; `gate` is the comparison with the base under `check --base`.
+pub fn render(
+    format: FindingsFormat,
+    loaded: &Loaded,
+    model: &Model<'_>,
+    findings: &[Diagnostic],
+    gate: Option<&crate::gate::Gate>,
+) -> String {
+    match format {
+        FindingsFormat::Human => {
+            let mut s = human(loaded, model, findings);
+            if let Some(g) = gate {
+                s.push_str(&change::human(g, findings, &model.summary()));
+            }
+            s
+        }
+        FindingsFormat::Json => json_with(loaded, model, findings, gate),
+        FindingsFormat::Github => github::render(loaded, model, findings, gate),
+        FindingsFormat::Sarif => sarif::render(loaded, model, findings, gate),
+        FindingsFormat::Junit => junit::render(loaded, model, findings, gate),
+    }
+}
+
 /// Human-readable findings, each with its source line and help, then a summary.
 pub fn human(loaded: &Loaded, model: &Model<'_>, findings: &[Diagnostic]) -> String {
     let mut out = String::new();
     let mut texts: std::collections::HashMap<&str, Option<String>> = Default::default();
-    for d in findings {
+    // Findings about the SMS as a whole go to the "To do" section after the file findings.
+    for d in findings
+        .iter()
+        .filter(|d| !crate::codes::is_whole_sms(d.code))
+    {
         let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
         if let Some(path) = &d.path {
             match d.pos {
@@ -53,6 +102,7 @@ pub fn human(loaded: &Loaded, model: &Model<'_>, findings: &[Diagnostic]) -> Str
         }
         out.push('\n');
     }
+    to_do(&mut out, model, findings);
     let s = model.summary();
     let c = crate::diag::count(findings);
     let _ = writeln!(
@@ -60,6 +110,12 @@ pub fn human(loaded: &Loaded, model: &Model<'_>, findings: &[Diagnostic]) -> Str
         "{} — {} — as of {}",
         loaded.config.organisation, model.catalog.id, model.as_of
     );
+    if loaded.draft {
+        let _ = writeln!(
+            out,
+            "DRAFT: the work tree differs from HEAD; these results describe no commit"
+        );
+    }
     let _ = writeln!(
         out,
         "clauses covered: {}/{} ({} partial, {} missing, {} with a review overdue)",
@@ -78,6 +134,84 @@ pub fn human(loaded: &Loaded, model: &Model<'_>, findings: &[Diagnostic]) -> Str
     out
 }
 
+/// The "To do" section of the human report: the findings about the SMS as a whole (coverage, see
+/// [`crate::codes::is_whole_sms`]), one line each, grouped under the top-level clause they belong
+/// to and in catalogue order, so that a new or incomplete SMS reads as a list of work rather than
+/// a wall of errors. Findings not about a clause come first, under "The SMS as a whole".
+fn to_do(out: &mut String, model: &Model<'_>, findings: &[Diagnostic]) {
+    let catalog = model.catalog;
+    let index = |id: &str| catalog.clauses.iter().position(|c| c.id == id);
+    // (top-level clause index, own clause index) of the clause a finding's subject names.
+    let place = |subject: &str| -> Option<(usize, usize)> {
+        let own = index(subject.split('#').next().unwrap_or(subject))?;
+        let mut top = own;
+        // The catalogue lists parents before children, so this walk ends; the bound is a guard.
+        for _ in 0..catalog.clauses.len() {
+            match catalog.clauses[top].parent.as_deref().and_then(index) {
+                Some(p) if p != top => top = p,
+                _ => break,
+            }
+        }
+        Some((top, own))
+    };
+    let code_rank = |code: &str| {
+        [
+            "no-documents",
+            "clause-undocumented",
+            "named-document-missing",
+            "records-missing",
+        ]
+        .iter()
+        .position(|c| *c == code)
+        .unwrap_or(usize::MAX)
+    };
+    let mut items: Vec<ToDo<'_>> = findings
+        .iter()
+        .filter(|d| crate::codes::is_whole_sms(d.code))
+        .map(|d| {
+            let place = place(&d.subject);
+            ToDo {
+                top: place.map(|(top, _)| top),
+                order: (place.map_or(0, |(_, own)| own), code_rank(d.code)),
+                finding: d,
+            }
+        })
+        .collect();
+    if items.is_empty() {
+        return;
+    }
+    // Stable: findings that tie keep their sorted order.
+    items.sort_by_key(|t| (t.top, t.order));
+    let _ = writeln!(
+        out,
+        "To do: {} item{} for the SMS as a whole, by clause (`auditbook explain CODE` says how to close each kind)",
+        items.len(),
+        plural(items.len())
+    );
+    for (n, t) in items.iter().enumerate() {
+        if n == 0 || items[n - 1].top != t.top {
+            let count = items.iter().filter(|u| u.top == t.top).count();
+            let heading = match t.top {
+                Some(top) => format!("{} {}", catalog.clauses[top].id, catalog.clauses[top].title),
+                None => "The SMS as a whole".to_string(),
+            };
+            let _ = writeln!(out, "\n{heading} ({count})");
+        }
+        let d = t.finding;
+        let _ = writeln!(out, "  {}[{}]: {}", d.severity.as_str(), d.code, d.message);
+    }
+    out.push('\n');
+}
+
+/// One line of the "To do" section, with its place in the catalogue.
+struct ToDo<'a> {
+    /// The index of the top-level clause it falls under; `None` when it is not about a clause.
+    top: Option<usize>,
+    /// The order within the group: (own clause index, rank of the code).
+    order: (usize, usize),
+    finding: &'a Diagnostic,
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
@@ -93,10 +227,15 @@ pub struct JsonReport<'a> {
     pub organisation: &'a str,
     pub framework: &'a str,
     pub as_of: String,
+    /// The work tree differs from HEAD (or nothing is committed yet): the results are a DRAFT.
+    pub draft: bool,
     pub coverage: crate::model::CoverageSummary,
     pub counts: crate::diag::Counts,
     pub findings: Vec<JsonFinding<'a>>,
     pub clauses: Vec<JsonClause<'a>>,
+    /// With `check --base`: what the change does (see `report::change`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<change::JsonBase<'a>>,
 }
 
 #[derive(Serialize)]
@@ -121,6 +260,9 @@ pub struct JsonFinding<'a> {
     pub help: Option<&'a str>,
     pub subject: &'a str,
     pub fingerprint: String,
+    /// With `check --base`: the fingerprint is absent at the base.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -151,11 +293,22 @@ pub fn json_findings(findings: &[Diagnostic]) -> Vec<JsonFinding<'_>> {
             help: d.help.as_deref(),
             subject: &d.subject,
             fingerprint: d.fingerprint(),
+            new: None,
         })
         .collect()
 }
 
 pub fn json<'a>(loaded: &'a Loaded, model: &'a Model<'_>, findings: &'a [Diagnostic]) -> String {
+    json_with(loaded, model, findings, None)
+}
+
+/// [`json`], with the `base` object and each finding's `new` under `check --base`.
+pub fn json_with<'a>(
+    loaded: &'a Loaded,
+    model: &'a Model<'_>,
+    findings: &'a [Diagnostic],
+    gate: Option<&'a crate::gate::Gate>,
+) -> String {
     let clauses = model
         .coverage
         .iter()
@@ -183,10 +336,18 @@ pub fn json<'a>(loaded: &'a Loaded, model: &'a Model<'_>, findings: &'a [Diagnos
         organisation: &loaded.config.organisation,
         framework: &model.catalog.id,
         as_of: model.as_of.to_string(),
+        draft: loaded.draft,
         coverage: model.summary(),
         counts: crate::diag::count(findings),
-        findings: json_findings(findings),
+        findings: json_findings(findings)
+            .into_iter()
+            .map(|mut f| {
+                f.new = gate.map(|g| !g.base_fingerprints.contains(&f.fingerprint));
+                f
+            })
+            .collect(),
         clauses,
+        base: gate.map(|g| change::json(g, findings, model.summary())),
     };
     let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
     s.push('\n');

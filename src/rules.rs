@@ -319,9 +319,7 @@ fn link_rules(model: &Model<'_>, doc: &Document, out: &mut Vec<Diagnostic>) {
                                 .at(path, link.pos),
                             );
                         } else if let Some(a) = anchor {
-                            if let Some(t) =
-                                model.sources.documents.iter().find(|d| d.path == target)
-                            {
+                            if let Some(t) = model.document_at(&target) {
                                 anchor_missing(t, a, &link.raw, link.pos, out);
                             }
                         }
@@ -571,7 +569,16 @@ fn coverage_rules(model: &Model<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-impl Model<'_> {
+impl<'a> Model<'a> {
+    /// The document stored at an SMS-relative path.
+    pub fn document_at(&self, path: &str) -> Option<&'a Document> {
+        // documents are sorted by path (the snapshot is), so a binary search finds it
+        let docs = &self.sources.documents;
+        docs.binary_search_by(|d| d.path.as_str().cmp(path))
+            .ok()
+            .map(|i| &docs[i])
+    }
+
     /// Whether a path exists among the SMS files (documents, records or any other file).
     pub fn snapshot_has(&self, path: &str) -> bool {
         self.files.exists(path)

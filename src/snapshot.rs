@@ -95,10 +95,16 @@ pub fn role(config: &Config, path: &str) -> Role {
 }
 
 /// Whether a folder is never part of the SMS sources: hidden folders (`.git`, `.github`…), the
-/// output folder and the history cache.
+/// output folder with the temporary siblings a build makes (`_site.tmp-<pid>`, `_site.old-<pid>`)
+/// and the history cache.
 pub fn skipped_dir(config: &Config, rel: &str) -> bool {
     let name = rel.rsplit('/').next().unwrap_or(rel);
-    name.starts_with('.') || rel == config.paths.output
+    let out = config.paths.output.as_str();
+    name.starts_with('.')
+        || rel == out
+        || rel
+            .strip_prefix(out)
+            .is_some_and(|rest| rest.starts_with(".tmp-") || rest.starts_with(".old-"))
 }
 
 /// Snapshot of the work tree below the SMS root.
@@ -114,7 +120,8 @@ pub fn from_work_tree(config: &Config) -> Result<Snapshot> {
                 return true;
             }
             let rel = relative(root, e.path());
-            !skipped_dir(config, &rel)
+            // A site built with `--out` elsewhere inside the SMS holds the site marker.
+            !skipped_dir(config, &rel) && !e.path().join(crate::site::MARKER).exists()
         });
     for entry in walker {
         let entry =

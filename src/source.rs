@@ -191,6 +191,8 @@ pub fn parse(config: &Config, snap: &Snapshot) -> (Sources, Vec<Diagnostic>) {
             Parsed::Framework(p, t) => sources.frameworks.push((p, t)),
         }
     }
+    // Snapshot order is path order already; make it a guarantee (`Model::document_at` relies on it).
+    sources.documents.sort_by(|a, b| a.path.cmp(&b.path));
     if sources.documents.len() > config.limits.max_documents {
         diags.push(Diagnostic::new(
             "too-many-documents",

@@ -9,8 +9,14 @@ const FRAMEWORK: &str = "id: tiny:1\ntitle: Tiny\nclauses:\n  - {id: \"A\", titl
 fn tiny() -> Sms {
     let sms = Sms::with_config("organisation: Tiny Ltd\nscope: Everything.\nframework: tiny:1\n");
     sms.file("frameworks/tiny.yaml", FRAMEWORK);
-    sms.file("policies/a.md", &doc("POL-A", &["A.1", "A.2"], "", "See [two](clause:A.2)."));
-    sms.file("records/incident/i.yaml", "id: INC-1\nkind: incident\ndate: 2026-11-01\ntitle: Disk full\nstatus: closed\n");
+    sms.file(
+        "policies/a.md",
+        &doc("POL-A", &["A.1", "A.2"], "", "See [two](clause:A.2)."),
+    );
+    sms.file(
+        "records/incident/i.yaml",
+        "id: INC-1\nkind: incident\ndate: 2026-11-01\ntitle: Disk full\nstatus: closed\n",
+    );
     sms
 }
 
@@ -19,13 +25,23 @@ fn exit_0_when_clean() {
     let r = tiny().run("check", &[]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("clauses covered: 3/3"), "{}", r.stdout);
-    assert!(r.stdout.contains("findings: 0 errors, 0 warnings, 0 notes"), "{}", r.stdout);
+    // outside git the one note says history was not checked
+    assert!(
+        r.stdout.contains("findings: 0 errors, 0 warnings, 1 note"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("note[no-git-history]"), "{}", r.stdout);
 }
 
 #[test]
 fn exit_0_with_warnings_only() {
     let sms = tiny();
-    sms.edit("policies/a.md", "approved: 2026-01-05", "approved: 2025-01-05");
+    sms.edit(
+        "policies/a.md",
+        "approved: 2026-01-05",
+        "approved: 2025-01-05",
+    );
     let r = sms.run("check", &[]);
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert!(r.stdout.contains("warning[review-overdue]"), "{}", r.stdout);
@@ -76,7 +92,9 @@ fn check_from_a_subfolder_finds_the_root() {
     let sms = tiny();
     let r = run({
         let mut c = auditbook();
-        c.arg("check").arg(sms.path().join("policies")).args(["--as-of", AS_OF]);
+        c.arg("check")
+            .arg(sms.path().join("policies"))
+            .args(["--as-of", AS_OF]);
         c
     });
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
@@ -88,7 +106,10 @@ fn as_of_from_source_date_epoch() {
     let r = run({
         let mut c = auditbook();
         // 2030-01-01T00:00:00Z: the incident is older than nothing demands, but the review is overdue
-        c.arg("check").arg(sms.path()).args(["--format", "json"]).env("SOURCE_DATE_EPOCH", "1893456000");
+        c.arg("check")
+            .arg(sms.path())
+            .args(["--format", "json"])
+            .env("SOURCE_DATE_EPOCH", "1893456000");
         c
     });
     assert_eq!(r.json()["as_of"], "2030-01-01");
@@ -98,7 +119,11 @@ fn as_of_from_source_date_epoch() {
 #[test]
 fn human_report_snapshot() {
     let sms = tiny();
-    sms.edit("policies/a.md", "clauses: [\"A.1\", \"A.2\"]", "clauses: [\"A.1\", \"A.3\"]");
+    sms.edit(
+        "policies/a.md",
+        "clauses: [\"A.1\", \"A.2\"]",
+        "clauses: [\"A.1\", \"A.3\"]",
+    );
     let r = sms.run("check", &[]);
     assert_eq!(r.code, 1);
     insta::assert_snapshot!(r.stdout);
@@ -108,7 +133,11 @@ fn human_report_snapshot() {
 #[test]
 fn json_report_snapshot() {
     let sms = tiny();
-    sms.edit("policies/a.md", "clauses: [\"A.1\", \"A.2\"]", "clauses: [\"A.1\", \"A.3\"]");
+    sms.edit(
+        "policies/a.md",
+        "clauses: [\"A.1\", \"A.2\"]",
+        "clauses: [\"A.1\", \"A.3\"]",
+    );
     let r = sms.check_json();
     assert_eq!(r.code, 1);
     insta::assert_snapshot!(r.stdout);
@@ -138,7 +167,11 @@ fn explain_prints_a_code_and_refuses_unknown_ones() {
         c
     });
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("did you mean `review-overdue`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("did you mean `review-overdue`"),
+        "{}",
+        r.stderr
+    );
     let r = run({
         let mut c = auditbook();
         c.args(["explain", "--list"]);
@@ -163,7 +196,11 @@ fn clauses_prints_the_tree_and_json() {
         c.arg("clauses");
         c
     });
-    assert!(r.stdout.contains("8.5.1.2 Change management initiation"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("8.5.1.2 Change management initiation"),
+        "{}",
+        r.stdout
+    );
     let r = run({
         let mut c = auditbook();
         c.args(["clauses", "--kinds"]);

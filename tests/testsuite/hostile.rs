@@ -34,12 +34,17 @@ fn alias_bomb() -> String {
 #[test]
 fn alias_bombs_in_frontmatter_records_and_config() {
     let sms = Sms::new();
-    sms.file("policies/bomb.md", &format!("---\nid: BOMB\n{}---\n", alias_bomb()));
+    sms.file(
+        "policies/bomb.md",
+        &format!("---\nid: BOMB\n{}---\n", alias_bomb()),
+    );
     sms.file("records/incident/bomb.yaml", &alias_bomb());
     let r = check_within(&sms, Duration::from_secs(20));
     let f = r.findings("frontmatter-invalid");
     assert_eq!(f.len(), 2, "{f:#?}");
-    assert!(f.iter().all(|f| f["message"].as_str().unwrap().contains("alias")));
+    assert!(f
+        .iter()
+        .all(|f| f["message"].as_str().unwrap().contains("alias")));
     // in sms.yaml: the tool cannot run, and says where
     let bad = Sms::with_config(&format!("{MINIMAL_CONFIG}{}", alias_bomb()));
     let r = bad.check_json();
@@ -51,9 +56,14 @@ fn alias_bombs_in_frontmatter_records_and_config() {
 fn ten_thousand_deep_nesting() {
     let deep_flow = "[".repeat(10_000) + &"]".repeat(10_000);
     // block nesting costs indentation: 2,000 levels is already 2 MB of spaces
-    let deep_block: String = (0..2_000).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+    let deep_block: String = (0..2_000)
+        .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+        .collect();
     let sms = Sms::new();
-    sms.file("policies/deep.md", &format!("---\nid: DEEP\nx: {deep_flow}\n---\n"));
+    sms.file(
+        "policies/deep.md",
+        &format!("---\nid: DEEP\nx: {deep_flow}\n---\n"),
+    );
     sms.file("records/incident/deep.yaml", &deep_block);
     let r = check_within(&sms, Duration::from_secs(20));
     let f = r.findings("frontmatter-invalid");
@@ -77,12 +87,20 @@ fn a_200_mib_markdown_file_is_not_read() {
 #[test]
 fn binary_and_invalid_utf8_files() {
     let sms = Sms::new();
-    sms.bytes("policies/image.md", &[0x89, b'P', b'N', b'G', 0, 0, 0, 13, 1, 2, 3]);
-    sms.bytes("records/incident/bad.yaml", b"id: INC-1\ntitle: caf\xc3\x28\n");
+    sms.bytes(
+        "policies/image.md",
+        &[0x89, b'P', b'N', b'G', 0, 0, 0, 13, 1, 2, 3],
+    );
+    sms.bytes(
+        "records/incident/bad.yaml",
+        b"id: INC-1\ntitle: caf\xc3\x28\n",
+    );
     let r = check_within(&sms, Duration::from_secs(20));
     let f = r.findings("file-unreadable");
     assert_eq!(f.len(), 2, "{f:#?}");
-    assert!(f.iter().any(|f| f["path"] == "records/incident/bad.yaml" && f["line"] == 2));
+    assert!(f
+        .iter()
+        .any(|f| f["path"] == "records/incident/bad.yaml" && f["line"] == 2));
 }
 
 #[test]
@@ -106,19 +124,47 @@ fn frontmatter_delimiter_inside_a_code_block_is_body() {
     let r = check_within(&sms, Duration::from_secs(20));
     assert!(r.findings("frontmatter-invalid").is_empty());
     assert!(r.findings("id-duplicate").is_empty());
-    let cl = r.json()["clauses"].as_array().unwrap().iter().find(|c| c["id"] == "8.5.1.1").cloned().unwrap();
+    let cl = r.json()["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "8.5.1.1")
+        .cloned()
+        .unwrap();
     assert_eq!(cl["documents"], serde_json::json!(["POL-A"]));
 }
 
 #[test]
 fn a_hundred_thousand_links_and_cyclic_links() {
-    let many: String = (0..100_000).map(|i| format!("[l{i}](doc:POL-B) ")).collect();
+    let many: String = (0..100_000)
+        .map(|i| format!("[l{i}](doc:POL-B) "))
+        .collect();
     let sms = Sms::new();
-    sms.file("policies/a.md", &doc("POL-A", &["8.5.1.1"], "", &format!("{many}\n\n[back](doc:POL-B)")));
-    sms.file("policies/b.md", &doc("POL-B", &["8.5.1.2"], "", "[back](doc:POL-A) [self](#document-pol-b)"));
+    sms.file(
+        "policies/a.md",
+        &doc(
+            "POL-A",
+            &["8.5.1.1"],
+            "",
+            &format!("{many}\n\n[back](doc:POL-B)"),
+        ),
+    );
+    sms.file(
+        "policies/b.md",
+        &doc(
+            "POL-B",
+            &["8.5.1.2"],
+            "",
+            "[back](doc:POL-A) [self](#document-pol-b)",
+        ),
+    );
     let r = check_within(&sms, Duration::from_secs(60));
     assert!(r.findings("broken-doc-link").is_empty());
-    assert!(r.findings("broken-anchor").is_empty(), "{:?}", r.findings("broken-anchor"));
+    assert!(
+        r.findings("broken-anchor").is_empty(),
+        "{:?}",
+        r.findings("broken-anchor")
+    );
 }
 
 #[cfg(unix)]
@@ -133,7 +179,12 @@ fn symlinks_to_etc_passwd_and_a_parent_folder() {
     });
     std::os::unix::fs::symlink("/etc/passwd", sms.path().join("sms-link.yaml")).unwrap();
     let r = check_within(&sms, Duration::from_secs(20));
-    assert_eq!(r.findings("symlink-ignored").len(), 3, "{:?}", r.findings("symlink-ignored"));
+    assert_eq!(
+        r.findings("symlink-ignored").len(),
+        3,
+        "{:?}",
+        r.findings("symlink-ignored")
+    );
     assert!(!r.stdout.contains("root:"), "content from outside leaked");
 }
 
@@ -153,10 +204,25 @@ fn sms_yaml_as_a_symlink_is_refused() {
 fn odd_file_names() {
     let sms = Sms::new();
     sms.file("policies/-rf.md", &doc("POL-RF", &["8.5.1.1"], "", "Dash."));
-    sms.file("policies/with space.md", &doc("POL-SP", &["8.5.1.2"], "", "[dash](-rf.md) [u](%C3%BCber.md)"));
-    sms.file("policies/über.md", &doc("POL-UE", &["8.5.1.3"], "", "Umlaut."));
+    sms.file(
+        "policies/with space.md",
+        &doc(
+            "POL-SP",
+            &["8.5.1.2"],
+            "",
+            "[dash](-rf.md) [u](%C3%BCber.md)",
+        ),
+    );
+    sms.file(
+        "policies/über.md",
+        &doc("POL-UE", &["8.5.1.3"], "", "Umlaut."),
+    );
     let r = check_within(&sms, Duration::from_secs(20));
-    assert!(r.findings("broken-file-link").is_empty(), "{:?}", r.findings("broken-file-link"));
+    assert!(
+        r.findings("broken-file-link").is_empty(),
+        "{:?}",
+        r.findings("broken-file-link")
+    );
     let docs: Vec<_> = r.json()["clauses"]
         .as_array()
         .unwrap()
@@ -171,7 +237,15 @@ fn odd_file_names() {
 #[test]
 fn clause_ids_and_ids_that_look_like_path_traversal() {
     let sms = Sms::new();
-    sms.file("policies/a.md", &doc("POL-A", &["../../x"], "", "[c](clause:../../etc/passwd) [d](doc:../../x)"));
+    sms.file(
+        "policies/a.md",
+        &doc(
+            "POL-A",
+            &["../../x"],
+            "",
+            "[c](clause:../../etc/passwd) [d](doc:../../x)",
+        ),
+    );
     sms.file("policies/b.md", &doc("../../b", &["8.5.1.1"], "", "B"));
     let r = check_within(&sms, Duration::from_secs(20));
     assert_eq!(r.findings("clause-unknown").len(), 1);
@@ -189,6 +263,12 @@ fn empty_and_weird_frontmatter_shapes() {
     sms.file("policies/two-docs.md", "---\na: 1\n...\n---\nb: 2\n---\n");
     let r = check_within(&sms, Duration::from_secs(20));
     let codes = r.codes();
-    assert!(codes.iter().filter(|c| *c == "frontmatter-invalid").count() >= 2, "{codes:?}");
-    assert!(codes.contains(&"frontmatter-unclosed".to_string()), "{codes:?}");
+    assert!(
+        codes.iter().filter(|c| *c == "frontmatter-invalid").count() >= 2,
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&"frontmatter-unclosed".to_string()),
+        "{codes:?}"
+    );
 }

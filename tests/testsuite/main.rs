@@ -4,6 +4,12 @@
 
 mod support;
 
+mod bundle;
 mod check_cli;
+mod formats;
+mod gate;
+mod history;
 mod hostile;
+mod init;
 mod rules;
+mod site;

@@ -7,7 +7,8 @@ use std::process::Command;
 
 pub const AS_OF: &str = "2026-11-26";
 
-pub const MINIMAL_CONFIG: &str = "organisation: Test Ltd\nscope: Test services.\nframework: iso20000-1:2018\n";
+pub const MINIMAL_CONFIG: &str =
+    "organisation: Test Ltd\nscope: Test services.\nframework: iso20000-1:2018\n";
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -38,8 +39,12 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 
     /// Codes of the findings in a `--format json` run.
@@ -157,7 +162,11 @@ pub fn copy_dir(from: &Path, to: &Path) {
 
 /// A document with complete, approved frontmatter.
 pub fn doc(id: &str, clauses: &[&str], extra: &str, body: &str) -> String {
-    let clauses = clauses.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
+    let clauses = clauses
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
         "---\nid: {id}\ntitle: Document {id}\ntype: policy\nowner: Owner\napprover: Approver\nversion: \"1.0\"\nstatus: approved\napproved: 2026-01-05\nclauses: [{clauses}]\n{extra}---\n\n# Document {id}\n\n{body}\n"
     )

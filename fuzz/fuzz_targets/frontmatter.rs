@@ -1,0 +1,4 @@
+//! Fuzz target `frontmatter`: see `auditbook_fuzz::frontmatter` for what it feeds and the invariants it checks.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| auditbook_fuzz::frontmatter(data));

@@ -1,0 +1,683 @@
+//! `auditbook verify FILE.zip`: check a bundle against its own lists of hashes, without extracting
+//! anything to disk.
+//!
+//! Trust (DESIGN "Bundle trust"): verify proves that the bundle matches its fingerprint — the
+//! SHA-256 of `SHA256SUMS` — and that every entry matches `SHA256SUMS` and `manifest.json`;
+//! authenticity comes from comparing the printed fingerprint with one received through another
+//! channel.
+//!
+//! Hostile input: names are checked before anything is read (absolute, `..`, backslashes, drive
+//! letters, control characters), symbolic links and other special entries (Unix mode in the
+//! external attributes) are refused, local headers must agree with the central directory, every
+//! entry is streamed through the hasher in fixed-size buffers and stopped as soon as it exceeds
+//! the size the manifest gives (a zip bomb costs at most that much work), and the two lists are
+//! read with a size cap. Nothing here can panic on any input; every failure is a [`Problem`].
+
+use super::manifest::{self, FileEntry, ManifestRead};
+use super::name_problem;
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use zip::ZipArchive;
+
+/// Largest `manifest.json` or `SHA256SUMS` read (the large benchmark corpus needs about 20 MiB).
+const LIST_CAP: u64 = 256 << 20;
+
+/// What is wrong with one entry, or with the bundle as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// The entry's bytes differ from what the lists say.
+    Altered,
+    /// In the zip, in neither list.
+    Added,
+    /// In a list, not in the zip.
+    Missing,
+    /// Unsafe name, symbolic link, special or encrypted entry: never read.
+    Refused,
+    /// `manifest.json` or `SHA256SUMS` missing, malformed or disagreeing.
+    Lists,
+    /// The zip's structure (duplicate names, headers that disagree, unreadable entries).
+    Structure,
+}
+
+impl Kind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Kind::Altered => "altered",
+            Kind::Added => "added",
+            Kind::Missing => "missing",
+            Kind::Refused => "refused",
+            Kind::Lists => "invalid",
+            Kind::Structure => "invalid",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub kind: Kind,
+    /// The entry concerned (printed with control characters escaped).
+    pub entry: Option<String>,
+    pub detail: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.entry {
+            Some(e) => write!(
+                f,
+                "{}: {}: {}",
+                self.kind.as_str(),
+                e.escape_debug(),
+                self.detail
+            ),
+            None => write!(f, "{}: {}", self.kind.as_str(), self.detail),
+        }
+    }
+}
+
+fn problem(kind: Kind, entry: Option<&str>, detail: impl Into<String>) -> Problem {
+    Problem {
+        kind,
+        entry: entry.map(str::to_string),
+        detail: detail.into(),
+    }
+}
+
+/// The result of `verify` on a readable zip.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub file: PathBuf,
+    pub problems: Vec<Problem>,
+    /// SHA-256 of `SHA256SUMS`, when the zip holds one.
+    pub fingerprint: Option<String>,
+    pub commit: Option<manifest::Commit>,
+    pub as_of: Option<String>,
+    pub dirty: bool,
+    /// Entries checked.
+    pub entries: usize,
+}
+
+impl Verification {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// An entry as the central directory describes it.
+struct Entry {
+    index: usize,
+    name: String,
+    size: u64,
+}
+
+/// Verify the bundle at `path`. `Err` only when the file cannot be opened or is not a readable
+/// zip (exit 2); everything else is a [`Problem`] in the result (exit 1).
+pub fn verify(path: &Path) -> Result<Verification> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
+    let mut zip = ZipArchive::new(BufReader::with_capacity(1 << 16, file)).map_err(|e| {
+        anyhow::anyhow!(
+            "`{}` is not a readable zip archive ({e}); it may be truncated, or not a zip at all",
+            path.display()
+        )
+    })?;
+    let mut v = Verification {
+        file: path.to_path_buf(),
+        problems: Vec::new(),
+        fingerprint: None,
+        commit: None,
+        as_of: None,
+        dirty: false,
+        entries: 0,
+    };
+
+    // 1. The central directory: names and kinds, before reading anything.
+    if zip.has_duplicate_names() {
+        v.problems.push(problem(
+            Kind::Structure,
+            None,
+            "the zip holds several entries under the same name; a bundle never does, and unzip tools disagree about which one they extract",
+        ));
+    }
+    if let Err(e) = zip.validate_header_consistency() {
+        v.problems.push(problem(
+            Kind::Structure,
+            None,
+            format!("the zip's local headers disagree with its central directory ({e}); tools would extract different files than this check reads"),
+        ));
+    }
+    let mut entries: Vec<Entry> = Vec::new();
+    // Every name in the zip, refused ones included (they are not "missing").
+    let mut present: BTreeSet<String> = BTreeSet::new();
+    for index in 0..zip.len() {
+        let meta = match zip.by_index_data(index) {
+            Ok(m) => m,
+            Err(e) => {
+                v.problems.push(problem(
+                    Kind::Structure,
+                    None,
+                    format!("entry number {} cannot be read ({e})", index + 1),
+                ));
+                continue;
+            }
+        };
+        let name = match std::str::from_utf8(meta.name_raw()) {
+            Ok(n) => {
+                present.insert(n.to_string());
+                n.to_string()
+            }
+            Err(_) => {
+                let shown = String::from_utf8_lossy(meta.name_raw()).into_owned();
+                v.problems.push(problem(
+                    Kind::Refused,
+                    Some(&shown),
+                    "the name is not UTF-8",
+                ));
+                continue;
+            }
+        };
+        if let Some(why) = name_problem(&name) {
+            v.problems.push(problem(Kind::Refused, Some(&name), why));
+            continue;
+        }
+        match meta.unix_mode().map(|m| m & 0o170000) {
+            Some(0o120000) => {
+                v.problems.push(problem(
+                    Kind::Refused,
+                    Some(&name),
+                    "a symbolic link (Unix mode in the external attributes); a bundle holds regular files only",
+                ));
+                continue;
+            }
+            Some(0o040000) => {
+                v.problems.push(problem(
+                    Kind::Added,
+                    Some(&name),
+                    "a folder entry; a bundle holds none",
+                ));
+                continue;
+            }
+            Some(0) | Some(0o100000) | None => {}
+            Some(other) => {
+                v.problems.push(problem(
+                    Kind::Refused,
+                    Some(&name),
+                    format!("a special file (Unix file type {other:o}); a bundle holds regular files only"),
+                ));
+                continue;
+            }
+        }
+        if meta.is_dir() {
+            v.problems.push(problem(
+                Kind::Added,
+                Some(&name),
+                "a folder entry; a bundle holds none",
+            ));
+            continue;
+        }
+        if meta.encrypted() {
+            v.problems.push(problem(
+                Kind::Refused,
+                Some(&name),
+                "the entry is encrypted; a bundle never is",
+            ));
+            continue;
+        }
+        entries.push(Entry {
+            index,
+            name,
+            size: meta.size(),
+        });
+    }
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    v.entries = entries.len();
+    let find = |name: &str| -> Option<&Entry> {
+        entries
+            .binary_search_by(|e| e.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &entries[i])
+    };
+
+    // 2. The two lists.
+    let manifest_entry = find(manifest::MANIFEST).map(|e| (e.index, e.size));
+    let Some((manifest_index, _)) = manifest_entry else {
+        v.problems.push(problem(
+            Kind::Lists,
+            Some(manifest::MANIFEST),
+            "missing: this is not an auditbook bundle, or its manifest was removed; nothing else was checked",
+        ));
+        return Ok(v);
+    };
+    let manifest_bytes = match read_capped(&mut zip, manifest_index, LIST_CAP) {
+        Ok(b) => b,
+        Err(e) => {
+            v.problems.push(problem(
+                Kind::Lists,
+                Some(manifest::MANIFEST),
+                format!("{e}; nothing else was checked"),
+            ));
+            return Ok(v);
+        }
+    };
+    let manifest: ManifestRead = match serde_json::from_slice(&manifest_bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            v.problems.push(problem(
+                Kind::Lists,
+                Some(manifest::MANIFEST),
+                format!("malformed ({e}); nothing else was checked"),
+            ));
+            return Ok(v);
+        }
+    };
+    if manifest.format != manifest::FORMAT {
+        v.problems.push(problem(
+            Kind::Lists,
+            Some(manifest::MANIFEST),
+            format!(
+                "`format` is {:?}, not {:?}: not a bundle this auditbook can check; nothing else was checked",
+                manifest.format,
+                manifest::FORMAT
+            ),
+        ));
+        return Ok(v);
+    }
+    v.commit = manifest.commit.clone();
+    v.as_of = Some(manifest.as_of.clone());
+    v.dirty = manifest.dirty;
+    let manifest_sha = manifest::sha256_hex(&manifest_bytes);
+    drop(manifest_bytes);
+    let listed_in_manifest = manifest_files(&manifest, &mut v.problems);
+
+    let sums: Option<BTreeMap<String, String>> = match find(manifest::SUMS) {
+        None => {
+            v.problems.push(problem(
+                Kind::Lists,
+                Some(manifest::SUMS),
+                "missing: the bundle's fingerprint is the SHA-256 of this file",
+            ));
+            None
+        }
+        Some(e) => match read_capped(&mut zip, e.index, LIST_CAP) {
+            Err(err) => {
+                v.problems
+                    .push(problem(Kind::Lists, Some(manifest::SUMS), err));
+                None
+            }
+            Ok(bytes) => {
+                let fingerprint = manifest::sha256_hex(&bytes);
+                check_comment(zip.comment(), &fingerprint, &mut v.problems);
+                v.fingerprint = Some(fingerprint);
+                let parsed = std::str::from_utf8(&bytes)
+                    .map_err(|_| "not UTF-8 text".to_string())
+                    .and_then(manifest::parse_sums);
+                match parsed {
+                    Err(err) => {
+                        v.problems.push(problem(
+                            Kind::Lists,
+                            Some(manifest::SUMS),
+                            format!("malformed: {err}"),
+                        ));
+                        None
+                    }
+                    Ok(lines) => Some(sums_map(lines, &mut v.problems)),
+                }
+            }
+        },
+    };
+
+    // 3. The lists must agree with each other.
+    if let Some(sums) = &sums {
+        for (path, f) in &listed_in_manifest {
+            match sums.get(path) {
+                None => v.problems.push(problem(
+                    Kind::Lists,
+                    Some(path),
+                    "listed in manifest.json but not in SHA256SUMS",
+                )),
+                Some(s) if *s != f.sha256 => v.problems.push(problem(
+                    Kind::Lists,
+                    Some(path),
+                    format!(
+                        "manifest.json gives SHA-256 {}, SHA256SUMS gives {s}",
+                        f.sha256
+                    ),
+                )),
+                Some(_) => {}
+            }
+        }
+        for path in sums.keys() {
+            if path != manifest::MANIFEST && !listed_in_manifest.contains_key(path) {
+                v.problems.push(problem(
+                    Kind::Lists,
+                    Some(path),
+                    "listed in SHA256SUMS but not in manifest.json",
+                ));
+            }
+        }
+    }
+
+    // 4. Every entry against the lists.
+    for e in &entries {
+        if e.name == manifest::SUMS {
+            continue;
+        }
+        let in_sums = sums.as_ref().and_then(|s| s.get(&e.name));
+        if e.name == manifest::MANIFEST {
+            if let Some(expected) = in_sums {
+                if *expected != manifest_sha {
+                    v.problems.push(problem(
+                        Kind::Altered,
+                        Some(&e.name),
+                        format!("SHA-256 is {manifest_sha}, SHA256SUMS says {expected}"),
+                    ));
+                }
+            }
+            continue;
+        }
+        let in_manifest = listed_in_manifest.get(&e.name);
+        if in_sums.is_none() && in_manifest.is_none() {
+            v.problems.push(problem(
+                Kind::Added,
+                Some(&e.name),
+                "in the zip, but listed neither in SHA256SUMS nor in manifest.json",
+            ));
+            continue;
+        }
+        // The size the manifest gives bounds the work; without it, the central directory's.
+        let cap = in_manifest.map_or(e.size, |f| f.size);
+        if let Some(f) = in_manifest {
+            if e.size != f.size {
+                v.problems.push(problem(
+                    Kind::Altered,
+                    Some(&e.name),
+                    format!("size is {} bytes, manifest.json says {}", e.size, f.size),
+                ));
+                continue;
+            }
+        }
+        let (size, sha) = match hash_capped(&mut zip, e.index, cap) {
+            Ok(r) => r,
+            Err(err) => {
+                v.problems.push(problem(Kind::Altered, Some(&e.name), err));
+                continue;
+            }
+        };
+        let expected = in_sums.or(in_manifest.map(|f| &f.sha256));
+        if let Some(expected) = expected {
+            if *expected != sha {
+                let by = match (in_sums, in_manifest) {
+                    (Some(_), Some(_)) => "SHA256SUMS and manifest.json say",
+                    (Some(_), None) => "SHA256SUMS says",
+                    (None, _) => "manifest.json says",
+                };
+                v.problems.push(problem(
+                    Kind::Altered,
+                    Some(&e.name),
+                    format!("SHA-256 is {sha}, {by} {expected}"),
+                ));
+            }
+        }
+        if let Some(f) = in_manifest {
+            if size != f.size {
+                v.problems.push(problem(
+                    Kind::Altered,
+                    Some(&e.name),
+                    format!("holds {size} bytes, manifest.json says {}", f.size),
+                ));
+            }
+        }
+    }
+
+    // 5. Listed but absent.
+    let mut listed: BTreeSet<&str> = listed_in_manifest.keys().map(String::as_str).collect();
+    if let Some(s) = &sums {
+        listed.extend(s.keys().map(String::as_str));
+    }
+    for path in listed {
+        if !present.contains(path) {
+            let by = match (
+                sums.as_ref().is_some_and(|s| s.contains_key(path)),
+                listed_in_manifest.contains_key(path),
+            ) {
+                (true, true) => "listed in SHA256SUMS and manifest.json",
+                (true, false) => "listed in SHA256SUMS",
+                (false, _) => "listed in manifest.json",
+            };
+            v.problems.push(problem(
+                Kind::Missing,
+                Some(path),
+                format!("{by}, but not in the zip"),
+            ));
+        }
+    }
+    Ok(v)
+}
+
+/// The manifest's `files` by path, after checking the list itself: sorted, unique, safe names,
+/// lower-case hex hashes, and `files_sha256` matching.
+fn manifest_files(m: &ManifestRead, problems: &mut Vec<Problem>) -> BTreeMap<String, FileEntry> {
+    let mut out = BTreeMap::new();
+    let digest = manifest::files_digest(&m.files);
+    if digest != m.files_sha256 {
+        problems.push(problem(
+            Kind::Lists,
+            Some(manifest::MANIFEST),
+            format!(
+                "`files_sha256` is {}, but its `files` list hashes to {digest}",
+                m.files_sha256
+            ),
+        ));
+    }
+    for f in &m.files {
+        if let Some(why) = name_problem(&f.path) {
+            problems.push(problem(
+                Kind::Lists,
+                Some(&f.path),
+                format!("manifest.json lists an unsafe name: {why}"),
+            ));
+            continue;
+        }
+        if f.path == manifest::MANIFEST || f.path == manifest::SUMS {
+            problems.push(problem(
+                Kind::Lists,
+                Some(&f.path),
+                "manifest.json lists itself or SHA256SUMS, which it never does",
+            ));
+            continue;
+        }
+        if f.sha256.len() != 64
+            || !f
+                .sha256
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            problems.push(problem(
+                Kind::Lists,
+                Some(&f.path),
+                "manifest.json gives a SHA-256 that is not 64 lower-case hex digits",
+            ));
+        }
+        if out.insert(f.path.clone(), f.clone()).is_some() {
+            problems.push(problem(
+                Kind::Lists,
+                Some(&f.path),
+                "manifest.json lists this path twice",
+            ));
+        }
+    }
+    out
+}
+
+fn sums_map(lines: Vec<(String, String)>, problems: &mut Vec<Problem>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (path, sha) in lines {
+        if let Some(why) = name_problem(&path) {
+            problems.push(problem(
+                Kind::Lists,
+                Some(&path),
+                format!("SHA256SUMS lists an unsafe name: {why}"),
+            ));
+            continue;
+        }
+        if path == manifest::SUMS {
+            problems.push(problem(
+                Kind::Lists,
+                Some(&path),
+                "SHA256SUMS lists itself, which it never does",
+            ));
+            continue;
+        }
+        if out.insert(path.clone(), sha).is_some() {
+            problems.push(problem(
+                Kind::Lists,
+                Some(&path),
+                "SHA256SUMS lists this path twice",
+            ));
+        }
+    }
+    out
+}
+
+/// The zip comment, when it is auditbook's, must give the fingerprint that SHA256SUMS hashes to.
+fn check_comment(comment: &[u8], fingerprint: &str, problems: &mut Vec<Problem>) {
+    const KEY: &str = "fingerprint (SHA-256 of SHA256SUMS): ";
+    let Ok(text) = std::str::from_utf8(comment) else {
+        return;
+    };
+    let Some(at) = text.find(KEY) else {
+        return;
+    };
+    let given: String = text[at + KEY.len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
+    if given != fingerprint {
+        problems.push(problem(
+            Kind::Lists,
+            Some(manifest::SUMS),
+            format!("hashes to {fingerprint}, but the zip comment gives the fingerprint {given}"),
+        ));
+    }
+}
+
+/// Decompress entry `index` through SHA-256 with at most `cap` bytes; (size, sha256) or what went
+/// wrong.
+fn hash_capped<R: Read + std::io::Seek>(
+    zip: &mut ZipArchive<R>,
+    index: usize,
+    cap: u64,
+) -> Result<(u64, String), String> {
+    let mut hasher = Sha256::new();
+    let size = stream_capped(zip, index, cap, |chunk| hasher.update(chunk))?;
+    Ok((size, manifest::hex(&hasher.finalize())))
+}
+
+/// Read entry `index` into memory, at most `cap` bytes.
+fn read_capped<R: Read + std::io::Seek>(
+    zip: &mut ZipArchive<R>,
+    index: usize,
+    cap: u64,
+) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    stream_capped(zip, index, cap, |chunk| out.extend_from_slice(chunk))?;
+    Ok(out)
+}
+
+fn stream_capped<R: Read + std::io::Seek>(
+    zip: &mut ZipArchive<R>,
+    index: usize,
+    cap: u64,
+    mut sink: impl FnMut(&[u8]),
+) -> Result<u64, String> {
+    let mut file = zip
+        .by_index(index)
+        .map_err(|e| format!("its data cannot be read ({e}); it was altered inside the zip"))?;
+    let mut buf = vec![0u8; 1 << 16];
+    let mut total = 0u64;
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(format!(
+                    "its data cannot be read ({e}); it was altered inside the zip"
+                ))
+            }
+        };
+        total += n as u64;
+        if total > cap {
+            return Err(format!(
+                "decompresses to more than the {cap} bytes it should hold; reading stopped there"
+            ));
+        }
+        sink(&buf[..n]);
+    }
+    Ok(total)
+}
+
+/// The report of a verification, for people: problems first, then the verdict.
+pub fn report(v: &Verification) -> (String, String) {
+    use std::fmt::Write as _;
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    let name = v.file.display();
+    if v.ok() {
+        let _ = writeln!(
+            stdout,
+            "OK: all {} files of {name} match the bundle's lists",
+            v.entries
+        );
+        let _ = writeln!(
+            stdout,
+            "  fingerprint  {}",
+            v.fingerprint.as_deref().unwrap_or("(none)")
+        );
+        match &v.commit {
+            Some(c) => {
+                let _ = writeln!(stdout, "  commit       {} ({})", c.id, c.time);
+            }
+            None => {
+                let _ = writeln!(
+                    stdout,
+                    "  commit       none (made from a folder outside git)"
+                );
+            }
+        }
+        let _ = writeln!(
+            stdout,
+            "  as of        {}",
+            v.as_of.as_deref().unwrap_or("?")
+        );
+        if v.dirty {
+            let _ = writeln!(
+                stdout,
+                "  DRAFT: {}",
+                match v.commit {
+                    Some(_) => "made with --allow-dirty: site/ shows uncommitted work; sources/ holds the commit",
+                    None => "made from a folder outside git; it is not bound to a commit",
+                }
+            );
+        }
+        let _ = writeln!(
+            stdout,
+            "Compare the fingerprint with the one the organisation sent you separately."
+        );
+    } else {
+        for p in &v.problems {
+            let _ = writeln!(stdout, "{p}");
+        }
+        let n = v.problems.len();
+        let _ = writeln!(
+            stderr,
+            "FAILED: {n} problem{} in {name}; do not rely on this bundle",
+            if n == 1 { "" } else { "s" }
+        );
+    }
+    (stdout, stderr)
+}

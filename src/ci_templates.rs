@@ -1,0 +1,50 @@
+//! Ready-made CI configurations for the pull-request gate (`check --base`), embedded in the binary
+//! so that `auditbook init` can write them without a copy of this repository. The files live in
+//! `ci-templates/`; they are data, documented there and in the README ("Pull-request gate").
+
+/// GitHub Actions workflow: gate with annotations and job summary, SARIF to code scanning.
+pub const GITHUB_ACTIONS: &str = include_str!("../ci-templates/github-actions.yml");
+
+/// GitLab CI job: gate on merge requests, JUnit report.
+pub const GITLAB_CI: &str = include_str!("../ci-templates/gitlab-ci.yml");
+
+/// pre-commit hook definitions (`.pre-commit-hooks.yaml` in auditbook's repository).
+pub const PRE_COMMIT_HOOKS: &str = include_str!("../ci-templates/pre-commit-hooks.yaml");
+
+/// Stands for the git URL auditbook is installed from; [`with_repository`] replaces it.
+pub const REPOSITORY_PLACEHOLDER: &str = "<repo-url-placeholder>";
+
+/// Each template with the path an SMS repository keeps it at.
+pub const FILES: &[(&str, &str)] = &[
+    (".github/workflows/auditbook.yml", GITHUB_ACTIONS),
+    ("ci/auditbook.gitlab-ci.yml", GITLAB_CI),
+];
+
+/// A template with the repository placeholder replaced by `url`.
+pub fn with_repository(template: &str, url: &str) -> String {
+    template.replace(REPOSITORY_PLACEHOLDER, url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflows_fetch_full_history_and_run_the_gate() {
+        assert!(GITHUB_ACTIONS.contains("fetch-depth: 0"));
+        assert!(GITHUB_ACTIONS.contains("--format github"));
+        assert!(GITHUB_ACTIONS.contains("--format sarif"));
+        assert!(GITHUB_ACTIONS.contains("--require-history"));
+        assert!(GITHUB_ACTIONS.contains("github/codeql-action/upload-sarif"));
+        assert!(GITHUB_ACTIONS.contains("--base=origin/{0}"));
+        assert!(GITLAB_CI.contains("GIT_DEPTH: \"0\""));
+        assert!(GITLAB_CI.contains("--format junit"));
+        assert!(GITLAB_CI.contains("--base=origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME"));
+        assert!(PRE_COMMIT_HOOKS.contains("id: auditbook-check"));
+        for (_, t) in FILES {
+            assert!(t.contains(REPOSITORY_PLACEHOLDER));
+            assert!(!with_repository(t, "https://example.org/auditbook.git")
+                .contains(REPOSITORY_PLACEHOLDER));
+        }
+    }
+}

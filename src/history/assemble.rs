@@ -1,0 +1,433 @@
+//! The raw walk -> per-document and per-record histories. Documents and records are followed by
+//! `id` (a moved-and-edited file keeps its history; in a `records:` list file records are matched
+//! by id); files without an id are followed by path, through the renames git detected.
+
+use super::walk::{blob_key, civil_date, RawCommit, RawWalk, RecSummary, Summary};
+use super::{
+    Commit, DocumentHistory, DocumentRevision, FileHistory, History, RecordChange, RecordEvent,
+    RecordHistory, State, Trailer, WalkStats,
+};
+use crate::config::{Config, FILE_NAME};
+use crate::diag::Diagnostic;
+use crate::ids::key;
+use crate::snapshot::{self, Role};
+use crate::source::Status;
+use crate::yaml::Pos;
+use jiff::civil::Date;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// `history.baseline`: revisions at or before it are imported.
+pub(super) enum Baseline {
+    None,
+    Date(Date),
+    /// Commits at or before this chain position; `None` when no stored commit is that old.
+    Seq(Option<u64>),
+}
+
+impl Baseline {
+    pub fn resolve(
+        repo: &git2::Repository,
+        text: Option<&str>,
+        raw: &RawWalk,
+        findings: &mut Vec<Diagnostic>,
+    ) -> Baseline {
+        let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+            return Baseline::None;
+        };
+        if let Ok(d) = crate::dates::parse_date(text) {
+            return Baseline::Date(d);
+        }
+        let commit = repo.revparse_single(text).and_then(|o| o.peel_to_commit());
+        let Ok(commit) = commit else {
+            findings.push(
+                Diagnostic::new(
+                    "config-invalid",
+                    format!("{FILE_NAME}#history.baseline"),
+                    format!("`history.baseline: {text}` is neither a date (YYYY-MM-DD) nor a commit of this repository; no revision is treated as imported"),
+                )
+                .at(FILE_NAME, Pos::new(1, 1)),
+            );
+            return Baseline::None;
+        };
+        // The nearest first-parent ancestor (or itself) that the walk knows.
+        let mut seqs: HashMap<&str, u64> =
+            raw.commits.iter().map(|c| (c.id.as_str(), c.seq)).collect();
+        seqs.insert(raw.tip.as_str(), raw.tip_seq);
+        let mut current = Some(commit);
+        while let Some(c) = current {
+            if let Some(&s) = seqs.get(c.id().to_string().as_str()) {
+                return Baseline::Seq(Some(s));
+            }
+            current = c.parent(0).ok();
+        }
+        Baseline::Seq(None)
+    }
+
+    fn imported(&self, seq: u64, date: Date) -> bool {
+        match self {
+            Baseline::None => false,
+            Baseline::Date(d) => date <= *d,
+            Baseline::Seq(s) => s.is_some_and(|s| seq <= s),
+        }
+    }
+}
+
+fn record_list(s: Option<&Summary>) -> Vec<&RecSummary> {
+    match s {
+        Some(Summary::Records(r)) => r.iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn status_of(text: Option<&str>) -> Option<Status> {
+    match text? {
+        "draft" => Some(Status::Draft),
+        "in-review" => Some(Status::InReview),
+        "approved" => Some(Status::Approved),
+        "retired" => Some(Status::Retired),
+        _ => None,
+    }
+}
+
+fn date_of(text: Option<&str>) -> Option<Date> {
+    text.and_then(|t| crate::dates::parse_date(t).ok())
+}
+
+fn commit_of(c: &RawCommit, baseline: &Baseline) -> Commit {
+    let date = civil_date(c.time, c.offset);
+    Commit {
+        id: c.id.clone(),
+        author_name: c.author_name.clone(),
+        author_email: c.author_email.clone(),
+        time: c.time,
+        offset_minutes: c.offset,
+        date,
+        subject: c.subject.clone(),
+        trailers: c
+            .trailers
+            .iter()
+            .map(|(k, v)| Trailer {
+                key: k.clone(),
+                value: v.clone(),
+            })
+            .collect(),
+        contributors: c.contributors.clone(),
+        merge: c.merge,
+        imported: baseline.imported(c.seq, date),
+    }
+}
+
+pub(super) fn assemble(config: &Config, raw: &RawWalk, baseline: &Baseline) -> History {
+    let mut b = Builder::default();
+    for (ci, c) in raw.commits.iter().enumerate() {
+        b.commit(config, raw, ci, c);
+    }
+    History {
+        prefix: String::new(),
+        state: State::Complete,
+        head: None,
+        commits: raw.commits.iter().map(|c| commit_of(c, baseline)).collect(),
+        documents: b.documents.into_iter().collect(),
+        records: b.records.into_iter().collect(),
+        files: b.files.into_iter().collect(),
+        dirty: Vec::new(),
+        stats: WalkStats::default(),
+        raw: None,
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    documents: BTreeMap<String, DocumentHistory>,
+    doc_paths: HashMap<String, BTreeSet<String>>,
+    records: BTreeMap<String, RecordHistory>,
+    rec_paths: HashMap<String, BTreeSet<String>>,
+    files: BTreeMap<String, FileHistory>,
+}
+
+impl Builder {
+    fn commit(&mut self, config: &Config, raw: &RawWalk, ci: usize, c: &RawCommit) {
+        let summary = |path: &str, oid: &Option<String>| -> Option<&Summary> {
+            oid.as_ref()
+                .and_then(|o| raw.blobs.get(&blob_key(config, path, o)))
+        };
+        // --- documents and files without an id
+        let mut touched: Vec<(String, String)> = Vec::new();
+        let mut file_gone: HashMap<String, FileHistory> = HashMap::new();
+        let mut file_new: Vec<String> = Vec::new();
+        for ch in &c.changes {
+            if snapshot::role(config, &ch.path) != Role::Document {
+                continue;
+            }
+            let (old, new) = (summary(&ch.path, &ch.old), summary(&ch.path, &ch.new));
+            let old_noid = ch.old.is_some() && !matches!(old, Some(Summary::Document(_)));
+            let new_noid = ch.new.is_some() && !matches!(new, Some(Summary::Document(_)));
+            match (old_noid, new_noid) {
+                (true, true) => {
+                    if let Some(f) = self.files.get_mut(&ch.path) {
+                        f.commits.push(ci);
+                    } else {
+                        file_new.push(ch.path.clone());
+                    }
+                }
+                (true, false) => {
+                    if let Some(f) = self.files.remove(&ch.path) {
+                        file_gone.insert(ch.path.clone(), f);
+                    }
+                }
+                (false, true) => file_new.push(ch.path.clone()),
+                (false, false) => {}
+            }
+            if let Some(Summary::Document(s)) = old {
+                let k = key(&s.id);
+                if let Some(p) = self.doc_paths.get_mut(&k) {
+                    p.remove(&ch.path);
+                }
+                touched.push((k, ch.path.clone()));
+            }
+            if let Some(Summary::Document(s)) = new {
+                let k = key(&s.id);
+                self.doc_paths
+                    .entry(k.clone())
+                    .or_default()
+                    .insert(ch.path.clone());
+                let rev = DocumentRevision {
+                    commit: ci,
+                    path: ch.path.clone(),
+                    deleted: false,
+                    version: s.version.clone(),
+                    status: status_of(s.status.as_deref()),
+                    approved: date_of(s.approved.as_deref()),
+                    approver: s.approver.clone(),
+                    clauses: s.clauses.clone(),
+                    provides: s.provides.clone(),
+                    controlled: s.controlled.clone(),
+                    text: s.text.clone(),
+                };
+                let h = self.documents.entry(k).or_insert_with(|| DocumentHistory {
+                    id: s.id.clone(),
+                    revisions: Vec::new(),
+                });
+                h.id = s.id.clone();
+                match h.revisions.last_mut() {
+                    Some(last) if last.commit == ci => *last = rev,
+                    _ => h.revisions.push(rev),
+                }
+            }
+        }
+        for (k, path) in touched {
+            let gone = self.doc_paths.get(&k).is_none_or(BTreeSet::is_empty);
+            let Some(h) = self.documents.get_mut(&k) else {
+                continue;
+            };
+            if gone
+                && h.revisions
+                    .last()
+                    .is_some_and(|r| r.commit != ci && !r.deleted)
+            {
+                if let Some(last) = h.revisions.last().cloned() {
+                    h.revisions.push(DocumentRevision {
+                        commit: ci,
+                        path,
+                        deleted: true,
+                        ..last
+                    });
+                }
+            }
+        }
+        for (from, to) in &c.renames {
+            if let (Some(mut f), Some(i)) = (
+                file_gone.remove(from),
+                file_new.iter().position(|p| p == to),
+            ) {
+                file_new.remove(i);
+                f.renamed_from.push(from.clone());
+                f.commits.push(ci);
+                self.files.insert(to.clone(), f);
+            }
+        }
+        for path in file_new {
+            self.files.insert(
+                path,
+                FileHistory {
+                    commits: vec![ci],
+                    renamed_from: Vec::new(),
+                },
+            );
+        }
+
+        // --- records, matched by id
+        let mut removed: Vec<(String, String, &RecSummary)> = Vec::new();
+        let mut added: Vec<(String, String, &RecSummary)> = Vec::new();
+        for ch in &c.changes {
+            if snapshot::role(config, &ch.path) != Role::Record {
+                continue;
+            }
+            let old = record_list(summary(&ch.path, &ch.old));
+            let new = record_list(summary(&ch.path, &ch.new));
+            let mut old_by: HashMap<String, &RecSummary> = HashMap::new();
+            for r in &old {
+                old_by.entry(key(&r.id)).or_insert(r);
+            }
+            let mut new_by: HashMap<String, &RecSummary> = HashMap::new();
+            for r in &new {
+                new_by.entry(key(&r.id)).or_insert(r);
+            }
+            for r in &old {
+                let k = key(&r.id);
+                if !new_by.contains_key(&k) && old_by.get(&k).is_some_and(|o| std::ptr::eq(*o, *r))
+                {
+                    if let Some(p) = self.rec_paths.get_mut(&k) {
+                        p.remove(&ch.path);
+                    }
+                    removed.push((k, ch.path.clone(), r));
+                }
+            }
+            for r in &new {
+                let k = key(&r.id);
+                if !new_by.get(&k).is_some_and(|n| std::ptr::eq(*n, *r)) {
+                    continue;
+                }
+                match old_by.get(&k) {
+                    Some(o) => self.record_edit(&k, o, r, ci),
+                    None => {
+                        self.rec_paths
+                            .entry(k.clone())
+                            .or_default()
+                            .insert(ch.path.clone());
+                        added.push((k, ch.path.clone(), r));
+                    }
+                }
+            }
+        }
+        // Moved between files in this commit: same id removed from one, added to another.
+        let mut i = 0;
+        while i < removed.len() {
+            if let Some(j) = added.iter().position(|a| a.0 == removed[i].0) {
+                let (k, from, old) = removed.remove(i);
+                let (_, to, new) = added.remove(j);
+                if let Some(h) = self.records.get_mut(&k) {
+                    h.changes.push(RecordChange {
+                        commit: ci,
+                        event: RecordEvent::Moved {
+                            from,
+                            to: to.clone(),
+                        },
+                    });
+                    h.path = to;
+                }
+                self.record_edit(&k, old, new, ci);
+            } else {
+                i += 1;
+            }
+        }
+        // An id changed in place: one record left a file and one arrived in the same file.
+        let mut paths: Vec<&str> = removed.iter().map(|r| r.1.as_str()).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        let mut pairs = Vec::new();
+        for p in paths {
+            let gone: Vec<usize> = (0..removed.len()).filter(|&x| removed[x].1 == p).collect();
+            let came: Vec<usize> = (0..added.len()).filter(|&x| added[x].1 == p).collect();
+            if gone.len() == 1 && came.len() == 1 {
+                pairs.push((gone[0], came[0]));
+            }
+        }
+        let mut paired_removed = BTreeSet::new();
+        let mut paired_added = BTreeSet::new();
+        for (gi, ai) in pairs {
+            let (old_k, _, old) = &removed[gi];
+            let (new_k, _, new) = &added[ai];
+            if self.records.contains_key(new_k) || !self.records.contains_key(old_k) {
+                continue;
+            }
+            if let Some(mut h) = self.records.remove(old_k) {
+                h.id = new.id.clone();
+                h.changes.push(RecordChange {
+                    commit: ci,
+                    event: RecordEvent::IdChanged {
+                        from: old.id.clone(),
+                        to: new.id.clone(),
+                    },
+                });
+                self.records.insert(new_k.clone(), h);
+                self.record_edit(new_k, old, new, ci);
+                paired_removed.insert(gi);
+                paired_added.insert(ai);
+            }
+        }
+        for (x, (k, path, _)) in removed.iter().enumerate() {
+            if paired_removed.contains(&x) {
+                continue;
+            }
+            let live = self.rec_paths.get(k).is_some_and(|p| !p.is_empty());
+            if let (false, Some(h)) = (live, self.records.get_mut(k)) {
+                if h.deleted.is_none() {
+                    h.deleted = Some(ci);
+                    h.path = path.clone();
+                    h.changes.push(RecordChange {
+                        commit: ci,
+                        event: RecordEvent::Deleted,
+                    });
+                }
+            }
+        }
+        for (x, (k, path, r)) in added.iter().enumerate() {
+            if paired_added.contains(&x) {
+                continue;
+            }
+            match self.records.get_mut(k) {
+                Some(h) => {
+                    if h.deleted.is_some() {
+                        h.deleted = None;
+                        h.path = path.clone();
+                        h.changes.push(RecordChange {
+                            commit: ci,
+                            event: RecordEvent::Restored,
+                        });
+                    }
+                }
+                None => {
+                    self.records.insert(
+                        k.clone(),
+                        RecordHistory {
+                            id: r.id.clone(),
+                            kind: r.kind.clone(),
+                            date: date_of(r.date.as_deref()),
+                            first: ci,
+                            path: path.clone(),
+                            changes: Vec::new(),
+                            deleted: None,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// A record present before and after a change: what of it changed.
+    fn record_edit(&mut self, k: &str, old: &RecSummary, new: &RecSummary, ci: usize) {
+        let Some(h) = self.records.get_mut(k) else {
+            return;
+        };
+        let mut events = Vec::new();
+        if old.kind != new.kind {
+            events.push(RecordEvent::KindChanged {
+                from: old.kind.clone(),
+                to: new.kind.clone(),
+            });
+        }
+        if old.date != new.date {
+            events.push(RecordEvent::DateChanged {
+                from: date_of(old.date.as_deref()),
+                to: date_of(new.date.as_deref()),
+            });
+        }
+        if events.is_empty() && old.content != new.content {
+            events.push(RecordEvent::Edited);
+        }
+        for event in events {
+            h.changes.push(RecordChange { commit: ci, event });
+        }
+    }
+}

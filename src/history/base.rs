@@ -1,0 +1,329 @@
+//! `check --base REV` support (used by `crate::gate`): the merge-base of REV and HEAD, and the
+//! history as it stood at that commit.
+//!
+//! The history at the base is the HEAD walk (from the cache the HEAD read has just written)
+//! truncated at the base, so a pull request costs no second walk of the whole chain. When the base
+//! is not on HEAD's first-parent chain (a branch that merged its target in), the walk is truncated
+//! at the newest first-parent commit of HEAD that the base descends from, and only the base's own
+//! commits after it are walked. Nothing here writes the cache.
+
+use super::assemble::{self, Baseline};
+use super::git::{git_error, list_tree, Mode};
+use super::walk::{self, RawWalk, Settings};
+use super::{cache, Head, History, Repo, State, WalkStats};
+use crate::config::Config;
+use crate::diag::Diagnostic;
+use crate::snapshot::{self, Entry, EntryKind, Role, Snapshot};
+use anyhow::{anyhow, bail, Result};
+use git2::{ErrorCode, ObjectType, Oid, Repository};
+use rayon::prelude::*;
+use std::sync::Arc;
+
+/// The commit a change is compared with: merge-base(REV, HEAD).
+#[derive(Debug, Clone)]
+pub struct MergeBase {
+    /// The merge-base commit id.
+    pub commit: String,
+    /// HEAD's commit id.
+    pub head: String,
+    /// The commit REV names (the tip of the target branch).
+    pub target: String,
+}
+
+/// The fetch command that brings `rev` into the clone, for messages.
+fn fetch_hint(rev: &str) -> String {
+    match rev.split_once('/') {
+        Some((remote, branch)) if !remote.is_empty() && !branch.is_empty() => {
+            format!("git fetch {remote} {branch}")
+        }
+        _ => format!("git fetch origin {rev}"),
+    }
+}
+
+impl Repo {
+    /// merge-base(`rev`, HEAD). Failures carry the command that fixes them: an unknown `rev`
+    /// (not fetched), no commit at HEAD, or a merge-base that a shallow clone lacks.
+    pub fn merge_base(&self, rev: &str) -> Result<MergeBase> {
+        let repo = self.git2();
+        let head = match repo.head().and_then(|h| h.peel_to_commit()) {
+            Ok(c) => c,
+            Err(e) => bail!(
+                "--base needs a commit at HEAD to compare, and the repository `{}` has none: {}\nhelp: commit the change first",
+                self.git_dir().display(),
+                e.message()
+            ),
+        };
+        let target = repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_commit())
+            .map_err(|e| {
+                anyhow!(
+                    "--base `{rev}` is not a commit of the repository `{}`: {}\nhelp: fetch it (`{}`; in GitHub Actions, `actions/checkout` with `fetch-depth: 0`), or name a branch, tag or commit id",
+                    self.git_dir().display(),
+                    e.message(),
+                    fetch_hint(rev)
+                )
+            })?;
+        match repo.merge_base(head.id(), target.id()) {
+            Ok(oid) => Ok(MergeBase {
+                commit: oid.to_string(),
+                head: head.id().to_string(),
+                target: target.id().to_string(),
+            }),
+            Err(e) if repo.is_shallow() => bail!(
+                "the merge-base of `{rev}` and HEAD is not in this shallow clone ({}), so the change cannot be compared with its base.\nhelp: fetch the history: `git fetch --unshallow` (or `git fetch --deepen=N`); in GitHub Actions, `actions/checkout` with `fetch-depth: 0`; in GitLab CI, `GIT_DEPTH: 0`",
+                e.message()
+            ),
+            Err(e) if e.code() == ErrorCode::NotFound => bail!(
+                "`{rev}` and HEAD have no commit in common, so there is no base to compare with.\nhelp: pass the branch this change will be merged into, e.g. `--base origin/main`"
+            ),
+            Err(e) => Err(git_error(self.git_dir(), "cannot compute the merge-base", &e)),
+        }
+    }
+
+    /// The history as it stood at `commit` (see the module doc), read with the base's settings
+    /// `config`. `head_read` is the history just read for HEAD, with its settings: its walk is reused
+    /// when the settings agree (else the cache is read). In a shallow clone the history is empty
+    /// with state [`State::Shallow`], as for HEAD.
+    pub fn history_at(
+        &self,
+        config: &Config,
+        commit: &str,
+        head_read: Option<(&History, &Config)>,
+        findings: &mut Vec<Diagnostic>,
+    ) -> Result<History> {
+        let repo = self.git2();
+        let err = |what: &str, e: git2::Error| git_error(self.git_dir(), what, &e);
+        let oid = Oid::from_str(commit).map_err(|e| err("bad commit id", e))?;
+        let c = repo
+            .find_commit(oid)
+            .map_err(|e| err("cannot read a commit", e))?;
+        let (time, offset_minutes, date) = walk::commit_time(&c);
+        let head = Head {
+            commit: commit.to_string(),
+            time,
+            offset_minutes,
+            date,
+            subject: String::from_utf8_lossy(c.summary_bytes().unwrap_or_default()).into_owned(),
+            branch: None,
+        };
+        let mut history = if repo.is_shallow() {
+            History {
+                prefix: String::new(),
+                state: State::Shallow,
+                head: None,
+                commits: Vec::new(),
+                documents: Default::default(),
+                records: Default::default(),
+                files: Default::default(),
+                dirty: Vec::new(),
+                stats: WalkStats::default(),
+                raw: None,
+            }
+        } else {
+            let settings = Settings::new(config, self.prefix());
+            let shared = head_read.and_then(|(h, c)| {
+                let raw = h.raw.as_ref()?;
+                (Settings::new(c, self.prefix()).key == settings.key).then(|| (**raw).clone())
+            });
+            let cached = shared
+                .or_else(|| cache::load(self.git_dir(), &settings.key))
+                .map(|raw| self.truncate(raw, oid))
+                .transpose()?
+                .flatten();
+            let walked = walk::walk(repo, self.git_dir(), &settings, config, oid, cached)?;
+            let baseline = Baseline::resolve(
+                repo,
+                config.history.baseline.as_deref(),
+                &walked.raw,
+                findings,
+            );
+            let mut h = assemble::assemble(config, &walked.raw, &baseline);
+            h.stats = walked.stats;
+            h
+        };
+        history.prefix = self.prefix().to_string();
+        history.head = Some(head);
+        Ok(history)
+    }
+
+    /// A cached walk cut back to the newest commit of its first-parent chain that `base` is or
+    /// descends from; `None` when there is none (the walk then starts over).
+    fn truncate(&self, mut raw: RawWalk, base: Oid) -> Result<Option<RawWalk>> {
+        let repo = self.git2();
+        let err = |what: &str, e: git2::Error| git_error(self.git_dir(), what, &e);
+        let Ok(tip) = Oid::from_str(&raw.tip) else {
+            return Ok(None);
+        };
+        // The chain from the cached tip, newest first (bounded by its known length).
+        let mut chain = Vec::new();
+        let mut next = Some(tip);
+        while let Some(oid) = next {
+            if chain.len() as u64 > raw.tip_seq {
+                break;
+            }
+            chain.push(oid);
+            if oid == base {
+                break;
+            }
+            let commit = repo
+                .find_commit(oid)
+                .map_err(|e| err("cannot read a commit", e))?;
+            next = commit.parent_id(0).ok();
+        }
+        let found = match chain.iter().position(|&o| o == base) {
+            Some(i) => Some(i),
+            None => {
+                let mut at = None;
+                for (i, &o) in chain.iter().enumerate() {
+                    if repo
+                        .graph_descendant_of(base, o)
+                        .map_err(|e| err("cannot compare commits", e))?
+                    {
+                        at = Some(i);
+                        break;
+                    }
+                }
+                at
+            }
+        };
+        let Some(steps) = found else {
+            return Ok(None);
+        };
+        let Some(seq) = raw.tip_seq.checked_sub(steps as u64) else {
+            return Ok(None);
+        };
+        raw.commits.retain(|c| c.seq <= seq);
+        raw.tip = chain[steps].to_string();
+        raw.tip_seq = seq;
+        Ok(Some(raw))
+    }
+
+    /// The SMS as it is in commit `rev`, like [`Repo::snapshot`], but a file whose content is
+    /// the same as in `reuse` (the work tree) shares those bytes instead of being read from git
+    /// again; `gate` then reuses its parse as well. A file is the same when HEAD has the same blob
+    /// and the work-tree copy is not among `dirty` (HEAD's sorted dirty list), or else when git's
+    /// own blob hash of the work-tree bytes matches.
+    pub fn snapshot_reusing(
+        &self,
+        config: &Config,
+        rev: &str,
+        reuse: &Snapshot,
+        dirty: &[String],
+    ) -> Result<Snapshot> {
+        let repo = self.git2();
+        let err = |what: &str, e: git2::Error| git_error(self.git_dir(), what, &e);
+        let commit = repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_commit())
+            .map_err(|e| err(&format!("cannot read the commit `{rev}`"), e))?;
+        let tree = commit.tree().map_err(|e| err("cannot read a tree", e))?;
+        let Some(sms_tree) =
+            walk::subtree(repo, &tree, self.prefix()).map_err(|e| err("cannot read a tree", e))?
+        else {
+            return Ok(Snapshot::default());
+        };
+        let mut listed: Vec<(String, Oid, Mode)> = Vec::new();
+        list_tree(repo, sms_tree, "", config, &mut listed)
+            .map_err(|e| err("cannot read a tree", e))?;
+        // HEAD's blobs: listing a tree is far cheaper than hashing the work tree's bytes.
+        let mut at_head: Vec<(String, Oid, Mode)> = Vec::new();
+        if let Ok(head_tree) = repo.head().and_then(|h| h.peel_to_tree()) {
+            if let Some(t) = walk::subtree(repo, &head_tree, self.prefix())
+                .map_err(|e| err("cannot read a tree", e))?
+            {
+                list_tree(repo, t, "", config, &mut at_head)
+                    .map_err(|e| err("cannot read a tree", e))?;
+            }
+        }
+        let at_head: std::collections::HashMap<&str, Oid> =
+            at_head.iter().map(|(p, o, _)| (p.as_str(), *o)).collect();
+        let limit = config.limits.max_file_size;
+        let threads = rayon::current_num_threads().max(1);
+        let chunk = listed.len().div_ceil(threads * 4).max(64);
+        let git_dir = self.git_dir();
+        let entries: Vec<Entry> = listed
+            .par_chunks(chunk)
+            .map(|part| -> Result<Vec<Entry>> {
+                // Opened only when a file of this part must be read from git.
+                let mut own: Option<Repository> = None;
+                let open = || -> Result<Repository> {
+                    Repository::open(git_dir)
+                        .map_err(|e| git_error(git_dir, "cannot open the repository", &e))
+                };
+                let mut out = Vec::with_capacity(part.len());
+                for (path, oid, mode) in part {
+                    let unchanged = || {
+                        at_head.get(path.as_str()) == Some(oid)
+                            && dirty.binary_search(path).is_err()
+                    };
+                    let shared = match reuse.get(path).map(|e| &e.kind) {
+                        Some(EntryKind::File { bytes: Some(b), .. })
+                            if matches!(mode, Mode::File)
+                                && (unchanged()
+                                    || Oid::hash_object(ObjectType::Blob, b)
+                                        .is_ok_and(|h| h == *oid)) =>
+                        {
+                            Some(b.clone())
+                        }
+                        _ => None,
+                    };
+                    if let Some(bytes) = shared {
+                        out.push(Entry {
+                            path: path.clone(),
+                            kind: EntryKind::File {
+                                size: bytes.len() as u64,
+                                bytes: Some(bytes),
+                            },
+                        });
+                        continue;
+                    }
+                    let r = match &own {
+                        Some(r) => r,
+                        None => own.insert(open()?),
+                    };
+                    let read_err =
+                        |e: git2::Error| git_error(git_dir, &format!("cannot read `{path}`"), &e);
+                    let kind = match mode {
+                        Mode::Gitlink => EntryKind::Submodule,
+                        Mode::Symlink => {
+                            let target = r
+                                .find_blob(*oid)
+                                .map(|b| String::from_utf8_lossy(b.content()).into_owned())
+                                .unwrap_or_default();
+                            let escapes = snapshot::link_escapes(&config.root, path, &target);
+                            EntryKind::Symlink { target, escapes }
+                        }
+                        Mode::File | Mode::Tree => {
+                            let odb = r.odb().map_err(read_err)?;
+                            let (size, _) = odb.read_header(*oid).map_err(read_err)?;
+                            let size = size as u64;
+                            if size > limit {
+                                EntryKind::TooLarge { size }
+                            } else if snapshot::role(config, path) == Role::Other {
+                                EntryKind::File { size, bytes: None }
+                            } else {
+                                let blob = r.find_blob(*oid).map_err(read_err)?;
+                                EntryKind::File {
+                                    size,
+                                    bytes: Some(Arc::from(blob.content())),
+                                }
+                            }
+                        }
+                    };
+                    out.push(Entry {
+                        path: path.clone(),
+                        kind,
+                    });
+                }
+                Ok(out)
+            })
+            .collect::<Result<Vec<Vec<Entry>>>>()?
+            .into_iter()
+            .flatten()
+            .collect();
+        let mut entries = entries;
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(Snapshot { entries })
+    }
+}

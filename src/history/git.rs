@@ -1,0 +1,546 @@
+//! The repository handle: discovery from the SMS root, HEAD, the dirty check, snapshots of a git
+//! tree, and the orchestration of a history read (walk -> parse -> assemble, with the cache).
+
+use super::walk::{self, Settings};
+use super::{assemble, cache, Head, History, State, WalkStats};
+use crate::config::Config;
+use crate::diag::Diagnostic;
+use crate::snapshot::{self, Entry, EntryKind, Role, Snapshot};
+use anyhow::{anyhow, bail, Context, Result};
+use git2::{ErrorClass, ErrorCode, Oid, Repository, RepositoryOpenFlags};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// An open repository holding the SMS.
+pub struct Repo {
+    repo: Repository,
+    /// The git folder (`.git`, or the worktree's git folder).
+    git_dir: PathBuf,
+    /// The SMS root relative to the work tree: `""` or `"a/b/"` (with the trailing slash).
+    prefix: String,
+}
+
+/// A git file mode: a regular (or executable) file, a link, a submodule, a folder.
+pub(super) enum Mode {
+    File,
+    Symlink,
+    Gitlink,
+    Tree,
+}
+
+pub(super) fn mode(filemode: i32) -> Mode {
+    match filemode & 0o170000 {
+        0o040000 => Mode::Tree,
+        0o120000 => Mode::Symlink,
+        0o160000 => Mode::Gitlink,
+        _ => Mode::File,
+    }
+}
+
+impl Repo {
+    /// Discover the repository at or above `sms_root`; `None` when there is none. Repositories
+    /// libgit2 cannot use (bare, unsupported format, owned by someone else) are failures with
+    /// the fix in the message.
+    pub fn open(sms_root: &Path) -> Result<Option<Repo>> {
+        static OPTIONS: std::sync::Once = std::sync::Once::new();
+        OPTIONS.call_once(|| {
+            // Objects are only read, never written: skip libgit2's SHA-1 (collision-detecting)
+            // re-hash of every object read, which costs more than the diffs themselves. git
+            // itself does not verify objects on read either.
+            git2::opts::strict_hash_verification(false);
+            // Bound the pack data mapped at once (libgit2 maps up to 8 GiB by default): every
+            // mapped page read counts towards the process's memory, and a walk reads most of
+            // the pack.
+            // SAFETY: a libgit2 global option, set once, before this process opens a repository.
+            unsafe {
+                let _ = git2::opts::set_mwindow_mapped_limit(256 * 1024 * 1024);
+            }
+        });
+        let ceilings: Vec<PathBuf> = std::env::var_os("GIT_CEILING_DIRECTORIES")
+            .map(|v| std::env::split_paths(&v).collect())
+            .unwrap_or_default();
+        let repo = match Repository::open_ext(sms_root, RepositoryOpenFlags::empty(), &ceilings) {
+            Ok(r) => r,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+            Err(e) => return Err(open_error(sms_root, &e)),
+        };
+        let Some(workdir) = repo.workdir() else {
+            bail!(
+                "`{}` is inside the bare git repository `{}`, which has no work tree.\n\
+                 help: run auditbook in a clone with a work tree (`git clone`)",
+                sms_root.display(),
+                repo.path().display()
+            );
+        };
+        let workdir = workdir
+            .canonicalize()
+            .with_context(|| format!("cannot open `{}`", workdir.display()))?;
+        let root = sms_root
+            .canonicalize()
+            .with_context(|| format!("cannot open `{}`", sms_root.display()))?;
+        let rel = root.strip_prefix(&workdir).map_err(|_| {
+            anyhow!(
+                "the SMS root `{}` is not inside the work tree `{}` of its git repository",
+                root.display(),
+                workdir.display()
+            )
+        })?;
+        let mut prefix = String::new();
+        for c in rel.components() {
+            let part = c.as_os_str().to_str().ok_or_else(|| {
+                anyhow!(
+                    "the SMS root `{}` has a path that is not UTF-8",
+                    root.display()
+                )
+            })?;
+            prefix.push_str(part);
+            prefix.push('/');
+        }
+        let git_dir = repo.path().to_path_buf();
+        Ok(Some(Repo {
+            repo,
+            git_dir,
+            prefix,
+        }))
+    }
+
+    /// The SMS root relative to the repository's work tree (`""` or `"a/b/"`).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub fn git_dir(&self) -> &Path {
+        &self.git_dir
+    }
+
+    /// The libgit2 handle, for the other files of `history` (`base.rs`).
+    pub(super) fn git2(&self) -> &Repository {
+        &self.repo
+    }
+
+    pub fn is_shallow(&self) -> bool {
+        self.repo.is_shallow()
+    }
+
+    fn head(&self) -> Result<Option<(Oid, Head)>> {
+        let head = match self.repo.head() {
+            Ok(h) => h,
+            Err(e) if e.code() == ErrorCode::UnbornBranch || e.code() == ErrorCode::NotFound => {
+                return Ok(None)
+            }
+            Err(e) => return Err(git_error(&self.git_dir, "cannot read HEAD", &e)),
+        };
+        let commit = head
+            .peel_to_commit()
+            .map_err(|e| git_error(&self.git_dir, "HEAD does not point at a commit", &e))?;
+        let branch = if self.repo.head_detached().unwrap_or(false) {
+            None
+        } else {
+            head.shorthand().ok().map(str::to_string)
+        };
+        let (time, offset, date) = walk::commit_time(&commit);
+        Ok(Some((
+            commit.id(),
+            Head {
+                commit: commit.id().to_string(),
+                time,
+                offset_minutes: offset,
+                date,
+                subject: String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default())
+                    .into_owned(),
+                branch,
+            },
+        )))
+    }
+
+    /// Read the history (see the module doc). Findings about settings (an unusable
+    /// `history.baseline`) go to `findings`.
+    pub fn read(&self, config: &Config, findings: &mut Vec<Diagnostic>) -> Result<History> {
+        let head = self.head()?;
+        let dirty = self.dirty(config)?;
+        let empty = |state, head: Option<Head>, dirty| History {
+            prefix: self.prefix.clone(),
+            state,
+            head,
+            commits: Vec::new(),
+            documents: Default::default(),
+            records: Default::default(),
+            files: Default::default(),
+            dirty,
+            stats: WalkStats::default(),
+            raw: None,
+        };
+        let Some((head_oid, head)) = head else {
+            return Ok(empty(State::NoCommits, None, dirty));
+        };
+        if self.repo.is_shallow() {
+            return Ok(empty(State::Shallow, Some(head), dirty));
+        }
+        let settings = Settings::new(config, &self.prefix);
+        let cached = cache::load(&self.git_dir, &settings.key);
+        let walked = walk::walk(
+            &self.repo,
+            &self.git_dir,
+            &settings,
+            config,
+            head_oid,
+            cached,
+        )
+        .map_err(|e| anyhow!("{e:#}\nhelp: {}", READ_HELP))?;
+        if walked.changed {
+            // The cache is an optimisation: a read-only .git only costs the next run time.
+            let _ = cache::store(&self.git_dir, &settings.key, &walked.raw);
+        }
+        let baseline = assemble::Baseline::resolve(
+            &self.repo,
+            config.history.baseline.as_deref(),
+            &walked.raw,
+            findings,
+        );
+        let mut history = assemble::assemble(config, &walked.raw, &baseline);
+        history.prefix = self.prefix.clone();
+        history.head = Some(head);
+        history.dirty = dirty;
+        history.stats = walked.stats;
+        history.raw = Some(std::sync::Arc::new(walked.raw));
+        Ok(history)
+    }
+
+    /// SMS files that differ between the work tree and HEAD (or the index), untracked included.
+    fn dirty(&self, config: &Config) -> Result<Vec<String>> {
+        let mut opts = git2::StatusOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(false)
+            .exclude_submodules(true)
+            .renames_head_to_index(false);
+        if !self.prefix.is_empty() {
+            opts.pathspec(&self.prefix);
+        }
+        let statuses = self
+            .repo
+            .statuses(Some(&mut opts))
+            .map_err(|e| git_error(&self.git_dir, "cannot compare the work tree with HEAD", &e))?;
+        let mut out = Vec::new();
+        for s in statuses.iter() {
+            let st = s.status();
+            if st.is_empty() || st.contains(git2::Status::IGNORED) {
+                continue;
+            }
+            let Ok(path) = s.path() else { continue };
+            let Some(rel) = path.strip_prefix(self.prefix.as_str()) else {
+                continue;
+            };
+            if rel.is_empty() || !sms_path(config, rel) {
+                continue;
+            }
+            out.push(rel.to_string());
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// The SMS as it is in revision `rev`.
+    pub fn snapshot(&self, config: &Config, rev: &str) -> Result<Snapshot> {
+        let commit = self
+            .repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_commit())
+            .map_err(|e| {
+                anyhow!(
+                    "`{rev}` is not a commit of the repository `{}`: {}\nhelp: fetch it (`git fetch origin {rev}`), or name a branch, tag or commit id",
+                    self.git_dir.display(),
+                    e.message()
+                )
+            })?;
+        let tree = commit
+            .tree()
+            .map_err(|e| git_error(&self.git_dir, "cannot read a tree", &e))?;
+        let sms_tree = walk::subtree(&self.repo, &tree, &self.prefix)
+            .map_err(|e| git_error(&self.git_dir, "cannot read a tree", &e))?;
+        let Some(sms_tree) = sms_tree else {
+            return Ok(Snapshot::default());
+        };
+        // List every entry (cheap), then read the blobs auditbook parses on all cores.
+        let mut listed: Vec<(String, Oid, Mode)> = Vec::new();
+        list_tree(&self.repo, sms_tree, "", config, &mut listed)
+            .map_err(|e| git_error(&self.git_dir, "cannot read a tree", &e))?;
+        let limit = config.limits.max_file_size;
+        let threads = rayon::current_num_threads().max(1);
+        let chunk = listed.len().div_ceil(threads * 4).max(64);
+        let git_dir = &self.git_dir;
+        let entries: Vec<Entry> = listed
+            .par_chunks(chunk)
+            .map(|part| -> Result<Vec<Entry>> {
+                let repo = Repository::open(git_dir)
+                    .map_err(|e| git_error(git_dir, "cannot open the repository", &e))?;
+                let odb = repo
+                    .odb()
+                    .map_err(|e| git_error(git_dir, "cannot open the object store", &e))?;
+                part.iter()
+                    .map(|(path, oid, mode)| {
+                        let kind = match mode {
+                            Mode::Gitlink => EntryKind::Submodule,
+                            Mode::Symlink => {
+                                let target = repo
+                                    .find_blob(*oid)
+                                    .map(|b| String::from_utf8_lossy(b.content()).into_owned())
+                                    .unwrap_or_default();
+                                let escapes = snapshot::link_escapes(&config.root, path, &target);
+                                EntryKind::Symlink { target, escapes }
+                            }
+                            Mode::File | Mode::Tree => {
+                                let (size, _) = odb.read_header(*oid).map_err(|e| {
+                                    git_error(git_dir, &format!("cannot read `{path}`"), &e)
+                                })?;
+                                let size = size as u64;
+                                if size > limit {
+                                    EntryKind::TooLarge { size }
+                                } else if snapshot::role(config, path) == Role::Other {
+                                    EntryKind::File { size, bytes: None }
+                                } else {
+                                    let blob = repo.find_blob(*oid).map_err(|e| {
+                                        git_error(git_dir, &format!("cannot read `{path}`"), &e)
+                                    })?;
+                                    EntryKind::File {
+                                        size,
+                                        bytes: Some(Arc::from(blob.content())),
+                                    }
+                                }
+                            }
+                        };
+                        Ok(Entry {
+                            path: path.clone(),
+                            kind,
+                        })
+                    })
+                    .collect()
+            })
+            .collect::<Result<Vec<Vec<Entry>>>>()?
+            .into_iter()
+            .flatten()
+            .collect();
+        let mut entries = entries;
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(Snapshot { entries })
+    }
+}
+
+/// Every entry below a tree, as the work-tree walker would list it (hidden names and the output
+/// folder skipped).
+pub(super) fn list_tree(
+    repo: &Repository,
+    tree: Oid,
+    base: &str,
+    config: &Config,
+    out: &mut Vec<(String, Oid, Mode)>,
+) -> Result<(), git2::Error> {
+    let tree = repo.find_tree(tree)?;
+    for entry in tree.iter() {
+        let Ok(name) = std::str::from_utf8(entry.name_bytes()) else {
+            continue;
+        };
+        let rel = format!("{base}{name}");
+        match mode(entry.filemode()) {
+            Mode::Tree => {
+                if !snapshot::skipped_dir(config, &rel) {
+                    list_tree(repo, entry.id(), &format!("{rel}/"), config, out)?;
+                }
+            }
+            m => {
+                if !name.starts_with('.') {
+                    out.push((rel, entry.id(), m));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether an SMS-relative path is part of the SMS sources (not hidden, not in the output folder).
+pub(super) fn sms_path(config: &Config, rel: &str) -> bool {
+    let mut dir = String::new();
+    let parts: Vec<&str> = rel.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        if part.starts_with('.') {
+            return false;
+        }
+        if i + 1 < parts.len() {
+            if !dir.is_empty() {
+                dir.push('/');
+            }
+            dir.push_str(part);
+            if snapshot::skipped_dir(config, &dir) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+const READ_HELP: &str = "the repository could not be read; a partial clone (`--filter`) lacks objects: clone it in full (`git clone` without `--filter`, or `git fetch --refetch`)";
+
+/// A libgit2 failure as a message with the repository and a fix where one is known.
+pub(super) fn git_error(git_dir: &Path, what: &str, e: &git2::Error) -> anyhow::Error {
+    anyhow!(
+        "{what} in the git repository `{}`: {}",
+        git_dir.display(),
+        e.message()
+    )
+}
+
+fn open_error(root: &Path, e: &git2::Error) -> anyhow::Error {
+    let msg = e.message();
+    let help = if e.code() == ErrorCode::Owner || msg.contains("not owned by current user") {
+        format!(
+            "the repository is owned by another user; if you trust it, run `git config --global --add safe.directory {}`",
+            root.display()
+        )
+    } else if msg.contains("extension") {
+        "the repository uses a format libgit2 cannot read (for example SHA-256 object ids or reftable refs); convert it, or check out a clone in the classic format".to_string()
+    } else if e.class() == ErrorClass::Repository || e.class() == ErrorClass::Odb {
+        "check that `.git` is a complete repository (`git fsck`)".to_string()
+    } else {
+        "check the repository with `git status`".to_string()
+    };
+    anyhow!(
+        "cannot open the git repository holding `{}`: {msg}\nhelp: {help}",
+        root.display()
+    )
+}
+
+// ------------------------------------------------------------------------------------------------
+// Files as committed, for `check::load_committed` and `bundle` (the bundle's `sources/` holds the
+// SMS exactly as committed: bytes from git objects, never from the work tree).
+
+/// The id of a git blob; opaque outside `history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BlobId(Oid);
+
+impl BlobId {
+    /// Whether `bytes` are exactly this blob's content (git's own object hash).
+    pub fn matches(&self, bytes: &[u8]) -> bool {
+        Oid::hash_object(git2::ObjectType::Blob, bytes).is_ok_and(|o| o == self.0)
+    }
+}
+
+/// A regular file of the SMS in a commit.
+#[derive(Debug, Clone)]
+pub struct CommittedFile {
+    /// SMS-relative, `/`-separated.
+    pub path: String,
+    pub size: u64,
+    pub blob: BlobId,
+}
+
+/// The SMS sub-tree of a commit, listed as [`Repo::snapshot`] lists it (hidden names and the
+/// output folder left out), sorted by path.
+#[derive(Debug, Clone, Default)]
+pub struct CommittedTree {
+    pub files: Vec<CommittedFile>,
+    /// Symbolic links and submodules: listed, never read.
+    pub not_files: Vec<String>,
+}
+
+impl Repo {
+    /// HEAD's commit; `None` before the first commit.
+    pub fn head_commit(&self) -> Result<Option<Head>> {
+        Ok(self.head()?.map(|(_, head)| head))
+    }
+
+    fn tree_of(&self, rev: &str) -> Result<Option<git2::Tree<'_>>> {
+        let commit = self
+            .repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_commit())
+            .map_err(|e| {
+                git_error(
+                    &self.git_dir,
+                    &format!("cannot read the commit `{rev}`"),
+                    &e,
+                )
+            })?;
+        let tree = commit
+            .tree()
+            .map_err(|e| git_error(&self.git_dir, "cannot read a tree", &e))?;
+        let sub = walk::subtree(&self.repo, &tree, &self.prefix)
+            .map_err(|e| git_error(&self.git_dir, "cannot read a tree", &e))?;
+        match sub {
+            None => Ok(None),
+            Some(id) => self
+                .repo
+                .find_tree(id)
+                .map(Some)
+                .map_err(|e| git_error(&self.git_dir, "cannot read a tree", &e)),
+        }
+    }
+
+    /// The bytes of the SMS file `rel` in commit `rev`; `None` when it is not a regular file there.
+    pub fn read_committed(&self, rev: &str, rel: &str) -> Result<Option<Vec<u8>>> {
+        let Some(tree) = self.tree_of(rev)? else {
+            return Ok(None);
+        };
+        let entry = match tree.get_path(Path::new(rel)) {
+            Ok(e) => e,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(git_error(
+                    &self.git_dir,
+                    &format!("cannot read `{rel}`"),
+                    &e,
+                ))
+            }
+        };
+        if !matches!(mode(entry.filemode()), Mode::File) {
+            return Ok(None);
+        }
+        self.read_blob(BlobId(entry.id())).map(Some)
+    }
+
+    /// Every file of the SMS in commit `rev` with its blob id and size.
+    pub fn committed_tree(&self, config: &Config, rev: &str) -> Result<CommittedTree> {
+        let Some(tree) = self.tree_of(rev)? else {
+            return Ok(CommittedTree::default());
+        };
+        let mut listed: Vec<(String, Oid, Mode)> = Vec::new();
+        list_tree(&self.repo, tree.id(), "", config, &mut listed)
+            .map_err(|e| git_error(&self.git_dir, "cannot read a tree", &e))?;
+        let odb = self
+            .repo
+            .odb()
+            .map_err(|e| git_error(&self.git_dir, "cannot open the object store", &e))?;
+        let mut out = CommittedTree::default();
+        for (path, oid, m) in listed {
+            match m {
+                Mode::File => {
+                    let (size, _) = odb.read_header(oid).map_err(|e| {
+                        git_error(&self.git_dir, &format!("cannot read `{path}`"), &e)
+                    })?;
+                    out.files.push(CommittedFile {
+                        path,
+                        size: size as u64,
+                        blob: BlobId(oid),
+                    });
+                }
+                Mode::Symlink | Mode::Gitlink | Mode::Tree => out.not_files.push(path),
+            }
+        }
+        out.files.sort_by(|a, b| a.path.cmp(&b.path));
+        out.not_files.sort();
+        Ok(out)
+    }
+
+    /// The content of a blob.
+    pub fn read_blob(&self, blob: BlobId) -> Result<Vec<u8>> {
+        let b = self.repo.find_blob(blob.0).map_err(|e| {
+            git_error(
+                &self.git_dir,
+                &format!("cannot read the blob {}", blob.0),
+                &e,
+            )
+        })?;
+        Ok(b.content().to_vec())
+    }
+}

@@ -1,0 +1,456 @@
+//! `history`: what git knows about the SMS — per document its revisions (version, status, approval,
+//! author, commit), per record when it was first committed and how it changed since, HEAD, the
+//! files that differ from HEAD, and whether the clone is shallow.
+//!
+//! Design (DESIGN "Semantics", History): ONE walk of the first-parent chain of HEAD; each commit is
+//! compared with its first parent by a tree-to-tree diff restricted to the SMS sub-tree, skipped at
+//! once when that sub-tree's id is unchanged. Diffs of different commits are independent, so they
+//! run on all cores (each worker opens its own handle on the repository). Changed blobs are parsed
+//! with the same `source` parsers as the work tree, memoised by blob id. Documents and records are
+//! identified by `id`, not by path; git rename detection is used only for files without an id. The
+//! raw result of the walk is cached under the git folder (`auditbook/`), keyed by the commit it
+//! reaches, so a later run walks only the commits that are new.
+//!
+//! No git2 type leaves this module: [`Repo`] wraps the handle, everything else is plain data.
+
+mod assemble;
+mod base;
+mod cache;
+mod git;
+pub mod rules;
+mod walk;
+
+use crate::config::{Config, FILE_NAME};
+use crate::diag::Diagnostic;
+use crate::model::{Effective, EffectiveVersions};
+use crate::snapshot::Snapshot;
+use crate::source::{Document, Sources, Status};
+use crate::yaml::Pos;
+use anyhow::Result;
+use jiff::civil::Date;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use base::MergeBase;
+pub use git::{BlobId, CommittedFile, CommittedTree, Repo};
+
+/// What could be read of the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// The whole first-parent chain of HEAD was read.
+    Complete,
+    /// A shallow clone: older history is missing, so no revision list was read.
+    Shallow,
+    /// A repository without any commit yet.
+    NoCommits,
+}
+
+/// The commit HEAD points at.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub commit: String,
+    /// Committer time (seconds since the epoch) and its own UTC offset.
+    pub time: i64,
+    pub offset_minutes: i32,
+    /// The committer date in the commit's own offset.
+    pub date: Date,
+    pub subject: String,
+    /// `None` when HEAD is detached.
+    pub branch: Option<String>,
+}
+
+/// A commit of the first-parent chain of HEAD that changed SMS documents or records.
+#[derive(Debug, Clone)]
+pub struct Commit {
+    pub id: String,
+    pub author_name: String,
+    pub author_email: String,
+    /// Committer time and its own offset; rule dates use [`Commit::date`].
+    pub time: i64,
+    pub offset_minutes: i32,
+    pub date: Date,
+    pub subject: String,
+    /// `Approved-by:`, `Reviewed-by:` and `Co-authored-by:` trailers, in message order.
+    pub trailers: Vec<Trailer>,
+    /// Lower-case e-mails of everyone who contributed: the author, co-authors, and for a merge
+    /// the authors (and co-authors) of the commits it lands.
+    pub contributors: Vec<String>,
+    pub merge: bool,
+    /// At or before `history.baseline`: exempt from approval-date and back-dating rules.
+    pub imported: bool,
+}
+
+impl Commit {
+    pub fn short(&self) -> &str {
+        self.id.get(..7).unwrap_or(&self.id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trailer {
+    pub key: String,
+    pub value: String,
+}
+
+/// The revisions of one document, oldest first.
+#[derive(Debug, Clone)]
+pub struct DocumentHistory {
+    pub id: String,
+    pub revisions: Vec<DocumentRevision>,
+}
+
+/// A first-parent commit in which the file holding a document changed.
+#[derive(Debug, Clone)]
+pub struct DocumentRevision {
+    /// Index into [`History::commits`].
+    pub commit: usize,
+    /// SMS-relative path of the file in this commit (the last path when `deleted`).
+    pub path: String,
+    /// The file no longer holds the document after this commit.
+    pub deleted: bool,
+    pub version: Option<String>,
+    pub status: Option<Status>,
+    pub approved: Option<Date>,
+    pub approver: Option<String>,
+    pub clauses: Vec<String>,
+    pub provides: Vec<String>,
+    /// Hash of the controlled content (body normalised, plus title, type, version, status,
+    /// approved, approver, clauses, review, provides).
+    pub controlled: String,
+    /// Hash of the text alone (the controlled content less status, approved and approver).
+    pub text: String,
+}
+
+impl DocumentRevision {
+    pub fn is_approved(&self) -> bool {
+        !self.deleted && self.status == Some(Status::Approved)
+    }
+}
+
+impl DocumentHistory {
+    /// The effective version: the last approved revision on first-parent history.
+    pub fn effective(&self) -> Option<usize> {
+        self.revisions.iter().rposition(|r| r.is_approved())
+    }
+
+    /// Where the effective version landed: the first of the run of approved revisions with the
+    /// effective version that ends at it.
+    pub fn landing(&self) -> Option<usize> {
+        let e = self.effective()?;
+        let version = &self.revisions[e].version;
+        let mut first = e;
+        while first > 0 {
+            let prev = &self.revisions[first - 1];
+            if prev.is_approved() && &prev.version == version {
+                first -= 1;
+            } else {
+                break;
+            }
+        }
+        Some(first)
+    }
+
+    /// The last revision (the last change of the document).
+    pub fn last(&self) -> Option<&DocumentRevision> {
+        self.revisions.last()
+    }
+}
+
+/// How a record changed after it was first committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordEvent {
+    /// Some field other than id, date or kind changed.
+    Edited,
+    Moved {
+        from: String,
+        to: String,
+    },
+    IdChanged {
+        from: String,
+        to: String,
+    },
+    DateChanged {
+        from: Option<Date>,
+        to: Option<Date>,
+    },
+    KindChanged {
+        from: String,
+        to: String,
+    },
+    Deleted,
+    /// Added again after a deletion.
+    Restored,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordChange {
+    /// Index into [`History::commits`].
+    pub commit: usize,
+    pub event: RecordEvent,
+}
+
+/// The history of one record.
+#[derive(Debug, Clone)]
+pub struct RecordHistory {
+    /// The current id (after any id change).
+    pub id: String,
+    /// Kind and date as first committed.
+    pub kind: String,
+    pub date: Option<Date>,
+    /// The commit that first added it.
+    pub first: usize,
+    /// SMS-relative path of the file that holds it (held it, when deleted).
+    pub path: String,
+    pub changes: Vec<RecordChange>,
+    /// The commit that deleted it, when it is not in HEAD.
+    pub deleted: Option<usize>,
+}
+
+/// The history of a document or record file without an id (followed through git renames).
+#[derive(Debug, Clone)]
+pub struct FileHistory {
+    /// Indexes into [`History::commits`].
+    pub commits: Vec<usize>,
+    /// Earlier paths, oldest first.
+    pub renamed_from: Vec<String>,
+}
+
+/// Everything read from git about the SMS.
+#[derive(Debug, Clone)]
+pub struct History {
+    /// The SMS root relative to the repository's work tree, `/`-separated, `""` at the top.
+    pub prefix: String,
+    pub state: State,
+    pub head: Option<Head>,
+    /// First-parent commits that changed documents or records, oldest first (empty unless
+    /// `state` is `Complete`).
+    pub commits: Vec<Commit>,
+    /// By lower-case document id.
+    pub documents: BTreeMap<String, DocumentHistory>,
+    /// By lower-case record id.
+    pub records: BTreeMap<String, RecordHistory>,
+    /// Files without an id, by current SMS-relative path.
+    pub files: BTreeMap<String, FileHistory>,
+    /// SMS-relative paths whose work-tree content differs from HEAD (untracked files included;
+    /// the output folder and hidden files excluded), sorted.
+    pub dirty: Vec<String>,
+    /// Commits read from the cache and walked in this run.
+    pub stats: WalkStats,
+    /// The raw walk this history was assembled from, kept so that `check --base` can assemble
+    /// the history at the base without reading the cache again (see `base.rs`).
+    raw: Option<std::sync::Arc<walk::RawWalk>>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WalkStats {
+    pub cached_commits: usize,
+    pub walked_commits: usize,
+    pub parsed_blobs: usize,
+}
+
+impl History {
+    pub fn document(&self, id: &str) -> Option<&DocumentHistory> {
+        self.documents.get(&crate::ids::key(id))
+    }
+
+    pub fn record(&self, id: &str) -> Option<&RecordHistory> {
+        self.records.get(&crate::ids::key(id))
+    }
+
+    /// Whether the work-tree copy of an SMS file differs from HEAD.
+    pub fn is_dirty(&self, path: &str) -> bool {
+        self.dirty
+            .binary_search_by(|p| p.as_str().cmp(path))
+            .is_ok()
+    }
+
+    /// The effective approved version of every work-tree document that is a revision in progress
+    /// (draft or in review) and has an approved revision in history: it still covers its clauses.
+    pub fn effective_versions(&self, sources: &Sources) -> EffectiveVersions {
+        let mut out = EffectiveVersions::new();
+        for d in &sources.documents {
+            if !matches!(d.status, Status::Draft | Status::InReview) {
+                continue;
+            }
+            let Some(h) = self.document(&d.id) else {
+                continue;
+            };
+            let Some(e) = h.effective() else { continue };
+            let r = &h.revisions[e];
+            out.insert(
+                crate::ids::key(&d.id),
+                Effective {
+                    version: r.version.clone(),
+                    approved: r.approved,
+                    clauses: r.clauses.clone(),
+                    provides: r.provides.clone(),
+                    commit: self.commits[r.commit].id.clone(),
+                    path: r.path.clone(),
+                },
+            );
+        }
+        out
+    }
+}
+
+/// The result of reading the history for `check`.
+pub struct HistoryLoad {
+    pub history: Option<History>,
+    /// `shallow-clone` / `no-git-history`: errors under `--require-history`.
+    pub notices: Vec<Diagnostic>,
+    /// Other findings made while reading (uncommitted changes, an unusable baseline).
+    pub findings: Vec<Diagnostic>,
+}
+
+/// Read the history of the SMS at `config.root`: `history` is `None` outside git.
+pub fn load(config: &Config) -> Result<HistoryLoad> {
+    let Some(repo) = Repo::open(&config.root)? else {
+        return Ok(HistoryLoad {
+            history: None,
+            // No path in the message: outputs never depend on where the SMS sits on disk.
+            notices: vec![no_git(
+                "the SMS is not in a git repository: document history, approvals and record dates were not checked"
+                    .to_string(),
+            )],
+            findings: Vec::new(),
+        });
+    };
+    let mut findings = Vec::new();
+    let history = repo.read(config, &mut findings)?;
+    let mut notices = Vec::new();
+    match history.state {
+        State::Complete => {}
+        State::Shallow => notices.push(
+            Diagnostic::new(
+                "shallow-clone",
+                "repository",
+                "this is a shallow clone: the history of documents and records is incomplete, so the history rules were skipped",
+            )
+            .at(FILE_NAME, Pos::new(1, 1)),
+        ),
+        State::NoCommits => notices.push(no_git(
+            "the git repository has no commits yet: there is no history to check".to_string(),
+        )),
+    }
+    if !history.dirty.is_empty() {
+        findings.push(uncommitted(&history.dirty));
+    }
+    Ok(HistoryLoad {
+        history: Some(history),
+        notices,
+        findings,
+    })
+}
+
+fn no_git(message: String) -> Diagnostic {
+    Diagnostic::new("no-git-history", "repository", message).at(FILE_NAME, Pos::new(1, 1))
+}
+
+fn uncommitted(dirty: &[String]) -> Diagnostic {
+    let shown: Vec<&str> = dirty.iter().take(5).map(String::as_str).collect();
+    let more = if dirty.len() > shown.len() {
+        format!(" and {} more", dirty.len() - shown.len())
+    } else {
+        String::new()
+    };
+    Diagnostic::new(
+        "uncommitted-changes",
+        "work-tree",
+        format!(
+            "{} SMS file{} differ{} from HEAD: {}{more}; this run is a DRAFT",
+            dirty.len(),
+            if dirty.len() == 1 { "" } else { "s" },
+            if dirty.len() == 1 { "s" } else { "" },
+            shown.join(", ")
+        ),
+    )
+    .at(FILE_NAME, Pos::new(1, 1))
+}
+
+/// A snapshot of the SMS as it is in the git revision `rev` (a commit id, branch, tag…), in the
+/// same form as [`crate::snapshot::from_work_tree`].
+pub fn snapshot(config: &Config, rev: &str) -> Result<Snapshot> {
+    match Repo::open(&config.root)? {
+        Some(repo) => repo.snapshot(config, rev),
+        None => anyhow::bail!(
+            "`{}` is not in a git repository, so there is no revision `{rev}` to read",
+            config.root.display()
+        ),
+    }
+}
+
+/// Hashes of a document's controlled content and of its text (see [`DocumentRevision`]).
+pub fn content_hashes(doc: &Document) -> (String, String) {
+    let body = normalise_body(&doc.body);
+    let mut text = String::with_capacity(body.len() + 256);
+    let mut field = |k: &str, v: &str| {
+        text.push_str(k);
+        text.push('\u{0}');
+        text.push_str(v);
+        text.push('\u{1}');
+    };
+    field("title", &doc.title);
+    field("type", doc.doc_type.as_deref().unwrap_or(""));
+    field(
+        "version",
+        doc.version.as_ref().map_or("", |v| v.text.as_str()),
+    );
+    let clauses: Vec<&str> = doc.clauses.iter().map(|c| c.id.as_str()).collect();
+    field("clauses", &clauses.join("\u{2}"));
+    field(
+        "review",
+        &doc.review.map(|r| r.to_string()).unwrap_or_default(),
+    );
+    let provides: Vec<&str> = doc.provides.iter().map(|p| p.text.as_str()).collect();
+    field("provides", &provides.join("\u{2}"));
+    field("body", &body);
+    let text_hash = short_hash(text.as_bytes());
+    let mut controlled = text;
+    controlled.push_str("status\u{0}");
+    controlled.push_str(doc.status.as_str());
+    controlled.push_str("\u{1}approved\u{0}");
+    if let Some(a) = doc.approved {
+        controlled.push_str(&a.to_string());
+    }
+    controlled.push_str("\u{1}approver\u{0}");
+    if let Some(a) = &doc.approver {
+        controlled.push_str(&a.text);
+    }
+    (short_hash(controlled.as_bytes()), text_hash)
+}
+
+/// Line endings, trailing whitespace and the final newline normalised.
+fn normalise_body(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    for line in body.lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    let trimmed = out.trim_end_matches('\n').len();
+    out.truncate(trimmed);
+    out.push('\n');
+    out
+}
+
+fn short_hash(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(bytes);
+    d[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where the cache lives for a git folder.
+pub fn cache_dir(git_dir: &Path) -> PathBuf {
+    git_dir.join("auditbook")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_normalisation_ignores_trailing_space_and_final_newlines() {
+        assert_eq!(normalise_body("a  \nb\t\n\n\n"), "a\nb\n");
+        assert_eq!(normalise_body("a\nb"), "a\nb\n");
+        assert_eq!(normalise_body(""), "\n");
+    }
+}

@@ -1,0 +1,771 @@
+//! The walk: the first-parent chain of HEAD, one tree-to-tree diff per commit whose SMS sub-tree
+//! changed (on all cores, contiguous runs of commits per worker so each tree is read once), then
+//! the changed blobs parsed with the `source` parsers, memoised by blob id.
+//!
+//! The result ([`RawWalk`]) is plain data: it is what the cache stores, and what `assemble` turns
+//! into per-document and per-record histories.
+
+use super::git::{git_error, mode, Mode};
+use crate::config::{Config, VersionScheme};
+use crate::snapshot::{self, Role};
+use crate::yaml::{Node, Value};
+use anyhow::{anyhow, Result};
+use git2::{Oid, Repository, Tree};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// One first-parent commit that changed SMS documents or records.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct RawCommit {
+    pub id: String,
+    /// Position on the first-parent chain, counted from the root commit (0).
+    pub seq: u64,
+    pub time: i64,
+    pub offset: i32,
+    pub author_name: String,
+    pub author_email: String,
+    pub subject: String,
+    pub trailers: Vec<(String, String)>,
+    pub contributors: Vec<String>,
+    pub merge: bool,
+    pub changes: Vec<RawChange>,
+    /// Git-detected renames among this commit's deletions and additions: (from, to).
+    pub renames: Vec<(String, String)>,
+}
+
+/// A document or record file that changed: SMS-relative path, blob ids before and after.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct RawChange {
+    pub path: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// What a blob holds, as far as history needs it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) enum Summary {
+    Document(DocSummary),
+    /// A document file without a usable id (or unreadable): followed by path.
+    NoId,
+    Records(Vec<RecSummary>),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct DocSummary {
+    pub id: String,
+    pub version: Option<String>,
+    pub status: Option<String>,
+    pub approved: Option<String>,
+    pub approver: Option<String>,
+    pub clauses: Vec<String>,
+    pub provides: Vec<String>,
+    pub controlled: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct RecSummary {
+    pub id: String,
+    pub kind: String,
+    pub date: Option<String>,
+    /// Hash of every field, positions excluded.
+    pub content: String,
+}
+
+/// Everything the walk learnt: the cache's content.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct RawWalk {
+    /// The commit the walk reached (HEAD at the time) and its chain position.
+    pub tip: String,
+    pub tip_seq: u64,
+    /// Oldest first.
+    pub commits: Vec<RawCommit>,
+    /// Blob summaries by `d:<oid>` (document role) or `r:<oid>` (record role).
+    pub blobs: HashMap<String, Summary>,
+}
+
+pub(super) struct Walked {
+    pub raw: RawWalk,
+    /// Whether anything was walked or parsed (the cache needs writing).
+    pub changed: bool,
+    pub stats: super::WalkStats,
+}
+
+/// What the walk's result depends on besides the commits: part of the cache key.
+pub(super) struct Settings {
+    pub key: String,
+    prefix: String,
+}
+
+impl Settings {
+    pub fn new(config: &Config, prefix: &str) -> Settings {
+        let scheme = match config.version_scheme {
+            VersionScheme::Dotted => "dotted",
+            VersionScheme::Integer => "integer",
+            VersionScheme::Free => "free",
+        };
+        let raw = format!(
+            "auditbook {}|prefix {prefix}|records {}|frameworks {}|templates {}|output {}|scheme {scheme}|size {}|yaml {} {}",
+            env!("CARGO_PKG_VERSION"),
+            config.paths.records,
+            config.paths.frameworks,
+            config.paths.templates,
+            config.paths.output,
+            config.limits.max_file_size,
+            config.limits.yaml.max_depth,
+            config.limits.yaml.max_nodes,
+        );
+        Settings {
+            key: super::short_hash(raw.as_bytes()),
+            prefix: prefix.to_string(),
+        }
+    }
+}
+
+/// Committer time, its offset in minutes, and the committer date in that offset.
+pub(super) fn commit_time(commit: &git2::Commit<'_>) -> (i64, i32, jiff::civil::Date) {
+    let t = commit.time();
+    let (secs, offset) = (t.seconds(), t.offset_minutes());
+    (secs, offset, civil_date(secs, offset))
+}
+
+pub(super) fn civil_date(secs: i64, offset_minutes: i32) -> jiff::civil::Date {
+    let ts = jiff::Timestamp::from_second(secs).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let offset = jiff::tz::Offset::from_seconds(offset_minutes.saturating_mul(60))
+        .unwrap_or(jiff::tz::Offset::UTC);
+    offset.to_datetime(ts).date()
+}
+
+/// The id of the tree at `prefix` (`""` or `"a/b/"`) below `tree`; `None` when absent.
+pub(super) fn subtree(
+    repo: &Repository,
+    tree: &Tree<'_>,
+    prefix: &str,
+) -> Result<Option<Oid>, git2::Error> {
+    if prefix.is_empty() {
+        return Ok(Some(tree.id()));
+    }
+    let mut current = tree.clone();
+    for part in prefix.trim_end_matches('/').split('/') {
+        let next = match current.get_name(part) {
+            Some(e) if matches!(mode(e.filemode()), Mode::Tree) => e.id(),
+            _ => return Ok(None),
+        };
+        current = repo.find_tree(next)?;
+    }
+    Ok(Some(current.id()))
+}
+
+/// One commit of the chain, newest first while walking.
+struct Link {
+    oid: Oid,
+    tree: Option<Oid>,
+}
+
+/// A commit whose SMS sub-tree differs from its first parent's.
+struct Task {
+    oid: Oid,
+    seq: u64,
+    old: Option<Oid>,
+    new: Option<Oid>,
+}
+
+pub(super) fn walk(
+    repo: &Repository,
+    git_dir: &Path,
+    settings: &Settings,
+    config: &Config,
+    head: Oid,
+    cached: Option<RawWalk>,
+) -> Result<Walked> {
+    let err = |what: &str, e: git2::Error| git_error(git_dir, what, &e);
+    let stop = cached.as_ref().and_then(|c| Oid::from_str(&c.tip).ok());
+    // 1. The first-parent chain from HEAD back to the cached tip or the root commit.
+    let mut chain: Vec<Link> = Vec::new();
+    let mut base: Option<Option<Oid>> = None; // the SMS tree at the cached tip, when reached
+    let mut next = Some(head);
+    while let Some(oid) = next {
+        let commit = repo
+            .find_commit(oid)
+            .map_err(|e| err("cannot read a commit", e))?;
+        let tree = commit.tree().map_err(|e| err("cannot read a tree", e))?;
+        let sms =
+            subtree(repo, &tree, &settings.prefix).map_err(|e| err("cannot read a tree", e))?;
+        if Some(oid) == stop {
+            base = Some(sms);
+            break;
+        }
+        chain.push(Link { oid, tree: sms });
+        next = if commit.parent_count() > 0 {
+            Some(
+                commit
+                    .parent_id(0)
+                    .map_err(|e| err("cannot read a parent commit", e))?,
+            )
+        } else {
+            None
+        };
+    }
+    chain.reverse();
+    let (mut raw, first_seq, mut parent_tree) = match (cached, base) {
+        (Some(c), Some(tree)) => {
+            let seq = c.tip_seq + 1;
+            (c, seq, tree)
+        }
+        // No cache, or the cached tip is no longer on the chain (history rewritten): walk it
+        // all, but keep the parsed blobs, which depend only on their content.
+        (Some(c), None) => (
+            RawWalk {
+                blobs: c.blobs,
+                ..RawWalk::default()
+            },
+            0,
+            None,
+        ),
+        (None, _) => (RawWalk::default(), 0, None),
+    };
+    let cached_commits = raw.commits.len();
+    if chain.is_empty() {
+        return Ok(Walked {
+            raw,
+            changed: false,
+            stats: super::WalkStats {
+                cached_commits,
+                walked_commits: 0,
+                parsed_blobs: 0,
+            },
+        });
+    }
+    let mut tasks = Vec::new();
+    for (i, link) in chain.iter().enumerate() {
+        if link.tree != parent_tree {
+            tasks.push(Task {
+                oid: link.oid,
+                seq: first_seq + i as u64,
+                old: parent_tree,
+                new: link.tree,
+            });
+        }
+        parent_tree = link.tree;
+    }
+    let walked_commits = chain.len();
+    raw.tip = head.to_string();
+    raw.tip_seq = first_seq + chain.len() as u64 - 1;
+
+    // 2. Diffs, on all cores: contiguous runs of commits per worker.
+    let threads = rayon::current_num_threads().max(1);
+    let chunk = tasks.len().div_ceil(threads * 8).max(16);
+    let new_commits: Vec<RawCommit> = tasks
+        .par_chunks(chunk)
+        .map(|part| diff_run(git_dir, config, part))
+        .collect::<Result<Vec<Vec<RawCommit>>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+
+    // 3. Parse every blob not seen before, on all cores.
+    let mut wanted: Vec<(String, Oid, String)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for c in &new_commits {
+        for ch in &c.changes {
+            let Some(new) = &ch.new else { continue };
+            let key = blob_key(config, &ch.path, new);
+            if !raw.blobs.contains_key(&key) && seen.insert(key.clone()) {
+                let oid = Oid::from_str(new).map_err(|e| err("bad object id", e))?;
+                wanted.push((key, oid, ch.path.clone()));
+            }
+        }
+    }
+    let parsed_blobs = wanted.len();
+    let chunk = wanted.len().div_ceil(threads * 4).max(64);
+    let parsed: Vec<(String, Summary)> = wanted
+        .par_chunks(chunk)
+        .map(|part| -> Result<Vec<(String, Summary)>> {
+            let repo = Repository::open(git_dir).map_err(|e| err("cannot open", e))?;
+            part.iter()
+                .map(|(key, oid, path)| {
+                    Ok((key.clone(), summarise(&repo, git_dir, config, *oid, path)?))
+                })
+                .collect()
+        })
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    raw.blobs.extend(parsed);
+    raw.commits.extend(new_commits);
+    Ok(Walked {
+        raw,
+        changed: true,
+        stats: super::WalkStats {
+            cached_commits,
+            walked_commits,
+            parsed_blobs,
+        },
+    })
+}
+
+/// The memo key of a blob: its role (from the path) and id.
+pub(super) fn blob_key(config: &Config, path: &str, oid: &str) -> String {
+    match snapshot::role(config, path) {
+        Role::Record => format!("r:{oid}"),
+        _ => format!("d:{oid}"),
+    }
+}
+
+/// Parsed trees of the previous and the current commit: in a run of consecutive commits, each
+/// tree is read once although it is the "new" side of one diff and the "old" side of the next.
+struct TreeCache<'r> {
+    prev: HashMap<Oid, Tree<'r>>,
+    cur: HashMap<Oid, Tree<'r>>,
+}
+
+impl<'r> TreeCache<'r> {
+    fn get(&mut self, repo: &'r Repository, oid: Oid) -> Result<Tree<'r>, git2::Error> {
+        if let Some(t) = self.cur.get(&oid) {
+            return Ok(t.clone());
+        }
+        let t = match self.prev.remove(&oid) {
+            Some(t) => t,
+            None => repo.find_tree(oid)?,
+        };
+        self.cur.insert(oid, t.clone());
+        Ok(t)
+    }
+
+    fn next_commit(&mut self) {
+        self.prev = std::mem::take(&mut self.cur);
+    }
+}
+
+fn diff_run(git_dir: &Path, config: &Config, part: &[Task]) -> Result<Vec<RawCommit>> {
+    let err = |what: &str, e: git2::Error| git_error(git_dir, what, &e);
+    let repo = Repository::open(git_dir).map_err(|e| err("cannot open the repository", e))?;
+    let mut cache = TreeCache {
+        prev: HashMap::new(),
+        cur: HashMap::new(),
+    };
+    let mut out = Vec::new();
+    // Newest first, as `git log` reads: packs store older versions of a tree as deltas against
+    // newer ones, so in this order each delta base is still in libgit2's small base cache.
+    for task in part.iter().rev() {
+        let mut changes = Vec::new();
+        diff_trees(
+            &repo,
+            &mut cache,
+            config,
+            task.old,
+            task.new,
+            "",
+            &mut changes,
+        )
+        .map_err(|e| err("cannot compare two trees", e))?;
+        cache.next_commit();
+        if changes.is_empty() {
+            continue;
+        }
+        let commit = repo
+            .find_commit(task.oid)
+            .map_err(|e| err("cannot read a commit", e))?;
+        let renames =
+            if changes.iter().any(|c| c.old.is_none()) && changes.iter().any(|c| c.new.is_none()) {
+                git_renames(&repo, task, &changes).map_err(|e| err("cannot detect renames", e))?
+            } else {
+                Vec::new()
+            };
+        out.push(
+            raw_commit(&repo, &commit, task.seq, changes, renames)
+                .map_err(|e| err("cannot read a commit", e))?,
+        );
+    }
+    out.reverse();
+    Ok(out)
+}
+
+fn raw_commit(
+    repo: &Repository,
+    commit: &git2::Commit<'_>,
+    seq: u64,
+    changes: Vec<RawChange>,
+    renames: Vec<(String, String)>,
+) -> Result<RawCommit, git2::Error> {
+    let (time, offset, _) = commit_time(commit);
+    let author = commit.author();
+    let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+    let trailers = trailers(&message);
+    let mut contributors = vec![String::from_utf8_lossy(author.email_bytes()).to_ascii_lowercase()];
+    contributors.extend(co_authors(&trailers));
+    let merge = commit.parent_count() > 1;
+    if merge {
+        // The commits this merge lands (on its other parents only) are its contributors.
+        let mut walk = repo.revwalk()?;
+        for i in 1..commit.parent_count() {
+            walk.push(commit.parent_id(i)?)?;
+        }
+        walk.hide(commit.parent_id(0)?)?;
+        for oid in walk.take(10_000) {
+            let c = repo.find_commit(oid?)?;
+            contributors
+                .push(String::from_utf8_lossy(c.author().email_bytes()).to_ascii_lowercase());
+            let m = String::from_utf8_lossy(c.message_bytes()).into_owned();
+            contributors.extend(co_authors(&trailers_of(&m)));
+        }
+    }
+    contributors.retain(|e| !e.is_empty());
+    contributors.sort();
+    contributors.dedup();
+    Ok(RawCommit {
+        id: commit.id().to_string(),
+        seq,
+        time,
+        offset,
+        author_name: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+        author_email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+        subject: message.lines().next().unwrap_or("").trim().to_string(),
+        trailers,
+        contributors,
+        merge,
+        changes,
+        renames,
+    })
+}
+
+const TRAILER_KEYS: &[&str] = &["Approved-by", "Reviewed-by", "Co-authored-by"];
+
+/// The approval and authorship trailers of a commit message.
+fn trailers(message: &str) -> Vec<(String, String)> {
+    trailers_of(message)
+}
+
+fn trailers_of(message: &str) -> Vec<(String, String)> {
+    let Ok(all) = git2::message_trailers_strs(message) else {
+        return Vec::new();
+    };
+    all.iter()
+        .filter_map(|(k, v)| {
+            TRAILER_KEYS
+                .iter()
+                .find(|known| known.eq_ignore_ascii_case(k.trim()))
+                .map(|known| (known.to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
+fn co_authors(trailers: &[(String, String)]) -> Vec<String> {
+    trailers
+        .iter()
+        .filter(|(k, _)| k == "Co-authored-by")
+        .filter_map(|(_, v)| email_of(v))
+        .collect()
+}
+
+/// The e-mail in `Name <email>` (or a bare e-mail), lower case.
+pub(super) fn email_of(value: &str) -> Option<String> {
+    let v = value.trim();
+    let inner = match (v.rfind('<'), v.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &v[a + 1..b],
+        _ => v,
+    };
+    let inner = inner.trim();
+    inner.contains('@').then(|| inner.to_ascii_lowercase())
+}
+
+/// Renames as git detects them (content similarity), among the deleted and added files.
+fn git_renames(
+    repo: &Repository,
+    task: &Task,
+    changes: &[RawChange],
+) -> Result<Vec<(String, String)>, git2::Error> {
+    let mut opts = git2::DiffOptions::new();
+    opts.disable_pathspec_match(true);
+    for c in changes {
+        if c.old.is_none() || c.new.is_none() {
+            opts.pathspec(&c.path);
+        }
+    }
+    let old = task.old.map(|o| repo.find_tree(o)).transpose()?;
+    let new = task.new.map(|o| repo.find_tree(o)).transpose()?;
+    let mut diff = repo.diff_tree_to_tree(old.as_ref(), new.as_ref(), Some(&mut opts))?;
+    let mut find = git2::DiffFindOptions::new();
+    find.renames(true);
+    diff.find_similar(Some(&mut find))?;
+    let mut out = Vec::new();
+    for d in diff.deltas() {
+        if d.status() == git2::Delta::Renamed {
+            let from = d.old_file().path().and_then(|p| p.to_str());
+            let to = d.new_file().path().and_then(|p| p.to_str());
+            if let (Some(f), Some(t)) = (from, to) {
+                out.push((f.to_string(), t.to_string()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Git's order of tree entries: by name, a folder compared as if its name ended in `/`.
+fn entry_order(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> std::cmp::Ordering {
+    let n = a.len().min(b.len());
+    match a[..n].cmp(&b[..n]) {
+        std::cmp::Ordering::Equal => {}
+        other => return other,
+    }
+    let end = |name: &[u8], tree: bool| match name.get(n) {
+        Some(&c) => c,
+        None if tree => b'/',
+        None => 0,
+    };
+    end(a, a_tree).cmp(&end(b, b_tree))
+}
+
+/// Whether a folder below the SMS root can hold documents or records.
+fn folder_wanted(config: &Config, rel: &str) -> bool {
+    !(snapshot::skipped_dir(config, rel)
+        || rel == config.paths.templates
+        || rel == config.paths.frameworks)
+}
+
+/// Whether a file is a document or a record file.
+fn file_wanted(config: &Config, rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    !name.starts_with('.') && matches!(snapshot::role(config, rel), Role::Document | Role::Record)
+}
+
+/// Compare two trees by entry: identical sub-trees (same id) cost nothing.
+fn diff_trees<'r>(
+    repo: &'r Repository,
+    cache: &mut TreeCache<'r>,
+    config: &Config,
+    old: Option<Oid>,
+    new: Option<Oid>,
+    base: &str,
+    out: &mut Vec<RawChange>,
+) -> Result<(), git2::Error> {
+    if old == new {
+        return Ok(());
+    }
+    let old_t = old.map(|o| cache.get(repo, o)).transpose()?;
+    let new_t = new.map(|o| cache.get(repo, o)).transpose()?;
+    let (n_old, n_new) = (
+        old_t.as_ref().map_or(0, |t| t.len()),
+        new_t.as_ref().map_or(0, |t| t.len()),
+    );
+    let (mut i, mut j) = (0, 0);
+    while i < n_old || j < n_new {
+        let a = old_t.as_ref().and_then(|t| t.get(i).filter(|_| i < n_old));
+        let b = new_t.as_ref().and_then(|t| t.get(j).filter(|_| j < n_new));
+        let order = match (&a, &b) {
+            (Some(a), Some(b)) => entry_order(
+                a.name_bytes(),
+                matches!(mode(a.filemode()), Mode::Tree),
+                b.name_bytes(),
+                matches!(mode(b.filemode()), Mode::Tree),
+            ),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => break,
+        };
+        let (left, right) = match order {
+            std::cmp::Ordering::Less => {
+                i += 1;
+                (a, None)
+            }
+            std::cmp::Ordering::Greater => {
+                j += 1;
+                (None, b)
+            }
+            std::cmp::Ordering::Equal => {
+                i += 1;
+                j += 1;
+                match (&a, &b) {
+                    (Some(x), Some(y)) if x.id() == y.id() && x.filemode() == y.filemode() => {
+                        continue
+                    }
+                    _ => (a, b),
+                }
+            }
+        };
+        let any = left.as_ref().or(right.as_ref());
+        let Some(any) = any else { continue };
+        let Ok(name) = std::str::from_utf8(any.name_bytes()) else {
+            continue;
+        };
+        let rel = format!("{base}{name}");
+        let is_tree = matches!(mode(any.filemode()), Mode::Tree);
+        if is_tree {
+            if folder_wanted(config, &rel) {
+                let o = left.as_ref().map(|e| e.id());
+                let n = right.as_ref().map(|e| e.id());
+                diff_trees(repo, cache, config, o, n, &format!("{rel}/"), out)?;
+            }
+            continue;
+        }
+        if !file_wanted(config, &rel) {
+            continue;
+        }
+        // Links and submodules are never read: they count as absent here.
+        let file = |e: &Option<git2::TreeEntry<'_>>| {
+            e.as_ref()
+                .filter(|e| matches!(mode(e.filemode()), Mode::File))
+                .map(|e| e.id().to_string())
+        };
+        let (o, n) = (file(&left), file(&right));
+        if o != n {
+            out.push(RawChange {
+                path: rel,
+                old: o,
+                new: n,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Read a blob and summarise it with the `source` parsers.
+fn summarise(
+    repo: &Repository,
+    git_dir: &Path,
+    config: &Config,
+    oid: Oid,
+    path: &str,
+) -> Result<Summary> {
+    let odb = repo
+        .odb()
+        .map_err(|e| git_error(git_dir, "cannot open the object store", &e))?;
+    let (size, _) = odb.read_header(oid).map_err(|e| {
+        anyhow!(
+            "{}",
+            git_error(git_dir, &format!("cannot read `{path}` ({oid})"), &e)
+        )
+    })?;
+    let role = snapshot::role(config, path);
+    if size as u64 > config.limits.max_file_size {
+        return Ok(match role {
+            Role::Record => Summary::Records(Vec::new()),
+            _ => Summary::NoId,
+        });
+    }
+    let blob = repo
+        .find_blob(oid)
+        .map_err(|e| git_error(git_dir, &format!("cannot read `{path}` ({oid})"), &e))?;
+    let bytes = blob.content();
+    let text = if bytes.contains(&0) {
+        None
+    } else {
+        std::str::from_utf8(bytes)
+            .ok()
+            .map(|t| crate::markdown::normalise(t).into_owned())
+    };
+    let mut diags = Vec::new();
+    Ok(match role {
+        Role::Record => {
+            let records = text
+                .map(|t| crate::source::parse_records(config, path, &t, &mut diags))
+                .unwrap_or_default();
+            Summary::Records(
+                records
+                    .into_iter()
+                    .map(|r| {
+                        let mut canon = String::new();
+                        for (k, v) in &r.fields {
+                            canon.push_str(k);
+                            canon.push('=');
+                            render(v, &mut canon);
+                            canon.push('\n');
+                        }
+                        RecSummary {
+                            id: r.id,
+                            kind: r.kind,
+                            date: r.date.map(|d| d.to_string()),
+                            content: super::short_hash(canon.as_bytes()),
+                        }
+                    })
+                    .collect(),
+            )
+        }
+        _ => {
+            let doc =
+                text.and_then(|t| crate::source::parse_document(config, path, &t, &mut diags));
+            match doc {
+                None => Summary::NoId,
+                Some(d) => {
+                    let (controlled, text) = super::content_hashes(&d);
+                    Summary::Document(DocSummary {
+                        id: d.id,
+                        version: d.version.map(|v| v.text),
+                        status: Some(d.status.as_str().to_string()),
+                        approved: d.approved.map(|a| a.to_string()),
+                        approver: d.approver.map(|a| a.text),
+                        clauses: d.clauses.into_iter().map(|c| c.id).collect(),
+                        provides: d.provides.into_iter().map(|p| p.text).collect(),
+                        controlled,
+                        text,
+                    })
+                }
+            }
+        }
+    })
+}
+
+/// A canonical text of a YAML value, without positions.
+fn render(n: &Node, out: &mut String) {
+    match &n.value {
+        Value::Scalar { text, .. } => {
+            out.push('"');
+            out.push_str(&text.replace('\\', "\\\\").replace('"', "\\\""));
+            out.push('"');
+        }
+        Value::Seq(items) => {
+            out.push('[');
+            for i in items {
+                render(i, out);
+                out.push(',');
+            }
+            out.push(']');
+        }
+        Value::Map(entries) => {
+            out.push('{');
+            for (k, v) in entries {
+                render(k, out);
+                out.push(':');
+                render(v, out);
+                out.push(',');
+            }
+            out.push('}');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn folders_sort_as_if_their_name_ended_in_a_slash() {
+        // git orders "a.md" < "a/" (folder) < "a0"
+        assert_eq!(entry_order(b"a.md", false, b"a", true), Ordering::Less);
+        assert_eq!(entry_order(b"a", true, b"a0", false), Ordering::Less);
+        assert_eq!(entry_order(b"a", false, b"a", true), Ordering::Less);
+        assert_eq!(entry_order(b"b", false, b"b", false), Ordering::Equal);
+    }
+
+    #[test]
+    fn emails_come_from_angle_brackets() {
+        assert_eq!(
+            email_of("Helen Carter <Helen@Example.org>").as_deref(),
+            Some("helen@example.org")
+        );
+        assert_eq!(email_of("x@y.z").as_deref(), Some("x@y.z"));
+        assert_eq!(email_of("Nobody"), None);
+    }
+
+    #[test]
+    fn dates_are_in_the_commit_s_own_offset() {
+        // 2026-01-01T23:30:00Z is already 2 January at +01:00
+        let secs = 1_767_310_200;
+        assert_eq!(civil_date(secs, 0).to_string(), "2026-01-01");
+        assert_eq!(civil_date(secs, 60).to_string(), "2026-01-02");
+    }
+}

@@ -1,0 +1,699 @@
+//! Markdown bodies -> sanitised HTML for the evidence site.
+//!
+//! A document's body is untrusted: a policy author must not be able to run code in an auditor's
+//! browser. pulldown-cmark renders the body (with `markdown::options()`), then ammonia sanitises
+//! the whole result, raw HTML and Markdown alike, with an allow-list of tags and attributes.
+//! Every URL goes through one resolver ([`Links::resolve`]): `clause:` and `doc:` links and
+//! relative links to documents become relative page URLs; other files inside the SMS are copied
+//! into the site (`files/…`); http, https and mailto links stay; anything else is dropped.
+//!
+//! Ids: heading ids come from the same slugs as `markdown::parse_body` (so `doc:X#anchor`
+//! works), footnote ids are `fn_<slug>` / `fnref_<slug>`, and every other id (author HTML) gets the
+//! prefix `u_`. Slugs never hold `_`, so the three can never collide.
+
+use crate::markdown::{self, LinkTarget};
+use crate::snapshot::{EntryKind, Snapshot};
+use pulldown_cmark::{CowStr, Event, LinkType, Parser, Tag, TagEnd};
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+/// What a rendered page may link to: owned, so the sanitiser's `'static` callback can hold it.
+#[derive(Debug, Default)]
+pub struct Links {
+    /// Lower-cased document id -> (id as written, site file stem).
+    pub documents: HashMap<String, String>,
+    /// SMS path of a document -> its id.
+    pub document_paths: HashMap<String, String>,
+    /// Clause id -> file stem of its page.
+    pub clauses: HashMap<String, String>,
+    /// SMS paths of regular files that may be copied into the site.
+    pub files: HashSet<String>,
+}
+
+impl Links {
+    pub fn new(snapshot: &Snapshot) -> Links {
+        let files = snapshot
+            .entries
+            .iter()
+            .filter(|e| matches!(e.kind, EntryKind::File { .. } | EntryKind::TooLarge { .. }))
+            .map(|e| e.path.clone())
+            .collect();
+        Links {
+            files,
+            ..Links::default()
+        }
+    }
+}
+
+/// Where a URL in a body leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// Use this URL (relative to the page, or external).
+    Url(String),
+    /// A file of the SMS, copied into the site; the URL is relative to the page.
+    Attachment { url: String, path: String },
+    /// A file that is never copied (HTML, or SVG outside `<img>`).
+    Refused(String),
+    /// Drop the URL.
+    Dead,
+}
+
+/// Extensions of files that could run script when opened from the site.
+const ACTIVE: &[&str] = &[
+    "html", "htm", "xhtml", "xht", "shtml", "mht", "mhtml", "svg", "svgz", "xml", "xsl", "xslt",
+];
+const IMAGES: &[&str] = &[
+    "png", "jpg", "jpeg", "gif", "webp", "avif", "bmp", "ico", "svg",
+];
+
+impl Links {
+    /// Resolve a URL written in the body of the document at `from` (SMS path), for a page whose
+    /// path to the site root is `root` (`../`). `image`: the URL is an `<img src>`.
+    pub fn resolve(&self, from: &str, root: &str, dest: &str, image: bool) -> Resolved {
+        match markdown::classify(dest) {
+            LinkTarget::Clause(id) if !image => match self.clauses.get(id.trim()) {
+                Some(stem) => Resolved::Url(format!("{root}clauses/{stem}.html")),
+                None => Resolved::Dead,
+            },
+            LinkTarget::Doc { id, anchor } if !image => self.document_url(&id, anchor, root),
+            LinkTarget::Clause(_) | LinkTarget::Doc { .. } => Resolved::Dead,
+            LinkTarget::Anchor(a) if !image => Resolved::Url(format!("#{}", fragment(&a))),
+            LinkTarget::Anchor(_) => Resolved::Dead,
+            LinkTarget::External => {
+                let d = dest.trim();
+                if image || d.starts_with("//") {
+                    Resolved::Dead
+                } else {
+                    Resolved::Url(d.to_string())
+                }
+            }
+            LinkTarget::Unsafe => Resolved::Dead,
+            LinkTarget::Relative { path, anchor } => {
+                if path.is_empty() {
+                    return match anchor {
+                        Some(a) if !image => Resolved::Url(format!("#{}", fragment(&a))),
+                        _ => Resolved::Dead,
+                    };
+                }
+                let Some(target) = markdown::resolve_relative(from, &path) else {
+                    return Resolved::Dead;
+                };
+                if !image {
+                    if let Some(id) = self.document_paths.get(&target) {
+                        return self.document_url(id, anchor, root);
+                    }
+                }
+                if !self.files.contains(&target) {
+                    return Resolved::Dead;
+                }
+                let ext = target
+                    .rsplit_once('.')
+                    .map(|(_, e)| e.to_ascii_lowercase())
+                    .unwrap_or_default();
+                let allowed = if image {
+                    IMAGES.contains(&ext.as_str())
+                } else {
+                    !ACTIVE.contains(&ext.as_str())
+                };
+                if !allowed {
+                    return if image && !ACTIVE.contains(&ext.as_str()) {
+                        Resolved::Dead
+                    } else {
+                        Resolved::Refused(target)
+                    };
+                }
+                Resolved::Attachment {
+                    url: format!("{root}files/{}", encode_path(&target)),
+                    path: target,
+                }
+            }
+        }
+    }
+
+    fn document_url(&self, id: &str, anchor: Option<String>, root: &str) -> Resolved {
+        match self.documents.get(&crate::ids::key(id)) {
+            Some(stem) => {
+                let frag = anchor
+                    .filter(|a| !a.is_empty())
+                    .map(|a| format!("#{}", fragment(&a)))
+                    .unwrap_or_default();
+                Resolved::Url(format!("{root}documents/{stem}.html{frag}"))
+            }
+            None => Resolved::Dead,
+        }
+    }
+}
+
+/// Percent-encode each segment of an SMS path for a URL.
+pub fn encode_path(path: &str) -> String {
+    path.split('/')
+        .map(encode_segment)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A fragment for an href: characters that would end or break the attribute are encoded.
+fn fragment(a: &str) -> String {
+    let mut out = String::with_capacity(a.len());
+    for c in a.chars() {
+        if c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '~') {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
+/// Decode `%XX` escapes (for fragments compared with ids).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// One section of a body as plain text, for the search index.
+#[derive(Debug, Clone, Default)]
+pub struct Section {
+    /// `None` for the text before the first heading.
+    pub anchor: Option<String>,
+    pub heading: String,
+    pub text: String,
+}
+
+/// A rendered body.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub html: String,
+    pub sections: Vec<Section>,
+    /// SMS paths of files the body links to, to be copied into the site.
+    pub attachments: BTreeSet<String>,
+    /// SMS paths of files the body links to that are never copied.
+    pub refused: BTreeSet<String>,
+}
+
+/// Per-body state shared with the sanitiser's callback.
+#[derive(Default)]
+struct State {
+    /// Generated ids not yet used (each may appear once unprefixed).
+    generated: HashSet<String>,
+    /// Every generated id, for same-page links.
+    known: HashSet<String>,
+    attachments: BTreeSet<String>,
+    refused: BTreeSet<String>,
+}
+
+/// The prefix of ids written by the author.
+pub const AUTHOR_ID_PREFIX: &str = "u_";
+
+/// Render a document body at `from` (SMS path) for a page at `root` (`../`), with the heading
+/// anchors `anchors` (from `markdown::parse_body`, in order).
+pub fn render(
+    links: &Arc<Links>,
+    from: &str,
+    root: &str,
+    body: &str,
+    anchors: &[String],
+) -> Rendered {
+    let mut generated: HashSet<String> = anchors.iter().cloned().collect();
+    let mut sections = vec![Section::default()];
+    let mut heading_no = 0usize;
+    let mut in_heading = false;
+    // Footnotes: numbered in order of first reference, like pulldown-cmark.
+    let mut footnote_numbers: HashMap<String, usize> = HashMap::new();
+    let mut footnote_ids: HashMap<String, String> = HashMap::new();
+    let mut used_fn_ids: HashSet<String> = HashSet::new();
+    let fn_id = |name: &str, used: &mut HashSet<String>, ids: &mut HashMap<String, String>| {
+        if let Some(id) = ids.get(name) {
+            return id.clone();
+        }
+        let base = format!("fn_{}", crate::ids::slug(name));
+        let mut id = base.clone();
+        let mut n = 1;
+        while used.contains(&id) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        used.insert(id.clone());
+        ids.insert(name.to_string(), id.clone());
+        id
+    };
+    // Remote images become links: a stack of "this image became a link, had text?".
+    let mut image_stack: Vec<Option<bool>> = Vec::new();
+
+    let mut events: Vec<Event<'_>> = Vec::new();
+    for event in Parser::new_ext(body, markdown::options()) {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                let anchor = anchors
+                    .get(heading_no)
+                    .cloned()
+                    .unwrap_or_else(|| format!("section-{heading_no}"));
+                heading_no += 1;
+                in_heading = true;
+                sections.push(Section {
+                    anchor: Some(anchor.clone()),
+                    ..Section::default()
+                });
+                events.push(Event::Start(Tag::Heading {
+                    level,
+                    id: Some(CowStr::from(anchor)),
+                    classes: Vec::new(),
+                    attrs: Vec::new(),
+                }));
+            }
+            Event::End(TagEnd::Heading(l)) => {
+                in_heading = false;
+                events.push(Event::End(TagEnd::Heading(l)));
+            }
+            Event::Text(t) | Event::Code(t) if in_heading => {
+                if let Some(s) = sections.last_mut() {
+                    s.heading.push_str(&t);
+                }
+                if let Some(Some(had)) = image_stack.last_mut() {
+                    *had = true;
+                }
+                events.push(Event::Text(t));
+            }
+            Event::Text(t) => {
+                if let Some(s) = sections.last_mut() {
+                    s.text.push_str(&t);
+                    s.text.push(' ');
+                }
+                if let Some(Some(had)) = image_stack.last_mut() {
+                    *had = true;
+                }
+                events.push(Event::Text(t));
+            }
+            Event::Code(t) => {
+                if let Some(s) = sections.last_mut() {
+                    s.text.push_str(&t);
+                    s.text.push(' ');
+                }
+                if let Some(Some(had)) = image_stack.last_mut() {
+                    *had = true;
+                }
+                events.push(Event::Code(t));
+            }
+            Event::Start(Tag::Image {
+                dest_url, title, ..
+            }) if matches!(markdown::classify(&dest_url), LinkTarget::External) => {
+                image_stack.push(Some(false));
+                events.push(Event::Start(Tag::Link {
+                    link_type: LinkType::Inline,
+                    dest_url,
+                    title,
+                    id: CowStr::from(""),
+                }));
+            }
+            Event::Start(t @ Tag::Image { .. }) => {
+                image_stack.push(None);
+                events.push(Event::Start(t));
+            }
+            Event::End(TagEnd::Image) => match image_stack.pop() {
+                Some(Some(had_text)) => {
+                    if !had_text {
+                        // An image link with no alt text: show where it points.
+                        if let Some(Event::Start(Tag::Link { dest_url, .. })) = events
+                            .iter()
+                            .rev()
+                            .find(|e| matches!(e, Event::Start(Tag::Link { .. })))
+                        {
+                            let text = format!("image: {dest_url}");
+                            events.push(Event::Text(CowStr::from(text)));
+                        }
+                    }
+                    events.push(Event::End(TagEnd::Link));
+                }
+                _ => events.push(Event::End(TagEnd::Image)),
+            },
+            Event::FootnoteReference(name) => {
+                let next = footnote_numbers.len() + 1;
+                let n = *footnote_numbers.entry(name.to_string()).or_insert(next);
+                let id = fn_id(&name, &mut used_fn_ids, &mut footnote_ids);
+                let refid = format!("fnref_{}", &id[3..]);
+                let html = if generated.contains(&refid) {
+                    // Second reference to the same note: no second id.
+                    format!("<sup class=\"footnote-reference\"><a href=\"#{id}\">{n}</a></sup>")
+                } else {
+                    generated.insert(refid.clone());
+                    format!(
+                        "<sup class=\"footnote-reference\" id=\"{refid}\"><a href=\"#{id}\">{n}</a></sup>"
+                    )
+                };
+                generated.insert(id);
+                events.push(Event::InlineHtml(CowStr::from(html)));
+            }
+            Event::Start(Tag::FootnoteDefinition(name)) => {
+                let next = footnote_numbers.len() + 1;
+                let n = *footnote_numbers.entry(name.to_string()).or_insert(next);
+                let id = fn_id(&name, &mut used_fn_ids, &mut footnote_ids);
+                generated.insert(id.clone());
+                events.push(Event::Html(CowStr::from(format!(
+                    "<div class=\"footnote-definition\" id=\"{id}\"><sup class=\"footnote-definition-label\">{n}</sup>"
+                ))));
+            }
+            Event::End(TagEnd::FootnoteDefinition) => {
+                events.push(Event::Html(CowStr::from("</div>\n")));
+            }
+            other => events.push(other),
+        }
+    }
+    let mut raw = String::with_capacity(body.len() + body.len() / 2);
+    pulldown_cmark::html::push_html(&mut raw, events.into_iter());
+
+    let state = Arc::new(Mutex::new(State {
+        known: generated.clone(),
+        generated,
+        ..State::default()
+    }));
+    let html = sanitise(&raw, links, from, root, &state);
+    let (attachments, refused) = match state.lock() {
+        Ok(mut s) => (
+            std::mem::take(&mut s.attachments),
+            std::mem::take(&mut s.refused),
+        ),
+        Err(_) => Default::default(),
+    };
+    for s in &mut sections {
+        let t = s.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        s.text = t;
+    }
+    sections.retain(|s| s.anchor.is_some() || !s.text.is_empty());
+    Rendered {
+        html,
+        sections,
+        attachments,
+        refused,
+    }
+}
+
+const TAGS: &[&str] = &[
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "code",
+    "col",
+    "colgroup",
+    "dd",
+    "del",
+    "details",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "input",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "samp",
+    "small",
+    "span",
+    "strike",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "u",
+    "ul",
+    "var",
+];
+
+fn sanitise(
+    raw: &str,
+    links: &Arc<Links>,
+    from: &str,
+    root: &str,
+    state: &Arc<Mutex<State>>,
+) -> String {
+    let mut b = ammonia::Builder::empty();
+    b.add_tags(TAGS.iter().copied())
+        .add_generic_attributes(["id", "title", "lang"])
+        .add_tag_attributes("a", ["href"])
+        .add_tag_attributes("img", ["src", "alt", "width", "height"])
+        .add_tag_attributes("td", ["colspan", "rowspan"])
+        .add_tag_attributes("th", ["colspan", "rowspan"])
+        .add_tag_attributes("ol", ["start"])
+        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_allowed_classes("sup", ["footnote-reference", "footnote-definition-label"])
+        .add_allowed_classes("div", ["footnote-definition"])
+        .add_clean_content_tags(["script", "style"])
+        // `doc` and `clause` pass the scheme check only to be rewritten by the filter below.
+        .add_url_schemes(["http", "https", "mailto", "doc", "clause"])
+        .url_relative(ammonia::UrlRelative::PassThrough)
+        .link_rel(Some("noopener noreferrer"))
+        .strip_comments(true);
+    let links = Arc::clone(links);
+    let (from, root) = (from.to_string(), root.to_string());
+    let state = Arc::clone(state);
+    b.attribute_filter(move |element, attribute, value| {
+        filter(&links, &from, &root, &state, element, attribute, value)
+    });
+    b.clean(raw).to_string()
+}
+
+fn filter<'u>(
+    links: &Links,
+    from: &str,
+    root: &str,
+    state: &Mutex<State>,
+    element: &str,
+    attribute: &str,
+    value: &'u str,
+) -> Option<Cow<'u, str>> {
+    let Ok(mut state) = state.lock() else {
+        return None;
+    };
+    match (element, attribute) {
+        (_, "id") => {
+            if state.generated.remove(value) {
+                Some(Cow::Borrowed(value))
+            } else {
+                Some(Cow::Owned(format!("{AUTHOR_ID_PREFIX}{value}")))
+            }
+        }
+        ("a", "href") | ("img", "src") => {
+            let image = element == "img";
+            match links.resolve(from, root, value, image) {
+                Resolved::Url(u) => {
+                    // Same-page anchors: ids the author wrote carry the prefix.
+                    if let Some(frag) = u.strip_prefix('#') {
+                        if state.known.contains(&percent_decode(frag)) {
+                            return Some(Cow::Owned(u));
+                        }
+                        return Some(Cow::Owned(format!("#{AUTHOR_ID_PREFIX}{frag}")));
+                    }
+                    Some(Cow::Owned(u))
+                }
+                Resolved::Attachment { url, path } => {
+                    state.attachments.insert(path);
+                    Some(Cow::Owned(url))
+                }
+                Resolved::Refused(path) => {
+                    state.refused.insert(path);
+                    None
+                }
+                Resolved::Dead => None,
+            }
+        }
+        ("input", "type") => Some(Cow::Borrowed("checkbox")),
+        ("input", "disabled") => Some(Cow::Borrowed("")),
+        _ => Some(Cow::Borrowed(value)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn links() -> Arc<Links> {
+        let mut l = Links::default();
+        l.documents.insert("pro-chg".into(), "PRO-CHG".into());
+        l.document_paths
+            .insert("procedures/change.md".into(), "PRO-CHG".into());
+        l.clauses.insert("8.5.1".into(), "8.5.1".into());
+        for f in [
+            "policies/img/a.png",
+            "policies/x.html",
+            "policies/d.svg",
+            "policies/r.pdf",
+        ] {
+            l.files.insert(f.into());
+        }
+        Arc::new(l)
+    }
+
+    fn html(body: &str) -> Rendered {
+        let b = markdown::parse_body(body, 1);
+        let anchors: Vec<String> = b.headings.iter().map(|h| h.anchor.clone()).collect();
+        render(&links(), "policies/p.md", "../", body, &anchors)
+    }
+
+    #[test]
+    fn headings_get_slug_ids_and_links_are_rewritten() {
+        let r = html("# Risk assessment\n\n[c](clause:8.5.1) [d](doc:PRO-CHG#risk) [e](../procedures/change.md#x) [s](#risk-assessment)\n");
+        assert!(r.html.contains("<h1 id=\"risk-assessment\">"), "{}", r.html);
+        assert!(
+            r.html.contains("href=\"../clauses/8.5.1.html\""),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html.contains("href=\"../documents/PRO-CHG.html#risk\""),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html.contains("href=\"../documents/PRO-CHG.html#x\""),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains("href=\"#risk-assessment\""), "{}", r.html);
+    }
+
+    #[test]
+    fn scripts_handlers_and_unsafe_urls_are_removed() {
+        let r = html("<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n[j](javascript:alert(3)) <a href=\"JaVaScRiPt:alert(4)\">k</a>\n\n<iframe src=\"https://x\"></iframe>\n\n<svg><script>alert(5)</script></svg>\n\n<div style=\"background:url(https://evil/)\">s</div>\n\n<a href=\"data:text/html,hi\">d</a>\n");
+        for bad in [
+            "<script",
+            "onerror",
+            "javascript",
+            "iframe",
+            "<svg",
+            "style=",
+            "url(",
+            "data:",
+            "alert",
+        ] {
+            assert!(
+                !r.html.to_lowercase().contains(&bad.to_lowercase()),
+                "{bad} in {}",
+                r.html
+            );
+        }
+    }
+
+    #[test]
+    fn author_ids_are_prefixed_and_generated_ones_kept_once() {
+        let r =
+            html("# Scope\n\n<span id=\"scope\">x</span> <a id=\"mine\" href=\"#mine\">m</a>\n");
+        assert!(r.html.contains("<h1 id=\"scope\">"), "{}", r.html);
+        assert!(r.html.contains("id=\"u_scope\""), "{}", r.html);
+        assert!(r.html.contains("id=\"u_mine\""), "{}", r.html);
+        assert!(r.html.contains("href=\"#u_mine\""), "{}", r.html);
+    }
+
+    #[test]
+    fn footnotes_are_prefixed() {
+        let r = html("Text[^a].\n\n[^a]: The note.\n");
+        assert!(r.html.contains("id=\"fnref_a\""), "{}", r.html);
+        assert!(r.html.contains("href=\"#fn_a\""), "{}", r.html);
+        assert!(r.html.contains("id=\"fn_a\""), "{}", r.html);
+    }
+
+    #[test]
+    fn remote_images_become_links_and_files_are_copied_or_refused() {
+        let r = html("![logo](https://example.com/l.png) ![](img/a.png) [att](r.pdf) [page](x.html) [svg](d.svg) ![svg](d.svg) ![out](../../etc/passwd)\n");
+        assert!(
+            r.html.contains(
+                "<a href=\"https://example.com/l.png\" rel=\"noopener noreferrer\">logo</a>"
+            ),
+            "{}",
+            r.html
+        );
+        assert!(!r.html.contains("src=\"https"), "{}", r.html);
+        assert!(
+            r.html.contains("src=\"../files/policies/img/a.png\""),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html.contains("href=\"../files/policies/r.pdf\""),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html.contains("src=\"../files/policies/d.svg\""),
+            "{}",
+            r.html
+        );
+        assert!(!r.html.contains("x.html"), "{}", r.html);
+        assert!(!r.html.contains("passwd\""), "{}", r.html);
+        assert_eq!(
+            r.attachments.iter().collect::<Vec<_>>(),
+            ["policies/d.svg", "policies/img/a.png", "policies/r.pdf"]
+        );
+        assert_eq!(
+            r.refused.iter().collect::<Vec<_>>(),
+            ["policies/d.svg", "policies/x.html"]
+        );
+    }
+
+    #[test]
+    fn sections_follow_headings() {
+        let r = html("Intro text.\n\n## Risk\n\nAssess it.\n");
+        assert_eq!(r.sections.len(), 2);
+        assert_eq!(r.sections[1].anchor.as_deref(), Some("risk"));
+        assert_eq!(r.sections[1].heading, "Risk");
+        assert_eq!(r.sections[1].text, "Assess it.");
+    }
+}

@@ -1,0 +1,2059 @@
+//! The pages of the site and the small view structs the templates receive.
+//!
+//! Views borrow from the model and hold only what a template shows: ids, titles, URLs relative
+//! to the site root (a template prefixes `root`), labels and pre-rendered, sanitised HTML. No
+//! domain type reaches a template, so a template cannot depend on the model's internals, and a
+//! custom template sees a small, documented surface.
+
+use super::html::{self, Links, Rendered};
+use super::templates::{Custom, Templates};
+use super::{search, GitView};
+use crate::catalog::{Clause, Evidence};
+use crate::check::Loaded;
+use crate::diag::{Diagnostic, Severity};
+use crate::markdown::LinkTarget;
+use crate::model::{ClauseCoverage, CoverageStatus, Model};
+use crate::source::{Document, Record, Status};
+use crate::yaml::{Node, Value as YamlValue};
+use anyhow::{anyhow, Result};
+use minijinja::value::Serde;
+use minijinja::Value;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+/// How many records a clause page lists before pointing to the kind pages.
+const CLAUSE_RECORDS_SHOWN: usize = 100;
+/// Reviews due within this many days are "upcoming" on the dashboard.
+const UPCOMING_DAYS: i32 = 90;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PageKind {
+    Index,
+    ClauseTree,
+    Clause(usize),
+    Register,
+    Document(usize),
+    Records,
+    Kind(String),
+    Record(usize),
+    Matrix,
+    Findings,
+    Search,
+    Changes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Page {
+    path: String,
+    kind: PageKind,
+}
+
+impl Page {
+    pub fn path(&self) -> String {
+        self.path.clone()
+    }
+}
+
+#[derive(Serialize)]
+struct SiteView<'a> {
+    organisation: &'a str,
+    scope: &'a str,
+    framework_id: &'a str,
+    framework_title: &'a str,
+    as_of: String,
+    commit: Option<&'a str>,
+    commit_short: Option<String>,
+    commit_date: Option<&'a str>,
+    draft: bool,
+    has_changes: bool,
+    tool: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Ctx<'a, T: Serialize> {
+    site: &'a SiteView<'a>,
+    root: &'static str,
+    title: String,
+    nav: &'static str,
+    page: T,
+}
+
+#[derive(Serialize, Clone)]
+struct DocLink<'a> {
+    id: &'a str,
+    title: &'a str,
+    url: String,
+    status: &'static str,
+    version: Option<&'a str>,
+}
+
+#[derive(Serialize, Clone)]
+struct RecLink<'a> {
+    id: &'a str,
+    title: &'a str,
+    kind: &'a str,
+    date: Option<String>,
+    url: String,
+}
+
+#[derive(Serialize, Clone)]
+struct ClauseBadge<'a> {
+    id: &'a str,
+    title: &'a str,
+    url: Option<String>,
+    status: &'static str,
+    label: &'static str,
+}
+
+#[derive(Serialize)]
+struct FindingView<'a> {
+    severity: &'static str,
+    code: &'static str,
+    message: &'a str,
+    help: Option<&'a str>,
+    location: Option<String>,
+    url: Option<String>,
+}
+
+fn status_label(s: CoverageStatus) -> &'static str {
+    match s {
+        CoverageStatus::Covered => "Covered",
+        CoverageStatus::CoveredReviewOverdue => "Covered, review overdue",
+        CoverageStatus::Partial => "Partial",
+        CoverageStatus::Missing => "Missing",
+    }
+}
+
+/// A file-name stem for a text that may not be a valid id (clause ids of user catalogues,
+/// record kinds): the text itself when it is a valid id, else a hash.
+pub fn stem(text: &str) -> String {
+    if crate::ids::invalid_reason(text).is_none() {
+        text.to_string()
+    } else {
+        format!("x-{}", &super::templates::sha256(text.as_bytes())[..16])
+    }
+}
+
+pub struct Site<'a> {
+    loaded: &'a Loaded,
+    model: &'a Model<'a>,
+    findings: &'a [Diagnostic],
+    history: &'a GitView,
+    templates: &'a Templates,
+    view: SiteView<'a>,
+    /// Per document: rendered body, when the document has a page.
+    bodies: Vec<Option<Rendered>>,
+    /// Per record: whether it has a page (the first of its id).
+    record_pages: Vec<bool>,
+    clause_stems: HashMap<&'a str, String>,
+    /// Record kind -> file stem, sorted by kind.
+    kinds: BTreeMap<String, String>,
+    findings_by_path: HashMap<&'a str, Vec<usize>>,
+    findings_by_subject: HashMap<String, Vec<usize>>,
+    /// Document -> documents whose bodies link to it.
+    doc_backlinks: HashMap<usize, BTreeSet<usize>>,
+    /// Document -> records that name it (`refs`, or `document` of a review).
+    doc_records: HashMap<usize, BTreeSet<usize>>,
+}
+
+impl<'a> Site<'a> {
+    pub fn new(
+        loaded: &'a Loaded,
+        model: &'a Model<'a>,
+        findings: &'a [Diagnostic],
+        history: &'a GitView,
+        templates: &'a Templates,
+    ) -> Site<'a> {
+        let sources = &loaded.sources;
+        let doc_has_page: Vec<bool> = (0..sources.documents.len())
+            .map(|i| {
+                model
+                    .documents_by_id
+                    .get(&crate::ids::key(&sources.documents[i].id))
+                    == Some(&i)
+            })
+            .collect();
+        let record_pages: Vec<bool> = (0..sources.records.len())
+            .map(|i| {
+                model
+                    .records_by_id
+                    .get(&crate::ids::key(&sources.records[i].id))
+                    == Some(&i)
+            })
+            .collect();
+        let clause_stems: HashMap<&str, String> = model
+            .catalog
+            .clauses
+            .iter()
+            .map(|c| (c.id.as_str(), stem(&c.id)))
+            .collect();
+        let mut links = Links::new(&loaded.snapshot);
+        for (i, d) in sources.documents.iter().enumerate() {
+            if doc_has_page[i] {
+                links.documents.insert(crate::ids::key(&d.id), d.id.clone());
+                links.document_paths.insert(d.path.clone(), d.id.clone());
+            }
+        }
+        for (id, s) in &clause_stems {
+            links.clauses.insert(id.to_string(), s.clone());
+        }
+        let links = Arc::new(links);
+        let bodies: Vec<Option<Rendered>> = sources
+            .documents
+            .par_iter()
+            .enumerate()
+            .map(|(i, d)| {
+                doc_has_page[i].then(|| {
+                    let anchors: Vec<String> =
+                        d.parsed.headings.iter().map(|h| h.anchor.clone()).collect();
+                    html::render(&links, &d.path, "../", &d.body, &anchors)
+                })
+            })
+            .collect();
+        let mut kinds = BTreeMap::new();
+        for k in model.records_by_kind.keys() {
+            kinds.insert(k.clone(), stem(k));
+        }
+        let mut findings_by_path: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut findings_by_subject: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, f) in findings.iter().enumerate() {
+            if let Some(p) = &f.path {
+                findings_by_path.entry(p.as_str()).or_default().push(i);
+            }
+            findings_by_subject
+                .entry(subject_head(&f.subject))
+                .or_default()
+                .push(i);
+        }
+        let path_to_doc: HashMap<&str, usize> = sources
+            .documents
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| doc_has_page[*i])
+            .map(|(i, d)| (d.path.as_str(), i))
+            .collect();
+        let mut doc_backlinks: HashMap<usize, BTreeSet<usize>> = HashMap::new();
+        for (i, d) in sources.documents.iter().enumerate() {
+            for l in &d.parsed.links {
+                let target = match &l.target {
+                    LinkTarget::Doc { id, .. } => {
+                        model.documents_by_id.get(&crate::ids::key(id)).copied()
+                    }
+                    LinkTarget::Relative { path, .. } if !path.is_empty() => {
+                        crate::markdown::resolve_relative(&d.path, path)
+                            .and_then(|t| path_to_doc.get(t.as_str()).copied())
+                    }
+                    _ => None,
+                };
+                if let Some(t) = target.filter(|&t| t != i) {
+                    doc_backlinks.entry(t).or_default().insert(i);
+                }
+            }
+        }
+        let mut doc_records: HashMap<usize, BTreeSet<usize>> = HashMap::new();
+        for (i, r) in sources.records.iter().enumerate() {
+            let mut named: Vec<&str> = r.refs.iter().map(|t| t.text.as_str()).collect();
+            if let Some(d) = r.field("document").and_then(Node::as_scalar) {
+                named.push(d);
+            }
+            for n in named {
+                if let Some(&d) = model.documents_by_id.get(&crate::ids::key(n)) {
+                    doc_records.entry(d).or_default().insert(i);
+                }
+            }
+        }
+        let p = &history.provenance;
+        let view = SiteView {
+            organisation: &loaded.config.organisation,
+            scope: &loaded.config.scope,
+            framework_id: &model.catalog.id,
+            framework_title: &model.catalog.title,
+            as_of: model.as_of.to_string(),
+            commit: p.commit.as_deref(),
+            commit_short: p.commit.as_ref().map(|c| c.chars().take(12).collect()),
+            commit_date: p.commit_date.as_deref(),
+            draft: p.draft,
+            has_changes: history.changes.is_some(),
+            tool: "auditbook",
+            version: env!("CARGO_PKG_VERSION"),
+        };
+        Site {
+            loaded,
+            model,
+            findings,
+            history,
+            templates,
+            view,
+            bodies,
+            record_pages,
+            clause_stems,
+            kinds,
+            findings_by_path,
+            findings_by_subject,
+            doc_backlinks,
+            doc_records,
+        }
+    }
+
+    pub fn page_list(&self) -> Vec<Page> {
+        let mut pages = vec![
+            Page {
+                path: "index.html".into(),
+                kind: PageKind::Index,
+            },
+            Page {
+                path: "clauses.html".into(),
+                kind: PageKind::ClauseTree,
+            },
+            Page {
+                path: "documents.html".into(),
+                kind: PageKind::Register,
+            },
+            Page {
+                path: "records.html".into(),
+                kind: PageKind::Records,
+            },
+            Page {
+                path: "matrix.html".into(),
+                kind: PageKind::Matrix,
+            },
+            Page {
+                path: "findings.html".into(),
+                kind: PageKind::Findings,
+            },
+            Page {
+                path: "search.html".into(),
+                kind: PageKind::Search,
+            },
+        ];
+        if self.history.changes.is_some() {
+            pages.push(Page {
+                path: "changes.html".into(),
+                kind: PageKind::Changes,
+            });
+        }
+        for (i, c) in self.model.catalog.clauses.iter().enumerate() {
+            pages.push(Page {
+                path: format!("clauses/{}.html", self.clause_stems[c.id.as_str()]),
+                kind: PageKind::Clause(i),
+            });
+        }
+        for (i, d) in self.loaded.sources.documents.iter().enumerate() {
+            if self.bodies[i].is_some() {
+                pages.push(Page {
+                    path: format!("documents/{}.html", d.id),
+                    kind: PageKind::Document(i),
+                });
+            }
+        }
+        for (i, r) in self.loaded.sources.records.iter().enumerate() {
+            if self.record_pages[i] {
+                pages.push(Page {
+                    path: format!("records/{}.html", r.id),
+                    kind: PageKind::Record(i),
+                });
+            }
+        }
+        for (k, s) in &self.kinds {
+            pages.push(Page {
+                path: format!("kinds/{s}.html"),
+                kind: PageKind::Kind(k.clone()),
+            });
+        }
+        pages
+    }
+
+    pub fn render(&self, page: &Page) -> Result<Vec<u8>> {
+        let out = match &page.kind {
+            PageKind::Index => self.page(
+                "index.html",
+                "",
+                "Dashboard".into(),
+                "index",
+                self.dashboard(),
+            ),
+            PageKind::ClauseTree => self.page(
+                "clauses.html",
+                "",
+                "Clauses".into(),
+                "clauses",
+                self.clause_tree(),
+            ),
+            PageKind::Clause(i) => {
+                let c = &self.model.catalog.clauses[*i];
+                self.page(
+                    "clause.html",
+                    "../",
+                    format!("{} {}", c.id, c.title),
+                    "clauses",
+                    self.clause_page(*i),
+                )
+            }
+            PageKind::Register => self.page(
+                "documents.html",
+                "",
+                "Document register".into(),
+                "documents",
+                self.register(),
+            ),
+            PageKind::Document(i) => {
+                let d = &self.loaded.sources.documents[*i];
+                self.page(
+                    "document.html",
+                    "../",
+                    format!("{} {}", d.id, d.title),
+                    "documents",
+                    self.document_page(*i),
+                )
+            }
+            PageKind::Records => self.page(
+                "records.html",
+                "",
+                "Records".into(),
+                "records",
+                self.records_overview(),
+            ),
+            PageKind::Kind(k) => self.page(
+                "kind.html",
+                "../",
+                format!("Records: {k}"),
+                "records",
+                self.kind_page(k),
+            ),
+            PageKind::Record(i) => {
+                let r = &self.loaded.sources.records[*i];
+                self.page(
+                    "record.html",
+                    "../",
+                    format!("{} {}", r.id, r.title),
+                    "records",
+                    self.record_page(*i),
+                )
+            }
+            PageKind::Matrix => self.page(
+                "matrix.html",
+                "",
+                "Traceability matrix".into(),
+                "matrix",
+                self.matrix(),
+            ),
+            PageKind::Findings => self.page(
+                "findings.html",
+                "",
+                "Findings".into(),
+                "findings",
+                self.findings_page(),
+            ),
+            PageKind::Search => self.page("search.html", "", "Search".into(), "search", ()),
+            PageKind::Changes => self.page(
+                "changes.html",
+                "",
+                "Changes".into(),
+                "changes",
+                self.changes_page(),
+            ),
+        }?;
+        Ok(out.into_bytes())
+    }
+
+    fn page<T: Serialize>(
+        &self,
+        template: &str,
+        root: &'static str,
+        title: String,
+        nav: &'static str,
+        page: T,
+    ) -> Result<String> {
+        let ctx = Ctx {
+            site: &self.view,
+            root,
+            title,
+            nav,
+            page,
+        };
+        let t = self
+            .templates
+            .env
+            .get_template(template)
+            .map_err(|e| anyhow!("template `{template}`: {e:#}"))?;
+        let mut s = t
+            .render(Value::from(Serde(&ctx)))
+            .map_err(|e| anyhow!("rendering `{template}` failed: {e:#}"))?;
+        if !s.ends_with('\n') {
+            s.push('\n');
+        }
+        Ok(s)
+    }
+
+    // ---------------------------------------------------------------- links
+
+    fn doc_link(&self, i: usize) -> DocLink<'a> {
+        let d = &self.loaded.sources.documents[i];
+        DocLink {
+            id: &d.id,
+            title: &d.title,
+            url: format!("documents/{}.html", d.id),
+            status: d.status.as_str(),
+            version: d.version.as_ref().map(|v| v.text.as_str()),
+        }
+    }
+
+    fn doc_link_by_id(&self, id: &str) -> Option<DocLink<'a>> {
+        self.model
+            .documents_by_id
+            .get(&crate::ids::key(id))
+            .map(|&i| self.doc_link(i))
+    }
+
+    fn rec_link(&self, i: usize) -> RecLink<'a> {
+        let r = &self.loaded.sources.records[i];
+        RecLink {
+            id: &r.id,
+            title: &r.title,
+            kind: &r.kind,
+            date: r.date.map(|d| d.to_string()),
+            url: format!("records/{}.html", r.id),
+        }
+    }
+
+    fn rec_link_by_id(&self, id: &str) -> Option<RecLink<'a>> {
+        self.model
+            .records_by_id
+            .get(&crate::ids::key(id))
+            .map(|&i| self.rec_link(i))
+    }
+
+    fn clause_url(&self, id: &str) -> Option<String> {
+        self.clause_stems
+            .get(id)
+            .map(|s| format!("clauses/{s}.html"))
+    }
+
+    fn clause_badge(&self, id: &'a str) -> ClauseBadge<'a> {
+        let catalog = self.model.catalog;
+        match (catalog.clause(id), self.model.coverage_of(id)) {
+            (Some(c), Some(cov)) => ClauseBadge {
+                id,
+                title: &c.title,
+                url: self.clause_url(&c.id),
+                status: cov.status.as_str(),
+                label: status_label(cov.status),
+            },
+            _ => ClauseBadge {
+                id,
+                title: "not a clause of the framework",
+                url: None,
+                status: "unknown",
+                label: "Unknown clause",
+            },
+        }
+    }
+
+    fn kind_url(&self, kind: &str) -> Option<String> {
+        self.kinds.get(kind).map(|s| format!("kinds/{s}.html"))
+    }
+
+    fn person(&self, who: &str) -> String {
+        match self.loaded.config.person(who) {
+            Some(p) => format!("{} ({})", p.name, p.id),
+            None => who.to_string(),
+        }
+    }
+
+    fn finding(&self, d: &'a Diagnostic) -> FindingView<'a> {
+        let location = d.path.as_ref().map(|p| match d.pos {
+            Some(pos) if !crate::codes::is_whole_sms(d.code) => {
+                format!("{p}:{}:{}", pos.line, pos.col)
+            }
+            _ => p.clone(),
+        });
+        FindingView {
+            severity: d.severity.as_str(),
+            code: d.code,
+            message: &d.message,
+            help: d.help.as_deref(),
+            location,
+            url: self.finding_url(d),
+        }
+    }
+
+    /// The page a finding is about: its subject's page, else the page of its file.
+    fn finding_url(&self, d: &Diagnostic) -> Option<String> {
+        let head = subject_head(&d.subject);
+        if let Some(&i) = self.model.documents_by_id.get(&head) {
+            return Some(self.doc_link(i).url);
+        }
+        if let Some(&i) = self.model.records_by_id.get(&head) {
+            return Some(self.rec_link(i).url);
+        }
+        if let Some(u) = self.clause_url(d.subject.as_str()) {
+            return Some(u);
+        }
+        let path = d.path.as_deref()?;
+        let docs = &self.loaded.sources.documents;
+        if let Some(i) = docs.iter().position(|x| x.path == path) {
+            if self.bodies[i].is_some() {
+                return Some(self.doc_link(i).url);
+            }
+        }
+        let recs = &self.loaded.sources.records;
+        recs.iter()
+            .position(|x| x.path == path)
+            .filter(|&i| self.record_pages[i])
+            .map(|i| self.rec_link(i).url)
+    }
+
+    fn findings_of(&self, indexes: impl IntoIterator<Item = usize>) -> Vec<FindingView<'a>> {
+        let mut set: Vec<usize> = indexes.into_iter().collect();
+        set.sort_unstable();
+        set.dedup();
+        set.into_iter()
+            .map(|i| self.finding(&self.findings[i]))
+            .collect()
+    }
+
+    // ---------------------------------------------------------------- dashboard
+
+    fn dashboard(&self) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct Group<'b> {
+            id: &'b str,
+            title: &'b str,
+            url: Option<String>,
+            status: &'static str,
+            label: &'static str,
+            leaves: usize,
+            covered: usize,
+            overdue: usize,
+            partial: usize,
+            missing: usize,
+            segments: Vec<Segment>,
+        }
+        #[derive(Serialize)]
+        struct Segment {
+            class: &'static str,
+            x: String,
+            width: String,
+        }
+        #[derive(Serialize)]
+        struct ReviewView<'b> {
+            doc: DocLink<'b>,
+            owner: String,
+            next: String,
+            days: i32,
+        }
+        #[derive(Serialize)]
+        struct Counts {
+            errors: usize,
+            warnings: usize,
+            notes: usize,
+        }
+        #[derive(Serialize)]
+        struct Totals {
+            documents: usize,
+            approved: usize,
+            drafts: usize,
+            records: usize,
+            kinds: usize,
+        }
+        #[derive(Serialize)]
+        struct Dashboard<'b> {
+            summary: crate::model::CoverageSummary,
+            leaves: usize,
+            leaves_covered: usize,
+            groups: Vec<Group<'b>>,
+            counts: Counts,
+            top_findings: Vec<FindingView<'b>>,
+            overdue: Vec<ReviewView<'b>>,
+            upcoming: Vec<ReviewView<'b>>,
+            custom_templates: &'b [Custom],
+            totals: Totals,
+            has_changes: bool,
+        }
+        let model = self.model;
+        let catalog = model.catalog;
+        let mut groups = Vec::new();
+        let (mut all_leaves, mut all_covered) = (0, 0);
+        for (gi, top) in catalog.clauses.iter().enumerate() {
+            if !top.is_top_level() {
+                continue;
+            }
+            let (mut leaves, mut covered, mut overdue, mut partial, mut missing) = (0, 0, 0, 0, 0);
+            for (ci, c) in catalog.clauses.iter().enumerate() {
+                if !is_leaf(c) || !descends(catalog, c, &top.id) {
+                    continue;
+                }
+                leaves += 1;
+                match model.coverage[ci].status {
+                    CoverageStatus::Covered => covered += 1,
+                    CoverageStatus::CoveredReviewOverdue => overdue += 1,
+                    CoverageStatus::Partial => partial += 1,
+                    CoverageStatus::Missing => missing += 1,
+                }
+            }
+            all_leaves += leaves;
+            all_covered += covered + overdue;
+            let parts: Vec<(&'static str, usize)> = [
+                ("covered", covered),
+                ("covered-review-overdue", overdue),
+                ("partial", partial),
+                ("missing", missing),
+            ]
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect();
+            // Per-mille widths so the bar is exact to 0.1 % and never depends on floats.
+            let mut widths: Vec<usize> = parts
+                .iter()
+                .map(|(_, n)| n * 1000 / leaves.max(1))
+                .collect();
+            let n_parts = widths.len();
+            if n_parts > 0 {
+                let others: usize = widths[..n_parts - 1].iter().sum();
+                widths[n_parts - 1] = 1000 - others;
+            }
+            let mut segments = Vec::new();
+            let mut x = 0usize;
+            for ((class, _), w) in parts.iter().zip(widths) {
+                segments.push(Segment {
+                    class,
+                    x: permille(x),
+                    width: permille(w),
+                });
+                x += w;
+            }
+            let status = model.coverage[gi].status;
+            groups.push(Group {
+                id: &top.id,
+                title: &top.title,
+                url: self.clause_url(&top.id),
+                status: status.as_str(),
+                label: status_label(status),
+                leaves,
+                covered,
+                overdue,
+                partial,
+                missing,
+                segments,
+            });
+        }
+        let c = crate::diag::count(self.findings);
+        let top_findings = self
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .take(10)
+            .map(|f| self.finding(f))
+            .collect();
+        let docs = &self.loaded.sources.documents;
+        let mut overdue = Vec::new();
+        let mut upcoming = Vec::new();
+        for (i, d) in docs.iter().enumerate() {
+            if !crate::model::is_effective(d) || self.bodies[i].is_none() {
+                continue;
+            }
+            let r = &model.reviews[i];
+            let Some(next) = r.next else { continue };
+            let days = (next - model.as_of).get_days();
+            let v = ReviewView {
+                doc: self.doc_link(i),
+                owner: d
+                    .owner
+                    .as_deref()
+                    .map(|o| self.person(o))
+                    .unwrap_or_default(),
+                next: next.to_string(),
+                days,
+            };
+            if r.overdue {
+                overdue.push((next, d.id.as_str(), v));
+            } else if days <= UPCOMING_DAYS {
+                upcoming.push((next, d.id.as_str(), v));
+            }
+        }
+        overdue.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        upcoming.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        Dashboard {
+            summary: model.summary(),
+            leaves: all_leaves,
+            leaves_covered: all_covered,
+            groups,
+            counts: Counts {
+                errors: c.errors,
+                warnings: c.warnings,
+                notes: c.notes,
+            },
+            top_findings,
+            overdue: overdue.into_iter().map(|x| x.2).collect(),
+            upcoming: upcoming.into_iter().map(|x| x.2).collect(),
+            custom_templates: &self.templates.custom,
+            totals: Totals {
+                documents: self.bodies.iter().filter(|b| b.is_some()).count(),
+                approved: docs.iter().filter(|d| d.status == Status::Approved).count(),
+                drafts: docs
+                    .iter()
+                    .filter(|d| matches!(d.status, Status::Draft | Status::InReview))
+                    .count(),
+                records: self.record_pages.iter().filter(|&&p| p).count(),
+                kinds: self.kinds.len(),
+            },
+            has_changes: self.history.changes.is_some(),
+        }
+    }
+
+    // ---------------------------------------------------------------- clauses
+
+    fn clause_tree(&self) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct Node<'b> {
+            id: &'b str,
+            title: &'b str,
+            url: Option<String>,
+            status: &'static str,
+            label: &'static str,
+            documents: usize,
+            records: usize,
+            children: Vec<Node<'b>>,
+        }
+        fn build<'b>(site: &Site<'b>, i: usize) -> Node<'b> {
+            let c = &site.model.catalog.clauses[i];
+            let cov = &site.model.coverage[i];
+            let children = c
+                .children
+                .iter()
+                .filter_map(|id| site.model.catalog.clauses.iter().position(|x| &x.id == id))
+                .map(|j| build(site, j))
+                .collect();
+            Node {
+                id: &c.id,
+                title: &c.title,
+                url: site.clause_url(&c.id),
+                status: cov.status.as_str(),
+                label: status_label(cov.status),
+                documents: cov.documents.len(),
+                records: cov.records.len(),
+                children,
+            }
+        }
+        #[derive(Serialize)]
+        struct Tree<'b> {
+            clauses: Vec<Node<'b>>,
+            summary: crate::model::CoverageSummary,
+        }
+        Tree {
+            clauses: self
+                .model
+                .catalog
+                .clauses
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.is_top_level())
+                .map(|(i, _)| build(self, i))
+                .collect(),
+            summary: self.model.summary(),
+        }
+    }
+
+    fn clause_page(&self, i: usize) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct Named<'b> {
+            id: &'b str,
+            title: String,
+            provided_by: Vec<DocLink<'b>>,
+        }
+        #[derive(Serialize)]
+        struct KindNeed<'b> {
+            kind: &'b str,
+            title: String,
+            url: Option<String>,
+            count: usize,
+            newest: Option<String>,
+            fresh_within: Option<String>,
+            state: &'static str,
+        }
+        #[derive(Serialize)]
+        struct ClausePage<'b> {
+            id: &'b str,
+            title: &'b str,
+            summary: &'b str,
+            evidence: &'static str,
+            status: &'static str,
+            label: &'static str,
+            documented: Option<bool>,
+            evidenced: Option<bool>,
+            current: bool,
+            parent: Option<ClauseBadge<'b>>,
+            children: Vec<ClauseBadge<'b>>,
+            documents: Vec<DocLink<'b>>,
+            drafts: Vec<DocLink<'b>>,
+            cross_references: Vec<DocLink<'b>>,
+            records: Vec<RecLink<'b>>,
+            records_total: usize,
+            named: Vec<Named<'b>>,
+            kinds: Vec<KindNeed<'b>>,
+            missing: Vec<String>,
+            delegated_to: Option<&'b str>,
+            findings: Vec<FindingView<'b>>,
+        }
+        let model = self.model;
+        let c: &'a Clause = &model.catalog.clauses[i];
+        let cov: &ClauseCoverage = &model.coverage[i];
+        let recs = &self.loaded.sources.records;
+        let mut records: Vec<usize> = cov
+            .records
+            .iter()
+            .copied()
+            .filter(|&r| self.record_pages[r])
+            .collect();
+        records.sort_by(|&a, &b| (recs[b].date, &recs[a].id).cmp(&(recs[a].date, &recs[b].id)));
+        let records_total = records.len();
+        let named = c
+            .documents
+            .iter()
+            .map(|n| {
+                let provided_by = self
+                    .loaded
+                    .sources
+                    .documents
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, d)| {
+                        self.bodies[*j].is_some() && d.provides.iter().any(|p| &p.text == n)
+                    })
+                    .map(|(j, _)| self.doc_link(j))
+                    .collect();
+                Named {
+                    id: n,
+                    title: model
+                        .catalog
+                        .named_document(n)
+                        .map(|d| d.title.clone())
+                        .unwrap_or_else(|| n.clone()),
+                    provided_by,
+                }
+            })
+            .collect();
+        let mut kind_ids: Vec<&str> = c.records.iter().map(String::as_str).collect();
+        if let Some(a) = self
+            .loaded
+            .config
+            .applicability
+            .iter()
+            .find(|a| a.clause == c.id)
+        {
+            if let Some(k) = &a.review_kind {
+                kind_ids.push(k);
+            }
+        }
+        let kinds = kind_ids
+            .into_iter()
+            .map(|k| {
+                let list = model
+                    .records_by_kind
+                    .get(k)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let newest = list.iter().filter_map(|&r| recs[r].date).max();
+                let stale = cov.stale_kinds.iter().any(|s| s.kind == k);
+                let missing = cov.missing_kinds.iter().any(|m| m == k);
+                KindNeed {
+                    kind: k,
+                    title: model
+                        .catalog
+                        .record_kind(k)
+                        .map(|x| x.title.clone())
+                        .unwrap_or_else(|| k.to_string()),
+                    url: self.kind_url(k),
+                    count: list.len(),
+                    newest: newest.map(|d| d.to_string()),
+                    fresh_within: model.fresh_within(k).map(|w| w.to_string()),
+                    state: if missing {
+                        "missing"
+                    } else if stale {
+                        "stale"
+                    } else {
+                        "ok"
+                    },
+                }
+            })
+            .collect();
+        let findings = self.findings_of(
+            self.findings_by_subject
+                .get(&subject_head(&c.id))
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&f| self.findings[f].subject == c.id),
+        );
+        ClausePage {
+            id: &c.id,
+            title: &c.title,
+            summary: &c.summary,
+            evidence: c.evidence.as_str(),
+            status: cov.status.as_str(),
+            label: status_label(cov.status),
+            documented: cov.documented,
+            evidenced: cov.evidenced,
+            current: cov.current,
+            parent: c.parent.as_deref().map(|p| self.clause_badge(p)),
+            children: c.children.iter().map(|ch| self.clause_badge(ch)).collect(),
+            documents: cov
+                .documents
+                .iter()
+                .filter(|&&d| self.bodies[d].is_some())
+                .map(|&d| self.doc_link(d))
+                .collect(),
+            drafts: cov
+                .not_effective
+                .iter()
+                .filter(|&&d| self.bodies[d].is_some())
+                .map(|&d| self.doc_link(d))
+                .collect(),
+            cross_references: cov
+                .cross_references
+                .iter()
+                .filter(|&&d| self.bodies[d].is_some())
+                .map(|&d| self.doc_link(d))
+                .collect(),
+            records: records
+                .into_iter()
+                .take(CLAUSE_RECORDS_SHOWN)
+                .map(|r| self.rec_link(r))
+                .collect(),
+            records_total,
+            named,
+            kinds,
+            missing: self.missing_reasons(c, cov),
+            delegated_to: cov.delegated_to.as_deref(),
+            findings,
+        }
+    }
+
+    /// What a clause lacks, in sentences an auditor reads.
+    fn missing_reasons(&self, c: &Clause, cov: &ClauseCoverage) -> Vec<String> {
+        let model = self.model;
+        let mut out = Vec::new();
+        if !c.children.is_empty() || c.evidence == Evidence::Heading {
+            let index: HashMap<&str, usize> = model
+                .catalog
+                .clauses
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.id.as_str(), i))
+                .collect();
+            let not: Vec<&str> = c
+                .children
+                .iter()
+                .filter(|ch| {
+                    index
+                        .get(ch.as_str())
+                        .is_some_and(|&j| !model.coverage[j].status.is_covered())
+                })
+                .map(String::as_str)
+                .collect();
+            if !not.is_empty() {
+                out.push(format!(
+                    "Derived from its sub-clauses; not yet covered: {}.",
+                    not.join(", ")
+                ));
+            }
+            return out;
+        }
+        if cov.documented == Some(false) {
+            if cov.documents.is_empty() {
+                out.push(format!(
+                    "No approved document lists {} in its frontmatter `clauses`.",
+                    c.id
+                ));
+            }
+            if !cov.not_effective.is_empty() {
+                let ids: Vec<&str> = cov
+                    .not_effective
+                    .iter()
+                    .map(|&i| self.loaded.sources.documents[i].id.as_str())
+                    .collect();
+                out.push(format!(
+                    "Cited by {} that {} not approved (drafts and documents in review never count).",
+                    ids.join(", "),
+                    if ids.len() == 1 { "is" } else { "are" }
+                ));
+            }
+        }
+        for n in &cov.missing_documents {
+            let title = model
+                .catalog
+                .named_document(n)
+                .map(|d| d.title.as_str())
+                .unwrap_or(n);
+            out.push(format!(
+                "The {title} (`{n}`) is required; no approved document says `provides: [{n}]`."
+            ));
+        }
+        for k in &cov.missing_kinds {
+            out.push(format!("No `{k}` record exists."));
+        }
+        for s in &cov.stale_kinds {
+            out.push(format!(
+                "The newest `{}` record is from {}; one is needed within {} before {}.",
+                s.kind, s.newest, s.within, model.as_of
+            ));
+        }
+        if !cov.current {
+            for &i in &cov.documents {
+                if model.reviews[i].overdue {
+                    let d = &self.loaded.sources.documents[i];
+                    out.push(format!(
+                        "The periodic review of {} was due on {}.",
+                        d.id,
+                        model.reviews[i]
+                            .next
+                            .map(|n| n.to_string())
+                            .unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    // ---------------------------------------------------------------- documents
+
+    fn register(&self) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct Row<'b> {
+            doc: DocLink<'b>,
+            doc_type: &'b str,
+            owner: String,
+            approver: String,
+            approved: Option<String>,
+            next_review: Option<String>,
+            overdue: bool,
+            path: &'b str,
+        }
+        #[derive(Serialize)]
+        struct Register<'b> {
+            rows: Vec<Row<'b>>,
+        }
+        Register {
+            rows: self
+                .register_order()
+                .into_iter()
+                .map(|i| {
+                    let d = &self.loaded.sources.documents[i];
+                    let r = &self.model.reviews[i];
+                    Row {
+                        doc: self.doc_link(i),
+                        doc_type: d.doc_type.as_deref().unwrap_or(""),
+                        owner: d
+                            .owner
+                            .as_deref()
+                            .map(|o| self.person(o))
+                            .unwrap_or_default(),
+                        approver: d
+                            .approver
+                            .as_ref()
+                            .map(|a| self.person(&a.text))
+                            .unwrap_or_default(),
+                        approved: d.approved.map(|a| a.to_string()),
+                        next_review: r.next.map(|n| n.to_string()),
+                        overdue: r.overdue,
+                        path: &d.path,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Documents with a page, by id.
+    fn register_order(&self) -> Vec<usize> {
+        let docs = &self.loaded.sources.documents;
+        let mut v: Vec<usize> = (0..docs.len())
+            .filter(|&i| self.bodies[i].is_some())
+            .collect();
+        v.sort_by(|&a, &b| {
+            (crate::ids::key(&docs[a].id), &docs[a].id)
+                .cmp(&(crate::ids::key(&docs[b].id), &docs[b].id))
+        });
+        v
+    }
+
+    fn document_page(&self, i: usize) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct Meta {
+            key: String,
+            value: String,
+        }
+        #[derive(Serialize)]
+        struct Toc<'b> {
+            level: u8,
+            text: &'b str,
+            anchor: &'b str,
+        }
+        #[derive(Serialize)]
+        struct RevisionView<'b> {
+            commit: &'b str,
+            commit_short: String,
+            date: &'b str,
+            author: &'b str,
+            version: Option<&'b str>,
+            status: Option<&'b str>,
+            approval: Option<&'b str>,
+            summary: &'b str,
+        }
+        #[derive(Serialize)]
+        struct DocumentPage<'b> {
+            doc: DocLink<'b>,
+            path: &'b str,
+            meta: Vec<Meta>,
+            extra: Vec<Meta>,
+            provides: Vec<&'b str>,
+            clauses: Vec<ClauseBadge<'b>>,
+            effective: bool,
+            next_review: Option<String>,
+            overdue: bool,
+            toc: Vec<Toc<'b>>,
+            body: Value,
+            backlinks: Vec<DocLink<'b>>,
+            records: Vec<RecLink<'b>>,
+            findings: Vec<FindingView<'b>>,
+            history: Option<Vec<RevisionView<'b>>>,
+            refused: Vec<&'b str>,
+            in_progress: Option<InProgress<'b>>,
+        }
+        /// A draft or in-review revision whose last approved version is still in force.
+        #[derive(Serialize)]
+        struct InProgress<'b> {
+            version: Option<&'b str>,
+            approved: Option<String>,
+            commit: String,
+            path: &'b str,
+            clauses: Vec<ClauseBadge<'b>>,
+        }
+        let d: &'a Document = &self.loaded.sources.documents[i];
+        let r = &self.model.reviews[i];
+        let body = self.bodies[i].as_ref();
+        let mut meta = vec![
+            Meta {
+                key: "Id".into(),
+                value: d.id.clone(),
+            },
+            Meta {
+                key: "Title".into(),
+                value: d.title.clone(),
+            },
+            Meta {
+                key: "Type".into(),
+                value: d.doc_type.clone().unwrap_or_default(),
+            },
+            Meta {
+                key: "Version".into(),
+                value: d
+                    .version
+                    .as_ref()
+                    .map(|v| v.text.clone())
+                    .unwrap_or_default(),
+            },
+            Meta {
+                key: "Status".into(),
+                value: d.status.as_str().into(),
+            },
+            Meta {
+                key: "Owner".into(),
+                value: d
+                    .owner
+                    .as_deref()
+                    .map(|o| self.person(o))
+                    .unwrap_or_default(),
+            },
+            Meta {
+                key: "Approver".into(),
+                value: d
+                    .approver
+                    .as_ref()
+                    .map(|a| self.person(&a.text))
+                    .unwrap_or_default(),
+            },
+            Meta {
+                key: "Approved".into(),
+                value: d.approved.map(|a| a.to_string()).unwrap_or_default(),
+            },
+            Meta {
+                key: "Review interval".into(),
+                value: d
+                    .review
+                    .unwrap_or(self.loaded.config.review_interval)
+                    .to_string(),
+            },
+        ];
+        if let Some(l) = r.last_no_change {
+            meta.push(Meta {
+                key: "Last review (no change)".into(),
+                value: l.to_string(),
+            });
+        }
+        let extra = d
+            .extra
+            .iter()
+            .map(|(k, v)| Meta {
+                key: k.clone(),
+                value: v.clone(),
+            })
+            .collect();
+        let findings = self.findings_of(
+            self.findings_by_path
+                .get(d.path.as_str())
+                .into_iter()
+                .flatten()
+                .copied(),
+        );
+        let history = self
+            .history
+            .revisions
+            .get(&crate::ids::key(&d.id))
+            .map(|revs| {
+                revs.iter()
+                    .map(|r| RevisionView {
+                        commit: &r.commit,
+                        commit_short: r.commit.chars().take(12).collect(),
+                        date: &r.date,
+                        author: &r.author,
+                        version: r.version.as_deref(),
+                        status: r.status.as_deref(),
+                        approval: r.approval.as_deref(),
+                        summary: &r.summary,
+                    })
+                    .collect()
+            });
+        DocumentPage {
+            doc: self.doc_link(i),
+            path: &d.path,
+            meta,
+            extra,
+            provides: d.provides.iter().map(|p| p.text.as_str()).collect(),
+            clauses: d.clauses.iter().map(|c| self.clause_badge(&c.id)).collect(),
+            effective: crate::model::is_effective(d),
+            next_review: r.next.map(|n| n.to_string()),
+            overdue: r.overdue,
+            toc: d
+                .parsed
+                .headings
+                .iter()
+                .filter(|h| h.level <= 3)
+                .map(|h| Toc {
+                    level: h.level,
+                    text: &h.text,
+                    anchor: &h.anchor,
+                })
+                .collect(),
+            body: Value::from_safe_string(body.map(|b| b.html.clone()).unwrap_or_default()),
+            backlinks: self
+                .doc_backlinks
+                .get(&i)
+                .into_iter()
+                .flatten()
+                .filter(|&&j| self.bodies[j].is_some())
+                .map(|&j| self.doc_link(j))
+                .collect(),
+            records: self
+                .doc_records
+                .get(&i)
+                .into_iter()
+                .flatten()
+                .filter(|&&j| self.record_pages[j])
+                .map(|&j| self.rec_link(j))
+                .collect(),
+            findings,
+            history,
+            refused: body
+                .map(|b| b.refused.iter().map(String::as_str).collect())
+                .unwrap_or_default(),
+            in_progress: self
+                .loaded
+                .effective
+                .get(&crate::ids::key(&d.id))
+                .map(|e| InProgress {
+                    version: e.version.as_deref(),
+                    approved: e.approved.map(|a| a.to_string()),
+                    commit: e.commit.chars().take(12).collect(),
+                    path: &e.path,
+                    clauses: e.clauses.iter().map(|c| self.clause_badge(c)).collect(),
+                }),
+        }
+    }
+
+    // ---------------------------------------------------------------- records
+
+    fn records_overview(&self) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct KindRow<'b> {
+            kind: &'b str,
+            title: String,
+            url: Option<String>,
+            count: usize,
+            newest: Option<String>,
+            fresh_within: Option<String>,
+            known: bool,
+            clauses: Vec<ClauseBadge<'b>>,
+        }
+        #[derive(Serialize)]
+        struct Overview<'b> {
+            kinds: Vec<KindRow<'b>>,
+            missing: Vec<KindRow<'b>>,
+        }
+        let recs = &self.loaded.sources.records;
+        let catalog = self.model.catalog;
+        let kinds = self
+            .kinds
+            .keys()
+            .map(|k| {
+                let list = &self.model.records_by_kind[k];
+                let kk = catalog.record_kind(k);
+                KindRow {
+                    kind: k,
+                    title: kk.map(|x| x.title.clone()).unwrap_or_else(|| k.clone()),
+                    url: self.kind_url(k),
+                    count: list.iter().filter(|&&r| self.record_pages[r]).count(),
+                    newest: list
+                        .iter()
+                        .filter_map(|&r| recs[r].date)
+                        .max()
+                        .map(|d| d.to_string()),
+                    fresh_within: self.model.fresh_within(k).map(|w| w.to_string()),
+                    known: kk.is_some(),
+                    clauses: kk
+                        .map(|x| x.clauses.iter().map(|c| self.clause_badge(c)).collect())
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        let missing = catalog
+            .record_kinds
+            .iter()
+            .filter(|k| !self.kinds.contains_key(&k.id))
+            .map(|k| KindRow {
+                kind: &k.id,
+                title: k.title.clone(),
+                url: None,
+                count: 0,
+                newest: None,
+                fresh_within: self.model.fresh_within(&k.id).map(|w| w.to_string()),
+                known: true,
+                clauses: k.clauses.iter().map(|c| self.clause_badge(c)).collect(),
+            })
+            .collect();
+        Overview { kinds, missing }
+    }
+
+    fn kind_page(&self, kind: &str) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct Row<'b> {
+            rec: RecLink<'b>,
+            cells: Vec<String>,
+        }
+        #[derive(Serialize)]
+        struct KindPage<'b> {
+            kind: String,
+            title: String,
+            columns: Vec<String>,
+            rows: Vec<Row<'b>>,
+            fresh_within: Option<String>,
+            clauses: Vec<ClauseBadge<'b>>,
+        }
+        let catalog = self.model.catalog;
+        let kk = catalog.record_kind(kind);
+        let recs = &self.loaded.sources.records;
+        let list: &[usize] = self
+            .model
+            .records_by_kind
+            .get(kind)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let columns: Vec<String> = match kk {
+            Some(k) => k.required.clone(),
+            None => {
+                if list.iter().any(|&r| recs[r].field("status").is_some()) {
+                    vec!["status".to_string()]
+                } else {
+                    Vec::new()
+                }
+            }
+        };
+        let rows = list
+            .iter()
+            .filter(|&&r| self.record_pages[r])
+            .map(|&r| Row {
+                rec: self.rec_link(r),
+                cells: columns
+                    .iter()
+                    .map(|c| recs[r].field(c).map(node_text).unwrap_or_default())
+                    .collect(),
+            })
+            .collect();
+        KindPage {
+            kind: kind.to_string(),
+            title: kk
+                .map(|k| k.title.clone())
+                .unwrap_or_else(|| kind.to_string()),
+            columns,
+            rows,
+            fresh_within: self.model.fresh_within(kind).map(|w| w.to_string()),
+            clauses: kk
+                .map(|k| k.clauses.iter().map(|c| self.clause_badge(c)).collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn record_page(&self, i: usize) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct Field<'b> {
+            key: &'b str,
+            value: String,
+            /// When the value names a record or document: its page.
+            url: Option<String>,
+            items: Vec<FieldItem>,
+        }
+        #[derive(Serialize)]
+        struct FieldItem {
+            text: String,
+            url: Option<String>,
+        }
+        #[derive(Serialize)]
+        struct RefView<'b> {
+            id: &'b str,
+            title: &'b str,
+            url: Option<String>,
+            what: &'static str,
+        }
+        #[derive(Serialize)]
+        struct RecordPage<'b> {
+            rec: RecLink<'b>,
+            kind_title: String,
+            kind_url: Option<String>,
+            path: &'b str,
+            fields: Vec<Field<'b>>,
+            clauses: Vec<ClauseBadge<'b>>,
+            clauses_default: bool,
+            refs_out: Vec<RefView<'b>>,
+            refs_in: Vec<RefView<'b>>,
+            findings: Vec<FindingView<'b>>,
+        }
+        let r: &'a Record = &self.loaded.sources.records[i];
+        let link_of = |text: &str| -> Option<String> {
+            self.rec_link_by_id(text)
+                .map(|l| l.url)
+                .or_else(|| self.doc_link_by_id(text).map(|l| l.url))
+        };
+        let fields = r
+            .fields
+            .iter()
+            .map(|(k, v)| {
+                let items = match &v.value {
+                    YamlValue::Seq(items) => items
+                        .iter()
+                        .map(|n| {
+                            let text = node_text(n);
+                            let url = n.as_scalar().and_then(link_of);
+                            FieldItem { text, url }
+                        })
+                        .collect(),
+                    YamlValue::Scalar { .. } | YamlValue::Map(_) => Vec::new(),
+                };
+                Field {
+                    key: k,
+                    value: node_text(v),
+                    url: v
+                        .as_scalar()
+                        .and_then(|s| if k == "id" { None } else { link_of(s) }),
+                    items,
+                }
+            })
+            .collect();
+        let kind = self.model.catalog.record_kind(&r.kind);
+        let (clauses, clauses_default): (Vec<ClauseBadge<'a>>, bool) = if r.clauses.is_empty() {
+            (
+                kind.map(|k| k.clauses.iter().map(|c| self.clause_badge(c)).collect())
+                    .unwrap_or_default(),
+                true,
+            )
+        } else {
+            (
+                r.clauses.iter().map(|c| self.clause_badge(&c.id)).collect(),
+                false,
+            )
+        };
+        let ref_view = |id: &'a str| -> RefView<'a> {
+            if let Some(l) = self.rec_link_by_id(id) {
+                RefView {
+                    id: l.id,
+                    title: l.title,
+                    url: Some(l.url),
+                    what: "record",
+                }
+            } else if let Some(l) = self.doc_link_by_id(id) {
+                RefView {
+                    id: l.id,
+                    title: l.title,
+                    url: Some(l.url),
+                    what: "document",
+                }
+            } else {
+                RefView {
+                    id,
+                    title: "",
+                    url: None,
+                    what: "unknown",
+                }
+            }
+        };
+        let refs_out = r.refs.iter().map(|t| ref_view(&t.text)).collect();
+        let mut refs_in: Vec<RefView<'a>> = Vec::new();
+        let mut seen = HashSet::new();
+        if let Some(ids) = self.model.backrefs.get(&crate::ids::key(&r.id)) {
+            let mut ids: Vec<&String> = ids.iter().collect();
+            ids.sort();
+            for id in ids {
+                if seen.insert(id.as_str()) {
+                    refs_in.push(ref_view(id));
+                }
+            }
+        }
+        let findings = self.findings_of(
+            self.findings_by_path
+                .get(r.path.as_str())
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&f| {
+                    let s = &self.findings[f].subject;
+                    subject_head(s) == crate::ids::key(&r.id) || s == &r.path
+                }),
+        );
+        RecordPage {
+            rec: self.rec_link(i),
+            kind_title: kind
+                .map(|k| k.title.clone())
+                .unwrap_or_else(|| r.kind.clone()),
+            kind_url: self.kind_url(&r.kind),
+            path: &r.path,
+            fields,
+            clauses,
+            clauses_default,
+            refs_out,
+            refs_in,
+            findings,
+        }
+    }
+
+    // ---------------------------------------------------------------- matrix, findings, changes
+
+    /// Documents that appear as columns of the matrix: those citing or cross-referencing a clause.
+    fn matrix_columns(&self) -> Vec<usize> {
+        let docs = &self.loaded.sources.documents;
+        self.register_order()
+            .into_iter()
+            .filter(|&i| {
+                !docs[i].clauses.is_empty()
+                    || docs[i]
+                        .parsed
+                        .links
+                        .iter()
+                        .any(|l| matches!(l.target, LinkTarget::Clause(_)))
+            })
+            .collect()
+    }
+
+    /// Per clause, per matrix column: "covers" | "draft" | "xref" | "".
+    fn matrix_cells(&self, columns: &[usize]) -> Vec<Vec<&'static str>> {
+        self.model
+            .coverage
+            .iter()
+            .map(|cov| {
+                let covers: HashSet<usize> = cov.documents.iter().copied().collect();
+                let drafts: HashSet<usize> = cov.not_effective.iter().copied().collect();
+                let xrefs: HashSet<usize> = cov.cross_references.iter().copied().collect();
+                columns
+                    .iter()
+                    .map(|d| {
+                        if covers.contains(d) {
+                            "covers"
+                        } else if drafts.contains(d) {
+                            "draft"
+                        } else if xrefs.contains(d) {
+                            "xref"
+                        } else {
+                            ""
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn matrix(&self) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct Row<'b> {
+            clause: ClauseBadge<'b>,
+            depth: usize,
+            cells: Vec<&'static str>,
+        }
+        #[derive(Serialize)]
+        struct Matrix<'b> {
+            columns: Vec<DocLink<'b>>,
+            rows: Vec<Row<'b>>,
+        }
+        let columns = self.matrix_columns();
+        let cells = self.matrix_cells(&columns);
+        Matrix {
+            columns: columns.iter().map(|&i| self.doc_link(i)).collect(),
+            rows: self
+                .model
+                .catalog
+                .clauses
+                .iter()
+                .zip(cells)
+                .map(|(c, cells)| Row {
+                    clause: self.clause_badge(&c.id),
+                    depth: c.depth(),
+                    cells,
+                })
+                .collect(),
+        }
+    }
+
+    fn findings_page(&self) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct Group<'b> {
+            severity: &'static str,
+            title: &'static str,
+            findings: Vec<FindingView<'b>>,
+        }
+        #[derive(Serialize)]
+        struct FindingsPage<'b> {
+            total: usize,
+            groups: Vec<Group<'b>>,
+        }
+        let groups = [
+            (Severity::Error, "Errors"),
+            (Severity::Warning, "Warnings"),
+            (Severity::Note, "Notes"),
+        ]
+        .into_iter()
+        .map(|(sev, title)| Group {
+            severity: sev.as_str(),
+            title,
+            findings: self
+                .findings
+                .iter()
+                .filter(|f| f.severity == sev)
+                .map(|f| self.finding(f))
+                .collect(),
+        })
+        .collect();
+        FindingsPage {
+            total: self.findings.len(),
+            groups,
+        }
+    }
+
+    fn changes_page(&self) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct ChangeView<'b> {
+            what: &'b str,
+            id: &'b str,
+            title: &'b str,
+            how: &'b str,
+            before: Option<&'b str>,
+            after: Option<&'b str>,
+            url: Option<String>,
+        }
+        #[derive(Serialize)]
+        struct ChangesPage<'b> {
+            since: &'b str,
+            since_commit: &'b str,
+            since_date: Option<&'b str>,
+            added: usize,
+            changed: usize,
+            removed: usize,
+            changes: Vec<ChangeView<'b>>,
+        }
+        let Some(c) = &self.history.changes else {
+            return ChangesPage {
+                since: "",
+                since_commit: "",
+                since_date: None,
+                added: 0,
+                changed: 0,
+                removed: 0,
+                changes: Vec::new(),
+            };
+        };
+        let changes: Vec<ChangeView<'_>> = c
+            .changes
+            .iter()
+            .map(|x| ChangeView {
+                what: &x.what,
+                id: &x.id,
+                title: &x.title,
+                how: &x.how,
+                before: x.before.as_deref(),
+                after: x.after.as_deref(),
+                url: if x.how == "removed" {
+                    None
+                } else if x.what == "document" {
+                    self.doc_link_by_id(&x.id).map(|l| l.url)
+                } else {
+                    self.rec_link_by_id(&x.id).map(|l| l.url)
+                },
+            })
+            .collect();
+        let count = |h: &str| changes.iter().filter(|x| x.how == h).count();
+        ChangesPage {
+            since: &c.since,
+            since_commit: &c.since_commit,
+            since_date: c.since_date.as_deref(),
+            added: count("added"),
+            changed: count("changed"),
+            removed: count("removed"),
+            changes,
+        }
+    }
+
+    // ---------------------------------------------------------------- other files
+
+    /// Static assets, the search index and the CSV files.
+    pub fn extra_files(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut out: Vec<(String, Vec<u8>)> = self
+            .templates
+            .statics
+            .iter()
+            .map(|(p, t)| (p.clone(), t.clone().into_bytes()))
+            .collect();
+        out.push(("searchindex.js".into(), self.search_index().into_bytes()));
+        out.push(("documents.csv".into(), self.documents_csv().into_bytes()));
+        out.push(("matrix.csv".into(), self.matrix_csv().into_bytes()));
+        Ok(out)
+    }
+
+    fn search_index(&self) -> String {
+        let mut entries = Vec::new();
+        for (c, cov) in self.model.catalog.clauses.iter().zip(&self.model.coverage) {
+            if let Some(url) = self.clause_url(&c.id) {
+                entries.push(search::Entry {
+                    title: format!("{} {}", c.id, c.title),
+                    url,
+                    kind: "clause",
+                    text: format!("{} {}", c.summary, status_label(cov.status)),
+                });
+            }
+        }
+        for i in self.register_order() {
+            let d = &self.loaded.sources.documents[i];
+            let url = self.doc_link(i).url;
+            let Some(body) = &self.bodies[i] else {
+                continue;
+            };
+            let mut first = true;
+            for s in &body.sections {
+                let (title, u) = match &s.anchor {
+                    Some(a) => (
+                        format!("{} › {}", d.title, s.heading),
+                        format!("{url}#{}", a),
+                    ),
+                    None => (d.title.clone(), url.clone()),
+                };
+                let mut text = s.text.clone();
+                if first {
+                    text = format!("{} {} {}", d.id, d.title, text);
+                    first = false;
+                }
+                entries.push(search::Entry {
+                    title,
+                    url: u,
+                    kind: "document",
+                    text,
+                });
+            }
+            if first {
+                entries.push(search::Entry {
+                    title: d.title.clone(),
+                    url,
+                    kind: "document",
+                    text: d.id.clone(),
+                });
+            }
+        }
+        for (i, r) in self.loaded.sources.records.iter().enumerate() {
+            if !self.record_pages[i] {
+                continue;
+            }
+            let mut text = String::new();
+            for (k, v) in &r.fields {
+                if k != "title" {
+                    text.push_str(&node_text(v));
+                    text.push(' ');
+                }
+            }
+            entries.push(search::Entry {
+                title: format!("{} {}", r.id, r.title),
+                url: self.rec_link(i).url,
+                kind: "record",
+                text,
+            });
+        }
+        search::index_js(&entries)
+    }
+
+    fn documents_csv(&self) -> String {
+        let mut out = String::from(
+            "id,title,type,version,status,owner,approver,approved,next_review,review_overdue,path\n",
+        );
+        for i in self.register_order() {
+            let d = &self.loaded.sources.documents[i];
+            let r = &self.model.reviews[i];
+            let row = [
+                d.id.clone(),
+                d.title.clone(),
+                d.doc_type.clone().unwrap_or_default(),
+                d.version
+                    .as_ref()
+                    .map(|v| v.text.clone())
+                    .unwrap_or_default(),
+                d.status.as_str().to_string(),
+                d.owner.clone().unwrap_or_default(),
+                d.approver
+                    .as_ref()
+                    .map(|a| a.text.clone())
+                    .unwrap_or_default(),
+                d.approved.map(|a| a.to_string()).unwrap_or_default(),
+                r.next.map(|n| n.to_string()).unwrap_or_default(),
+                if r.overdue { "yes" } else { "no" }.to_string(),
+                d.path.clone(),
+            ];
+            csv_row(&mut out, row.iter().map(String::as_str));
+        }
+        out
+    }
+
+    fn matrix_csv(&self) -> String {
+        let columns = self.matrix_columns();
+        let cells = self.matrix_cells(&columns);
+        let docs = &self.loaded.sources.documents;
+        let mut out = String::new();
+        let header: Vec<&str> = ["clause", "title", "status"]
+            .into_iter()
+            .chain(columns.iter().map(|&i| docs[i].id.as_str()))
+            .collect();
+        csv_row(&mut out, header.into_iter());
+        for ((c, cov), row) in self
+            .model
+            .catalog
+            .clauses
+            .iter()
+            .zip(&self.model.coverage)
+            .zip(cells)
+        {
+            let head = [c.id.as_str(), c.title.as_str(), cov.status.as_str()];
+            csv_row(&mut out, head.into_iter().chain(row));
+        }
+        out
+    }
+
+    /// SMS files linked from documents, to copy into `files/`.
+    pub fn attachments(&self) -> Vec<String> {
+        let mut all = BTreeSet::new();
+        for b in self.bodies.iter().flatten() {
+            all.extend(b.attachments.iter().cloned());
+        }
+        all.into_iter().collect()
+    }
+
+    /// (document id, SMS path) of linked files that were not copied.
+    pub fn refused(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (i, b) in self.bodies.iter().enumerate() {
+            if let Some(b) = b {
+                for p in &b.refused {
+                    out.push((self.loaded.sources.documents[i].id.clone(), p.clone()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+/// Whether a clause is a leaf that needs evidence of its own.
+fn is_leaf(c: &Clause) -> bool {
+    c.children.is_empty() && c.evidence != Evidence::Heading
+}
+
+fn descends(catalog: &crate::catalog::Catalog, c: &Clause, ancestor: &str) -> bool {
+    let mut cur = c.parent.as_deref();
+    let mut guard = 0;
+    while let Some(p) = cur {
+        if p == ancestor {
+            return true;
+        }
+        guard += 1;
+        if guard > 32 {
+            return false;
+        }
+        cur = catalog.clause(p).and_then(|x| x.parent.as_deref());
+    }
+    c.id == ancestor
+}
+
+fn permille(n: usize) -> String {
+    format!("{}.{}", n / 10, n % 10)
+}
+
+/// The subject of a finding without its `#field` or `->target` part, lower-cased.
+fn subject_head(s: &str) -> String {
+    let end = s
+        .find(['#'])
+        .into_iter()
+        .chain(s.find("->"))
+        .min()
+        .unwrap_or(s.len());
+    crate::ids::key(&s[..end])
+}
+
+/// A YAML value as text for a table cell.
+pub fn node_text(n: &Node) -> String {
+    match &n.value {
+        YamlValue::Scalar { text, .. } => text.clone(),
+        YamlValue::Seq(items) => items.iter().map(node_text).collect::<Vec<_>>().join(", "),
+        YamlValue::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| format!("{}: {}", node_text(k), node_text(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+/// One CSV line (RFC 4180 quoting); cells that a spreadsheet would run as a formula get a `'`.
+fn csv_row<'b>(out: &mut String, cells: impl Iterator<Item = &'b str>) {
+    let mut first = true;
+    for c in cells {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        let c: std::borrow::Cow<'_, str> = if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{c}").into()
+        } else {
+            c.into()
+        };
+        if c.contains([',', '"', '\n', '\r']) {
+            out.push('"');
+            out.push_str(&c.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(&c);
+        }
+    }
+    out.push('\n');
+}

@@ -1,0 +1,486 @@
+//! `auditbook serve`: build the site, serve it on 127.0.0.1, rebuild when a source file changes,
+//! and make open pages reload.
+//!
+//! Safety: the server listens on the loopback address only, answers only requests whose `Host`
+//! is `localhost:<port>` or `127.0.0.1:<port>` (so a web page cannot reach it through DNS
+//! rebinding), serves GET and HEAD only, and serves nothing outside the output folder.
+//!
+//! Reloading: HTML responses (and only those of the server; built files on disk never change)
+//! get one `<script src="/__auditbook/reload.js">` that polls `/__auditbook/version`, and their
+//! Content-Security-Policy gets `connect-src 'self'` so that the poll is allowed. A failed rebuild
+//! keeps the previous site and shows the error on every page; a build with findings is a
+//! successful build, and its pages show the findings.
+
+use anyhow::{anyhow, Result};
+use std::io::Cursor;
+use std::net::SocketAddr;
+use std::path::{Component, Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tiny_http::{Header, Method, Request, Response, Server};
+
+/// What a build reports to the server.
+#[derive(Debug, Clone, Default)]
+pub struct BuildStatus {
+    /// One line: pages, findings.
+    pub summary: String,
+    /// Error-level findings, one line each (shown on pages that went missing).
+    pub errors: Vec<String>,
+}
+
+#[derive(Default)]
+struct State {
+    version: u64,
+    /// The last rebuild failed: why.
+    failure: Option<String>,
+    status: BuildStatus,
+}
+
+pub struct Options {
+    /// The SMS root, watched for changes.
+    pub root: PathBuf,
+    /// The output folder, served.
+    pub out: PathBuf,
+    pub port: u16,
+    /// Stop after this many requests (tests); `None`: run until killed.
+    pub max_requests: Option<usize>,
+}
+
+const RELOAD_JS: &str = r#"// auditbook serve: reload the page when the site is rebuilt.
+(function () {
+  "use strict";
+  var seen = null;
+  function poll() {
+    fetch("/__auditbook/version", { cache: "no-store" })
+      .then(function (r) { return r.text(); })
+      .then(function (v) {
+        if (seen === null) { seen = v; } else if (v !== seen) { window.location.reload(); return; }
+        setTimeout(poll, 1000);
+      })
+      .catch(function () { setTimeout(poll, 2000); });
+  }
+  poll();
+})();
+"#;
+
+const CSP_BUILT: &str = "default-src 'none';";
+const CSP_SERVED: &str = "default-src 'none'; connect-src 'self';";
+
+/// Run the server until it is killed (or `max_requests` were answered). `rebuild` builds the
+/// site into `opts.out`; `log` reports progress; `ready` receives the bound address once the
+/// first build is done.
+pub fn run(
+    opts: Options,
+    rebuild: impl Fn() -> Result<BuildStatus> + Send + Sync + 'static,
+    log: impl Fn(&str) + Send + Sync + 'static,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<()> {
+    let rebuild = Arc::new(rebuild);
+    let log = Arc::new(log);
+    let state = Arc::new(Mutex::new(State::default()));
+    run_build(&*rebuild, &state, &*log);
+
+    let server = Server::http(("127.0.0.1", opts.port))
+        .map_err(|e| anyhow!("cannot listen on 127.0.0.1:{}: {e}", opts.port))?;
+    let addr = match server.server_addr() {
+        tiny_http::ListenAddr::IP(a) => a,
+        #[cfg(unix)]
+        tiny_http::ListenAddr::Unix(_) => return Err(anyhow!("unexpected unix socket")),
+    };
+
+    // Watch the SMS; coalesce bursts of events; rebuild on one thread.
+    let (tx, rx) = mpsc::channel::<()>();
+    let ignore = Ignore::new(&opts.root, &opts.out);
+    let mut debouncer = notify_debouncer_mini::new_debouncer(
+        Duration::from_millis(250),
+        move |res: notify_debouncer_mini::DebounceEventResult| {
+            if let Ok(events) = res {
+                if events.iter().any(|e| !ignore.ignored(&e.path)) {
+                    let _ = tx.send(());
+                }
+            }
+        },
+    )
+    .map_err(|e| anyhow!("cannot watch `{}`: {e}", opts.root.display()))?;
+    debouncer
+        .watcher()
+        .watch(&opts.root, notify::RecursiveMode::Recursive)
+        .map_err(|e| anyhow!("cannot watch `{}`: {e}", opts.root.display()))?;
+    {
+        let state = Arc::clone(&state);
+        let rebuild = Arc::clone(&rebuild);
+        let log = Arc::clone(&log);
+        std::thread::spawn(move || {
+            while rx.recv().is_ok() {
+                // Drain what queued up while the previous build ran: one build covers it all.
+                while rx.try_recv().is_ok() {}
+                log("change detected; rebuilding");
+                run_build(&*rebuild, &state, &*log);
+            }
+        });
+    }
+
+    ready(addr);
+    for (n, request) in server.incoming_requests().enumerate() {
+        let _ = handle(request, &opts.out, addr.port(), &state);
+        if opts.max_requests.is_some_and(|m| n + 1 >= m) {
+            break;
+        }
+    }
+    drop(debouncer);
+    Ok(())
+}
+
+fn run_build(rebuild: &dyn Fn() -> Result<BuildStatus>, state: &Mutex<State>, log: &dyn Fn(&str)) {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(rebuild));
+    let (failure, status) = match result {
+        Ok(Ok(status)) => {
+            log(&status.summary);
+            (None, Some(status))
+        }
+        Ok(Err(e)) => {
+            let msg = format!("{e:#}");
+            log(&format!("build failed: {msg}"));
+            (Some(msg), None)
+        }
+        Err(_) => {
+            let msg =
+                "the build panicked (a bug in auditbook); the previous site is shown".to_string();
+            log(&msg);
+            (Some(msg), None)
+        }
+    };
+    if let Ok(mut s) = state.lock() {
+        s.version += 1;
+        s.failure = failure;
+        if let Some(st) = status {
+            s.status = st;
+        }
+    }
+}
+
+/// Paths whose changes do not trigger a rebuild: the output folder, its temporary siblings and
+/// hidden folders (`.git`).
+struct Ignore {
+    root: PathBuf,
+    out: PathBuf,
+    out_name: String,
+}
+
+impl Ignore {
+    fn new(root: &Path, out: &Path) -> Ignore {
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        Ignore {
+            root,
+            out: out.to_path_buf(),
+            out_name: out
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn ignored(&self, path: &Path) -> bool {
+        let in_out = |p: &Path| {
+            p.starts_with(&self.out)
+                || p.parent().is_some_and(|parent| {
+                    self.out.parent() == Some(parent) && {
+                        let n = p
+                            .file_name()
+                            .map(|n| n.to_string_lossy())
+                            .unwrap_or_default();
+                        n.starts_with(&format!("{}.tmp-", self.out_name))
+                            || n.starts_with(&format!("{}.old-", self.out_name))
+                    }
+                })
+        };
+        if path.ancestors().any(in_out) {
+            return true;
+        }
+        match path.strip_prefix(&self.root) {
+            Ok(rel) => rel.components().any(|c| match c {
+                Component::Normal(n) => n.to_string_lossy().starts_with('.'),
+                _ => false,
+            }),
+            Err(_) => false,
+        }
+    }
+}
+
+fn header(name: &str, value: &str) -> Option<Header> {
+    Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
+}
+
+fn respond(request: Request, code: u16, content_type: &str, body: Vec<u8>) -> std::io::Result<()> {
+    let mut r = Response::new(
+        tiny_http::StatusCode(code),
+        Vec::new(),
+        Cursor::new(body.clone()),
+        Some(body.len()),
+        None,
+    )
+    .with_chunked_threshold(usize::MAX);
+    for h in [
+        header("Content-Type", content_type),
+        header("Cache-Control", "no-store"),
+        header("X-Content-Type-Options", "nosniff"),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        r.add_header(h);
+    }
+    if *request.method() == Method::Head {
+        let len = body.len();
+        let r = Response::new(
+            tiny_http::StatusCode(code),
+            r.headers().to_vec(),
+            std::io::empty(),
+            Some(len),
+            None,
+        );
+        return request.respond(r);
+    }
+    request.respond(r)
+}
+
+fn host_allowed(request: &Request, port: u16) -> bool {
+    let hosts: Vec<&str> = request
+        .headers()
+        .iter()
+        .filter(|h| h.field.equiv("Host"))
+        .map(|h| h.value.as_str())
+        .collect();
+    match hosts.as_slice() {
+        [h] => {
+            let h = h.trim().to_ascii_lowercase();
+            h == format!("localhost:{port}") || h == format!("127.0.0.1:{port}")
+        }
+        _ => false,
+    }
+}
+
+fn handle(request: Request, out: &Path, port: u16, state: &Mutex<State>) -> std::io::Result<()> {
+    if !host_allowed(&request, port) {
+        return respond(
+            request,
+            403,
+            "text/plain; charset=utf-8",
+            format!("auditbook serve answers only http://localhost:{port}/ and http://127.0.0.1:{port}/\n").into_bytes(),
+        );
+    }
+    if !matches!(request.method(), Method::Get | Method::Head) {
+        return respond(
+            request,
+            405,
+            "text/plain; charset=utf-8",
+            b"GET or HEAD only\n".to_vec(),
+        );
+    }
+    let url = request.url().to_string();
+    let path = url.split(['?', '#']).next().unwrap_or("/");
+    match path {
+        "/__auditbook/version" => {
+            let v = state.lock().map(|s| s.version).unwrap_or(0);
+            return respond(
+                request,
+                200,
+                "text/plain; charset=utf-8",
+                v.to_string().into_bytes(),
+            );
+        }
+        "/__auditbook/reload.js" => {
+            return respond(
+                request,
+                200,
+                "text/javascript; charset=utf-8",
+                RELOAD_JS.as_bytes().to_vec(),
+            );
+        }
+        _ => {}
+    }
+    let Some(file) = resolve(out, path) else {
+        return respond(
+            request,
+            404,
+            "text/html; charset=utf-8",
+            not_found(state, path).into_bytes(),
+        );
+    };
+    let bytes = match std::fs::read(&file) {
+        Ok(b) => b,
+        Err(_) => {
+            return respond(
+                request,
+                404,
+                "text/html; charset=utf-8",
+                not_found(state, path).into_bytes(),
+            )
+        }
+    };
+    let ext = file
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let content_type = content_type(&ext);
+    if ext == "html" {
+        let text = String::from_utf8_lossy(&bytes);
+        return respond(
+            request,
+            200,
+            content_type,
+            inject(&text, state).into_bytes(),
+        );
+    }
+    respond(request, 200, content_type, bytes)
+}
+
+/// The file a URL path names inside `out`, or `None` (outside, hidden, missing, a link).
+fn resolve(out: &Path, url_path: &str) -> Option<PathBuf> {
+    let decoded = percent_decode(url_path)?;
+    let mut file = out.to_path_buf();
+    for seg in decoded.split('/') {
+        match seg {
+            "" | "." => continue,
+            ".." => return None,
+            s if s.starts_with('.') || s.contains('\\') || s.contains('\0') => return None,
+            s => file.push(s),
+        }
+    }
+    let meta = std::fs::symlink_metadata(&file).ok()?;
+    if meta.file_type().is_symlink() {
+        return None;
+    }
+    if meta.is_dir() {
+        file.push("index.html");
+    }
+    let canon_out = out.canonicalize().ok()?;
+    let canon = file.canonicalize().ok()?;
+    (canon.starts_with(&canon_out) && canon.is_file()).then_some(canon)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn content_type(ext: &str) -> &'static str {
+    match ext {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
+        "txt" | "md" => "text/plain; charset=utf-8",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        "svg" => "image/svg+xml",
+        "ico" => "image/x-icon",
+        "bmp" => "image/bmp",
+        "pdf" => "application/pdf",
+        _ => "application/octet-stream",
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Add the reload script, allow its poll, and show a failed rebuild.
+fn inject(html: &str, state: &Mutex<State>) -> String {
+    let mut s = html.replacen(CSP_BUILT, CSP_SERVED, 1);
+    let failure = state.lock().ok().and_then(|s| s.failure.clone());
+    if let Some(f) = failure {
+        let banner = format!(
+            "<div class=\"serve-error\" role=\"alert\">The last rebuild failed; this is the previous site.\n{}</div>",
+            escape(&f)
+        );
+        if let Some(i) = s.find("<body>") {
+            s.insert_str(i + "<body>".len(), &banner);
+        }
+    }
+    let script = "<script src=\"/__auditbook/reload.js\"></script>\n";
+    match s.rfind("</body>") {
+        Some(i) => s.insert_str(i, script),
+        None => s.push_str(script),
+    }
+    s
+}
+
+fn not_found(state: &Mutex<State>, path: &str) -> String {
+    let (failure, status) = match state.lock() {
+        Ok(s) => (s.failure.clone(), s.status.clone()),
+        Err(_) => (None, BuildStatus::default()),
+    };
+    let mut body = format!(
+        "<h1>Not in the current build</h1><p><code>{}</code> is not part of the site as it was last built. A document whose frontmatter is broken has no page until it is fixed.</p>",
+        escape(path)
+    );
+    if let Some(f) = failure {
+        body.push_str(&format!(
+            "<h2>The last rebuild failed</h2><pre>{}</pre>",
+            escape(&f)
+        ));
+    }
+    body.push_str(&format!("<p>{}</p>", escape(&status.summary)));
+    if !status.errors.is_empty() {
+        body.push_str("<h2>Errors</h2><ul>");
+        for e in &status.errors {
+            body.push_str(&format!("<li>{}</li>", escape(e)));
+        }
+        body.push_str("</ul>");
+    }
+    body.push_str(
+        "<p><a href=\"/index.html\">Dashboard</a> · <a href=\"/findings.html\">Findings</a></p>",
+    );
+    let page = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:\"><title>Not found</title><link rel=\"stylesheet\" href=\"/assets/style.css\"></head><body><main id=\"page_main\">{body}</main></body></html>\n"
+    );
+    inject(&page, state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_stays_inside_the_output_folder() {
+        let dir = std::env::temp_dir().join(format!("ab-serve-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(dir.join("documents"));
+        std::fs::write(dir.join("index.html"), "x").unwrap();
+        std::fs::write(dir.join("documents/A.html"), "x").unwrap();
+        assert!(resolve(&dir, "/").is_some());
+        assert!(resolve(&dir, "/documents/A.html").is_some());
+        assert!(resolve(&dir, "/../etc/passwd").is_none());
+        assert!(resolve(&dir, "/%2e%2e/etc/passwd").is_none());
+        assert!(resolve(&dir, "/.auditbook-site").is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn inject_adds_script_and_relaxes_connect_only() {
+        let s = Mutex::new(State::default());
+        let html = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'self'\"><body>x</body>";
+        let out = inject(html, &s);
+        assert!(out.contains("default-src 'none'; connect-src 'self'; script-src 'self'"));
+        assert!(out.contains("<script src=\"/__auditbook/reload.js\"></script>\n</body>"));
+    }
+}

@@ -1,0 +1,970 @@
+//! History rules on real temporary git repositories, built here with git2: fixed authors, FIXED
+//! commit times, the user's own git configuration kept out. One scenario that triggers each rule
+//! and one that does not; renames, merges, a sub-folder SMS, shallow clones, no commits, detached
+//! HEAD, a dirty work tree and the cache.
+
+use crate::support::*;
+use git2::{IndexAddOption, Oid, Repository, Signature, Time};
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+const HELEN: (&str, &str) = ("Helen Carter", "helen@example.org");
+const PRIYA: (&str, &str) = ("Priya Naidoo", "priya@example.org");
+
+const HISTORY_CODES: &[&str] = &[
+    "changed-after-approval",
+    "version-regressed",
+    "approval-postdates-landing",
+    "approval-predates-text",
+    "self-approval",
+    "record-backdated",
+    "record-rewritten",
+    "record-deleted",
+    "uncommitted-changes",
+    "shallow-clone",
+    "no-git-history",
+];
+
+const PEOPLE: &str = "people:\n  - id: hcarter\n    name: Helen Carter\n    role: top-management\n    emails: [helen@example.org]\n  - id: pnaidoo\n    name: Priya Naidoo\n    emails: [priya@example.org]\n";
+
+/// Keep the user's and the system's git configuration out of the test process's libgit2.
+fn isolate_git_config() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        for level in [
+            git2::ConfigLevel::System,
+            git2::ConfigLevel::XDG,
+            git2::ConfigLevel::Global,
+        ] {
+            // SAFETY: called once, before any repository is opened by this process.
+            unsafe {
+                let _ = git2::opts::set_search_path(level, "/nonexistent-auditbook-test");
+            }
+        }
+    });
+}
+
+/// Seconds since the epoch of noon UTC on a date `YYYY-MM-DD`.
+fn noon(date: &str) -> i64 {
+    let d: jiff::civil::Date = date.parse().unwrap();
+    jiff::tz::Offset::UTC
+        .to_timestamp(d.at(12, 0, 0, 0))
+        .unwrap()
+        .as_second()
+}
+
+/// A git repository in a temporary folder with the SMS at `sub` (empty: the top).
+struct Git {
+    dir: tempfile::TempDir,
+    sub: String,
+    repo: Repository,
+}
+
+impl Git {
+    fn new(config: &str) -> Git {
+        Git::in_sub("", config)
+    }
+
+    fn in_sub(sub: &str, config: &str) -> Git {
+        isolate_git_config();
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = git2::RepositoryInitOptions::new();
+        opts.initial_head("main");
+        let repo = Repository::init_opts(dir.path(), &opts).unwrap();
+        let g = Git {
+            dir,
+            sub: sub.to_string(),
+            repo,
+        };
+        g.write("sms.yaml", config);
+        g
+    }
+
+    /// The SMS root.
+    fn sms(&self) -> PathBuf {
+        self.dir.path().join(&self.sub)
+    }
+
+    fn write(&self, rel: &str, text: &str) -> &Self {
+        let p = self.sms().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+        self
+    }
+
+    fn remove(&self, rel: &str) -> &Self {
+        std::fs::remove_file(self.sms().join(rel)).unwrap();
+        self
+    }
+
+    fn rename(&self, from: &str, to: &str) -> &Self {
+        let t = self.sms().join(to);
+        std::fs::create_dir_all(t.parent().unwrap()).unwrap();
+        std::fs::rename(self.sms().join(from), t).unwrap();
+        self
+    }
+
+    fn signature(who: (&str, &str), date: &str) -> Signature<'static> {
+        Signature::new(who.0, who.1, &Time::new(noon(date), 0)).unwrap()
+    }
+
+    /// Stage everything and commit on HEAD with the given author and date.
+    fn commit(&self, message: &str, who: (&str, &str), date: &str) -> Oid {
+        let mut index = self.repo.index().unwrap();
+        index
+            .add_all(["*"].iter(), IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.update_all(["*"].iter(), None).unwrap();
+        index.write().unwrap();
+        let tree = self.repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = Git::signature(who, date);
+        let parents: Vec<git2::Commit<'_>> = match self.repo.head() {
+            Ok(h) => vec![h.peel_to_commit().unwrap()],
+            Err(_) => Vec::new(),
+        };
+        let refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        self.repo
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &refs)
+            .unwrap()
+    }
+
+    fn check(&self, args: &[&str]) -> Run {
+        let mut c = auditbook();
+        c.arg("check").arg(self.sms()).args(args);
+        if !args.contains(&"--as-of") {
+            c.args(["--as-of", AS_OF]);
+        }
+        run(c)
+    }
+
+    fn check_json(&self) -> Run {
+        self.check(&["--format", "json"])
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// The history codes among a run's findings.
+fn history_codes(r: &Run) -> Vec<String> {
+    r.codes()
+        .into_iter()
+        .filter(|c| HISTORY_CODES.contains(&c.as_str()))
+        .collect()
+}
+
+/// A document with the given version, status, approval date and body.
+fn document(id: &str, version: &str, status: &str, approved: Option<&str>, body: &str) -> String {
+    let approved = approved
+        .map(|a| format!("approved: {a}\n"))
+        .unwrap_or_default();
+    format!(
+        "---\nid: {id}\ntitle: Document {id}\ntype: policy\nowner: Owner\napprover: hcarter\nversion: \"{version}\"\nstatus: {status}\n{approved}clauses: [\"8.2.1\"]\n---\n\n# Document {id}\n\n{body}\n"
+    )
+}
+
+fn config() -> String {
+    format!("{MINIMAL_CONFIG}{PEOPLE}")
+}
+
+#[test]
+fn a_clean_history_has_no_history_findings_and_is_not_a_draft() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.write(
+        "records/incident/inc-1.yaml",
+        "id: INC-1\nkind: incident\ndate: 2026-01-09\ntitle: Outage\n",
+    );
+    g.commit("Approve POL-A 1.0", PRIYA, "2026-01-10");
+    let r = g.check_json();
+    assert_eq!(history_codes(&r), Vec::<String>::new(), "{}", r.stdout);
+    assert_eq!(r.json()["draft"], false);
+}
+
+#[test]
+fn an_approved_body_changed_without_a_new_version_is_an_error() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit("Approve", PRIYA, "2026-01-10");
+    g.write(
+        "policies/a.md",
+        &document(
+            "POL-A",
+            "1.0",
+            "approved",
+            Some("2026-01-10"),
+            "Other text.",
+        ),
+    );
+    g.commit("Quietly edit", PRIYA, "2026-02-01");
+    let r = g.check_json();
+    let f = r.findings("changed-after-approval");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["severity"], "error");
+    assert_eq!(f[0]["path"], "policies/a.md");
+    assert_eq!(f[0]["line"], 7, "points at `version`");
+    assert!(f[0]["message"].as_str().unwrap().contains("2026-02-01"));
+    assert_eq!(r.code, 1);
+}
+
+#[test]
+fn owner_changes_and_new_versions_are_not_changes_after_approval() {
+    let g = Git::new(&config());
+    let v1 = document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text.");
+    g.write("policies/a.md", &v1);
+    g.commit("Approve", PRIYA, "2026-01-10");
+    g.write(
+        "policies/a.md",
+        &v1.replace("owner: Owner", "owner: Someone else"),
+    );
+    g.commit("New owner", PRIYA, "2026-01-20");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.1", "approved", Some("2026-02-01"), "New text."),
+    );
+    g.commit("Approve 1.1", PRIYA, "2026-02-01");
+    let r = g.check_json();
+    assert!(
+        r.findings("changed-after-approval").is_empty(),
+        "{}",
+        r.stdout
+    );
+    assert!(r.findings("version-regressed").is_empty(), "{}", r.stdout);
+}
+
+#[test]
+fn an_uncommitted_change_to_approved_text_is_caught_before_the_commit() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit("Approve", PRIYA, "2026-01-10");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Edited."),
+    );
+    let r = g.check_json();
+    let f = r.findings("changed-after-approval");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert!(f[0]["message"].as_str().unwrap().contains("work tree"));
+}
+
+#[test]
+fn a_version_that_goes_backwards_is_an_error() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "2.0", "approved", Some("2026-01-10"), "Two."),
+    );
+    g.commit("Approve 2.0", PRIYA, "2026-01-10");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.5", "approved", Some("2026-02-01"), "Older."),
+    );
+    g.commit("Approve 1.5", PRIYA, "2026-02-01");
+    let r = g.check_json();
+    let f = r.findings("version-regressed");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert!(f[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("lower than version 2.0"));
+}
+
+#[test]
+fn a_version_approved_twice_with_different_text_is_an_error() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "First."),
+    );
+    g.commit("Approve 1.0", PRIYA, "2026-01-10");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "draft", None, "Second."),
+    );
+    g.commit("Draft", PRIYA, "2026-01-20");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-02-01"), "Second."),
+    );
+    g.commit("Approve 1.0 again", PRIYA, "2026-02-01");
+    let r = g.check_json();
+    let f = r.findings("version-regressed");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert!(f[0]["message"].as_str().unwrap().contains("repeats"));
+    // ...but re-approving the same text under the same version is fine.
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Same."),
+    );
+    g.commit("Approve 1.0", PRIYA, "2026-01-10");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "in-review", None, "Same."),
+    );
+    g.commit("Review", PRIYA, "2026-01-20");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-02-01"), "Same."),
+    );
+    g.commit("Approve 1.0 again", PRIYA, "2026-02-01");
+    assert!(g.check_json().findings("version-regressed").is_empty());
+}
+
+#[test]
+fn an_approval_dated_after_the_landing_commit_is_a_warning() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-20"), "Text."),
+    );
+    g.commit("Approve", PRIYA, "2026-01-10");
+    let r = g.check_json();
+    let f = r.findings("approval-postdates-landing");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["severity"], "warning");
+    assert_eq!(f[0]["line"], 9, "points at `approved`");
+    // one day later is within the tolerance
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-11"), "Text."),
+    );
+    g.commit("Approve", PRIYA, "2026-01-10");
+    assert_eq!(history_codes(&g.check_json()), Vec::<String>::new());
+}
+
+#[test]
+fn an_approval_dated_before_the_text_existed_is_a_warning_unless_imported() {
+    let make = |cfg: &str| {
+        let g = Git::new(cfg);
+        g.write(
+            "policies/a.md",
+            &document("POL-A", "1.0", "approved", Some("2026-01-01"), "Text."),
+        );
+        let id = g.commit("Import", PRIYA, "2026-01-10");
+        (g, id)
+    };
+    let (g, _) = make(&config());
+    let r = g.check_json();
+    assert_eq!(
+        r.findings("approval-predates-text").len(),
+        1,
+        "{}",
+        r.stdout
+    );
+    // a date baseline covers the import
+    let (g, _) = make(&format!("{}history:\n  baseline: 2026-01-10\n", config()));
+    assert_eq!(history_codes(&g.check_json()), Vec::<String>::new());
+    // so does a commit baseline
+    let (g, id) = make(&config());
+    g.write(
+        "sms.yaml",
+        &format!("{}history:\n  baseline: {id}\n", config()),
+    );
+    g.commit("Baseline", PRIYA, "2026-01-11");
+    let r = g.check_json();
+    assert_eq!(history_codes(&r), Vec::<String>::new(), "{}", r.stdout);
+    // a draft committed before the approval holds the text early enough
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "draft", None, "Text."),
+    );
+    g.commit("Draft", PRIYA, "2026-01-02");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-05"), "Text."),
+    );
+    g.commit("Approve", PRIYA, "2026-01-05");
+    assert_eq!(history_codes(&g.check_json()), Vec::<String>::new());
+}
+
+#[test]
+fn an_unusable_baseline_is_a_config_finding() {
+    let g = Git::new(&format!("{}history:\n  baseline: no-such-rev\n", config()));
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit("Approve", PRIYA, "2026-01-10");
+    let r = g.check_json();
+    let f = r.findings("config-invalid");
+    assert!(
+        f.iter()
+            .any(|f| f["message"].as_str().unwrap().contains("history.baseline")),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn the_approver_authoring_the_approved_version_is_self_approval() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit("Write and approve", HELEN, "2026-01-10");
+    let r = g.check_json();
+    let f = r.findings("self-approval");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert!(f[0]["message"].as_str().unwrap().contains("hcarter"));
+    assert_eq!(f[0]["line"], 6, "points at `approver`");
+    // written by someone else: no finding
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit("Write", PRIYA, "2026-01-10");
+    assert!(g.check_json().findings("self-approval").is_empty());
+    // a co-author counts as an author
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit(
+        "Write\n\nCo-authored-by: Helen Carter <Helen@Example.org>\n",
+        PRIYA,
+        "2026-01-10",
+    );
+    assert_eq!(g.check_json().findings("self-approval").len(), 1);
+    // without e-mails in `people` the rule does not apply
+    let g = Git::new(&format!(
+        "{MINIMAL_CONFIG}people:\n  - id: hcarter\n    name: Helen Carter\n"
+    ));
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit("Write and approve", HELEN, "2026-01-10");
+    assert!(g.check_json().findings("self-approval").is_empty());
+}
+
+#[test]
+fn a_document_changed_on_a_branch_lands_with_the_merge() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    let base = g.commit("Approve 1.0", PRIYA, "2026-01-10");
+    // the approver writes 1.1 on a branch...
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.1", "approved", Some("2026-02-02"), "New."),
+    );
+    let branch = g.commit("Write 1.1", HELEN, "2026-02-01");
+    // ...and Priya merges it into main with a merge commit
+    let repo = &g.repo;
+    repo.set_head_detached(base).unwrap();
+    repo.reference("refs/heads/main", base, true, "reset")
+        .unwrap();
+    repo.set_head("refs/heads/main").unwrap();
+    let ours = repo.find_commit(base).unwrap();
+    let theirs = repo.find_commit(branch).unwrap();
+    let tree = theirs.tree().unwrap();
+    let sig = Git::signature(PRIYA, "2026-02-02");
+    let merge = repo
+        .commit(
+            Some("HEAD"),
+            &sig,
+            &sig,
+            "Merge 1.1",
+            &tree,
+            &[&ours, &theirs],
+        )
+        .unwrap();
+    repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .unwrap();
+
+    let r = g.check_json();
+    // the branch author is a contributor of the landing merge: self-approval
+    assert_eq!(r.findings("self-approval").len(), 1, "{}", r.stdout);
+    assert!(
+        r.findings("approval-postdates-landing").is_empty(),
+        "{}",
+        r.stdout
+    );
+
+    let config = auditbook::config::load(&g.sms()).unwrap().0;
+    let h = auditbook::history::load(&config).unwrap().history.unwrap();
+    let doc = h.document("POL-A").unwrap();
+    let landed: Vec<&str> = doc
+        .revisions
+        .iter()
+        .map(|r| h.commits[r.commit].id.as_str())
+        .collect();
+    let merge = merge.to_string();
+    let base = base.to_string();
+    assert_eq!(
+        landed,
+        vec![base.as_str(), merge.as_str()],
+        "the branch commit is no revision"
+    );
+    let last = &h.commits[doc.revisions[1].commit];
+    assert!(last.merge);
+    assert_eq!(
+        last.contributors,
+        vec!["helen@example.org", "priya@example.org"]
+    );
+}
+
+#[test]
+fn a_moved_and_edited_document_keeps_its_history() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit("Approve", PRIYA, "2026-01-10");
+    g.rename("policies/a.md", "handbook/policy-a.md");
+    g.write(
+        "handbook/policy-a.md",
+        &document(
+            "POL-A",
+            "1.0",
+            "approved",
+            Some("2026-01-10"),
+            "Edited while moving.",
+        ),
+    );
+    g.commit("Move and edit", PRIYA, "2026-02-01");
+    let r = g.check_json();
+    let f = r.findings("changed-after-approval");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["path"], "handbook/policy-a.md");
+}
+
+#[test]
+fn files_without_an_id_follow_git_renames() {
+    let g = Git::new(&config());
+    let readme = "# About these policies\n\nA long enough text that git sees the same file after the move.\nLine three.\nLine four.\n";
+    g.write("policies/README.md", readme);
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit("Add", PRIYA, "2026-01-10");
+    g.rename("policies/README.md", "handbook/README.md");
+    g.write("handbook/README.md", &format!("{readme}Line five.\n"));
+    g.commit("Move the readme", PRIYA, "2026-01-12");
+    let config = auditbook::config::load(&g.sms()).unwrap().0;
+    let h = auditbook::history::load(&config).unwrap().history.unwrap();
+    let f = h
+        .files
+        .get("handbook/README.md")
+        .expect("followed through the rename");
+    assert_eq!(f.renamed_from, vec!["policies/README.md"]);
+    assert_eq!(f.commits.len(), 2);
+    assert!(!h.files.contains_key("policies/README.md"));
+}
+
+#[test]
+fn records_added_long_after_their_date_are_back_dated_one_finding_per_commit() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    for i in 1..=3 {
+        g.write(
+            &format!("records/incident/inc-{i}.yaml"),
+            &format!("id: INC-{i}\nkind: incident\ndate: 2025-10-0{i}\ntitle: Old outage {i}\n"),
+        );
+    }
+    g.write(
+        "records/incident/inc-9.yaml",
+        "id: INC-9\nkind: incident\ndate: 2026-01-05\ntitle: Recent outage\n",
+    );
+    g.commit("Add incidents", PRIYA, "2026-01-10");
+    let r = g.check_json();
+    let f = r.findings("record-backdated");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    let msg = f[0]["message"].as_str().unwrap();
+    assert!(msg.starts_with("3 records"), "{msg}");
+    assert!(msg.contains("INC-1, INC-2, INC-3"), "{msg}");
+    assert_eq!(f[0]["path"], "records/incident/inc-1.yaml");
+    // sms.yaml can widen the tolerance
+    g.write(
+        "sms.yaml",
+        &format!("{}history:\n  backdating_tolerance: 365 days\n", config()),
+    );
+    g.commit("Tolerate", PRIYA, "2026-01-11");
+    assert!(g.check_json().findings("record-backdated").is_empty());
+}
+
+#[test]
+fn a_record_whose_date_is_changed_after_the_fact_is_rewritten() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.write(
+        "records/incidents.yaml",
+        "records:\n  - {id: INC-1, kind: incident, date: 2026-01-09, title: A, status: open}\n  - {id: INC-2, kind: incident, date: 2026-01-09, title: B, status: open}\n",
+    );
+    g.commit("Add", PRIYA, "2026-01-10");
+    // closing INC-2 is an ordinary edit; moving INC-1's date is a rewrite
+    g.write(
+        "records/incidents.yaml",
+        "records:\n  - {id: INC-1, kind: incident, date: 2026-01-02, title: A, status: open}\n  - {id: INC-2, kind: incident, date: 2026-01-09, title: B, status: closed}\n",
+    );
+    g.commit("Edit", PRIYA, "2026-01-20");
+    let r = g.check_json();
+    let f = r.findings("record-rewritten");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["subject"], "INC-1");
+    assert_eq!(f[0]["line"], 2);
+    assert!(f[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("from 2026-01-09 to 2026-01-02"));
+}
+
+#[test]
+fn a_record_id_changed_in_place_is_rewritten() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.write(
+        "records/incident/inc.yaml",
+        "id: INC-1\nkind: incident\ndate: 2026-01-09\ntitle: A\n",
+    );
+    g.commit("Add", PRIYA, "2026-01-10");
+    g.write(
+        "records/incident/inc.yaml",
+        "id: INC-7\nkind: incident\ndate: 2026-01-09\ntitle: A\n",
+    );
+    g.commit("Renumber", PRIYA, "2026-01-20");
+    let r = g.check_json();
+    let f = r.findings("record-rewritten");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert!(f[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("from INC-1 to INC-7"));
+    assert!(r.findings("record-deleted").is_empty(), "{}", r.stdout);
+}
+
+#[test]
+fn deleting_a_record_is_a_finding_only_within_its_retention() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.write(
+        "records/incident/new.yaml",
+        "id: INC-NEW\nkind: incident\ndate: 2026-01-09\ntitle: A\n",
+    );
+    g.write(
+        "records/incident/old.yaml",
+        "id: INC-OLD\nkind: incident\ndate: 2022-01-09\ntitle: B\n",
+    );
+    g.commit("Add", PRIYA, "2026-01-10");
+    g.remove("records/incident/new.yaml");
+    g.remove("records/incident/old.yaml");
+    g.commit("Tidy up", PRIYA, "2026-02-01");
+    let r = g.check_json();
+    let f = r.findings("record-deleted");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["subject"], "INC-NEW");
+    assert_eq!(f[0]["path"], "records/incident/new.yaml");
+    assert!(f[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("retention of 3 years"));
+}
+
+#[test]
+fn a_record_moved_to_another_file_is_not_deleted() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.write(
+        "records/incident/a.yaml",
+        "id: INC-1\nkind: incident\ndate: 2026-01-09\ntitle: A\n",
+    );
+    g.commit("Add", PRIYA, "2026-01-10");
+    g.remove("records/incident/a.yaml");
+    g.write(
+        "records/incidents-2026.yaml",
+        "records:\n  - {id: INC-1, kind: incident, date: 2026-01-09, title: A}\n",
+    );
+    g.commit("Collect into one file", PRIYA, "2026-02-01");
+    let r = g.check_json();
+    assert_eq!(history_codes(&r), Vec::<String>::new(), "{}", r.stdout);
+}
+
+#[test]
+fn uncommitted_changes_are_a_warning_and_mark_the_run_draft() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit("Approve", PRIYA, "2026-01-10");
+    // the output folder and hidden files are not SMS files
+    g.write("_site/index.html", "<p>built</p>");
+    g.write(".editor/state", "x");
+    let r = g.check_json();
+    assert!(r.findings("uncommitted-changes").is_empty(), "{}", r.stdout);
+    assert_eq!(r.json()["draft"], false);
+    g.write(
+        "policies/b.md",
+        &document("POL-B", "1.0", "draft", None, "New."),
+    );
+    let r = g.check_json();
+    let f = r.findings("uncommitted-changes");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert!(f[0]["message"].as_str().unwrap().contains("policies/b.md"));
+    assert_eq!(r.json()["draft"], true);
+    let human = g.check(&[]);
+    assert!(human.stdout.contains("DRAFT"), "{}", human.stdout);
+}
+
+#[test]
+fn a_draft_in_progress_still_covers_the_clauses_of_its_effective_version() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit("Approve", PRIYA, "2026-01-10");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.1", "draft", None, "Revision in progress."),
+    );
+    g.commit("Start 1.1", PRIYA, "2026-02-01");
+    let undocumented = |r: &Run| {
+        r.findings("clause-undocumented")
+            .iter()
+            .any(|f| f["subject"] == "8.2.1")
+    };
+    let r = g.check_json();
+    assert!(
+        !undocumented(&r),
+        "the effective version 1.0 covers 8.2.1:\n{}",
+        r.stdout
+    );
+    // without git only the work tree counts
+    let s = Sms::with_config(&config());
+    s.file(
+        "policies/a.md",
+        &document("POL-A", "1.1", "draft", None, "Revision in progress."),
+    );
+    assert!(undocumented(&s.check_json()));
+}
+
+#[test]
+fn a_shallow_clone_says_so_once_and_require_history_makes_it_an_error() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-01"), "Text."),
+    );
+    g.commit("One", PRIYA, "2026-01-10");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-01"), "Changed."),
+    );
+    g.commit("Two", PRIYA, "2026-01-20");
+    let clone = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("git")
+        .args(["clone", "--quiet", "--depth", "1"])
+        .arg(format!("file://{}", g.path().display()))
+        .arg(clone.path().join("c"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", clone.path())
+        .status()
+        .expect("git is installed");
+    assert!(status.success());
+    let check = |extra: &[&str]| {
+        let mut c = auditbook();
+        c.arg("check")
+            .arg(clone.path().join("c"))
+            .args(["--as-of", AS_OF, "--format", "json"])
+            .args(extra);
+        run(c)
+    };
+    let r = check(&[]);
+    assert_eq!(history_codes(&r), vec!["shallow-clone"], "{}", r.stdout);
+    let f = r.findings("shallow-clone");
+    assert_eq!(f[0]["severity"], "note");
+    assert!(f[0]["help"].as_str().unwrap().contains("fetch-depth: 0"));
+    let errors = |r: &Run| r.json()["counts"]["errors"].as_u64().unwrap();
+    let strict = check(&["--require-history"]);
+    assert_eq!(strict.findings("shallow-clone")[0]["severity"], "error");
+    assert_eq!(errors(&strict), errors(&r) + 1);
+    assert_eq!(strict.code, 1);
+}
+
+#[test]
+fn outside_git_one_notice_and_require_history_makes_it_an_error() {
+    let s = Sms::with_config(&config());
+    s.file(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    let r = s.check_json();
+    assert_eq!(history_codes(&r), vec!["no-git-history"], "{}", r.stdout);
+    assert_eq!(r.findings("no-git-history")[0]["severity"], "note");
+    let errors = |r: &Run| r.json()["counts"]["errors"].as_u64().unwrap();
+    let strict = s.run("check", &["--format", "json", "--require-history"]);
+    assert_eq!(strict.findings("no-git-history")[0]["severity"], "error");
+    assert_eq!(errors(&strict), errors(&r) + 1);
+    assert_eq!(strict.code, 1);
+}
+
+#[test]
+fn a_repository_without_commits_is_a_notice_and_a_draft() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    let r = g.check_json();
+    assert!(r.code < 2, "{}\n{}", r.stdout, r.stderr);
+    let f = r.findings("no-git-history");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert!(f[0]["message"].as_str().unwrap().contains("no commits"));
+    assert_eq!(r.json()["draft"], true);
+}
+
+#[test]
+fn a_detached_head_is_read_like_a_branch() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit("Approve", PRIYA, "2026-01-10");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Edit."),
+    );
+    let head = g.commit("Edit", PRIYA, "2026-02-01");
+    g.repo.set_head_detached(head).unwrap();
+    let r = g.check_json();
+    assert_eq!(
+        r.findings("changed-after-approval").len(),
+        1,
+        "{}",
+        r.stdout
+    );
+    assert!(r.findings("uncommitted-changes").is_empty(), "{}", r.stdout);
+}
+
+#[test]
+fn an_sms_in_a_sub_folder_reads_only_its_own_history() {
+    let g = Git::in_sub("compliance/sms", &config());
+    std::fs::write(g.path().join("README.md"), "# Company repository\n").unwrap();
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit("Approve", PRIYA, "2026-01-10");
+    std::fs::write(g.path().join("README.md"), "# Changed elsewhere\n").unwrap();
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Edit."),
+    );
+    g.commit("Edit", PRIYA, "2026-02-01");
+    // a change outside the SMS is not an uncommitted SMS change
+    std::fs::write(g.path().join("README.md"), "# Dirty outside\n").unwrap();
+    let r = g.check_json();
+    let f = r.findings("changed-after-approval");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["path"], "policies/a.md", "paths are SMS-relative");
+    assert!(r.findings("uncommitted-changes").is_empty(), "{}", r.stdout);
+    let config = auditbook::config::load(&g.sms()).unwrap().0;
+    let h = auditbook::history::load(&config).unwrap().history.unwrap();
+    assert_eq!(h.prefix, "compliance/sms/");
+}
+
+#[test]
+fn the_cache_makes_a_second_run_walk_only_new_commits() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit("One", PRIYA, "2026-01-10");
+    let config = auditbook::config::load(&g.sms()).unwrap().0;
+    let first = auditbook::history::load(&config).unwrap().history.unwrap();
+    assert_eq!(first.stats.walked_commits, 1);
+    let cache = g.path().join(".git/auditbook/history.json");
+    assert!(cache.is_file(), "the cache lives under .git");
+    let again = auditbook::history::load(&config).unwrap().history.unwrap();
+    assert_eq!(
+        (again.stats.cached_commits, again.stats.walked_commits),
+        (1, 0)
+    );
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Edit."),
+    );
+    g.commit("Two", PRIYA, "2026-02-01");
+    let third = auditbook::history::load(&config).unwrap().history.unwrap();
+    assert_eq!(
+        (third.stats.cached_commits, third.stats.walked_commits),
+        (1, 1)
+    );
+    assert_eq!(third.document("POL-A").unwrap().revisions.len(), 2);
+    // a corrupt cache is ignored, and deleting it is safe
+    std::fs::write(&cache, "{ not json").unwrap();
+    let r = g.check_json();
+    assert_eq!(
+        r.findings("changed-after-approval").len(),
+        1,
+        "{}",
+        r.stdout
+    );
+    std::fs::remove_dir_all(g.path().join(".git/auditbook")).unwrap();
+    assert_eq!(g.check_json().findings("changed-after-approval").len(), 1);
+}
+
+#[test]
+fn a_snapshot_of_head_matches_the_clean_work_tree() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.write(
+        "records/incident/a.yaml",
+        "id: INC-1\nkind: incident\ndate: 2026-01-09\ntitle: A\n",
+    );
+    g.write("images/logo.png", "not really a png");
+    g.commit("Add", PRIYA, "2026-01-10");
+    let config = auditbook::config::load(&g.sms()).unwrap().0;
+    let work = auditbook::snapshot::from_work_tree(&config).unwrap();
+    let head = auditbook::history::snapshot(&config, "HEAD").unwrap();
+    let summary = |s: &auditbook::snapshot::Snapshot| -> Vec<(String, String)> {
+        s.entries
+            .iter()
+            .map(|e| (e.path.clone(), format!("{:?}", e.kind)))
+            .collect()
+    };
+    assert_eq!(summary(&work), summary(&head));
+    assert!(auditbook::history::snapshot(&config, "no-such-branch").is_err());
+}

@@ -1,0 +1,1045 @@
+//! `auditbook build` and `auditbook serve`: the evidence site's files and pages, its links, its
+//! determinism, the output-folder rules, the sanitiser, the server, and a real headless Chromium
+//! opening the site from `file://`.
+
+use crate::support::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A 1x1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xff, 0xff, 0x3f,
+    0x00, 0x05, 0xfe, 0x02, 0xfe, 0xa7, 0x35, 0x81, 0x84, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e,
+    0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// Raw HTML a hostile author might put in a policy.
+const EVIL_BODY: &str = r#"Plain text before.
+
+<script>document.title = 'PWNED'; document.body.setAttribute('data-pwned', '1');</script>
+
+<img src="x" onerror="document.title = 'PWNED'">
+
+[click](javascript:document.title='PWNED') <a href="JaVaScRiPt:alert('PWNED')">raw link</a>
+
+<iframe src="https://example.com/PWNED"></iframe>
+
+<svg><script>document.title = 'PWNED'</script><circle r="5"/></svg>
+
+<div style="background:url(https://example.com/PWNED.png)">styled</div>
+
+<a href="data:text/html,PWNED">data link</a> <a href="evil.html">html attachment</a>
+
+<span id="scope">author id</span>
+
+![remote](https://example.com/remote.png)
+"#;
+
+/// A small SMS exercising every kind of page: approved, draft and hostile documents, an image,
+/// a PDF, records that refer to each other, a footnote and cross-document anchors.
+fn fixture() -> Sms {
+    let sms = Sms::with_config(
+        "organisation: Test Ltd\nscope: Test services for test customers.\nframework: iso20000-1:2018\npeople:\n  - id: hc\n    name: Helen Carter\n    role: top-management\n",
+    );
+    sms.file(
+        "policies/change.md",
+        &doc(
+            "POL-CHG",
+            &["8.5.1.1"],
+            "classification: internal\n",
+            "See [the steps](doc:PRO-CHG#steps), [change initiation](clause:8.5.1.2), the flow ![flow](img/flow.png), [the form](forms/rfc.pdf), an [outside link](https://example.com/iso) and a note[^1].\n\n## Risk assessment\n\nAssess the [risk](#risk-assessment) of every change.\n\n[^1]: The note explains the form.",
+        ),
+    );
+    sms.bytes("policies/img/flow.png", PNG);
+    sms.bytes("policies/forms/rfc.pdf", b"%PDF-1.4\n%%EOF\n");
+    sms.file(
+        "procedures/change.md",
+        &doc(
+            "PRO-CHG",
+            &["8.5.1.2", "8.5.1.3"],
+            "",
+            "Back to [the policy](../policies/change.md).\n\n## Steps\n\n1. Raise the request.\n2. Assess it.",
+        ),
+    );
+    sms.file(
+        "plans/draft.md",
+        &doc("PLN-DRAFT", &["8.1"], "", "Not in force yet.")
+            .replace("status: approved", "status: draft"),
+    );
+    sms.file("policies/evil.md", &doc("POL-EVIL", &[], "", EVIL_BODY));
+    sms.file("policies/evil.html", "<script>alert(1)</script>");
+    sms.file(
+        "records/incident/INC-1.yaml",
+        "id: INC-1\nkind: incident\ndate: 2026-10-01\ntitle: Storage latency\nstatus: closed\npriority: P2\nservice: Hosting\nrefs: [PRB-1, POL-CHG]\n",
+    );
+    sms.file(
+        "records/problem/PRB-1.yaml",
+        "id: PRB-1\nkind: problem\ndate: 2026-10-02\ntitle: Latency root cause\nstatus: open\nworkaround: Move volumes\n",
+    );
+    sms
+}
+
+/// Build the site of `sms` into `out` (relative to the SMS unless absolute).
+fn build(sms: &Sms, out: &Path) -> Run {
+    let out = if out.is_absolute() {
+        out.to_path_buf()
+    } else {
+        sms.path().join(out)
+    };
+    sms.run("build", &["--out", out.to_str().unwrap()])
+}
+
+/// Every file below `dir`, relative, `/`-separated, sorted.
+fn files(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            e.path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn read(dir: &Path, rel: &str) -> String {
+    std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// The `<main>…</main>` of a page.
+fn main_of(html: &str) -> String {
+    let start = html.find("<main").expect("a <main>");
+    let end = html.find("</main>").expect("a </main>") + "</main>".len();
+    html[start..end].to_string()
+}
+
+#[test]
+fn build_writes_every_page_and_reports_findings_loudly() {
+    let sms = fixture();
+    let r = build(&sms, Path::new("_site"));
+    // The fixture leaves most clauses uncovered: the site is built anyway, with exit 1.
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("built the evidence site"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("FINDINGS: the site was built"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains("error[clause-undocumented]"),
+        "{}",
+        r.stdout
+    );
+    let site = sms.path().join("_site");
+    let all = files(&site);
+    let clauses = all.iter().filter(|f| f.starts_with("clauses/")).count();
+    assert_eq!(clauses, 77, "one page per catalogue clause");
+    let rest: Vec<&str> = all
+        .iter()
+        .filter(|f| !f.starts_with("clauses/"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        rest,
+        [
+            ".auditbook-site",
+            "assets/search.js",
+            "assets/site.js",
+            "assets/style.css",
+            "clauses.html",
+            "documents.csv",
+            "documents.html",
+            "documents/PLN-DRAFT.html",
+            "documents/POL-CHG.html",
+            "documents/POL-EVIL.html",
+            "documents/PRO-CHG.html",
+            "files/policies/forms/rfc.pdf",
+            "files/policies/img/flow.png",
+            "findings.html",
+            "index.html",
+            "kinds/incident.html",
+            "kinds/problem.html",
+            "matrix.csv",
+            "matrix.html",
+            "records.html",
+            "records/INC-1.html",
+            "records/PRB-1.html",
+            "search.html",
+            "searchindex.js",
+        ]
+    );
+    // The HTML attachment is refused, and said so.
+    assert!(r.stderr.contains("policies/evil.html"), "{}", r.stderr);
+    assert_eq!(
+        std::fs::read(site.join("files/policies/img/flow.png")).unwrap(),
+        PNG
+    );
+}
+
+#[test]
+fn key_pages_show_the_evidence() {
+    let sms = fixture();
+    build(&sms, Path::new("_site"));
+    let site = sms.path().join("_site");
+
+    let index = main_of(&read(&site, "index.html"));
+    for needle in [
+        "Test Ltd",
+        "Test services for test customers.",
+        "as of <strong>2026-11-26</strong>",
+        "<svg class=\"bar\"",
+        "4 Context of the organization",
+        "10 Improvement",
+        "PRO-CHG",
+    ] {
+        assert!(
+            index.contains(needle),
+            "dashboard lacks {needle:?}:\n{index}"
+        );
+    }
+
+    insta::assert_snapshot!(
+        "document_page_main",
+        main_of(&read(&site, "documents/POL-CHG.html"))
+    );
+    insta::assert_snapshot!(
+        "clause_page_main",
+        main_of(&read(&site, "clauses/8.5.1.1.html"))
+    );
+
+    let record = main_of(&read(&site, "records/PRB-1.html"));
+    assert!(
+        record.contains("href=\"../records/INC-1.html\""),
+        "refs shown both ways:\n{record}"
+    );
+    let register = read(&site, "documents.csv");
+    assert!(register.starts_with("id,title,type,version,status,owner,approver,approved,next_review,review_overdue,path\n"), "{register}");
+    assert!(
+        register.contains("PLN-DRAFT,Document PLN-DRAFT,policy,1.0,draft,"),
+        "{register}"
+    );
+    let matrix = read(&site, "matrix.csv");
+    assert!(
+        matrix
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with("clause,title,status,PLN-DRAFT,POL-CHG,PRO-CHG"),
+        "{matrix}"
+    );
+    assert!(matrix.contains("\n8.5.1.1,"), "{matrix}");
+    let search = read(&site, "searchindex.js");
+    assert!(
+        search.starts_with("window.SEARCH_INDEX = "),
+        "{}",
+        &search[..80]
+    );
+    assert!(search.contains("documents/POL-CHG.html#risk-assessment"));
+}
+
+/// Attribute values of `attr` in `html` (double-quoted, as our templates and ammonia write them).
+fn attr_values(html: &str, attr: &str) -> Vec<String> {
+    let pat = format!(" {attr}=\"");
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find(&pat) {
+        rest = &rest[i + pat.len()..];
+        let end = rest.find('"').unwrap();
+        out.push(rest[..end].replace("&amp;", "&").replace("&quot;", "\""));
+        rest = &rest[end..];
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            out.push(
+                u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap(), 16).unwrap(),
+            );
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// Check every href and src of every page: a relative file that exists, and an anchor that is an
+/// id on the target page. Returns the number of links checked.
+fn check_links(site: &Path) -> usize {
+    let pages: Vec<String> = files(site)
+        .into_iter()
+        .filter(|f| f.ends_with(".html"))
+        .collect();
+    let mut ids: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for p in &pages {
+        ids.insert(
+            p.clone(),
+            attr_values(&read(site, p), "id").into_iter().collect(),
+        );
+    }
+    let mut checked = 0;
+    let mut broken = Vec::new();
+    for p in &pages {
+        let html = read(site, p);
+        for link in attr_values(&html, "href")
+            .into_iter()
+            .chain(attr_values(&html, "src"))
+        {
+            if link.starts_with("https://")
+                || link.starts_with("http://")
+                || link.starts_with("mailto:")
+            {
+                continue;
+            }
+            assert!(!link.contains(':'), "{p}: a link with a scheme: {link}");
+            assert!(!link.starts_with('/'), "{p}: an absolute link: {link}");
+            checked += 1;
+            let (path, anchor) = match link.split_once('#') {
+                Some((a, b)) => (a, Some(percent_decode(b))),
+                None => (link.as_str(), None),
+            };
+            let path = path.split('?').next().unwrap();
+            let target = if path.is_empty() {
+                p.clone()
+            } else {
+                let mut parts: Vec<&str> = p.split('/').collect();
+                parts.pop();
+                for c in path.split('/') {
+                    match c {
+                        ".." => {
+                            assert!(parts.pop().is_some(), "{p}: {link} leaves the site");
+                        }
+                        "." | "" => {}
+                        c => parts.push(c),
+                    }
+                }
+                percent_decode(&parts.join("/"))
+            };
+            if !site.join(&target).is_file() {
+                broken.push(format!("{p}: {link} (no file {target})"));
+                continue;
+            }
+            if let Some(a) = anchor {
+                if !ids.get(&target).is_some_and(|s| s.contains(&a)) {
+                    broken.push(format!("{p}: {link} (no id {a} in {target})"));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+    checked
+}
+
+#[test]
+fn every_link_resolves_to_a_file_and_anchor() {
+    let sms = fixture();
+    build(&sms, Path::new("_site"));
+    let checked = check_links(&sms.path().join("_site"));
+    assert!(checked > 500, "only {checked} links checked");
+}
+
+#[test]
+fn the_sample_sms_site_has_no_broken_link() {
+    let sms = Sms::sample();
+    let r = build(&sms, Path::new("_site"));
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    check_links(&sms.path().join("_site"));
+}
+
+#[test]
+fn every_page_carries_the_csp_and_no_inline_script_or_style() {
+    let sms = fixture();
+    build(&sms, Path::new("_site"));
+    let site = sms.path().join("_site");
+    let csp = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:\">";
+    for p in files(&site).iter().filter(|f| f.ends_with(".html")) {
+        let html = read(&site, p);
+        assert!(html.contains(csp), "{p} lacks the CSP");
+        let scripts = html.matches("<script").count();
+        let external = html.matches("<script src=\"").count();
+        assert_eq!(scripts, external, "{p} has an inline script");
+        assert!(!html.contains(" style=\""), "{p} has an inline style");
+        assert!(!html.contains("<style"), "{p} has a style element");
+        assert!(!html.contains("fetch("), "{p} uses fetch");
+    }
+    for js in ["assets/site.js", "assets/search.js", "searchindex.js"] {
+        let t = read(&site, js);
+        assert!(
+            !t.contains("fetch(") && !t.contains("XMLHttpRequest"),
+            "{js} reaches the network"
+        );
+    }
+}
+
+#[test]
+fn the_sanitiser_removes_active_content() {
+    let sms = fixture();
+    let r = build(&sms, Path::new("_site"));
+    let site = sms.path().join("_site");
+    let main = main_of(&read(&site, "documents/POL-EVIL.html"));
+    let lower = main.to_lowercase();
+    for bad in [
+        "<script",
+        "onerror",
+        "javascript:",
+        "<iframe",
+        "<svg",
+        "style=",
+        "url(",
+        "data:",
+        "pwned",
+    ] {
+        assert!(!lower.contains(bad), "{bad:?} survived:\n{main}");
+    }
+    assert!(main.contains("Plain text before."), "{main}");
+    assert!(
+        main.contains("id=\"u_scope\""),
+        "author ids are prefixed:\n{main}"
+    );
+    assert!(
+        main.contains(
+            "<a href=\"https://example.com/remote.png\" rel=\"noopener noreferrer\">remote</a>"
+        ),
+        "a remote image becomes a link:\n{main}"
+    );
+    assert!(!site.join("files/policies/evil.html").exists());
+    assert!(main.contains("Files not included"), "{main}");
+    assert!(
+        r.stderr.contains("POL-EVIL links to `policies/evil.html`"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn the_same_input_gives_a_byte_identical_site() {
+    let sms = fixture();
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    build(&sms, &a.path().join("site"));
+    build(&sms, &b.path().join("site"));
+    // Rebuilding over an existing site replaces it.
+    build(&sms, &b.path().join("site"));
+    let fa = files(&a.path().join("site"));
+    assert_eq!(fa, files(&b.path().join("site")));
+    for f in &fa {
+        let x = std::fs::read(a.path().join("site").join(f)).unwrap();
+        let y = std::fs::read(b.path().join("site").join(f)).unwrap();
+        assert!(x == y, "{f} differs between two builds");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(b.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+}
+
+#[test]
+fn output_folders_that_are_not_ours_are_refused() {
+    let sms = fixture();
+    let other = tempfile::tempdir().unwrap();
+    // A non-empty folder without the marker.
+    let full = other.path().join("full");
+    std::fs::create_dir(&full).unwrap();
+    std::fs::write(full.join("thesis.txt"), "precious").unwrap();
+    let r = build(&sms, &full);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("not empty") && r.stderr.contains(".auditbook-site"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(full.join("thesis.txt")).unwrap(),
+        "precious"
+    );
+    // The SMS root and a folder that contains it.
+    for out in [
+        sms.path().to_path_buf(),
+        sms.path().parent().unwrap().to_path_buf(),
+        PathBuf::from("/"),
+    ] {
+        let r = build(&sms, &out);
+        assert_eq!(r.code, 2, "{}: {}", out.display(), r.stderr);
+        assert!(r.stderr.contains("refusing"), "{}", r.stderr);
+    }
+    // A symbolic link.
+    #[cfg(unix)]
+    {
+        let target = other.path().join("target");
+        std::fs::create_dir(&target).unwrap();
+        let link = other.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let r = build(&sms, &link);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains("symbolic link"), "{}", r.stderr);
+    }
+    // An empty folder is fine.
+    let empty = other.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    assert_eq!(build(&sms, &empty).code, 1);
+    assert!(empty.join("index.html").is_file());
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_site_intact() {
+    let sms = fixture();
+    assert_eq!(build(&sms, Path::new("_site")).code, 1);
+    let before = read(&sms.path().join("_site"), "index.html");
+    // A custom template that uses an undefined value fails the build (strict undefined).
+    sms.file(
+        "templates/findings.html",
+        "{% extends \"base.html\" %}{% block main %}{{ page.no_such_field }}{% endblock %}",
+    );
+    let r = build(&sms, Path::new("_site"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("findings.html"), "{}", r.stderr);
+    assert_eq!(read(&sms.path().join("_site"), "index.html"), before);
+    let names: Vec<String> = std::fs::read_dir(sms.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("_site"))
+        .collect();
+    assert_eq!(names, ["_site"], "no temporary folder is left behind");
+}
+
+#[test]
+fn custom_templates_are_used_and_listed_with_their_hash() {
+    let sms = fixture();
+    let custom =
+        "{% extends \"base.html\" %}{% block main %}<h1>Our own findings page</h1>{% endblock %}";
+    sms.file("templates/findings.html", custom);
+    assert_eq!(build(&sms, Path::new("_site")).code, 1);
+    let site = sms.path().join("_site");
+    assert!(read(&site, "findings.html").contains("Our own findings page"));
+    let index = read(&site, "index.html");
+    let hash: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(custom.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    assert!(
+        index.contains("Custom templates") && index.contains(&hash),
+        "{}",
+        main_of(&index)
+    );
+}
+
+#[test]
+fn a_site_inside_the_sms_is_never_read_as_a_source() {
+    let sms = fixture();
+    // A README.md without frontmatter linked from a document is copied into the site as a file.
+    sms.file("policies/notes/README.md", "# Notes\n");
+    sms.edit(
+        "policies/change.md",
+        "See [the steps]",
+        "See [notes](notes/README.md), [the steps]",
+    );
+    let first = sms.check_json();
+    assert_eq!(build(&sms, Path::new("docs-site")).code, 1);
+    assert!(sms
+        .path()
+        .join("docs-site/files/policies/notes/README.md")
+        .is_file());
+    let second = sms.check_json();
+    assert_eq!(
+        first.codes(),
+        second.codes(),
+        "the built site changed the findings"
+    );
+}
+
+#[test]
+fn since_needs_git_history() {
+    let sms = fixture();
+    let r = sms.run("build", &["--since", "HEAD~1"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("needs git history"), "{}", r.stderr);
+}
+
+fn git(dir: &Path, args: &[&str], date: &str) {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("GIT_AUTHOR_NAME", "Helen Carter")
+        .env("GIT_AUTHOR_EMAIL", "hc@example.com")
+        .env("GIT_COMMITTER_NAME", "Helen Carter")
+        .env("GIT_COMMITTER_EMAIL", "hc@example.com")
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_DATE", date)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn changes_since_a_revision_and_version_history_come_from_git() {
+    let sms = fixture();
+    let dir = sms.path();
+    std::fs::write(dir.join(".gitignore"), "_site/\n").unwrap();
+    git(
+        dir,
+        &["init", "-q", "-b", "main"],
+        "2026-01-05T10:00:00+00:00",
+    );
+    git(dir, &["add", "-A"], "2026-01-05T10:00:00+00:00");
+    git(
+        dir,
+        &["commit", "-q", "-m", "First version"],
+        "2026-01-05T10:00:00+00:00",
+    );
+    git(dir, &["tag", "audit-2026"], "2026-01-05T10:00:00+00:00");
+    sms.edit(
+        "procedures/change.md",
+        "version: \"1.0\"",
+        "version: \"1.1\"",
+    );
+    sms.edit(
+        "procedures/change.md",
+        "2. Assess it.",
+        "2. Assess it.\n3. Approve it.",
+    );
+    sms.file(
+        "records/incident/INC-2.yaml",
+        "id: INC-2\nkind: incident\ndate: 2026-11-01\ntitle: Disk full\nstatus: open\npriority: P3\nservice: Hosting\n",
+    );
+    sms.remove("records/problem/PRB-1.yaml");
+    git(dir, &["add", "-A"], "2026-02-01T10:00:00+00:00");
+    git(
+        dir,
+        &["commit", "-q", "-m", "Revise the change procedure"],
+        "2026-02-01T10:00:00+00:00",
+    );
+    let r = sms.run("build", &["--since", "audit-2026"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let site = dir.join("_site");
+    let changes = main_of(&read(&site, "changes.html"));
+    for needle in [
+        "Changes since audit-2026",
+        "1 added, 1 changed, 1 removed",
+        "v1.0 approved",
+        "v1.1 approved",
+        "INC-2",
+        "PRB-1",
+    ] {
+        assert!(changes.contains(needle), "{needle:?} missing:\n{changes}");
+    }
+    assert!(read(&site, "index.html").contains("href=\"changes.html\""));
+    let doc = main_of(&read(&site, "documents/PRO-CHG.html"));
+    assert!(
+        doc.contains("Version history")
+            && doc.contains("Revise the change procedure")
+            && doc.contains("First version"),
+        "{doc}"
+    );
+    check_links(&site);
+    // Committed and clean: no DRAFT banner. An uncommitted edit: every page says DRAFT.
+    assert!(!read(&site, "index.html").contains("draft-banner"));
+    sms.edit(
+        "procedures/change.md",
+        "3. Approve it.",
+        "3. Approve it.\n4. Close it.",
+    );
+    let r = sms.run("build", &[]);
+    assert!(r.stderr.contains("DRAFT"), "{}", r.stderr);
+    for page in ["index.html", "documents/POL-CHG.html", "records/INC-2.html"] {
+        assert!(
+            read(&site, page).contains("<div class=\"draft-banner\""),
+            "{page}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- serve
+
+struct Served {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(sms: &Sms) -> Served {
+    let mut child = auditbook()
+        .arg("serve")
+        .arg(sms.path())
+        .args(["--port", "0", "--as-of", AS_OF])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start auditbook serve");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("serve prints its address");
+    let port = line
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    Served { child, port }
+}
+
+/// One HTTP/1.1 request to 127.0.0.1 with a given Host; (status, body).
+fn http(port: u16, host: &str, path: &str) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|x| x.1.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60) {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn serve_answers_localhost_only_and_rebuilds_on_change() {
+    let sms = fixture();
+    let server = serve(&sms);
+    let port = server.port;
+    let host = format!("127.0.0.1:{port}");
+
+    let (code, body) = http(port, &host, "/");
+    assert_eq!(code, 200);
+    assert!(body.contains("Test Ltd"), "{body}");
+    assert!(
+        body.contains("<script src=\"/__auditbook/reload.js\"></script>"),
+        "reload script injected"
+    );
+    assert!(
+        body.contains("default-src 'none'; connect-src 'self';"),
+        "the poll is allowed"
+    );
+    assert_eq!(
+        http(
+            port,
+            &format!("localhost:{port}"),
+            "/documents/POL-CHG.html"
+        )
+        .0,
+        200
+    );
+    // DNS rebinding: any other Host is refused.
+    assert_eq!(http(port, "evil.example", "/").0, 403);
+    assert_eq!(http(port, &format!("evil.example:{port}"), "/").0, 403);
+    // Nothing outside the output folder.
+    for p in [
+        "/../sms.yaml",
+        "/%2e%2e/sms.yaml",
+        "/..%2fsms.yaml",
+        "/.auditbook-site",
+        "/%00",
+    ] {
+        assert_eq!(http(port, &host, p).0, 404, "{p}");
+    }
+    // The built files on disk carry no reload script.
+    assert!(!read(&sms.path().join("_site"), "index.html").contains("reload.js"));
+
+    let version = |port| http(port, &host, "/__auditbook/version").1;
+    let v0 = version(port);
+    sms.edit(
+        "procedures/change.md",
+        "title: Document PRO-CHG",
+        "title: Renamed procedure",
+    );
+    wait_for("the rebuild after an edit", || {
+        version(port) != v0
+            && http(port, &host, "/documents/PRO-CHG.html")
+                .1
+                .contains("Renamed procedure")
+    });
+    // A broken document: the server keeps going and the finding is on the page.
+    sms.file("procedures/change.md", "---\nid: PRO-CHG\ntitle: Broken\n");
+    wait_for("the finding of the broken document", || {
+        let (code, page) = http(port, &host, "/findings.html");
+        code == 200 && page.contains("frontmatter-unclosed")
+    });
+    let (code, gone) = http(port, &host, "/documents/PRO-CHG.html");
+    assert_eq!(code, 404);
+    assert!(gone.contains("frontmatter"), "{gone}");
+    // A broken sms.yaml: the previous site stays, with the error on every page.
+    sms.file("sms.yaml", "organisation: [unclosed\n");
+    wait_for("the failed rebuild", || {
+        let (code, page) = http(port, &host, "/index.html");
+        code == 200 && page.contains("The last rebuild failed")
+    });
+    // Fixed again: the banner goes away.
+    sms.file("sms.yaml", MINIMAL_CONFIG);
+    wait_for("the repaired rebuild", || {
+        let (code, page) = http(port, &host, "/index.html");
+        code == 200 && !page.contains("The last rebuild failed")
+    });
+}
+
+// ---------------------------------------------------------------- a real browser
+
+/// Headless Chromium, or `None` (locally) when it is not installed. Under CI it must be there.
+fn chromium() -> Option<PathBuf> {
+    for p in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
+        if Path::new(p).is_file() {
+            return Some(PathBuf::from(p));
+        }
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("CI=true but chromium is not installed (apt-get install -y chromium); the browser test must run in CI");
+    }
+    None
+}
+
+struct Visit {
+    dom: String,
+    /// Console messages of the page (errors, CSP violations, logs).
+    console: Vec<String>,
+    /// Network requests the page made (anything but file: and data:).
+    requests: Vec<String>,
+}
+
+/// Open `url` in a fresh headless Chromium, let scripts run, and return the DOM, the console
+/// and the page's network requests (from Chromium's net log). DNS is mapped to nothing, so no
+/// request could leave the machine even if one were made.
+fn visit(chromium: &Path, url: &str) -> Visit {
+    let profile = tempfile::tempdir().unwrap();
+    let netlog = profile.path().join("net.json");
+    let mut child = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=5000",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            profile.path().join("profile").display()
+        ))
+        .arg(format!("--log-net-log={}", netlog.display()))
+        .arg("--dump-dom")
+        .arg(url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start chromium");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(90) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish within 90 s on {url}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let dom = out_thread.join().unwrap();
+    let err = err_thread.join().unwrap();
+    let console = err
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_string)
+        .collect();
+    let mut requests = Vec::new();
+    if let Ok(text) = std::fs::read_to_string(&netlog) {
+        let log: serde_json::Value = serde_json::from_str(&text).expect("the net log is JSON");
+        let start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"].as_u64();
+        for e in log["events"].as_array().into_iter().flatten() {
+            if e["type"].as_u64() != start_job {
+                continue;
+            }
+            let url = e["params"]["url"].as_str().unwrap_or("");
+            let initiator = e["params"]["initiator"].as_str().unwrap_or("");
+            // Chromium's own background requests have no origin; a page's have one ("null"
+            // for file: pages).
+            if !url.is_empty()
+                && initiator != "not an origin"
+                && !url.starts_with("file:")
+                && !url.starts_with("data:")
+            {
+                requests.push(url.to_string());
+            }
+        }
+    } else {
+        panic!("chromium wrote no net log for {url}");
+    }
+    assert!(
+        dom.contains("</html>"),
+        "chromium returned no DOM for {url}: {err}"
+    );
+    Visit {
+        dom,
+        console,
+        requests,
+    }
+}
+
+fn file_url(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+/// The first href in `html` that ends with `suffix` (before any anchor).
+fn find_href(html: &str, suffix: &str) -> String {
+    attr_values(html, "href")
+        .into_iter()
+        .find(|h| h.split('#').next().unwrap().ends_with(suffix))
+        .unwrap_or_else(|| panic!("no link to {suffix}"))
+}
+
+#[test]
+fn chromium_browses_the_site_offline_from_file_urls() {
+    let Some(chromium) = chromium() else {
+        eprintln!(
+            "skipped: chromium is not installed (apt-get install -y chromium); CI runs this test"
+        );
+        return;
+    };
+    let sms = fixture();
+    build(&sms, Path::new("_site"));
+    let site = sms.path().join("_site").canonicalize().unwrap();
+    let clean = |v: &Visit, what: &str| {
+        assert!(
+            v.console.is_empty(),
+            "{what}: console messages: {:#?}",
+            v.console
+        );
+        assert!(
+            v.requests.is_empty(),
+            "{what}: network requests: {:#?}",
+            v.requests
+        );
+    };
+
+    // The dashboard, then the clause tree through its navigation link.
+    let index = visit(&chromium, &file_url(&site.join("index.html")));
+    clean(&index, "index.html");
+    assert!(index.dom.contains("Test Ltd"));
+    let tree_href = find_href(&index.dom, "clauses.html");
+    let tree = visit(&chromium, &file_url(&site.join(&tree_href)));
+    clean(&tree, "clauses.html");
+    // A clause page, reached from the tree.
+    let clause_href = find_href(&tree.dom, "clauses/8.5.1.1.html");
+    let clause = visit(&chromium, &file_url(&site.join(&clause_href)));
+    clean(&clause, "clause page");
+    assert!(clause.dom.contains("Change management policy") || clause.dom.contains("8.5.1.1"));
+    // A document page, reached from the clause page; its headings carry their anchors.
+    let doc_href = find_href(&clause.dom, "documents/POL-CHG.html");
+    let doc_path = site.join("clauses").join(&doc_href);
+    let document = visit(&chromium, &file_url(&doc_path));
+    clean(&document, "document page");
+    assert!(document.dom.contains("id=\"risk-assessment\""));
+    assert!(document
+        .dom
+        .contains("src=\"../files/policies/img/flow.png\""));
+
+    // Search, from the query in the URL: the script renders results into the DOM.
+    let search = visit(
+        &chromium,
+        &format!("{}?q=risk", file_url(&site.join("search.html"))),
+    );
+    clean(&search, "search");
+    assert!(
+        search
+            .dom
+            .contains("href=\"documents/POL-CHG.html#risk-assessment\""),
+        "no search result:\n{}",
+        search.dom
+    );
+    assert!(search.dom.contains("result"), "{}", search.dom);
+    // Sorting script ran on a table page (it wraps headers in buttons).
+    let register = visit(&chromium, &file_url(&site.join("documents.html")));
+    clean(&register, "register");
+    assert!(
+        register.dom.contains("sortable-header"),
+        "the sort script did not run"
+    );
+
+    // The planted script does not run, nor does any handler.
+    let evil = visit(&chromium, &file_url(&site.join("documents/POL-EVIL.html")));
+    clean(&evil, "hostile document");
+    assert!(!evil.dom.contains("PWNED"), "{}", evil.dom);
+    assert!(!evil.dom.contains("data-pwned"), "{}", evil.dom);
+    assert!(
+        evil.dom.contains("<title>POL-EVIL Document POL-EVIL"),
+        "{}",
+        evil.dom
+    );
+}
