@@ -62,7 +62,24 @@ impl Repo {
             .unwrap_or_default();
         let repo = match Repository::open_ext(sms_root, RepositoryOpenFlags::empty(), &ceilings) {
             Ok(r) => r,
-            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+            Err(e) if e.code() == ErrorCode::NotFound => {
+                // A `.git` that libgit2 cannot open (a worktree or submodule whose git folder
+                // is gone) is a broken repository, not "no git": say so instead of skipping
+                // the history rules quietly.
+                let broken = sms_root
+                    .ancestors()
+                    .take_while(|d| !ceilings.iter().any(|c| c == d))
+                    .map(|d| d.join(".git"))
+                    .find(|g| std::fs::symlink_metadata(g).is_ok());
+                return match broken {
+                    None => Ok(None),
+                    Some(g) => Err(anyhow!(
+                        "`{}` is not a usable git repository: {}\nhelp: repair or remove it (`git worktree prune`, `git submodule update --init`), or clone the repository again",
+                        g.display(),
+                        e.message()
+                    )),
+                };
+            }
             Err(e) => return Err(open_error(sms_root, &e)),
         };
         let Some(workdir) = repo.workdir() else {

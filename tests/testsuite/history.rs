@@ -968,3 +968,16 @@ fn a_snapshot_of_head_matches_the_clean_work_tree() {
     assert_eq!(summary(&work), summary(&head));
     assert!(auditbook::history::snapshot(&config, "no-such-branch").is_err());
 }
+
+#[test]
+fn a_broken_git_folder_is_a_failure_not_a_missing_history() {
+    let s = Sms::with_config(&config());
+    s.file(".git", "gitdir: /nonexistent/worktree\n");
+    let r = s.check_json();
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("not a usable git repository"),
+        "{}",
+        r.stderr
+    );
+}
