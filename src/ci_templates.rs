@@ -41,6 +41,13 @@ mod tests {
         assert!(GITLAB_CI.contains("--format junit"));
         assert!(GITLAB_CI.contains("--base=origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME"));
         assert!(PRE_COMMIT_HOOKS.contains("id: auditbook-check"));
+        for t in [GITHUB_ACTIONS, GITLAB_CI, PRE_COMMIT_HOOKS] {
+            let parsed = crate::yaml::parse(t, crate::yaml::Limits::default());
+            assert!(
+                matches!(parsed, Ok(Some(_))),
+                "a template is not valid YAML"
+            );
+        }
         for (_, t) in FILES {
             assert!(t.contains(REPOSITORY_PLACEHOLDER));
             assert!(!with_repository(t, "https://example.org/auditbook.git")

@@ -1,22 +1,28 @@
-//! `check --base REV` support (used by `crate::gate`): the merge-base of REV and HEAD, and the
-//! history as it stood at that commit.
+//! `check --base REV` support (used by `crate::gate`): the merge-base of REV and HEAD, the SMS
+//! files at that commit (sharing the work tree's bytes where they are the same), and the history
+//! as it stood at that commit.
 //!
-//! The history at the base is the HEAD walk (from the cache the HEAD read has just written)
-//! truncated at the base, so a pull request costs no second walk of the whole chain. When the base
-//! is not on HEAD's first-parent chain (a branch that merged its target in), the walk is truncated
-//! at the newest first-parent commit of HEAD that the base descends from, and only the base's own
-//! commits after it are walked. Nothing here writes the cache.
+//! The history at the base costs no second walk. When the base is on HEAD's first-parent chain
+//! (a pull request's branch, or GitHub's merge commit), HEAD's assembled history is cut at it:
+//! what the history holds up to a commit depends only on the commits up to it. Otherwise (a
+//! branch that merged its target in) the walk HEAD's read just made is truncated at the newest
+//! first-parent commit of HEAD that the base descends from, and only the base's own commits after
+//! it are walked and assembled. Nothing here writes the cache.
 
 use super::assemble::{self, Baseline};
 use super::git::{git_error, list_tree, Mode};
 use super::walk::{self, RawWalk, Settings};
-use super::{cache, Head, History, Repo, State, WalkStats};
+use super::{
+    cache, DocumentHistory, DocumentRevision, FileHistory, Head, History, RecordEvent, Repo, State,
+    WalkStats,
+};
 use crate::config::Config;
 use crate::diag::Diagnostic;
 use crate::snapshot::{self, Entry, EntryKind, Role, Snapshot};
 use anyhow::{anyhow, bail, Result};
 use git2::{ErrorCode, ObjectType, Oid, Repository};
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The commit a change is compared with: merge-base(REV, HEAD).
@@ -120,6 +126,11 @@ impl Repo {
                 stats: WalkStats::default(),
                 raw: None,
             }
+        } else if let Some(h) = match head_read {
+            Some((h, c)) => self.cut_at(h, c, config, oid, findings)?,
+            None => None,
+        } {
+            h
         } else {
             let settings = Settings::new(config, self.prefix());
             let shared = head_read.and_then(|(h, c)| {
@@ -145,6 +156,62 @@ impl Repo {
         history.prefix = self.prefix().to_string();
         history.head = Some(head);
         Ok(history)
+    }
+
+    /// The history at `base` cut from HEAD's assembled history, when `base` is on HEAD's
+    /// first-parent chain and the settings that shape the history agree: everything the history
+    /// holds up to a commit depends only on the commits up to it, so no assembly is needed.
+    /// `None` otherwise.
+    fn cut_at(
+        &self,
+        head: &History,
+        head_config: &Config,
+        config: &Config,
+        base: Oid,
+        findings: &mut Vec<Diagnostic>,
+    ) -> Result<Option<History>> {
+        let same_settings = Settings::new(config, self.prefix()).key
+            == Settings::new(head_config, self.prefix()).key
+            && config.history.baseline == head_config.history.baseline;
+        let (Some(raw), Some(tip), State::Complete, true) = (
+            head.raw.as_ref(),
+            head.head.as_ref(),
+            head.state,
+            same_settings,
+        ) else {
+            return Ok(None);
+        };
+        let repo = self.git2();
+        let err = |what: &str, e: git2::Error| git_error(self.git_dir(), what, &e);
+        // The commits after the base: HEAD's first-parent chain down to it.
+        let mut after = std::collections::HashSet::new();
+        let mut next = Oid::from_str(&tip.commit).ok();
+        while let Some(oid) = next {
+            if oid == base {
+                break;
+            }
+            if after.len() > head.commits.len() + 100_000 {
+                return Ok(None);
+            }
+            after.insert(oid.to_string());
+            let commit = repo
+                .find_commit(oid)
+                .map_err(|e| err("cannot read a commit", e))?;
+            next = commit.parent_id(0).ok();
+        }
+        if next.is_none() {
+            return Ok(None); // not on the chain
+        }
+        let keep = head.commits.len()
+            - head
+                .commits
+                .iter()
+                .rev()
+                .take_while(|c| after.contains(&c.id))
+                .count();
+        // Settings findings (an unusable baseline) are the base's too.
+        let _ = Baseline::resolve(repo, config.history.baseline.as_deref(), raw, findings);
+        Ok(Some(head.cut(keep)))
     }
 
     /// A cached walk cut back to the newest commit of its first-parent chain that `base` is or
@@ -325,5 +392,210 @@ impl Repo {
         let mut entries = entries;
         entries.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(Snapshot { entries })
+    }
+}
+
+impl History {
+    /// This history as it stood after its first `keep` commits: revisions and changes of later
+    /// commits dropped, and what those changes did to a record (its id, file, deletion) undone.
+    fn cut(&self, keep: usize) -> History {
+        let documents = self
+            .documents
+            .iter()
+            .filter_map(|(k, d)| {
+                let revisions: Vec<DocumentRevision> = d
+                    .revisions
+                    .iter()
+                    .filter(|r| r.commit < keep)
+                    .cloned()
+                    .collect();
+                (!revisions.is_empty()).then(|| {
+                    (
+                        k.clone(),
+                        DocumentHistory {
+                            id: d.id.clone(),
+                            revisions,
+                        },
+                    )
+                })
+            })
+            .collect();
+        let mut records = BTreeMap::new();
+        for h in self.records.values().filter(|h| h.first < keep) {
+            let mut r = h.clone();
+            let split = r.changes.partition_point(|c| c.commit < keep);
+            let all = r.changes.clone();
+            r.changes.truncate(split);
+            for i in (split..all.len()).rev() {
+                match &all[i].event {
+                    RecordEvent::IdChanged { from, .. } => r.id = from.clone(),
+                    RecordEvent::Moved { from, .. } => r.path = from.clone(),
+                    RecordEvent::Deleted => r.deleted = None,
+                    RecordEvent::Restored => {
+                        r.deleted = all[..i]
+                            .iter()
+                            .rev()
+                            .find(|c| c.event == RecordEvent::Deleted)
+                            .map(|c| c.commit);
+                    }
+                    RecordEvent::Edited
+                    | RecordEvent::DateChanged { .. }
+                    | RecordEvent::KindChanged { .. } => {}
+                }
+            }
+            records.insert(crate::ids::key(&r.id), r);
+        }
+        let files = self
+            .files
+            .iter()
+            .filter_map(|(p, f)| {
+                let commits: Vec<usize> = f.commits.iter().copied().filter(|&c| c < keep).collect();
+                (!commits.is_empty()).then(|| {
+                    (
+                        p.clone(),
+                        FileHistory {
+                            commits,
+                            renamed_from: f.renamed_from.clone(),
+                        },
+                    )
+                })
+            })
+            .collect();
+        History {
+            prefix: self.prefix.clone(),
+            state: self.state,
+            head: None,
+            commits: self.commits[..keep.min(self.commits.len())].to_vec(),
+            documents,
+            records,
+            files,
+            dirty: Vec::new(),
+            stats: WalkStats::default(),
+            raw: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn commit(repo: &git2::Repository, n: i64) -> Oid {
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.update_all(["*"], None).unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::new(
+            "A",
+            "a@example.com",
+            &git2::Time::new(1_767_225_600 + n * 86_400, 0),
+        )
+        .unwrap();
+        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, "c", &tree, &parents)
+            .unwrap()
+    }
+
+    fn rec(id: &str, status: &str) -> String {
+        format!("id: {id}\nkind: incident\ndate: 2026-01-01\ntitle: T\nstatus: {status}\n")
+    }
+
+    fn doc(version: &str, body: &str) -> String {
+        format!("---\nid: POL-1\ntitle: P\ntype: policy\nowner: O\napprover: A\nversion: \"{version}\"\nstatus: approved\napproved: 2026-01-01\nclauses: [\"8.1\"]\n---\n\n{body}\n")
+    }
+
+    /// Cutting HEAD's history at a base gives what assembling the walk up to the base gives, with
+    /// records edited, moved, renamed, deleted and restored after the base.
+    #[test]
+    fn cut_history_equals_the_assembled_history_at_the_base() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let git = git2::Repository::init(root).unwrap();
+        write(
+            root,
+            "sms.yaml",
+            "organisation: O\nscope: S\nframework: iso20000-1:2018\n",
+        );
+        write(root, "policies/p.md", &doc("1.0", "One."));
+        write(root, "records/incident/a.yaml", &rec("INC-1", "open"));
+        write(
+            root,
+            "records/incident/list.yaml",
+            &format!(
+                "records:\n  - {}\n  - {}\n",
+                rec("INC-2", "open").replace('\n', "\n    "),
+                rec("INC-3", "open").replace('\n', "\n    ")
+            ),
+        );
+        let mut bases = vec![commit(&git, 0)];
+        write(root, "records/incident/a.yaml", &rec("INC-1", "closed"));
+        write(
+            root,
+            "records/incident/list.yaml",
+            &format!(
+                "records:\n  - {}\n",
+                rec("INC-3", "open").replace('\n', "\n    ")
+            ),
+        );
+        write(root, "records/incident/b.yaml", &rec("INC-2", "open"));
+        write(root, "policies/p.md", &doc("1.0", "One, edited."));
+        bases.push(commit(&git, 1));
+        std::fs::remove_file(root.join("records/incident/list.yaml")).unwrap();
+        write(root, "notes/x.md", "no frontmatter\n");
+        bases.push(commit(&git, 2));
+        write(root, "records/incident/list.yaml", &rec("INC-3", "open"));
+        write(root, "records/incident/a.yaml", &rec("INC-10", "closed"));
+        std::fs::remove_file(root.join("policies/p.md")).unwrap();
+        bases.push(commit(&git, 3));
+        std::fs::remove_file(root.join("records/incident/a.yaml")).unwrap();
+        write(root, "records/incident/c.yaml", &rec("INC-10", "closed"));
+        write(root, "policies/q.md", &doc("2.0", "Two."));
+        std::fs::rename(root.join("notes/x.md"), root.join("notes/y.md")).unwrap();
+        bases.push(commit(&git, 4));
+
+        let (config, _) = crate::config::parse(
+            root,
+            &std::fs::read_to_string(root.join("sms.yaml")).unwrap(),
+        )
+        .unwrap();
+        let repo = Repo::open(root).unwrap().unwrap();
+        let head = repo.read(&config, &mut Vec::new()).unwrap();
+        assert_eq!(head.state, State::Complete);
+        for base in bases {
+            let id = base.to_string();
+            let cut = repo
+                .cut_at(&head, &config, &config, base, &mut Vec::new())
+                .unwrap()
+                .expect("the base is on HEAD's chain");
+            let assembled = repo
+                .history_at(&config, &id, None, &mut Vec::new())
+                .unwrap();
+            assert_eq!(
+                format!("{:?}", cut.commits),
+                format!("{:?}", assembled.commits),
+                "{id}"
+            );
+            assert_eq!(
+                format!("{:?}", cut.documents),
+                format!("{:?}", assembled.documents),
+                "{id}"
+            );
+            assert_eq!(
+                format!("{:?}", cut.records),
+                format!("{:?}", assembled.records),
+                "{id}"
+            );
+        }
     }
 }
