@@ -105,6 +105,10 @@ pub fn planned_files(organisation: &str) -> Vec<(String, Vec<u8>)> {
         sms_yaml(organisation).into_bytes(),
     ));
     files.push((".gitignore".to_string(), GITIGNORE.as_bytes().to_vec()));
+    // The pull-request gate, ready to run: GitHub Actions and GitLab CI.
+    for (path, text) in crate::ci_templates::FILES {
+        files.push((path.to_string(), text.as_bytes().to_vec()));
+    }
     files.sort_by(|a, b| a.0.cmp(&b.0));
     files
 }

@@ -784,3 +784,31 @@ fn sample_history_replays_into_a_repository_with_no_history_findings() {
         "{log}"
     );
 }
+
+/// `init` writes the pull-request gate for GitHub Actions and GitLab CI, and they are not read
+/// as SMS sources.
+#[test]
+fn init_writes_the_ci_workflows() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("sms");
+    let r = init(&target, &["--no-git"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let gh = std::fs::read_to_string(target.join(".github/workflows/auditbook.yml")).unwrap();
+    assert!(
+        gh.contains("fetch-depth: 0") && gh.contains("--format sarif"),
+        "{gh}"
+    );
+    let gl = std::fs::read_to_string(target.join("ci/auditbook.gitlab-ci.yml")).unwrap();
+    assert!(gl.contains("--format junit"), "{gl}");
+    let r = run({
+        let mut c = auditbook();
+        c.arg("check")
+            .arg(&target)
+            .args(["--as-of", AS_OF, "--format", "json"]);
+        c
+    });
+    assert!(
+        !r.stdout.contains("auditbook.yml"),
+        "a workflow was read as a source"
+    );
+}
