@@ -15,6 +15,7 @@
 //! ten files parses ten files twice.
 
 use crate::catalog::Catalog;
+use crate::changes;
 use crate::check::{self, Loaded, Options, Report};
 use crate::codes;
 use crate::config::{self, Config, FILE_NAME};
@@ -27,7 +28,7 @@ use crate::source::{self, Document, Record, Sources, Status};
 use crate::yaml::{Node, Pos, Value};
 use anyhow::{bail, Result};
 use jiff::civil::Date;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 /// Which error-level findings fail the gate.
@@ -96,22 +97,7 @@ impl ClauseChange {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum How {
-    Added,
-    Changed,
-    Removed,
-}
-
-impl How {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            How::Added => "added",
-            How::Changed => "changed",
-            How::Removed => "removed",
-        }
-    }
-}
+pub use crate::changes::How;
 
 /// A document or record the change adds, changes or removes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -565,13 +551,6 @@ fn same_entry(a: &EntryKind, b: &EntryKind) -> bool {
     }
 }
 
-fn doc_state(d: &Document) -> String {
-    match &d.version {
-        Some(v) => format!("v{} {}", v.text, d.status.as_str()),
-        None => d.status.as_str().to_string(),
-    }
-}
-
 fn bytes_of<'s>(snap: &'s Snapshot, path: &str) -> Option<&'s [u8]> {
     match &snap.get(path)?.kind {
         EntryKind::File { bytes: Some(b), .. } => Some(b),
@@ -587,56 +566,20 @@ fn document_changes(
     head_snap: &Snapshot,
     same_file: &dyn Fn(&str, &str) -> bool,
 ) -> Vec<ItemChange> {
-    let index = |s: &Sources| -> BTreeMap<String, usize> {
-        let mut m = BTreeMap::new();
-        for (i, d) in s.documents.iter().enumerate() {
-            m.entry(crate::ids::key(&d.id)).or_insert(i);
-        }
-        m
+    let differs = |o: &Document, d: &Document| {
+        !(same_file(&o.path, &d.path)
+            || (o.path == d.path && bytes_of(base_snap, &o.path) == bytes_of(head_snap, &d.path)))
     };
-    let (b, h) = (index(base), index(head));
-    let mut out = Vec::new();
-    for (k, &i) in &h {
-        let d = &head.documents[i];
-        match b.get(k) {
-            None => out.push(ItemChange {
-                id: d.id.clone(),
-                how: How::Added,
-                path: d.path.clone(),
-                before: None,
-                after: Some(doc_state(d)),
-            }),
-            Some(&j) => {
-                let o = &base.documents[j];
-                let same = same_file(&o.path, &d.path)
-                    || (o.path == d.path
-                        && bytes_of(base_snap, &o.path) == bytes_of(head_snap, &d.path));
-                if !same {
-                    out.push(ItemChange {
-                        id: d.id.clone(),
-                        how: How::Changed,
-                        path: d.path.clone(),
-                        before: Some(doc_state(o)),
-                        after: Some(doc_state(d)),
-                    });
-                }
-            }
-        }
-    }
-    for (k, &j) in &b {
-        if !h.contains_key(k) {
-            let o = &base.documents[j];
-            out.push(ItemChange {
-                id: o.id.clone(),
-                how: How::Removed,
-                path: o.path.clone(),
-                before: Some(doc_state(o)),
-                after: None,
-            });
-        }
-    }
-    out.sort_by(|a, b| (a.how, &a.id).cmp(&(b.how, &b.id)));
-    out
+    changes::by_id(&base.documents, &head.documents, |d| &d.id, differs)
+        .into_iter()
+        .map(|c| ItemChange {
+            id: c.item().id.clone(),
+            how: c.how,
+            path: c.item().path.clone(),
+            before: c.before.map(changes::document_state),
+            after: c.after.map(changes::document_state),
+        })
+        .collect()
 }
 
 /// A record's content without positions, to compare two revisions.
@@ -676,73 +619,25 @@ fn render_node(n: &Node, out: &mut String) {
     }
 }
 
-fn record_state(r: &Record) -> String {
-    let status = r
-        .field("status")
-        .and_then(|n| n.as_scalar())
-        .map(|s| format!(" {s}"))
-        .unwrap_or_default();
-    format!(
-        "{}{status}",
-        r.date.map(|d| d.to_string()).unwrap_or_default()
-    )
-    .trim()
-    .to_string()
-}
-
 /// Records added, changed (any field, or moved) or removed, by id.
 fn record_changes(
     base: &Sources,
     head: &Sources,
     same_file: &dyn Fn(&str, &str) -> bool,
 ) -> Vec<ItemChange> {
-    let index = |s: &Sources| -> BTreeMap<String, usize> {
-        let mut m = BTreeMap::new();
-        for (i, r) in s.records.iter().enumerate() {
-            m.entry(crate::ids::key(&r.id)).or_insert(i);
-        }
-        m
+    let differs = |o: &Record, r: &Record| {
+        !same_file(&o.path, &r.path) && record_content(o) != record_content(r)
     };
-    let (b, h) = (index(base), index(head));
-    let mut out = Vec::new();
-    for (k, &i) in &h {
-        let r = &head.records[i];
-        match b.get(k) {
-            None => out.push(ItemChange {
-                id: r.id.clone(),
-                how: How::Added,
-                path: r.path.clone(),
-                before: None,
-                after: Some(record_state(r)),
-            }),
-            Some(&j) => {
-                let o = &base.records[j];
-                if !same_file(&o.path, &r.path) && record_content(o) != record_content(r) {
-                    out.push(ItemChange {
-                        id: r.id.clone(),
-                        how: How::Changed,
-                        path: r.path.clone(),
-                        before: Some(record_state(o)),
-                        after: Some(record_state(r)),
-                    });
-                }
-            }
-        }
-    }
-    for (k, &j) in &b {
-        if !h.contains_key(k) {
-            let o = &base.records[j];
-            out.push(ItemChange {
-                id: o.id.clone(),
-                how: How::Removed,
-                path: o.path.clone(),
-                before: Some(record_state(o)),
-                after: None,
-            });
-        }
-    }
-    out.sort_by(|a, b| (a.how, &a.id).cmp(&(b.how, &b.id)));
-    out
+    changes::by_id(&base.records, &head.records, |r| &r.id, differs)
+        .into_iter()
+        .map(|c| ItemChange {
+            id: c.item().id.clone(),
+            how: c.how,
+            path: c.item().path.clone(),
+            before: c.before.map(changes::record_state),
+            after: c.after.map(changes::record_state),
+        })
+        .collect()
 }
 
 /// Document control between the two trees (runs in a shallow clone too): an approved document

@@ -7,6 +7,7 @@
 pub mod bundle;
 pub mod catalog;
 pub mod catalog_print;
+pub mod changes;
 pub mod check;
 pub mod ci_templates;
 pub mod cli;

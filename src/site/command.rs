@@ -4,14 +4,14 @@
 
 use super::serve::{self, BuildStatus};
 use super::{output, Change, Changes, GitView, Outcome, Provenance, Revision};
+use crate::changes;
 use crate::check::{self, Loaded};
 use crate::diag::{Diagnostic, Severity};
 use crate::history::{self, History};
 use crate::model::Model;
-use crate::source::{self, Document, Record, Sources, Status};
+use crate::source::{self, Record, Sources, Status};
 use anyhow::{bail, Result};
 use jiff::civil::Date;
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -244,126 +244,45 @@ fn resolve_commit(h: &History, rev: &str) -> (String, Option<String>) {
     (String::new(), None)
 }
 
-fn doc_state(d: &Document) -> String {
-    match &d.version {
-        Some(v) => format!("v{} {}", v.text, d.status.as_str()),
-        None => d.status.as_str().to_string(),
-    }
-}
-
-fn record_state(r: &Record) -> String {
-    let status = r
-        .field("status")
-        .and_then(|n| n.as_scalar())
-        .map(|s| format!(" {s}"))
-        .unwrap_or_default();
-    format!(
-        "{}{status}",
-        r.date.map(|d| d.to_string()).unwrap_or_default()
-    )
-}
-
 fn diff_sources(before: &Sources, after: &Sources) -> Vec<Change> {
     let mut out = Vec::new();
-    let docs = |s: &Sources| -> BTreeMap<String, usize> {
-        let mut m = BTreeMap::new();
-        for (i, d) in s.documents.iter().enumerate() {
-            m.entry(crate::ids::key(&d.id)).or_insert(i);
-        }
-        m
-    };
-    let (b, a) = (docs(before), docs(after));
-    for (k, &i) in &a {
-        let d = &after.documents[i];
-        match b.get(k) {
-            None => out.push(Change {
-                what: "document".into(),
-                id: d.id.clone(),
-                title: d.title.clone(),
-                how: "added".into(),
-                before: None,
-                after: Some(doc_state(d)),
-            }),
-            Some(&j) => {
-                let old = &before.documents[j];
-                if history::content_hashes(old) != history::content_hashes(d) {
-                    out.push(Change {
-                        what: "document".into(),
-                        id: d.id.clone(),
-                        title: d.title.clone(),
-                        how: "changed".into(),
-                        before: Some(doc_state(old)),
-                        after: Some(doc_state(d)),
-                    });
-                }
-            }
-        }
+    let docs = changes::by_id(
+        &before.documents,
+        &after.documents,
+        |d| &d.id,
+        |old, new| history::content_hashes(old) != history::content_hashes(new),
+    );
+    for c in docs {
+        out.push(Change {
+            what: "document".into(),
+            id: c.item().id.clone(),
+            title: c.item().title.clone(),
+            how: c.how.as_str().into(),
+            before: c.before.map(changes::document_state),
+            after: c.after.map(changes::document_state),
+        });
     }
-    for (k, &j) in &b {
-        if !a.contains_key(k) {
-            let d = &before.documents[j];
-            out.push(Change {
-                what: "document".into(),
-                id: d.id.clone(),
-                title: d.title.clone(),
-                how: "removed".into(),
-                before: Some(doc_state(d)),
-                after: None,
-            });
-        }
-    }
-    let recs = |s: &Sources| -> BTreeMap<String, usize> {
-        let mut m = BTreeMap::new();
-        for (i, r) in s.records.iter().enumerate() {
-            m.entry(crate::ids::key(&r.id)).or_insert(i);
-        }
-        m
-    };
-    let (b, a) = (recs(before), recs(after));
     let text = |r: &Record| -> Vec<(String, String)> {
         r.fields
             .iter()
             .map(|(k, v)| (k.clone(), super::pages::node_text(v)))
             .collect()
     };
-    for (k, &i) in &a {
-        let r = &after.records[i];
-        match b.get(k) {
-            None => out.push(Change {
-                what: "record".into(),
-                id: r.id.clone(),
-                title: r.title.clone(),
-                how: "added".into(),
-                before: None,
-                after: Some(record_state(r)),
-            }),
-            Some(&j) => {
-                let old = &before.records[j];
-                if text(old) != text(r) {
-                    out.push(Change {
-                        what: "record".into(),
-                        id: r.id.clone(),
-                        title: r.title.clone(),
-                        how: "changed".into(),
-                        before: Some(record_state(old)),
-                        after: Some(record_state(r)),
-                    });
-                }
-            }
-        }
-    }
-    for (k, &j) in &b {
-        if !a.contains_key(k) {
-            let r = &before.records[j];
-            out.push(Change {
-                what: "record".into(),
-                id: r.id.clone(),
-                title: r.title.clone(),
-                how: "removed".into(),
-                before: Some(record_state(r)),
-                after: None,
-            });
-        }
+    let recs = changes::by_id(
+        &before.records,
+        &after.records,
+        |r| &r.id,
+        |o, n| text(o) != text(n),
+    );
+    for c in recs {
+        out.push(Change {
+            what: "record".into(),
+            id: c.item().id.clone(),
+            title: c.item().title.clone(),
+            how: c.how.as_str().into(),
+            before: c.before.map(changes::record_state),
+            after: c.after.map(changes::record_state),
+        });
     }
     // Documents first, then records; within each by id.
     out.sort_by(|x, y| {
