@@ -105,6 +105,23 @@ pub fn load(opts: &Options) -> Result<Loaded> {
     let (snapshot, (sources, source_findings)) = work?;
     let git = git?;
     findings.extend(source_findings);
+    let draft = git
+        .history
+        .as_ref()
+        .is_some_and(|h| !h.dirty.is_empty() || h.state == history::State::NoCommits);
+    assemble(opts, config, snapshot, sources, findings, git, draft)
+}
+
+/// The common end of [`load`] and [`load_committed`]: catalogue, as-of date, effective versions.
+fn assemble(
+    opts: &Options,
+    config: Config,
+    snapshot: Snapshot,
+    sources: Sources,
+    mut findings: Vec<Diagnostic>,
+    git: history::HistoryLoad,
+    draft: bool,
+) -> Result<Loaded> {
     let catalog = select_catalog(&config, &sources, &mut findings)?;
     let as_of = match opts.as_of {
         Some(d) => d,
@@ -116,10 +133,6 @@ pub fn load(opts: &Options) -> Result<Loaded> {
         .as_ref()
         .map(|h| h.effective_versions(&sources))
         .unwrap_or_default();
-    let draft = git
-        .history
-        .as_ref()
-        .is_some_and(|h| !h.dirty.is_empty() || h.state == history::State::NoCommits);
     Ok(Loaded {
         config,
         catalog,
@@ -176,12 +189,7 @@ pub fn load_committed(opts: &Options) -> Result<Loaded> {
     }
     let (sources, source_findings) = source::parse(&config, &snapshot);
     findings.extend(source_findings);
-    let catalog = select_catalog(&config, &sources, &mut findings)?;
-    let as_of = match opts.as_of {
-        Some(d) => d,
-        None => default_as_of(&config)?,
-    };
-    let git = history::load(&config)?;
+    let mut git = history::load(&config)?;
     if git
         .history
         .as_ref()
@@ -191,29 +199,8 @@ pub fn load_committed(opts: &Options) -> Result<Loaded> {
     {
         bail!("HEAD moved while auditbook was reading it (a commit or checkout ran meanwhile); run it again");
     }
-    findings.extend(
-        git.findings
-            .into_iter()
-            .filter(|d| d.code != "uncommitted-changes"),
-    );
-    let effective = git
-        .history
-        .as_ref()
-        .map(|h| h.effective_versions(&sources))
-        .unwrap_or_default();
-    Ok(Loaded {
-        config,
-        catalog,
-        snapshot,
-        sources,
-        as_of,
-        load_findings: findings,
-        history: git.history,
-        effective,
-        draft: false,
-        history_notices: git.notices,
-        require_history: false,
-    })
+    git.findings.retain(|d| d.code != "uncommitted-changes");
+    assemble(opts, config, snapshot, sources, findings, git, false)
 }
 
 /// The primary catalogue: a framework file whose id sms.yaml names, else the built-in one.
