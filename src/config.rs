@@ -178,7 +178,10 @@ pub fn load(root: &Path) -> Result<(Config, Vec<Diagnostic>)> {
 
 /// Parse the text of sms.yaml.
 pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // BOM stripped and CRLF / lone CR made LF, as for every source: YAML counts a lone CR as a
+    // line break, so without this a finding's line would not be the line of the file as read.
+    let text = crate::markdown::normalise(text);
+    let text = text.as_ref();
     let node = match yaml::parse(text, yaml::Limits::default()) {
         Ok(Some(node)) => node,
         Ok(None) => bail!(
@@ -654,6 +657,14 @@ mod tests {
         assert!(parse(Path::new("/s"), "a: [\n").is_err());
         assert!(parse(Path::new("/s"), "- a\n- b\n").is_err());
         assert!(parse(Path::new("/s"), "").is_err());
+    }
+
+    #[test]
+    fn lone_cr_line_breaks_give_the_line_of_the_file() {
+        // found by fuzzing (sms_yaml): YAML counts a lone CR as a line break
+        let (_, d) = cfg("organisation: A\rscope: B\rframework: x\rtimezone: Mars/Base\n");
+        assert_eq!(d[0].code, "field-invalid");
+        assert_eq!(d[0].pos, Some(Pos::new(4, 11)));
     }
 
     #[test]

@@ -149,7 +149,10 @@ pub fn parse_body(body: &str, body_line: u32) -> Body {
     let index = LineIndex::new(body, body_line);
     let mut out = Body::default();
     let mut heading: Option<(u8, usize, String)> = None;
+    // Next suffix to try per slug, and every anchor given (a heading titled `Risk-1` must not
+    // collide with the second `Risk`).
     let mut seen_anchors: std::collections::HashMap<String, usize> = Default::default();
+    let mut used_anchors: std::collections::HashSet<String> = Default::default();
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
@@ -164,12 +167,17 @@ pub fn parse_body(body: &str, body_line: u32) -> Body {
                         base
                     };
                     let n = seen_anchors.entry(base.clone()).or_insert(0);
-                    let anchor = if *n == 0 {
+                    let mut anchor = if *n == 0 {
                         base.clone()
                     } else {
                         format!("{base}-{n}")
                     };
+                    while used_anchors.contains(&anchor) {
+                        *n += 1;
+                        anchor = format!("{base}-{n}");
+                    }
                     *n += 1;
+                    used_anchors.insert(anchor.clone());
                     out.headings.push(Heading {
                         level,
                         text: text.trim().to_string(),
@@ -358,6 +366,13 @@ mod tests {
                 anchor: Some("risk".into())
             }
         );
+    }
+
+    #[test]
+    fn heading_anchors_are_unique_even_when_a_title_looks_like_a_suffix() {
+        let b = parse_body("# Risk-1\n# Risk\n# Risk\n# Risk 1\n", 1);
+        let anchors: Vec<&str> = b.headings.iter().map(|h| h.anchor.as_str()).collect();
+        assert_eq!(anchors, ["risk-1", "risk", "risk-2", "risk-1-1"]);
     }
 
     #[test]

@@ -132,13 +132,33 @@ const DOC_KEYS: &[&str] = &[
 
 /// Parse every document, record and framework file of a snapshot.
 pub fn parse(config: &Config, snap: &Snapshot) -> (Sources, Vec<Diagnostic>) {
+    // `limits.max_documents` bounds the work: Markdown files past it (in path order) are not parsed.
+    let max_documents = config.limits.max_documents;
+    let mut markdown_files = 0usize;
+    let mut first_skipped: Option<&str> = None;
+    let skipped: Vec<bool> = snap
+        .entries
+        .iter()
+        .map(|e| {
+            let document = matches!(e.kind, EntryKind::File { bytes: Some(_), .. })
+                && snapshot::role(config, &e.path) == Role::Document;
+            markdown_files += usize::from(document);
+            let skip = document && markdown_files > max_documents;
+            if skip && first_skipped.is_none() {
+                first_skipped = Some(&e.path);
+            }
+            skip
+        })
+        .collect();
     let results: Vec<(Parsed, Vec<Diagnostic>)> = snap
         .entries
         .par_iter()
-        .map(|entry| {
+        .zip(skipped.par_iter())
+        .map(|(entry, &skip)| {
             let mut diags = Vec::new();
             let role = snapshot::role(config, &entry.path);
             let parsed = match (&entry.kind, role) {
+                _ if skip => Parsed::Nothing,
                 (EntryKind::Symlink { target, escapes }, _) => {
                     let msg = if *escapes {
                         format!("`{}` is a symbolic link to `{target}`, outside the SMS root; it is not followed", entry.path)
@@ -155,7 +175,7 @@ pub fn parse(config: &Config, snap: &Snapshot) -> (Sources, Vec<Diagnostic>) {
                             "file-too-large",
                             entry.path.clone(),
                             format!(
-                                "`{}` is {} bytes, over the limit of {} bytes; it was not read",
+                                "`{}` is {} bytes, over `limits.max_file_size` ({} bytes); it was not read",
                                 entry.path, size, config.limits.max_file_size
                             ),
                         )
@@ -193,17 +213,15 @@ pub fn parse(config: &Config, snap: &Snapshot) -> (Sources, Vec<Diagnostic>) {
     }
     // Snapshot order is path order already; make it a guarantee (`Model::document_at` relies on it).
     sources.documents.sort_by(|a, b| a.path.cmp(&b.path));
-    if sources.documents.len() > config.limits.max_documents {
+    if let Some(first) = first_skipped {
         diags.push(Diagnostic::new(
             "too-many-documents",
             "sms",
             format!(
-                "the SMS holds {} documents, over `limits.max_documents` ({}); the rest were not read",
-                sources.documents.len(),
-                config.limits.max_documents
+                "the SMS holds {markdown_files} Markdown files, over `limits.max_documents` ({max_documents}); \
+                 the files from `{first}` on (in path order) were not read"
             ),
         ).at(crate::config::FILE_NAME, Pos::new(1, 1)));
-        sources.documents.truncate(config.limits.max_documents);
     }
     (sources, diags)
 }
@@ -251,10 +269,18 @@ fn text_of(path: &str, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> Option<Stri
 }
 
 fn yaml_finding(path: &str, subject: &str, e: &YamlError, line_offset: u32) -> Diagnostic {
+    // The two budgets an SMS sets itself are named, so the reader knows where they come from.
+    let limit = match e.kind {
+        yaml::YamlErrorKind::TooDeep => " (`limits.max_yaml_depth` in sms.yaml)",
+        yaml::YamlErrorKind::TooManyNodes => " (`limits.max_yaml_nodes` in sms.yaml)",
+        yaml::YamlErrorKind::Syntax
+        | yaml::YamlErrorKind::DuplicateKey
+        | yaml::YamlErrorKind::MultipleDocuments => "",
+    };
     Diagnostic::new(
         "frontmatter-invalid",
         subject.to_string(),
-        e.message.clone(),
+        format!("{}{limit}", e.message),
     )
     .at(path, e.pos.shifted(line_offset))
 }

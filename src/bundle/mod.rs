@@ -751,7 +751,7 @@ fn slug(name: &str) -> String {
 }
 
 /// `--out`, or `<organisation>-evidence-<commit>[-DRAFT].zip` in the current folder; refused when
-/// it is a folder or its folder does not exist.
+/// it is a folder, its folder does not exist, or it would write into the SMS sources.
 fn output_path(out: Option<&Path>, loaded: &Loaded, origin: &Origin<'_>) -> Result<PathBuf> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let wanted = match out {
@@ -783,7 +783,37 @@ fn output_path(out: Option<&Path>, loaded: &Loaded, origin: &Origin<'_>) -> Resu
             out.display()
         );
     }
+    // Never into the SMS sources (DESIGN "Output folder"): inside the SMS root only a `.zip`, and
+    // only over a bundle auditbook made, never over a document, record or attachment.
+    let root = loaded
+        .config
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| loaded.config.root.clone());
+    if out.starts_with(&root) {
+        let zip_name = out
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+        let exists = std::fs::symlink_metadata(&out).is_ok();
+        if !zip_name || (exists && !is_bundle(&out)) {
+            bail!(
+                "refusing to write the bundle to `{}`: it is inside the SMS and {}; auditbook never writes into the SMS sources.\nhelp: pass --out with a new .zip file name, or a path outside the SMS",
+                out.display(),
+                if zip_name { "is not a bundle auditbook made" } else { "not a .zip file" }
+            );
+        }
+    }
     Ok(out)
+}
+
+/// Whether `path` is a regular file holding a bundle auditbook made (its zip comment says so).
+fn is_bundle(path: &Path) -> bool {
+    let regular = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file());
+    regular
+        && std::fs::File::open(path)
+            .ok()
+            .and_then(|f| zip::ZipArchive::new(std::io::BufReader::new(f)).ok())
+            .is_some_and(|z| z.comment().starts_with(b"auditbook evidence bundle"))
 }
 
 /// `coverage.csv`: one row per catalogue clause, in catalogue order.

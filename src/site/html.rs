@@ -226,8 +226,8 @@ pub struct Rendered {
 /// Per-body state shared with the sanitiser's callback.
 #[derive(Default)]
 struct State {
-    /// Generated ids not yet used (each may appear once unprefixed).
-    generated: HashSet<String>,
+    /// The prefix our generated ids carry until the sanitiser strips it (see [`id_marker`]).
+    marker: String,
     /// Every generated id, for same-page links.
     known: HashSet<String>,
     attachments: BTreeSet<String>,
@@ -236,6 +236,17 @@ struct State {
 
 /// The prefix of ids written by the author.
 pub const AUTHOR_ID_PREFIX: &str = "u_";
+
+/// A prefix that marks the ids we generate (headings, footnotes) before sanitising, so the
+/// sanitiser tells them from ids in the author's HTML whatever their order (an author's
+/// `<span id="scope">` above `# Scope` must not take the heading's id). It is derived from the
+/// body's hash, which the body cannot contain.
+fn id_marker(body: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(body.as_bytes());
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("auditbook-{hex}-")
+}
 
 /// Render a document body at `from` (SMS path) for a page at `root` (`../`), with the heading
 /// anchors `anchors` (from `markdown::parse_body`, in order).
@@ -247,6 +258,7 @@ pub fn render(
     anchors: &[String],
 ) -> Rendered {
     let mut generated: HashSet<String> = anchors.iter().cloned().collect();
+    let marker = id_marker(body);
     let mut sections = vec![Section::default()];
     let mut heading_no = 0usize;
     let mut in_heading = false;
@@ -254,6 +266,8 @@ pub fn render(
     let mut footnote_numbers: HashMap<String, usize> = HashMap::new();
     let mut footnote_ids: HashMap<String, String> = HashMap::new();
     let mut used_fn_ids: HashSet<String> = HashSet::new();
+    // Footnotes defined so far: a second definition of the same name gets no second id.
+    let mut defined_fn_ids: HashSet<String> = HashSet::new();
     let fn_id = |name: &str, used: &mut HashSet<String>, ids: &mut HashMap<String, String>| {
         if let Some(id) = ids.get(name) {
             return id.clone();
@@ -273,7 +287,17 @@ pub fn render(
     let mut image_stack: Vec<Option<bool>> = Vec::new();
 
     let mut events: Vec<Event<'_>> = Vec::new();
+    // Top-level blocks as (end in `events`, holds the author's raw HTML), for `sanitise`.
+    let mut blocks: Vec<(usize, bool)> = Vec::new();
+    let mut depth = 0usize;
+    let mut author_html = false;
     for event in Parser::new_ext(body, markdown::options()) {
+        match &event {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth = depth.saturating_sub(1),
+            Event::Html(_) | Event::InlineHtml(_) => author_html = true,
+            _ => {}
+        }
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
                 let anchor = anchors
@@ -288,7 +312,7 @@ pub fn render(
                 });
                 events.push(Event::Start(Tag::Heading {
                     level,
-                    id: Some(CowStr::from(anchor)),
+                    id: Some(CowStr::from(format!("{marker}{anchor}"))),
                     classes: Vec::new(),
                     attrs: Vec::new(),
                 }));
@@ -369,7 +393,7 @@ pub fn render(
                 } else {
                     generated.insert(refid.clone());
                     format!(
-                        "<sup class=\"footnote-reference\" id=\"{refid}\"><a href=\"#{id}\">{n}</a></sup>"
+                        "<sup class=\"footnote-reference\" id=\"{marker}{refid}\"><a href=\"#{id}\">{n}</a></sup>"
                     )
                 };
                 generated.insert(id);
@@ -380,8 +404,13 @@ pub fn render(
                 let n = *footnote_numbers.entry(name.to_string()).or_insert(next);
                 let id = fn_id(&name, &mut used_fn_ids, &mut footnote_ids);
                 generated.insert(id.clone());
+                let id_attr = if defined_fn_ids.insert(id.clone()) {
+                    format!(" id=\"{marker}{id}\"")
+                } else {
+                    String::new()
+                };
                 events.push(Event::Html(CowStr::from(format!(
-                    "<div class=\"footnote-definition\" id=\"{id}\"><sup class=\"footnote-definition-label\">{n}</sup>"
+                    "<div class=\"footnote-definition\"{id_attr}><sup class=\"footnote-definition-label\">{n}</sup>"
                 ))));
             }
             Event::End(TagEnd::FootnoteDefinition) => {
@@ -389,16 +418,47 @@ pub fn render(
             }
             other => events.push(other),
         }
+        if depth == 0 {
+            blocks.push((events.len(), author_html));
+            author_html = false;
+        }
     }
-    let mut raw = String::with_capacity(body.len() + body.len() / 2);
-    pulldown_cmark::html::push_html(&mut raw, events.into_iter());
+    // Each top-level block with raw HTML is sanitised on its own, the blocks between them
+    // together: an unclosed `<style>`, `<textarea>` or `<plaintext>` then swallows at most the
+    // rest of its own block, never the headings and text that follow (found by fuzzing).
+    let mut lengths: Vec<usize> = Vec::new();
+    let (mut last, mut run) = (0usize, 0usize);
+    for (end, author) in blocks {
+        let n = end - last;
+        last = end;
+        if author {
+            if run > 0 {
+                lengths.push(run);
+                run = 0;
+            }
+            lengths.push(n);
+        } else {
+            run += n;
+        }
+    }
+    lengths.push(run + events.len() - last);
+    let mut events = events.into_iter();
+    let chunks: Vec<String> = lengths
+        .into_iter()
+        .filter(|&n| n > 0)
+        .map(|n| {
+            let mut raw = String::new();
+            pulldown_cmark::html::push_html(&mut raw, events.by_ref().take(n));
+            raw
+        })
+        .collect();
 
     let state = Arc::new(Mutex::new(State {
-        known: generated.clone(),
-        generated,
+        known: generated,
+        marker,
         ..State::default()
     }));
-    let html = sanitise(&raw, links, from, root, &state);
+    let html = sanitise(&chunks, links, from, root, &state);
     let (attachments, refused) = match state.lock() {
         Ok(mut s) => (
             std::mem::take(&mut s.attachments),
@@ -479,7 +539,7 @@ const TAGS: &[&str] = &[
 ];
 
 fn sanitise(
-    raw: &str,
+    chunks: &[String],
     links: &Arc<Links>,
     from: &str,
     root: &str,
@@ -508,7 +568,7 @@ fn sanitise(
     b.attribute_filter(move |element, attribute, value| {
         filter(&links, &from, &root, &state, element, attribute, value)
     });
-    b.clean(raw).to_string()
+    chunks.iter().map(|raw| b.clean(raw).to_string()).collect()
 }
 
 fn filter<'u>(
@@ -524,13 +584,10 @@ fn filter<'u>(
         return None;
     };
     match (element, attribute) {
-        (_, "id") => {
-            if state.generated.remove(value) {
-                Some(Cow::Borrowed(value))
-            } else {
-                Some(Cow::Owned(format!("{AUTHOR_ID_PREFIX}{value}")))
-            }
-        }
+        (_, "id") => match value.strip_prefix(state.marker.as_str()) {
+            Some(generated) if !state.marker.is_empty() => Some(Cow::Owned(generated.to_string())),
+            _ => Some(Cow::Owned(format!("{AUTHOR_ID_PREFIX}{value}"))),
+        },
         ("a", "href") | ("img", "src") => {
             let image = element == "img";
             match links.resolve(from, root, value, image) {
@@ -640,6 +697,45 @@ mod tests {
         assert!(r.html.contains("id=\"u_scope\""), "{}", r.html);
         assert!(r.html.contains("id=\"u_mine\""), "{}", r.html);
         assert!(r.html.contains("href=\"#u_mine\""), "{}", r.html);
+    }
+
+    #[test]
+    fn an_author_id_above_a_heading_never_takes_the_heading_id() {
+        // the render fuzz target's invariant: the first `id="scope"` used to stay unprefixed
+        let r = html("<span id=\"scope\">x</span> <sup id=\"fnref_a\">y</sup>\n\n# Scope\n\nText[^a].\n\n[^a]: Note.\n");
+        assert!(r.html.contains("<h1 id=\"scope\">"), "{}", r.html);
+        assert!(r.html.contains("id=\"u_scope\""), "{}", r.html);
+        assert!(r.html.contains("id=\"u_fnref_a\""), "{}", r.html);
+        assert_eq!(r.html.matches("id=\"fnref_a\"").count(), 1, "{}", r.html);
+        assert!(!r.html.contains("auditbook-"), "{}", r.html);
+    }
+
+    #[test]
+    fn a_footnote_defined_twice_has_one_id() {
+        // found by fuzzing (render)
+        let r = html("Text[^a].\n\n[^a]: One.\n\n[^a]: Two.\n");
+        assert_eq!(r.html.matches("id=\"fn_a\"").count(), 1, "{}", r.html);
+    }
+
+    #[test]
+    fn unclosed_raw_text_elements_swallow_at_most_their_own_block() {
+        // found by fuzzing (render): an inline `<style>` hid every heading below it
+        for open in [
+            "<style>",
+            "<textarea>",
+            "<plaintext>",
+            "<xmp>",
+            "<title>",
+            "<noscript>",
+        ] {
+            let r = html(&format!("Text {open} more.\n\n# Later\n\nStill here.\n"));
+            assert!(
+                r.html.contains("<h1 id=\"later\">Later</h1>"),
+                "{open}: {}",
+                r.html
+            );
+            assert!(r.html.contains("<p>Still here.</p>"), "{open}: {}", r.html);
+        }
     }
 
     #[test]

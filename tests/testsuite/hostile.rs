@@ -3,6 +3,7 @@
 //! fixtures are generated here. Time is bounded by a watchdog on the child process, not measured.
 
 use crate::support::*;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Run `check --format json` and fail the test if it takes longer than `limit` (a hang guard,
@@ -271,4 +272,1056 @@ fn empty_and_weird_frontmatter_shapes() {
         codes.contains(&"frontmatter-unclosed".to_string()),
         "{codes:?}"
     );
+}
+
+// ---------------------------------------------------------------- limits (`limits:` in sms.yaml)
+
+/// (path, line, column, message) of every finding with `code`, in report order.
+fn exact(r: &Run, code: &str) -> Vec<(String, u64, u64, String)> {
+    r.findings(code)
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or("").to_string(),
+                f["line"].as_u64().unwrap_or(0),
+                f["column"].as_u64().unwrap_or(0),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn limited(limits: &str) -> Sms {
+    Sms::with_config(&format!("{MINIMAL_CONFIG}limits:\n{limits}"))
+}
+
+/// `max_file_size`: a file over it is named with its size and the setting, and is not read.
+#[test]
+fn limit_max_file_size_gives_file_too_large() {
+    let sms = limited("  max_file_size: 1 KiB\n");
+    sms.file("policies/a.md", &good_doc());
+    let big = doc("POL-BIG", &["8.5.1.2"], "", &"word ".repeat(300));
+    sms.file("policies/big.md", &big);
+    let record = format!(
+        "id: INC-1\nkind: incident\ndate: 2026-01-01\ntitle: {}\n",
+        "t".repeat(1100)
+    );
+    sms.file("records/incident/big.yaml", &record);
+    let r = check_within(&sms, Duration::from_secs(20));
+    let msg = |p: &str, n: usize| {
+        format!("`{p}` is {n} bytes, over `limits.max_file_size` (1024 bytes); it was not read")
+    };
+    assert_eq!(
+        exact(&r, "file-too-large"),
+        [
+            (
+                "policies/big.md".to_string(),
+                1,
+                1,
+                msg("policies/big.md", big.len())
+            ),
+            (
+                "records/incident/big.yaml".to_string(),
+                1,
+                1,
+                msg("records/incident/big.yaml", record.len())
+            ),
+        ]
+    );
+    // the big document was not read: it covers nothing; the small one still does
+    let clauses = r.json()["clauses"].as_array().unwrap().clone();
+    let docs_of = |id: &str| clauses.iter().find(|c| c["id"] == id).unwrap()["documents"].clone();
+    assert_eq!(docs_of("8.5.1.1"), serde_json::json!(["POL-A"]));
+    assert_eq!(docs_of("8.5.1.2"), serde_json::json!([]));
+}
+
+/// `max_documents`: one finding on sms.yaml naming the first file left out; files past the limit
+/// are not even parsed (the broken one gives no finding of its own).
+#[test]
+fn limit_max_documents_gives_too_many_documents() {
+    let sms = limited("  max_documents: 2\n");
+    sms.file("policies/a.md", &good_doc());
+    sms.file("policies/b.md", &doc("POL-B", &["8.5.1.2"], "", "B"));
+    sms.file("policies/c.md", "---\nid: [never, closed\n---\n");
+    sms.file("policies/d.md", &doc("POL-D", &["8.5.1.3"], "", "D"));
+    let r = check_within(&sms, Duration::from_secs(20));
+    assert_eq!(
+        exact(&r, "too-many-documents"),
+        [(
+            "sms.yaml".to_string(),
+            1,
+            1,
+            "the SMS holds 4 Markdown files, over `limits.max_documents` (2); the files from `policies/c.md` on (in path order) were not read".to_string()
+        )]
+    );
+    assert!(
+        r.findings("frontmatter-invalid").is_empty(),
+        "{:?}",
+        r.codes()
+    );
+    let clauses = r.json()["clauses"].as_array().unwrap().clone();
+    let d = clauses.iter().find(|c| c["id"] == "8.5.1.3").unwrap();
+    assert_eq!(d["documents"], serde_json::json!([]));
+}
+
+/// `max_yaml_depth`: frontmatter and records nested deeper are `frontmatter-invalid` at the
+/// collection that goes one level too deep, naming the setting; exactly the limit is fine.
+#[test]
+fn limit_max_yaml_depth_gives_frontmatter_invalid() {
+    let sms = limited("  max_yaml_depth: 3\n");
+    sms.file(
+        "policies/ok.md",
+        &doc("POL-OK", &["8.5.1.1"], "nested: [[1]]\n", "Depth three."),
+    );
+    sms.file("policies/deep.md", "---\nid: POL-DEEP\nx: [[[1]]]\n---\n");
+    sms.file(
+        "records/incident/deep.yaml",
+        "id: INC-1\nkind: incident\nx:\n  y:\n    z:\n      w: 1\n",
+    );
+    let r = check_within(&sms, Duration::from_secs(20));
+    let msg =
+        "YAML nested more than 3 levels deep (`limits.max_yaml_depth` in sms.yaml)".to_string();
+    assert_eq!(
+        exact(&r, "frontmatter-invalid"),
+        [
+            ("policies/deep.md".to_string(), 3, 6, msg.clone()),
+            ("records/incident/deep.yaml".to_string(), 6, 7, msg),
+        ]
+    );
+}
+
+/// `max_yaml_nodes`: a long list and a small alias expansion both stop at the budget, at the
+/// node that crosses it (here the second `*a`: 11 nodes each), naming the setting.
+#[test]
+fn limit_max_yaml_nodes_gives_frontmatter_invalid() {
+    let sms = limited("  max_yaml_nodes: 40\n");
+    sms.file("policies/ok.md", &good_doc());
+    let many: Vec<String> = (0..40).map(|i| format!("\"c{i}\"")).collect();
+    sms.file(
+        "policies/many.md",
+        &format!("---\nid: POL-MANY\nclauses: [{}]\n---\n", many.join(", ")),
+    );
+    sms.file(
+        "records/incident/alias.yaml",
+        "id: INC-1\nkind: incident\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: [*a, *a, *a]\n",
+    );
+    let r = check_within(&sms, Duration::from_secs(20));
+    let f = exact(&r, "frontmatter-invalid");
+    let msg = "more than 40 YAML nodes (aliases count each time they are used); this looks like an alias bomb or a file far larger than an SMS needs (`limits.max_yaml_nodes` in sms.yaml)";
+    assert_eq!(f.len(), 2, "{f:#?}");
+    assert_eq!((f[0].0.as_str(), f[0].1), ("policies/many.md", 3));
+    assert_eq!(
+        (f[1].0.as_str(), f[1].1, f[1].2),
+        ("records/incident/alias.yaml", 4, 9)
+    );
+    assert!(f.iter().all(|f| f.3 == msg), "{f:#?}");
+    assert!(r
+        .findings("field-missing")
+        .iter()
+        .all(|f| f["path"] != "policies/ok.md"));
+}
+
+// ---------------------------------------------------------------- the evidence site
+
+/// Build the site of `sms` into `out` with a hang guard; the exit code is 0 or 1 (findings).
+fn build_within(sms: &Sms, out: &Path, limit: Duration) -> Run {
+    let start = Instant::now();
+    let r = sms.run(
+        "build",
+        &["--format", "json", "--out", out.to_str().unwrap()],
+    );
+    assert!(start.elapsed() < limit, "build took {:?}", start.elapsed());
+    assert!(!r.stderr.contains("panicked"), "panic: {}", r.stderr);
+    assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
+    r
+}
+
+/// Every regular file below `dir`, as (relative path, bytes).
+fn all_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// 10,000 headings and 100,000 links in one document: the build finishes in bounded time, every
+/// heading gets one unique id, every link is rewritten or dropped, and the page stays in
+/// proportion to its source.
+#[test]
+fn a_document_with_100000_links_and_10000_headings_builds() {
+    let mut body = String::new();
+    for i in 0..10_000 {
+        body.push_str(&format!("## Section {}\n\n", i % 100));
+        for j in 0..10 {
+            body.push_str(match j % 5 {
+                0 => "[l](doc:POL-B) ",
+                1 => "[c](clause:8.5.1.2) ",
+                2 => "[f](b.md#b) ",
+                3 => "[s](#section-7) ",
+                _ => "[j](javascript:alert(1)) ",
+            });
+        }
+        body.push_str("\n\n");
+    }
+    let sms = Sms::new();
+    sms.file("policies/a.md", &doc("POL-A", &["8.5.1.1"], "", &body));
+    sms.file(
+        "policies/b.md",
+        &doc("POL-B", &["8.5.1.2"], "", "# B\n\nBody."),
+    );
+    let out = sms.path().join("_site");
+    build_within(&sms, &out, Duration::from_secs(120));
+    let page = std::fs::read_to_string(out.join("documents/POL-A.html")).unwrap();
+    assert!(
+        page.len() < 20 * body.len(),
+        "page of {} bytes for a body of {}",
+        page.len(),
+        body.len()
+    );
+    let ids: Vec<&str> = page
+        .match_indices("<h2 id=\"")
+        .map(|(i, _)| &page[i + 8..i + 8 + page[i + 8..].find('"').unwrap()])
+        .collect();
+    assert_eq!(ids.len(), 10_000);
+    assert_eq!(
+        ids.iter().collect::<std::collections::BTreeSet<_>>().len(),
+        10_000,
+        "heading ids repeat"
+    );
+    assert_eq!(ids[100], "section-0-1");
+    assert_eq!(
+        page.matches("href=\"../documents/POL-B.html\"").count(),
+        20_000
+    );
+    assert_eq!(
+        page.matches("href=\"../documents/POL-B.html#b\"").count(),
+        20_000
+    );
+    assert_eq!(
+        page.matches("href=\"../clauses/8.5.1.2.html\"").count(),
+        20_000
+    );
+    assert!(
+        !page.to_lowercase().contains("javascript"),
+        "a javascript: link survived"
+    );
+    let index = std::fs::metadata(out.join("searchindex.js")).unwrap().len() as usize;
+    assert!(index < 2 * body.len(), "search index of {index} bytes");
+}
+
+/// Hostile content beyond what `site.rs` covers: CSS `url()` and `@import` in a `<style>`
+/// element, entity- and whitespace-obfuscated `javascript:` URLs, autolinks and reference
+/// definitions, `<object>`, `<embed>`, `<base>`, `<meta refresh>`, `<form formaction>`,
+/// `srcset`, mutation-XSS shapes, an SVG file with script (never copied outside `<img>`), an
+/// unclosed `<style>`, and HTML in frontmatter values, record fields and file names.
+const PAYLOADS: &str = r#"Before.
+
+<style>@import url(https://example.com/x.css); body { background: url("javascript:alert(1)") }</style>
+
+[ent](&#106;avascript:alert(1)) [tab](java	script:alert(1)) [nl](<java
+script:alert(1)>) [sp]( javascript:alert(1)) [vb](vbscript:msgbox(1)) [data](data:text/html;base64,PHNjcmlwdD4=)
+
+<javascript:alert(1)> <JAVASCRIPT:alert(1)>
+
+[ref][r1] ![img ref][r2]
+
+[r1]: javascript:alert(1)
+[r2]: javascript:alert(1)
+
+![img](javascript:alert(1)) ![svg image](pic.svg) [svg page](pic.svg) [html](page.html)
+
+<a href="jav&#x09;ascript:alert(1)">t</a> <a href="&#x6A;avascript&colon;alert(1)">c</a> <img srcset="x.png 1x, javascript:alert(1) 2x" src="y.png">
+
+<object data="javascript:alert(1)"></object> <embed src="javascript:alert(1)"> <base href="javascript:alert(1)//">
+
+<meta http-equiv="refresh" content="0;url=javascript:alert(1)"> <link rel="stylesheet" href="https://example.com/x.css">
+
+<form action="javascript:alert(1)"><button formaction="javascript:alert(1)">go</button><input type="image" src="x" onfocus="alert(1)" autofocus></form>
+
+<math><mtext><table><mglyph><style><img src=x onerror=alert(1)></style></mglyph></table></mtext></math>
+
+<noscript><p title="</noscript><img src=x onerror=alert(1)>"></p></noscript>
+
+<svg><a xlink:href="javascript:alert(1)"><text>x</text></a><animate onbegin="alert(1)"/></svg>
+
+<details open ontoggle="alert(1)"><summary>s</summary></details> <video><source onerror="alert(1)"></video>
+
+<div title="x" onmouseover = "alert(1)" ONCLICK="alert(1)">handlers</div>
+
+## Heading after everything
+
+Inline <style>p { color: red } and it never closes.
+
+## Last heading
+
+After."#;
+
+const SVG_WITH_SCRIPT: &str =
+    r#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><circle r="5"/></svg>"#;
+
+/// A tag of a full page: name and attributes (name lower-cased, value with entities decoded).
+struct PageTag {
+    name: String,
+    attrs: Vec<(String, String)>,
+    /// Byte offset of the end of the start tag.
+    end: usize,
+}
+
+/// An attribute value with character references decoded (named ones that matter here, and
+/// numeric ones), as a browser reads it.
+fn decode(v: &str) -> String {
+    let mut out = String::new();
+    let mut rest = v;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let end = rest.find(';').unwrap_or(rest.len());
+        let name = &rest[1..end];
+        let c = match name {
+            "quot" => Some('"'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "amp" => Some('&'),
+            "colon" => Some(':'),
+            "Tab" => Some('\t'),
+            "NewLine" => Some('\n'),
+            _ => name
+                .strip_prefix("#x")
+                .or_else(|| name.strip_prefix("#X"))
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match c {
+            Some(c) if end < rest.len() => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            _ => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The start tags of a page (templates and sanitiser output alike): tolerant of `<!…>`,
+/// quoted and unquoted attribute values.
+fn page_tags(html: &str) -> Vec<PageTag> {
+    let b = html.as_bytes();
+    let mut tags = Vec::new();
+    let mut i = 0;
+    while let Some(off) = html[i..].find('<') {
+        i += off + 1;
+        match b.get(i) {
+            Some(b'!') | Some(b'/') => {
+                i += html[i..].find('>').map_or(0, |e| e + 1);
+                continue;
+            }
+            Some(c) if c.is_ascii_alphabetic() => {}
+            _ => continue,
+        }
+        let s = i;
+        while b
+            .get(i)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        {
+            i += 1;
+        }
+        let name = html[s..i].to_ascii_lowercase();
+        let mut attrs = Vec::new();
+        loop {
+            while b
+                .get(i)
+                .is_some_and(|c| c.is_ascii_whitespace() || *c == b'/')
+            {
+                i += 1;
+            }
+            if b.get(i).is_none_or(|c| *c == b'>') {
+                i += 1;
+                break;
+            }
+            let a = i;
+            while b
+                .get(i)
+                .is_some_and(|c| !c.is_ascii_whitespace() && !matches!(c, b'=' | b'>'))
+            {
+                i += 1;
+            }
+            let attr = html[a..i].to_ascii_lowercase();
+            while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+                i += 1;
+            }
+            let mut value = String::new();
+            if b.get(i) == Some(&b'=') {
+                i += 1;
+                while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+                    i += 1;
+                }
+                match b.get(i) {
+                    Some(&q @ (b'"' | b'\'')) => {
+                        let e = html[i + 1..]
+                            .find(q as char)
+                            .map_or(html.len(), |e| i + 1 + e);
+                        value = decode(&html[i + 1..e]);
+                        i = e + 1;
+                    }
+                    _ => {
+                        let e = html[i..]
+                            .find(|c: char| c.is_ascii_whitespace() || c == '>')
+                            .map_or(html.len(), |e| i + e);
+                        value = decode(&html[i..e]);
+                        i = e;
+                    }
+                }
+            }
+            attrs.push((attr, value));
+        }
+        tags.push(PageTag {
+            name,
+            attrs,
+            end: i.min(html.len()),
+        });
+    }
+    tags
+}
+
+/// The scheme of a URL as a browser reads it (whitespace and controls removed).
+fn scheme(url: &str) -> Option<String> {
+    let u: String = url
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let end = u.find([':', '/', '?', '#'])?;
+    (u.as_bytes()[end] == b':').then(|| u[..end].to_string())
+}
+
+/// Nothing on a page can run code or load anything from elsewhere: scripts only by `src` from
+/// the site itself and empty, no event handler or style attribute, only http/https/mailto
+/// schemes (never in `src`), no frames, objects, embeds, bases, refreshes or foreign stylesheets,
+/// SVG only as the templates' own drawings.
+fn assert_nothing_executable(page: &str, html: &str) {
+    let lower = html.to_ascii_lowercase();
+    // As markup; as text (escaped, or an autolink's label) a payload is only words.
+    for bad in [
+        "<iframe",
+        "<frame",
+        "<object",
+        "<embed",
+        "<base",
+        "<applet",
+        "<math",
+        "<style",
+        "<foreignobject",
+        "<video",
+        "<audio",
+        "<source",
+    ] {
+        assert!(!lower.contains(bad), "{page}: {bad:?} in the page");
+    }
+    for t in page_tags(html) {
+        let get = |n: &str| {
+            t.attrs
+                .iter()
+                .find(|(a, _)| a == n)
+                .map(|(_, v)| v.as_str())
+        };
+        for (a, v) in &t.attrs {
+            assert!(!a.starts_with("on"), "{page}: <{} {a}={v:?}>", t.name);
+            assert!(
+                !matches!(
+                    a.as_str(),
+                    "style"
+                        | "formaction"
+                        | "srcset"
+                        | "xlink:href"
+                        | "background"
+                        | "ping"
+                        | "data"
+                ),
+                "{page}: <{} {a}>",
+                t.name
+            );
+            if matches!(a.as_str(), "href" | "src" | "action") {
+                if let Some(s) = scheme(v) {
+                    assert!(
+                        matches!(s.as_str(), "http" | "https" | "mailto") && a == "href",
+                        "{page}: <{} {a}={v:?}>",
+                        t.name
+                    );
+                }
+                assert!(
+                    !(a == "src" && v.trim_start().starts_with("//")),
+                    "{page}: remote {v:?}"
+                );
+            }
+        }
+        match t.name.as_str() {
+            "script" => {
+                let src = get("src").unwrap_or_else(|| panic!("{page}: an inline <script>"));
+                assert!(
+                    src.ends_with("assets/site.js")
+                        || src.ends_with("assets/search.js")
+                        || src.ends_with("searchindex.js"),
+                    "{page}: script {src:?}"
+                );
+                assert!(
+                    html[t.end..].starts_with("</script>"),
+                    "{page}: a script with content"
+                );
+            }
+            "meta" => assert!(
+                get("http-equiv").is_none_or(|h| h.eq_ignore_ascii_case("content-security-policy")),
+                "{page}: <meta http-equiv>"
+            ),
+            "link" => assert!(
+                get("href").is_some_and(|h| h.ends_with("assets/style.css")),
+                "{page}: <link> to elsewhere"
+            ),
+            "svg" => {
+                let end = lower[t.end..]
+                    .find("</svg>")
+                    .map_or(lower.len(), |e| t.end + e);
+                assert!(
+                    !lower[t.end..end].contains("<script") && !lower[t.end..end].contains("<a "),
+                    "{page}: an active SVG"
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Every page of a site built from hostile documents, records, frontmatter values and file names
+/// holds nothing executable; the SVG with a script is copied only for `<img>` and never linked.
+#[test]
+fn hostile_markdown_frontmatter_records_and_names_render_inert() {
+    let sms = Sms::new();
+    sms.file("policies/hostile.md", &doc("POL-EVIL", &["8.5.1.1"], "classification: \"<img src=x onerror=alert(1)>\"\nsupersedes: \"javascript:alert(1)\"\n", PAYLOADS)
+        .replace("title: Document POL-EVIL", "title: \"<script>alert(1)</script>\"")
+        .replace("owner: Owner", "owner: \"<svg onload=alert(1)>\""));
+    sms.file("policies/pic.svg", SVG_WITH_SCRIPT);
+    sms.file("policies/page.html", "<script>alert(1)</script>");
+    sms.file(
+        "policies/<img src=x onerror=alert(1)>.md",
+        &doc(
+            "POL-NAME",
+            &["8.5.1.2"],
+            "",
+            "[back](doc:POL-EVIL#last-heading)",
+        ),
+    );
+    sms.file(
+        "records/incident/INC-1.yaml",
+        "id: INC-1\nkind: incident\ndate: 2026-10-01\ntitle: \"<script>alert(1)</script>\"\nstatus: closed\npriority: \"<iframe src=javascript:alert(1)>\"\nservice: \"javascript:alert(1)\"\nrefs: [POL-EVIL]\n",
+    );
+    let out = sms.path().join("_site");
+    build_within(&sms, &out, Duration::from_secs(60));
+    let files = all_files(&out);
+    let mut pages = 0;
+    for (rel, bytes) in &files {
+        if rel.ends_with(".html") {
+            pages += 1;
+            assert_nothing_executable(rel, &String::from_utf8_lossy(bytes));
+        }
+    }
+    assert!(pages > 10, "{pages} pages");
+    let evil = std::fs::read_to_string(out.join("documents/POL-EVIL.html")).unwrap();
+    // escaped, visible text — not markup
+    assert!(
+        evil.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "the title is shown as text"
+    );
+    // the headings after an unclosed inline <style> survive with their ids
+    assert!(
+        evil.contains("<h2 id=\"heading-after-everything\">"),
+        "heading lost"
+    );
+    assert!(evil.contains("<h2 id=\"last-heading\">"), "heading lost");
+    // SVG: copied for the <img>, never linked as a page; HTML attachments never copied
+    assert!(evil.contains("src=\"../files/policies/pic.svg\""));
+    assert!(!evil.contains("href=\"../files/policies/pic.svg\""));
+    assert!(
+        files.iter().all(|(p, _)| !p.ends_with("page.html")),
+        "an HTML attachment was copied"
+    );
+}
+
+/// The page check itself flags each kind of active content it is meant to (so the test above
+/// cannot pass by checking nothing), and lets inert text through.
+#[test]
+fn the_page_check_is_not_vacuous() {
+    for bad in [
+        "<img src=x onerror=alert(1)>",
+        "<a href=\"java\tscript:alert(1)\">x</a>",
+        "<a href='&#106;avascript:x'>x</a>",
+        "<script>alert(1)</script>",
+        "<script src=\"https://evil/x.js\"></script>",
+        "<img src=\"//evil/x.png\">",
+        "<div style=\"color:red\">x</div>",
+        "<meta http-equiv=refresh content=0>",
+        "<svg><script>alert(1)</script></svg>",
+        "<iframe src=x></iframe>",
+        "<form action=\"javascript:alert(1)\"></form>",
+    ] {
+        let caught = std::panic::catch_unwind(|| assert_nothing_executable("probe", bad));
+        assert!(caught.is_err(), "{bad:?} was not flagged");
+    }
+    assert_nothing_executable(
+        "probe",
+        "<p title=\"javascript:x\">javascript:alert(1) &lt;script&gt;</p><a href=\"https://x\">x</a>",
+    );
+}
+
+// ---------------------------------------------------------------- output folders
+
+/// Every path below `dir` with its bytes (folders as empty), for before/after comparisons.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let bytes = if e.file_type().is_file() {
+                std::fs::read(e.path()).unwrap()
+            } else {
+                Vec::new()
+            };
+            (rel, bytes)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Names in a folder that look like a build's temporary siblings.
+fn staging_names(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.contains(".tmp-") || n.contains(".old-") || n == ".auditbook-site")
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `/`, the SMS root and any folder above it — written absolute, relative, or with `..` — are
+/// refused with exit 2 before anything is written: the SMS and the folders around it are
+/// byte-for-byte unchanged, and no temporary sibling is left. `bundle --out` onto a source file
+/// of the SMS is refused the same way.
+#[test]
+fn output_folders_that_hold_the_sms_are_refused_and_nothing_is_written() {
+    let parent = tempfile::tempdir().unwrap();
+    let root = parent.path().join("sms");
+    std::fs::create_dir(&root).unwrap();
+    let sms = Sms {
+        dir: tempfile::TempDir::new_in(&root).unwrap(),
+    };
+    sms.file("sms.yaml", MINIMAL_CONFIG);
+    sms.file("policies/a.md", &good_doc());
+    let sms_root = sms.path().to_path_buf();
+    let policies = sms_root.join("policies");
+    let before = tree(parent.path());
+    let slash_before = staging_names(Path::new("/"));
+    let cases: Vec<(&Path, String)> = vec![
+        (&sms_root, "/".to_string()),
+        (&sms_root, sms_root.display().to_string()),
+        (&sms_root, format!("{}/", sms_root.display())),
+        (&sms_root, root.display().to_string()),
+        (&sms_root, parent.path().display().to_string()),
+        (&sms_root, format!("{}/policies/..", sms_root.display())),
+        (&sms_root, ".".to_string()),
+        (&sms_root, "..".to_string()),
+        (&policies, "../..".to_string()),
+        (&policies, "/..".to_string()),
+    ];
+    for (cwd, out) in &cases {
+        let mut c = auditbook();
+        c.current_dir(cwd).args([
+            "build",
+            sms_root.to_str().unwrap(),
+            "--as-of",
+            AS_OF,
+            "--out",
+            out,
+        ]);
+        let r = run(c);
+        assert_eq!(
+            r.code,
+            2,
+            "--out {out:?} from {}: {}",
+            cwd.display(),
+            r.stderr
+        );
+        assert!(r.stderr.contains("refusing"), "--out {out:?}: {}", r.stderr);
+        assert_eq!(tree(parent.path()), before, "--out {out:?} wrote something");
+    }
+    assert_eq!(
+        staging_names(Path::new("/")),
+        slash_before,
+        "a staging folder appeared in /"
+    );
+    for target in [
+        "sms.yaml",
+        "policies/a.md",
+        "policies/notes.txt",
+        "policies",
+    ] {
+        let r = sms.run(
+            "bundle",
+            &["--out", sms_root.join(target).to_str().unwrap()],
+        );
+        assert_eq!(r.code, 2, "bundle --out {target}: {}", r.stderr);
+        assert_eq!(
+            tree(parent.path()),
+            before,
+            "bundle --out {target} wrote something"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- nothing from outside
+
+/// A marker that lives only in files outside the repository.
+const SECRET: &str = "OUTSIDE-THE-REPOSITORY-3b7e91";
+
+/// `git` in `dir` with a fixed identity and time, the user's configuration kept out.
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("GIT_AUTHOR_NAME", "Helen Carter")
+        .env("GIT_AUTHOR_EMAIL", "hc@example.com")
+        .env("GIT_COMMITTER_NAME", "Helen Carter")
+        .env("GIT_COMMITTER_EMAIL", "hc@example.com")
+        .env("GIT_AUTHOR_DATE", "2026-06-01T12:00:00+00:00")
+        .env("GIT_COMMITTER_DATE", "2026-06-01T12:00:00+00:00")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Which outputs hold the secret: files below a folder, entries of a zip, a run's streams.
+fn leaks_in_dir(dir: &Path) -> Vec<String> {
+    all_files(dir)
+        .into_iter()
+        .filter(|(_, b)| b.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()))
+        .map(|(p, _)| p)
+        .collect()
+}
+
+fn leaks_in_zip(zip: &Path) -> Vec<String> {
+    use std::io::Read;
+    let mut a = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+    let mut out = Vec::new();
+    for i in 0..a.len() {
+        let mut f = a.by_index(i).unwrap();
+        let mut b = Vec::new();
+        f.read_to_end(&mut b).unwrap();
+        if b.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()) {
+            out.push(f.name().map_or_else(|_| "?".to_string(), |n| n.to_string()));
+        }
+    }
+    out
+}
+
+fn assert_no_leak(what: &str, r: &Run, leaks: Vec<String>) {
+    assert!(
+        leaks.is_empty(),
+        "{what}: the secret from outside is in {leaks:?}"
+    );
+    assert!(
+        !r.stdout.contains(SECRET) && !r.stderr.contains(SECRET),
+        "{what}: the secret is in the output streams"
+    );
+}
+
+/// Symbolic links to files and folders outside the repository — as a document, a record, an
+/// image and an attachment the body links to, a linked folder, a custom template, a framework —
+/// and links in the body that climb out: `build`, `bundle` from the work tree, and `bundle` and
+/// `build` of a commit that holds the links put the outside content in no output file, no zip
+/// entry and no message.
+#[cfg(unix)]
+#[test]
+fn nothing_from_outside_the_repository_reaches_any_output() {
+    use std::os::unix::fs::symlink;
+    let base = tempfile::tempdir().unwrap();
+    let outside = base.path().join("outside");
+    std::fs::create_dir_all(outside.join("dir")).unwrap();
+    let secret_doc = doc("POL-SECRET", &["8.5.1.3"], "", SECRET)
+        .replace("title: Document POL-SECRET", &format!("title: {SECRET}"));
+    for (name, text) in [
+        ("secret.md", secret_doc.clone()),
+        ("dir/x.md", secret_doc.clone()),
+        (
+            "secret.yaml",
+            format!("id: INC-9\nkind: incident\ndate: 2026-01-01\ntitle: {SECRET}\n"),
+        ),
+        ("secret.png", format!("\u{89}PNG {SECRET}")),
+        ("secret.pdf", format!("%PDF-1.4 {SECRET}")),
+        (
+            "secret.html",
+            format!("{{% extends \"base.html\" %}}{{% block main %}}{SECRET}{{% endblock %}}"),
+        ),
+        (
+            "fw.yaml",
+            format!("id: leak\ntitle: {SECRET}\nclauses: [{{id: \"1\", title: {SECRET}}}]\n"),
+        ),
+    ] {
+        std::fs::write(outside.join(name), text).unwrap();
+    }
+    let repo = base.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let sms = Sms {
+        dir: tempfile::TempDir::new_in(&repo).unwrap(),
+    };
+    let sms_path = sms.path().to_path_buf();
+    sms.file("sms.yaml", MINIMAL_CONFIG);
+    let up = "../".repeat(
+        sms_path
+            .strip_prefix(base.path())
+            .unwrap()
+            .components()
+            .count()
+            + 1,
+    );
+    sms.file(
+        "policies/a.md",
+        &doc(
+            "POL-A",
+            &["8.5.1.1"],
+            "",
+            &format!("![i](img/leak.png) [f](leak.pdf) [d](linked/x.md) [l](leak.md) [o]({up}outside/secret.md) [abs]({}/secret.md) [p](/etc/passwd) ![o]({up}outside/secret.png)", outside.display()),
+        ),
+    );
+    std::fs::create_dir_all(sms_path.join("policies/img")).unwrap();
+    std::fs::create_dir_all(sms_path.join("records/incident")).unwrap();
+    std::fs::create_dir_all(sms_path.join("templates")).unwrap();
+    std::fs::create_dir_all(sms_path.join("frameworks")).unwrap();
+    for (target, link) in [
+        (outside.join("secret.md"), "policies/leak.md"),
+        (outside.join("secret.yaml"), "records/incident/leak.yaml"),
+        (outside.join("secret.png"), "policies/img/leak.png"),
+        (outside.join("secret.pdf"), "policies/leak.pdf"),
+        (outside.join("dir"), "policies/linked"),
+        (outside.join("secret.html"), "templates/document.html"),
+        (outside.join("fw.yaml"), "frameworks/leak.yaml"),
+        (outside.clone(), "outside"),
+    ] {
+        symlink(&target, sms_path.join(link)).unwrap();
+    }
+    symlink(
+        format!("{up}outside/secret.md"),
+        sms_path.join("policies/relative.md"),
+    )
+    .unwrap();
+
+    // The work tree, outside git.
+    let site = base.path().join("site");
+    let r = build_within(&sms, &site, Duration::from_secs(60));
+    assert!(r.findings("symlink-ignored").len() >= 8, "{:?}", r.codes());
+    assert_no_leak("build", &r, leaks_in_dir(&site));
+    let zip = base.path().join("draft.zip");
+    let r = sms.run("bundle", &["--out", zip.to_str().unwrap()]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    assert_no_leak("bundle (work tree)", &r, leaks_in_zip(&zip));
+
+    // A commit holding the links (git stores a link's target path, never the content).
+    git(&sms_path, &["init", "-q", "-b", "main"]);
+    git(&sms_path, &["add", "-A"]);
+    git(&sms_path, &["commit", "-q", "-m", "SMS with links out"]);
+    let zip = base.path().join("committed.zip");
+    let r = sms.run("bundle", &["--out", zip.to_str().unwrap()]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    assert_no_leak("bundle (commit)", &r, leaks_in_zip(&zip));
+    let r = build_within(&sms, &site, Duration::from_secs(60));
+    assert_no_leak("build (commit)", &r, leaks_in_dir(&site));
+    let r = sms.run(
+        "bundle",
+        &[
+            "--allow-dirty",
+            "--out",
+            base.path().join("dirty.zip").to_str().unwrap(),
+        ],
+    );
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    assert_no_leak(
+        "bundle --allow-dirty",
+        &r,
+        leaks_in_zip(&base.path().join("dirty.zip")),
+    );
+    // the outside files are untouched
+    assert_eq!(
+        std::fs::read_to_string(outside.join("secret.md")).unwrap(),
+        secret_doc
+    );
+}
+
+// ---------------------------------------------------------------- hostile bundles for `verify`
+
+/// Set the uncompressed size of entry `name` in its local header and in the central directory,
+/// so a bomb claims to be as small as the file it replaces.
+fn patch_uncompressed_size(zip: &mut [u8], name: &str, size: u32) {
+    let mut patched = 0;
+    for i in 0..zip.len().saturating_sub(46) {
+        let (name_at, size_at, len_at) = match &zip[i..i + 4] {
+            b"PK\x03\x04" => (i + 30, i + 22, i + 26),
+            b"PK\x01\x02" => (i + 46, i + 24, i + 28),
+            _ => continue,
+        };
+        let len = u16::from_le_bytes([zip[len_at], zip[len_at + 1]]) as usize;
+        if zip.get(name_at..name_at + len) == Some(name.as_bytes()) {
+            zip[size_at..size_at + 4].copy_from_slice(&size.to_le_bytes());
+            patched += 1;
+        }
+    }
+    assert_eq!(
+        patched, 2,
+        "local header and central directory entry of {name}"
+    );
+}
+
+/// One zip with every unsafe shape at once: `../` names, an absolute name pointing at a real
+/// writable place, a symbolic link followed by a file "through" it, an entry that decompresses
+/// to 32 MiB while claiming the size of the page it replaces, and a 32 MiB entry no list names.
+/// `verify` names each problem (exit 1), stops the bomb at the size the manifest gives, finishes
+/// in bounded time, and extracts nothing anywhere.
+#[cfg(unix)]
+#[test]
+fn verify_refuses_a_zip_with_every_unsafe_entry_and_extracts_nothing() {
+    use std::io::{Read, Write};
+    let sms = Sms::new();
+    sms.file("policies/a.md", &good_doc());
+    let work = tempfile::tempdir().unwrap();
+    let good = work.path().join("good.zip");
+    let r = sms.run("bundle", &["--out", good.to_str().unwrap()]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let landing = work.path().join("landing");
+    std::fs::create_dir(&landing).unwrap();
+    let absolute = format!("{}/absolute-evil", landing.display());
+    let page = "site/index.html";
+
+    let bad = work.path().join("bad.zip");
+    let mut src = zip::ZipArchive::new(std::fs::File::open(&good).unwrap()).unwrap();
+    let comment = src.comment().to_vec();
+    let page_size = {
+        let mut f = src.by_name(page).unwrap();
+        let mut b = Vec::new();
+        f.read_to_end(&mut b).unwrap();
+        b.len() as u32
+    };
+    let mut w = zip::ZipWriter::new(std::fs::File::create(&bad).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let zeros = vec![0u8; 1 << 20];
+    for i in 0..src.len() {
+        let f = src.by_index_raw(i).unwrap();
+        if f.name().map(|n| n == page).unwrap_or(false) {
+            drop(f);
+            w.start_file(page, opts).unwrap();
+            for _ in 0..32 {
+                w.write_all(&zeros).unwrap();
+            }
+        } else {
+            w.raw_copy_file(f).unwrap();
+        }
+    }
+    for (name, bytes) in [
+        ("../evil", &b"x"[..]),
+        ("site/../../evil", b"x"),
+        (absolute.as_str(), b"x"),
+    ] {
+        w.start_file(name, opts).unwrap();
+        w.write_all(bytes).unwrap();
+    }
+    w.add_symlink("site/up", landing.to_str().unwrap(), opts)
+        .unwrap();
+    w.start_file("site/up/through-the-link", opts).unwrap();
+    w.write_all(b"x").unwrap();
+    w.start_file("site/unlisted-bomb.bin", opts).unwrap();
+    for _ in 0..32 {
+        w.write_all(&zeros).unwrap();
+    }
+    w.set_raw_comment(comment.into_boxed_slice()).unwrap();
+    w.finish().unwrap();
+    let mut bytes = std::fs::read(&bad).unwrap();
+    patch_uncompressed_size(&mut bytes, page, page_size);
+    std::fs::write(&bad, &bytes).unwrap();
+    assert!(
+        bytes.len() < 1 << 20,
+        "the bomb is small on disk: {} bytes",
+        bytes.len()
+    );
+
+    let cwd = work.path().join("a/b");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let before = tree(work.path());
+    let start = Instant::now();
+    let mut c = auditbook();
+    c.current_dir(&cwd).arg("verify").arg(&bad);
+    let v = run(c);
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "verify took {:?}",
+        start.elapsed()
+    );
+    assert!(!v.stderr.contains("panicked"), "{}", v.stderr);
+    assert_eq!(v.code, 1, "{}\n{}", v.stdout, v.stderr);
+    for line in [
+        "refused: ../evil: the name holds `..`".to_string(),
+        "refused: site/../../evil: the name holds `..`".to_string(),
+        format!("refused: {absolute}: the name is an absolute path"),
+        "refused: site/up: a symbolic link".to_string(),
+        "added: site/up/through-the-link".to_string(),
+        "added: site/unlisted-bomb.bin".to_string(),
+        // stopped by the zip reader (declared size) or by verify's cap (the manifest's size)
+        format!("altered: {page}: "),
+    ] {
+        assert!(
+            v.stdout.lines().any(|l| l.starts_with(&line)),
+            "no {line:?} in:\n{}",
+            v.stdout
+        );
+    }
+    let bomb = v
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("altered: site/index.html: "))
+        .unwrap();
+    assert!(
+        bomb.contains("larger than its declared uncompressed size")
+            || bomb.contains(&format!("more than the {page_size} bytes")),
+        "{bomb}"
+    );
+    assert_eq!(tree(work.path()), before, "verify wrote something");
+    assert!(!Path::new(&absolute).exists());
+    assert_eq!(std::fs::read_dir(&landing).unwrap().count(), 0);
 }

@@ -7,6 +7,7 @@ mod support;
 mod bundle;
 mod check_cli;
 mod formats;
+mod fuzz_regressions;
 mod gate;
 mod history;
 mod hostile;
