@@ -18,12 +18,11 @@ use super::{
 };
 use crate::config::Config;
 use crate::diag::Diagnostic;
-use crate::snapshot::{self, Entry, EntryKind, Role, Snapshot};
+use crate::snapshot::{Entry, EntryKind, Snapshot};
 use anyhow::{anyhow, bail, Result};
 use git2::{ErrorCode, ObjectType, Oid, Repository};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// The commit a change is compared with: merge-base(REV, HEAD).
 #[derive(Debug, Clone)]
@@ -349,35 +348,11 @@ impl Repo {
                         Some(r) => r,
                         None => own.insert(open()?),
                     };
-                    let read_err =
-                        |e: git2::Error| git_error(git_dir, &format!("cannot read `{path}`"), &e);
-                    let kind = match mode {
-                        Mode::Gitlink => EntryKind::Submodule,
-                        Mode::Symlink => {
-                            let target = r
-                                .find_blob(*oid)
-                                .map(|b| String::from_utf8_lossy(b.content()).into_owned())
-                                .unwrap_or_default();
-                            let escapes = snapshot::link_escapes(&config.root, path, &target);
-                            EntryKind::Symlink { target, escapes }
-                        }
-                        Mode::File | Mode::Tree => {
-                            let odb = r.odb().map_err(read_err)?;
-                            let (size, _) = odb.read_header(*oid).map_err(read_err)?;
-                            let size = size as u64;
-                            if size > limit {
-                                EntryKind::TooLarge { size }
-                            } else if snapshot::role(config, path) == Role::Other {
-                                EntryKind::File { size, bytes: None }
-                            } else {
-                                let blob = r.find_blob(*oid).map_err(read_err)?;
-                                EntryKind::File {
-                                    size,
-                                    bytes: Some(Arc::from(blob.content())),
-                                }
-                            }
-                        }
-                    };
+                    let odb = r
+                        .odb()
+                        .map_err(|e| git_error(git_dir, &format!("cannot read `{path}`"), &e))?;
+                    let kind =
+                        super::git::entry_kind(r, &odb, git_dir, config, path, *oid, *mode, limit)?;
                     out.push(Entry {
                         path: path.clone(),
                         kind,

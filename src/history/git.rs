@@ -22,6 +22,7 @@ pub struct Repo {
 }
 
 /// A git file mode: a regular (or executable) file, a link, a submodule, a folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Mode {
     File,
     Symlink,
@@ -298,36 +299,8 @@ impl Repo {
                     .map_err(|e| git_error(git_dir, "cannot open the object store", &e))?;
                 part.iter()
                     .map(|(path, oid, mode)| {
-                        let kind = match mode {
-                            Mode::Gitlink => EntryKind::Submodule,
-                            Mode::Symlink => {
-                                let target = repo
-                                    .find_blob(*oid)
-                                    .map(|b| String::from_utf8_lossy(b.content()).into_owned())
-                                    .unwrap_or_default();
-                                let escapes = snapshot::link_escapes(&config.root, path, &target);
-                                EntryKind::Symlink { target, escapes }
-                            }
-                            Mode::File | Mode::Tree => {
-                                let (size, _) = odb.read_header(*oid).map_err(|e| {
-                                    git_error(git_dir, &format!("cannot read `{path}`"), &e)
-                                })?;
-                                let size = size as u64;
-                                if size > limit {
-                                    EntryKind::TooLarge { size }
-                                } else if snapshot::role(config, path) == Role::Other {
-                                    EntryKind::File { size, bytes: None }
-                                } else {
-                                    let blob = repo.find_blob(*oid).map_err(|e| {
-                                        git_error(git_dir, &format!("cannot read `{path}`"), &e)
-                                    })?;
-                                    EntryKind::File {
-                                        size,
-                                        bytes: Some(Arc::from(blob.content())),
-                                    }
-                                }
-                            }
-                        };
+                        let kind =
+                            entry_kind(&repo, &odb, git_dir, config, path, *oid, *mode, limit)?;
                         Ok(Entry {
                             path: path.clone(),
                             kind,
@@ -560,4 +533,46 @@ impl Repo {
         })?;
         Ok(b.content().to_vec())
     }
+}
+
+/// What a tree entry is in a [`Snapshot`]: links and submodules are listed, never read; files
+/// over the size limit are listed with their size; only documents, records and the like are read.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn entry_kind(
+    repo: &Repository,
+    odb: &git2::Odb<'_>,
+    git_dir: &Path,
+    config: &Config,
+    path: &str,
+    oid: Oid,
+    mode: Mode,
+    limit: u64,
+) -> Result<EntryKind> {
+    let read_err = |e: git2::Error| git_error(git_dir, &format!("cannot read `{path}`"), &e);
+    Ok(match mode {
+        Mode::Gitlink => EntryKind::Submodule,
+        Mode::Symlink => {
+            let target = repo
+                .find_blob(oid)
+                .map(|b| String::from_utf8_lossy(b.content()).into_owned())
+                .unwrap_or_default();
+            let escapes = snapshot::link_escapes(&config.root, path, &target);
+            EntryKind::Symlink { target, escapes }
+        }
+        Mode::File | Mode::Tree => {
+            let (size, _) = odb.read_header(oid).map_err(read_err)?;
+            let size = size as u64;
+            if size > limit {
+                EntryKind::TooLarge { size }
+            } else if snapshot::role(config, path) == Role::Other {
+                EntryKind::File { size, bytes: None }
+            } else {
+                let blob = repo.find_blob(oid).map_err(read_err)?;
+                EntryKind::File {
+                    size,
+                    bytes: Some(Arc::from(blob.content())),
+                }
+            }
+        }
+    })
 }
