@@ -94,6 +94,12 @@ pub fn role(config: &Config, path: &str) -> Role {
     }
 }
 
+/// Whether auditbook reads a file's bytes: documents, records, frameworks, sms.yaml, and SVG
+/// images (the site inspects them before copying one; see `site::html::is_passive_svg`).
+pub fn wants_bytes(config: &Config, path: &str) -> bool {
+    role(config, path) != Role::Other || path.to_ascii_lowercase().ends_with(".svg")
+}
+
 /// Whether a folder is never part of the SMS sources: hidden folders (`.git`, `.github`…), the
 /// output folder with the temporary siblings a build makes (`_site.tmp-<pid>`, `_site.old-<pid>`)
 /// and the history cache.
@@ -156,7 +162,7 @@ pub fn from_work_tree(config: &Config) -> Result<Snapshot> {
                 }
             } else if size > limit {
                 EntryKind::TooLarge { size }
-            } else if role(config, &rel) == Role::Other {
+            } else if !wants_bytes(config, &rel) {
                 EntryKind::File { size, bytes: None }
             } else {
                 let bytes = read_bounded(&abs, limit)

@@ -5,7 +5,7 @@ use super::walk::{self, Settings};
 use super::{assemble, cache, Head, History, State, WalkStats};
 use crate::config::Config;
 use crate::diag::Diagnostic;
-use crate::snapshot::{self, Entry, EntryKind, Role, Snapshot};
+use crate::snapshot::{self, Entry, EntryKind, Snapshot};
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{ErrorClass, ErrorCode, Oid, Repository, RepositoryOpenFlags};
 use rayon::prelude::*;
@@ -564,7 +564,7 @@ pub(super) fn entry_kind(
             let size = size as u64;
             if size > limit {
                 EntryKind::TooLarge { size }
-            } else if snapshot::role(config, path) == Role::Other {
+            } else if !snapshot::wants_bytes(config, path) {
                 EntryKind::File { size, bytes: None }
             } else {
                 let blob = repo.find_blob(oid).map_err(read_err)?;

@@ -29,6 +29,9 @@ pub struct Links {
     pub clauses: HashMap<String, String>,
     /// SMS paths of regular files that may be copied into the site.
     pub files: HashSet<String>,
+    /// SVG files with no active content (script, handlers, foreign objects): only these are
+    /// copied, since an SVG opened directly from `files/` would run its own script.
+    pub passive_svgs: HashSet<String>,
 }
 
 impl Links {
@@ -39,8 +42,19 @@ impl Links {
             .filter(|e| matches!(e.kind, EntryKind::File { .. } | EntryKind::TooLarge { .. }))
             .map(|e| e.path.clone())
             .collect();
+        let passive_svgs = snapshot
+            .entries
+            .iter()
+            .filter(|e| e.path.to_ascii_lowercase().ends_with(".svg"))
+            .filter(|e| match &e.kind {
+                EntryKind::File { bytes: Some(b), .. } => is_passive_svg(b),
+                _ => false,
+            })
+            .map(|e| e.path.clone())
+            .collect();
         Links {
             files,
+            passive_svgs,
             ..Links::default()
         }
     }
@@ -57,6 +71,48 @@ pub enum Resolved {
     Refused(String),
     /// Drop the URL.
     Dead,
+}
+
+/// Whether an SVG file holds nothing that could run when the file is opened directly: no script
+/// element, event handler, `javascript:` or `data:` reference, foreign object or embedded frame.
+/// Deliberately strict: an SVG that is not plainly passive is refused, not cleaned.
+pub fn is_passive_svg(bytes: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let lower = text.to_ascii_lowercase();
+    let words = [
+        "<script",
+        "javascript:",
+        "data:",
+        "<foreignobject",
+        "<iframe",
+        "<embed",
+        "<object",
+        "<handler",
+        "<!entity",
+        "xml-stylesheet",
+    ];
+    if words.iter().any(|w| lower.contains(w)) {
+        return false;
+    }
+    // an `on…=` attribute anywhere: whitespace, `on`, letters, optional whitespace, `=`
+    let b = lower.as_bytes();
+    for i in 0..b.len().saturating_sub(3) {
+        if (b[i].is_ascii_whitespace() || b[i] == b'/') && b[i + 1] == b'o' && b[i + 2] == b'n' {
+            let mut j = i + 3;
+            while j < b.len() && b[j].is_ascii_alphabetic() {
+                j += 1;
+            }
+            while j < b.len() && b[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            if j > i + 3 && j < b.len() && b[j] == b'=' {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// Extensions of files that could run script when opened from the site.
@@ -113,6 +169,7 @@ impl Links {
                     .unwrap_or_default();
                 let allowed = if image {
                     IMAGES.contains(&ext.as_str())
+                        && (ext != "svg" || self.passive_svgs.contains(&target))
                 } else {
                     !ACTIVE.contains(&ext.as_str())
                 };
@@ -636,7 +693,36 @@ mod tests {
         ] {
             l.files.insert(f.into());
         }
+        // d.svg is a plain drawing; e.svg (below) carries a script and is not in this set
+        l.passive_svgs.insert("policies/d.svg".into());
+        l.files.insert("policies/e.svg".into());
         Arc::new(l)
+    }
+
+    #[test]
+    fn only_passive_svgs_are_copied() {
+        assert!(is_passive_svg(
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\"><rect width=\"4\" height=\"4\"/></svg>"
+        ));
+        for active in [
+            "<svg><script>alert(1)</script></svg>",
+            "<svg><rect onclick=\"alert(1)\"/></svg>",
+            "<svg><rect\nONLOAD = 'x'/></svg>",
+            "<svg><a href=\"javascript:alert(1)\"><text>x</text></a></svg>",
+            "<svg><foreignObject><div/></foreignObject></svg>",
+            "<svg><image href=\"data:image/svg+xml;base64,AAAA\"/></svg>",
+        ] {
+            assert!(!is_passive_svg(active.as_bytes()), "{active}");
+        }
+        let l = links();
+        assert!(matches!(
+            l.resolve("policies/p.md", "../", "d.svg", true),
+            Resolved::Attachment { .. }
+        ));
+        assert_eq!(
+            l.resolve("policies/p.md", "../", "e.svg", true),
+            Resolved::Refused("policies/e.svg".into())
+        );
     }
 
     fn html(body: &str) -> Rendered {

@@ -853,9 +853,13 @@ fn hostile_markdown_frontmatter_records_and_names_render_inert() {
         "heading lost"
     );
     assert!(evil.contains("<h2 id=\"last-heading\">"), "heading lost");
-    // SVG: copied for the <img>, never linked as a page; HTML attachments never copied
-    assert!(evil.contains("src=\"../files/policies/pic.svg\""));
-    assert!(!evil.contains("href=\"../files/policies/pic.svg\""));
+    // an SVG with script is neither shown nor linked nor copied (opened directly it would run);
+    // HTML attachments are never copied
+    assert!(!evil.contains("../files/policies/pic.svg"));
+    assert!(
+        files.iter().all(|(p, _)| !p.ends_with("pic.svg")),
+        "the SVG with script was copied"
+    );
     assert!(
         files.iter().all(|(p, _)| !p.ends_with("page.html")),
         "an HTML attachment was copied"
@@ -1324,4 +1328,50 @@ fn verify_refuses_a_zip_with_every_unsafe_entry_and_extracts_nothing() {
     assert_eq!(tree(work.path()), before, "verify wrote something");
     assert!(!Path::new(&absolute).exists());
     assert_eq!(std::fs::read_dir(&landing).unwrap().count(), 0);
+}
+
+/// An SVG image with script would run when an auditor opens `files/…svg` directly: only plainly
+/// passive SVGs are copied into the site (and so into the bundle); the others are refused.
+#[test]
+fn svg_images_with_script_are_never_copied_into_the_site() {
+    let sms = Sms::new();
+    sms.file(
+        "policies/a.md",
+        &doc(
+            "POL-A",
+            &["8.5.1.1"],
+            "",
+            "![ok](img/ok.svg) ![evil](img/evil.svg)",
+        ),
+    );
+    sms.file(
+        "policies/img/ok.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><rect width=\"4\" height=\"4\"/></svg>\n",
+    );
+    sms.file(
+        "policies/img/evil.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"><script>alert(2)</script></svg>\n",
+    );
+    let out = sms.path().join("_site");
+    let r = sms.run("build", &[]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    assert!(
+        out.join("files/policies/img/ok.svg").is_file(),
+        "the passive SVG is copied"
+    );
+    assert!(
+        !out.join("files/policies/img/evil.svg").exists(),
+        "the active SVG was copied"
+    );
+    for entry in walkdir::WalkDir::new(&out) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let text = String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap()).into_owned();
+            assert!(
+                !text.contains("evil.svg\""),
+                "{} links the active SVG",
+                entry.path().display()
+            );
+        }
+    }
 }
