@@ -144,6 +144,14 @@ codes! {
         "an image is loaded from another site",
         "The evidence site never loads remote content (it must work offline and leak nothing). The image is shown as a link instead.",
         "commit the image into the SMS and link it relatively";
+    "unsafe-link", Warning,
+        "a link uses a scheme the evidence site never follows",
+        "Links may use http, https, mailto, `clause:`, `doc:` or a relative path. Others (javascript:, data:, file:, vbscript:…) could run code or reach outside the evidence in an auditor's browser; the site drops them.",
+        "link to an https page or to a file inside the SMS instead";
+    "unsafe-html", Warning,
+        "raw HTML in a document could run code",
+        "Markdown may hold raw HTML, but script elements, event handlers (onerror=, onclick=…), frames, embedded objects and javascript: URLs would run code in an auditor's browser. The evidence site removes them, so the page shows less than the source.",
+        "write the content in Markdown, or remove the active HTML";
     // --- records ------------------------------------------------------------------------------
     "record-kind-unknown", Error,
         "a record's kind is not defined by the catalogue",

@@ -104,6 +104,8 @@ pub struct Body {
     pub links: Vec<Link>,
     /// Positions of raw HTML (sanitised by the site).
     pub raw_html: Vec<Pos>,
+    /// Positions of raw HTML that could run code (script, handlers, frames, javascript:).
+    pub active_html: Vec<Pos>,
     pub words: usize,
 }
 
@@ -204,11 +206,48 @@ pub fn parse_body(body: &str, body_line: u32) -> Body {
                 is_image: true,
                 pos: index.pos(range.start),
             }),
-            Event::Html(_) | Event::InlineHtml(_) => out.raw_html.push(index.pos(range.start)),
+            Event::Html(t) | Event::InlineHtml(t) => {
+                let pos = index.pos(range.start);
+                out.raw_html.push(pos);
+                if is_active_html(&t) {
+                    out.active_html.push(pos);
+                }
+            }
             _ => {}
         }
     }
     out
+}
+
+/// Whether a piece of raw HTML could run code in a browser: a script, frame or embedded object,
+/// an `on…=` event handler, or a `javascript:`/`vbscript:` URL. (The site's sanitiser removes all of
+/// these; this only decides whether to tell the author.)
+pub fn is_active_html(html: &str) -> bool {
+    let lower = html.to_ascii_lowercase();
+    let tags = [
+        "<script", "<iframe", "<frame", "<object", "<embed", "<applet", "<base", "<meta",
+    ];
+    if tags.iter().any(|t| lower.contains(t))
+        || lower.contains("javascript:")
+        || lower.contains("vbscript:")
+    {
+        return true;
+    }
+    let b = lower.as_bytes();
+    (0..b.len().saturating_sub(3)).any(|i| {
+        if !(b[i].is_ascii_whitespace() || b[i] == b'/') || b[i + 1] != b'o' || b[i + 2] != b'n' {
+            return false;
+        }
+        let mut j = i + 3;
+        while j < b.len() && b[j].is_ascii_alphabetic() {
+            j += 1;
+        }
+        let letters = j > i + 3;
+        while j < b.len() && b[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        letters && j < b.len() && b[j] == b'='
+    })
 }
 
 /// Classify a link destination.

@@ -210,6 +210,22 @@ fn document_rules(model: &Model<'_>, index: usize, doc: &Document, out: &mut Vec
         }
     }
     link_rules(model, doc, out);
+    if let Some(&pos) = doc.parsed.active_html.first() {
+        let n = doc.parsed.active_html.len();
+        let more = if n > 1 {
+            format!(" (and {} more places)", n - 1)
+        } else {
+            String::new()
+        };
+        out.push(
+            Diagnostic::new(
+                "unsafe-html",
+                format!("{}#raw-html", doc.id),
+                format!("raw HTML that could run code (a script, an event handler, a frame or a script URL){more}; the evidence site removes it"),
+            )
+            .at(&doc.path, pos),
+        );
+    }
 }
 
 fn link_rules(model: &Model<'_>, doc: &Document, out: &mut Vec<Diagnostic>) {
@@ -254,6 +270,8 @@ fn link_rules(model: &Model<'_>, doc: &Document, out: &mut Vec<Diagnostic>) {
                 .help(hint),
             );
         };
+    // One finding per scheme and document (a page of 20,000 such links is one problem).
+    let mut unsafe_schemes: std::collections::BTreeMap<String, (Pos, usize)> = Default::default();
     for link in &doc.parsed.links {
         match &link.target {
             LinkTarget::Clause(id) => {
@@ -338,8 +356,29 @@ fn link_rules(model: &Model<'_>, doc: &Document, out: &mut Vec<Diagnostic>) {
                     );
                 }
             }
-            LinkTarget::Unsafe => {}
+            LinkTarget::Unsafe => {
+                let scheme: String = link.raw.trim().chars().take_while(|c| *c != ':').collect();
+                let e = unsafe_schemes
+                    .entry(scheme.to_ascii_lowercase())
+                    .or_insert((link.pos, 0));
+                e.1 += 1;
+            }
         }
+    }
+    for (scheme, (pos, n)) in unsafe_schemes {
+        let more = if n > 1 {
+            format!(" ({n} such links)")
+        } else {
+            String::new()
+        };
+        out.push(
+            Diagnostic::new(
+                "unsafe-link",
+                format!("{}->{scheme}", doc.id),
+                format!("link with the `{scheme}` scheme{more}: the evidence site never follows it and drops the link"),
+            )
+            .at(path, pos),
+        );
     }
 }
 

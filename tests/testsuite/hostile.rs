@@ -491,7 +491,7 @@ fn a_document_with_100000_links_and_10000_headings_builds() {
         body.len()
     );
     let ids: Vec<&str> = page
-        .match_indices("<h2 id=\"")
+        .match_indices("<h2 id=\"section")
         .map(|(i, _)| &page[i + 8..i + 8 + page[i + 8..].find('"').unwrap()])
         .collect();
     assert_eq!(ids.len(), 10_000);
@@ -513,8 +513,9 @@ fn a_document_with_100000_links_and_10000_headings_builds() {
         page.matches("href=\"../clauses/8.5.1.2.html\"").count(),
         20_000
     );
+    // the page may name the scheme in its findings, but no javascript: URL survives
     assert!(
-        !page.to_lowercase().contains("javascript"),
+        !page.to_lowercase().contains("javascript:"),
         "a javascript: link survived"
     );
     let index = std::fs::metadata(out.join("searchindex.js")).unwrap().len() as usize;

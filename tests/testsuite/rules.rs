@@ -646,3 +646,70 @@ fn severity_overrides_from_sms_yaml() {
         "{f:?}"
     );
 }
+
+#[test]
+fn unsafe_link() {
+    let bad = doc(
+        "POL-A",
+        &["8.5.1.1"],
+        "",
+        "[x](javascript:alert(1)) [y](data:text/html,hi)",
+    );
+    let good = doc(
+        "POL-A",
+        &["8.5.1.1"],
+        "",
+        "[x](https://example.org/) [y](mailto:qa@example.org)",
+    );
+    rule(
+        "unsafe-link",
+        &[("policies/a.md", &bad)],
+        &[("policies/a.md", &good)],
+        Some(("policies/a.md", 15)),
+    );
+    // one finding per scheme and document, with the count
+    let many = doc(
+        "POL-A",
+        &["8.5.1.1"],
+        "",
+        &"[x](javascript:alert(1)) ".repeat(50),
+    );
+    let r = sms_with(&[("policies/a.md", &many)]).check_json();
+    let f = r.findings("unsafe-link");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(
+        f[0]["message"].as_str().unwrap().contains("50 such links"),
+        "{}",
+        f[0]
+    );
+}
+
+#[test]
+fn unsafe_html() {
+    let bad = doc(
+        "POL-A",
+        &["8.5.1.1"],
+        "",
+        "<img src=x onerror=\"alert(1)\">\n\n<script>alert(2)</script>",
+    );
+    let good = doc(
+        "POL-A",
+        &["8.5.1.1"],
+        "",
+        "<details><summary>More</summary>Plain text.</details>",
+    );
+    rule(
+        "unsafe-html",
+        &[("policies/a.md", &bad)],
+        &[("policies/a.md", &good)],
+        Some(("policies/a.md", 15)),
+    );
+    let r = sms_with(&[("policies/a.md", &bad)]).check_json();
+    let f = r.findings("unsafe-html");
+    assert_eq!(f.len(), 1, "one finding per document: {f:#?}");
+    assert!(
+        f[0]["message"].as_str().unwrap().contains("1 more"),
+        "{}",
+        f[0]
+    );
+}
