@@ -17,6 +17,7 @@ mod assemble;
 mod base;
 mod cache;
 mod git;
+mod odb;
 pub mod rules;
 mod walk;
 

@@ -6,15 +6,17 @@
 //! into per-document and per-record histories.
 
 use super::git::{git_error, mode, Mode};
+use super::odb::{tree_entries, Kind, Packs, Reader, TreeEntry};
 use crate::config::{Config, VersionScheme};
 use crate::snapshot::{self, Role};
 use crate::yaml::{Node, Value};
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use git2::{Oid, Repository, Tree};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
+use std::rc::Rc;
 
 /// One first-parent commit that changed SMS documents or records.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -255,11 +257,12 @@ pub(super) fn walk(
     raw.tip_seq = first_seq + chain.len() as u64 - 1;
 
     // 2. Diffs, on all cores: contiguous runs of commits per worker.
+    let packs = Packs::open(repo.commondir());
     let threads = rayon::current_num_threads().max(1);
     let chunk = tasks.len().div_ceil(threads * 8).max(16);
     let new_commits: Vec<RawCommit> = tasks
         .par_chunks(chunk)
-        .map(|part| diff_run(git_dir, config, part))
+        .map(|part| diff_run(git_dir, &packs, config, part))
         .collect::<Result<Vec<Vec<RawCommit>>>>()?
         .into_iter()
         .flatten()
@@ -284,9 +287,13 @@ pub(super) fn walk(
         .par_chunks(chunk)
         .map(|part| -> Result<Vec<(String, Summary)>> {
             let repo = Repository::open(git_dir).map_err(|e| err("cannot open", e))?;
+            let mut reader = Reader::new(&packs, &repo, DELTA_CACHE);
             part.iter()
                 .map(|(key, oid, path)| {
-                    Ok((key.clone(), summarise(&repo, git_dir, config, *oid, path)?))
+                    Ok((
+                        key.clone(),
+                        summarise(&mut reader, git_dir, config, *oid, path)?,
+                    ))
                 })
                 .collect()
         })
@@ -315,21 +322,27 @@ pub(super) fn blob_key(config: &Config, path: &str, oid: &str) -> String {
     }
 }
 
-/// Parsed trees of the previous and the current commit: in a run of consecutive commits, each
+/// Raw trees of the previous and the current commit: in a run of consecutive commits, each
 /// tree is read once although it is the "new" side of one diff and the "old" side of the next.
-struct TreeCache<'r> {
-    prev: HashMap<Oid, Tree<'r>>,
-    cur: HashMap<Oid, Tree<'r>>,
+struct TreeCache {
+    prev: HashMap<Oid, Rc<Vec<u8>>>,
+    cur: HashMap<Oid, Rc<Vec<u8>>>,
 }
 
-impl<'r> TreeCache<'r> {
-    fn get(&mut self, repo: &'r Repository, oid: Oid) -> Result<Tree<'r>, git2::Error> {
+impl TreeCache {
+    fn get(&mut self, reader: &mut Reader<'_>, oid: Oid) -> Result<Rc<Vec<u8>>, git2::Error> {
         if let Some(t) = self.cur.get(&oid) {
             return Ok(t.clone());
         }
         let t = match self.prev.remove(&oid) {
             Some(t) => t,
-            None => repo.find_tree(oid)?,
+            None => {
+                let o = reader.read(oid)?;
+                if o.kind != Kind::Tree {
+                    return Err(git2::Error::from_str(&format!("{oid} is not a tree")));
+                }
+                o.data
+            }
         };
         self.cur.insert(oid, t.clone());
         Ok(t)
@@ -340,20 +353,29 @@ impl<'r> TreeCache<'r> {
     }
 }
 
-fn diff_run(git_dir: &Path, config: &Config, part: &[Task]) -> Result<Vec<RawCommit>> {
+/// Bytes of resolved objects each worker keeps as delta bases.
+const DELTA_CACHE: usize = 96 << 20;
+
+fn diff_run(
+    git_dir: &Path,
+    packs: &Packs,
+    config: &Config,
+    part: &[Task],
+) -> Result<Vec<RawCommit>> {
     let err = |what: &str, e: git2::Error| git_error(git_dir, what, &e);
     let repo = Repository::open(git_dir).map_err(|e| err("cannot open the repository", e))?;
+    let mut reader = Reader::new(packs, &repo, DELTA_CACHE);
     let mut cache = TreeCache {
         prev: HashMap::new(),
         cur: HashMap::new(),
     };
     let mut out = Vec::new();
-    // Newest first, as `git log` reads: packs store older versions of a tree as deltas against
-    // newer ones, so in this order each delta base is still in libgit2's small base cache.
+    // Newest first, as `git log` reads: `git gc` stores older versions of a tree as deltas
+    // against newer ones. (Either order costs about one delta per tree with the reader's cache.)
     for task in part.iter().rev() {
         let mut changes = Vec::new();
         diff_trees(
-            &repo,
+            &mut reader,
             &mut cache,
             config,
             task.old,
@@ -532,10 +554,11 @@ fn file_wanted(config: &Config, rel: &str) -> bool {
     !name.starts_with('.') && matches!(snapshot::role(config, rel), Role::Document | Role::Record)
 }
 
-/// Compare two trees by entry: identical sub-trees (same id) cost nothing.
-fn diff_trees<'r>(
-    repo: &'r Repository,
-    cache: &mut TreeCache<'r>,
+/// Compare two trees by entry: identical sub-trees (same id) cost nothing, and the entries the
+/// two trees share at their start are skipped without being compared one by one.
+fn diff_trees(
+    reader: &mut Reader<'_>,
+    cache: &mut TreeCache,
     config: &Config,
     old: Option<Oid>,
     new: Option<Oid>,
@@ -545,23 +568,20 @@ fn diff_trees<'r>(
     if old == new {
         return Ok(());
     }
-    let old_t = old.map(|o| cache.get(repo, o)).transpose()?;
-    let new_t = new.map(|o| cache.get(repo, o)).transpose()?;
-    let (n_old, n_new) = (
-        old_t.as_ref().map_or(0, |t| t.len()),
-        new_t.as_ref().map_or(0, |t| t.len()),
+    let old_t = old.map(|o| cache.get(reader, o)).transpose()?;
+    let new_t = new.map(|o| cache.get(reader, o)).transpose()?;
+    let (old_raw, new_raw): (&[u8], &[u8]) = (
+        old_t.as_deref().map_or(&[], |v| &v[..]),
+        new_t.as_deref().map_or(&[], |v| &v[..]),
     );
+    let skip = shared_entries(old_raw, new_raw);
+    let a: Vec<TreeEntry<'_>> = tree_entries(&old_raw[skip..]).collect::<Result<_, _>>()?;
+    let b: Vec<TreeEntry<'_>> = tree_entries(&new_raw[skip..]).collect::<Result<_, _>>()?;
+    let is_tree = |e: &TreeEntry<'_>| matches!(mode(e.mode as i32), Mode::Tree);
     let (mut i, mut j) = (0, 0);
-    while i < n_old || j < n_new {
-        let a = old_t.as_ref().and_then(|t| t.get(i).filter(|_| i < n_old));
-        let b = new_t.as_ref().and_then(|t| t.get(j).filter(|_| j < n_new));
-        let order = match (&a, &b) {
-            (Some(a), Some(b)) => entry_order(
-                a.name_bytes(),
-                matches!(mode(a.filemode()), Mode::Tree),
-                b.name_bytes(),
-                matches!(mode(b.filemode()), Mode::Tree),
-            ),
+    while i < a.len() || j < b.len() {
+        let order = match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) => entry_order(x.name, is_tree(x), y.name, is_tree(y)),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => break,
@@ -569,35 +589,34 @@ fn diff_trees<'r>(
         let (left, right) = match order {
             std::cmp::Ordering::Less => {
                 i += 1;
-                (a, None)
+                (a.get(i - 1), None)
             }
             std::cmp::Ordering::Greater => {
                 j += 1;
-                (None, b)
+                (None, b.get(j - 1))
             }
             std::cmp::Ordering::Equal => {
                 i += 1;
                 j += 1;
-                match (&a, &b) {
-                    (Some(x), Some(y)) if x.id() == y.id() && x.filemode() == y.filemode() => {
-                        continue
-                    }
-                    _ => (a, b),
+                let (x, y) = (&a[i - 1], &b[j - 1]);
+                if x.id == y.id && x.mode == y.mode {
+                    continue;
                 }
+                (Some(x), Some(y))
             }
         };
-        let any = left.as_ref().or(right.as_ref());
-        let Some(any) = any else { continue };
-        let Ok(name) = std::str::from_utf8(any.name_bytes()) else {
+        let Some(any) = left.or(right) else { continue };
+        let Ok(name) = std::str::from_utf8(any.name) else {
             continue;
         };
         let rel = format!("{base}{name}");
-        let is_tree = matches!(mode(any.filemode()), Mode::Tree);
-        if is_tree {
+        let oid = |e: &TreeEntry<'_>| Oid::from_bytes(e.id);
+        if is_tree(any) {
             if folder_wanted(config, &rel) {
-                let o = left.as_ref().map(|e| e.id());
-                let n = right.as_ref().map(|e| e.id());
-                diff_trees(repo, cache, config, o, n, &format!("{rel}/"), out)?;
+                // Only the sides that are folders: a file replaced by a folder is an addition.
+                let o = left.filter(|e| is_tree(e)).map(oid).transpose()?;
+                let n = right.filter(|e| is_tree(e)).map(oid).transpose()?;
+                diff_trees(reader, cache, config, o, n, &format!("{rel}/"), out)?;
             }
             continue;
         }
@@ -605,12 +624,12 @@ fn diff_trees<'r>(
             continue;
         }
         // Links and submodules are never read: they count as absent here.
-        let file = |e: &Option<git2::TreeEntry<'_>>| {
-            e.as_ref()
-                .filter(|e| matches!(mode(e.filemode()), Mode::File))
-                .map(|e| e.id().to_string())
+        let file = |e: Option<&TreeEntry<'_>>| {
+            e.filter(|e| matches!(mode(e.mode as i32), Mode::File))
+                .map(|e| oid(e).map(|o| o.to_string()))
+                .transpose()
         };
-        let (o, n) = (file(&left), file(&right));
+        let (o, n) = (file(left)?, file(right)?);
         if o != n {
             out.push(RawChange {
                 path: rel,
@@ -622,34 +641,56 @@ fn diff_trees<'r>(
     Ok(())
 }
 
+/// How many bytes of whole entries two raw trees share at their start. A commit usually adds
+/// or changes a few files of a big folder: the entries before the first difference need not
+/// be compared one by one.
+fn shared_entries(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut p = 0;
+    while p + 512 <= n && a[p..p + 512] == b[p..p + 512] {
+        p += 512;
+    }
+    while p < n && a[p] == b[p] {
+        p += 1;
+    }
+    // The last entry boundary at or before `p`: entries are `mode name\0` and a 20-byte id.
+    let mut at = 0;
+    while let Some(nul) = memchr::memchr(0, &a[at..]) {
+        let next = at + nul + 21;
+        if next > p {
+            break;
+        }
+        at = next;
+    }
+    at
+}
+
 /// Read a blob and summarise it with the `source` parsers.
 fn summarise(
-    repo: &Repository,
+    reader: &mut Reader<'_>,
     git_dir: &Path,
     config: &Config,
     oid: Oid,
     path: &str,
 ) -> Result<Summary> {
-    let odb = repo
-        .odb()
-        .map_err(|e| git_error(git_dir, "cannot open the object store", &e))?;
-    let (size, _) = odb.read_header(oid).map_err(|e| {
-        anyhow!(
-            "{}",
-            git_error(git_dir, &format!("cannot read `{path}` ({oid})"), &e)
-        )
-    })?;
     let role = snapshot::role(config, path);
-    if size as u64 > config.limits.max_file_size {
-        return Ok(match role {
-            Role::Record => Summary::Records(Vec::new()),
-            _ => Summary::NoId,
-        });
+    let too_big = || match role {
+        Role::Record => Summary::Records(Vec::new()),
+        _ => Summary::NoId,
+    };
+    if reader
+        .size(oid)
+        .is_some_and(|n| n > config.limits.max_file_size)
+    {
+        return Ok(too_big());
     }
-    let blob = repo
-        .find_blob(oid)
+    let blob = reader
+        .read(oid)
         .map_err(|e| git_error(git_dir, &format!("cannot read `{path}` ({oid})"), &e))?;
-    let bytes = blob.content();
+    if blob.data.len() as u64 > config.limits.max_file_size {
+        return Ok(too_big());
+    }
+    let bytes = &blob.data[..];
     let text = if bytes.contains(&0) {
         None
     } else {
@@ -685,8 +726,8 @@ fn summarise(
             )
         }
         _ => {
-            let doc =
-                text.and_then(|t| crate::source::parse_document(config, path, &t, &mut diags));
+            let doc = text
+                .and_then(|t| crate::source::parse_document_fields(config, path, &t, &mut diags));
             match doc {
                 None => Summary::NoId,
                 Some(d) => {
