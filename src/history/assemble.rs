@@ -2,7 +2,7 @@
 //! `id` (a moved-and-edited file keeps its history; in a `records:` list file records are matched
 //! by id); files without an id are followed by path, through the renames git detected.
 
-use super::walk::{blob_key, civil_date, RawCommit, RawWalk, RecSummary, Summary};
+use super::walk::{blob_prefix, civil_date, RawCommit, RawWalk, RecSummary, Summary};
 use super::{
     Commit, DocumentHistory, DocumentRevision, FileHistory, History, RecordChange, RecordEvent,
     RecordHistory, State, Trailer, WalkStats,
@@ -147,9 +147,15 @@ struct Builder {
 
 impl Builder {
     fn commit(&mut self, config: &Config, raw: &RawWalk, ci: usize, c: &RawCommit) {
+        // One key buffer for every lookup: this runs for every change of every commit.
+        let key_buf = std::cell::RefCell::new(String::with_capacity(48));
         let summary = |path: &str, oid: &Option<String>| -> Option<&Summary> {
-            oid.as_ref()
-                .and_then(|o| raw.blobs.get(&blob_key(config, path, o)))
+            let oid = oid.as_ref()?;
+            let mut k = key_buf.borrow_mut();
+            k.clear();
+            k.push_str(blob_prefix(config, path));
+            k.push_str(oid);
+            raw.blobs.get(k.as_str())
         };
         // --- documents and files without an id
         let mut touched: Vec<(String, String)> = Vec::new();

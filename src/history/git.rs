@@ -196,6 +196,38 @@ impl Repo {
             return Ok(empty(State::Shallow, Some(head), dirty));
         }
         let settings = Settings::new(config, &self.prefix);
+        // A baseline given as a date (or none) needs no repository lookup: then the history
+        // assembled for HEAD by an earlier run can be used as it is.
+        let baseline = config
+            .history
+            .baseline
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        let plain_baseline = baseline.is_none_or(|t| crate::dates::parse_date(t).is_ok());
+        if plain_baseline {
+            if let Some(a) =
+                cache::load_assembled(&self.git_dir, &settings.key, &head.commit, baseline)
+            {
+                let cached_commits = a.commits.len();
+                return Ok(History {
+                    prefix: self.prefix.clone(),
+                    state: State::Complete,
+                    head: Some(head),
+                    commits: a.commits,
+                    documents: a.documents,
+                    records: a.records,
+                    files: a.files,
+                    dirty,
+                    stats: WalkStats {
+                        cached_commits,
+                        walked_commits: 0,
+                        parsed_blobs: 0,
+                    },
+                    raw: None,
+                });
+            }
+        }
         let cached = cache::load(&self.git_dir, &settings.key);
         let walked = walk::walk(
             &self.repo,
@@ -210,13 +242,22 @@ impl Repo {
             // The cache is an optimisation: a read-only .git only costs the next run time.
             let _ = cache::store(&self.git_dir, &settings.key, &walked.raw);
         }
-        let baseline = assemble::Baseline::resolve(
+        let resolved = assemble::Baseline::resolve(
             &self.repo,
             config.history.baseline.as_deref(),
             &walked.raw,
             findings,
         );
-        let mut history = assemble::assemble(config, &walked.raw, &baseline);
+        let mut history = assemble::assemble(config, &walked.raw, &resolved);
+        if plain_baseline {
+            let _ = cache::store_assembled(
+                &self.git_dir,
+                &settings.key,
+                &head.commit,
+                baseline,
+                &history,
+            );
+        }
         history.prefix = self.prefix.clone();
         history.head = Some(head);
         history.dirty = dirty;

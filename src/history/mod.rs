@@ -29,6 +29,7 @@ use crate::source::{Document, Sources, Status};
 use crate::yaml::Pos;
 use anyhow::Result;
 use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -61,7 +62,7 @@ pub struct Head {
 }
 
 /// A commit of the first-parent chain of HEAD that changed SMS documents or records.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Commit {
     pub id: String,
     pub author_name: String,
@@ -69,6 +70,7 @@ pub struct Commit {
     /// Committer time and its own offset; rule dates use [`Commit::date`].
     pub time: i64,
     pub offset_minutes: i32,
+    #[serde(with = "serde_date")]
     pub date: Date,
     pub subject: String,
     /// `Approved-by:`, `Reviewed-by:` and `Co-authored-by:` trailers, in message order.
@@ -87,21 +89,21 @@ impl Commit {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trailer {
     pub key: String,
     pub value: String,
 }
 
 /// The revisions of one document, oldest first.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DocumentHistory {
     pub id: String,
     pub revisions: Vec<DocumentRevision>,
 }
 
 /// A first-parent commit in which the file holding a document changed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DocumentRevision {
     /// Index into [`History::commits`].
     pub commit: usize,
@@ -110,7 +112,9 @@ pub struct DocumentRevision {
     /// The file no longer holds the document after this commit.
     pub deleted: bool,
     pub version: Option<String>,
+    #[serde(with = "serde_status")]
     pub status: Option<Status>,
+    #[serde(with = "serde_opt_date")]
     pub approved: Option<Date>,
     pub approver: Option<String>,
     pub clauses: Vec<String>,
@@ -158,7 +162,7 @@ impl DocumentHistory {
 }
 
 /// How a record changed after it was first committed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RecordEvent {
     /// Some field other than id, date or kind changed.
     Edited,
@@ -171,7 +175,9 @@ pub enum RecordEvent {
         to: String,
     },
     DateChanged {
+        #[serde(with = "serde_opt_date")]
         from: Option<Date>,
+        #[serde(with = "serde_opt_date")]
         to: Option<Date>,
     },
     KindChanged {
@@ -183,7 +189,7 @@ pub enum RecordEvent {
     Restored,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecordChange {
     /// Index into [`History::commits`].
     pub commit: usize,
@@ -191,12 +197,13 @@ pub struct RecordChange {
 }
 
 /// The history of one record.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecordHistory {
     /// The current id (after any id change).
     pub id: String,
     /// Kind and date as first committed.
     pub kind: String,
+    #[serde(with = "serde_opt_date")]
     pub date: Option<Date>,
     /// The commit that first added it.
     pub first: usize,
@@ -208,7 +215,7 @@ pub struct RecordHistory {
 }
 
 /// The history of a document or record file without an id (followed through git renames).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileHistory {
     /// Indexes into [`History::commits`].
     pub commits: Vec<usize>,
@@ -240,6 +247,62 @@ pub struct History {
     /// The raw walk this history was assembled from, kept so that `check --base` can assemble
     /// the history at the base without reading the cache again (see `base.rs`).
     raw: Option<std::sync::Arc<walk::RawWalk>>,
+}
+
+/// Dates in the history cache: (year, month, day).
+mod serde_date {
+    use jiff::civil::Date;
+    use serde::{de::Error, Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+        (d.year(), d.month(), d.day()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        let (y, m, day) = <(i16, i8, i8)>::deserialize(d)?;
+        Date::new(y, m, day).map_err(D::Error::custom)
+    }
+}
+
+mod serde_opt_date {
+    use jiff::civil::Date;
+    use serde::{de::Error, Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+        d.map(|d| (d.year(), d.month(), d.day())).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
+        Option::<(i16, i8, i8)>::deserialize(d)?
+            .map(|(y, m, day)| Date::new(y, m, day).map_err(D::Error::custom))
+            .transpose()
+    }
+}
+
+/// Document statuses in the history cache, by their frontmatter word.
+mod serde_status {
+    use crate::source::Status;
+    use serde::{de::Error, Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(st: &Option<Status>, s: S) -> Result<S::Ok, S::Error> {
+        st.map(|st| st.as_str()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Status>, D::Error> {
+        let Some(word) = Option::<String>::deserialize(d)? else {
+            return Ok(None);
+        };
+        [
+            Status::Draft,
+            Status::InReview,
+            Status::Approved,
+            Status::Retired,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == word)
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("unknown status `{word}`")))
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

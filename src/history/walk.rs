@@ -316,9 +316,14 @@ pub(super) fn walk(
 
 /// The memo key of a blob: its role (from the path) and id.
 pub(super) fn blob_key(config: &Config, path: &str, oid: &str) -> String {
+    format!("{}{oid}", blob_prefix(config, path))
+}
+
+/// The role part of a blob's memo key.
+pub(super) fn blob_prefix(config: &Config, path: &str) -> &'static str {
     match snapshot::role(config, path) {
-        Role::Record => format!("r:{oid}"),
-        _ => format!("d:{oid}"),
+        Role::Record => "r:",
+        _ => "d:",
     }
 }
 
@@ -354,7 +359,7 @@ impl TreeCache {
 }
 
 /// Bytes of resolved objects each worker keeps as delta bases.
-const DELTA_CACHE: usize = 96 << 20;
+const DELTA_CACHE: usize = 64 << 20;
 
 fn diff_run(
     git_dir: &Path,

@@ -391,6 +391,35 @@ fn an_approval_dated_before_the_text_existed_is_a_warning_unless_imported() {
 }
 
 #[test]
+fn the_cached_history_follows_a_change_of_baseline() {
+    // The second run takes the history assembled by the first from the cache; a different
+    // `history.baseline` must not reuse it (imported commits are exempt from the rule).
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-01"), "Text."),
+    );
+    g.commit("Import", PRIYA, "2026-01-10");
+    assert_eq!(g.check_json().findings("approval-predates-text").len(), 1);
+    let again = g.check_json();
+    assert_eq!(again.findings("approval-predates-text").len(), 1);
+    assert!(g.path().join(".git/auditbook/assembled.msgpack").is_file());
+    g.write(
+        "sms.yaml",
+        &format!("{}history:\n  baseline: 2026-01-10\n", config()),
+    );
+    let r = g.check_json();
+    assert_eq!(
+        r.findings("approval-predates-text").len(),
+        0,
+        "{}",
+        r.stdout
+    );
+    g.write("sms.yaml", &config());
+    assert_eq!(g.check_json().findings("approval-predates-text").len(), 1);
+}
+
+#[test]
 fn an_unusable_baseline_is_a_config_finding() {
     let g = Git::new(&format!("{}history:\n  baseline: no-such-rev\n", config()));
     g.write(
@@ -912,7 +941,7 @@ fn the_cache_makes_a_second_run_walk_only_new_commits() {
     let config = auditbook::config::load(&g.sms()).unwrap().0;
     let first = auditbook::history::load(&config).unwrap().history.unwrap();
     assert_eq!(first.stats.walked_commits, 1);
-    let cache = g.path().join(".git/auditbook/history.json");
+    let cache = g.path().join(".git/auditbook/history.msgpack");
     assert!(cache.is_file(), "the cache lives under .git");
     let again = auditbook::history::load(&config).unwrap().history.unwrap();
     assert_eq!(
@@ -931,7 +960,7 @@ fn the_cache_makes_a_second_run_walk_only_new_commits() {
     );
     assert_eq!(third.document("POL-A").unwrap().revisions.len(), 2);
     // a corrupt cache is ignored, and deleting it is safe
-    std::fs::write(&cache, "{ not json").unwrap();
+    std::fs::write(&cache, "{ not a cache").unwrap();
     let r = g.check_json();
     assert_eq!(
         r.findings("changed-after-approval").len(),
