@@ -50,12 +50,15 @@ impl Repo {
             // re-hash of every object read, which costs more than the diffs themselves. git
             // itself does not verify objects on read either.
             git2::opts::strict_hash_verification(false);
-            // Bound the pack data mapped at once (libgit2 maps up to 8 GiB by default): every
-            // mapped page read counts towards the process's memory, and a walk reads most of
-            // the pack.
-            // SAFETY: a libgit2 global option, set once, before this process opens a repository.
+            // Bound the pack data libgit2 maps at once (by default windows of 1 GiB, up to
+            // 8 GiB): every mapped page read counts towards the process's memory, and reading
+            // 20,000 commits touches most of a pack. Small windows, few of them: libgit2 unmaps
+            // the least recently used. (Trees and blobs of the walk are read by `odb`, which
+            // does not map the pack.)
+            // SAFETY: libgit2 global options, set once, before this process opens a repository.
             unsafe {
-                let _ = git2::opts::set_mwindow_mapped_limit(256 * 1024 * 1024);
+                let _ = git2::opts::set_mwindow_size(16 * 1024 * 1024);
+                let _ = git2::opts::set_mwindow_mapped_limit(64 * 1024 * 1024);
             }
         });
         let ceilings: Vec<PathBuf> = std::env::var_os("GIT_CEILING_DIRECTORIES")
