@@ -10,7 +10,8 @@
 //! it are walked and assembled. Nothing here writes the cache.
 
 use super::assemble::{self, Baseline};
-use super::git::{git_error, list_tree, Mode};
+use super::git::{git_error, list_tree, Mode, SNAPSHOT_CACHE};
+use super::odb::{Packs, Reader};
 use super::walk::{self, RawWalk, Settings};
 use super::{
     cache, DocumentHistory, DocumentRevision, FileHistory, Head, History, RecordEvent, Repo, State,
@@ -319,15 +320,13 @@ impl Repo {
         let threads = rayon::current_num_threads().max(1);
         let chunk = listed.len().div_ceil(threads * 4).max(64);
         let git_dir = self.git_dir();
+        let packs = Packs::open(repo.commondir());
         let entries: Vec<Entry> = listed
             .par_chunks(chunk)
             .map(|part| -> Result<Vec<Entry>> {
-                // Opened only when a file of this part must be read from git.
-                let mut own: Option<Repository> = None;
-                let open = || -> Result<Repository> {
-                    Repository::open(git_dir)
-                        .map_err(|e| git_error(git_dir, "cannot open the repository", &e))
-                };
+                let own = Repository::open(git_dir)
+                    .map_err(|e| git_error(git_dir, "cannot open the repository", &e))?;
+                let mut reader = Reader::new(&packs, &own, SNAPSHOT_CACHE);
                 let mut out = Vec::with_capacity(part.len());
                 for (path, oid, mode) in part {
                     let unchanged = || {
@@ -355,15 +354,15 @@ impl Repo {
                         });
                         continue;
                     }
-                    let r = match &own {
-                        Some(r) => r,
-                        None => own.insert(open()?),
-                    };
-                    let odb = r
-                        .odb()
-                        .map_err(|e| git_error(git_dir, &format!("cannot read `{path}`"), &e))?;
-                    let kind =
-                        super::git::entry_kind(r, &odb, git_dir, config, path, *oid, *mode, limit)?;
+                    let kind = super::git::entry_kind(
+                        &mut reader,
+                        git_dir,
+                        config,
+                        path,
+                        *oid,
+                        *mode,
+                        limit,
+                    )?;
                     out.push(Entry {
                         path: path.clone(),
                         kind,

@@ -1,6 +1,7 @@
 //! The repository handle: discovery from the SMS root, HEAD, the dirty check, snapshots of a git
 //! tree, and the orchestration of a history read (walk -> parse -> assemble, with the cache).
 
+use super::odb::{Packs, Reader};
 use super::walk::{self, Settings};
 use super::{assemble, cache, Head, History, State, WalkStats};
 use crate::config::Config;
@@ -333,18 +334,17 @@ impl Repo {
         let threads = rayon::current_num_threads().max(1);
         let chunk = listed.len().div_ceil(threads * 4).max(64);
         let git_dir = &self.git_dir;
+        let packs = Packs::open(self.repo.commondir());
         let entries: Vec<Entry> = listed
             .par_chunks(chunk)
             .map(|part| -> Result<Vec<Entry>> {
                 let repo = Repository::open(git_dir)
                     .map_err(|e| git_error(git_dir, "cannot open the repository", &e))?;
-                let odb = repo
-                    .odb()
-                    .map_err(|e| git_error(git_dir, "cannot open the object store", &e))?;
+                let mut reader = Reader::new(&packs, &repo, SNAPSHOT_CACHE);
                 part.iter()
                     .map(|(path, oid, mode)| {
                         let kind =
-                            entry_kind(&repo, &odb, git_dir, config, path, *oid, *mode, limit)?;
+                            entry_kind(&mut reader, git_dir, config, path, *oid, *mode, limit)?;
                         Ok(Entry {
                             path: path.clone(),
                             kind,
@@ -361,6 +361,9 @@ impl Repo {
         Ok(Snapshot { entries })
     }
 }
+
+/// Bytes of resolved objects each worker keeps as delta bases while reading a revision's files.
+pub(super) const SNAPSHOT_CACHE: usize = 16 << 20;
 
 /// Every entry below a tree, as the work-tree walker would list it (hidden names and the output
 /// folder skipped).
@@ -583,8 +586,7 @@ impl Repo {
 /// over the size limit are listed with their size; only documents, records and the like are read.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn entry_kind(
-    repo: &Repository,
-    odb: &git2::Odb<'_>,
+    reader: &mut Reader<'_>,
     git_dir: &Path,
     config: &Config,
     path: &str,
@@ -596,25 +598,27 @@ pub(super) fn entry_kind(
     Ok(match mode {
         Mode::Gitlink => EntryKind::Submodule,
         Mode::Symlink => {
-            let target = repo
-                .find_blob(oid)
-                .map(|b| String::from_utf8_lossy(b.content()).into_owned())
+            let target = reader
+                .read(oid)
+                .map(|b| String::from_utf8_lossy(&b.data).into_owned())
                 .unwrap_or_default();
             let escapes = snapshot::link_escapes(&config.root, path, &target);
             EntryKind::Symlink { target, escapes }
         }
         Mode::File | Mode::Tree => {
-            let (size, _) = odb.read_header(oid).map_err(read_err)?;
-            let size = size as u64;
+            let size = match reader.size(oid) {
+                Some(n) => n,
+                None => reader.read(oid).map_err(read_err)?.data.len() as u64,
+            };
             if size > limit {
                 EntryKind::TooLarge { size }
             } else if !snapshot::wants_bytes(config, path) {
                 EntryKind::File { size, bytes: None }
             } else {
-                let blob = repo.find_blob(oid).map_err(read_err)?;
+                let blob = reader.read(oid).map_err(read_err)?;
                 EntryKind::File {
                     size,
-                    bytes: Some(Arc::from(blob.content())),
+                    bytes: Some(Arc::from(&blob.data[..])),
                 }
             }
         }

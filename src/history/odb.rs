@@ -59,6 +59,8 @@ const OFS_DELTA: u8 = 6;
 const REF_DELTA: u8 = 7;
 /// Longer chains are refused (git's own limit is 4095); it also stops a cycle of ref-deltas.
 const MAX_CHAIN: usize = 10_000;
+/// Pack indexes larger than this (about 2.3 million objects) are not read by this module.
+const MAX_IDX: u64 = 64 << 20;
 /// Objects are never inflated beyond this (a declared size larger than this is an error).
 const MAX_OBJECT: u64 = 1 << 31;
 
@@ -126,6 +128,11 @@ const FANOUT: usize = 256 * 4;
 
 impl Pack {
     fn open(idx_path: &Path) -> Option<Pack> {
+        // The index is read into memory (with a sorted copy of its offsets): fine up to a few
+        // million objects. A bigger pack (a monorepo's) is left to libgit2, which maps it.
+        if std::fs::metadata(idx_path).ok()?.len() > MAX_IDX {
+            return None;
+        }
         let idx = std::fs::read(idx_path).ok()?;
         if idx.get(..8)? != [0xff, b't', b'O', b'c', 0, 0, 0, 2] {
             return None;
