@@ -769,6 +769,15 @@ mod tests {
         (dir, repo)
     }
 
+    fn git_kind(k: Kind) -> git2::ObjectType {
+        match k {
+            Kind::Commit => git2::ObjectType::Commit,
+            Kind::Tree => git2::ObjectType::Tree,
+            Kind::Blob => git2::ObjectType::Blob,
+            Kind::Tag => git2::ObjectType::Tag,
+        }
+    }
+
     /// Every object of the repository, by id.
     fn all_objects(repo: &Repository) -> Vec<Oid> {
         let mut ids = Vec::new();
@@ -801,13 +810,7 @@ mod tests {
                 let o = reader
                     .read_packed(p, offset)
                     .expect("unreadable pack entry");
-                let kind = match o.kind {
-                    Kind::Commit => git2::ObjectType::Commit,
-                    Kind::Tree => git2::ObjectType::Tree,
-                    Kind::Blob => git2::ObjectType::Blob,
-                    Kind::Tag => git2::ObjectType::Tag,
-                };
-                assert_eq!(Oid::hash_object(kind, &o.data).unwrap(), id);
+                assert_eq!(Oid::hash_object(git_kind(o.kind), &o.data).unwrap(), id);
                 assert_eq!(reader.size(id), Some(o.data.len() as u64));
             }
         }
@@ -899,19 +902,11 @@ mod tests {
         let mut failed = 0;
         for &id in &ids {
             match reader.read(id) {
-                Ok(o) => {
-                    let kind = match o.kind {
-                        Kind::Commit => git2::ObjectType::Commit,
-                        Kind::Tree => git2::ObjectType::Tree,
-                        Kind::Blob => git2::ObjectType::Blob,
-                        Kind::Tag => git2::ObjectType::Tag,
-                    };
-                    assert_eq!(
-                        Oid::hash_object(kind, &o.data).unwrap(),
-                        id,
-                        "wrong content"
-                    );
-                }
+                Ok(o) => assert_eq!(
+                    Oid::hash_object(git_kind(o.kind), &o.data).unwrap(),
+                    id,
+                    "wrong content"
+                ),
                 Err(_) => failed += 1,
             }
         }
