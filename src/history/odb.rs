@@ -104,10 +104,16 @@ impl Packs {
     }
 
     /// The pack and offset of an object, when it is in one of the packs.
-    fn find(&self, id: &[u8]) -> Option<(usize, u64)> {
+    /// `hint`: the pack to look in first (objects read together tend to share a pack; a
+    /// repository fetched many times without `git gc` has many packs).
+    fn find(&self, id: &[u8], hint: usize) -> Option<(usize, u64)> {
+        if let Some(o) = self.packs.get(hint).and_then(|p| p.find(id)) {
+            return Some((hint, o));
+        }
         self.packs
             .iter()
             .enumerate()
+            .filter(|(i, _)| *i != hint)
             .find_map(|(i, p)| p.find(id).map(|o| (i, o)))
     }
 }
@@ -283,6 +289,7 @@ pub(super) struct Reader<'p> {
     cache: Cache,
     inflate: flate2::Decompress,
     buf: Vec<u8>,
+    last_pack: usize,
 }
 
 impl<'p> Reader<'p> {
@@ -294,12 +301,22 @@ impl<'p> Reader<'p> {
             cache: Cache::new(budget),
             inflate: flate2::Decompress::new(true),
             buf: Vec::new(),
+            last_pack: 0,
         }
+    }
+
+    /// Where an object is in the packs, the pack of the last one found tried first.
+    fn find(&mut self, id: &[u8]) -> Option<(usize, u64)> {
+        let found = self.packs.find(id, self.last_pack);
+        if let Some((p, _)) = found {
+            self.last_pack = p;
+        }
+        found
     }
 
     /// An object by id.
     pub fn read(&mut self, id: Oid) -> Result<Object, git2::Error> {
-        if let Some((p, offset)) = self.packs.find(id.as_bytes()) {
+        if let Some((p, offset)) = self.find(id.as_bytes()) {
             if let Ok(o) = self.read_packed(p, offset) {
                 return Ok(o);
             }
@@ -309,7 +326,7 @@ impl<'p> Reader<'p> {
 
     /// An object's size without reading all of it, when that is cheap; `None` otherwise.
     pub fn size(&mut self, id: Oid) -> Option<u64> {
-        let Some((p, offset)) = self.packs.find(id.as_bytes()) else {
+        let Some((p, offset)) = self.find(id.as_bytes()) else {
             let odb = self.repo.odb().ok()?;
             return odb.read_header(id).ok().map(|(n, _)| n as u64);
         };
@@ -373,7 +390,7 @@ impl<'p> Reader<'p> {
                 }
                 Base::Id(id) => {
                     chain.push((at_p, at, e));
-                    match self.packs.find(&id) {
+                    match self.find(&id) {
                         Some((bp, bo)) => {
                             at_p = bp;
                             at = bo;
@@ -802,7 +819,9 @@ mod tests {
         for budget in [1 << 20, 64 << 20] {
             let mut reader = Reader::new(&packs, repo, budget);
             for &id in ids.iter().chain(ids.iter().rev()) {
-                let (p, offset) = packs.find(id.as_bytes()).expect("object not in the pack");
+                let (p, offset) = packs
+                    .find(id.as_bytes(), 0)
+                    .expect("object not in the pack");
                 let e = entry(&packs.packs[p], offset).unwrap();
                 if budget == 1 << 20 && matches!(e.kind, OFS_DELTA | REF_DELTA) {
                     deltas += 1;
@@ -842,6 +861,36 @@ mod tests {
         prune_loose(&repo);
         let deltas = read_all_and_verify(&repo, &ids);
         assert!(deltas > 20, "the pack holds only {deltas} deltas");
+    }
+
+    #[test]
+    fn objects_spread_over_several_packs_are_all_found() {
+        let (_dir, repo) = growing_repo();
+        let ids = all_objects(&repo);
+        let pack_dir = repo.commondir().join("objects/pack");
+        // One pack per object kind: every lookup has to try more than one pack.
+        for kind in [
+            git2::ObjectType::Commit,
+            git2::ObjectType::Tree,
+            git2::ObjectType::Blob,
+        ] {
+            let mut pb = repo.packbuilder().unwrap();
+            for &id in &ids {
+                if repo.odb().unwrap().read_header(id).unwrap().1 == kind {
+                    pb.insert_object(id, None).unwrap();
+                }
+            }
+            pb.write(&pack_dir, 0o644).unwrap();
+        }
+        prune_loose(&repo);
+        let packs = Packs::open(repo.commondir());
+        assert_eq!(packs.packs.len(), 3);
+        let mut reader = Reader::new(&packs, &repo, 4 << 20);
+        for &id in &ids {
+            let (p, offset) = reader.find(id.as_bytes()).expect("object not in any pack");
+            let o = reader.read_packed(p, offset).unwrap();
+            assert_eq!(Oid::hash_object(git_kind(o.kind), &o.data).unwrap(), id);
+        }
     }
 
     #[test]
