@@ -74,7 +74,7 @@ pub enum Command {
     },
     /// Check the SMS, then render the evidence site (even with findings) into --out.
     #[command(
-        after_help = "The site is rendered even when there are findings, so the auditor sees the gaps.\nThe output folder (default: PATH/_site) is replaced atomically; auditbook refuses a non-empty\nfolder it did not make, a symbolic link, and any folder that is or contains the SMS root.\n\nExit codes:\n  0  the site was built; no finding at error level\n  1  the site was built; findings at error level\n  2  the tool could not run (bad arguments, no sms.yaml, refused output folder, unwritable files)"
+        after_help = "The site shows HEAD's tree: uncommitted changes are left out (and listed on stderr) unless\n--allow-dirty, which renders the work tree as a DRAFT. Outside git, or before the first commit,\nthe work tree is rendered (as a DRAFT when there is a repository).\nThe site is rendered even when there are findings, so the auditor sees the gaps.\nThe output folder (default: PATH/_site) is replaced atomically; auditbook refuses a non-empty\nfolder it did not make, a symbolic link, and any folder that is or contains the SMS root.\n\nExit codes:\n  0  the site was built; no finding at error level\n  1  the site was built; findings at error level\n  2  the tool could not run (bad arguments, no sms.yaml, refused output folder, unwritable files)"
     )]
     Build {
         /// The SMS root (the folder holding sms.yaml) or any folder below it.
@@ -92,10 +92,13 @@ pub enum Command {
         /// Add a "changes since" page: documents and records added, changed or removed since REV.
         #[arg(long, value_name = "REV")]
         since: Option<String>,
+        /// Render the work tree even when it differs from HEAD (the site is then a DRAFT).
+        #[arg(long)]
+        allow_dirty: bool,
     },
-    /// Build the evidence site and serve it on 127.0.0.1, rebuilding when a source file changes.
+    /// Build the evidence site of the work tree and serve it on 127.0.0.1, rebuilding when a source file changes.
     #[command(
-        after_help = "Serves only on the loopback address and answers only Host localhost:PORT or 127.0.0.1:PORT.\nOpen pages reload after each rebuild; a rebuild that fails keeps the previous site and shows why.\n\nExit codes:\n  2  the server could not start (no sms.yaml, refused output folder, port in use)"
+        after_help = "A preview: the site shows the work tree, uncommitted changes included (marked DRAFT), while\n`build` shows HEAD. A rebuild reads, parses, renders and writes only what the change touched.\nServes only on the loopback address and answers only Host localhost:PORT or 127.0.0.1:PORT.\nOpen pages reload after each rebuild; a rebuild that fails keeps the previous site and shows why.\n\nExit codes:\n  2  the server could not start (no sms.yaml, refused output folder, port in use)"
     )]
     Serve {
         /// The SMS root (the folder holding sms.yaml) or any folder below it.
@@ -214,7 +217,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 &report.findings,
                 None,
             ))?;
-            Ok(if report.counts.errors > 0 { 1 } else { 0 })
+            let code = if report.counts.errors > 0 { 1 } else { 0 };
+            // The process ends here: freeing the SMS, its history and the model one allocation
+            // at a time would cost a tenth of a large check. The operating system takes it back.
+            std::mem::forget(model);
+            std::mem::forget(loaded);
+            Ok(code)
         }
         Command::Clauses {
             format,
@@ -248,12 +256,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             as_of,
             format,
             since,
+            allow_dirty,
         } => {
             let args = crate::site::command::BuildArgs {
                 path,
                 out,
                 as_of,
                 since,
+                allow_dirty,
             };
             let run = crate::site::command::build(&args, &|loaded, model, findings| {
                 report::render(format, loaded, model, findings, None)

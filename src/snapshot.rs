@@ -36,6 +36,39 @@ pub enum EntryKind {
     Submodule,
 }
 
+impl EntryKind {
+    /// Whether two entries of the same path hold the same thing (bytes compared when both were
+    /// read; shared bytes compare by pointer).
+    pub fn same_as(&self, other: &EntryKind) -> bool {
+        match (self, other) {
+            (EntryKind::File { size: s, bytes: x }, EntryKind::File { size: t, bytes: y }) => {
+                s == t
+                    && match (x, y) {
+                        (Some(x), Some(y)) => Arc::ptr_eq(x, y) || x[..] == y[..],
+                        (None, None) => true,
+                        (Some(_), None) | (None, Some(_)) => false,
+                    }
+            }
+            (EntryKind::TooLarge { size: s }, EntryKind::TooLarge { size: t }) => s == t,
+            (
+                EntryKind::Symlink {
+                    target: s,
+                    escapes: e,
+                },
+                EntryKind::Symlink {
+                    target: t,
+                    escapes: f,
+                },
+            ) => s == t && e == f,
+            (EntryKind::Submodule, EntryKind::Submodule) => true,
+            (EntryKind::File { .. }, _)
+            | (EntryKind::TooLarge { .. }, _)
+            | (EntryKind::Symlink { .. }, _)
+            | (EntryKind::Submodule, _) => false,
+        }
+    }
+}
+
 /// What role a path plays in the SMS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -113,10 +146,72 @@ pub fn skipped_dir(config: &Config, rel: &str) -> bool {
             .is_some_and(|rest| rest.starts_with(".tmp-") || rest.starts_with(".old-"))
 }
 
-/// Snapshot of the work tree below the SMS root.
-pub fn from_work_tree(config: &Config) -> Result<Snapshot> {
+/// A file found by walking the work tree, before it is read.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// Path relative to the SMS root, `/`-separated.
+    pub path: String,
+    pub file_type: std::fs::FileType,
+    pub size: u64,
+    /// What changes when the file is written (see [`Stamp`]).
+    pub stamp: Stamp,
+}
+
+/// What the file system says about a file without reading it: size, modification and change
+/// times, inode. A file whose stamp is unchanged is taken to be unchanged, unless it was written
+/// so recently before it was listed that a second write could share the stamp ([`Stamp::racy`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stamp {
+    pub size: u64,
+    /// Modification time, nanoseconds since the epoch (0 when the platform has none).
+    pub modified_ns: i128,
+    /// Status-change time (Unix), nanoseconds since the epoch.
+    pub changed_ns: i128,
+    /// Inode number (Unix): an editor that saves by renaming a new file over the old one changes it.
+    pub inode: u64,
+}
+
+/// A write within this long before a listing may share the stamp the listing saw (file systems
+/// keep times with a coarse clock), so such a file is read again at the next listing.
+const RACY_NS: i128 = 2_000_000_000;
+
+impl Stamp {
+    pub fn of(meta: &std::fs::Metadata) -> Stamp {
+        let ns = |t: std::io::Result<std::time::SystemTime>| {
+            t.ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i128)
+        };
+        #[cfg(unix)]
+        let (changed_ns, inode) = {
+            use std::os::unix::fs::MetadataExt;
+            (
+                i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
+                meta.ino(),
+            )
+        };
+        #[cfg(not(unix))]
+        let (changed_ns, inode) = (0, 0);
+        Stamp {
+            size: meta.len(),
+            modified_ns: ns(meta.modified()),
+            changed_ns,
+            inode,
+        }
+    }
+
+    /// Whether the file was modified so shortly before `listed_ns` (the time it was listed) that
+    /// an unchanged stamp does not prove unchanged content.
+    pub fn racy(&self, listed_ns: i128) -> bool {
+        listed_ns - self.modified_ns.max(self.changed_ns) < RACY_NS
+    }
+}
+
+/// Every file below the SMS root (sorted by path), without reading any: the walk of
+/// [`from_work_tree`], which `serve` repeats to find the files that changed since its last build.
+pub fn list_work_tree(config: &Config) -> Result<Vec<Listed>> {
     let root = &config.root;
-    let mut found: Vec<(String, std::fs::FileType, u64)> = Vec::new();
+    let mut found: Vec<Listed> = Vec::new();
     let walker = walkdir::WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
@@ -140,45 +235,64 @@ pub fn from_work_tree(config: &Config) -> Result<Snapshot> {
         if name.starts_with('.') {
             continue;
         }
-        let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-        found.push((rel, entry.file_type(), size));
+        let stamp = entry.metadata().map(|m| Stamp::of(&m)).unwrap_or_default();
+        found.push(Listed {
+            path: rel,
+            file_type: entry.file_type(),
+            size: stamp.size,
+            stamp,
+        });
     }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(found)
+}
+
+/// The snapshot entry of a listed file: links are described, never followed; files over the
+/// size limit and files auditbook has no reason to read are listed with their size only.
+pub fn read_listed(config: &Config, listed: &Listed) -> Result<Entry> {
+    let root = &config.root;
     let limit = config.limits.max_file_size;
-    let mut entries: Vec<Entry> = found
-        .into_par_iter()
-        .map(|(rel, ft, size)| {
-            let abs = root.join(&rel);
-            let kind = if ft.is_symlink() {
-                let target = std::fs::read_link(&abs)
-                    .map(|t| t.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let escapes = link_escapes(root, &rel, &target);
-                EntryKind::Symlink { target, escapes }
-            } else if !ft.is_file() {
-                // sockets, fifos, devices: listed as other files, never read
-                EntryKind::File {
-                    size: 0,
-                    bytes: None,
-                }
-            } else if size > limit {
-                EntryKind::TooLarge { size }
-            } else if !wants_bytes(config, &rel) {
-                EntryKind::File { size, bytes: None }
-            } else {
-                let bytes = read_bounded(&abs, limit)
-                    .with_context(|| format!("cannot read `{}`", abs.display()))?;
-                match bytes {
-                    Some(b) => EntryKind::File {
-                        size: b.len() as u64,
-                        bytes: Some(Arc::from(b)),
-                    },
-                    None => EntryKind::TooLarge { size },
-                }
-            };
-            Ok(Entry { path: rel, kind })
-        })
+    let (rel, ft, size) = (&listed.path, listed.file_type, listed.size);
+    let abs = root.join(rel);
+    let kind = if ft.is_symlink() {
+        let target = std::fs::read_link(&abs)
+            .map(|t| t.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let escapes = link_escapes(root, rel, &target);
+        EntryKind::Symlink { target, escapes }
+    } else if !ft.is_file() {
+        // sockets, fifos, devices: listed as other files, never read
+        EntryKind::File {
+            size: 0,
+            bytes: None,
+        }
+    } else if size > limit {
+        EntryKind::TooLarge { size }
+    } else if !wants_bytes(config, rel) {
+        EntryKind::File { size, bytes: None }
+    } else {
+        let bytes = read_bounded(&abs, limit)
+            .with_context(|| format!("cannot read `{}`", abs.display()))?;
+        match bytes {
+            Some(b) => EntryKind::File {
+                size: b.len() as u64,
+                bytes: Some(Arc::from(b)),
+            },
+            None => EntryKind::TooLarge { size },
+        }
+    };
+    Ok(Entry {
+        path: rel.clone(),
+        kind,
+    })
+}
+
+/// Snapshot of the work tree below the SMS root.
+pub fn from_work_tree(config: &Config) -> Result<Snapshot> {
+    let entries: Vec<Entry> = list_work_tree(config)?
+        .par_iter()
+        .map(|l| read_listed(config, l))
         .collect::<Result<Vec<_>>>()?;
-    entries.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Snapshot { entries })
 }
 
@@ -227,6 +341,25 @@ pub fn link_escapes(_root: &Path, rel: &str, target: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stamp_is_racy_when_written_just_before_the_listing() {
+        let s = Stamp {
+            size: 1,
+            modified_ns: 10_000_000_000,
+            changed_ns: 10_000_000_000,
+            inode: 1,
+        };
+        assert!(s.racy(10_500_000_000));
+        assert!(s.racy(9_000_000_000), "written after it was listed");
+        assert!(!s.racy(13_000_000_000));
+        // A change of status (a rename over the file) counts like a write.
+        let renamed = Stamp {
+            changed_ns: 12_500_000_000,
+            ..s
+        };
+        assert!(renamed.racy(13_000_000_000));
+    }
 
     #[test]
     fn link_escape_detection() {

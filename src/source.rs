@@ -130,6 +130,19 @@ const DOC_KEYS: &[&str] = &[
     "provides",
 ];
 
+/// What one file of a snapshot holds once parsed, with the findings about it (each carries the
+/// file's path).
+#[derive(Debug, Clone, Default)]
+pub struct FileParse {
+    /// At most one.
+    pub documents: Vec<Document>,
+    /// The records of a record file, in file order.
+    pub records: Vec<Record>,
+    /// A framework file (path, text).
+    pub frameworks: Vec<(String, String)>,
+    pub diags: Vec<Diagnostic>,
+}
+
 /// Parse every document, record and framework file of a snapshot.
 pub fn parse(config: &Config, snap: &Snapshot) -> (Sources, Vec<Diagnostic>) {
     // `limits.max_documents` bounds the work: Markdown files past it (in path order) are not parsed.
@@ -140,8 +153,7 @@ pub fn parse(config: &Config, snap: &Snapshot) -> (Sources, Vec<Diagnostic>) {
         .entries
         .iter()
         .map(|e| {
-            let document = matches!(e.kind, EntryKind::File { bytes: Some(_), .. })
-                && snapshot::role(config, &e.path) == Role::Document;
+            let document = is_document(config, e);
             markdown_files += usize::from(document);
             let skip = document && markdown_files > max_documents;
             if skip && first_skipped.is_none() {
@@ -150,69 +162,19 @@ pub fn parse(config: &Config, snap: &Snapshot) -> (Sources, Vec<Diagnostic>) {
             skip
         })
         .collect();
-    let results: Vec<(Parsed, Vec<Diagnostic>)> = snap
+    let results: Vec<FileParse> = snap
         .entries
         .par_iter()
         .zip(skipped.par_iter())
         .map(|(entry, &skip)| {
-            let mut diags = Vec::new();
-            let role = snapshot::role(config, &entry.path);
-            let parsed = match (&entry.kind, role) {
-                _ if skip => Parsed::Nothing,
-                (EntryKind::Symlink { target, escapes }, _) => {
-                    let msg = if *escapes {
-                        format!("`{}` is a symbolic link to `{target}`, outside the SMS root; it is not followed", entry.path)
-                    } else {
-                        format!("`{}` is a symbolic link to `{target}`; auditbook never follows links", entry.path)
-                    };
-                    diags.push(Diagnostic::new("symlink-ignored", entry.path.clone(), msg).at(&entry.path, Pos::new(1, 1)));
-                    Parsed::Nothing
-                }
-                (_, Role::Other) | (_, Role::Config) | (EntryKind::Submodule, _) => Parsed::Nothing,
-                (EntryKind::TooLarge { size }, _) => {
-                    diags.push(
-                        Diagnostic::new(
-                            "file-too-large",
-                            entry.path.clone(),
-                            format!(
-                                "`{}` is {} bytes, over `limits.max_file_size` ({} bytes); it was not read",
-                                entry.path, size, config.limits.max_file_size
-                            ),
-                        )
-                        .at(&entry.path, Pos::new(1, 1)),
-                    );
-                    Parsed::Nothing
-                }
-                (EntryKind::File { bytes: None, .. }, _) => Parsed::Nothing,
-                (EntryKind::File { bytes: Some(bytes), .. }, role) => {
-                    match text_of(&entry.path, bytes, &mut diags) {
-                        None => Parsed::Nothing,
-                        Some(text) => match role {
-                            Role::Document => parse_document(config, &entry.path, &text, &mut diags)
-                                .map_or(Parsed::Nothing, |d| Parsed::Document(Box::new(d))),
-                            Role::Record => Parsed::Records(parse_records(config, &entry.path, &text, &mut diags)),
-                            Role::Framework => Parsed::Framework(entry.path.clone(), text),
-                            Role::Other | Role::Config => Parsed::Nothing,
-                        },
-                    }
-                }
-            };
-            (parsed, diags)
+            if skip {
+                FileParse::default()
+            } else {
+                parse_file(config, entry)
+            }
         })
         .collect();
-    let mut sources = Sources::default();
-    let mut diags = Vec::new();
-    for (parsed, d) in results {
-        diags.extend(d);
-        match parsed {
-            Parsed::Nothing => {}
-            Parsed::Document(d) => sources.documents.push(*d),
-            Parsed::Records(r) => sources.records.extend(r),
-            Parsed::Framework(p, t) => sources.frameworks.push((p, t)),
-        }
-    }
-    // Snapshot order is path order already; make it a guarantee (`Model::document_at` relies on it).
-    sources.documents.sort_by(|a, b| a.path.cmp(&b.path));
+    let (sources, mut diags) = merge(results);
     if let Some(first) = first_skipped {
         diags.push(Diagnostic::new(
             "too-many-documents",
@@ -226,11 +188,86 @@ pub fn parse(config: &Config, snap: &Snapshot) -> (Sources, Vec<Diagnostic>) {
     (sources, diags)
 }
 
-enum Parsed {
-    Nothing,
-    Document(Box<Document>),
-    Records(Vec<Record>),
-    Framework(String, String),
+/// Whether an entry counts against `limits.max_documents` (a Markdown document that was read).
+pub fn is_document(config: &Config, entry: &snapshot::Entry) -> bool {
+    matches!(entry.kind, EntryKind::File { bytes: Some(_), .. })
+        && snapshot::role(config, &entry.path) == Role::Document
+}
+
+/// The sources of per-file parses given in snapshot (path) order: what [`parse`] returns when
+/// no file is over `limits.max_documents`.
+pub fn merge(files: impl IntoIterator<Item = FileParse>) -> (Sources, Vec<Diagnostic>) {
+    let mut sources = Sources::default();
+    let mut diags = Vec::new();
+    for f in files {
+        diags.extend(f.diags);
+        sources.documents.extend(f.documents);
+        sources.records.extend(f.records);
+        sources.frameworks.extend(f.frameworks);
+    }
+    // Snapshot order is path order already; make it a guarantee (`Model::document_at` relies on it).
+    sources.documents.sort_by(|a, b| a.path.cmp(&b.path));
+    (sources, diags)
+}
+
+/// Parse one file of a snapshot: a document, the records of a record file, a framework, or
+/// nothing, with the findings about it.
+pub fn parse_file(config: &Config, entry: &snapshot::Entry) -> FileParse {
+    let mut out = FileParse::default();
+    let diags = &mut out.diags;
+    let role = snapshot::role(config, &entry.path);
+    match (&entry.kind, role) {
+        (EntryKind::Symlink { target, escapes }, _) => {
+            let msg = if *escapes {
+                format!("`{}` is a symbolic link to `{target}`, outside the SMS root; it is not followed", entry.path)
+            } else {
+                format!(
+                    "`{}` is a symbolic link to `{target}`; auditbook never follows links",
+                    entry.path
+                )
+            };
+            diags.push(
+                Diagnostic::new("symlink-ignored", entry.path.clone(), msg)
+                    .at(&entry.path, Pos::new(1, 1)),
+            );
+        }
+        (_, Role::Other) | (_, Role::Config) | (EntryKind::Submodule, _) => {}
+        (EntryKind::TooLarge { size }, _) => {
+            diags.push(
+                Diagnostic::new(
+                    "file-too-large",
+                    entry.path.clone(),
+                    format!(
+                        "`{}` is {} bytes, over `limits.max_file_size` ({} bytes); it was not read",
+                        entry.path, size, config.limits.max_file_size
+                    ),
+                )
+                .at(&entry.path, Pos::new(1, 1)),
+            );
+        }
+        (EntryKind::File { bytes: None, .. }, _) => {}
+        (
+            EntryKind::File {
+                bytes: Some(bytes), ..
+            },
+            role,
+        ) => {
+            if let Some(text) = text_of(&entry.path, bytes, diags) {
+                match role {
+                    Role::Document => {
+                        out.documents
+                            .extend(parse_document(config, &entry.path, &text, diags));
+                    }
+                    Role::Record => {
+                        out.records = parse_records(config, &entry.path, &text, diags);
+                    }
+                    Role::Framework => out.frameworks.push((entry.path.clone(), text)),
+                    Role::Other | Role::Config => {}
+                }
+            }
+        }
+    }
+    out
 }
 
 /// UTF-8 text of a file, normalised; findings for binary or non-UTF-8 content.

@@ -47,6 +47,16 @@ fn fetch_hint(rev: &str) -> String {
 }
 
 impl Repo {
+    /// The full id of the commit `rev` names (a branch, tag, `HEAD~2`, an abbreviated id);
+    /// `None` when it names none.
+    pub fn resolve(&self, rev: &str) -> Option<String> {
+        self.git2()
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_commit())
+            .ok()
+            .map(|c| c.id().to_string())
+    }
+
     /// merge-base(`rev`, HEAD). Failures carry the command that fixes them: an unknown `rev`
     /// (not fetched), no commit at HEAD, or a merge-base that a shallow clone lacks.
     pub fn merge_base(&self, rev: &str) -> Result<MergeBase> {

@@ -410,7 +410,9 @@ fn no_git(message: String) -> Diagnostic {
     Diagnostic::new("no-git-history", "repository", message).at(FILE_NAME, Pos::new(1, 1))
 }
 
-fn uncommitted(dirty: &[String]) -> Diagnostic {
+/// The `uncommitted-changes` finding for the SMS files that differ from HEAD (`serve` makes it
+/// again when an edit changes the list).
+pub fn uncommitted(dirty: &[String]) -> Diagnostic {
     let shown: Vec<&str> = dirty.iter().take(5).map(String::as_str).collect();
     let more = if dirty.len() > shown.len() {
         format!(" and {} more", dirty.len() - shown.len())
@@ -510,6 +512,19 @@ pub fn cache_dir(git_dir: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uncommitted_names_five_files_and_counts_the_rest() {
+        let dirty: Vec<String> = (1..=7).map(|i| format!("d{i}.md")).collect();
+        assert_eq!(
+            uncommitted(&dirty).message,
+            "7 SMS files differ from HEAD: d1.md, d2.md, d3.md, d4.md, d5.md and 2 more; this run is a DRAFT"
+        );
+        assert_eq!(
+            uncommitted(&dirty[..1]).message,
+            "1 SMS file differs from HEAD: d1.md; this run is a DRAFT"
+        );
+    }
 
     #[test]
     fn body_normalisation_ignores_trailing_space_and_final_newlines() {

@@ -3,6 +3,7 @@
 //! git history (`crate::history`) to the site's own small [`GitView`].
 
 use super::serve::{self, BuildStatus};
+use super::session::Session;
 use super::{output, Change, Changes, GitView, Outcome, Provenance, Revision};
 use crate::changes;
 use crate::check::{self, Loaded};
@@ -14,6 +15,7 @@ use anyhow::{bail, Result};
 use jiff::civil::Date;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
 
 /// Formats findings for stdout (the command line's `--format`).
 pub type FormatFindings<'f> = &'f (dyn Fn(&Loaded, &Model<'_>, &[Diagnostic]) -> String + Sync);
@@ -23,6 +25,9 @@ pub struct BuildArgs {
     pub out: Option<PathBuf>,
     pub as_of: Option<Date>,
     pub since: Option<String>,
+    /// Render the work tree even where it differs from HEAD (the site is then a DRAFT); without
+    /// it the site shows HEAD's tree.
+    pub allow_dirty: bool,
 }
 
 /// What `build` printed and its exit code.
@@ -41,23 +46,62 @@ pub fn output_folder(path: &std::path::Path, out: Option<&std::path::Path>) -> R
     output::resolve(&root, &config.paths.output, out)
 }
 
-/// `auditbook build`: check, print findings, render the site even with findings.
+/// `auditbook build`: check, print findings, render the site even with findings. The site shows
+/// HEAD's tree (DESIGN "Determinism": the same commit and as-of date give the same site), or the
+/// work tree under `--allow-dirty`; outside git, or before the first commit, the work tree.
 pub fn build(args: &BuildArgs, format: FormatFindings<'_>) -> Result<BuildRun> {
     let out = output_folder(&args.path, args.out.as_deref())?;
-    let (loaded, report) = check::run(&check::Options {
+    let opts = check::Options {
         path: args.path.clone(),
         as_of: args.as_of,
-    })?;
+    };
+    let loaded = if args.allow_dirty {
+        check::load(&opts)?
+    } else {
+        check::load_committed(&opts)?
+    };
     let model = loaded.model();
-    let findings = report.findings;
+    let findings = loaded.findings(&model);
     let mut view = git_view(&loaded);
     if let Some(rev) = &args.since {
         view.changes = Some(changes_since(&loaded, rev)?);
     }
-    let outcome = super::build(&loaded, &model, &findings, &view, &out)?;
+    // Attachments come from the tree the pages show: HEAD's, unless the work tree is rendered.
+    let head = loaded
+        .history
+        .as_ref()
+        .and_then(|h| h.head.as_ref())
+        .filter(|_| !args.allow_dirty);
+    let repo = match head {
+        Some(_) => history::Repo::open(&loaded.config.root)?,
+        None => None,
+    };
+    let files_from = match (&repo, head) {
+        (Some(repo), Some(head)) => super::FilesFrom::Commit {
+            repo,
+            commit: &head.commit,
+        },
+        _ => super::FilesFrom::WorkTree,
+    };
+    let outcome = super::build(&loaded, &model, &findings, &view, &out, &files_from)?;
     let stdout = format(&loaded, &model, &findings);
     let counts = crate::diag::count(&findings);
     let mut stderr = String::new();
+    let left_out: &[String] = match (&loaded.history, head) {
+        (Some(h), Some(_)) => &h.dirty,
+        _ => &[],
+    };
+    if !left_out.is_empty() {
+        let shown: Vec<&str> = left_out.iter().take(5).map(String::as_str).collect();
+        let more = left_out.len() - shown.len();
+        stderr.push_str(&format!(
+            "note: {} uncommitted change{} left out (the site shows HEAD): {}{}; commit them, or pass --allow-dirty for a DRAFT site\n",
+            left_out.len(),
+            if left_out.len() == 1 { "" } else { "s" },
+            shown.join(", "),
+            if more > 0 { format!(" and {more} more") } else { String::new() }
+        ));
+    }
     for (doc, path) in &outcome.refused {
         stderr.push_str(&format!(
             "note: {doc} links to `{path}`, which the site never copies (HTML and SVG outside <img> could run code)\n"
@@ -113,6 +157,11 @@ pub struct ServeArgs {
 
 /// `auditbook serve`: build, serve on 127.0.0.1, rebuild on change. `log` gets progress lines;
 /// `ready` the address once the first build is done.
+///
+/// The site shows the work tree (a preview of what a commit would give). Rebuilds are
+/// incremental: the session keeps the SMS as last read and the site as last written, reads and
+/// parses only the files that changed, renders only the pages whose input changed and writes only
+/// the files whose bytes changed (see [`super::session`] and [`super::update`]).
 pub fn serve(
     args: ServeArgs,
     log: impl Fn(&str) + Send + Sync + 'static,
@@ -120,24 +169,19 @@ pub fn serve(
 ) -> Result<()> {
     let root = crate::config::discover(&args.path)?;
     let out = output_folder(&root, args.out.as_deref())?;
-    let build_args = BuildArgs {
-        path: root.clone(),
-        out: Some(out.clone()),
-        as_of: args.as_of,
-        since: None,
-    };
+    let live = Mutex::new(Live {
+        session: Session::new(check::Options {
+            path: root.clone(),
+            as_of: args.as_of,
+        }),
+        memo: super::Memo::default(),
+    });
+    let site = out.clone();
     let rebuild = move || -> Result<BuildStatus> {
-        let started = std::time::Instant::now();
-        let run = build(&build_args, &|_, _, _| String::new())?;
-        Ok(BuildStatus {
-            summary: format!(
-                "built {} pages in {:.2} s; {}",
-                run.outcome.pages,
-                started.elapsed().as_secs_f64(),
-                run.stderr.lines().last().unwrap_or("").trim()
-            ),
-            errors: run.errors,
-        })
+        // A panic in an earlier rebuild poisons the lock; the session and the memo dropped what
+        // that rebuild had taken, so carrying on is sound (the next build is a full one).
+        let mut live = live.lock().unwrap_or_else(PoisonError::into_inner);
+        live.rebuild(&site)
     };
     serve::run(
         serve::Options {
@@ -150,6 +194,67 @@ pub fn serve(
         log,
         ready,
     )
+}
+
+/// The state of `serve` between rebuilds.
+struct Live {
+    session: Session,
+    memo: super::Memo,
+}
+
+impl Live {
+    fn rebuild(&mut self, out: &std::path::Path) -> Result<BuildStatus> {
+        let started = std::time::Instant::now();
+        let reload = self.session.reload()?;
+        let t_load = started.elapsed();
+        let loaded = self.session.loaded();
+        let model = loaded.model();
+        let findings = loaded.findings(&model);
+        let view = git_view(loaded);
+        let t_check = started.elapsed() - t_load;
+        let session = &self.session;
+        let up = super::update(
+            loaded,
+            &model,
+            &findings,
+            &view,
+            out,
+            &mut self.memo,
+            &|p: &str| session.stamp(p),
+        )?;
+        let seconds = started.elapsed().as_secs_f64();
+        let how = match &reload.full {
+            Some(why) => format!("read {} files ({why})", reload.read),
+            None => format!(
+                "{} changed file{} read again",
+                reload.changed,
+                if reload.changed == 1 { "" } else { "s" }
+            ),
+        };
+        let summary = format!(
+            "built in {seconds:.2} s (load {:.2}, check {:.2}, render {:.2}, write {:.2}): {how}; {} of {} pages rendered, {} file{} written, {} removed{}; {}{}",
+            t_load.as_secs_f64(),
+            t_check.as_secs_f64(),
+            up.render.as_secs_f64(),
+            up.write.as_secs_f64(),
+            up.rendered,
+            up.outcome.pages,
+            up.written,
+            if up.written == 1 { "" } else { "s" },
+            up.removed,
+            if up.replaced { " (folder replaced)" } else { "" },
+            super::session::findings_line(&findings),
+            if loaded.draft { "; DRAFT (uncommitted changes)" } else { "" },
+        );
+        Ok(BuildStatus {
+            summary,
+            errors: findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .map(one_line)
+                .collect(),
+        })
+    }
 }
 
 /// Provenance and revision tables from the git history, when there is one.
@@ -223,7 +328,9 @@ pub fn changes_since(loaded: &Loaded, rev: &str) -> Result<Changes> {
     }
     let snap = history::snapshot(&loaded.config, rev)?;
     let (before, _) = source::parse(&loaded.config, &snap);
-    let (since_commit, since_date) = resolve_commit(h, rev);
+    // The commit `rev` names (a tag, a branch, `HEAD~2`, an abbreviated id).
+    let named = history::Repo::open(&loaded.config.root)?.and_then(|repo| repo.resolve(rev));
+    let (since_commit, since_date) = resolve_commit(h, rev, named.as_deref());
     Ok(Changes {
         since: rev.to_string(),
         since_commit,
@@ -232,8 +339,18 @@ pub fn changes_since(loaded: &Loaded, rev: &str) -> Result<Changes> {
     })
 }
 
-/// The commit id and date of `rev` when it is (a prefix of) a commit id the walk saw.
-fn resolve_commit(h: &History, rev: &str) -> (String, Option<String>) {
+/// The commit id of `rev` and its date. `named` is the commit git resolves `rev` to (a tag, a
+/// branch, `HEAD~2`, an abbreviated id); the date is known when that commit changed the SMS (the
+/// walk saw it). Without `named`, `rev` is looked up as (a prefix of) a commit id the walk saw.
+fn resolve_commit(h: &History, rev: &str, named: Option<&str>) -> (String, Option<String>) {
+    if let Some(id) = named {
+        let date = h
+            .commits
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.date.to_string());
+        return (id.to_string(), date);
+    }
     let hex = rev.len() >= 4 && rev.chars().all(|c| c.is_ascii_hexdigit());
     if hex {
         let lower = rev.to_ascii_lowercase();

@@ -13,7 +13,7 @@
 
 use crate::markdown::{self, LinkTarget};
 use crate::snapshot::{EntryKind, Snapshot};
-use pulldown_cmark::{CowStr, Event, LinkType, Parser, Tag, TagEnd};
+use pulldown_cmark::{Alignment, CowStr, Event, LinkType, Parser, Tag, TagEnd};
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -57,6 +57,35 @@ impl Links {
             passive_svgs,
             ..Links::default()
         }
+    }
+}
+
+impl Links {
+    /// A digest of every target a link can resolve to: a body rendered with links of the same
+    /// key resolves every URL the same way.
+    pub fn key(&self) -> super::pages::Key {
+        let mut h = super::pages::KeyHasher::default();
+        let mut pairs = |map: &HashMap<String, String>| {
+            let mut sorted: Vec<(&String, &String)> = map.iter().collect();
+            sorted.sort_unstable();
+            h.part(&(sorted.len() as u64).to_le_bytes());
+            for (k, v) in sorted {
+                h.part(k.as_bytes());
+                h.part(v.as_bytes());
+            }
+        };
+        pairs(&self.documents);
+        pairs(&self.document_paths);
+        pairs(&self.clauses);
+        for set in [&self.files, &self.passive_svgs] {
+            let mut sorted: Vec<&String> = set.iter().collect();
+            sorted.sort_unstable();
+            h.part(&(sorted.len() as u64).to_le_bytes());
+            for p in sorted {
+                h.part(p.as_bytes());
+            }
+        }
+        h.finish()
     }
 }
 
@@ -322,6 +351,10 @@ pub fn render(
     };
     // Remote images become links: a stack of "this image became a link, had text?".
     let mut image_stack: Vec<Option<bool>> = Vec::new();
+    // Table cells: pulldown-cmark writes a column's alignment as a `style` attribute, which the
+    // sanitiser drops; we write it as a class instead (`align-left|center|right`).
+    let mut alignments: Vec<Alignment> = Vec::new();
+    let (mut in_head, mut column) = (false, 0usize);
 
     let mut events: Vec<Event<'_>> = Vec::new();
     // Top-level blocks as (end in `events`, holds the author's raw HTML), for `sanitise`.
@@ -453,6 +486,39 @@ pub fn render(
             Event::End(TagEnd::FootnoteDefinition) => {
                 events.push(Event::Html(CowStr::from("</div>\n")));
             }
+            Event::Start(Tag::Table(a)) => {
+                alignments = a.clone();
+                events.push(Event::Start(Tag::Table(a)));
+            }
+            Event::Start(Tag::TableHead) => {
+                (in_head, column) = (true, 0);
+                events.push(Event::Start(Tag::TableHead));
+            }
+            Event::End(TagEnd::TableHead) => {
+                in_head = false;
+                events.push(Event::End(TagEnd::TableHead));
+            }
+            Event::Start(Tag::TableRow) => {
+                column = 0;
+                events.push(Event::Start(Tag::TableRow));
+            }
+            Event::Start(Tag::TableCell) => {
+                let class = match alignments.get(column) {
+                    Some(Alignment::Left) => Some("align-left"),
+                    Some(Alignment::Center) => Some("align-center"),
+                    Some(Alignment::Right) => Some("align-right"),
+                    Some(Alignment::None) | None => None,
+                };
+                column += 1;
+                // The writer closes the cell (`</th>` or `</td>`) itself.
+                events.push(match class {
+                    Some(c) => {
+                        let cell = if in_head { "th" } else { "td" };
+                        Event::InlineHtml(CowStr::from(format!("<{cell} class=\"{c}\">")))
+                    }
+                    None => Event::Start(Tag::TableCell),
+                });
+            }
             other => events.push(other),
         }
         if depth == 0 {
@@ -515,6 +581,9 @@ pub fn render(
         refused,
     }
 }
+
+/// Classes of aligned table columns (see [`render`]).
+const ALIGNMENTS: [&str; 3] = ["align-left", "align-center", "align-right"];
 
 const TAGS: &[&str] = &[
     "a",
@@ -593,6 +662,8 @@ fn sanitise(
         .add_tag_attributes("input", ["type", "checked", "disabled"])
         .add_allowed_classes("sup", ["footnote-reference", "footnote-definition-label"])
         .add_allowed_classes("div", ["footnote-definition"])
+        .add_allowed_classes("th", ALIGNMENTS)
+        .add_allowed_classes("td", ALIGNMENTS)
         .add_clean_content_tags(["script", "style"])
         // `doc` and `clause` pass the scheme check only to be rewritten by the filter below.
         .add_url_schemes(["http", "https", "mailto", "doc", "clause"])
@@ -847,6 +918,31 @@ mod tests {
         assert_eq!(
             r.refused.iter().collect::<Vec<_>>(),
             ["policies/d.svg", "policies/x.html"]
+        );
+    }
+
+    #[test]
+    fn table_alignment_survives_the_sanitiser_as_a_class() {
+        let r = html("| Step | Owner | Days |\n|:---|:---:|---:|\n| Raise | CAB | 2 |\n\n| Plain |\n|---|\n| x |\n");
+        for cell in [
+            "<th class=\"align-left\">Step</th>",
+            "<th class=\"align-center\">Owner</th>",
+            "<th class=\"align-right\">Days</th>",
+            "<td class=\"align-left\">Raise</td>",
+            "<td class=\"align-center\">CAB</td>",
+            "<td class=\"align-right\">2</td>",
+            "<th>Plain</th>",
+            "<td>x</td>",
+        ] {
+            assert!(r.html.contains(cell), "{cell} missing in {}", r.html);
+        }
+        assert!(!r.html.contains("style"), "{}", r.html);
+        // Classes an author writes are kept only when they are these.
+        let r = html("<table><tr><td class=\"align-right evil\">1</td></tr></table>\n");
+        assert!(
+            r.html.contains("<td class=\"align-right\">1</td>"),
+            "{}",
+            r.html
         );
     }
 

@@ -9,6 +9,12 @@
 //! Pages are rendered in parallel (rayon) in chunks and written in sorted order; nothing in a page
 //! depends on the clock, the machine or scheduling, so the same input gives a byte-identical site.
 //! The folder is replaced atomically (see `output`).
+//!
+//! `serve` keeps a [`Memo`] between builds ([`update`]): the key (a hash) of each page's template
+//! and context, each document's rendered body and each written file's bytes. A rebuild renders
+//! only the pages whose key changed and writes, in place, only the files whose bytes changed, so
+//! that an edit costs a fraction of a build while the folder ends up byte for byte as a build
+//! would write it.
 
 pub mod command;
 pub mod html;
@@ -16,13 +22,17 @@ pub mod output;
 mod pages;
 mod search;
 pub mod serve;
+pub mod session;
 mod templates;
 
 use crate::check::Loaded;
 use crate::diag::Diagnostic;
 use crate::model::Model;
+use crate::snapshot::Stamp;
 use anyhow::{Context, Result};
+use pages::Key;
 use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub use output::MARKER;
@@ -102,40 +112,72 @@ struct OutFile {
 
 /// The whole site in memory.
 struct RenderedSite {
-    /// Every generated file, sorted by path.
+    /// Every generated file, sorted by path; without a memo, every file of the site.
     files: Vec<OutFile>,
+    /// Pages a memo showed unchanged since its build: not rendered, their bytes are those of the
+    /// previous build.
+    kept: Vec<String>,
     /// SMS paths to copy into `files/`.
     attachments: Vec<String>,
     /// (document id, SMS path) of linked files that are never copied.
     refused: Vec<(String, String)>,
 }
 
-/// Render the site into memory: every file with its path, sorted.
+/// Render the site into memory: every file with its path, sorted. With a memo (`serve`), pages
+/// whose template and context are those of the memo's build are not rendered again (they are
+/// listed in `kept`), and the memo is updated to this build.
 fn render_all(
     loaded: &Loaded,
     model: &Model<'_>,
     findings: &[Diagnostic],
     history: &GitView,
+    mut memo: Option<&mut Memo>,
 ) -> Result<RenderedSite> {
     let templates = templates::Templates::load(loaded)?;
-    let site = pages::Site::new(loaded, model, findings, history, &templates);
+    if let Some(m) = memo.as_deref_mut() {
+        let fingerprint = templates.fingerprint();
+        if m.templates != fingerprint {
+            m.pages.clear();
+            m.templates = fingerprint;
+        }
+    }
+    let site = pages::Site::new(
+        loaded,
+        model,
+        findings,
+        history,
+        &templates,
+        memo.as_deref().map(|m| &m.bodies),
+    );
+    let previous = memo.as_deref().map(|m| &m.pages);
     let mut list = site.page_list();
     list.sort();
     // Render in chunks: parallel inside a chunk, chunks in order (bounded memory, sorted output).
     let mut files: Vec<OutFile> = Vec::with_capacity(list.len() + 16);
+    let mut kept = Vec::new();
+    let mut keys: HashMap<String, Key> = HashMap::with_capacity(list.len());
     for chunk in list.chunks(256) {
-        let rendered: Vec<Result<OutFile>> = chunk
+        let rendered: Vec<Result<pages::PageOut>> = chunk
             .par_iter()
-            .map(|page| {
-                site.render(page).map(|bytes| OutFile {
+            .map(|page| site.render(page, previous))
+            .collect();
+        for (page, r) in chunk.iter().zip(rendered) {
+            let out = r?;
+            if let Some(k) = out.key {
+                keys.insert(page.path(), k);
+            }
+            match out.bytes {
+                Some(bytes) => files.push(OutFile {
                     path: page.path(),
                     bytes,
-                })
-            })
-            .collect();
-        for r in rendered {
-            files.push(r?);
+                }),
+                None => kept.push(page.path()),
+            }
         }
+    }
+    if let Some(m) = memo {
+        m.pages = keys;
+        m.bodies = site.body_memo();
     }
     files.extend(
         site.extra_files()?
@@ -145,6 +187,7 @@ fn render_all(
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(RenderedSite {
         files,
+        kept,
         attachments: site.attachments(),
         refused: site.refused(),
     })
@@ -169,7 +212,7 @@ pub fn render_in_memory(
     findings: &[Diagnostic],
     view: &GitView,
 ) -> Result<InMemory> {
-    let site = render_all(loaded, model, findings, view)?;
+    let site = render_all(loaded, model, findings, view, None)?;
     Ok(InMemory {
         files: site.files.into_iter().map(|f| (f.path, f.bytes)).collect(),
         attachments: site.attachments,
@@ -183,29 +226,53 @@ pub fn custom_templates(loaded: &Loaded) -> Result<Vec<templates::Custom>> {
     Ok(templates::Templates::load(loaded)?.custom)
 }
 
-/// Build the site into `out` (already checked with [`output::resolve`]).
+/// Where the files that documents link to (images, PDFs) are copied from: the tree the site
+/// shows.
+pub enum FilesFrom<'r> {
+    /// The work tree below the SMS root (`serve`, `build --allow-dirty`, an SMS outside git).
+    WorkTree,
+    /// A commit's tree, read from git objects (`build` of HEAD).
+    Commit {
+        repo: &'r crate::history::Repo,
+        commit: &'r str,
+    },
+}
+
+/// Build the site into `out` (already checked with [`output::resolve`]), replacing the folder.
 pub fn build(
     loaded: &Loaded,
     model: &Model<'_>,
     findings: &[Diagnostic],
     history: &GitView,
     out: &Path,
+    files_from: &FilesFrom<'_>,
 ) -> Result<Outcome> {
     output::check(&loaded.config.root, out)?;
+    let site = render_all(loaded, model, findings, history, None)?;
+    replace(&loaded.config.root, &site, out, files_from)
+}
+
+/// Write a whole rendered site into a new folder and swap it into place at `out`.
+fn replace(
+    root: &Path,
+    site: &RenderedSite,
+    out: &Path,
+    files_from: &FilesFrom<'_>,
+) -> Result<Outcome> {
+    debug_assert!(
+        site.kept.is_empty(),
+        "a folder is replaced only by a whole site"
+    );
     let staging = output::Staging::new(out)?;
-    let RenderedSite {
-        files,
-        attachments,
-        refused,
-    } = render_all(loaded, model, findings, history)?;
+    let files = &site.files;
     let pages = files.iter().filter(|f| f.path.ends_with(".html")).count();
     let mut dirs: std::collections::BTreeSet<PathBuf> = Default::default();
-    for f in &files {
+    for f in files {
         if let Some(parent) = Path::new(&f.path).parent() {
             dirs.insert(staging.dir.join(parent));
         }
     }
-    for a in &attachments {
+    for a in &site.attachments {
         if let Some(parent) = Path::new("files").join(a).parent() {
             dirs.insert(staging.dir.join(parent));
         }
@@ -217,17 +284,235 @@ pub fn build(
         let p = staging.dir.join(&f.path);
         std::fs::write(&p, &f.bytes).with_context(|| format!("cannot write `{}`", p.display()))
     })?;
-    attachments
-        .par_iter()
-        .try_for_each(|a| copy_attachment(&loaded.config.root, a, &staging.dir))?;
-    let n_files = files.len() + attachments.len();
+    match files_from {
+        FilesFrom::WorkTree => site
+            .attachments
+            .par_iter()
+            .try_for_each(|a| copy_attachment(root, a, &staging.dir))?,
+        FilesFrom::Commit { repo, commit } => {
+            // One at a time: a repository handle is not shared between threads.
+            for a in &site.attachments {
+                let Some(bytes) = repo.read_committed(commit, a)? else {
+                    anyhow::bail!("`{a}` is not a file of the commit {commit}");
+                };
+                let dest = staging.dir.join("files").join(a);
+                std::fs::write(&dest, bytes)
+                    .with_context(|| format!("cannot write `{}`", dest.display()))?;
+            }
+        }
+    }
+    let n_files = files.len() + site.attachments.len();
     staging.commit()?;
     Ok(Outcome {
         out: out.to_path_buf(),
         pages,
         files: n_files,
-        refused,
+        refused: site.refused.clone(),
     })
+}
+
+/// What the previous build of a `serve` session rendered and wrote, so that the next build
+/// renders only the pages whose input changed and writes only the files whose bytes changed.
+#[derive(Default)]
+pub struct Memo {
+    /// Custom templates in use ([`templates::Templates::fingerprint`]); pages are rendered again
+    /// when they change.
+    templates: String,
+    bodies: pages::BodyMemo,
+    /// Page path -> key of its template and context.
+    pages: HashMap<String, Key>,
+    /// What the output folder holds; `None` before the first build and after a failed one: the
+    /// next build then replaces the folder as a whole.
+    written: Option<Written>,
+}
+
+struct Written {
+    /// Site path -> key of its bytes (pages, assets, search index, CSV files).
+    files: HashMap<String, Key>,
+    /// SMS path of each copied attachment -> the stamp of the file it was copied from.
+    attachments: HashMap<String, Option<Stamp>>,
+}
+
+/// What an update of the output folder did.
+#[derive(Debug, Clone, Default)]
+pub struct Update {
+    pub outcome: Outcome,
+    /// Pages rendered (the others were unchanged and not rendered again).
+    pub rendered: usize,
+    /// Files written: new bytes, new files and copied attachments.
+    pub written: usize,
+    /// Files deleted because the site no longer has them.
+    pub removed: usize,
+    /// The folder was replaced as a whole (the first build of a session).
+    pub replaced: bool,
+    /// Time spent rendering (with the keys of unchanged pages) and writing.
+    pub render: std::time::Duration,
+    pub write: std::time::Duration,
+}
+
+/// Build the site of a work tree into `out` for `serve`: the first time (or after a failure)
+/// like [`build`]; afterwards only the pages whose input changed are rendered and, in place,
+/// only the files whose bytes differ from what the folder holds are written, pages the site no
+/// longer has are deleted, and attachments are copied again when their file's stamp changed
+/// (`stamp_of`). The folder then holds the same bytes as a [`build`] of the same input.
+pub fn update(
+    loaded: &Loaded,
+    model: &Model<'_>,
+    findings: &[Diagnostic],
+    history: &GitView,
+    out: &Path,
+    memo: &mut Memo,
+    stamp_of: &(dyn Fn(&str) -> Option<Stamp> + Sync),
+) -> Result<Update> {
+    let root = &loaded.config.root;
+    output::check(root, out)?;
+    // Taken: if anything below fails, the next build replaces the folder.
+    let written = memo.written.take().filter(|_| out.join(MARKER).is_file());
+    if written.is_none() {
+        memo.pages.clear();
+    }
+    let started = std::time::Instant::now();
+    let site = render_all(loaded, model, findings, history, Some(memo))?;
+    let rendered = site
+        .files
+        .iter()
+        .filter(|f| f.path.ends_with(".html"))
+        .count();
+    let keys: Vec<Key> = site.files.par_iter().map(|f| bytes_key(&f.bytes)).collect();
+    let render = started.elapsed();
+    let Some(mut w) = written else {
+        let outcome = replace(root, &site, out, &FilesFrom::WorkTree)?;
+        memo.written = Some(Written {
+            files: site
+                .files
+                .iter()
+                .map(|f| f.path.clone())
+                .zip(keys)
+                .collect(),
+            attachments: site
+                .attachments
+                .iter()
+                .map(|a| (a.clone(), stamp_of(a)))
+                .collect(),
+        });
+        return Ok(Update {
+            rendered,
+            written: outcome.files,
+            removed: 0,
+            replaced: true,
+            outcome,
+            render,
+            write: started.elapsed() - render,
+        });
+    };
+    let changed: Vec<(&OutFile, Key)> = site
+        .files
+        .iter()
+        .zip(keys)
+        .filter(|(f, key)| w.files.get(&f.path) != Some(key))
+        .collect();
+    let dirs: std::collections::BTreeSet<&Path> = changed
+        .iter()
+        .filter_map(|(f, _)| Path::new(&f.path).parent())
+        .collect();
+    for d in dirs {
+        let d = out.join(d);
+        std::fs::create_dir_all(&d).with_context(|| format!("cannot create `{}`", d.display()))?;
+    }
+    changed.par_iter().try_for_each(|(f, _)| {
+        let p = out.join(&f.path);
+        std::fs::write(&p, &f.bytes).with_context(|| format!("cannot write `{}`", p.display()))
+    })?;
+    let mut n_written = changed.len();
+    for (f, key) in changed {
+        w.files.insert(f.path.clone(), key);
+    }
+    let present: HashSet<&str> = site
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .chain(site.kept.iter().map(String::as_str))
+        .collect();
+    let gone: Vec<String> = w
+        .files
+        .keys()
+        .filter(|p| !present.contains(p.as_str()))
+        .cloned()
+        .collect();
+    let mut removed = 0;
+    for p in gone {
+        remove_from(out, &p)?;
+        w.files.remove(&p);
+        removed += 1;
+    }
+    let attachments: HashSet<&str> = site.attachments.iter().map(String::as_str).collect();
+    for a in &site.attachments {
+        let stamp = stamp_of(a);
+        if stamp.is_some() && w.attachments.get(a) == Some(&stamp) {
+            continue;
+        }
+        let dest = out.join("files").join(a);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create `{}`", parent.display()))?;
+        }
+        copy_attachment(root, a, out)?;
+        w.attachments.insert(a.clone(), stamp);
+        n_written += 1;
+    }
+    let stale: Vec<String> = w
+        .attachments
+        .keys()
+        .filter(|a| !attachments.contains(a.as_str()))
+        .cloned()
+        .collect();
+    for a in stale {
+        remove_from(out, &format!("files/{a}"))?;
+        w.attachments.remove(&a);
+        removed += 1;
+    }
+    let pages = rendered + site.kept.len();
+    let files = w.files.len() + w.attachments.len();
+    memo.written = Some(w);
+    Ok(Update {
+        outcome: Outcome {
+            out: out.to_path_buf(),
+            pages,
+            files,
+            refused: site.refused,
+        },
+        rendered,
+        written: n_written,
+        removed,
+        replaced: false,
+        render,
+        write: started.elapsed() - render,
+    })
+}
+
+fn bytes_key(bytes: &[u8]) -> Key {
+    let mut h = pages::KeyHasher::default();
+    h.part(bytes);
+    h.finish()
+}
+
+/// Delete a file of the site and the folders it leaves empty (up to the site's root).
+fn remove_from(out: &Path, rel: &str) -> Result<()> {
+    let p = out.join(rel);
+    match std::fs::remove_file(&p) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot delete `{}`", p.display())),
+    }
+    let mut dir = p.parent();
+    while let Some(d) = dir.filter(|d| *d != out) {
+        // Fails (and stops) at the first folder that is not empty.
+        if std::fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+    Ok(())
 }
 
 /// Copy one file of the SMS into `files/`: never through a symbolic link, never from outside the

@@ -20,6 +20,7 @@ use minijinja::value::Serde;
 use minijinja::Value;
 use rayon::prelude::*;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -27,6 +28,67 @@ use std::sync::Arc;
 const CLAUSE_RECORDS_SHOWN: usize = 100;
 /// Reviews due within this many days are "upcoming" on the dashboard.
 const UPCOMING_DAYS: i32 = 90;
+
+/// A 128-bit digest (SHA-256, truncated) of what a page or a body was made from: equal keys, equal
+/// output. `serve` keeps the keys of its previous build to skip work whose input did not change.
+pub type Key = [u8; 16];
+
+/// Bodies rendered by the previous build of a `serve` session.
+#[derive(Default)]
+pub struct BodyMemo {
+    /// [`Links::key`] of that build: when the link targets differ, no body is reused.
+    links: Key,
+    /// Document path -> key of (path, body, heading anchors), rendered body.
+    bodies: HashMap<String, (Key, Arc<Rendered>)>,
+}
+
+/// The key of everything a page's body is rendered from besides the link targets.
+fn body_key(path: &str, body: &str, anchors: &[String]) -> Key {
+    let mut h = KeyHasher::default();
+    h.part(path.as_bytes());
+    h.part(body.as_bytes());
+    for a in anchors {
+        h.part(a.as_bytes());
+    }
+    h.finish()
+}
+
+/// SHA-256 over length-prefixed parts (so that no two different lists of parts give the same
+/// stream), truncated to a [`Key`]. It is also an `io::Write`, for serialising into it.
+#[derive(Default)]
+pub struct KeyHasher(Sha256);
+
+impl KeyHasher {
+    pub fn part(&mut self, bytes: &[u8]) {
+        self.0.update((bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+    }
+
+    pub fn finish(self) -> Key {
+        let mut key = Key::default();
+        key.copy_from_slice(&self.0.finalize()[..16]);
+        key
+    }
+}
+
+impl std::io::Write for KeyHasher {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A rendered page: its bytes, unless the caller's previous key showed them unchanged.
+pub struct PageOut {
+    /// The key of the page's template and context, when the caller keeps keys.
+    pub key: Option<Key>,
+    /// `None`: the same key as before, so the same bytes as before.
+    pub bytes: Option<Vec<u8>>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum PageKind {
@@ -145,7 +207,11 @@ pub struct Site<'a> {
     templates: &'a Templates,
     view: SiteView<'a>,
     /// Per document: rendered body, when the document has a page.
-    bodies: Vec<Option<Rendered>>,
+    bodies: Vec<Option<Arc<Rendered>>>,
+    /// Per document with a page: the key of what its body was rendered from.
+    body_keys: Vec<Option<Key>>,
+    /// The key of every link target a body can resolve to.
+    links_key: Key,
     /// Per record: whether it has a page (the first of its id).
     record_pages: Vec<bool>,
     clause_stems: HashMap<&'a str, String>,
@@ -166,6 +232,7 @@ impl<'a> Site<'a> {
         findings: &'a [Diagnostic],
         history: &'a GitView,
         templates: &'a Templates,
+        memo: Option<&BodyMemo>,
     ) -> Site<'a> {
         let sources = &loaded.sources;
         let doc_has_page: Vec<bool> = (0..sources.documents.len())
@@ -201,18 +268,32 @@ impl<'a> Site<'a> {
             links.clauses.insert(id.to_string(), s.clone());
         }
         let links = Arc::new(links);
-        let bodies: Vec<Option<Rendered>> = sources
+        // A body is rendered again only when its text or a link target it could resolve to
+        // changed (`serve`); otherwise the previous rendering is reused.
+        let links_key = links.key();
+        let keyed = memo.is_some();
+        let memo = memo.filter(|m| m.links == links_key);
+        let (bodies, body_keys): (Vec<Option<Arc<Rendered>>>, Vec<Option<Key>>) = sources
             .documents
             .par_iter()
             .enumerate()
             .map(|(i, d)| {
-                doc_has_page[i].then(|| {
-                    let anchors: Vec<String> =
-                        d.parsed.headings.iter().map(|h| h.anchor.clone()).collect();
-                    html::render(&links, &d.path, "../", &d.body, &anchors)
-                })
+                if !doc_has_page[i] {
+                    return (None, None);
+                }
+                let anchors: Vec<String> =
+                    d.parsed.headings.iter().map(|h| h.anchor.clone()).collect();
+                let key = keyed.then(|| body_key(&d.path, &d.body, &anchors));
+                let previous = memo
+                    .zip(key.as_ref())
+                    .and_then(|(m, k)| m.bodies.get(&d.path).filter(|(pk, _)| pk == k));
+                let body = match previous {
+                    Some((_, r)) => Arc::clone(r),
+                    None => Arc::new(html::render(&links, &d.path, "../", &d.body, &anchors)),
+                };
+                (Some(body), key)
             })
-            .collect();
+            .unzip();
         let mut kinds = BTreeMap::new();
         for k in model.records_by_kind.keys() {
             kinds.insert(k.clone(), stem(k));
@@ -288,6 +369,8 @@ impl<'a> Site<'a> {
             templates,
             view,
             bodies,
+            body_keys,
+            links_key,
             record_pages,
             clause_stems,
             kinds,
@@ -366,17 +449,42 @@ impl<'a> Site<'a> {
         pages
     }
 
-    pub fn render(&self, page: &Page) -> Result<Vec<u8>> {
-        let out = match &page.kind {
+    /// The bodies this site rendered, for the next build of a `serve` session; empty unless the
+    /// site was made with a memo.
+    pub fn body_memo(&self) -> BodyMemo {
+        let mut bodies = HashMap::new();
+        for ((d, body), key) in self
+            .loaded
+            .sources
+            .documents
+            .iter()
+            .zip(&self.bodies)
+            .zip(&self.body_keys)
+        {
+            if let (Some(b), Some(k)) = (body, key) {
+                bodies.insert(d.path.clone(), (*k, Arc::clone(b)));
+            }
+        }
+        BodyMemo {
+            links: self.links_key,
+            bodies,
+        }
+    }
+
+    /// Render a page. With `previous` (the keys of a previous build, by page path) the page's key
+    /// is computed, and when it equals the previous one the page is not rendered again.
+    pub fn render(&self, page: &Page, previous: Option<&HashMap<String, Key>>) -> Result<PageOut> {
+        let previous = previous.map(|p| p.get(&page.path));
+        match &page.kind {
             PageKind::Index => self.page(
-                "index.html",
+                ("index.html", previous),
                 "",
                 "Dashboard".into(),
                 "index",
                 self.dashboard(),
             ),
             PageKind::ClauseTree => self.page(
-                "clauses.html",
+                ("clauses.html", previous),
                 "",
                 "Clauses".into(),
                 "clauses",
@@ -385,7 +493,7 @@ impl<'a> Site<'a> {
             PageKind::Clause(i) => {
                 let c = &self.model.catalog.clauses[*i];
                 self.page(
-                    "clause.html",
+                    ("clause.html", previous),
                     "../",
                     format!("{} {}", c.id, c.title),
                     "clauses",
@@ -393,7 +501,7 @@ impl<'a> Site<'a> {
                 )
             }
             PageKind::Register => self.page(
-                "documents.html",
+                ("documents.html", previous),
                 "",
                 "Document register".into(),
                 "documents",
@@ -402,7 +510,7 @@ impl<'a> Site<'a> {
             PageKind::Document(i) => {
                 let d = &self.loaded.sources.documents[*i];
                 self.page(
-                    "document.html",
+                    ("document.html", previous),
                     "../",
                     format!("{} {}", d.id, d.title),
                     "documents",
@@ -410,14 +518,14 @@ impl<'a> Site<'a> {
                 )
             }
             PageKind::Records => self.page(
-                "records.html",
+                ("records.html", previous),
                 "",
                 "Records".into(),
                 "records",
                 self.records_overview(),
             ),
             PageKind::Kind(k) => self.page(
-                "kind.html",
+                ("kind.html", previous),
                 "../",
                 format!("Records: {k}"),
                 "records",
@@ -426,7 +534,7 @@ impl<'a> Site<'a> {
             PageKind::Record(i) => {
                 let r = &self.loaded.sources.records[*i];
                 self.page(
-                    "record.html",
+                    ("record.html", previous),
                     "../",
                     format!("{} {}", r.id, r.title),
                     "records",
@@ -434,45 +542,66 @@ impl<'a> Site<'a> {
                 )
             }
             PageKind::Matrix => self.page(
-                "matrix.html",
+                ("matrix.html", previous),
                 "",
                 "Traceability matrix".into(),
                 "matrix",
                 self.matrix(),
             ),
             PageKind::Findings => self.page(
-                "findings.html",
+                ("findings.html", previous),
                 "",
                 "Findings".into(),
                 "findings",
                 self.findings_page(),
             ),
-            PageKind::Search => self.page("search.html", "", "Search".into(), "search", ()),
+            PageKind::Search => {
+                self.page(("search.html", previous), "", "Search".into(), "search", ())
+            }
             PageKind::Changes => self.page(
-                "changes.html",
+                ("changes.html", previous),
                 "",
                 "Changes".into(),
                 "changes",
                 self.changes_page(),
             ),
-        }?;
-        Ok(out.into_bytes())
+        }
+        .map(|(key, text)| PageOut {
+            key,
+            bytes: text.map(String::into_bytes),
+        })
     }
 
     fn page<T: Serialize>(
         &self,
-        template: &str,
+        (template, previous): (&str, Option<Option<&Key>>),
         root: &'static str,
         title: String,
         nav: &'static str,
         page: T,
-    ) -> Result<String> {
+    ) -> Result<(Option<Key>, Option<String>)> {
         let ctx = Ctx {
             site: &self.view,
             root,
             title,
             nav,
             page,
+        };
+        // The output is a function of the template set (the caller's memo is dropped when that
+        // changes), the template's name and the context: hash the context as JSON.
+        let key = match previous {
+            None => None,
+            Some(previous) => {
+                let mut h = KeyHasher::default();
+                h.part(template.as_bytes());
+                serde_json::to_writer(&mut h, &ctx)
+                    .map_err(|e| anyhow!("`{template}`: cannot serialise the page: {e}"))?;
+                let key = h.finish();
+                if previous == Some(&key) {
+                    return Ok((Some(key), None));
+                }
+                Some(key)
+            }
         };
         let t = self
             .templates
@@ -485,7 +614,7 @@ impl<'a> Site<'a> {
         if !s.ends_with('\n') {
             s.push('\n');
         }
-        Ok(s)
+        Ok((key, Some(s)))
     }
 
     // ---------------------------------------------------------------- links

@@ -5,10 +5,13 @@
 //! letters and digits, each with the sorted list of entries that hold it (delta-encoded). The
 //! page's script looks terms up by prefix (binary search over the sorted term list) and ranks
 //! entries by how many query words they match, with a bonus for matches in the title. Output is
-//! sorted throughout, so the index is byte-identical for the same site.
+//! sorted throughout, so the index is byte-identical for the same site. Terms are gathered per
+//! entry in parallel.
 
+use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 pub struct Entry {
     pub title: String,
@@ -32,41 +35,59 @@ struct Index<'a> {
     postings: Vec<Vec<usize>>,
 }
 
-/// Lower-cased words of a text.
-pub fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
+/// Lower-cased words of a text (borrowed when a word is lower-case ASCII already, as most are).
+pub fn tokens(text: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase())
+        .map(|w| {
+            if w.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+                Cow::Borrowed(w)
+            } else {
+                Cow::Owned(w.to_lowercase())
+            }
+        })
         .filter(|w| w.chars().count() <= MAX_TERM_CHARS)
 }
 
 pub fn index_js(entries: &[Entry]) -> String {
-    let mut lowered: Vec<String> = Vec::with_capacity(entries.len());
-    for e in entries {
-        lowered.push(format!("{} {}", e.title, e.text));
-    }
-    let mut map: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, t) in lowered.iter().enumerate() {
-        for w in tokens(t) {
-            let list = map.entry(w).or_default();
-            if list.last() != Some(&i) {
-                list.push(i);
+    // Postings built over runs of entries in parallel and joined in entry order, so each list
+    // comes out sorted.
+    let map: HashMap<Cow<'_, str>, Vec<usize>> = entries
+        .par_iter()
+        .enumerate()
+        .fold(
+            HashMap::new,
+            |mut map: HashMap<Cow<'_, str>, Vec<usize>>, (i, e)| {
+                for t in tokens(&e.title).chain(tokens(&e.text)) {
+                    let list = map.entry(t).or_default();
+                    if list.last() != Some(&i) {
+                        list.push(i);
+                    }
+                }
+                map
+            },
+        )
+        .reduce(HashMap::new, |mut left, right| {
+            // `right` holds later entries than `left`: appending keeps every list sorted.
+            for (t, list) in right {
+                left.entry(t).or_default().extend(list);
             }
-        }
-    }
-    let terms: Vec<(String, Vec<usize>)> = map.into_iter().collect();
+            left
+        });
+    let mut terms: Vec<(Cow<'_, str>, Vec<usize>)> = map.into_iter().collect();
+    terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let index = Index {
         docs: entries
             .iter()
             .map(|e| {
                 let mut excerpt: String = e.text.chars().take(EXCERPT_CHARS).collect();
-                if e.text.chars().count() > EXCERPT_CHARS {
+                if e.text.chars().nth(EXCERPT_CHARS).is_some() {
                     excerpt.push('…');
                 }
                 (e.title.as_str(), e.url.as_str(), e.kind, excerpt)
             })
             .collect(),
-        terms: terms.iter().map(|(t, _)| t.as_str()).collect(),
+        terms: terms.iter().map(|(t, _)| t.as_ref()).collect(),
         postings: terms
             .iter()
             .map(|(_, list)| {

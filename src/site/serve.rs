@@ -5,6 +5,10 @@
 //! is `localhost:<port>` or `127.0.0.1:<port>` (so a web page cannot reach it through DNS
 //! rebinding), serves GET and HEAD only, and serves nothing outside the output folder.
 //!
+//! Watching: any event that may change a file below the SMS root (not the output folder, not
+//! hidden folders such as `.git`) starts a rebuild once events have stopped for 250 ms; opening
+//! and reading files are not changes (a rebuild reads files itself).
+//!
 //! Reloading: HTML responses (and only those of the server; built files on disk never change)
 //! get one `<script src="/__auditbook/reload.js">` that polls `/__auditbook/version`, and their
 //! Content-Security-Policy gets `connect-src 'self'` so that the poll is allowed. A failed rebuild
@@ -12,6 +16,7 @@
 //! successful build, and its pages show the findings.
 
 use anyhow::{anyhow, Result};
+use notify::Watcher as _;
 use std::io::Cursor;
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
@@ -89,22 +94,18 @@ pub fn run(
         tiny_http::ListenAddr::Unix(_) => return Err(anyhow!("unexpected unix socket")),
     };
 
-    // Watch the SMS; coalesce bursts of events; rebuild on one thread.
+    // Watch the SMS; rebuild on one thread, once a burst of events is over.
     let (tx, rx) = mpsc::channel::<()>();
     let ignore = Ignore::new(&opts.root, &opts.out);
-    let mut debouncer = notify_debouncer_mini::new_debouncer(
-        Duration::from_millis(250),
-        move |res: notify_debouncer_mini::DebounceEventResult| {
-            if let Ok(events) = res {
-                if events.iter().any(|e| !ignore.ignored(&e.path)) {
-                    let _ = tx.send(());
-                }
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if let Ok(event) = res {
+            if changes_content(&event.kind) && event.paths.iter().any(|p| !ignore.ignored(p)) {
+                let _ = tx.send(());
             }
-        },
-    )
+        }
+    })
     .map_err(|e| anyhow!("cannot watch `{}`: {e}", opts.root.display()))?;
-    debouncer
-        .watcher()
+    watcher
         .watch(&opts.root, notify::RecursiveMode::Recursive)
         .map_err(|e| anyhow!("cannot watch `{}`: {e}", opts.root.display()))?;
     {
@@ -113,8 +114,9 @@ pub fn run(
         let log = Arc::clone(&log);
         std::thread::spawn(move || {
             while rx.recv().is_ok() {
-                // Drain what queued up while the previous build ran: one build covers it all.
-                while rx.try_recv().is_ok() {}
+                // An editor's save is a burst of events: wait until it is over (and take what
+                // queued up while the previous build ran), so that one build covers it all.
+                while rx.recv_timeout(QUIET).is_ok() {}
                 log("change detected; rebuilding");
                 run_build(&*rebuild, &state, &*log);
             }
@@ -128,8 +130,24 @@ pub fn run(
             break;
         }
     }
-    drop(debouncer);
+    drop(watcher);
     Ok(())
+}
+
+/// How long the watcher must be quiet before a rebuild starts.
+const QUIET: Duration = Duration::from_millis(250);
+
+/// Whether a file-system event may change what a file holds. Opening and reading are events too
+/// (inotify reports them), and a rebuild opens every folder it lists and every file it reads:
+/// counting those would make each rebuild trigger the next one.
+fn changes_content(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode, EventKind};
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        EventKind::Any | EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) => true,
+        EventKind::Other => true,
+    }
 }
 
 fn run_build(rebuild: &dyn Fn() -> Result<BuildStatus>, state: &Mutex<State>, log: &dyn Fn(&str)) {
@@ -473,6 +491,30 @@ mod tests {
         assert!(resolve(&dir, "/%2e%2e/etc/passwd").is_none());
         assert!(resolve(&dir, "/.auditbook-site").is_none());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn reading_a_file_is_no_change() {
+        use notify::event::{
+            AccessKind, AccessMode, CreateKind, DataChange, EventKind, ModifyKind, RemoveKind,
+        };
+        // A rebuild opens and reads files: those events must not start the next rebuild.
+        for read in [
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            EventKind::Access(AccessKind::Read),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+        ] {
+            assert!(!changes_content(&read), "{read:?}");
+        }
+        for change in [
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+            EventKind::Create(CreateKind::File),
+            EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+            EventKind::Remove(RemoveKind::File),
+            EventKind::Any,
+        ] {
+            assert!(changes_content(&change), "{change:?}");
+        }
     }
 
     #[test]

@@ -129,6 +129,17 @@ impl Templates {
     }
 }
 
+impl Templates {
+    /// Names and hashes of the custom templates and assets: the embedded ones are part of the
+    /// binary, so two template sets with the same fingerprint render the same pages.
+    pub fn fingerprint(&self) -> String {
+        self.custom
+            .iter()
+            .map(|c| format!("{} {}\n", c.sha256, c.name))
+            .collect()
+    }
+}
+
 pub fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()

@@ -428,6 +428,40 @@ fn the_sanitiser_removes_active_content() {
 }
 
 #[test]
+fn table_alignment_is_kept_as_a_class() {
+    let sms = Sms::new();
+    sms.file(
+        "policies/raci.md",
+        &doc(
+            "POL-RACI",
+            &["8.1"],
+            "",
+            "| Activity | Owner | Days |\n|:---------|:-----:|-----:|\n| Raise | Service desk | 1 |\n",
+        ),
+    );
+    let r = build(&sms, Path::new("_site"));
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let site = sms.path().join("_site");
+    let page = main_of(&read(&site, "documents/POL-RACI.html"));
+    for cell in [
+        "<th class=\"align-left\">Activity</th>",
+        "<th class=\"align-center\">Owner</th>",
+        "<th class=\"align-right\">Days</th>",
+        "<td class=\"align-left\">Raise</td>",
+        "<td class=\"align-center\">Service desk</td>",
+        "<td class=\"align-right\">1</td>",
+    ] {
+        assert!(page.contains(cell), "{cell} missing:\n{page}");
+    }
+    assert!(!page.contains("style="), "{page}");
+    let css = read(&site, "assets/style.css");
+    assert!(
+        css.contains("td.align-center { text-align: center; }"),
+        "{css}"
+    );
+}
+
+#[test]
 fn the_same_input_gives_a_byte_identical_site() {
     let sms = fixture();
     let a = tempfile::tempdir().unwrap();
@@ -639,6 +673,22 @@ fn changes_since_a_revision_and_version_history_come_from_git() {
     assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
     let site = dir.join("_site");
     let changes = main_of(&read(&site, "changes.html"));
+    // The tag is shown with the commit it names, and that commit's date.
+    let tagged = String::from_utf8(
+        Command::new("git")
+            .current_dir(dir)
+            .args(["rev-parse", "audit-2026^{commit}"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let tagged = tagged.trim();
+    assert_eq!(tagged.len(), 40, "{tagged}");
+    assert!(
+        changes.contains(&format!("(commit <code>{tagged}</code>, 2026-01-05)")),
+        "the tag's commit is not shown:\n{changes}"
+    );
     for needle in [
         "Changes since audit-2026",
         "1 added, 1 changed, 1 removed",
@@ -658,14 +708,15 @@ fn changes_since_a_revision_and_version_history_come_from_git() {
         "{doc}"
     );
     check_links(&site);
-    // Committed and clean: no DRAFT banner. An uncommitted edit: every page says DRAFT.
+    // Committed and clean: no DRAFT banner. An uncommitted edit rendered with --allow-dirty:
+    // every page says DRAFT.
     assert!(!read(&site, "index.html").contains("draft-banner"));
     sms.edit(
         "procedures/change.md",
         "3. Approve it.",
         "3. Approve it.\n4. Close it.",
     );
-    let r = sms.run("build", &[]);
+    let r = sms.run("build", &["--allow-dirty"]);
     assert!(r.stderr.contains("DRAFT"), "{}", r.stderr);
     for page in ["index.html", "documents/POL-CHG.html", "records/INC-2.html"] {
         assert!(
@@ -690,12 +741,17 @@ impl Drop for Served {
 }
 
 fn serve(sms: &Sms) -> Served {
+    serve_logged(sms, Stdio::null())
+}
+
+/// `serve`, with its stderr (the build log) going to `stderr`.
+fn serve_logged(sms: &Sms, stderr: Stdio) -> Served {
     let mut child = auditbook()
         .arg("serve")
         .arg(sms.path())
         .args(["--port", "0", "--as-of", AS_OF])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("start auditbook serve");
     let stdout = child.stdout.take().unwrap();
@@ -830,6 +886,247 @@ fn serve_answers_localhost_only_and_rebuilds_on_change() {
         let (code, page) = http(port, &host, "/index.html");
         code == 200 && !page.contains("The last rebuild failed")
     });
+}
+
+/// Every file of two site folders, compared byte for byte.
+fn assert_same_site(served: &Path, fresh: &Path, step: &str) {
+    let (a, b) = (files(served), files(fresh));
+    assert_eq!(
+        a, b,
+        "{step}: the served site and a fresh build hold different files"
+    );
+    for f in &a {
+        let x = std::fs::read(served.join(f)).unwrap();
+        let y = std::fs::read(fresh.join(f)).unwrap();
+        assert!(
+            x == y,
+            "{step}: {f} differs between the served site and a fresh build:\n--- served\n{}\n--- fresh\n{}",
+            String::from_utf8_lossy(&x),
+            String::from_utf8_lossy(&y)
+        );
+    }
+}
+
+/// (inode, modification time) of a file: unchanged when the file was not written.
+fn identity(p: &Path) -> (u64, std::time::SystemTime) {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(p).unwrap();
+    (m.ino(), m.modified().unwrap())
+}
+
+#[test]
+fn serve_rebuilds_incrementally_and_matches_a_fresh_build() {
+    let sms = fixture();
+    let dir = sms.path();
+    std::fs::write(dir.join(".gitignore"), "_site/\n").unwrap();
+    let t = "2026-01-05T10:00:00+00:00";
+    git(dir, &["init", "-q", "-b", "main"], t);
+    git(dir, &["add", "-A"], t);
+    git(dir, &["commit", "-q", "-m", "First version"], t);
+
+    let log = dir.join("..").join(format!(
+        "{}-serve.log",
+        dir.file_name().unwrap().to_string_lossy()
+    ));
+    let server = serve_logged(&sms, Stdio::from(std::fs::File::create(&log).unwrap()));
+    let builds = || -> Vec<String> {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("built in"))
+            .map(String::from)
+            .collect()
+    };
+    wait_for("the first build", || builds().len() == 1);
+    assert!(builds()[0].contains("(folder replaced)"), "{:?}", builds());
+    let served = dir.join("_site");
+    let fresh = tempfile::tempdir().unwrap();
+    let compare = |step: &str| {
+        let out = fresh.path().join("site");
+        let r = sms.run("build", &["--allow-dirty", "--out", out.to_str().unwrap()]);
+        assert!(r.code == 0 || r.code == 1, "{step}: {}", r.stderr);
+        assert_same_site(&served, &out, step);
+    };
+    compare("first build");
+
+    // Each step: one change, then the rebuilds it causes (their log lines; a change that lands
+    // as two bursts of events gives two), then the comparison.
+    let mut seen = 1;
+    let mut step = |what: &str, change: &dyn Fn()| -> String {
+        change();
+        wait_for(what, || builds().len() > seen);
+        loop {
+            let n = builds().len();
+            std::thread::sleep(Duration::from_millis(1000));
+            if builds().len() == n {
+                break;
+            }
+        }
+        let all = builds();
+        let lines = all[seen..].join("\n");
+        seen = all.len();
+        compare(what);
+        lines
+    };
+
+    // The first edit of a clean tree makes every page a DRAFT: every page is rendered again.
+    let untouched = served.join("records/PRB-1.html");
+    let line = step("a body edit", &|| {
+        sms.edit(
+            "procedures/change.md",
+            "2. Assess it.",
+            "2. Assess it.\n3. Approve it.",
+        );
+    });
+    assert!(line.contains("1 changed file read again"), "{line}");
+    assert!(line.contains("DRAFT"), "{line}");
+    assert!(read(&served, "documents/PRO-CHG.html").contains("Approve it."));
+    assert!(read(&served, "findings.html").contains("uncommitted-changes"));
+
+    // Later edits render and write only what they change.
+    let before = identity(&untouched);
+    let line = step("a title edit", &|| {
+        sms.edit(
+            "procedures/change.md",
+            "title: Document PRO-CHG",
+            "title: Renamed procedure",
+        );
+    });
+    assert!(line.contains("1 changed file read again"), "{line}");
+    let line = line
+        .lines()
+        .find(|l| l.contains("1 changed file read again"))
+        .unwrap();
+    let rendered: usize = line
+        .split(" of ")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no page count in {line:?}"));
+    let total: usize = line
+        .split(" of ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no page count in {line:?}"));
+    assert!(rendered > 0 && rendered < total, "{line}");
+    assert_eq!(
+        identity(&untouched),
+        before,
+        "an unchanged page was written again"
+    );
+    assert!(read(&served, "documents.html").contains("Renamed procedure"));
+
+    let line = step("a record edit", &|| {
+        sms.edit(
+            "records/incident/INC-1.yaml",
+            "status: closed",
+            "status: resolved",
+        );
+    });
+    assert!(line.contains("1 changed file read again"), "{line}");
+
+    // A deleted document: its page goes.
+    let line = step("a deleted document", &|| {
+        sms.remove("plans/draft.md");
+    });
+    assert!(line.contains("1 removed"), "{line}");
+    assert!(!served.join("documents/PLN-DRAFT.html").exists());
+
+    // A new file: only git knows whether it is ignored, so the SMS is read again in full; the
+    // site is still updated in place.
+    let line = step("a new record", &|| {
+        sms.file(
+            "records/incident/INC-9.yaml",
+            "id: INC-9\nkind: incident\ndate: 2026-11-02\ntitle: Printer on fire\nstatus: open\npriority: P1\nservice: Hosting\n",
+        );
+    });
+    assert!(
+        line.contains("read ") && line.contains("git's status"),
+        "{line}"
+    );
+    assert!(!line.contains("folder replaced"), "{line}");
+    assert!(served.join("records/INC-9.html").exists());
+
+    // A commit: the history is read again.
+    let line = step("a commit of everything", &|| {
+        git(dir, &["add", "-A"], "2026-02-01T10:00:00+00:00");
+        git(
+            dir,
+            &["commit", "-q", "-m", "Second version"],
+            "2026-02-01T10:00:00+00:00",
+        );
+        // A commit alone changes no watched file: touch one so that serve rebuilds.
+        sms.edit(
+            "records/problem/PRB-1.yaml",
+            "workaround: Move volumes",
+            "workaround: Move the volumes",
+        );
+    });
+    assert!(line.contains("HEAD moved"), "{line}");
+    drop(server);
+    let _ = std::fs::remove_file(&log);
+}
+
+#[test]
+fn build_renders_head_unless_allow_dirty() {
+    let sms = fixture();
+    let dir = sms.path();
+    std::fs::write(dir.join(".gitignore"), "_site/\n").unwrap();
+    let t = "2026-01-05T10:00:00+00:00";
+    git(dir, &["init", "-q", "-b", "main"], t);
+    git(dir, &["add", "-A"], t);
+    git(dir, &["commit", "-q", "-m", "First version"], t);
+    let committed = tempfile::tempdir().unwrap();
+    let r = build(&sms, &committed.path().join("site"));
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+
+    // Uncommitted work: a changed title, a new document and a changed image.
+    sms.edit(
+        "procedures/change.md",
+        "title: Document PRO-CHG",
+        "title: Work in progress",
+    );
+    sms.file(
+        "plans/new.md",
+        &doc("PLN-NEW", &["8.1"], "", "Not committed."),
+    );
+    sms.bytes(
+        "policies/img/flow.png",
+        b"\x89PNG\r\n\x1a\nnot the committed image",
+    );
+    let head = tempfile::tempdir().unwrap();
+    let r = build(&sms, &head.path().join("site"));
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("3 uncommitted changes left out (the site shows HEAD)")
+            && r.stderr.contains("--allow-dirty"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("DRAFT:"), "{}", r.stderr);
+    // Byte for byte the site of the commit: the work tree does not show.
+    assert_same_site(
+        &head.path().join("site"),
+        &committed.path().join("site"),
+        "HEAD",
+    );
+    let index = read(&head.path().join("site"), "index.html");
+    assert!(!index.contains("draft-banner"), "HEAD's site is no DRAFT");
+
+    // --allow-dirty: the work tree, marked DRAFT on every page.
+    let dirty = tempfile::tempdir().unwrap();
+    let out = dirty.path().join("site");
+    let r = sms.run("build", &["--allow-dirty", "--out", out.to_str().unwrap()]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    assert!(r.stderr.contains("DRAFT"), "{}", r.stderr);
+    assert!(read(&out, "documents/PRO-CHG.html").contains("Work in progress"));
+    assert!(out.join("documents/PLN-NEW.html").exists());
+    assert!(read(&out, "index.html").contains("<div class=\"draft-banner\""));
+    assert!(std::fs::read(out.join("files/policies/img/flow.png"))
+        .unwrap()
+        .ends_with(b"not the committed image"));
 }
 
 // ---------------------------------------------------------------- a real browser
