@@ -97,6 +97,8 @@ pub enum PageKind {
     Clause(usize),
     Register,
     Document(usize),
+    /// The text in force of a document in revision (the work-tree draft is then `Document`).
+    Effective(usize),
     Records,
     Kind(String),
     Record(usize),
@@ -223,6 +225,26 @@ pub struct Site<'a> {
     doc_backlinks: HashMap<usize, BTreeSet<usize>>,
     /// Document -> records that name it (`refs`, or `document` of a review).
     doc_records: HashMap<usize, BTreeSet<usize>>,
+    /// Documents in revision: the approved text in force, read from git (DESIGN "Effective
+    /// version": the site shows it, and the draft on a separate, clearly marked page).
+    effective: HashMap<usize, EffectiveText>,
+}
+
+/// The effective approved revision of a document in revision, parsed and rendered.
+struct EffectiveText {
+    doc: crate::source::Document,
+    body: Arc<Rendered>,
+}
+
+/// Where a document's page is; a document in revision also has a draft page.
+fn document_url(id: &str) -> String {
+    format!("documents/{id}.html")
+}
+
+/// The draft page of a document in revision. `~` cannot occur in an id, so this never names
+/// another document's page.
+fn draft_url(id: &str) -> String {
+    format!("documents/{id}~draft.html")
 }
 
 impl<'a> Site<'a> {
@@ -294,6 +316,7 @@ impl<'a> Site<'a> {
                 (Some(body), key)
             })
             .unzip();
+        let effective = effective_texts(loaded, &links, &doc_has_page);
         let mut kinds = BTreeMap::new();
         for k in model.records_by_kind.keys() {
             kinds.insert(k.clone(), stem(k));
@@ -378,6 +401,7 @@ impl<'a> Site<'a> {
             findings_by_subject,
             doc_backlinks,
             doc_records,
+            effective,
         }
     }
 
@@ -425,9 +449,21 @@ impl<'a> Site<'a> {
             });
         }
         for (i, d) in self.loaded.sources.documents.iter().enumerate() {
-            if self.bodies[i].is_some() {
+            if self.bodies[i].is_none() {
+                continue;
+            }
+            if self.effective.contains_key(&i) {
                 pages.push(Page {
-                    path: format!("documents/{}.html", d.id),
+                    path: document_url(&d.id),
+                    kind: PageKind::Effective(i),
+                });
+                pages.push(Page {
+                    path: draft_url(&d.id),
+                    kind: PageKind::Document(i),
+                });
+            } else {
+                pages.push(Page {
+                    path: document_url(&d.id),
                     kind: PageKind::Document(i),
                 });
             }
@@ -509,12 +545,27 @@ impl<'a> Site<'a> {
             ),
             PageKind::Document(i) => {
                 let d = &self.loaded.sources.documents[*i];
+                let title = if self.effective.contains_key(i) {
+                    format!("DRAFT {} {}", d.id, d.title)
+                } else {
+                    format!("{} {}", d.id, d.title)
+                };
                 self.page(
                     ("document.html", previous),
                     "../",
-                    format!("{} {}", d.id, d.title),
+                    title,
                     "documents",
-                    self.document_page(*i),
+                    self.document_page(*i, None),
+                )
+            }
+            PageKind::Effective(i) => {
+                let e = &self.effective[i];
+                self.page(
+                    ("document.html", previous),
+                    "../",
+                    format!("{} {}", e.doc.id, e.doc.title),
+                    "documents",
+                    self.document_page(*i, Some(e)),
                 )
             }
             PageKind::Records => self.page(
@@ -624,7 +675,7 @@ impl<'a> Site<'a> {
         DocLink {
             id: &d.id,
             title: &d.title,
-            url: format!("documents/{}.html", d.id),
+            url: document_url(&d.id),
             status: d.status.as_str(),
             version: d.version.as_ref().map(|v| v.text.as_str()),
         }
@@ -1309,7 +1360,14 @@ impl<'a> Site<'a> {
         v
     }
 
-    fn document_page(&self, i: usize) -> impl Serialize + '_ {
+    /// A document's page: the work-tree text, or with `eff` the text in force of a document in
+    /// revision (metadata, clauses and body of that revision; findings, history, backlinks and
+    /// records are the document's).
+    fn document_page<'s>(
+        &'s self,
+        i: usize,
+        eff: Option<&'s EffectiveText>,
+    ) -> impl Serialize + 's {
         #[derive(Serialize)]
         struct Meta {
             key: String,
@@ -1360,10 +1418,16 @@ impl<'a> Site<'a> {
             commit: String,
             path: &'b str,
             clauses: Vec<ClauseBadge<'b>>,
+            /// On the page of the text in force: the draft's page.
+            draft_url: Option<String>,
+            /// On the draft's page: the page of the text in force.
+            effective_url: Option<String>,
         }
-        let d: &'a Document = &self.loaded.sources.documents[i];
+        let work: &'a Document = &self.loaded.sources.documents[i];
+        // What the page shows: the revision in force, or the work-tree text.
+        let d: &'s Document = eff.map_or(work, |e| &e.doc);
         let r = &self.model.reviews[i];
-        let body = self.bodies[i].as_ref();
+        let body = eff.map(|e| &e.body).or(self.bodies[i].as_ref());
         let mut meta = vec![
             Meta {
                 key: "Id".into(),
@@ -1433,7 +1497,7 @@ impl<'a> Site<'a> {
             .collect();
         let findings = self.findings_of(
             self.findings_by_path
-                .get(d.path.as_str())
+                .get(work.path.as_str())
                 .into_iter()
                 .flatten()
                 .copied(),
@@ -1441,7 +1505,7 @@ impl<'a> Site<'a> {
         let history = self
             .history
             .revisions
-            .get(&crate::ids::key(&d.id))
+            .get(&crate::ids::key(&work.id))
             .map(|revs| {
                 revs.iter()
                     .map(|r| RevisionView {
@@ -1457,7 +1521,13 @@ impl<'a> Site<'a> {
                     .collect()
             });
         DocumentPage {
-            doc: self.doc_link(i),
+            doc: DocLink {
+                id: &d.id,
+                title: &d.title,
+                url: document_url(&d.id),
+                status: d.status.as_str(),
+                version: d.version.as_ref().map(|v| v.text.as_str()),
+            },
             path: &d.path,
             meta,
             extra,
@@ -1502,13 +1572,16 @@ impl<'a> Site<'a> {
             in_progress: self
                 .loaded
                 .effective
-                .get(&crate::ids::key(&d.id))
+                .get(&crate::ids::key(&work.id))
                 .map(|e| InProgress {
                     version: e.version.as_deref(),
                     approved: e.approved.map(|a| a.to_string()),
                     commit: e.commit.chars().take(12).collect(),
                     path: &e.path,
                     clauses: e.clauses.iter().map(|c| self.clause_badge(c)).collect(),
+                    draft_url: eff.map(|_| draft_url(&work.id)),
+                    effective_url: (eff.is_none() && self.effective.contains_key(&i))
+                        .then(|| document_url(&work.id)),
                 }),
         }
     }
@@ -1966,6 +2039,43 @@ impl<'a> Site<'a> {
         Ok(out)
     }
 
+    /// The search entries of one document page: a section per heading.
+    fn search_sections(
+        &self,
+        entries: &mut Vec<search::Entry>,
+        id: &str,
+        title: &str,
+        url: String,
+        body: &Rendered,
+    ) {
+        let mut first = true;
+        for s in &body.sections {
+            let (t, u) = match &s.anchor {
+                Some(a) => (format!("{title} › {}", s.heading), format!("{url}#{a}")),
+                None => (title.to_string(), url.clone()),
+            };
+            let mut text = s.text.clone();
+            if first {
+                text = format!("{id} {title} {text}");
+                first = false;
+            }
+            entries.push(search::Entry {
+                title: t,
+                url: u,
+                kind: "document",
+                text,
+            });
+        }
+        if first {
+            entries.push(search::Entry {
+                title: title.to_string(),
+                url,
+                kind: "document",
+                text: id.to_string(),
+            });
+        }
+    }
+
     fn search_index(&self) -> String {
         let mut entries = Vec::new();
         for (c, cov) in self.model.catalog.clauses.iter().zip(&self.model.coverage) {
@@ -1980,38 +2090,19 @@ impl<'a> Site<'a> {
         }
         for i in self.register_order() {
             let d = &self.loaded.sources.documents[i];
-            let url = self.doc_link(i).url;
-            let Some(body) = &self.bodies[i] else {
+            let Some(work) = &self.bodies[i] else {
                 continue;
             };
-            let mut first = true;
-            for s in &body.sections {
-                let (title, u) = match &s.anchor {
-                    Some(a) => (
-                        format!("{} › {}", d.title, s.heading),
-                        format!("{url}#{}", a),
-                    ),
-                    None => (d.title.clone(), url.clone()),
-                };
-                let mut text = s.text.clone();
-                if first {
-                    text = format!("{} {} {}", d.id, d.title, text);
-                    first = false;
-                }
-                entries.push(search::Entry {
-                    title,
-                    url: u,
-                    kind: "document",
-                    text,
-                });
-            }
-            if first {
-                entries.push(search::Entry {
-                    title: d.title.clone(),
-                    url,
-                    kind: "document",
-                    text: d.id.clone(),
-                });
+            // A document in revision: the text in force at its page, the draft at the draft's.
+            let pages: Vec<(String, String, &Rendered)> = match self.effective.get(&i) {
+                Some(e) => vec![
+                    (e.doc.title.clone(), document_url(&d.id), &*e.body),
+                    (format!("{} (draft)", d.title), draft_url(&d.id), &**work),
+                ],
+                None => vec![(d.title.clone(), document_url(&d.id), &**work)],
+            };
+            for (title, url, body) in pages {
+                self.search_sections(&mut entries, &d.id, &title, url, body);
             }
         }
         for (i, r) in self.loaded.sources.records.iter().enumerate() {
@@ -2093,7 +2184,8 @@ impl<'a> Site<'a> {
     /// SMS files linked from documents, to copy into `files/`.
     pub fn attachments(&self) -> Vec<String> {
         let mut all = BTreeSet::new();
-        for b in self.bodies.iter().flatten() {
+        let effective = self.effective.values().map(|e| &*e.body);
+        for b in self.bodies.iter().flatten().map(|b| &**b).chain(effective) {
             all.extend(b.attachments.iter().cloned());
         }
         all.into_iter().collect()
@@ -2185,4 +2277,49 @@ fn csv_row<'b>(out: &mut String, cells: impl Iterator<Item = &'b str>) {
         }
     }
     out.push('\n');
+}
+/// The text in force of every document in revision that has a page, read from git at the
+/// commit of its effective version and rendered like any body. A document whose revision cannot
+/// be read keeps a single page with the work-tree text (and its "revision in progress" note).
+fn effective_texts(
+    loaded: &Loaded,
+    links: &Arc<Links>,
+    has_page: &[bool],
+) -> HashMap<usize, EffectiveText> {
+    let mut out = HashMap::new();
+    if loaded.effective.is_empty() {
+        return out;
+    }
+    let Ok(Some(repo)) = crate::history::Repo::open(&loaded.config.root) else {
+        return out;
+    };
+    for (i, d) in loaded.sources.documents.iter().enumerate() {
+        let Some(e) = loaded.effective.get(&crate::ids::key(&d.id)) else {
+            continue;
+        };
+        if !has_page[i] {
+            continue;
+        }
+        let Ok(Some(bytes)) = repo.read_committed(&e.commit, &e.path) else {
+            continue;
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            continue;
+        };
+        let text = crate::markdown::normalise(&text);
+        let mut diags = Vec::new();
+        let Some(doc) = crate::source::parse_document(&loaded.config, &e.path, &text, &mut diags)
+        else {
+            continue;
+        };
+        let anchors: Vec<String> = doc
+            .parsed
+            .headings
+            .iter()
+            .map(|h| h.anchor.clone())
+            .collect();
+        let body = Arc::new(html::render(links, &e.path, "../", &doc.body, &anchors));
+        out.insert(i, EffectiveText { doc, body });
+    }
+    out
 }

@@ -1129,6 +1129,77 @@ fn build_renders_head_unless_allow_dirty() {
         .ends_with(b"not the committed image"));
 }
 
+#[test]
+fn a_document_in_revision_shows_the_text_in_force_and_its_draft_apart() {
+    // DESIGN "Effective version": while a new revision is in draft, the site shows the
+    // approved text in force, and the draft on a separate, clearly marked page.
+    let sms = fixture();
+    let dir = sms.path();
+    std::fs::write(dir.join(".gitignore"), "_site/\n").unwrap();
+    sms.file(
+        "policies/rev.md",
+        &doc("POL-REV", &["5.2"], "", "The approved wording."),
+    );
+    git(
+        dir,
+        &["init", "-q", "-b", "main"],
+        "2026-01-05T10:00:00+00:00",
+    );
+    git(dir, &["add", "-A"], "2026-01-05T10:00:00+00:00");
+    git(
+        dir,
+        &["commit", "-q", "-m", "Approve"],
+        "2026-01-05T10:00:00+00:00",
+    );
+    sms.file(
+        "policies/rev.md",
+        &doc("POL-REV", &["5.2", "5.3"], "", "The proposed wording.")
+            .replace("version: \"1.0\"", "version: \"1.1\"")
+            .replace(
+                "status: approved\napproved: 2026-01-05\n",
+                "status: draft\n",
+            ),
+    );
+    git(dir, &["add", "-A"], "2026-02-01T10:00:00+00:00");
+    git(
+        dir,
+        &["commit", "-q", "-m", "Draft 1.1"],
+        "2026-02-01T10:00:00+00:00",
+    );
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    let r = build(&sms, &site);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+
+    let in_force = main_of(&read(&site, "documents/POL-REV.html"));
+    assert!(in_force.contains("The approved wording."), "{in_force}");
+    assert!(!in_force.contains("The proposed wording."), "{in_force}");
+    assert!(in_force.contains("version 1.0"), "{in_force}");
+    assert!(
+        in_force.contains("href=\"../documents/POL-REV~draft.html\""),
+        "{in_force}"
+    );
+
+    let draft = main_of(&read(&site, "documents/POL-REV~draft.html"));
+    assert!(draft.contains("The proposed wording."), "{draft}");
+    assert!(draft.contains("DRAFT — not in force"), "{draft}");
+    assert!(
+        draft.contains("href=\"../documents/POL-REV.html\""),
+        "{draft}"
+    );
+    assert!(read(&site, "documents/POL-REV~draft.html").contains("<title>DRAFT POL-REV"));
+    // Search finds each wording on its own page.
+    let index = read(&site, "searchindex.js");
+    assert!(
+        index.contains("documents/POL-REV~draft.html"),
+        "draft not indexed"
+    );
+    assert!(index.contains("The proposed wording") && index.contains("The approved wording"));
+    // A document not in revision has one page only.
+    assert!(!site.join("documents/POL-CHG~draft.html").exists());
+    assert!(check_links(&site) > 0);
+}
+
 // ---------------------------------------------------------------- a real browser
 
 /// Headless Chromium, or `None` (locally) when it is not installed. Under CI it must be there.
