@@ -848,17 +848,23 @@ mod tests {
         }
     }
 
-    #[test]
-    fn objects_in_a_libgit2_pack_read_exactly_ref_deltas_included() {
-        let (_dir, repo) = growing_repo();
-        let ids = all_objects(&repo);
+    /// Pack everything reachable from HEAD with libgit2's pack builder (REF deltas), then
+    /// delete the loose objects.
+    fn pack_with_libgit2(repo: &Repository) {
         let mut pb = repo.packbuilder().unwrap();
         let mut walk = repo.revwalk().unwrap();
         walk.push_head().unwrap();
         pb.insert_walk(&mut walk).unwrap();
         pb.write(&repo.commondir().join("objects/pack"), 0o644)
             .unwrap();
-        prune_loose(&repo);
+        prune_loose(repo);
+    }
+
+    #[test]
+    fn objects_in_a_libgit2_pack_read_exactly_ref_deltas_included() {
+        let (_dir, repo) = growing_repo();
+        let ids = all_objects(&repo);
+        pack_with_libgit2(&repo);
         let deltas = read_all_and_verify(&repo, &ids);
         assert!(deltas > 20, "the pack holds only {deltas} deltas");
     }
@@ -926,13 +932,7 @@ mod tests {
     fn a_corrupt_pack_never_yields_wrong_content() {
         let (_dir, repo) = growing_repo();
         let ids = all_objects(&repo);
-        let mut pb = repo.packbuilder().unwrap();
-        let mut walk = repo.revwalk().unwrap();
-        walk.push_head().unwrap();
-        pb.insert_walk(&mut walk).unwrap();
-        pb.write(&repo.commondir().join("objects/pack"), 0o644)
-            .unwrap();
-        prune_loose(&repo);
+        pack_with_libgit2(&repo);
         let pack_dir = repo.commondir().join("objects/pack");
         let pack = std::fs::read_dir(&pack_dir)
             .unwrap()

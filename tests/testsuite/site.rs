@@ -631,22 +631,19 @@ fn git(dir: &Path, args: &[&str], date: &str) {
     );
 }
 
+/// `git init` on branch main, then commit everything at `date`.
+fn git_init_and_commit(dir: &Path, message: &str, date: &str) {
+    git(dir, &["init", "-q", "-b", "main"], date);
+    git(dir, &["add", "-A"], date);
+    git(dir, &["commit", "-q", "-m", message], date);
+}
+
 #[test]
 fn changes_since_a_revision_and_version_history_come_from_git() {
     let sms = fixture();
     let dir = sms.path();
     std::fs::write(dir.join(".gitignore"), "_site/\n").unwrap();
-    git(
-        dir,
-        &["init", "-q", "-b", "main"],
-        "2026-01-05T10:00:00+00:00",
-    );
-    git(dir, &["add", "-A"], "2026-01-05T10:00:00+00:00");
-    git(
-        dir,
-        &["commit", "-q", "-m", "First version"],
-        "2026-01-05T10:00:00+00:00",
-    );
+    git_init_and_commit(dir, "First version", "2026-01-05T10:00:00+00:00");
     git(dir, &["tag", "audit-2026"], "2026-01-05T10:00:00+00:00");
     sms.edit(
         "procedures/change.md",
@@ -920,9 +917,7 @@ fn serve_rebuilds_incrementally_and_matches_a_fresh_build() {
     let dir = sms.path();
     std::fs::write(dir.join(".gitignore"), "_site/\n").unwrap();
     let t = "2026-01-05T10:00:00+00:00";
-    git(dir, &["init", "-q", "-b", "main"], t);
-    git(dir, &["add", "-A"], t);
-    git(dir, &["commit", "-q", "-m", "First version"], t);
+    git_init_and_commit(dir, "First version", t);
 
     let log = dir.join("..").join(format!(
         "{}-serve.log",
@@ -1074,9 +1069,7 @@ fn build_renders_head_unless_allow_dirty() {
     let dir = sms.path();
     std::fs::write(dir.join(".gitignore"), "_site/\n").unwrap();
     let t = "2026-01-05T10:00:00+00:00";
-    git(dir, &["init", "-q", "-b", "main"], t);
-    git(dir, &["add", "-A"], t);
-    git(dir, &["commit", "-q", "-m", "First version"], t);
+    git_init_and_commit(dir, "First version", t);
     let committed = tempfile::tempdir().unwrap();
     let r = build(&sms, &committed.path().join("site"));
     assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
@@ -1140,17 +1133,7 @@ fn a_document_in_revision_shows_the_text_in_force_and_its_draft_apart() {
         "policies/rev.md",
         &doc("POL-REV", &["5.2"], "", "The approved wording."),
     );
-    git(
-        dir,
-        &["init", "-q", "-b", "main"],
-        "2026-01-05T10:00:00+00:00",
-    );
-    git(dir, &["add", "-A"], "2026-01-05T10:00:00+00:00");
-    git(
-        dir,
-        &["commit", "-q", "-m", "Approve"],
-        "2026-01-05T10:00:00+00:00",
-    );
+    git_init_and_commit(dir, "Approve", "2026-01-05T10:00:00+00:00");
     sms.file(
         "policies/rev.md",
         &doc("POL-REV", &["5.2", "5.3"], "", "The proposed wording.")
