@@ -963,6 +963,35 @@ mod tests {
     }
 
     #[test]
+    fn random_deltas_and_trees_never_panic() {
+        // Pack data is input like any other: whatever the bytes, a result or a refusal.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let base: Vec<u8> = (0..300).map(|i| (i * 7) as u8).collect();
+        for _ in 0..20_000 {
+            let len = (next() % 64) as usize;
+            let mut bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            // Half of the deltas start with a plausible header, so the instructions get read.
+            if next() % 2 == 0 {
+                let mut head = vec![0xac, 0x02, (next() % 128) as u8];
+                head.append(&mut bytes);
+                bytes = head;
+            }
+            if let Ok(out) = apply_delta(&base, &bytes) {
+                assert!(out.len() <= MAX_OBJECT as usize);
+            }
+            let _ = tree_entries(&bytes).count();
+            let mut at = 0;
+            let _ = varint(&bytes, &mut at);
+        }
+    }
+
+    #[test]
     fn raw_trees_parse_and_malformed_ones_fail() {
         let mut raw = b"100644 a.md\0".to_vec();
         raw.extend([1u8; 20]);
