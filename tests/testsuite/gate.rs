@@ -269,6 +269,10 @@ fn editing_an_approved_document_without_a_new_version_fails() {
     assert_eq!(f[0]["path"], "policies/a.md");
     assert_eq!(f[0]["new"], true);
     assert_eq!(base_of(&g)["documents"][0]["how"], "changed");
+    // Again, with HEAD's history from the assembled cache (no raw walk in memory): the base's
+    // history is cut from it all the same.
+    let again = r.gate(&[]);
+    assert_eq!(again.json(), g.json());
     // The same edit as a new version in review is a revision in progress: the gate passes, and
     // the effective version 1.0 still covers its clauses.
     let r = clean();
