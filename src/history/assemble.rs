@@ -24,6 +24,22 @@ pub(super) enum Baseline {
     Seq(Option<u64>),
 }
 
+/// The `history.baseline` text, trimmed; `None` when unset or blank.
+pub(super) fn baseline_text(config: &Config) -> Option<&str> {
+    config
+        .history
+        .baseline
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// Whether the baseline (if any) is a date: it then resolves without the repository or the raw
+/// walk, so a history assembled earlier (or cut from HEAD's) can be used as it is.
+pub(super) fn plain_baseline(config: &Config) -> bool {
+    baseline_text(config).is_none_or(|t| crate::dates::parse_date(t).is_ok())
+}
+
 impl Baseline {
     pub fn resolve(
         repo: &git2::Repository,

@@ -185,16 +185,10 @@ impl Repo {
             && config.history.baseline == head_config.history.baseline;
         // The raw walk is needed only to resolve a baseline given as a commit; a history that
         // came from the assembled cache has none, and a plain baseline does without it.
-        let plain_baseline = config
-            .history
-            .baseline
-            .as_deref()
-            .map(str::trim)
-            .is_none_or(|t| t.is_empty() || crate::dates::parse_date(t).is_ok());
         let empty = RawWalk::default();
         let raw = match head.raw.as_deref() {
             Some(raw) => Some(raw),
-            None if plain_baseline => Some(&empty),
+            None if assemble::plain_baseline(config) => Some(&empty),
             None => None,
         };
         let (Some(raw), Some(tip), State::Complete, true) =

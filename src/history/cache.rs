@@ -36,36 +36,39 @@ pub(super) fn load(git_dir: &Path, settings: &str) -> Option<RawWalk> {
     (cache.format == FORMAT && cache.settings == settings).then_some(cache.walk)
 }
 
-/// Store a walk (written to a temporary file, then renamed into place).
+/// Store a walk.
 pub(super) fn store(git_dir: &Path, settings: &str, walk: &RawWalk) -> std::io::Result<()> {
+    #[derive(Serialize)]
+    struct Out<'a> {
+        format: u32,
+        settings: &'a str,
+        walk: &'a RawWalk,
+    }
+    let out = Out {
+        format: FORMAT,
+        settings,
+        walk,
+    };
+    write_file(git_dir, FILE, &out)?;
+    let _ = std::fs::remove_file(super::cache_dir(git_dir).join(OLD_FILE));
+    Ok(())
+}
+
+/// Write `value` as MessagePack to `name` in the cache folder: to a temporary file first, then
+/// renamed into place, so a reader never sees half a file.
+fn write_file(git_dir: &Path, name: &str, value: &impl Serialize) -> std::io::Result<()> {
     let dir = super::cache_dir(git_dir);
     std::fs::create_dir_all(&dir)?;
-    let tmp = dir.join(format!("{FILE}.tmp-{}", std::process::id()));
+    let tmp = dir.join(format!("{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut w = BufWriter::new(std::fs::File::create(&tmp)?);
-        #[derive(Serialize)]
-        struct Out<'a> {
-            format: u32,
-            settings: &'a str,
-            walk: &'a RawWalk,
-        }
-        rmp_serde::encode::write(
-            &mut w,
-            &Out {
-                format: FORMAT,
-                settings,
-                walk,
-            },
-        )
-        .map_err(std::io::Error::other)?;
+        rmp_serde::encode::write(&mut w, value).map_err(std::io::Error::other)?;
         w.flush()?;
         drop(w);
-        std::fs::rename(&tmp, path(git_dir))
+        std::fs::rename(&tmp, dir.join(name))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
-    } else {
-        let _ = std::fs::remove_file(dir.join(OLD_FILE));
     }
     result
 }
@@ -117,7 +120,7 @@ pub(super) fn load_assembled(
         .then_some(a)
 }
 
-/// Store the assembled history of `tip` (temporary file, then rename).
+/// Store the assembled history of `tip`.
 pub(super) fn store_assembled(
     git_dir: &Path,
     settings: &str,
@@ -125,31 +128,15 @@ pub(super) fn store_assembled(
     baseline: Option<&str>,
     history: &History,
 ) -> std::io::Result<()> {
-    let dir = super::cache_dir(git_dir);
-    std::fs::create_dir_all(&dir)?;
-    let tmp = dir.join(format!("{ASSEMBLED_FILE}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut w = BufWriter::new(std::fs::File::create(&tmp)?);
-        rmp_serde::encode::write(
-            &mut w,
-            &AssembledOut {
-                format: FORMAT,
-                settings,
-                tip,
-                baseline,
-                commits: &history.commits,
-                documents: &history.documents,
-                records: &history.records,
-                files: &history.files,
-            },
-        )
-        .map_err(std::io::Error::other)?;
-        w.flush()?;
-        drop(w);
-        std::fs::rename(&tmp, dir.join(ASSEMBLED_FILE))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let out = AssembledOut {
+        format: FORMAT,
+        settings,
+        tip,
+        baseline,
+        commits: &history.commits,
+        documents: &history.documents,
+        records: &history.records,
+        files: &history.files,
+    };
+    write_file(git_dir, ASSEMBLED_FILE, &out)
 }

@@ -202,13 +202,8 @@ impl Repo {
         let settings = Settings::new(config, &self.prefix);
         // A baseline given as a date (or none) needs no repository lookup: then the history
         // assembled for HEAD by an earlier run can be used as it is.
-        let baseline = config
-            .history
-            .baseline
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty());
-        let plain_baseline = baseline.is_none_or(|t| crate::dates::parse_date(t).is_ok());
+        let baseline = assemble::baseline_text(config);
+        let plain_baseline = assemble::plain_baseline(config);
         if plain_baseline {
             if let Some(a) =
                 cache::load_assembled(&self.git_dir, &settings.key, &head.commit, baseline)

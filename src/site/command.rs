@@ -207,7 +207,9 @@ impl Live {
         let started = std::time::Instant::now();
         let reload = self.session.reload()?;
         let t_load = started.elapsed();
-        let loaded = self.session.loaded();
+        let Some(loaded) = self.session.loaded() else {
+            anyhow::bail!("internal error: the SMS was not loaded after a successful reload");
+        };
         let model = loaded.model();
         let findings = loaded.findings(&model);
         let view = git_view(loaded);

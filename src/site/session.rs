@@ -84,13 +84,9 @@ impl Session {
         Session { opts, state: None }
     }
 
-    /// The SMS as last loaded. Panics before the first successful [`Session::reload`].
-    pub fn loaded(&self) -> &Loaded {
-        &self
-            .state
-            .as_ref()
-            .expect("Session::loaded after a successful reload")
-            .loaded
+    /// The SMS as last loaded; `None` before the first successful [`Session::reload`].
+    pub fn loaded(&self) -> Option<&Loaded> {
+        self.state.as_ref().map(|s| &s.loaded)
     }
 
     /// The stamp of a work-tree file as last read.
