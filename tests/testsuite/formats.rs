@@ -8,14 +8,10 @@ use crate::support::*;
 use std::path::PathBuf;
 use std::process::Command;
 
-/// The schemas of `shared/` (beside the repository, as in CI).
+/// The official schemas, vendored in `tests/schemas/` (origin and licence in its README).
 fn schema(name: &str) -> PathBuf {
-    let p = repo_root().join("../shared/schemas").join(name);
-    assert!(
-        p.is_file(),
-        "{} is missing: the format tests need shared/schemas/ beside the repository",
-        p.display()
-    );
+    let p = repo_root().join("tests/schemas").join(name);
+    assert!(p.is_file(), "{} is missing from the repository", p.display());
     p
 }
 
