@@ -39,6 +39,8 @@ mod tests {
         assert!(GITHUB_ACTIONS.contains("--base=origin/{0}"));
         assert!(GITLAB_CI.contains("GIT_DEPTH: \"0\""));
         assert!(GITLAB_CI.contains("--format junit"));
+        assert!(GITLAB_CI.contains("--format gitlab"));
+        assert!(GITLAB_CI.contains("codequality: auditbook-codequality.json"));
         assert!(GITLAB_CI.contains("--base=origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME"));
         assert!(PRE_COMMIT_HOOKS.contains("id: auditbook-check"));
         for t in [GITHUB_ACTIONS, GITLAB_CI, PRE_COMMIT_HOOKS] {

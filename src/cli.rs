@@ -30,7 +30,7 @@ pub enum Command {
         /// The date the check is made for (YYYY-MM-DD); default: today in the SMS's time zone.
         #[arg(long, value_parser = parse_date_arg)]
         as_of: Option<jiff::civil::Date>,
-        /// Output format: human, json, github (annotations + job summary), sarif, junit.
+        /// Output format: human, json, github (annotations + job summary), sarif, junit, gitlab (Code Quality).
         #[arg(long, value_enum, default_value = "human")]
         format: report::FindingsFormat,
         /// Fail (as errors) when git history is missing: a shallow clone, or no git repository.
@@ -86,7 +86,7 @@ pub enum Command {
         /// The date the site is made for (YYYY-MM-DD); default: today in the SMS's time zone.
         #[arg(long, value_parser = parse_date_arg)]
         as_of: Option<jiff::civil::Date>,
-        /// Format of the findings printed to stdout (human, json, github, sarif, junit).
+        /// Format of the findings printed to stdout (human, json, github, sarif, junit, gitlab).
         #[arg(long, value_enum, default_value = "human")]
         format: report::FindingsFormat,
         /// Add a "changes since" page: documents and records added, changed or removed since REV.

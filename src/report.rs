@@ -17,6 +17,7 @@ pub enum Format {
 mod change;
 mod ci;
 pub mod github;
+pub mod gitlab;
 pub mod junit;
 pub mod sarif;
 
@@ -33,6 +34,8 @@ pub enum FindingsFormat {
     Sarif,
     /// JUnit XML: one test case per clause and per rule.
     Junit,
+    /// GitLab Code Quality report (JSON), for `artifacts:reports:codequality`.
+    Gitlab,
 }
 
 /// Findings in `format`; `gate` is the comparison with the base under `check --base`.
@@ -55,6 +58,7 @@ pub fn render(
         FindingsFormat::Github => github::render(loaded, model, findings, gate),
         FindingsFormat::Sarif => sarif::render(loaded, model, findings, gate),
         FindingsFormat::Junit => junit::render(loaded, model, findings, gate),
+        FindingsFormat::Gitlab => gitlab::render(loaded, findings, gate),
     }
 }
 

@@ -1,4 +1,4 @@
-//! What the CI formats (github, sarif, junit) share: repository-relative locations and the order
+//! What the CI formats (github, sarif, junit, gitlab) share: repository-relative locations and the order
 //! in which findings are shown.
 //!
 //! Machine formats use paths relative to the git repository's root (the SMS may be a sub-folder;

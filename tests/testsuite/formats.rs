@@ -11,7 +11,11 @@ use std::process::Command;
 /// The official schemas, vendored in `tests/schemas/` (origin and licence in its README).
 fn schema(name: &str) -> PathBuf {
     let p = repo_root().join("tests/schemas").join(name);
-    assert!(p.is_file(), "{} is missing from the repository", p.display());
+    assert!(
+        p.is_file(),
+        "{} is missing from the repository",
+        p.display()
+    );
     p
 }
 
@@ -350,4 +354,92 @@ fn build_takes_the_ci_formats_too() {
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
     validate_sarif(&r.stdout);
+}
+
+/// Validate a JSON document against one of the vendored schemas with Python's `jsonschema`.
+fn validate_json(schema_name: &str, text: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_temp(&dir, "out.json", text);
+    let script = "import json, sys, jsonschema\nschema = json.load(open(sys.argv[1]))\ndoc = json.load(open(sys.argv[2]))\njsonschema.validators.validator_for(schema)(schema).validate(doc)\n";
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(schema(schema_name))
+        .arg(&file)
+        .output()
+        .expect("python3 is needed to validate JSON (.ci/run installs python3-jsonschema)");
+    assert!(
+        out.status.success(),
+        "{schema_name}: not valid:\n{}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn gitlab_code_quality_validates_and_matches_the_json_report() {
+    let sms = crafted();
+    // A second broken link of the same kind in the same document: two findings, one subject.
+    sms.file(
+        "policies/b.md",
+        &doc(
+            "POL-B",
+            &["8.5.1"],
+            "",
+            "See [one](doc:GONE) and again [two](doc:GONE).",
+        ),
+    );
+    let r = sms.run("check", &["--format", "gitlab"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    validate_json("gitlab-codequality.json", &r.stdout);
+    let issues: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).unwrap();
+    let json = sms.check_json();
+    let findings = json.json()["findings"].as_array().unwrap().clone();
+    assert_eq!(issues.len(), findings.len());
+    // GitLab hides issues whose fingerprint repeats: every one is distinct.
+    let mut prints: Vec<&str> = issues
+        .iter()
+        .map(|i| i["fingerprint"].as_str().unwrap())
+        .collect();
+    assert!(
+        prints.iter().any(|p| p.ends_with("-2")),
+        "the two GONE links share a subject: {}",
+        r.stdout
+    );
+    prints.sort_unstable();
+    let before = prints.len();
+    prints.dedup();
+    assert_eq!(prints.len(), before, "{}", r.stdout);
+    // The same findings as the JSON report, with GitLab's severities and repository paths.
+    for f in &findings {
+        let base = f["fingerprint"].as_str().unwrap();
+        let issue = issues
+            .iter()
+            .find(|i| {
+                let p = i["fingerprint"].as_str().unwrap();
+                i["check_name"] == f["code"] && (p == base || p.starts_with(&format!("{base}-")))
+            })
+            .unwrap_or_else(|| panic!("no issue for {f}"));
+        let expected = match f["severity"].as_str().unwrap() {
+            "error" => "major",
+            "warning" => "minor",
+            _ => "info",
+        };
+        assert_eq!(issue["severity"], expected, "{issue}");
+        let path = issue["location"]["path"].as_str().unwrap();
+        match f["path"].as_str() {
+            Some(file) => assert!(path.ends_with(file), "{path} vs {file}"),
+            None => assert!(path.ends_with("sms.yaml"), "{path}"),
+        }
+        assert_eq!(
+            issue["location"]["lines"]["begin"].as_u64(),
+            f["line"].as_u64().or(Some(1))
+        );
+    }
+    assert!(
+        issues.iter().any(|i| i["location"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("odd, na:me 100%.md")),
+        "{}",
+        r.stdout
+    );
 }
