@@ -2,14 +2,18 @@
 //! so that `auditbook init` can write them without a copy of this repository. The files live in
 //! `ci-templates/`; they are data, documented there and in the README ("Pull-request gate").
 
-/// GitHub Actions workflow: gate with annotations and job summary, SARIF to code scanning.
+/// GitHub Actions workflow: the reusable action (`action.yml`) as the gate, with annotations,
+/// job summary and SARIF to code scanning.
 pub const GITHUB_ACTIONS: &str = include_str!("../ci-templates/github-actions.yml");
 
 /// GitLab CI job: gate on merge requests, JUnit report.
 pub const GITLAB_CI: &str = include_str!("../ci-templates/gitlab-ci.yml");
 
-/// pre-commit hook definitions (`.pre-commit-hooks.yaml` in auditbook's repository).
-pub const PRE_COMMIT_HOOKS: &str = include_str!("../ci-templates/pre-commit-hooks.yaml");
+/// pre-commit hook definitions (`.pre-commit-hooks.yaml` at the root of auditbook's repository).
+pub const PRE_COMMIT_HOOKS: &str = include_str!("../.pre-commit-hooks.yaml");
+
+/// The reusable GitHub Action (composite) at the root of auditbook's repository.
+pub const ACTION: &str = include_str!("../action.yml");
 
 /// Stands for the git URL auditbook is installed from; [`with_repository`] replaces it.
 pub const REPOSITORY_PLACEHOLDER: &str = "<repo-url-placeholder>";
@@ -19,6 +23,9 @@ pub const FILES: &[(&str, &str)] = &[
     (".github/workflows/auditbook.yml", GITHUB_ACTIONS),
     ("ci/auditbook.gitlab-ci.yml", GITLAB_CI),
 ];
+
+/// Stands for the GitHub repository (owner/name) that publishes the action.
+pub const ACTION_PLACEHOLDER: &str = "<action-placeholder>";
 
 /// A template with the repository placeholder replaced by `url`.
 pub fn with_repository(template: &str, url: &str) -> String {
@@ -32,18 +39,22 @@ mod tests {
     #[test]
     fn workflows_fetch_full_history_and_run_the_gate() {
         assert!(GITHUB_ACTIONS.contains("fetch-depth: 0"));
-        assert!(GITHUB_ACTIONS.contains("--format github"));
-        assert!(GITHUB_ACTIONS.contains("--format sarif"));
-        assert!(GITHUB_ACTIONS.contains("--require-history"));
-        assert!(GITHUB_ACTIONS.contains("github/codeql-action/upload-sarif"));
-        assert!(GITHUB_ACTIONS.contains("--base=origin/{0}"));
+        assert!(GITHUB_ACTIONS.contains(&format!("uses: {ACTION_PLACEHOLDER}@v1")));
+        // The action does what the workflow promises.
+        assert!(ACTION.contains("using: composite"));
+        assert!(ACTION.contains("--format github"));
+        assert!(ACTION.contains("--format sarif"));
+        assert!(ACTION.contains("--require-history"));
+        assert!(ACTION.contains("github/codeql-action/upload-sarif"));
+        assert!(ACTION.contains("format('origin/{0}', github.base_ref)"));
+        assert!(ACTION.contains("sha256sum -c"));
         assert!(GITLAB_CI.contains("GIT_DEPTH: \"0\""));
         assert!(GITLAB_CI.contains("--format junit"));
         assert!(GITLAB_CI.contains("--format gitlab"));
         assert!(GITLAB_CI.contains("codequality: auditbook-codequality.json"));
         assert!(GITLAB_CI.contains("--base=origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME"));
         assert!(PRE_COMMIT_HOOKS.contains("id: auditbook-check"));
-        for t in [GITHUB_ACTIONS, GITLAB_CI, PRE_COMMIT_HOOKS] {
+        for t in [GITHUB_ACTIONS, GITLAB_CI, PRE_COMMIT_HOOKS, ACTION] {
             let parsed = crate::yaml::parse(t, crate::yaml::Limits::default());
             assert!(
                 matches!(parsed, Ok(Some(_))),
@@ -51,9 +62,11 @@ mod tests {
             );
         }
         for (_, t) in FILES {
-            assert!(t.contains(REPOSITORY_PLACEHOLDER));
-            assert!(!with_repository(t, "https://example.org/auditbook.git")
-                .contains(REPOSITORY_PLACEHOLDER));
+            assert!(t.contains(REPOSITORY_PLACEHOLDER) || t.contains(ACTION_PLACEHOLDER));
         }
+        assert!(
+            !with_repository(GITLAB_CI, "https://example.org/auditbook.git")
+                .contains(REPOSITORY_PLACEHOLDER)
+        );
     }
 }

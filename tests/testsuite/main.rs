@@ -4,6 +4,7 @@
 
 mod support;
 
+mod adoption;
 mod bundle;
 mod check_cli;
 mod formats;
