@@ -120,6 +120,14 @@ codes! {
         "the approver of a document lacks the role the catalogue demands",
         "Some documents (the service management policy, the information security policy) must be approved by top management. The approver is not mapped in `people` to a person with that role.",
         "have a person with the `top-management` role approve it, or record the approver's role in sms.yaml `people`";
+    "unfilled-placeholder", Error,
+        "a starter-kit placeholder `{{FILL: …}}` is left in",
+        "`auditbook init` writes templates with `{{FILL: …}}` where the organisation's own text belongs. An approved (or retired) document, a record or the scope in sms.yaml that still holds one would otherwise pass as evidence although nobody wrote it. Drafts may hold placeholders.",
+        "replace every `{{FILL: …}}` with your own text (the words after `FILL:` say what belongs there)";
+    "owner-not-a-person", Warning,
+        "the owner or approver of an approved document is not in `people`",
+        "Once sms.yaml lists `people`, owners and approvers are matched to them (and, through their git e-mails, to commit authors). A name or role that is not a person id — often the role left from a template — names nobody in particular, and the approval cannot be traced to the person who gave it.",
+        "use the id of a person from sms.yaml `people` as `owner` and `approver`, or add the person there";
     "broken-doc-link", Error,
         "a `doc:` link names a document that does not exist",
         "`[text](doc:ID)` links to the document with that id (and `doc:ID#anchor` to a heading in it).",

@@ -23,6 +23,8 @@ pub struct Config {
     pub root: PathBuf,
     pub organisation: String,
     pub scope: String,
+    /// Where the scope text starts in sms.yaml (1:1 when it is missing).
+    pub scope_pos: Pos,
     pub framework: String,
     pub review_interval: Interval,
     pub timezone: Option<String>,
@@ -207,6 +209,7 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
         root: root.to_path_buf(),
         organisation: String::new(),
         scope: String::new(),
+        scope_pos: Pos::new(1, 1),
         framework: String::new(),
         review_interval: Interval::months(12),
         timezone: None,
@@ -235,6 +238,7 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
             "scope" => {
                 if let Some(t) = r.text(value, k) {
                     config.scope = t.text.trim().to_string();
+                    config.scope_pos = t.pos;
                 }
             }
             "framework" => {

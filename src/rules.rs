@@ -10,6 +10,8 @@ use crate::source::{ClauseRef, Document, Record};
 use crate::yaml::Pos;
 use std::collections::HashMap;
 
+mod placeholders;
+
 pub fn check(model: &Model<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (i, doc) in model.sources.documents.iter().enumerate() {
@@ -18,6 +20,7 @@ pub fn check(model: &Model<'_>) -> Vec<Diagnostic> {
     for rec in &model.sources.records {
         record_rules(model, rec, &mut out);
     }
+    placeholders::check(model, &mut out);
     unique_ids(model, &mut out);
     coverage_rules(model, &mut out);
     if model.sources.documents.is_empty() {

@@ -44,7 +44,7 @@ const EVIL_BODY: &str = r#"Plain text before.
 /// a PDF, records that refer to each other, a footnote and cross-document anchors.
 fn fixture() -> Sms {
     let sms = Sms::with_config(
-        "organisation: Test Ltd\nscope: Test services for test customers.\nframework: iso20000-1:2018\npeople:\n  - id: hc\n    name: Helen Carter\n    role: top-management\n",
+        "organisation: Test Ltd\nscope: Test services for test customers.\nframework: iso20000-1:2018\npeople:\n  - id: hc\n    name: Helen Carter\n    role: top-management\n  - id: Owner\n    name: Olive Owner\n    role: quality-manager\n  - id: Approver\n    name: Arthur Approver\n    role: top-management\n",
     );
     sms.file(
         "policies/change.md",
