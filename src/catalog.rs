@@ -69,6 +69,11 @@ pub struct Clause {
 }
 
 impl Clause {
+    /// A requirement clause: a leaf that asks for evidence. Headings and introductory clauses
+    /// (evidence `heading`) are not; every coverage count (CLI, JSON, site, bundle) counts these.
+    pub fn is_requirement(&self) -> bool {
+        self.children.is_empty() && self.evidence != Evidence::Heading
+    }
     pub fn is_top_level(&self) -> bool {
         self.parent.is_none()
     }

@@ -146,13 +146,16 @@ impl<'a> Model<'a> {
             .or_else(|| self.catalog.record_kind(kind).and_then(|k| k.fresh_within))
     }
 
-    /// Counts of clauses by status (leaf and heading alike).
+    /// Counts of requirement clauses by status ([`crate::catalog::Clause::is_requirement`]):
+    /// headings take their status from their sub-clauses and are not counted again, so that
+    /// the CLI, JSON, dashboard, clause tree and bundle manifest all count one population.
     pub fn summary(&self) -> CoverageSummary {
-        let mut s = CoverageSummary {
-            clauses: self.coverage.len(),
-            ..Default::default()
-        };
-        for c in &self.coverage {
+        let mut s = CoverageSummary::default();
+        for (c, clause) in self.coverage.iter().zip(&self.catalog.clauses) {
+            if !clause.is_requirement() {
+                continue;
+            }
+            s.clauses += 1;
             match c.status {
                 CoverageStatus::Covered => s.covered += 1,
                 CoverageStatus::CoveredReviewOverdue => {

@@ -122,7 +122,7 @@ pub fn human(loaded: &Loaded, model: &Model<'_>, findings: &[Diagnostic]) -> Str
     }
     let _ = writeln!(
         out,
-        "clauses covered: {}/{} ({} partial, {} missing, {} with a review overdue)",
+        "requirement clauses covered: {}/{} ({} partial, {} missing, {} with a review overdue)",
         s.covered, s.clauses, s.partial, s.missing, s.review_overdue
     );
     let _ = writeln!(

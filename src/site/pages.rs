@@ -842,8 +842,6 @@ impl<'a> Site<'a> {
         #[derive(Serialize)]
         struct Dashboard<'b> {
             summary: crate::model::CoverageSummary,
-            leaves: usize,
-            leaves_covered: usize,
             groups: Vec<Group<'b>>,
             counts: Counts,
             top_findings: Vec<FindingView<'b>>,
@@ -856,14 +854,13 @@ impl<'a> Site<'a> {
         let model = self.model;
         let catalog = model.catalog;
         let mut groups = Vec::new();
-        let (mut all_leaves, mut all_covered) = (0, 0);
         for (gi, top) in catalog.clauses.iter().enumerate() {
             if !top.is_top_level() {
                 continue;
             }
             let (mut leaves, mut covered, mut overdue, mut partial, mut missing) = (0, 0, 0, 0, 0);
             for (ci, c) in catalog.clauses.iter().enumerate() {
-                if !is_leaf(c) || !descends(catalog, c, &top.id) {
+                if !c.is_requirement() || !descends(catalog, c, &top.id) {
                     continue;
                 }
                 leaves += 1;
@@ -874,8 +871,6 @@ impl<'a> Site<'a> {
                     CoverageStatus::Missing => missing += 1,
                 }
             }
-            all_leaves += leaves;
-            all_covered += covered + overdue;
             let parts: Vec<(&'static str, usize)> = [
                 ("covered", covered),
                 ("covered-review-overdue", overdue),
@@ -958,8 +953,6 @@ impl<'a> Site<'a> {
         upcoming.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         Dashboard {
             summary: model.summary(),
-            leaves: all_leaves,
-            leaves_covered: all_covered,
             groups,
             counts: Counts {
                 errors: c.errors,
@@ -2207,10 +2200,6 @@ impl<'a> Site<'a> {
 }
 
 /// Whether a clause is a leaf that needs evidence of its own.
-fn is_leaf(c: &Clause) -> bool {
-    c.children.is_empty() && c.evidence != Evidence::Heading
-}
-
 fn descends(catalog: &crate::catalog::Catalog, c: &Clause, ancestor: &str) -> bool {
     let mut cur = c.parent.as_deref();
     let mut guard = 0;
