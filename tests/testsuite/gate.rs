@@ -589,8 +589,26 @@ fn ci_formats_mark_new_findings() {
         "{states:?}"
     );
     let j = r.check("", &["--base", "main", "--format", "junit"]);
-    assert!(j.stdout.contains("<testcase name=\"broken-doc-link\" classname=\"auditbook.rules\" time=\"0\">\n      <system-out>"), "{}", j.stdout);
-    assert!(j.stdout.contains("<testcase name=\"clause-undocumented\" classname=\"auditbook.rules\" time=\"0\">\n      <failure"), "{}", j.stdout);
+    assert!(
+        j.stdout.contains(
+            "classname=\"auditbook.rules.broken-doc-link\" time=\"0\">\n      <system-out>"
+        ),
+        "{}",
+        j.stdout
+    );
+    assert!(
+        !j.stdout
+            .contains("classname=\"auditbook.rules.broken-doc-link\" time=\"0\">\n      <failure"),
+        "{}",
+        j.stdout
+    );
+    assert!(
+        j.stdout.contains(
+            "classname=\"auditbook.rules.clause-undocumented\" time=\"0\">\n      <failure"
+        ),
+        "{}",
+        j.stdout
+    );
 }
 
 /// The job summary: coverage change table and findings with their source lines.
