@@ -54,6 +54,15 @@ pub struct Custom {
     pub sha256: String,
 }
 
+/// `n` and the noun, singular for exactly one.
+fn count_filter(n: i64, one: String, many: Option<String>) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {}", many.unwrap_or_else(|| format!("{one}s")))
+    }
+}
+
 pub struct Templates {
     pub env: Environment<'static>,
     pub custom: Vec<Custom>,
@@ -68,6 +77,9 @@ impl Templates {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_reload(false);
         env.set_recursion_limit(200);
+        // `{{ n|count("document") }}`: "1 document", "2 documents"; an irregular plural is the
+        // second argument (`count("entry", "entries")`).
+        env.add_filter("count", count_filter);
         // HTML-escape what must be escaped (`&<>"'`) and nothing else, so URLs stay readable
         // (minijinja's default also escapes `/`).
         env.set_formatter(|out, state, value| {
@@ -186,4 +198,17 @@ fn read_overrides(loaded: &Loaded) -> Result<Vec<(String, String)>> {
         out.push((name.to_string(), text));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod count_tests {
+    #[test]
+    fn one_is_singular_and_everything_else_plural() {
+        assert_eq!(super::count_filter(1, "draft".into(), None), "1 draft");
+        assert_eq!(super::count_filter(0, "draft".into(), None), "0 drafts");
+        assert_eq!(
+            super::count_filter(2, "entry".into(), Some("entries".into())),
+            "2 entries"
+        );
+    }
 }

@@ -1394,3 +1394,47 @@ fn chromium_browses_the_site_offline_from_file_urls() {
         evil.dom
     );
 }
+
+/// Counts read as English: "1 draft", never "1 drafts", on every page of the site.
+#[test]
+fn counts_of_one_are_singular() {
+    let sms = fixture();
+    build(&sms, Path::new("_site"));
+    let site = sms.path().join("_site");
+    let index = read(&site, "index.html");
+    assert!(
+        index.contains("1 draft or in review"),
+        "{}",
+        main_of(&index)
+    );
+    let found = plural_after_one(&site);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+/// Every "1 <word>s" that our templates could write (the nouns they count), page by page.
+fn plural_after_one(site: &Path) -> Vec<String> {
+    const NOUNS: &[&str] = &[
+        "documents",
+        "drafts",
+        "records",
+        "warnings",
+        "notes",
+        "errors",
+        "kinds",
+        "findings",
+        "days",
+    ];
+    let mut bad = Vec::new();
+    for rel in files(site).into_iter().filter(|f| f.ends_with(".html")) {
+        let text = read(site, &rel);
+        for noun in NOUNS {
+            for lead in [">1 ", " 1 ", "(1 "] {
+                let needle = format!("{lead}{noun}");
+                if text.contains(&needle) {
+                    bad.push(format!("{rel}: `{needle}`"));
+                }
+            }
+        }
+    }
+    bad
+}
