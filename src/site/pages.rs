@@ -104,6 +104,8 @@ pub enum PageKind {
     Record(usize),
     Matrix,
     Findings,
+    /// The explanation of a finding code (index into `codes::CODES`) and its findings.
+    Code(usize),
     Search,
     Changes,
 }
@@ -172,10 +174,16 @@ struct ClauseBadge<'a> {
     label: &'static str,
 }
 
+/// The site path of a finding code's page.
+fn code_url(code: &str) -> String {
+    format!("codes/{code}.html")
+}
+
 #[derive(Serialize)]
 struct FindingView<'a> {
     severity: &'static str,
     code: &'static str,
+    code_url: String,
     message: &'a str,
     help: Option<&'a str>,
     location: Option<String>,
@@ -482,6 +490,12 @@ impl<'a> Site<'a> {
                 kind: PageKind::Kind(k.clone()),
             });
         }
+        for (i, c) in crate::codes::CODES.iter().enumerate() {
+            pages.push(Page {
+                path: code_url(c.code),
+                kind: PageKind::Code(i),
+            });
+        }
         pages
     }
 
@@ -606,6 +620,16 @@ impl<'a> Site<'a> {
                 "findings",
                 self.findings_page(),
             ),
+            PageKind::Code(i) => {
+                let c = &crate::codes::CODES[*i];
+                self.page(
+                    ("code.html", previous),
+                    "../",
+                    format!("Finding code {}", c.code),
+                    "findings",
+                    self.code_page(c),
+                )
+            }
             PageKind::Search => {
                 self.page(("search.html", previous), "", "Search".into(), "search", ())
             }
@@ -753,6 +777,7 @@ impl<'a> Site<'a> {
         FindingView {
             severity: d.severity.as_str(),
             code: d.code,
+            code_url: code_url(d.code),
             message: &d.message,
             help: d.help.as_deref(),
             location,
@@ -1926,10 +1951,36 @@ impl<'a> Site<'a> {
             findings: Vec<FindingView<'b>>,
         }
         #[derive(Serialize)]
+        struct ByCode {
+            code: &'static str,
+            url: String,
+            severity: &'static str,
+            summary: &'static str,
+            count: usize,
+        }
+        #[derive(Serialize)]
         struct FindingsPage<'b> {
             total: usize,
+            by_code: Vec<ByCode>,
             groups: Vec<Group<'b>>,
         }
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for f in self.findings {
+            *counts.entry(f.code).or_default() += 1;
+        }
+        // Registry order: codes are grouped by what they are about.
+        let by_code = crate::codes::CODES
+            .iter()
+            .filter_map(|c| {
+                counts.get(c.code).map(|&count| ByCode {
+                    code: c.code,
+                    url: code_url(c.code),
+                    severity: c.severity.as_str(),
+                    summary: c.summary,
+                    count,
+                })
+            })
+            .collect();
         let groups = [
             (Severity::Error, "Errors"),
             (Severity::Warning, "Warnings"),
@@ -1949,7 +2000,33 @@ impl<'a> Site<'a> {
         .collect();
         FindingsPage {
             total: self.findings.len(),
+            by_code,
             groups,
+        }
+    }
+
+    fn code_page(&self, c: &'static crate::codes::CodeInfo) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct CodePage<'b> {
+            code: &'static str,
+            severity: &'static str,
+            summary: &'static str,
+            explanation: &'static str,
+            help: &'static str,
+            findings: Vec<FindingView<'b>>,
+        }
+        CodePage {
+            code: c.code,
+            severity: c.severity.as_str(),
+            summary: c.summary,
+            explanation: c.explanation,
+            help: c.help,
+            findings: self
+                .findings
+                .iter()
+                .filter(|f| f.code == c.code)
+                .map(|f| self.finding(f))
+                .collect(),
         }
     }
 

@@ -24,6 +24,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("record.html", include_str!("templates/record.html")),
     ("matrix.html", include_str!("templates/matrix.html")),
     ("findings.html", include_str!("templates/findings.html")),
+    ("code.html", include_str!("templates/code.html")),
     ("search.html", include_str!("templates/search.html")),
     ("changes.html", include_str!("templates/changes.html")),
 ];
@@ -54,6 +55,35 @@ pub struct Custom {
     pub sha256: String,
 }
 
+/// Escaped HTML of `text`, `code spans` as `<code>`, the first letter upper-cased.
+pub fn prose(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut in_code = false;
+    let mut first = true;
+    for c in text.chars() {
+        match c {
+            '`' => {
+                out.push_str(if in_code { "</code>" } else { "<code>" });
+                in_code = !in_code;
+                first = false;
+                continue;
+            }
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if first => out.extend(c.to_uppercase()),
+            c => out.push(c),
+        }
+        first = false;
+    }
+    if in_code {
+        out.push_str("</code>");
+    }
+    out
+}
+
 /// `n` and the noun, singular for exactly one.
 fn count_filter(n: i64, one: String, many: Option<String>) -> String {
     if n == 1 {
@@ -80,6 +110,11 @@ impl Templates {
         // `{{ n|count("document") }}`: "1 document", "2 documents"; an irregular plural is the
         // second argument (`count("entry", "entries")`).
         env.add_filter("count", count_filter);
+        // `{{ text|prose }}`: registry prose (finding explanations) as HTML — escaped, with
+        // `backticked` spans as <code> and the first letter a capital.
+        env.add_filter("prose", |text: String| {
+            minijinja::Value::from_safe_string(prose(&text))
+        });
         // HTML-escape what must be escaped (`&<>"'`) and nothing else, so URLs stay readable
         // (minijinja's default also escapes `/`).
         env.set_formatter(|out, state, value| {
@@ -202,6 +237,18 @@ fn read_overrides(loaded: &Loaded) -> Result<Vec<(String, String)>> {
 
 #[cfg(test)]
 mod count_tests {
+    #[test]
+    fn prose_escapes_marks_code_and_capitalises() {
+        assert_eq!(
+            super::prose("use `doc:<id>` & <b>"),
+            "Use <code>doc:&lt;id&gt;</code> &amp; &lt;b&gt;"
+        );
+        assert_eq!(
+            super::prose("`x` unclosed `y"),
+            "<code>x</code> unclosed <code>y</code>"
+        );
+    }
+
     #[test]
     fn one_is_singular_and_everything_else_plural() {
         assert_eq!(super::count_filter(1, "draft".into(), None), "1 draft");

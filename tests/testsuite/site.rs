@@ -144,9 +144,16 @@ fn build_writes_every_page_and_reports_findings_loudly() {
     let all = files(&site);
     let clauses = all.iter().filter(|f| f.starts_with("clauses/")).count();
     assert_eq!(clauses, 77, "one page per catalogue clause");
+    let codes = all.iter().filter(|f| f.starts_with("codes/")).count();
+    let registered = {
+        let mut c = auditbook();
+        c.args(["explain", "--list"]);
+        run(c).stdout.lines().count()
+    };
+    assert_eq!(codes, registered, "one page per finding code");
     let rest: Vec<&str> = all
         .iter()
-        .filter(|f| !f.starts_with("clauses/"))
+        .filter(|f| !f.starts_with("clauses/") && !f.starts_with("codes/"))
         .map(String::as_str)
         .collect();
     assert_eq!(
@@ -1383,6 +1390,38 @@ fn chromium_browses_the_site_offline_from_file_urls() {
         "the sort script did not run"
     );
 
+    // The findings page filters its tables from `?filter=`: only rows with the word stay shown.
+    let filtered = visit(
+        &chromium,
+        &format!(
+            "{}?filter=clause-undocumented",
+            file_url(&site.join("findings.html"))
+        ),
+    );
+    clean(&filtered, "findings, filtered");
+    let rows: Vec<&str> = filtered
+        .dom
+        .split("<tr class=\"sev-")
+        .skip(1)
+        .map(|r| &r[..r.find("</tr>").unwrap()])
+        .collect();
+    assert!(rows.len() > 1, "{}", filtered.dom);
+    for row in &rows {
+        assert_eq!(
+            row.contains("clause-undocumented"),
+            !row.contains(" hidden=\"\""),
+            "{row}"
+        );
+    }
+    assert!(
+        rows.iter().any(|r| r.contains("clause-undocumented")),
+        "{rows:#?}"
+    );
+    assert!(
+        rows.iter().any(|r| !r.contains("clause-undocumented")),
+        "{rows:#?}"
+    );
+
     // The planted script does not run, nor does any handler.
     let evil = visit(&chromium, &file_url(&site.join("documents/POL-EVIL.html")));
     clean(&evil, "hostile document");
@@ -1437,4 +1476,77 @@ fn plural_after_one(site: &Path) -> Vec<String> {
         }
     }
     bad
+}
+
+/// Every finding code has a page that explains it (the text of `auditbook explain`), and the
+/// findings page counts findings by code and links each code to its page.
+#[test]
+fn finding_codes_are_explained_on_the_site() {
+    let sms = fixture();
+    build(&sms, Path::new("_site"));
+    let site = sms.path().join("_site");
+    let json = sms.check_json().json();
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for f in json["findings"].as_array().unwrap() {
+        *counts
+            .entry(f["code"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    assert!(counts.len() > 2, "{counts:?}");
+    let findings = read(&site, "findings.html");
+    for (code, n) in &counts {
+        let row = format!("<tr><td><a href=\"codes/{code}.html\"><code>{code}</code></a></td>");
+        let at = findings
+            .find(&row)
+            .unwrap_or_else(|| panic!("no by-code row for {code}"));
+        let row_text = &findings[at..at + findings[at..].find("</tr>").unwrap()];
+        assert!(
+            row_text.contains(&format!("<td class=\"num\">{n}</td>")),
+            "{row_text}"
+        );
+        let page = read(&site, &format!("codes/{code}.html"));
+        let explain = {
+            let mut c = auditbook();
+            c.args(["explain", code]);
+            run(c).stdout
+        };
+        // The explanation (`explain`'s second paragraph) appears on the page, as HTML.
+        let paragraphs: Vec<&str> = explain.split("\n\n").collect();
+        let want = as_html(paragraphs[2].trim());
+        assert!(page.contains(&want), "codes/{code}.html lacks `{want}`");
+        assert_eq!(
+            page.matches("<tr class=\"sev-").count(),
+            *n,
+            "codes/{code}.html lists its findings"
+        );
+    }
+    // A code with no finding still has its page.
+    let list = {
+        let mut c = auditbook();
+        c.args(["explain", "--list"]);
+        run(c).stdout
+    };
+    for line in list.lines() {
+        let code = line.split_whitespace().next().unwrap();
+        assert!(site.join(format!("codes/{code}.html")).is_file(), "{code}");
+    }
+}
+
+/// Registry prose as the site writes it: escaped, `code` spans as <code>.
+fn as_html(text: &str) -> String {
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;");
+    let mut out = String::new();
+    for (i, part) in escaped.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push_str(&format!("<code>{part}</code>"));
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
 }

@@ -41,7 +41,29 @@
       });
     });
   }
+  // `<input data-filter="SELECTOR">`: hide the body rows of the matching tables that do not
+  // contain every word typed (case-insensitive). Works from file://: no request is made.
+  function makeFilter(input) {
+    var tables = document.querySelectorAll(input.getAttribute("data-filter"));
+    function apply() {
+      var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+      Array.prototype.forEach.call(tables, function (table) {
+        Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+          var text = row.textContent.toLowerCase();
+          row.hidden = !words.every(function (w) { return text.indexOf(w) !== -1; });
+        });
+      });
+    }
+    input.addEventListener("input", apply);
+    // `?filter=…` in the address fills the box, so a filtered view can be linked to.
+    var m = /[?&]filter=([^&#]*)/.exec(window.location.search);
+    if (m) {
+      input.value = decodeURIComponent(m[1].replace(/\+/g, " "));
+      apply();
+    }
+  }
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), makeSortable);
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-filter]"), makeFilter);
   });
 })();
