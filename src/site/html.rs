@@ -381,7 +381,7 @@ pub fn render(
                     ..Section::default()
                 });
                 events.push(Event::Start(Tag::Heading {
-                    level,
+                    level: below(level),
                     id: Some(CowStr::from(format!("{marker}{anchor}"))),
                     classes: Vec::new(),
                     attrs: Vec::new(),
@@ -389,7 +389,7 @@ pub fn render(
             }
             Event::End(TagEnd::Heading(l)) => {
                 in_heading = false;
-                events.push(Event::End(TagEnd::Heading(l)));
+                events.push(Event::End(TagEnd::Heading(below(l))));
             }
             Event::Text(t) | Event::Code(t) if in_heading => {
                 if let Some(s) = sections.last_mut() {
@@ -723,6 +723,19 @@ fn filter<'u>(
         ("input", "type") => Some(Cow::Borrowed("checkbox")),
         ("input", "disabled") => Some(Cow::Borrowed("")),
         _ => Some(Cow::Borrowed(value)),
+    }
+}
+
+/// A body heading one level below where the author wrote it: the page's one `h1` is the
+/// document's title, so the author's `# Title` becomes an `h2` (and `######` stays `h6`).
+fn below(level: pulldown_cmark::HeadingLevel) -> pulldown_cmark::HeadingLevel {
+    use pulldown_cmark::HeadingLevel::*;
+    match level {
+        H1 => H2,
+        H2 => H3,
+        H3 => H4,
+        H4 => H5,
+        H5 | H6 => H6,
     }
 }
 

@@ -1217,6 +1217,11 @@ struct Visit {
 /// and the page's network requests (from Chromium's net log). DNS is mapped to nothing, so no
 /// request could leave the machine even if one were made.
 fn visit(chromium: &Path, url: &str) -> Visit {
+    visit_with(chromium, url, &[])
+}
+
+/// [`visit`] with extra Chromium switches.
+fn visit_with(chromium: &Path, url: &str, extra: &[&str]) -> Visit {
     let profile = tempfile::tempdir().unwrap();
     let netlog = profile.path().join("net.json");
     let mut child = Command::new(chromium)
@@ -1239,6 +1244,7 @@ fn visit(chromium: &Path, url: &str) -> Visit {
             profile.path().join("profile").display()
         ))
         .arg(format!("--log-net-log={}", netlog.display()))
+        .args(extra)
         .arg("--dump-dom")
         .arg(url)
         .stdout(Stdio::piped())
@@ -1549,4 +1555,100 @@ fn as_html(text: &str) -> String {
         }
     }
     out
+}
+
+/// On a phone (390 CSS pixels wide) no page type scrolls sideways, even with a wide table, a long
+/// unbroken word and a long code line in a document; a document page has exactly one `h1`.
+/// A probe page frames each page at that width and reads its layout (file: pages may read each
+/// other only with --allow-file-access-from-files, which the probe, not the site, needs).
+#[test]
+fn pages_fit_a_390_pixel_screen() {
+    let Some(chromium) = chromium() else {
+        eprintln!(
+            "skipped: chromium is not installed (apt-get install -y chromium); CI runs this test"
+        );
+        return;
+    };
+    let sms = fixture();
+    let wide_row = |c: &str| format!("|{}|\n", vec![c; 12].join("|"));
+    let body = format!(
+        "## Wide things\n\n{}{}{}\nA{}Z\n\n```\n{}\n```\n",
+        wide_row("Column heading"),
+        wide_row("---"),
+        wide_row("a long cell value"),
+        "x".repeat(300),
+        "let long_line = ".to_string() + &"0".repeat(300)
+    );
+    sms.file("policies/wide.md", &doc("POL-WIDE", &["8.2.1"], "", &body));
+    build(&sms, Path::new("_site"));
+    let site = sms.path().join("_site");
+    let pages = [
+        "index.html",
+        "clauses.html",
+        "clauses/8.2.1.html",
+        "documents.html",
+        "documents/POL-WIDE.html",
+        "documents/POL-CHG.html",
+        "documents/PLN-DRAFT.html",
+        "records.html",
+        "kinds/incident.html",
+        "records/INC-1.html",
+        "findings.html",
+        "codes/clause-undocumented.html",
+        "matrix.html",
+        "search.html",
+    ];
+    let probe_dir = tempfile::tempdir().unwrap();
+    let urls: Vec<String> = pages.iter().map(|p| file_url(&site.join(p))).collect();
+    // One frame, one page after another: each is measured after its load event.
+    let probe = format!(
+        r#"<!doctype html><html><body><iframe id="f" style="width:390px;height:700px;border:0"></iframe><pre id="out"></pre><script>
+var pages = {pages}, urls = {urls}, i = 0, f = document.getElementById("f"), out = document.getElementById("out");
+function measure() {{
+  var d = f.contentDocument, e = d.documentElement;
+  var h1 = d.querySelectorAll("h1").length;
+  var wide = Array.prototype.filter.call(d.querySelectorAll("body *"), function (x) {{
+    var r = x.getBoundingClientRect(); return r.right > e.clientWidth + 1 && r.width > 0 && !(x.parentElement && x.parentElement.closest(".table-wrap, .matrix-wrap, pre, .doc-body table"));
+  }}).slice(0, 3).map(function (x) {{ return x.tagName + "." + x.className; }});
+  out.textContent += "PAGE " + pages[i] + " scroll=" + e.scrollWidth + " client=" + e.clientWidth + " h1=" + h1 + " wide=" + wide.join(",") + "\n";
+  i += 1;
+  if (i < urls.length) f.src = urls[i]; else out.textContent += "ALL" + "-MEASURED\n";
+}}
+f.addEventListener("load", measure);
+f.src = urls[0];
+</script></body></html>"#,
+        pages = serde_json::to_string(&pages).unwrap(),
+        urls = serde_json::to_string(&urls).unwrap(),
+    );
+    let probe_path = probe_dir.path().join("probe.html");
+    std::fs::write(&probe_path, probe).unwrap();
+    let v = visit_with(
+        &chromium,
+        &file_url(&probe_path),
+        &["--allow-file-access-from-files", "--window-size=1200,900"],
+    );
+    assert!(
+        v.dom.contains("ALL-MEASURED"),
+        "the probe did not finish:\n{}\n{:#?}",
+        v.dom,
+        v.console
+    );
+    for p in pages {
+        let line = v
+            .dom
+            .lines()
+            .find_map(|l| l.find(&format!("PAGE {p} ")).map(|at| &l[at..]))
+            .unwrap_or_else(|| panic!("no measure of {p}:\n{}", v.dom));
+        let num = |k: &str| -> u32 {
+            let at = line.find(&format!(" {k}=")).unwrap() + k.len() + 2;
+            line[at..].split(' ').next().unwrap().parse().unwrap()
+        };
+        assert!(
+            num("scroll") <= num("client"),
+            "{p} scrolls sideways at 390 px: {line}"
+        );
+        if p.starts_with("documents/") {
+            assert_eq!(num("h1"), 1, "{p}: {line}");
+        }
+    }
 }
