@@ -1570,7 +1570,7 @@ fn pages_fit_a_390_pixel_screen() {
         return;
     };
     let sms = fixture();
-    let wide_row = |c: &str| format!("|{}|\n", vec![c; 12].join("|"));
+    let wide_row = |c: &str| format!("|{}|\n", [c; 12].join("|"));
     let body = format!(
         "## Wide things\n\n{}{}{}\nA{}Z\n\n```\n{}\n```\n",
         wide_row("Column heading"),
