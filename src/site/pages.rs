@@ -1917,17 +1917,46 @@ impl<'a> Site<'a> {
         struct Row<'b> {
             clause: ClauseBadge<'b>,
             depth: usize,
+            /// The id of its top-level clause, for the group filter.
+            group: &'b str,
             cells: Vec<&'static str>,
+        }
+        #[derive(Serialize)]
+        struct Group<'b> {
+            id: &'b str,
+            title: &'b str,
         }
         #[derive(Serialize)]
         struct Matrix<'b> {
             columns: Vec<DocLink<'b>>,
+            groups: Vec<Group<'b>>,
             rows: Vec<Row<'b>>,
         }
+        let catalog = self.model.catalog;
+        let top_of = |c: &'a Clause| -> &'a str {
+            let mut cur = c;
+            // Bounded by the depth of the tree; a parent that is not found ends the walk.
+            for _ in 0..64 {
+                match cur.parent.as_deref().and_then(|p| catalog.clause(p)) {
+                    Some(p) => cur = p,
+                    None => break,
+                }
+            }
+            &cur.id
+        };
         let columns = self.matrix_columns();
         let cells = self.matrix_cells(&columns);
         Matrix {
             columns: columns.iter().map(|&i| self.doc_link(i)).collect(),
+            groups: catalog
+                .clauses
+                .iter()
+                .filter(|c| c.is_top_level())
+                .map(|c| Group {
+                    id: &c.id,
+                    title: &c.title,
+                })
+                .collect(),
             rows: self
                 .model
                 .catalog
@@ -1937,6 +1966,7 @@ impl<'a> Site<'a> {
                 .map(|(c, cells)| Row {
                     clause: self.clause_badge(&c.id),
                     depth: c.depth(),
+                    group: top_of(c),
                     cells,
                 })
                 .collect(),

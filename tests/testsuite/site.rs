@@ -1316,6 +1316,20 @@ fn visit_with(chromium: &Path, url: &str, extra: &[&str]) -> Visit {
     }
 }
 
+/// A page visit printed nothing to the console (no error, no CSP violation) and made no request.
+fn clean(v: &Visit, what: &str) {
+    assert!(
+        v.console.is_empty(),
+        "{what}: console messages: {:#?}",
+        v.console
+    );
+    assert!(
+        v.requests.is_empty(),
+        "{what}: network requests: {:#?}",
+        v.requests
+    );
+}
+
 fn file_url(path: &Path) -> String {
     format!("file://{}", path.display())
 }
@@ -1339,19 +1353,6 @@ fn chromium_browses_the_site_offline_from_file_urls() {
     let sms = fixture();
     build(&sms, Path::new("_site"));
     let site = sms.path().join("_site").canonicalize().unwrap();
-    let clean = |v: &Visit, what: &str| {
-        assert!(
-            v.console.is_empty(),
-            "{what}: console messages: {:#?}",
-            v.console
-        );
-        assert!(
-            v.requests.is_empty(),
-            "{what}: network requests: {:#?}",
-            v.requests
-        );
-    };
-
     // The dashboard, then the clause tree through its navigation link.
     let index = visit(&chromium, &file_url(&site.join("index.html")));
     clean(&index, "index.html");
@@ -1651,4 +1652,96 @@ f.src = urls[0];
             assert_eq!(num("h1"), 1, "{p}: {line}");
         }
     }
+}
+
+/// The traceability matrix with many documents: filtered by clause group and document from the
+/// address, and, scrolled both ways, the corner cell stays on top of the header row and the
+/// header row on top of the clause column and the cells.
+#[test]
+fn matrix_filters_and_keeps_its_headers_on_top() {
+    let Some(chromium) = chromium() else {
+        eprintln!(
+            "skipped: chromium is not installed (apt-get install -y chromium); CI runs this test"
+        );
+        return;
+    };
+    let sms = fixture();
+    for i in 0..60 {
+        sms.file(
+            &format!("policies/p{i:02}.md"),
+            &doc(&format!("POL-X{i:02}"), &["8.2.1", "5.1"], "", "Text."),
+        );
+    }
+    build(&sms, Path::new("_site"));
+    let site = sms.path().join("_site");
+
+    let filtered = visit(
+        &chromium,
+        &format!("{}?group=8&doc=X07", file_url(&site.join("matrix.html"))),
+    );
+    clean(&filtered, "matrix, filtered");
+    let body = &filtered.dom[filtered.dom.find("<tbody").unwrap()..];
+    let rows: Vec<&str> = body.split("<tr ").skip(1).collect();
+    assert!(rows.len() > 70, "{}", rows.len());
+    for row in &rows {
+        let tag = &row[..row.find('>').unwrap()];
+        let in_8 = tag.contains("data-group=\"8\"");
+        assert_eq!(tag.contains(" hidden=\"\""), !in_8, "{tag}");
+    }
+    let head =
+        &filtered.dom[filtered.dom.find("<thead").unwrap()..filtered.dom.find("</thead>").unwrap()];
+    let cols: Vec<&str> = head
+        .split("<th scope=\"col\" class=\"doc-col\"")
+        .skip(1)
+        .collect();
+    assert!(cols.len() > 60, "{}", cols.len());
+    for col in &cols {
+        let tag = &col[..col.find('>').unwrap()];
+        assert_eq!(
+            col.contains("POL-X07"),
+            !tag.contains("hidden=\"\""),
+            "{tag}"
+        );
+    }
+    assert!(
+        filtered.dom.contains(" clauses × 1 document shown"),
+        "{}",
+        filtered.dom
+    );
+
+    // Layering: scroll the matrix both ways and ask which element is drawn at three points.
+    let probe_dir = tempfile::tempdir().unwrap();
+    let probe = format!(
+        r#"<!doctype html><html><body><iframe id="f" src="{url}" style="width:800px;height:600px;border:0"></iframe><pre id="out"></pre><script>
+var f = document.getElementById("f"), out = document.getElementById("out");
+f.addEventListener("load", function () {{
+  var d = f.contentDocument, wrap = d.querySelector(".matrix-wrap");
+  wrap.scrollLeft = 400; wrap.scrollTop = 300;
+  setTimeout(function () {{
+    var corner = d.querySelector("th.corner").getBoundingClientRect();
+    var head = d.querySelectorAll("thead th.doc-col");
+    var w = wrap.getBoundingClientRect();
+    function at(x, y) {{ var e = d.elementFromPoint(x, y); var th = e && e.closest("th, td"); return th ? (th.className || th.tagName) + (th.closest("thead") ? "@head" : "@body") : "none"; }}
+    out.textContent = "corner=" + at(corner.left + 5, corner.top + 5)
+      + " header=" + at(corner.right + 30, corner.top + 5)
+      + " rowhead=" + at(corner.left + 5, corner.bottom + 30)
+      + " END";
+  }}, 100);
+}});
+</script></body></html>"#,
+        url = file_url(&site.join("matrix.html"))
+    );
+    let probe_path = probe_dir.path().join("probe.html");
+    std::fs::write(&probe_path, probe).unwrap();
+    let v = visit_with(
+        &chromium,
+        &file_url(&probe_path),
+        &["--allow-file-access-from-files", "--window-size=1000,800"],
+    );
+    let out = &v.dom[v.dom.find("corner=").unwrap_or_else(|| panic!("{}", v.dom))..];
+    let out = &out[..out.find(" END").unwrap()];
+    assert_eq!(
+        out, "corner=corner@head header=doc-col@head rowhead=TH@body",
+        "{out}"
+    );
 }
