@@ -46,6 +46,11 @@ pub const STATIC: &[(&str, &str, &str)] = &[
         include_str!("templates/search.js"),
         "search.js",
     ),
+    (
+        "assets/favicon.svg",
+        include_str!("templates/favicon.svg"),
+        "favicon.svg",
+    ),
 ];
 
 /// A template or static file the SMS overrides.

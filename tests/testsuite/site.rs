@@ -160,6 +160,7 @@ fn build_writes_every_page_and_reports_findings_loudly() {
         rest,
         [
             ".auditbook-site",
+            "assets/favicon.svg",
             "assets/search.js",
             "assets/site.js",
             "assets/style.css",
@@ -1744,4 +1745,28 @@ f.addEventListener("load", function () {{
         out, "corner=corner@head header=doc-col@head rowhead=TH@body",
         "{out}"
     );
+}
+
+/// Every page names an icon that exists in the site (a missing favicon is a 404 and a console
+/// error under `serve`).
+#[test]
+fn every_page_has_an_icon_that_exists() {
+    let sms = fixture();
+    build(&sms, Path::new("_site"));
+    let site = sms.path().join("_site");
+    for rel in files(&site).into_iter().filter(|f| f.ends_with(".html")) {
+        let html = read(&site, &rel);
+        let at = html
+            .find("<link rel=\"icon\" href=\"")
+            .unwrap_or_else(|| panic!("{rel} has no icon link"));
+        let href = &html[at + 23..];
+        let href = &href[..href.find('"').unwrap()];
+        let target = site.join(&rel).parent().unwrap().join(href);
+        assert!(target.is_file(), "{rel}: icon {href} does not exist");
+        let svg = std::fs::read_to_string(&target).unwrap();
+        assert!(
+            svg.starts_with("<svg ") && !svg.contains("<script"),
+            "{svg}"
+        );
+    }
 }
