@@ -44,10 +44,14 @@ pub enum Command {
         #[arg(long, value_enum, requires = "base")]
         fail_on: Option<crate::gate::FailOn>,
     },
-    /// Print the clause tree of the built-in ISO/IEC 20000-1:2018 catalogue.
+    /// Print the clause tree of a built-in catalogue (default: ISO/IEC 20000-1:2018).
     Clauses {
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
+        /// The built-in framework to print: iso20000-1:2018, iso27001:2022, iso9001:2015 or
+        /// iso20000-1:2011.
+        #[arg(long, value_name = "ID", default_value = crate::catalog::BUILTIN_ID)]
+        framework: String,
         /// List the record kinds, their required fields and freshness instead.
         #[arg(long, conflicts_with = "documents")]
         kinds: bool,
@@ -226,10 +230,17 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Clauses {
             format,
+            framework,
             kinds,
             documents,
         } => {
-            let catalog = crate::catalog::builtin()?;
+            let Some(catalog) = crate::catalog::builtin_by_id(&framework) else {
+                anyhow::bail!(
+                    "`{framework}` is not a built-in framework; built in: {}",
+                    crate::catalog::builtin_ids().join(", ")
+                );
+            };
+            let catalog = catalog?;
             emit(&crate::catalog_print::render(
                 &catalog, format, kinds, documents,
             ))?;
