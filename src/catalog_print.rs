@@ -12,6 +12,7 @@ struct JsonClause<'a> {
     summary: &'a str,
     evidence: &'static str,
     expand: bool,
+    excludable: bool,
     documents: &'a [String],
     records: &'a [String],
 }
@@ -73,6 +74,7 @@ pub fn render(catalog: &Catalog, format: Format, kinds: bool, documents: bool) -
                     summary: &c.summary,
                     evidence: c.evidence.as_str(),
                     expand: c.expand,
+                    excludable: c.excludable,
                     documents: &c.documents,
                     records: &c.records,
                 })
