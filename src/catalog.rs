@@ -680,6 +680,36 @@ mod tests {
     }
 
     #[test]
+    fn excludable_defaults_to_the_framework_and_needs_exclusions_allowed() {
+        let clause = |extra: &str| {
+            format!("  - id: \"4\"\n    title: A\n    parent: null\n    summary: S.\n{extra}")
+        };
+        let mut d = Vec::new();
+        let text = format!(
+            "id: x\ntitle: X\nexclusions_allowed: true\nclauses:\n{}{}",
+            clause(""),
+            clause("    excludable: false\n").replace("\"4\"", "\"5\"")
+        );
+        let c = parse(&text, "frameworks/x.yaml", &mut d).unwrap();
+        assert!(d.is_empty(), "{d:?}");
+        assert!(c.clause("4").unwrap().excludable);
+        assert!(!c.clause("5").unwrap().excludable);
+
+        let text = format!(
+            "id: x\ntitle: X\nclauses:\n{}",
+            clause("    excludable: true\n")
+        );
+        assert!(parse(&text, "frameworks/x.yaml", &mut d).is_none());
+        assert_eq!(d[0].code, "framework-invalid");
+        assert_eq!(d[0].pos.unwrap().line, 8);
+        assert!(
+            d[0].message.contains("exclusions_allowed: false"),
+            "{}",
+            d[0].message
+        );
+    }
+
+    #[test]
     fn invalid_framework_gives_located_findings() {
         let mut d = Vec::new();
         let text = "id: x\ntitle: X\nclauses:\n  - id: \"1\"\n    title: A\n    parent: \"9\"\n";

@@ -98,6 +98,7 @@ mod tests {
                     assert_eq!(cl.evidence, Evidence::Heading, "{}: {}", c.id, cl.id);
                 }
                 assert!(!cl.title.trim().is_empty(), "{}: {}", c.id, cl.id);
+                assert_ne!(cl.summary, cl.title, "{}: {}", c.id, cl.id);
                 let words = cl.summary.split_whitespace().count();
                 assert!(
                     (5..=MAX_SUMMARY_WORDS).contains(&words),

@@ -541,4 +541,21 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn any_prefix_of_a_builtin_mapping_gives_a_mapping_or_findings_never_a_panic() {
+        let cats = cats();
+        let refs: Vec<&Catalog> = cats.iter().collect();
+        let (_, text) = crate::catalog::BUILTIN_MAPPINGS[0];
+        let mut cut = 0;
+        while cut < text.len() {
+            if text.is_char_boundary(cut) {
+                let mut d = Vec::new();
+                let m = parse(&text[..cut], "mappings/x.yaml", &refs, &mut d);
+                assert!(m.is_some() != !d.is_empty(), "at {cut}: {d:?}");
+                assert!(d.iter().all(|d| d.pos.is_some()), "at {cut}");
+            }
+            cut += 13;
+        }
+    }
 }
