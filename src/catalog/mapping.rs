@@ -552,7 +552,7 @@ mod tests {
             if text.is_char_boundary(cut) {
                 let mut d = Vec::new();
                 let m = parse(&text[..cut], "mappings/x.yaml", &refs, &mut d);
-                assert!(m.is_some() != !d.is_empty(), "at {cut}: {d:?}");
+                assert!(m.is_some() == d.is_empty(), "at {cut}: {d:?}");
                 assert!(d.iter().all(|d| d.pos.is_some()), "at {cut}");
             }
             cut += 13;
