@@ -188,6 +188,11 @@ pub fn builtin_by_id(id: &str) -> Option<Result<Catalog>> {
     builtin::lookup(id).map(|b| parse_builtin(b.id, b.source))
 }
 
+/// The YAML source of the built-in catalogue with this id (to hash or ship it).
+pub fn builtin_source(id: &str) -> Option<&'static str> {
+    builtin::lookup(id).map(|b| b.source)
+}
+
 /// The ids of the built-in catalogues, in [`BUILTINS`] order.
 pub fn builtin_ids() -> Vec<&'static str> {
     BUILTINS.iter().map(|b| b.id).collect()

@@ -83,6 +83,7 @@ mod tests {
         assert_eq!(ids.len(), all.len(), "framework ids are unique");
         for c in &all {
             assert!(lookup(&c.id).is_some());
+            assert!(super::super::builtin_source(&c.id).is_some_and(|s| s.contains(&c.title)));
             let mut seen = BTreeSet::new();
             let mut summaries = BTreeSet::new();
             for cl in &c.clauses {
