@@ -56,8 +56,12 @@ pub enum Command {
         #[arg(long, conflicts_with = "documents")]
         kinds: bool,
         /// List the named documents the standard demands instead.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "mappings")]
         documents: bool,
+        /// List the clauses of other built-in frameworks that the built-in mappings relate to
+        /// each clause instead (information only: a mapping never confers coverage).
+        #[arg(long, conflicts_with = "kinds")]
+        mappings: bool,
     },
     /// Start a new SMS in DIR from the built-in starter kit (templates, sms.yaml, example records).
     #[command(
@@ -233,6 +237,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             framework,
             kinds,
             documents,
+            mappings,
         } => {
             let Some(catalog) = crate::catalog::builtin_by_id(&framework) else {
                 anyhow::bail!(
@@ -241,6 +246,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 );
             };
             let catalog = catalog?;
+            if mappings {
+                let maps = crate::catalog::builtin_mappings()?;
+                emit(&crate::catalog_print::render_mappings(
+                    &catalog, &maps, format,
+                ))?;
+                return Ok(0);
+            }
             emit(&crate::catalog_print::render(
                 &catalog, format, kinds, documents,
             ))?;

@@ -151,3 +151,58 @@ fn check_accepts_the_other_builtins_and_names_them_when_unknown() {
         r.stderr
     );
 }
+
+#[test]
+fn clauses_mappings_lists_the_related_clauses_of_other_frameworks() {
+    let r = run({
+        let mut c = auditbook();
+        c.args(["clauses", "--mappings", "--framework", "iso27001:2022"]);
+        c
+    });
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("never covers"), "{}", r.stdout);
+    let block = r
+        .stdout
+        .split("\n9.2.2 Internal audit programme\n")
+        .nth(1)
+        .expect("9.2.2 is mapped");
+    assert!(
+        block.starts_with(
+            "    subset      iso20000-1:2018 9.2  shared: audit-programme, internal-audit\n"
+        ),
+        "{block}"
+    );
+    // Read from the 2011 side of the transition mapping, as JSON.
+    let r = run({
+        let mut c = auditbook();
+        c.args([
+            "clauses",
+            "--mappings",
+            "--format",
+            "json",
+            "--framework",
+            "iso20000-1:2011",
+        ]);
+        c
+    });
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let incident: Vec<_> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["clause"] == "8.1")
+        .map(|m| {
+            (
+                m["related"].as_str().unwrap(),
+                m["relation"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(incident, [("8.6.1", "superset"), ("8.6.2", "superset")]);
+    let r = run({
+        let mut c = auditbook();
+        c.args(["clauses", "--mappings", "--kinds"]);
+        c
+    });
+    assert_eq!(r.code, 2, "--mappings and --kinds exclude each other");
+}
