@@ -325,4 +325,26 @@ mod tests {
             assert!(m.pairs.iter().any(|p| p.from == cl.id), "{}", cl.id);
         }
     }
+
+    #[test]
+    fn the_2011_mapping_agrees_with_the_2018_superseded_map() {
+        let maps = builtin_mappings().unwrap();
+        let m = maps.iter().find(|m| m.from == "iso20000-1:2011").unwrap();
+        let y2011 = cat("iso20000-1:2011");
+        let y2018 = cat("iso20000-1:2018");
+        for (old, successors) in &y2018.superseded {
+            if !y2011.clause(old).unwrap().children.is_empty() {
+                continue; // the mapping pairs leaves; a heading's successors are its children's
+            }
+            for s in successors {
+                assert!(
+                    m.pairs
+                        .iter()
+                        .any(|p| &p.from == old
+                            && (&p.to == s || p.to.starts_with(&format!("{s}.")))),
+                    "superseded says {old} -> {s}; the mapping does not"
+                );
+            }
+        }
+    }
 }
