@@ -206,3 +206,21 @@ fn clauses_mappings_lists_the_related_clauses_of_other_frameworks() {
     });
     assert_eq!(r.code, 2, "--mappings and --kinds exclude each other");
 }
+
+#[test]
+fn build_renders_a_page_per_annex_a_control() {
+    let sms = Sms::with_config(
+        "organisation: Test Ltd\nscope: Test services.\nframework: iso27001:2022\n",
+    );
+    sms.file(
+        "docs/access.md",
+        &doc("POL-9", &["A.5.15"], "", "Access rules."),
+    );
+    let out = tempfile::tempdir().unwrap();
+    let r = sms.run("build", &["--out", out.path().to_str().unwrap()]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let page = std::fs::read_to_string(out.path().join("clauses/A.5.15.html")).unwrap();
+    assert!(page.contains("Access control"), "{page}");
+    assert!(page.contains("POL-9"));
+    assert!(out.path().join("clauses/A.8.34.html").exists());
+}
