@@ -218,10 +218,13 @@ pub(crate) fn select_catalog(
     if let Some(c) = user.iter().find(|c| c.id == config.framework) {
         return Ok(c.clone());
     }
-    if config.framework == catalog::BUILTIN_ID {
-        return catalog::builtin();
+    if let Some(c) = catalog::builtin_by_id(&config.framework) {
+        return c;
     }
-    let mut known = vec![catalog::BUILTIN_ID.to_string()];
+    let mut known: Vec<String> = catalog::builtin_ids()
+        .into_iter()
+        .map(String::from)
+        .collect();
     known.extend(user.iter().map(|c| c.id.clone()));
     bail!(
         "sms.yaml: framework `{}` is neither built in nor defined under `{}/`; known: {}",

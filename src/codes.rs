@@ -34,6 +34,10 @@ codes! {
         "a clause catalogue under frameworks/ cannot be used",
         "A framework file must follow the catalogue schema (id, title, clauses with id/title/parent, documents, record_kinds). An invalid file is skipped as a whole.",
         "fix the entry named in the message; `docs/catalog.md` gives the schema";
+    "mapping-invalid", Error,
+        "a mapping between the clauses of two frameworks cannot be used",
+        "A mapping file pairs clauses of two frameworks (`from`, `to`) with a relation (equivalent, subset, superset, related). Every framework it names must be loaded and every clause id must exist in its framework; `shared` may only name record kinds or named documents both catalogues define. An invalid file is skipped as a whole. A mapping never confers coverage.",
+        "fix the pair on the line named; `docs/catalog.md` (Mappings) gives the schema";
     // --- files ----------------------------------------------------------------------------------
     "file-unreadable", Error,
         "a source file could not be read as text",

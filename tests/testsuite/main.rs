@@ -6,6 +6,7 @@ mod support;
 
 mod adoption;
 mod bundle;
+mod catalog;
 mod check_cli;
 mod formats;
 mod fuzz_regressions;
