@@ -95,7 +95,9 @@ fn check_uses_the_builtin_framework_sms_yaml_names() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     let v = r.json();
     assert_eq!(v["framework"], "iso27001:2022");
-    assert_eq!(v["coverage"]["clauses"], 139);
+    assert_eq!(v["clauses"].as_array().unwrap().len(), 139);
+    // Requirement clauses: the 93 Annex A controls and the 30 leaves of clauses 4-10.
+    assert_eq!(v["coverage"]["clauses"], 123);
     let status = |id: &str| {
         v["clauses"]
             .as_array()
