@@ -203,6 +203,10 @@ codes! {
         "the approval date is earlier than the first commit holding the approved text",
         "The `approved` date is more than one day earlier than the first commit that holds the approved text, so git cannot show that this text is what was approved. Imported history (sms.yaml `history.baseline`) is exempt.",
         "commit texts before they are approved; for history imported from another system, set `history.baseline` in sms.yaml";
+    "approval-trailer-by-author", Note,
+        "an approval trailer was written by an author of the changes it approves",
+        "An `Approved-by:` or `Reviewed-by:` trailer is a claim made by whoever wrote the commit message, which git records as the committer. The commit that landed the effective version carries such a trailer, but its committer is an author (or co-author) of the changes it lands, so the trailer corroborates nothing: the site shows the approval as \"claimed (trailer by the author)\". A trailer corroborates when the landing merge or squash is committed by someone who is not an author of the changes (the hosting platform, the approver), or when the landed branch holds a separate, empty approving commit by the approver naming themselves.",
+        "let the approver (or the hosting platform) make the merge, or have the approver add an empty commit with `Approved-by:` naming themselves to the branch";
     "self-approval", Warning,
         "a document is approved by someone who authored changes to it",
         "The approver (a person in sms.yaml `people`, matched by git e-mail) is among the authors (commit authors, Co-authored-by trailers, authors of merged commits) of the changes since the previous approved version. Checked only where `people` maps e-mails.",

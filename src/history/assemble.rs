@@ -128,6 +128,7 @@ fn commit_of(c: &RawCommit, baseline: &Baseline) -> Commit {
             })
             .collect(),
         contributors: c.contributors.clone(),
+        approval_trailers: c.approval_trailers,
         merge: c.merge,
         imported: baseline.imported(c.seq, date),
     }

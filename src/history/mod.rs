@@ -78,6 +78,8 @@ pub struct Commit {
     /// Lower-case e-mails of everyone who contributed: the author, co-authors, and for a merge
     /// the authors (and co-authors) of the commits it lands.
     pub contributors: Vec<String>,
+    /// Who wrote the `Approved-by:` / `Reviewed-by:` trailers that vouch for this landing.
+    pub approval_trailers: ApprovalTrailers,
     pub merge: bool,
     /// At or before `history.baseline`: exempt from approval-date and back-dating rules.
     pub imported: bool,
@@ -87,6 +89,21 @@ impl Commit {
     pub fn short(&self) -> &str {
         self.id.get(..7).unwrap_or(&self.id)
     }
+}
+
+/// What the approval trailers of a landing are worth (README "Approval evidence"). A trailer is
+/// a claim made by whoever wrote the commit message — git records that person as the committer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ApprovalTrailers {
+    /// No `Approved-by:` or `Reviewed-by:` trailer.
+    #[default]
+    None,
+    /// Trailers written only by authors of the changes they approve: a claim, no more.
+    ByAuthor,
+    /// A trailer written by someone who is not an author of the changes: the committer of the
+    /// landing merge or squash (the hosting platform, the approver), or a separate approving
+    /// commit by the approver on the landed branch. It corroborates the approval.
+    Independent,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

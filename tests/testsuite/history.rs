@@ -545,10 +545,326 @@ fn a_document_changed_on_a_branch_lands_with_the_merge() {
     );
     let last = &h.commits[doc.revisions[1].commit];
     assert!(last.merge);
-    assert_eq!(
-        last.contributors,
-        vec!["helen@example.org", "priya@example.org"]
+    // Priya only merged (the merge holds nothing of its own): the branch's author alone
+    assert_eq!(last.contributors, vec!["helen@example.org"]);
+}
+
+const OMAR: (&str, &str) = ("Omar Haddad", "omar@example.org");
+
+impl Git {
+    /// A merge commit on main of `branch` into `base`, made by `who` (author and committer), with
+    /// the branch's tree.
+    fn merge(&self, base: Oid, branch: Oid, message: &str, who: (&str, &str), date: &str) -> Oid {
+        let repo = &self.repo;
+        repo.reference("refs/heads/main", base, true, "reset")
+            .unwrap();
+        repo.set_head("refs/heads/main").unwrap();
+        let ours = repo.find_commit(base).unwrap();
+        let theirs = repo.find_commit(branch).unwrap();
+        let tree = theirs.tree().unwrap();
+        let sig = Git::signature(who, date);
+        let merge = repo
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &[&ours, &theirs])
+            .unwrap();
+        repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+            .unwrap();
+        merge
+    }
+
+    /// Build the site from HEAD into a fresh folder; the text of a document's page.
+    fn document_page(&self, id: &str) -> String {
+        let out = tempfile::tempdir().unwrap();
+        let site = out.path().join("site");
+        let mut c = auditbook();
+        c.arg("build")
+            .arg(self.sms())
+            .args(["--as-of", AS_OF, "--out"])
+            .arg(&site);
+        let r = run(c);
+        assert!(r.code <= 1, "{}", r.stderr);
+        std::fs::read_to_string(site.join(format!("documents/{id}.html"))).unwrap()
+    }
+}
+
+/// The rows of a document page's version table that approved a version, in page order.
+fn approvals(page: &str) -> Vec<String> {
+    ["corroborated", "claimed (trailer by the author)", "claimed"]
+        .iter()
+        .flat_map(|w| {
+            page.match_indices(&format!("<td>{w}</td>"))
+                .map(|(i, _)| (i, w.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_values()
+        .collect()
+}
+
+/// An author who writes `Approved-by: <someone else>` in their own commit has made a claim, not
+/// given evidence: the site does not show it as corroborated, and a note says why.
+#[test]
+fn an_approval_trailer_written_by_the_author_is_only_a_claim() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
     );
+    g.commit(
+        "Approve POL-A 1.0\n\nApproved-by: Helen Carter <helen@example.org>\n",
+        PRIYA,
+        "2026-01-10",
+    );
+    let r = g.check_json();
+    let f = r.findings("approval-trailer-by-author");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["severity"], "note", "{}", r.stdout);
+    assert_eq!(f[0]["line"], 6, "points at `approver`");
+    assert!(r.findings("self-approval").is_empty(), "{}", r.stdout);
+    let page = g.document_page("POL-A");
+    assert_eq!(approvals(&page), vec!["claimed (trailer by the author)"]);
+    assert!(!page.contains("<td>corroborated</td>"), "{page}");
+
+    // The author merges their own branch with the trailer: still only a claim.
+    let g = Git::new(&config());
+    g.write(
+        "policies/b.md",
+        &document("POL-B", "0.1", "draft", None, "x"),
+    );
+    let base = g.commit("Start", PRIYA, "2026-01-05");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    let branch = g.commit("Write POL-A", PRIYA, "2026-01-09");
+    g.merge(
+        base,
+        branch,
+        "Merge POL-A\n\nApproved-by: Helen Carter <helen@example.org>\n",
+        PRIYA,
+        "2026-01-10",
+    );
+    assert_eq!(
+        g.check_json().findings("approval-trailer-by-author").len(),
+        1
+    );
+    assert_eq!(
+        approvals(&g.document_page("POL-A")),
+        vec!["claimed (trailer by the author)"]
+    );
+}
+
+/// A trailer written by someone who is not an author of the changes corroborates: the approver
+/// merging the author's branch, the hosting platform squashing it, or an empty approving commit
+/// by the approver on the branch. No trailer at all is a plain claim.
+#[test]
+fn an_approval_trailer_written_by_someone_else_corroborates() {
+    let approve = "Approve\n\nApproved-by: Helen Carter <helen@example.org>\n";
+    // the approver merges
+    let g = Git::new(&config());
+    g.write(
+        "policies/b.md",
+        &document("POL-B", "0.1", "draft", None, "x"),
+    );
+    let base = g.commit("Start", PRIYA, "2026-01-05");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    let branch = g.commit("Write POL-A", PRIYA, "2026-01-09");
+    g.merge(base, branch, approve, HELEN, "2026-01-10");
+    let r = g.check_json();
+    assert!(
+        r.findings("approval-trailer-by-author").is_empty(),
+        "{}",
+        r.stdout
+    );
+    assert!(r.findings("self-approval").is_empty(), "{}", r.stdout);
+    assert_eq!(approvals(&g.document_page("POL-A")), vec!["corroborated"]);
+
+    // a squash committed by the platform, authored by the writer
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    let mut index = g.repo.index().unwrap();
+    index
+        .add_all(["*"].iter(), IndexAddOption::DEFAULT, None)
+        .unwrap();
+    let tree = g.repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let author = Git::signature(PRIYA, "2026-01-10");
+    let platform = Git::signature(("GitHub", "noreply@github.com"), "2026-01-10");
+    g.repo
+        .commit(Some("HEAD"), &author, &platform, approve, &tree, &[])
+        .unwrap();
+    g.repo
+        .checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .unwrap();
+    assert!(g
+        .check_json()
+        .findings("approval-trailer-by-author")
+        .is_empty());
+    assert_eq!(approvals(&g.document_page("POL-A")), vec!["corroborated"]);
+
+    // an empty approving commit by the approver on the branch; the author merges
+    let g = Git::new(&config());
+    g.write(
+        "policies/b.md",
+        &document("POL-B", "0.1", "draft", None, "x"),
+    );
+    let base = g.commit("Start", PRIYA, "2026-01-05");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit("Write POL-A", PRIYA, "2026-01-09");
+    let branch = g.commit(approve, HELEN, "2026-01-10");
+    g.merge(base, branch, "Merge POL-A", PRIYA, "2026-01-10");
+    let r = g.check_json();
+    assert!(
+        r.findings("approval-trailer-by-author").is_empty(),
+        "{}",
+        r.stdout
+    );
+    assert!(r.findings("self-approval").is_empty(), "{}", r.stdout);
+    assert_eq!(approvals(&g.document_page("POL-A")), vec!["corroborated"]);
+
+    // no trailer: claimed, and no note
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit("Approve", OMAR, "2026-01-10");
+    assert!(g
+        .check_json()
+        .findings("approval-trailer-by-author")
+        .is_empty());
+    assert_eq!(approvals(&g.document_page("POL-A")), vec!["claimed"]);
+}
+
+/// A merge that changes an SMS file to content its branch does not hold makes its author a
+/// contributor: the approver cannot slip text in while merging.
+#[test]
+fn a_merge_with_its_own_content_counts_its_author() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/b.md",
+        &document("POL-B", "0.1", "draft", None, "x"),
+    );
+    let base = g.commit("Start", PRIYA, "2026-01-05");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    let branch = g.commit("Write POL-A", PRIYA, "2026-01-09");
+    // Helen's merge adds a sentence of her own
+    g.write(
+        "policies/a.md",
+        &document(
+            "POL-A",
+            "1.0",
+            "approved",
+            Some("2026-01-10"),
+            "Text. And mine.",
+        ),
+    );
+    let mut index = g.repo.index().unwrap();
+    index
+        .add_all(["*"].iter(), IndexAddOption::DEFAULT, None)
+        .unwrap();
+    let tree = g.repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = Git::signature(HELEN, "2026-01-10");
+    let (ours, theirs) = (
+        g.repo.find_commit(base).unwrap(),
+        g.repo.find_commit(branch).unwrap(),
+    );
+    g.repo
+        .reference("refs/heads/main", base, true, "reset")
+        .unwrap();
+    g.repo
+        .commit(Some("HEAD"), &sig, &sig, "Merge", &tree, &[&ours, &theirs])
+        .unwrap();
+    g.repo
+        .checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .unwrap();
+    let r = g.check_json();
+    assert_eq!(r.findings("self-approval").len(), 1, "{}", r.stdout);
+}
+
+/// Clocks years out of order: a merge's branch commits are found by graph, so commits already on
+/// main (dated far in the future) are not counted as the branch's, and no false self-approval.
+#[test]
+fn skewed_commit_dates_do_not_move_main_commits_into_a_branch() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/b.md",
+        &document("POL-B", "0.1", "draft", None, "x"),
+    );
+    // The fork point, by Helen (the approver): on main, so never the branch's.
+    let fork = g.commit("Start", HELEN, "2026-01-05");
+    // The branch: Priya writes POL-A, dated normally.
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    let branch = g.commit("Write POL-A", PRIYA, "2026-01-09");
+    // Meanwhile on main: Helen, with a clock years ahead, then going further back each commit
+    // (a revwalk that stops by date gives up before it reaches the fork from this side).
+    g.repo
+        .reference("refs/heads/main", fork, true, "reset")
+        .unwrap();
+    g.repo.set_head("refs/heads/main").unwrap();
+    g.repo
+        .checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .unwrap();
+    g.write(
+        "policies/b.md",
+        &document("POL-B", "0.2", "draft", None, "y"),
+    );
+    let mut main = g.commit("Edit POL-B", HELEN, "2031-06-01");
+    for year in (2012..=2019).rev() {
+        g.write(
+            "policies/b.md",
+            &document("POL-B", "0.3", "draft", None, &format!("{year}")),
+        );
+        main = g.commit("Edit POL-B again", HELEN, &format!("{year}-03-01"));
+    }
+    // Omar merges the branch (dated before the fork), with its tree and main's POL-B.
+    let (ours, theirs) = (
+        g.repo.find_commit(main).unwrap(),
+        g.repo.find_commit(branch).unwrap(),
+    );
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    let mut index = g.repo.index().unwrap();
+    index
+        .add_all(["*"].iter(), IndexAddOption::DEFAULT, None)
+        .unwrap();
+    let tree = g.repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = Git::signature(OMAR, "2026-01-10");
+    // old, skewed dates on the branch commit too: the revwalk by date would stop early
+    g.repo
+        .commit(
+            Some("HEAD"),
+            &sig,
+            &sig,
+            "Merge POL-A",
+            &tree,
+            &[&ours, &theirs],
+        )
+        .unwrap();
+    g.repo
+        .checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .unwrap();
+    let r = g.check_json();
+    assert!(r.findings("self-approval").is_empty(), "{}", r.stdout);
+    let config = auditbook::config::load(&g.sms()).unwrap().0;
+    let h = auditbook::history::load(&config).unwrap().history.unwrap();
+    let merge = h.commits.iter().find(|c| c.merge).unwrap();
+    assert_eq!(merge.contributors, vec!["priya@example.org"]);
 }
 
 #[test]
