@@ -227,6 +227,10 @@ codes! {
         "SMS files differ from HEAD: this run is a DRAFT",
         "The work tree holds changes (or new files) that are not committed, so the results describe a state no commit has; every output of this run is marked DRAFT.",
         "commit the changes (or stash them) and run again";
+    "history-cache-rejected", Note,
+        "the history cache did not match the repository and was discarded",
+        "auditbook keeps the result of its history walk in the git folder (`auditbook/history.msgpack`, `auditbook/assembled.msgpack`). Before using a cache file it recomputes the file's digest of inputs, compares the recorded tree of the tip commit with the object database, and derives a random sample of entries (commits, blob summaries, document revisions) again from the git objects. This one failed a check, so it was not used: the history was read from the git objects instead, and the findings are those of the repository. A workspace kept between CI jobs (a self-hosted runner, a restored cache) may have been written by an earlier job.",
+        "nothing to fix in the SMS; if it happens again, find out what writes to the git folder of the CI workspace, or start jobs from a clean checkout";
     "shallow-clone", Note,
         "the repository is a shallow clone: the history rules were skipped",
         "A shallow clone lacks older commits, so revisions, approval dates and record dates cannot be checked without reporting wrong dates. The other rules still run. `check --require-history` makes this an error.",
@@ -255,6 +259,7 @@ pub fn is_whole_sms(code: &str) -> bool {
             | "uncommitted-changes"
             | "shallow-clone"
             | "no-git-history"
+            | "history-cache-rejected"
     )
 }
 

@@ -14,7 +14,7 @@ use super::git::{git_error, list_tree, Mode, SNAPSHOT_CACHE};
 use super::odb::{Packs, Reader};
 use super::walk::{self, RawWalk, Settings};
 use super::{
-    cache, DocumentHistory, DocumentRevision, FileHistory, Head, History, RecordEvent, Repo, State,
+    DocumentHistory, DocumentRevision, FileHistory, Head, History, RecordEvent, Repo, State,
     WalkStats,
 };
 use crate::config::Config;
@@ -148,7 +148,7 @@ impl Repo {
                 (Settings::new(c, self.prefix()).key == settings.key).then(|| (**raw).clone())
             });
             let cached = shared
-                .or_else(|| cache::load(self.git_dir(), &settings.key))
+                .or_else(|| self.cached_walk(config, &settings, findings))
                 .map(|raw| self.truncate(raw, oid))
                 .transpose()?
                 .flatten();

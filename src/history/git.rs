@@ -204,30 +204,38 @@ impl Repo {
         // assembled for HEAD by an earlier run can be used as it is.
         let baseline = assemble::baseline_text(config);
         let plain_baseline = assemble::plain_baseline(config);
-        if plain_baseline {
-            if let Some(a) =
-                cache::load_assembled(&self.git_dir, &settings.key, &head.commit, baseline)
-            {
-                let cached_commits = a.commits.len();
-                return Ok(History {
-                    prefix: self.prefix.clone(),
-                    state: State::Complete,
-                    head: Some(head),
-                    commits: a.commits,
-                    documents: a.documents,
-                    records: a.records,
-                    files: a.files,
-                    dirty,
-                    stats: WalkStats {
-                        cached_commits,
-                        walked_commits: 0,
-                        parsed_blobs: 0,
-                    },
-                    raw: None,
-                });
-            }
+        let assembled = plain_baseline
+            .then(|| cache::load_assembled(&self.git_dir, &settings.key, &head.commit, baseline))
+            .flatten()
+            .filter(
+                |a| match super::verify::assembled(&self.repo, config, &self.prefix, a) {
+                    Ok(()) => true,
+                    Err(why) => {
+                        findings.push(cache_rejected("assembled.msgpack", &why));
+                        false
+                    }
+                },
+            );
+        if let Some(a) = assembled {
+            let cached_commits = a.commits.len();
+            return Ok(History {
+                prefix: self.prefix.clone(),
+                state: State::Complete,
+                head: Some(head),
+                commits: a.commits,
+                documents: a.documents,
+                records: a.records,
+                files: a.files,
+                dirty,
+                stats: WalkStats {
+                    cached_commits,
+                    walked_commits: 0,
+                    parsed_blobs: 0,
+                },
+                raw: None,
+            });
         }
-        let cached = cache::load(&self.git_dir, &settings.key);
+        let cached = self.cached_walk(config, &settings, findings);
         let walked = walk::walk(
             &self.repo,
             &self.git_dir,
@@ -239,7 +247,9 @@ impl Repo {
         .map_err(|e| anyhow!("{e:#}\nhelp: {}", READ_HELP))?;
         if walked.changed {
             // The cache is an optimisation: a read-only .git only costs the next run time.
-            let _ = cache::store(&self.git_dir, &settings.key, &walked.raw);
+            if let Some(tree) = super::verify::tree_of(&self.repo, &walked.raw.tip) {
+                let _ = cache::store(&self.git_dir, &settings.key, &walked.raw, &tree);
+            }
         }
         let resolved = assemble::Baseline::resolve(
             &self.repo,
@@ -249,13 +259,16 @@ impl Repo {
         );
         let mut history = assemble::assemble(config, &walked.raw, &resolved);
         if plain_baseline {
-            let _ = cache::store_assembled(
-                &self.git_dir,
-                &settings.key,
-                &head.commit,
-                baseline,
-                &history,
-            );
+            if let Some(tree) = super::verify::tree_of(&self.repo, &head.commit) {
+                let _ = cache::store_assembled(
+                    &self.git_dir,
+                    &settings.key,
+                    &head.commit,
+                    baseline,
+                    &tree,
+                    &history,
+                );
+            }
         }
         history.prefix = self.prefix.clone();
         history.head = Some(head);
@@ -263,6 +276,24 @@ impl Repo {
         history.stats = walked.stats;
         history.raw = Some(std::sync::Arc::new(walked.raw));
         Ok(history)
+    }
+
+    /// The raw walk from the cache, when there is one and it passes the checks of `verify.rs`;
+    /// a rejected one is a `history-cache-rejected` note and is not used.
+    pub(super) fn cached_walk(
+        &self,
+        config: &Config,
+        settings: &Settings,
+        findings: &mut Vec<Diagnostic>,
+    ) -> Option<walk::RawWalk> {
+        let c = cache::load(&self.git_dir, &settings.key)?;
+        match super::verify::raw_walk(&self.repo, config, &c.walk, &c.tip_tree, &c.inputs) {
+            Ok(()) => Some(c.walk),
+            Err(why) => {
+                findings.push(cache_rejected("history.msgpack", &why));
+                None
+            }
+        }
     }
 
     /// SMS files that differ between the work tree and HEAD (or the index), untracked included.
@@ -410,6 +441,18 @@ pub(super) fn sms_path(config: &Config, rel: &str) -> bool {
         }
     }
     true
+}
+
+/// The note for a history cache file that failed its checks.
+fn cache_rejected(file: &str, why: &str) -> Diagnostic {
+    Diagnostic::new(
+        "history-cache-rejected",
+        format!("history-cache/{file}"),
+        format!(
+            "the history cache `auditbook/{file}` in the git folder does not match the repository ({why}): it was discarded and the history read from the git objects"
+        ),
+    )
+    .at(crate::config::FILE_NAME, crate::yaml::Pos::new(1, 1))
 }
 
 const READ_HELP: &str = "the repository could not be read; a partial clone (`--filter`) lacks objects: clone it in full (`git clone` without `--filter`, or `git fetch --refetch`)";

@@ -19,6 +19,7 @@ mod cache;
 mod git;
 mod odb;
 pub mod rules;
+mod verify;
 mod walk;
 
 use crate::config::{Config, FILE_NAME};

@@ -50,7 +50,7 @@ pub(super) struct RawChange {
 }
 
 /// What a blob holds, as far as history needs it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) enum Summary {
     Document(DocSummary),
     /// A document file without a usable id (or unreadable): followed by path.
@@ -58,7 +58,7 @@ pub(super) enum Summary {
     Records(Vec<RecSummary>),
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct DocSummary {
     pub id: String,
     pub version: Option<String>,
@@ -71,7 +71,7 @@ pub(super) struct DocSummary {
     pub text: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct RecSummary {
     pub id: String,
     pub kind: String,
@@ -454,7 +454,7 @@ fn raw_commit(
     c
 }
 
-fn tidy(emails: &mut Vec<String>) {
+pub(super) fn tidy(emails: &mut Vec<String>) {
     emails.retain(|e| !e.is_empty());
     emails.sort();
     emails.dedup();
@@ -466,7 +466,7 @@ fn tidy(emails: &mut Vec<String>) {
 /// authors of the changes it lands (a merge or squash made by the hosting platform or by the
 /// approver); `approvers` are the committers of separate approving commits on the landed branch,
 /// which corroborate likewise.
-fn approval_trailers(
+pub(super) fn approval_trailers(
     trailers: &[(String, String)],
     committer: &str,
     approvers: &[String],
@@ -620,7 +620,7 @@ fn trailers(message: &str) -> Vec<(String, String)> {
     trailers_of(message)
 }
 
-fn trailers_of(message: &str) -> Vec<(String, String)> {
+pub(super) fn trailers_of(message: &str) -> Vec<(String, String)> {
     let Ok(all) = git2::message_trailers_strs(message) else {
         return Vec::new();
     };
@@ -634,7 +634,7 @@ fn trailers_of(message: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn co_authors(trailers: &[(String, String)]) -> Vec<String> {
+pub(super) fn co_authors(trailers: &[(String, String)]) -> Vec<String> {
     trailers
         .iter()
         .filter(|(k, _)| k == "Co-authored-by")
@@ -825,7 +825,7 @@ fn shared_entries(a: &[u8], b: &[u8]) -> usize {
 }
 
 /// Read a blob and summarise it with the `source` parsers.
-fn summarise(
+pub(super) fn summarise(
     reader: &mut Reader<'_>,
     git_dir: &Path,
     config: &Config,

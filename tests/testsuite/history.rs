@@ -1246,6 +1246,80 @@ fn an_sms_in_a_sub_folder_reads_only_its_own_history() {
     assert_eq!(h.prefix, "compliance/sms/");
 }
 
+/// Replace every `from` by `to` (same length) in a file; how many were replaced.
+fn patch_bytes(path: &Path, from: &str, to: &str) -> usize {
+    assert_eq!(from.len(), to.len());
+    let mut bytes = std::fs::read(path).unwrap();
+    let mut n = 0;
+    let mut i = 0;
+    while i + from.len() <= bytes.len() {
+        if &bytes[i..i + from.len()] == from.as_bytes() {
+            bytes[i..i + from.len()].copy_from_slice(to.as_bytes());
+            n += 1;
+            i += from.len();
+        } else {
+            i += 1;
+        }
+    }
+    std::fs::write(path, bytes).unwrap();
+    n
+}
+
+/// A history cache edited to drop a self-approval (as a job in a poisoned, persistent runner
+/// workspace could): its entries are re-derived from the git objects, the edit is caught, the
+/// file is discarded with a note, and the finding stays. The next run trusts the fresh cache.
+#[test]
+fn an_edited_history_cache_is_rejected_and_the_finding_stays() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    // Mixed case in git: the lower-case contributor e-mail appears only where the cache keeps
+    // contributors, so the edit below touches nothing else.
+    g.commit(
+        "Write and approve",
+        ("Helen Carter", "Helen@Example.org"),
+        "2026-01-10",
+    );
+    let first = g.check_json();
+    assert_eq!(first.findings("self-approval").len(), 1, "{}", first.stdout);
+    assert!(first.findings("history-cache-rejected").is_empty());
+    let dir = g.path().join(".git/auditbook");
+    for file in ["history.msgpack", "assembled.msgpack"] {
+        let n = patch_bytes(&dir.join(file), "helen@example.org", "xxxxx@example.org");
+        assert!(n >= 1, "{file} keeps the contributor");
+    }
+    let r = g.check_json();
+    assert_eq!(r.findings("self-approval").len(), 1, "{}", r.stdout);
+    let rejected = r.findings("history-cache-rejected");
+    assert_eq!(rejected.len(), 2, "{}", r.stdout);
+    assert_eq!(rejected[0]["severity"], "note");
+    assert!(
+        rejected
+            .iter()
+            .all(|f| f["message"].as_str().unwrap().contains("contributors")),
+        "{}",
+        r.stdout
+    );
+    // rewritten from the objects: trusted again
+    let again = g.check_json();
+    assert!(again.findings("history-cache-rejected").is_empty());
+    assert_eq!(again.findings("self-approval").len(), 1);
+
+    // the raw walk alone (no assembled history): a blob summary edited to say draft
+    std::fs::remove_file(dir.join("assembled.msgpack")).unwrap();
+    assert!(patch_bytes(&dir.join("history.msgpack"), "approved", "approvex") >= 1);
+    let r = g.check_json();
+    assert_eq!(
+        r.findings("history-cache-rejected").len(),
+        1,
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.findings("self-approval").len(), 1, "{}", r.stdout);
+}
+
 #[test]
 fn the_cache_makes_a_second_run_walk_only_new_commits() {
     let g = Git::new(&config());
