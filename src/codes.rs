@@ -231,9 +231,13 @@ codes! {
         "the history cache did not match the repository and was discarded",
         "auditbook keeps the result of its history walk in the git folder (`auditbook/history.msgpack`, `auditbook/assembled.msgpack`). Before using a cache file it recomputes the file's digest of inputs, compares the recorded tree of the tip commit with the object database, and derives a random sample of entries (commits, blob summaries, document revisions) again from the git objects. This one failed a check, so it was not used: the history was read from the git objects instead, and the findings are those of the repository. A workspace kept between CI jobs (a self-hosted runner, a restored cache) may have been written by an earlier job.",
         "nothing to fix in the SMS; if it happens again, find out what writes to the git folder of the CI workspace, or start jobs from a clean checkout";
+    "git-grafts", Note,
+        "the repository has grafts: the history was read with grafted parents",
+        "A grafts file (`info/grafts` in the git folder, deprecated in git) replaces the parents of some commits. auditbook follows it, as libgit2 does, so the first-parent history it reads — revisions, landings, contributors — is the grafted one, which anyone with write access to the git folder can change without changing a single commit. Replace refs (`refs/replace/`, `git replace`) are the other way to rewrite history in place; auditbook ignores them: the real objects are the evidence.",
+        "remove the grafts (`git replace --convert-graft-file` turns them into replace refs, which auditbook ignores; or rewrite the history for good with `git filter-repo`)";
     "shallow-clone", Note,
         "the repository is a shallow clone: the history rules were skipped",
-        "A shallow clone lacks older commits, so revisions, approval dates and record dates cannot be checked without reporting wrong dates. The other rules still run. `check --require-history` makes this an error.",
+        "A shallow clone lacks older commits, so revisions, approval dates and record dates cannot be checked without reporting wrong dates. The other rules still run, but on the work tree alone: the effective (last approved) version of a document in revision is unknown when it was approved before the cut, so its coverage and its review date (`review-overdue`) cannot be worked out, and the review rules are incomplete too. `check --require-history` makes this an error.",
         "fetch the full history: `git fetch --unshallow`, or in GitHub Actions `actions/checkout` with `fetch-depth: 0`";
     "no-git-history", Note,
         "the SMS is not in a git repository, or it has no commits: the history rules were skipped",
@@ -260,6 +264,7 @@ pub fn is_whole_sms(code: &str) -> bool {
             | "shallow-clone"
             | "no-git-history"
             | "history-cache-rejected"
+            | "git-grafts"
     )
 }
 

@@ -145,6 +145,20 @@ impl Repo {
         self.repo.is_shallow()
     }
 
+    /// What the walk depends on besides the commits (the cache key): the settings, and the
+    /// grafts file, which changes the parents libgit2 reports.
+    pub(super) fn settings(&self, config: &Config) -> Settings {
+        let grafts = std::fs::read(self.repo.commondir().join("info/grafts")).unwrap_or_default();
+        Settings::new(config, &self.prefix, &grafts)
+    }
+
+    /// Whether the repository has a grafts file (`info/grafts`): libgit2 follows it, so the
+    /// history read is the grafted one, not the one the commits record.
+    pub fn has_grafts(&self) -> bool {
+        std::fs::symlink_metadata(self.repo.commondir().join("info/grafts"))
+            .is_ok_and(|m| m.len() > 0)
+    }
+
     fn head(&self) -> Result<Option<(Oid, Head)>> {
         let head = match self.repo.head() {
             Ok(h) => h,
@@ -199,7 +213,7 @@ impl Repo {
         if self.repo.is_shallow() {
             return Ok(empty(State::Shallow, Some(head), dirty));
         }
-        let settings = Settings::new(config, &self.prefix);
+        let settings = self.settings(config);
         // A baseline given as a date (or none) needs no repository lookup: then the history
         // assembled for HEAD by an earlier run can be used as it is.
         let baseline = assemble::baseline_text(config);
@@ -473,6 +487,8 @@ fn open_error(root: &Path, e: &git2::Error) -> anyhow::Error {
             "the repository is owned by another user; if you trust it, run `git config --global --add safe.directory {}`",
             root.display()
         )
+    } else if msg.contains("object format") || msg.contains("objectformat") {
+        "the repository uses the SHA-256 object format, which auditbook does not support yet (it reads SHA-1 repositories only); nothing is wrong with the repository. To check it now, convert a copy to SHA-1 (`git init --object-format=sha1 COPY && git fast-export --all | git -C COPY fast-import && git -C COPY checkout main`) and run auditbook there, or check a copy of the SMS folder outside git (the history rules are then skipped)".to_string()
     } else if msg.contains("extension") {
         "the repository uses a format libgit2 cannot read (for example SHA-256 object ids or reftable refs); convert it, or check out a clone in the classic format".to_string()
     } else if e.class() == ErrorClass::Repository || e.class() == ErrorClass::Odb {

@@ -406,7 +406,7 @@ pub fn load(config: &Config) -> Result<HistoryLoad> {
             Diagnostic::new(
                 "shallow-clone",
                 "repository",
-                "this is a shallow clone: the history of documents and records is incomplete, so the history rules were skipped",
+                "this is a shallow clone: the history of documents and records is incomplete, so the history rules were skipped; effective versions approved before the cut are unknown too, so documents in revision may lose their coverage and review rules (`review-overdue`) are incomplete",
             )
             .at(FILE_NAME, Pos::new(1, 1)),
         ),
@@ -416,6 +416,16 @@ pub fn load(config: &Config) -> Result<HistoryLoad> {
     }
     if !history.dirty.is_empty() {
         findings.push(uncommitted(&history.dirty));
+    }
+    if repo.has_grafts() && history.state == State::Complete {
+        findings.push(
+            Diagnostic::new(
+                "git-grafts",
+                "repository",
+                "the repository has a grafts file (`info/grafts` in the git folder): the history was read with the grafted parents, which differ from what the commits record",
+            )
+            .at(FILE_NAME, Pos::new(1, 1)),
+        );
     }
     Ok(HistoryLoad {
         history: Some(history),

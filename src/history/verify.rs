@@ -81,9 +81,7 @@ fn sample(n: usize) -> Vec<usize> {
         return (0..n).collect();
     }
     let seed = std::collections::hash_map::RandomState::new();
-    let mut keyed: Vec<(u64, usize)> = (0..n)
-        .map(|i| (seed.hash_one(i), i))
-        .collect();
+    let mut keyed: Vec<(u64, usize)> = (0..n).map(|i| (seed.hash_one(i), i)).collect();
     keyed.sort_unstable();
     keyed.truncate(SAMPLE);
     // The newest entry is always among them: it is what a recent change would touch.

@@ -106,7 +106,7 @@ pub(super) struct Settings {
 }
 
 impl Settings {
-    pub fn new(config: &Config, prefix: &str) -> Settings {
+    pub fn new(config: &Config, prefix: &str, grafts: &[u8]) -> Settings {
         let scheme = match config.version_scheme {
             VersionScheme::Dotted => "dotted",
             VersionScheme::Integer => "integer",
@@ -123,6 +123,11 @@ impl Settings {
             config.limits.yaml.max_depth,
             config.limits.yaml.max_nodes,
         );
+        let raw = if grafts.is_empty() {
+            raw
+        } else {
+            format!("{raw}|grafts {}", super::short_hash(grafts))
+        };
         Settings {
             key: super::short_hash(raw.as_bytes()),
             prefix: prefix.to_string(),

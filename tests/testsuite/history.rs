@@ -1156,6 +1156,12 @@ fn a_shallow_clone_says_so_once_and_require_history_makes_it_an_error() {
     let f = r.findings("shallow-clone");
     assert_eq!(f[0]["severity"], "note");
     assert!(f[0]["help"].as_str().unwrap().contains("fetch-depth: 0"));
+    let message = f[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("effective versions approved before the cut are unknown")
+            && message.contains("review-overdue"),
+        "{message}"
+    );
     let errors = |r: &Run| r.json()["counts"]["errors"].as_u64().unwrap();
     let strict = check(&["--require-history"]);
     assert_eq!(strict.findings("shallow-clone")[0]["severity"], "error");
@@ -1479,5 +1485,108 @@ fn a_broken_git_folder_is_a_failure_not_a_missing_history() {
         r.stderr.contains("not a usable git repository"),
         "{}",
         r.stderr
+    );
+}
+
+/// Run `git` in `dir` with the user's configuration kept out.
+fn git_cli(dir: &Path, args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Priya Naidoo")
+        .env("GIT_AUTHOR_EMAIL", "priya@example.org")
+        .env("GIT_COMMITTER_NAME", "Priya Naidoo")
+        .env("GIT_COMMITTER_EMAIL", "priya@example.org")
+        .env("GIT_AUTHOR_DATE", "2026-01-10T12:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-10T12:00:00Z")
+        .output()
+        .expect("git is installed");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A SHA-256 repository is not corrupt: the message says the format is not supported yet and
+/// what to do, not "check that `.git` is complete".
+#[test]
+fn a_sha256_repository_says_the_format_is_not_supported_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    git_cli(
+        dir.path(),
+        &["init", "--quiet", "--object-format=sha256", "-b", "main"],
+    );
+    std::fs::write(dir.path().join("sms.yaml"), config()).unwrap();
+    git_cli(dir.path(), &["add", "."]);
+    git_cli(dir.path(), &["commit", "--quiet", "-m", "Start"]);
+    let mut c = auditbook();
+    c.arg("check").arg(dir.path()).args(["--as-of", AS_OF]);
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("SHA-256 object format")
+            && r.stderr.contains("not support")
+            && r.stderr.contains("--object-format=sha1"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("git fsck"), "{}", r.stderr);
+}
+
+/// Grafts are followed (as libgit2 follows them) and said so with a note; replace refs are
+/// ignored: the real objects are the evidence.
+#[test]
+fn grafts_are_followed_with_a_note_and_replace_refs_are_ignored() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-01"), "Text."),
+    );
+    g.commit("One", PRIYA, "2026-01-01");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-01"), "Changed."),
+    );
+    let two = g.commit("Two", PRIYA, "2026-01-20");
+    let r = g.check_json();
+    assert_eq!(
+        r.findings("changed-after-approval").len(),
+        1,
+        "{}",
+        r.stdout
+    );
+    assert!(r.findings("git-grafts").is_empty());
+
+    // A replace ref that swaps commit Two for a root commit: ignored.
+    let tree = g.repo.find_commit(two).unwrap().tree_id().to_string();
+    let fake = git_cli(g.path(), &["commit-tree", &tree, "-m", "Fake root"]);
+    let fake = String::from_utf8_lossy(&fake.stdout).trim().to_string();
+    git_cli(g.path(), &["replace", &two.to_string(), &fake]);
+    std::fs::remove_dir_all(g.path().join(".git/auditbook")).unwrap();
+    let r = g.check_json();
+    assert_eq!(
+        r.findings("changed-after-approval").len(),
+        1,
+        "{}",
+        r.stdout
+    );
+    git_cli(g.path(), &["replace", "-d", &two.to_string()]);
+
+    // A graft that makes Two a root commit: followed, with a note.
+    std::fs::create_dir_all(g.path().join(".git/info")).unwrap();
+    // (the cache of the run before is keyed without grafts: not used)
+    std::fs::write(g.path().join(".git/info/grafts"), format!("{two}\n")).unwrap();
+    let r = g.check_json();
+    let notes = r.findings("git-grafts");
+    assert_eq!(notes.len(), 1, "{}", r.stdout);
+    assert_eq!(notes[0]["severity"], "note");
+    assert!(
+        r.findings("changed-after-approval").is_empty(),
+        "the grafted history starts at Two: {}",
+        r.stdout
     );
 }
