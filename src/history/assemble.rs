@@ -148,6 +148,7 @@ pub(super) fn assemble(config: &Config, raw: &RawWalk, baseline: &Baseline) -> H
         records: b.records.into_iter().collect(),
         files: b.files.into_iter().collect(),
         dirty: Vec::new(),
+        sparse: Vec::new(),
         stats: WalkStats::default(),
         raw: None,
     }

@@ -133,6 +133,7 @@ impl Repo {
                 records: Default::default(),
                 files: Default::default(),
                 dirty: Vec::new(),
+                sparse: Vec::new(),
                 stats: WalkStats::default(),
                 raw: None,
             }
@@ -458,6 +459,7 @@ impl History {
             records,
             files,
             dirty: Vec::new(),
+            sparse: Vec::new(),
             stats: WalkStats::default(),
             raw: None,
         }

@@ -194,8 +194,8 @@ impl Repo {
     /// `history.baseline`) go to `findings`.
     pub fn read(&self, config: &Config, findings: &mut Vec<Diagnostic>) -> Result<History> {
         let head = self.head()?;
-        let dirty = self.dirty(config)?;
-        let empty = |state, head: Option<Head>, dirty| History {
+        let (dirty, sparse) = self.dirty(config)?;
+        let empty = |state, head: Option<Head>, dirty, sparse| History {
             prefix: self.prefix.clone(),
             state,
             head,
@@ -204,14 +204,15 @@ impl Repo {
             records: Default::default(),
             files: Default::default(),
             dirty,
+            sparse,
             stats: WalkStats::default(),
             raw: None,
         };
         let Some((head_oid, head)) = head else {
-            return Ok(empty(State::NoCommits, None, dirty));
+            return Ok(empty(State::NoCommits, None, dirty, sparse));
         };
         if self.repo.is_shallow() {
-            return Ok(empty(State::Shallow, Some(head), dirty));
+            return Ok(empty(State::Shallow, Some(head), dirty, sparse));
         }
         let settings = self.settings(config);
         // A baseline given as a date (or none) needs no repository lookup: then the history
@@ -241,6 +242,7 @@ impl Repo {
                 records: a.records,
                 files: a.files,
                 dirty,
+                sparse,
                 stats: WalkStats {
                     cached_commits,
                     walked_commits: 0,
@@ -287,6 +289,7 @@ impl Repo {
         history.prefix = self.prefix.clone();
         history.head = Some(head);
         history.dirty = dirty;
+        history.sparse = sparse;
         history.stats = walked.stats;
         history.raw = Some(std::sync::Arc::new(walked.raw));
         Ok(history)
@@ -310,8 +313,11 @@ impl Repo {
         }
     }
 
-    /// SMS files that differ between the work tree and HEAD (or the index), untracked included.
-    fn dirty(&self, config: &Config) -> Result<Vec<String>> {
+    /// SMS files that differ between the work tree and HEAD (or the index), untracked included;
+    /// and the files outside a sparse checkout (skip-worktree, absent), which are no change.
+    /// An index libgit2 cannot read (a split index, `core.splitIndex`) is not needed: the work
+    /// tree is then compared with HEAD directly.
+    fn dirty(&self, config: &Config) -> Result<(Vec<String>, Vec<String>)> {
         let mut opts = git2::StatusOptions::new();
         opts.include_untracked(true)
             .recurse_untracked_dirs(true)
@@ -321,27 +327,136 @@ impl Repo {
         if !self.prefix.is_empty() {
             opts.pathspec(&self.prefix);
         }
-        let statuses = self
-            .repo
-            .statuses(Some(&mut opts))
-            .map_err(|e| git_error(&self.git_dir, "cannot compare the work tree with HEAD", &e))?;
-        let mut out = Vec::new();
-        for s in statuses.iter() {
-            let st = s.status();
-            if st.is_empty() || st.contains(git2::Status::IGNORED) {
-                continue;
+        let mut out = match self.repo.statuses(Some(&mut opts)) {
+            Ok(statuses) => {
+                let mut out = Vec::new();
+                for s in statuses.iter() {
+                    let st = s.status();
+                    if st.is_empty() || st.contains(git2::Status::IGNORED) {
+                        continue;
+                    }
+                    let Ok(path) = s.path() else { continue };
+                    if let Some(rel) = self.sms_rel(config, path) {
+                        out.push(rel.to_string());
+                    }
+                }
+                out
             }
-            let Ok(path) = s.path() else { continue };
-            let Some(rel) = path.strip_prefix(self.prefix.as_str()) else {
-                continue;
-            };
-            if rel.is_empty() || !sms_path(config, rel) {
-                continue;
+            Err(e) if e.message().contains("extension") => self.dirty_without_index(config)?,
+            Err(e) => {
+                return Err(git_error(
+                    &self.git_dir,
+                    "cannot compare the work tree with HEAD",
+                    &e,
+                ))
             }
-            out.push(rel.to_string());
-        }
+        };
+        let sparse = self.skipped_worktree(config);
+        out.retain(|p| sparse.binary_search(p).is_err());
         out.sort();
         out.dedup();
+        Ok((out, sparse))
+    }
+
+    /// The SMS-relative form of a repository path, when it is an SMS source.
+    fn sms_rel<'p>(&self, config: &Config, path: &'p str) -> Option<&'p str> {
+        let rel = path.strip_prefix(self.prefix.as_str())?;
+        (!rel.is_empty() && sms_path(config, rel)).then_some(rel)
+    }
+
+    /// SMS files with the skip-worktree bit (outside a sparse checkout) that are absent from the
+    /// work tree, sorted. Read from the index; from the shared index when the index is split.
+    fn skipped_worktree(&self, config: &Config) -> Vec<String> {
+        const SKIP_WORKTREE: u16 = 1 << 14;
+        let index = match self.repo.index() {
+            Ok(i) => Some(i),
+            Err(_) => self.shared_index().and_then(|p| git2::Index::open(&p).ok()),
+        };
+        let Some(index) = index else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = index
+            .iter()
+            .filter(|e| e.flags_extended & SKIP_WORKTREE != 0)
+            .filter_map(|e| {
+                let path = String::from_utf8(e.path).ok()?;
+                let rel = self.sms_rel(config, &path)?;
+                let absent = std::fs::symlink_metadata(config.root.join(rel)).is_err();
+                absent.then(|| rel.to_string())
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The shared index a split index links to (`sharedindex.<id>` in the git folder): the
+    /// `link` extension holds its id.
+    fn shared_index(&self) -> Option<PathBuf> {
+        let bytes = std::fs::read(self.git_dir.join("index")).ok()?;
+        let mut at = bytes.len();
+        while let Some(i) = memchr::memmem::rfind(&bytes[..at], b"link") {
+            let id = bytes.get(i + 8..i + 28)?;
+            let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+            let path = self.git_dir.join(format!("sharedindex.{hex}"));
+            if path.is_file() {
+                return Some(path);
+            }
+            at = i;
+        }
+        None
+    }
+
+    /// The dirty check without the index: every SMS file of the work tree hashed and compared
+    /// with HEAD's tree; a file HEAD lacks is untracked unless `.gitignore` ignores it.
+    fn dirty_without_index(&self, config: &Config) -> Result<Vec<String>> {
+        let err =
+            |e: git2::Error| git_error(&self.git_dir, "cannot compare the work tree with HEAD", &e);
+        let mut head: std::collections::HashMap<String, (Oid, Mode)> = Default::default();
+        if let Ok(commit) = self.repo.head().and_then(|h| h.peel_to_commit()) {
+            let tree = commit.tree().map_err(err)?;
+            if let Some(sub) = walk::subtree(&self.repo, &tree, &self.prefix).map_err(err)? {
+                let mut listed = Vec::new();
+                list_tree(&self.repo, sub, "", config, &mut listed).map_err(err)?;
+                head = listed.into_iter().map(|(p, o, m)| (p, (o, m))).collect();
+            }
+        }
+        let submodules: Vec<String> = head
+            .iter()
+            .filter(|(_, (_, m))| *m == Mode::Gitlink)
+            .map(|(p, _)| format!("{p}/"))
+            .collect();
+        let mut out = Vec::new();
+        for l in snapshot::list_work_tree(config)? {
+            if !sms_path(config, &l.path) || submodules.iter().any(|s| l.path.starts_with(s)) {
+                continue;
+            }
+            let abs = config.root.join(&l.path);
+            let same = match head.remove(&l.path) {
+                Some((oid, Mode::File)) if l.file_type.is_file() => {
+                    Oid::hash_file(git2::ObjectType::Blob, &abs).is_ok_and(|o| o == oid)
+                }
+                Some((oid, Mode::Symlink)) if l.file_type.is_symlink() => std::fs::read_link(&abs)
+                    .ok()
+                    .and_then(|t| {
+                        Oid::hash_object(git2::ObjectType::Blob, t.as_os_str().as_encoded_bytes())
+                            .ok()
+                    })
+                    .is_some_and(|o| o == oid),
+                Some(_) => false,
+                None => self
+                    .repo
+                    .is_path_ignored(format!("{}{}", self.prefix, l.path))
+                    .unwrap_or(false),
+            };
+            if !same {
+                out.push(l.path);
+            }
+        }
+        out.extend(
+            head.into_iter()
+                .filter(|(_, (_, m))| *m != Mode::Gitlink)
+                .map(|(p, _)| p),
+        );
         Ok(out)
     }
 

@@ -260,6 +260,9 @@ pub struct History {
     /// SMS-relative paths whose work-tree content differs from HEAD (untracked files included;
     /// the output folder and hidden files excluded), sorted.
     pub dirty: Vec<String>,
+    /// SMS-relative paths outside a sparse checkout (the index's skip-worktree bit set, absent
+    /// from the work tree), sorted: not changes; the work tree is read from HEAD for them.
+    pub sparse: Vec<String>,
     /// Commits read from the cache and walked in this run.
     pub stats: WalkStats,
     /// The raw walk this history was assembled from, kept so that `check --base` can assemble

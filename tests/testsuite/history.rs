@@ -1590,3 +1590,103 @@ fn grafts_are_followed_with_a_note_and_replace_refs_are_ignored() {
         r.stdout
     );
 }
+
+/// A split index (`core.splitIndex true`): libgit2 cannot read it, so the work tree is compared
+/// with HEAD without it — a clean tree is clean, and changes, untracked and deleted files are
+/// still found (ignored ones are not).
+#[test]
+fn a_split_index_is_read_without_libgit2_s_index() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.write(
+        "policies/b.md",
+        &document("POL-B", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.write(".gitignore", "*.tmp\n");
+    g.commit("Start", PRIYA, "2026-01-10");
+    let full = g.check_json();
+    git_cli(g.path(), &["config", "core.splitIndex", "true"]);
+    git_cli(g.path(), &["update-index", "--split-index"]);
+    assert!(
+        std::fs::read_dir(g.path().join(".git")).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("sharedindex.")),
+        "git wrote a split index"
+    );
+    let r = g.check_json();
+    assert_eq!(r.code, full.code, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["draft"], false, "{}", r.stdout);
+    assert_eq!(r.codes(), full.codes());
+    // changed, untracked, deleted: a draft naming them; an ignored file is not a change
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Edited."),
+    );
+    g.write(
+        "policies/c.md",
+        &document("POL-C", "0.1", "draft", None, "New."),
+    );
+    g.write("policies/scratch.tmp", "ignored");
+    g.remove("policies/b.md");
+    let r = g.check_json();
+    assert_eq!(r.json()["draft"], true, "{}", r.stdout);
+    let f = r.findings("uncommitted-changes");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    let m = f[0]["message"].as_str().unwrap();
+    assert!(
+        m.starts_with("3 SMS files differ from HEAD: policies/a.md, policies/b.md, policies/c.md;"),
+        "{m}"
+    );
+}
+
+/// A sparse checkout (`git sparse-checkout set --cone`): files outside it are read from HEAD, so
+/// the findings are those of the full checkout and the run is no draft.
+#[test]
+fn a_sparse_checkout_reads_the_files_outside_it_from_head() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document(
+            "POL-A",
+            "1.0",
+            "approved",
+            Some("2026-01-10"),
+            "See [B](doc:PRO-B).",
+        ),
+    );
+    g.write(
+        "procedures/b.md",
+        &document("PRO-B", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.write(
+        "records/incident/inc-1.yaml",
+        "id: INC-1\nkind: incident\ndate: 2026-01-10\ntitle: Outage\n",
+    );
+    g.commit("Start", PRIYA, "2026-01-10");
+    let full = g.check_json();
+    assert!(full.findings("broken-doc-link").is_empty(), "{}", full.stdout);
+    git_cli(g.path(), &["sparse-checkout", "set", "--cone", "policies"]);
+    assert!(
+        !g.path().join("procedures/b.md").exists(),
+        "git left it out"
+    );
+    assert!(!g.path().join("records").exists(), "git left it out");
+    let r = g.check_json();
+    assert_eq!(r.json()["draft"], false, "{}", r.stdout);
+    assert!(r.findings("uncommitted-changes").is_empty(), "{}", r.stdout);
+    assert_eq!(r.codes(), full.codes(), "{}", r.stdout);
+    assert!(r.findings("broken-doc-link").is_empty(), "{}", r.stdout);
+    assert_eq!(r.code, full.code);
+    // an edit inside the sparse set is still a change
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Edited."),
+    );
+    let r = g.check_json();
+    assert_eq!(r.json()["draft"], true, "{}", r.stdout);
+}
