@@ -13,7 +13,8 @@ use super::cache::Assembled;
 use super::git::{mode, Mode};
 use super::odb::{Packs, Reader};
 use super::walk::{
-    approval_trailers, co_authors, email_of, summarise, trailers_of, RawCommit, RawWalk, Summary,
+    approval_trailers, approving_commit, co_authors, landed_authors, reach, summarise, tidy,
+    trailers_of, RawCommit, RawWalk, Summary,
 };
 use super::{ApprovalTrailers, Trailer};
 use crate::config::Config;
@@ -24,9 +25,6 @@ use std::path::Path;
 
 /// Entries of each kind re-derived from the objects on load.
 pub(super) const SAMPLE: usize = 32;
-
-/// Commits a merge check looks at on the landed side when looking for an approving commit.
-const APPROVER_SEARCH: usize = 256;
 
 /// The digest of what a raw walk was derived from.
 pub(super) fn raw_inputs(walk: &RawWalk, tip_tree: &str) -> String {
@@ -137,7 +135,7 @@ fn check_commit(repo: &Repository, c: &Claimed<'_>) -> Result<(), String> {
     if !c.merge {
         let mut contributors = co_authors(&trailers);
         contributors.push(email(&author));
-        super::walk::tidy(&mut contributors);
+        tidy(&mut contributors);
         if contributors != c.contributors {
             return bad("contributors");
         }
@@ -146,59 +144,45 @@ fn check_commit(repo: &Repository, c: &Claimed<'_>) -> Result<(), String> {
         }
         return Ok(());
     }
-    // A merge: its landed commits need the whole graph; check what can be checked cheaply. The
+    // A merge: its landed commits need the whole graph. First what can be checked cheaply: the
     // tip of each other parent is landed unless the first parent already holds it, and its
-    // author is a contributor unless it is an approving commit.
+    // author is then a contributor unless it is an approving commit; a corroboration that rests
+    // on an approving commit needs the landed commits.
     let first = commit
         .parent_id(0)
         .map_err(|_| format!("commit {}", c.id))?;
-    let mut approvers = Vec::new();
-    for p in commit.parents().skip(1) {
-        let on_main = first == p.id() || repo.graph_descendant_of(first, p.id()).unwrap_or(false);
-        if on_main {
-            continue;
-        }
-        if let Some(a) = approving(&p) {
-            approvers.push(a);
-        } else if !c.contributors.contains(&email(&p.author())) {
-            return bad("contributors");
-        }
+    let cheap = commit.parents().skip(1).all(|p| {
+        first == p.id()
+            || repo.graph_descendant_of(first, p.id()).unwrap_or(false)
+            || approving_commit(&p).is_some()
+            || c.contributors.contains(&email(&p.author()))
+    });
+    let own = approval_trailers(&c.trailers, &committer, &[], c.contributors);
+    if own == ApprovalTrailers::Independent && c.approval != ApprovalTrailers::Independent {
+        return bad("approval trailers");
     }
-    // Corroborated by an approving commit: one must be on the landed side, written by someone
-    // who is no contributor.
-    if c.approval == ApprovalTrailers::Independent
-        && approval_trailers(&c.trailers, &committer, &[], c.contributors)
-            != ApprovalTrailers::Independent
-    {
-        let mut stack: Vec<Oid> = commit.parent_ids().skip(1).collect();
-        let mut seen = std::collections::HashSet::new();
-        let mut found = approvers.iter().any(|a| !c.contributors.contains(a));
-        while let (false, Some(oid)) = (found, stack.pop()) {
-            if seen.len() >= APPROVER_SEARCH || !seen.insert(oid) {
-                continue;
-            }
-            let Ok(x) = repo.find_commit(oid) else {
-                continue;
-            };
-            found = approving(&x).is_some_and(|a| !c.contributors.contains(&a));
-            stack.extend(x.parent_ids());
-        }
-        if !found {
-            return bad("approval trailers");
-        }
+    if cheap && (c.approval != ApprovalTrailers::Independent || own == c.approval) {
+        return Ok(());
+    }
+    // Then exactly, as the walk does (reading the history behind the merge once).
+    let mut seen = std::collections::HashSet::new();
+    reach(repo, &mut seen, &[first], None);
+    let mut landed = Vec::new();
+    let others: Vec<Oid> = commit.parent_ids().skip(1).collect();
+    reach(repo, &mut seen, &others, Some(&mut landed));
+    let (mut contributors, approvers) = landed_authors(repo, &landed);
+    contributors.extend(co_authors(&trailers));
+    tidy(&mut contributors);
+    let mut with_merger = contributors.clone();
+    with_merger.push(email(&author));
+    tidy(&mut with_merger);
+    if c.contributors != contributors.as_slice() && c.contributors != with_merger.as_slice() {
+        return bad("contributors");
+    }
+    if approval_trailers(&c.trailers, &committer, &approvers, c.contributors) != c.approval {
+        return bad("approval trailers");
     }
     Ok(())
-}
-
-/// The committer of an empty commit that names its committer in an approval trailer.
-fn approving(c: &git2::Commit<'_>) -> Option<String> {
-    let empty = c.parent_count() == 1 && c.parent(0).is_ok_and(|p| p.tree_id() == c.tree_id());
-    let committer = email(&c.committer());
-    let t = trailers_of(&String::from_utf8_lossy(c.message_bytes()));
-    let names = t.iter().any(|(k, v)| {
-        (k == "Approved-by" || k == "Reviewed-by") && email_of(v).is_some_and(|e| e == committer)
-    });
-    (empty && names).then_some(committer)
 }
 
 fn raw_claim(c: &RawCommit) -> Claimed<'_> {

@@ -531,29 +531,8 @@ fn land_merges(
         let others: Vec<Oid> = merge.parent_ids().skip(1).collect();
         let mut landed = Vec::new();
         reach(repo, &mut seen, &others, Some(&mut landed));
-        let mut approvers = Vec::new();
-        for oid in landed {
-            let Ok(c) = repo.find_commit(oid) else {
-                continue;
-            };
-            let msg = String::from_utf8_lossy(c.message_bytes()).into_owned();
-            let t = trailers_of(&msg);
-            let committer =
-                String::from_utf8_lossy(c.committer().email_bytes()).to_ascii_lowercase();
-            let empty =
-                c.parent_count() == 1 && c.parent(0).is_ok_and(|p| p.tree_id() == c.tree_id());
-            let names_itself = t.iter().any(|(k, v)| {
-                (k == "Approved-by" || k == "Reviewed-by")
-                    && email_of(v).is_some_and(|e| e == committer)
-            });
-            if empty && names_itself {
-                approvers.push(committer);
-                continue;
-            }
-            m.contributors
-                .push(String::from_utf8_lossy(c.author().email_bytes()).to_ascii_lowercase());
-            m.contributors.extend(co_authors(&t));
-        }
+        let (contributors, approvers) = landed_authors(repo, &landed);
+        m.contributors.extend(contributors);
         if merge_has_own_content(&merge, prefix, &m.changes)? {
             m.contributors
                 .push(String::from_utf8_lossy(merge.author().email_bytes()).to_ascii_lowercase());
@@ -567,9 +546,41 @@ fn land_merges(
     Ok(())
 }
 
+/// The authors and co-authors of the commits a merge lands, and the committers of the separate
+/// approving commits among them (which are no authors).
+pub(super) fn landed_authors(repo: &Repository, landed: &[Oid]) -> (Vec<String>, Vec<String>) {
+    let mut contributors = Vec::new();
+    let mut approvers = Vec::new();
+    for &oid in landed {
+        let Ok(c) = repo.find_commit(oid) else {
+            continue;
+        };
+        if let Some(a) = approving_commit(&c) {
+            approvers.push(a);
+            continue;
+        }
+        let t = trailers_of(&String::from_utf8_lossy(c.message_bytes()));
+        contributors.push(String::from_utf8_lossy(c.author().email_bytes()).to_ascii_lowercase());
+        contributors.extend(co_authors(&t));
+    }
+    (contributors, approvers)
+}
+
+/// The committer of an empty commit (the tree of its only parent) that names its committer in
+/// an `Approved-by:` or `Reviewed-by:` trailer: a separate approving commit.
+pub(super) fn approving_commit(c: &git2::Commit<'_>) -> Option<String> {
+    let empty = c.parent_count() == 1 && c.parent(0).is_ok_and(|p| p.tree_id() == c.tree_id());
+    let committer = String::from_utf8_lossy(c.committer().email_bytes()).to_ascii_lowercase();
+    let t = trailers_of(&String::from_utf8_lossy(c.message_bytes()));
+    let names = t.iter().any(|(k, v)| {
+        (k == "Approved-by" || k == "Reviewed-by") && email_of(v).is_some_and(|e| e == committer)
+    });
+    (empty && names).then_some(committer)
+}
+
 /// Add to `seen` every commit reachable from `from` that is not in it yet (and to `out`, when
 /// given). A commit that cannot be read (beyond a shallow boundary) ends that line.
-fn reach(
+pub(super) fn reach(
     repo: &Repository,
     seen: &mut std::collections::HashSet<Oid>,
     from: &[Oid],

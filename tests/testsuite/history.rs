@@ -728,6 +728,14 @@ fn an_approval_trailer_written_by_someone_else_corroborates() {
     );
     assert!(r.findings("self-approval").is_empty(), "{}", r.stdout);
     assert_eq!(approvals(&g.document_page("POL-A")), vec!["corroborated"]);
+    // the cache written for it passes its checks (the merge is re-derived from the graph)
+    let again = g.check_json();
+    assert!(
+        again.findings("history-cache-rejected").is_empty(),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(again.codes(), r.codes());
 
     // no trailer: claimed, and no note
     let g = Git::new(&config());
@@ -1324,6 +1332,58 @@ fn an_edited_history_cache_is_rejected_and_the_finding_stays() {
         r.stdout
     );
     assert_eq!(r.findings("self-approval").len(), 1, "{}", r.stdout);
+
+    // a merge's claimed approval turned into a corroborated one (MessagePack: the variant name,
+    // with its length byte; arrays count elements, not bytes, so the file stays readable)
+    let g = Git::new(&config());
+    g.write(
+        "policies/b.md",
+        &document("POL-B", "0.1", "draft", None, "x"),
+    );
+    let base = g.commit("Start", PRIYA, "2026-01-05");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    let branch = g.commit("Write POL-A", PRIYA, "2026-01-09");
+    g.merge(
+        base,
+        branch,
+        "Merge POL-A\n\nApproved-by: Helen Carter <helen@example.org>\n",
+        PRIYA,
+        "2026-01-10",
+    );
+    assert_eq!(
+        g.check_json().findings("approval-trailer-by-author").len(),
+        1
+    );
+    let cache = g.path().join(".git/auditbook");
+    for file in ["history.msgpack", "assembled.msgpack"] {
+        let p = cache.join(file);
+        let bytes = std::fs::read(&p).unwrap();
+        let (from, to) = (b"\xa8ByAuthor".as_slice(), b"\xabIndependent".as_slice());
+        let at = bytes
+            .windows(from.len())
+            .position(|w| w == from)
+            .expect("the cache holds the variant");
+        let mut edited = bytes[..at].to_vec();
+        edited.extend_from_slice(to);
+        edited.extend_from_slice(&bytes[at + from.len()..]);
+        std::fs::write(&p, edited).unwrap();
+    }
+    let r = g.check_json();
+    assert_eq!(
+        r.findings("history-cache-rejected").len(),
+        2,
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.findings("approval-trailer-by-author").len(),
+        1,
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -1669,7 +1729,11 @@ fn a_sparse_checkout_reads_the_files_outside_it_from_head() {
     );
     g.commit("Start", PRIYA, "2026-01-10");
     let full = g.check_json();
-    assert!(full.findings("broken-doc-link").is_empty(), "{}", full.stdout);
+    assert!(
+        full.findings("broken-doc-link").is_empty(),
+        "{}",
+        full.stdout
+    );
     git_cli(g.path(), &["sparse-checkout", "set", "--cone", "policies"]);
     assert!(
         !g.path().join("procedures/b.md").exists(),
