@@ -102,8 +102,24 @@ pub fn load(opts: &Options) -> Result<Loaded> {
         },
         || history::load(&config),
     );
-    let (snapshot, (sources, source_findings)) = work?;
+    let (mut snapshot, (mut sources, mut source_findings)) = work?;
     let git = git?;
+    // A sparse checkout: the files outside it are not in the work tree, and not deleted either;
+    // read them from HEAD (the index says they are as committed).
+    if let Some(h) = git.history.as_ref().filter(|h| !h.sparse.is_empty()) {
+        if let Some(head) = &h.head {
+            let committed = history::snapshot(&config, &head.commit)?;
+            let missing: Vec<snapshot::Entry> = h
+                .sparse
+                .iter()
+                .filter(|p| snapshot.get(p).is_none())
+                .filter_map(|p| committed.get(p).cloned())
+                .collect();
+            snapshot.entries.extend(missing);
+            snapshot.entries.sort_by(|a, b| a.path.cmp(&b.path));
+            (sources, source_findings) = source::parse(&config, &snapshot);
+        }
+    }
     findings.extend(source_findings);
     let draft = git
         .history

@@ -215,6 +215,10 @@ codes! {
         "the approval date is earlier than the first commit holding the approved text",
         "The `approved` date is more than one day earlier than the first commit that holds the approved text, so git cannot show that this text is what was approved. Imported history (sms.yaml `history.baseline`) is exempt.",
         "commit texts before they are approved; for history imported from another system, set `history.baseline` in sms.yaml";
+    "approval-trailer-by-author", Note,
+        "an approval trailer was written by an author of the changes it approves",
+        "An `Approved-by:` or `Reviewed-by:` trailer is a claim made by whoever wrote the commit message, which git records as the committer. The commit that landed the effective version carries such a trailer, but its committer is an author (or co-author) of the changes it lands, so the trailer corroborates nothing: the site shows the approval as \"claimed (trailer by the author)\". A trailer corroborates when the landing merge or squash is committed by someone who is not an author of the changes (the hosting platform, the approver), or when the landed branch holds a separate, empty approving commit by the approver naming themselves.",
+        "let the approver (or the hosting platform) make the merge, or have the approver add an empty commit with `Approved-by:` naming themselves to the branch";
     "self-approval", Warning,
         "a document is approved by someone who authored changes to it",
         "The approver (a person in sms.yaml `people`, matched by git e-mail) is among the authors (commit authors, Co-authored-by trailers, authors of merged commits) of the changes since the previous approved version. Checked only where `people` maps e-mails.",
@@ -235,9 +239,17 @@ codes! {
         "SMS files differ from HEAD: this run is a DRAFT",
         "The work tree holds changes (or new files) that are not committed, so the results describe a state no commit has; every output of this run is marked DRAFT.",
         "commit the changes (or stash them) and run again";
+    "history-cache-rejected", Note,
+        "the history cache did not match the repository and was discarded",
+        "auditbook keeps the result of its history walk in the git folder (`auditbook/history.msgpack`, `auditbook/assembled.msgpack`). Before using a cache file it recomputes the file's digest of inputs, compares the recorded tree of the tip commit with the object database, and derives a random sample of entries (commits, blob summaries, document revisions) again from the git objects. This one failed a check, so it was not used: the history was read from the git objects instead, and the findings are those of the repository. A workspace kept between CI jobs (a self-hosted runner, a restored cache) may have been written by an earlier job.",
+        "nothing to fix in the SMS; if it happens again, find out what writes to the git folder of the CI workspace, or start jobs from a clean checkout";
+    "git-grafts", Note,
+        "the repository has grafts: the history was read with grafted parents",
+        "A grafts file (`info/grafts` in the git folder, deprecated in git) replaces the parents of some commits. auditbook follows it, as libgit2 does, so the first-parent history it reads — revisions, landings, contributors — is the grafted one, which anyone with write access to the git folder can change without changing a single commit. Replace refs (`refs/replace/`, `git replace`) are the other way to rewrite history in place; auditbook ignores them: the real objects are the evidence.",
+        "remove the grafts (`git replace --convert-graft-file` turns them into replace refs, which auditbook ignores; or rewrite the history for good with `git filter-repo`)";
     "shallow-clone", Note,
         "the repository is a shallow clone: the history rules were skipped",
-        "A shallow clone lacks older commits, so revisions, approval dates and record dates cannot be checked without reporting wrong dates. The other rules still run. `check --require-history` makes this an error.",
+        "A shallow clone lacks older commits, so revisions, approval dates and record dates cannot be checked without reporting wrong dates. The other rules still run, but on the work tree alone: the effective (last approved) version of a document in revision is unknown when it was approved before the cut, so its coverage and its review date (`review-overdue`) cannot be worked out, and the review rules are incomplete too. `check --require-history` makes this an error.",
         "fetch the full history: `git fetch --unshallow`, or in GitHub Actions `actions/checkout` with `fetch-depth: 0`";
     "no-git-history", Note,
         "the SMS is not in a git repository, or it has no commits: the history rules were skipped",
@@ -263,6 +275,8 @@ pub fn is_whole_sms(code: &str) -> bool {
             | "uncommitted-changes"
             | "shallow-clone"
             | "no-git-history"
+            | "history-cache-rejected"
+            | "git-grafts"
     )
 }
 

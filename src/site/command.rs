@@ -305,15 +305,14 @@ pub fn git_view(loaded: &Loaded) -> GitView {
     view
 }
 
-/// How an approval is evidenced in its commit: trailers corroborate the frontmatter's claim.
+/// How an approval is evidenced in its commit: a trailer written by someone other than the
+/// authors of the changes corroborates the frontmatter's claim; one written by an author is
+/// itself only a claim (README "Approval evidence").
 fn approval(c: &history::Commit) -> &'static str {
-    let corroborated = c.trailers.iter().any(|t| {
-        t.key.eq_ignore_ascii_case("approved-by") || t.key.eq_ignore_ascii_case("reviewed-by")
-    });
-    if corroborated {
-        "corroborated"
-    } else {
-        "claimed"
+    match c.approval_trailers {
+        history::ApprovalTrailers::Independent => "corroborated",
+        history::ApprovalTrailers::ByAuthor => "claimed (trailer by the author)",
+        history::ApprovalTrailers::None => "claimed",
     }
 }
 

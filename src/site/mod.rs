@@ -56,7 +56,8 @@ pub struct Revision {
     pub author: String,
     pub version: Option<String>,
     pub status: Option<String>,
-    /// claimed | corroborated | signed, when the revision approved a version.
+    /// claimed | claimed (trailer by the author) | corroborated, when the revision approved a
+    /// version.
     pub approval: Option<String>,
     pub summary: String,
 }
