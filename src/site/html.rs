@@ -585,7 +585,8 @@ pub fn render(
 /// Classes of aligned table columns (see [`render`]).
 const ALIGNMENTS: [&str; 3] = ["align-left", "align-center", "align-right"];
 
-const TAGS: &[&str] = &[
+/// Elements the sanitiser keeps (README "Security" lists exactly these).
+pub const TAGS: &[&str] = &[
     "a",
     "abbr",
     "b",
@@ -644,6 +645,64 @@ const TAGS: &[&str] = &[
     "var",
 ];
 
+/// Attributes the sanitiser keeps, by element (`*`: on every allowed element). README
+/// "Security" lists exactly these, and a test compares the two.
+pub const ATTRIBUTES: &[(&str, &[&str])] = &[
+    ("*", &["id", "title", "lang"]),
+    ("a", &["href"]),
+    ("img", &["src", "alt", "width", "height"]),
+    ("input", &["type", "checked", "disabled"]),
+    ("ol", &["start"]),
+    ("td", &["colspan", "rowspan"]),
+    ("th", &["colspan", "rowspan"]),
+];
+
+/// Classes the sanitiser keeps, by element; every other class is dropped.
+pub const CLASSES: &[(&str, &[&str])] = &[
+    ("div", &["footnote-definition"]),
+    ("sup", &["footnote-reference", "footnote-definition-label"]),
+    ("td", &ALIGNMENTS),
+    ("th", &ALIGNMENTS),
+];
+
+/// URL schemes that pass the sanitiser; `doc` and `clause` pass only to be rewritten by
+/// [`filter`] into page links. Relative URLs pass too (then [`Links::resolve`] decides).
+pub const URL_SCHEMES: &[&str] = &["http", "https", "mailto", "doc", "clause"];
+
+/// Elements dropped together with their content (every other element not in [`TAGS`] is
+/// dropped and its content kept, as text).
+pub const CLEAN_CONTENT: &[&str] = &["script", "style"];
+
+/// The sanitiser, configured only from the constants above: none of ammonia's defaults (which
+/// allow more, e.g. `cite` with no URL check, `hreflang`, and schemes such as `ftp` or `tel`)
+/// survives.
+fn builder() -> ammonia::Builder<'static> {
+    let mut b = ammonia::Builder::empty();
+    b.tags(TAGS.iter().copied().collect())
+        .clean_content_tags(CLEAN_CONTENT.iter().copied().collect())
+        .generic_attributes(HashSet::new())
+        .generic_attribute_prefixes(HashSet::new())
+        .tag_attributes(HashMap::new())
+        .tag_attribute_values(HashMap::new())
+        .set_tag_attribute_values(HashMap::new())
+        .allowed_classes(HashMap::new())
+        .url_schemes(URL_SCHEMES.iter().copied().collect())
+        .url_relative(ammonia::UrlRelative::PassThrough)
+        .link_rel(Some("noopener noreferrer"))
+        .id_prefix(None)
+        .strip_comments(true);
+    for (tag, attributes) in ATTRIBUTES {
+        match *tag {
+            "*" => b.add_generic_attributes(attributes.iter().copied()),
+            tag => b.add_tag_attributes(tag, attributes.iter().copied()),
+        };
+    }
+    for (tag, classes) in CLASSES {
+        b.add_allowed_classes(tag, classes.iter().copied());
+    }
+    b
+}
+
 fn sanitise(
     chunks: &[String],
     links: &Arc<Links>,
@@ -651,25 +710,7 @@ fn sanitise(
     root: &str,
     state: &Arc<Mutex<State>>,
 ) -> String {
-    let mut b = ammonia::Builder::empty();
-    b.add_tags(TAGS.iter().copied())
-        .add_generic_attributes(["id", "title", "lang"])
-        .add_tag_attributes("a", ["href"])
-        .add_tag_attributes("img", ["src", "alt", "width", "height"])
-        .add_tag_attributes("td", ["colspan", "rowspan"])
-        .add_tag_attributes("th", ["colspan", "rowspan"])
-        .add_tag_attributes("ol", ["start"])
-        .add_tag_attributes("input", ["type", "checked", "disabled"])
-        .add_allowed_classes("sup", ["footnote-reference", "footnote-definition-label"])
-        .add_allowed_classes("div", ["footnote-definition"])
-        .add_allowed_classes("th", ALIGNMENTS)
-        .add_allowed_classes("td", ALIGNMENTS)
-        .add_clean_content_tags(["script", "style"])
-        // `doc` and `clause` pass the scheme check only to be rewritten by the filter below.
-        .add_url_schemes(["http", "https", "mailto", "doc", "clause"])
-        .url_relative(ammonia::UrlRelative::PassThrough)
-        .link_rel(Some("noopener noreferrer"))
-        .strip_comments(true);
+    let mut b = builder();
     let links = Arc::clone(links);
     let (from, root) = (from.to_string(), root.to_string());
     let state = Arc::clone(state);
@@ -729,6 +770,7 @@ fn filter<'u>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     fn links() -> Arc<Links> {
         let mut l = Links::default();
@@ -944,6 +986,220 @@ mod tests {
             "{}",
             r.html
         );
+    }
+
+    /// README "Security"'s allow-list: (what, tag) -> names, e.g. ("attributes", "a") -> href.
+    fn readme_allow_list() -> BTreeMap<(String, String), BTreeSet<String>> {
+        let readme = include_str!("../../README.md");
+        let start = readme
+            .find("The allow-list (a unit test")
+            .expect("README states the sanitiser's allow-list");
+        let mut out = BTreeMap::new();
+        let mut current: Option<(String, String)> = None;
+        let lines = readme[start..].lines();
+        for line in lines.skip_while(|l| !l.starts_with("  - ")) {
+            let Some(item) = line.strip_prefix("  - ") else {
+                if line.starts_with("    ") {
+                    if let Some(k) = &current {
+                        let names: &mut BTreeSet<String> = out.get_mut(k).unwrap();
+                        names.extend(backticked(line));
+                    }
+                    continue;
+                }
+                break;
+            };
+            let (head, rest) = item.split_once(':').expect("`what: names`");
+            let key = match head.split_once(" on ") {
+                Some((what, tag)) => (what.to_string(), tag.trim_matches('`').to_string()),
+                None => (head.to_string(), String::new()),
+            };
+            let key = match key.1.as_str() {
+                "every tag" => (key.0, "*".to_string()),
+                _ => key,
+            };
+            out.insert(key.clone(), backticked(rest).collect());
+            current = Some(key);
+        }
+        out
+    }
+
+    fn backticked(s: &str) -> impl Iterator<Item = String> + '_ {
+        s.split('`').skip(1).step_by(2).map(str::to_string)
+    }
+
+    fn set(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn the_readme_states_exactly_the_sanitisers_allow_list() {
+        let readme = readme_allow_list();
+        let mut code: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+        code.insert(("tags".into(), String::new()), set(TAGS));
+        for (tag, attributes) in ATTRIBUTES {
+            code.insert(("attributes".into(), tag.to_string()), set(attributes));
+        }
+        for (tag, classes) in CLASSES {
+            code.insert(("classes".into(), tag.to_string()), set(classes));
+        }
+        code.insert(("URL schemes".into(), String::new()), set(URL_SCHEMES));
+        assert_eq!(readme, code);
+    }
+
+    /// `(element, attribute)` pairs of serialised HTML (ammonia's output: quoted values, `<`
+    /// escaped in text and values).
+    fn attributes_of(html: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for tag in html.split('<').skip(1) {
+            let Some(inside) = tag.split('>').next() else {
+                continue;
+            };
+            if inside.starts_with('/') {
+                continue;
+            }
+            let mut parts = inside.splitn(2, ' ');
+            let name = parts.next().unwrap_or_default().to_string();
+            let mut rest = parts.next().unwrap_or_default();
+            while let Some((attr, after)) = rest.split_once("=\"") {
+                out.push((name.clone(), attr.trim().to_string()));
+                rest = after.split_once('"').map_or("", |(_, r)| r);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_attribute_the_readme_does_not_list_is_dropped() {
+        let readme = readme_allow_list();
+        let allowed = |tag: &str, attr: &str| {
+            let listed = |t: &str| {
+                readme
+                    .get(&("attributes".to_string(), t.to_string()))
+                    .is_some_and(|names| names.contains(attr))
+            };
+            // `class` survives with listed values only; `rel` is the sanitiser's own.
+            listed("*")
+                || listed(tag)
+                || (attr == "class" && readme.contains_key(&("classes".into(), tag.into())))
+                || (tag == "a" && attr == "rel")
+        };
+        // ammonia's default attributes, the README's, and a sample of others (handlers, style…)
+        let probes = [
+            "href",
+            "hreflang",
+            "dir",
+            "cite",
+            "align",
+            "char",
+            "charoff",
+            "span",
+            "datetime",
+            "size",
+            "width",
+            "alt",
+            "height",
+            "src",
+            "start",
+            "summary",
+            "colspan",
+            "headers",
+            "rowspan",
+            "scope",
+            "lang",
+            "title",
+            "id",
+            "class",
+            "style",
+            "onclick",
+            "onerror",
+            "onload",
+            "type",
+            "checked",
+            "disabled",
+            "name",
+            "value",
+            "target",
+            "rel",
+            "ping",
+            "download",
+            "srcset",
+            "formaction",
+            "action",
+            "data",
+            "poster",
+            "background",
+            "xmlns",
+            "xlink:href",
+            "data-x",
+            "aria-label",
+            "role",
+            "tabindex",
+            "contenteditable",
+            "draggable",
+            "hidden",
+            "open",
+            "reversed",
+            "usemap",
+            "ismap",
+            "longdesc",
+            "nonce",
+            "autofocus",
+            "accesskey",
+            "itemprop",
+            "slot",
+            "is",
+            "popover",
+        ];
+        let value = |attr: &str| match attr {
+            "href" => "https://example.com/",
+            "src" => "img/a.png",
+            "class" => "footnote-definition align-left footnote-reference evil",
+            _ => "1",
+        };
+        let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+        for attr in probes {
+            let v = value(attr);
+            let a = format!("{attr}=\"{v}\"");
+            let mut body = String::from("<div>\n");
+            for tag in TAGS {
+                match *tag {
+                    "caption" | "col" | "colgroup" | "tbody" | "td" | "tfoot" | "th" | "thead"
+                    | "tr" | "table" | "li" | "dd" | "dt" | "summary" | "figcaption" => {}
+                    "br" | "hr" | "img" | "input" => body.push_str(&format!("<{tag} {a}>\n")),
+                    _ => body.push_str(&format!("<{tag} {a}>x</{tag}>\n")),
+                }
+            }
+            body.push_str(&format!(
+                "<table {a}><caption {a}>c</caption><colgroup {a}><col {a}></colgroup>\
+                 <thead {a}><tr {a}><th {a}>h</th></tr></thead><tbody {a}><tr><td {a}>d</td></tr>\
+                 </tbody><tfoot {a}><tr><td>f</td></tr></tfoot></table>\
+                 <ul {a}><li {a}>l</li></ul><dl {a}><dt {a}>t</dt><dd {a}>d</dd></dl>\
+                 <details {a}><summary {a}>s</summary>d</details>\
+                 <figure {a}><figcaption {a}>f</figcaption></figure>\n</div>\n"
+            ));
+            let r = html(&body);
+            for (tag, attr) in attributes_of(&r.html) {
+                assert!(allowed(&tag, &attr), "{attr} kept on {tag}: {}", r.html);
+                seen.insert((tag, attr));
+            }
+        }
+        // Not vacuous: every listed attribute survives on its element.
+        for tag in TAGS {
+            for attr in ["id", "title", "lang"] {
+                assert!(
+                    seen.contains(&(tag.to_string(), attr.to_string())),
+                    "{attr} on {tag}"
+                );
+            }
+        }
+        for (tag, attrs) in ATTRIBUTES.iter().filter(|(t, _)| *t != "*") {
+            for attr in *attrs {
+                assert!(
+                    seen.contains(&(tag.to_string(), attr.to_string())),
+                    "{attr} on {tag}"
+                );
+            }
+        }
     }
 
     #[test]
