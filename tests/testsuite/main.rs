@@ -7,6 +7,7 @@ mod support;
 mod adoption;
 mod bundle;
 mod check_cli;
+mod conformance;
 mod formats;
 mod fuzz_regressions;
 mod gate;
