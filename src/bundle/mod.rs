@@ -617,7 +617,7 @@ pub fn report(o: &Outcome) -> (String, String) {
     for (doc, path) in &o.refused {
         let _ = writeln!(
             err,
-            "note: {doc} links to `{path}`, which the site never copies (HTML and SVG outside <img> could run code)"
+            "note: {doc} links to `{path}`, which the site does not copy (not a passive file type whose content matches its name); its page lists it with its SHA-256"
         );
     }
     if o.inside_sms {

@@ -29,34 +29,40 @@ pub struct Links {
     pub clauses: HashMap<String, String>,
     /// SMS paths of regular files that may be copied into the site.
     pub files: HashSet<String>,
-    /// SVG files with no active content (script, handlers, foreign objects): only these are
-    /// copied, since an SVG opened directly from `files/` would run its own script.
-    pub passive_svgs: HashSet<String>,
+    /// Files that may be copied into the site for a link: a passive type whose bytes match it
+    /// (see [`super::attachment`]). Any other file a body links to is listed on its page.
+    pub copyable: HashSet<String>,
+    /// Files that may be copied into the site for an `<img>`: a passive image type whose bytes
+    /// match it, or an SVG with no active content ([`is_passive_svg`]; an SVG opened directly
+    /// from `files/` would run its own script).
+    pub images: HashSet<String>,
 }
 
 impl Links {
     pub fn new(snapshot: &Snapshot) -> Links {
-        let files = snapshot
-            .entries
-            .iter()
-            .filter(|e| matches!(e.kind, EntryKind::File { .. } | EntryKind::TooLarge { .. }))
-            .map(|e| e.path.clone())
-            .collect();
-        let passive_svgs = snapshot
-            .entries
-            .iter()
-            .filter(|e| e.path.to_ascii_lowercase().ends_with(".svg"))
-            .filter(|e| match &e.kind {
-                EntryKind::File { bytes: Some(b), .. } => is_passive_svg(b),
-                _ => false,
-            })
-            .map(|e| e.path.clone())
-            .collect();
-        Links {
-            files,
-            passive_svgs,
-            ..Links::default()
+        let mut links = Links::default();
+        for e in &snapshot.entries {
+            let bytes = match &e.kind {
+                EntryKind::File { bytes, .. } => bytes.as_deref(),
+                EntryKind::TooLarge { .. } => None,
+                EntryKind::Symlink { .. } | EntryKind::Submodule => continue,
+            };
+            links.files.insert(e.path.clone());
+            let ext = super::attachment::extension(&e.path).unwrap_or_default();
+            let passive = super::attachment::refusal(&e.path, bytes).is_none();
+            if passive {
+                links.copyable.insert(e.path.clone());
+            }
+            let image = if ext == "svg" {
+                bytes.is_some_and(is_passive_svg)
+            } else {
+                passive && super::attachment::IMAGES.contains(&ext.as_str())
+            };
+            if image {
+                links.images.insert(e.path.clone());
+            }
         }
+        links
     }
 }
 
@@ -77,7 +83,7 @@ impl Links {
         pairs(&self.documents);
         pairs(&self.document_paths);
         pairs(&self.clauses);
-        for set in [&self.files, &self.passive_svgs] {
+        for set in [&self.files, &self.copyable, &self.images] {
             let mut sorted: Vec<&String> = set.iter().collect();
             sorted.sort_unstable();
             h.part(&(sorted.len() as u64).to_le_bytes());
@@ -96,7 +102,9 @@ pub enum Resolved {
     Url(String),
     /// A file of the SMS, copied into the site; the URL is relative to the page.
     Attachment { url: String, path: String },
-    /// A file that is never copied (HTML, or SVG outside `<img>`).
+    /// A file of the SMS that is never copied (not a passive type, or its bytes do not match its
+    /// extension): the page lists it with its size and SHA-256, and a link goes to that entry
+    /// ([`listing_anchor`]); an image is dropped.
     Refused(String),
     /// Drop the URL.
     Dead,
@@ -124,13 +132,14 @@ pub fn is_passive_svg(bytes: &[u8]) -> bool {
     !svg_only.iter().any(|w| lower.contains(w))
 }
 
-/// Extensions of files that could run script when opened from the site.
-const ACTIVE: &[&str] = &[
-    "html", "htm", "xhtml", "xht", "shtml", "mht", "mhtml", "svg", "svgz", "xml", "xsl", "xslt",
-];
-const IMAGES: &[&str] = &[
-    "png", "jpg", "jpeg", "gif", "webp", "avif", "bmp", "ico", "svg",
-];
+/// The id of a file's entry in a page's list of files not copied: `file_` and the start of the
+/// SHA-256 of its path (no slug holds `_`, and author ids start with `u_`).
+pub fn listing_anchor(path: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(path.as_bytes());
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("file_{hex}")
+}
 
 impl Links {
     /// Resolve a URL written in the body of the document at `from` (SMS path), for a page whose
@@ -172,22 +181,13 @@ impl Links {
                 if !self.files.contains(&target) {
                     return Resolved::Dead;
                 }
-                let ext = target
-                    .rsplit_once('.')
-                    .map(|(_, e)| e.to_ascii_lowercase())
-                    .unwrap_or_default();
                 let allowed = if image {
-                    IMAGES.contains(&ext.as_str())
-                        && (ext != "svg" || self.passive_svgs.contains(&target))
+                    self.images.contains(&target)
                 } else {
-                    !ACTIVE.contains(&ext.as_str())
+                    self.copyable.contains(&target)
                 };
                 if !allowed {
-                    return if image && !ACTIVE.contains(&ext.as_str()) {
-                        Resolved::Dead
-                    } else {
-                        Resolved::Refused(target)
-                    };
+                    return Resolved::Refused(target);
                 }
                 Resolved::Attachment {
                     url: format!("{root}files/{}", encode_path(&target)),
@@ -755,8 +755,10 @@ fn filter<'u>(
                     Some(Cow::Owned(url))
                 }
                 Resolved::Refused(path) => {
+                    let anchor = listing_anchor(&path);
                     state.refused.insert(path);
-                    None
+                    // a link goes to the file's entry in the page's list; an image is dropped
+                    (!image).then(|| Cow::Owned(format!("#{anchor}")))
                 }
                 Resolved::Dead => None,
             }
@@ -786,8 +788,11 @@ mod tests {
         ] {
             l.files.insert(f.into());
         }
+        l.copyable.insert("policies/img/a.png".into());
+        l.copyable.insert("policies/r.pdf".into());
+        l.images.insert("policies/img/a.png".into());
         // d.svg is a plain drawing; e.svg (below) carries a script and is not in this set
-        l.passive_svgs.insert("policies/d.svg".into());
+        l.images.insert("policies/d.svg".into());
         l.files.insert("policies/e.svg".into());
         Arc::new(l)
     }

@@ -16,6 +16,7 @@
 //! that an edit costs a fraction of a build while the folder ends up byte for byte as a build
 //! would write it.
 
+pub mod attachment;
 pub mod command;
 pub mod html;
 pub mod output;
