@@ -5,6 +5,7 @@
 mod support;
 
 mod adoption;
+mod attachments;
 mod bundle;
 mod check_cli;
 mod conformance;
