@@ -303,7 +303,11 @@ pub fn write(opts: &Options) -> Result<Outcome> {
                 .binary_search_by(|(p, _)| p.as_str().cmp(rel))
                 .ok()
                 .map(|i| same_body(&sources[i].1)),
-            _ => Some(Body::WorkTree(rel.clone())),
+            // the bytes the site's allow-list checked, not a later read of the file
+            _ => Some(match site.attachment_bytes.get(rel) {
+                Some(b) => Body::Shared(Arc::clone(b)),
+                None => Body::WorkTree(rel.clone()),
+            }),
         };
         if let Some(body) = body {
             items.push(Item::new(format!("site/files/{rel}"), body));
