@@ -1609,7 +1609,7 @@ impl<'a> Site<'a> {
                     .collect()
             }),
             reason: super::attachment::refusal(path, bytes)
-                .unwrap_or("an image type that an <img> does not show"),
+                .unwrap_or("not an image type that a page may show"),
         }
     }
 
