@@ -127,10 +127,13 @@ pub fn role(config: &Config, path: &str) -> Role {
     }
 }
 
-/// Whether auditbook reads a file's bytes: documents, records, frameworks, sms.yaml, and SVG
-/// images (the site inspects them before copying one; see `site::html::is_passive_svg`).
+/// Whether auditbook reads a file's bytes (when it is a regular file within `max_file_size`):
+/// every file but templates (read only when the site renders, up to their own limit). Documents,
+/// records, frameworks and sms.yaml are parsed; every other file may be linked as an attachment,
+/// and the site copies one only after checking its bytes against its type
+/// (`site::attachment`), or lists it with its SHA-256.
 pub fn wants_bytes(config: &Config, path: &str) -> bool {
-    role(config, path) != Role::Other || path.to_ascii_lowercase().ends_with(".svg")
+    role(config, path) != Role::Other || !path.starts_with(&format!("{}/", config.paths.templates))
 }
 
 /// Whether a folder is never part of the SMS sources: hidden folders (`.git`, `.github`…), the

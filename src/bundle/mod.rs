@@ -303,7 +303,11 @@ pub fn write(opts: &Options) -> Result<Outcome> {
                 .binary_search_by(|(p, _)| p.as_str().cmp(rel))
                 .ok()
                 .map(|i| same_body(&sources[i].1)),
-            _ => Some(Body::WorkTree(rel.clone())),
+            // the bytes the site's allow-list checked, not a later read of the file
+            _ => Some(match site.attachment_bytes.get(rel) {
+                Some(b) => Body::Shared(Arc::clone(b)),
+                None => Body::WorkTree(rel.clone()),
+            }),
         };
         if let Some(body) = body {
             items.push(Item::new(format!("site/files/{rel}"), body));
@@ -617,7 +621,7 @@ pub fn report(o: &Outcome) -> (String, String) {
     for (doc, path) in &o.refused {
         let _ = writeln!(
             err,
-            "note: {doc} links to `{path}`, which the site never copies (HTML and SVG outside <img> could run code)"
+            "note: {doc} links to `{path}`, which the site does not copy (not a passive file type whose content matches its name); its page lists it with its SHA-256"
         );
     }
     if o.inside_sms {

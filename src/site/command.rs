@@ -104,7 +104,7 @@ pub fn build(args: &BuildArgs, format: FormatFindings<'_>) -> Result<BuildRun> {
     }
     for (doc, path) in &outcome.refused {
         stderr.push_str(&format!(
-            "note: {doc} links to `{path}`, which the site never copies (HTML and SVG outside <img> could run code)\n"
+            "note: {doc} links to `{path}`, which the site does not copy (not a passive file type whose content matches its name); its page lists it with its SHA-256\n"
         ));
     }
     stderr.push_str(&format!(

@@ -16,6 +16,7 @@
 //! that an edit costs a fraction of a build while the folder ends up byte for byte as a build
 //! would write it.
 
+pub mod attachment;
 pub mod command;
 pub mod html;
 pub mod output;
@@ -120,6 +121,9 @@ struct RenderedSite {
     kept: Vec<String>,
     /// SMS paths to copy into `files/`.
     attachments: Vec<String>,
+    /// The bytes of each attachment as the snapshot read them: the bytes `site::attachment`
+    /// checked are the bytes written, so a file swapped after the check is never copied.
+    attachment_bytes: HashMap<String, std::sync::Arc<[u8]>>,
     /// (document id, SMS path) of linked files that are never copied.
     refused: Vec<(String, String)>,
 }
@@ -186,10 +190,21 @@ fn render_all(
             .map(|(path, bytes)| OutFile { path, bytes }),
     );
     files.sort_by(|a, b| a.path.cmp(&b.path));
+    let attachments = site.attachments();
+    let attachment_bytes = attachments
+        .iter()
+        .filter_map(|a| match &loaded.snapshot.get(a)?.kind {
+            crate::snapshot::EntryKind::File { bytes: Some(b), .. } => {
+                Some((a.clone(), std::sync::Arc::clone(b)))
+            }
+            _ => None,
+        })
+        .collect();
     Ok(RenderedSite {
         files,
         kept,
-        attachments: site.attachments(),
+        attachments,
+        attachment_bytes,
         refused: site.refused(),
     })
 }
@@ -202,6 +217,8 @@ pub struct InMemory {
     /// SMS-relative paths of linked files that belong under `files/`; the caller supplies their
     /// bytes, from the same tree the site was made from.
     pub attachments: Vec<String>,
+    /// The bytes of those attachments that the allow-list checked (see [`RenderedSite`]).
+    pub attachment_bytes: HashMap<String, std::sync::Arc<[u8]>>,
     /// (document id, SMS path) of linked files that are never copied.
     pub refused: Vec<(String, String)>,
 }
@@ -217,6 +234,7 @@ pub fn render_in_memory(
     Ok(InMemory {
         files: site.files.into_iter().map(|f| (f.path, f.bytes)).collect(),
         attachments: site.attachments,
+        attachment_bytes: site.attachment_bytes,
         refused: site.refused,
     })
 }
@@ -285,14 +303,25 @@ fn replace(
         let p = staging.dir.join(&f.path);
         std::fs::write(&p, &f.bytes).with_context(|| format!("cannot write `{}`", p.display()))
     })?;
+    // The bytes the allow-list checked; a file without them (which the allow-list does not let
+    // through today) is read as before.
+    site.attachment_bytes.par_iter().try_for_each(|(a, b)| {
+        let dest = staging.dir.join("files").join(a);
+        std::fs::write(&dest, b).with_context(|| format!("cannot write `{}`", dest.display()))
+    })?;
+    let unread = site
+        .attachments
+        .iter()
+        .filter(|a| !site.attachment_bytes.contains_key(*a));
     match files_from {
-        FilesFrom::WorkTree => site
-            .attachments
-            .par_iter()
-            .try_for_each(|a| copy_attachment(root, a, &staging.dir))?,
+        FilesFrom::WorkTree => {
+            for a in unread {
+                copy_attachment(root, a, &staging.dir)?;
+            }
+        }
         FilesFrom::Commit { repo, commit } => {
             // One at a time: a repository handle is not shared between threads.
-            for a in &site.attachments {
+            for a in unread {
                 let Some(bytes) = repo.read_committed(commit, a)? else {
                     anyhow::bail!("`{a}` is not a file of the commit {commit}");
                 };
@@ -457,7 +486,11 @@ pub fn update(
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create `{}`", parent.display()))?;
         }
-        copy_attachment(root, a, out)?;
+        match site.attachment_bytes.get(a) {
+            Some(b) => std::fs::write(&dest, b)
+                .with_context(|| format!("cannot write `{}`", dest.display()))?,
+            None => copy_attachment(root, a, out)?,
+        }
         w.attachments.insert(a.clone(), stamp);
         n_written += 1;
     }

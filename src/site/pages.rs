@@ -13,6 +13,7 @@ use crate::check::Loaded;
 use crate::diag::{Diagnostic, Severity};
 use crate::markdown::LinkTarget;
 use crate::model::{ClauseCoverage, CoverageStatus, Model};
+use crate::snapshot::EntryKind;
 use crate::source::{Document, Record, Status};
 use crate::yaml::{Node, Value as YamlValue};
 use anyhow::{anyhow, Result};
@@ -1425,9 +1426,10 @@ impl<'a> Site<'a> {
             records: Vec<RecLink<'b>>,
             findings: Vec<FindingView<'b>>,
             history: Option<Vec<RevisionView<'b>>>,
-            refused: Vec<&'b str>,
+            refused: Vec<ListedFile<'b>>,
             in_progress: Option<InProgress<'b>>,
         }
+
         /// A draft or in-review revision whose last approved version is still in force.
         #[derive(Serialize)]
         struct InProgress<'b> {
@@ -1585,7 +1587,7 @@ impl<'a> Site<'a> {
             findings,
             history,
             refused: body
-                .map(|b| b.refused.iter().map(String::as_str).collect())
+                .map(|b| b.refused.iter().map(|p| self.listed_file(p)).collect())
                 .unwrap_or_default(),
             in_progress: self
                 .loaded
@@ -1601,6 +1603,31 @@ impl<'a> Site<'a> {
                     effective_url: (eff.is_none() && self.effective.contains_key(&i))
                         .then(|| document_url(&work.id)),
                 }),
+        }
+    }
+
+    /// What the page says about a linked file it does not copy: size, SHA-256 (when read) and
+    /// why it is not copied.
+    fn listed_file<'b>(&self, path: &'b str) -> ListedFile<'b> {
+        use sha2::{Digest, Sha256};
+        let entry = self.loaded.snapshot.get(path).map(|e| &e.kind);
+        let (size, bytes) = match entry {
+            Some(EntryKind::File { size, bytes }) => (Some(*size), bytes.as_deref()),
+            Some(EntryKind::TooLarge { size }) => (Some(*size), None),
+            Some(EntryKind::Symlink { .. } | EntryKind::Submodule) | None => (None, None),
+        };
+        ListedFile {
+            path,
+            anchor: super::html::listing_anchor(path),
+            size,
+            sha256: bytes.map(|b| {
+                Sha256::digest(b)
+                    .iter()
+                    .map(|x| format!("{x:02x}"))
+                    .collect()
+            }),
+            reason: super::attachment::refusal(path, bytes)
+                .unwrap_or("not an image type that a page may show"),
         }
     }
 
@@ -2304,6 +2331,19 @@ impl<'a> Site<'a> {
         out.sort();
         out
     }
+}
+
+/// A linked file the site does not copy (see `super::attachment`), listed on the page of the
+/// document that links to it with what identifies it.
+#[derive(Serialize)]
+struct ListedFile<'b> {
+    path: &'b str,
+    /// The id of its list entry, which links in the body point to.
+    anchor: String,
+    size: Option<u64>,
+    /// `None` when the file was not read (not a regular file, or over `max_file_size`).
+    sha256: Option<String>,
+    reason: &'static str,
 }
 
 /// Whether a clause is a leaf that needs evidence of its own.

@@ -5,9 +5,11 @@
 mod support;
 
 mod adoption;
+mod attachments;
 mod bundle;
 mod catalog;
 mod check_cli;
+mod conformance;
 mod formats;
 mod fuzz_regressions;
 mod gate;
