@@ -41,8 +41,16 @@ codes! {
         "save the file as UTF-8 text, or rename it if it is not a document or record";
     "file-too-large", Error,
         "a source file is larger than the size limit",
-        "Files over `limits.max_file_size` (default 10 MiB) are not read, to bound time and memory. A document that large is almost certainly not a policy or procedure.",
+        "Files over `limits.max_file_size` (default 10 MiB) are not read, to bound time and memory; this holds for every file (documents, records, attachments, past revisions in git), and such a file is neither copied into the site nor into the bundle's `sources/`. A document that large is almost certainly not a policy or procedure.",
         "split the file, move the payload out of the SMS, or raise `limits.max_file_size` in sms.yaml";
+    "file-not-regular", Warning,
+        "a file in the SMS is a FIFO, socket or device",
+        "auditbook opens only regular files: a FIFO (named pipe) would make a build wait for ever, and a device such as `/dev/zero` never ends. Such a file is listed but never opened, and the site and the bundle leave it out. Git cannot commit one, so it only exists in a work tree.",
+        "remove the special file from the SMS folder, or replace it with the regular file it stands for";
+    "output-too-large", Error,
+        "the SMS files add up to more than the output size limit",
+        "`limits.max_output_size` (default 1 GiB) bounds what one output copies from the SMS: regular files count their sizes in path order, and those past the limit are not copied into the site's `files/` or the bundle's `sources/` (the bundle's manifest lists them as not included). Documents and records past it are still read and checked.",
+        "move large payloads out of the SMS, or raise `limits.max_output_size` in sms.yaml";
     "file-empty", Warning,
         "a document or record file is empty",
         "An empty file holds no document or record; it is probably a leftover.",

@@ -531,6 +531,43 @@ impl Repo {
         self.read_blob(BlobId(entry.id())).map(Some)
     }
 
+    /// [`Self::read_committed`] of a file of at most `limit` bytes: a larger blob (found from the
+    /// object's header, before its content is read) is `None`, like a path that is not a file.
+    pub fn read_committed_within(
+        &self,
+        rev: &str,
+        rel: &str,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>> {
+        let Some(tree) = self.tree_of(rev)? else {
+            return Ok(None);
+        };
+        let entry = match tree.get_path(Path::new(rel)) {
+            Ok(e) => e,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(git_error(
+                    &self.git_dir,
+                    &format!("cannot read `{rel}`"),
+                    &e,
+                ))
+            }
+        };
+        if !matches!(mode(entry.filemode()), Mode::File) {
+            return Ok(None);
+        }
+        let size = self
+            .repo
+            .odb()
+            .and_then(|odb| odb.read_header(entry.id()))
+            .map_err(|e| git_error(&self.git_dir, &format!("cannot read `{rel}`"), &e))?
+            .0 as u64;
+        if size > limit {
+            return Ok(None);
+        }
+        self.read_blob(BlobId(entry.id())).map(Some)
+    }
+
     /// Every file of the SMS in commit `rev` with its blob id and size.
     pub fn committed_tree(&self, config: &Config, rev: &str) -> Result<CommittedTree> {
         let Some(tree) = self.tree_of(rev)? else {

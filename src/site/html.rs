@@ -35,11 +35,14 @@ pub struct Links {
 }
 
 impl Links {
-    pub fn new(snapshot: &Snapshot) -> Links {
+    /// Links of a snapshot: only regular files within the size limits can be copied (FIFOs,
+    /// devices and files over `limits.max_file_size` or past `limits.max_output_size` are not).
+    pub fn new(snapshot: &Snapshot, limits: &crate::config::Limits) -> Links {
+        let over = snapshot.over_output_limit(limits);
         let files = snapshot
             .entries
             .iter()
-            .filter(|e| matches!(e.kind, EntryKind::File { .. } | EntryKind::TooLarge { .. }))
+            .filter(|e| snapshot.copyable(&over, &e.path))
             .map(|e| e.path.clone())
             .collect();
         let passive_svgs = snapshot

@@ -28,6 +28,7 @@ mod templates;
 use crate::check::Loaded;
 use crate::diag::Diagnostic;
 use crate::model::Model;
+use crate::regular::Regular;
 use crate::snapshot::Stamp;
 use anyhow::{Context, Result};
 use pages::Key;
@@ -249,12 +250,12 @@ pub fn build(
 ) -> Result<Outcome> {
     output::check(&loaded.config.root, out)?;
     let site = render_all(loaded, model, findings, history, None)?;
-    replace(&loaded.config.root, &site, out, files_from)
+    replace(&loaded.config, &site, out, files_from)
 }
 
 /// Write a whole rendered site into a new folder and swap it into place at `out`.
 fn replace(
-    root: &Path,
+    config: &crate::config::Config,
     site: &RenderedSite,
     out: &Path,
     files_from: &FilesFrom<'_>,
@@ -263,6 +264,7 @@ fn replace(
         site.kept.is_empty(),
         "a folder is replaced only by a whole site"
     );
+    let limit = config.limits.max_file_size;
     let staging = output::Staging::new(out)?;
     let files = &site.files;
     let pages = files.iter().filter(|f| f.path.ends_with(".html")).count();
@@ -288,12 +290,14 @@ fn replace(
         FilesFrom::WorkTree => site
             .attachments
             .par_iter()
-            .try_for_each(|a| copy_attachment(root, a, &staging.dir))?,
+            .try_for_each(|a| copy_attachment(&config.root, a, &staging.dir, limit))?,
         FilesFrom::Commit { repo, commit } => {
             // One at a time: a repository handle is not shared between threads.
             for a in &site.attachments {
-                let Some(bytes) = repo.read_committed(commit, a)? else {
-                    anyhow::bail!("`{a}` is not a file of the commit {commit}");
+                let Some(bytes) = repo.read_committed_within(commit, a, limit)? else {
+                    anyhow::bail!(
+                        "`{a}` is not a file of the commit {commit} within `limits.max_file_size`"
+                    );
                 };
                 let dest = staging.dir.join("files").join(a);
                 std::fs::write(&dest, bytes)
@@ -381,7 +385,7 @@ pub fn update(
     let keys: Vec<Key> = site.files.par_iter().map(|f| bytes_key(&f.bytes)).collect();
     let render = started.elapsed();
     let Some(mut w) = written else {
-        let outcome = replace(root, &site, out, &FilesFrom::WorkTree)?;
+        let outcome = replace(&loaded.config, &site, out, &FilesFrom::WorkTree)?;
         memo.written = Some(Written {
             files: site
                 .files
@@ -456,7 +460,7 @@ pub fn update(
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create `{}`", parent.display()))?;
         }
-        copy_attachment(root, a, out)?;
+        copy_attachment(root, a, out, loaded.config.limits.max_file_size)?;
         w.attachments.insert(a.clone(), stamp);
         n_written += 1;
     }
@@ -517,7 +521,7 @@ fn remove_from(out: &Path, rel: &str) -> Result<()> {
 
 /// Copy one file of the SMS into `files/`: never through a symbolic link, never from outside the
 /// SMS root (the path comes from the snapshot, which lists no links' targets and no `..`).
-fn copy_attachment(root: &Path, rel: &str, site: &Path) -> Result<()> {
+fn copy_attachment(root: &Path, rel: &str, site: &Path, limit: u64) -> Result<()> {
     let mut src = root.to_path_buf();
     for part in rel.split('/') {
         if part.is_empty() || part == "." || part == ".." {
@@ -533,8 +537,21 @@ fn copy_attachment(root: &Path, rel: &str, site: &Path) -> Result<()> {
             );
         }
     }
+    // Checked again when read: the file may have been replaced since the snapshot was taken.
+    let bytes = match crate::regular::read(&src, limit)
+        .with_context(|| format!("cannot read `{}`", src.display()))?
+    {
+        Regular::Bytes(b) => b,
+        Regular::NotRegular(what) => {
+            anyhow::bail!("refusing to copy `{}`: it is {what}", src.display())
+        }
+        Regular::TooLarge(n) => anyhow::bail!(
+            "refusing to copy `{}`: it is {n} bytes, over `limits.max_file_size` ({limit} bytes)",
+            src.display()
+        ),
+    };
     let dest = site.join("files").join(rel);
-    std::fs::copy(&src, &dest)
+    std::fs::write(&dest, bytes)
         .with_context(|| format!("cannot copy `{}` into the site", src.display()))?;
     Ok(())
 }

@@ -279,7 +279,7 @@ impl<'a> Site<'a> {
             .iter()
             .map(|c| (c.id.as_str(), stem(&c.id)))
             .collect();
-        let mut links = Links::new(&loaded.snapshot);
+        let mut links = Links::new(&loaded.snapshot, &loaded.config.limits);
         for (i, d) in sources.documents.iter().enumerate() {
             if doc_has_page[i] {
                 links.documents.insert(crate::ids::key(&d.id), d.id.clone());
@@ -2300,7 +2300,9 @@ fn effective_texts(
         if !has_page[i] {
             continue;
         }
-        let Ok(Some(bytes)) = repo.read_committed(&e.commit, &e.path) else {
+        let Ok(Some(bytes)) =
+            repo.read_committed_within(&e.commit, &e.path, loaded.config.limits.max_file_size)
+        else {
             continue;
         };
         let Ok(text) = String::from_utf8(bytes) else {

@@ -1,0 +1,285 @@
+//! Hostile file-system and network inputs (issue 12, items 4, 5, 8, 9, 10): special files, size
+//! limits, output paths, bundle names that collide when unzipped, `serve` requests. A watchdog
+//! kills a run that hangs (the test then fails); nothing is timed.
+
+use crate::support::*;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Run `c` and kill it if it has not finished after `limit` (a hang guard, never a measurement):
+/// the test fails instead of hanging.
+fn run_guarded(mut c: Command, limit: Duration) -> Run {
+    use std::io::Read;
+    let mut child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run auditbook");
+    // Drained while it runs, so a large output cannot fill the pipe and stall the child.
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = r.read_to_end(&mut v);
+            String::from_utf8_lossy(&v).into_owned()
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the run hung: killed after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let r = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
+    assert!(!r.stderr.contains("panicked"), "panic: {}", r.stderr);
+    r
+}
+
+/// `auditbook SUBCOMMAND <sms> ARGS… --as-of` with the hang guard.
+fn guarded(sms: &Sms, subcommand: &str, args: &[&str]) -> Run {
+    let mut c = auditbook();
+    c.arg(subcommand)
+        .arg(sms.path())
+        .args(args)
+        .args(["--as-of", AS_OF]);
+    run_guarded(c, Duration::from_secs(60))
+}
+
+/// Names of the entries of a zip.
+fn zip_names(zip: &Path) -> Vec<String> {
+    let f = std::fs::File::open(zip).unwrap();
+    let mut z = zip::ZipArchive::new(f).unwrap();
+    (0..z.len())
+        .map(|i| z.by_index(i).unwrap().name().unwrap().to_string())
+        .collect()
+}
+
+fn mkfifo(path: &Path) {
+    let ok = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs")
+        .success();
+    assert!(ok, "mkfifo {}", path.display());
+}
+
+/// A FIFO linked as `f.pdf` (the work tree, outside git): `check`, `build` and `bundle` finish,
+/// each reports `file-not-regular` at the FIFO, and neither the site nor the bundle holds it.
+#[cfg(unix)]
+#[test]
+fn a_fifo_linked_as_an_attachment_is_never_opened() {
+    let sms = Sms::new();
+    sms.file(
+        "policies/a.md",
+        &doc("POL-A", &["8.5.1.1"], "", "See [the contract](f.pdf)."),
+    );
+    mkfifo(&sms.path().join("policies/f.pdf"));
+    let check = guarded(&sms, "check", &["--format", "json"]);
+    let found = check.findings("file-not-regular");
+    assert_eq!(found.len(), 1, "{}", check.stdout);
+    assert_eq!(found[0]["path"], "policies/f.pdf");
+    assert!(found[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("a FIFO (named pipe)"));
+
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    let build = guarded(
+        &sms,
+        "build",
+        &["--format", "json", "--out", site.to_str().unwrap()],
+    );
+    assert!(build.code == 0 || build.code == 1, "{}", build.stderr);
+    assert_eq!(build.findings("file-not-regular").len(), 1);
+    assert!(!site.join("files/policies/f.pdf").exists());
+    assert!(site.join("index.html").is_file());
+
+    let zip = out.path().join("b.zip");
+    let bundle = guarded(&sms, "bundle", &["--out", zip.to_str().unwrap()]);
+    assert!(bundle.code == 0 || bundle.code == 1, "{}", bundle.stderr);
+    let names = zip_names(&zip);
+    assert!(!names.iter().any(|n| n.ends_with("f.pdf")), "{names:?}");
+    assert!(names.contains(&"sources/policies/a.md".to_string()));
+    // the manifest says why it is left out
+    let manifest = zip_entry(&zip, "manifest.json");
+    let m: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+    assert!(
+        m["not_included"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["path"] == "policies/f.pdf"
+                && n["reason"] == "not a regular file: never opened"),
+        "{}",
+        m["not_included"]
+    );
+}
+
+/// The bytes of one entry of a zip.
+fn zip_entry(zip: &Path, name: &str) -> Vec<u8> {
+    use std::io::Read;
+    let f = std::fs::File::open(zip).unwrap();
+    let mut z = zip::ZipArchive::new(f).unwrap();
+    let mut e = z.by_name(name).unwrap();
+    let mut out = Vec::new();
+    e.read_to_end(&mut out).unwrap();
+    out
+}
+
+/// `git` in `dir` with a fixed identity and time, the user's configuration kept out.
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("GIT_AUTHOR_NAME", "Helen Carter")
+        .env("GIT_AUTHOR_EMAIL", "hc@example.com")
+        .env("GIT_COMMITTER_NAME", "Helen Carter")
+        .env("GIT_COMMITTER_EMAIL", "hc@example.com")
+        .env("GIT_AUTHOR_DATE", "2026-06-01T12:00:00+00:00")
+        .env("GIT_COMMITTER_DATE", "2026-06-01T12:00:00+00:00")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Commit everything in the SMS folder (a new repository).
+fn commit_all(sms: &Sms) {
+    git(sms.path(), &["init", "-q", "-b", "main"]);
+    git(sms.path(), &["add", "-A"]);
+    git(sms.path(), &["commit", "-q", "-m", "SMS"]);
+}
+
+/// Files over `max_file_size` (a committed attachment and a committed document) get
+/// `file-too-large` and are copied neither into the site nor into the bundle's `sources/`.
+#[test]
+fn files_over_max_file_size_are_not_copied_into_site_or_bundle() {
+    let sms = Sms::with_config(&format!(
+        "{MINIMAL_CONFIG}limits:\n  max_file_size: 1 KiB\n"
+    ));
+    sms.file(
+        "policies/a.md",
+        &doc(
+            "POL-A",
+            &["8.5.1.1"],
+            "",
+            "See [big](big.pdf) and [small](small.pdf).",
+        ),
+    );
+    sms.bytes("policies/big.pdf", &vec![b'x'; 2048]);
+    sms.bytes("policies/small.pdf", b"%PDF-1.4 small");
+    sms.file(
+        "policies/big.md",
+        &doc("POL-BIG", &["8.5.1.2"], "", &"word ".repeat(300)),
+    );
+    commit_all(&sms);
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    let build = guarded(
+        &sms,
+        "build",
+        &["--format", "json", "--out", site.to_str().unwrap()],
+    );
+    assert!(build.code == 1, "{}", build.stderr);
+    let paths: Vec<String> = build
+        .findings("file-too-large")
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(paths, ["policies/big.md", "policies/big.pdf"]);
+    assert!(site.join("files/policies/small.pdf").is_file());
+    assert!(!site.join("files/policies/big.pdf").exists());
+
+    let zip = out.path().join("b.zip");
+    let bundle = guarded(&sms, "bundle", &["--out", zip.to_str().unwrap()]);
+    assert!(bundle.code == 0 || bundle.code == 1, "{}", bundle.stderr);
+    let names = zip_names(&zip);
+    assert!(names.contains(&"sources/policies/small.pdf".to_string()));
+    assert!(names.contains(&"site/files/policies/small.pdf".to_string()));
+    for big in ["policies/big.pdf", "policies/big.md"] {
+        assert!(
+            !names.iter().any(|n| n.ends_with(big)),
+            "{big} in {names:?}"
+        );
+    }
+    let m: serde_json::Value = serde_json::from_slice(&zip_entry(&zip, "manifest.json")).unwrap();
+    let reasons: Vec<(String, String)> = m["not_included"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["path"].as_str().unwrap().into(),
+                n["reason"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(reasons.contains(&(
+        "policies/big.pdf".into(),
+        "over limits.max_file_size".into()
+    )));
+    assert!(reasons.contains(&("policies/big.md".into(), "over limits.max_file_size".into())));
+}
+
+/// `max_output_size`: files past it (sizes summed in path order) give one `output-too-large` on
+/// sms.yaml in `check`, and the bundle and site leave them out.
+#[test]
+fn max_output_size_caps_what_site_and_bundle_copy() {
+    let sms = Sms::with_config(&format!(
+        "{MINIMAL_CONFIG}limits:\n  max_output_size: 4 KiB\n"
+    ));
+    sms.file(
+        "policies/a.md",
+        &doc(
+            "POL-A",
+            &["8.5.1.1"],
+            "",
+            "[one](files/1.pdf) [two](files/2.pdf) [three](files/3.pdf)",
+        ),
+    );
+    for n in 1..=3 {
+        sms.bytes(&format!("policies/files/{n}.pdf"), &vec![b'p'; 1500]);
+    }
+    let check = guarded(&sms, "check", &["--format", "json"]);
+    let found = check.findings("output-too-large");
+    assert_eq!(found.len(), 1, "{}", check.stdout);
+    assert_eq!(found[0]["path"], "sms.yaml");
+    let msg = found[0]["message"].as_str().unwrap();
+    assert!(msg.contains("(4096 bytes)"), "{msg}");
+    // a.md (~250 bytes) + 1.pdf + 2.pdf fit; 3.pdf and sms.yaml (last in path order) do not
+    assert!(
+        msg.contains("2 files from `policies/files/3.pdf` on"),
+        "{msg}"
+    );
+
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    guarded(&sms, "build", &["--out", site.to_str().unwrap()]);
+    assert!(site.join("files/policies/files/2.pdf").is_file());
+    assert!(!site.join("files/policies/files/3.pdf").exists());
+    let zip = out.path().join("b.zip");
+    guarded(&sms, "bundle", &["--out", zip.to_str().unwrap()]);
+    let names = zip_names(&zip);
+    assert!(names.contains(&"sources/policies/files/2.pdf".to_string()));
+    assert!(!names.iter().any(|n| n.ends_with("3.pdf")), "{names:?}");
+}
