@@ -58,6 +58,7 @@ impl Loaded {
     pub fn findings(&self, model: &Model<'_>) -> Vec<Diagnostic> {
         let mut all = self.load_findings.clone();
         all.extend(source::output_limit_finding(&self.config, &self.snapshot));
+        all.extend(source::unportable_name_findings(&self.snapshot));
         all.extend(rules::check(model));
         if let Some(h) = &self.history {
             all.extend(history::rules::check(h, model));

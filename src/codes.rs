@@ -51,6 +51,10 @@ codes! {
         "the SMS files add up to more than the output size limit",
         "`limits.max_output_size` (default 1 GiB) bounds what one output copies from the SMS: regular files count their sizes in path order, and those past the limit are not copied into the site's `files/` or the bundle's `sources/` (the bundle's manifest lists them as not included). Documents and records past it are still read and checked.",
         "move large payloads out of the SMS, or raise `limits.max_output_size` in sms.yaml";
+    "file-name-unportable", Warning,
+        "a file name cannot be unzipped as itself on Windows or macOS",
+        "On Windows and macOS, names that differ only in case (`Evidence.pdf`, `evidence.pdf`), in Unicode normalisation (NFC and NFD spellings of one accented letter) or in trailing dots and spaces (`evidence.pdf.`) name one file, so unzipping the bundle there would let one overwrite the other; and Windows cannot create `CON`, `PRN`, `AUX`, `NUL`, `COM1`-`COM9` or `LPT1`-`LPT9`, with any extension. The first of colliding names (in path order) is kept; the others and every reserved name are left out of the site and the bundle.",
+        "rename the file so that its name differs from every other by more than case or normalisation, and is not a Windows reserved name";
     "file-empty", Warning,
         "a document or record file is empty",
         "An empty file holds no document or record; it is probably a leftover.",

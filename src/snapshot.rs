@@ -127,13 +127,34 @@ impl Snapshot {
         over
     }
 
+    /// Files whose names cannot be unzipped as themselves (see `crate::portable`): a Windows
+    /// reserved name, or a name that collides with an earlier file's (path order).
+    pub fn unportable(&self) -> Vec<crate::portable::Unportable<'_>> {
+        crate::portable::problems(
+            self.entries
+                .iter()
+                .filter(|e| matches!(e.kind, EntryKind::File { .. }))
+                .map(|e| e.path.as_str()),
+        )
+    }
+
+    /// The files an output does not copy although they are regular files within
+    /// `limits.max_file_size`: past `limits.max_output_size`, or unportable names; sorted.
+    pub fn not_copied(&self, limits: &crate::config::Limits) -> Vec<&str> {
+        let mut out = self.over_output_limit(limits);
+        out.extend(self.unportable().into_iter().map(|u| u.path));
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Whether the file at `path` may be copied into an output: a regular file within
-    /// `limits.max_file_size`, not past `limits.max_output_size` (see [`Self::over_output_limit`]).
-    pub fn copyable(&self, over: &[&str], path: &str) -> bool {
+    /// `limits.max_file_size`, not in `not_copied` (from [`Self::not_copied`]).
+    pub fn copyable(&self, not_copied: &[&str], path: &str) -> bool {
         matches!(
             self.get(path).map(|e| &e.kind),
             Some(EntryKind::File { .. })
-        ) && over.binary_search(&path).is_err()
+        ) && not_copied.binary_search(&path).is_err()
     }
 }
 

@@ -208,6 +208,28 @@ pub fn output_limit_finding(config: &Config, snap: &Snapshot) -> Option<Diagnost
     )
 }
 
+/// `file-name-unportable` for each file whose name cannot be unzipped as itself (see
+/// `crate::portable`); the site and the bundle leave it out.
+pub fn unportable_name_findings(snap: &Snapshot) -> Vec<Diagnostic> {
+    snap.unportable()
+        .into_iter()
+        .map(|u| {
+            let message = match u.collides_with {
+                Some(first) => format!(
+                    "`{}` and `{first}` name one file on Windows and macOS (they differ only in case, Unicode normalisation or trailing dots and spaces); `{}` is left out of the site and the bundle",
+                    u.path, u.path
+                ),
+                None => format!(
+                    "`{}` is {}; it is left out of the site and the bundle",
+                    u.path, u.reason
+                ),
+            };
+            Diagnostic::new("file-name-unportable", u.path.to_string(), message)
+                .at(u.path, Pos::new(1, 1))
+        })
+        .collect()
+}
+
 /// Whether an entry counts against `limits.max_documents` (a Markdown document that was read).
 pub fn is_document(config: &Config, entry: &snapshot::Entry) -> bool {
     matches!(entry.kind, EntryKind::File { bytes: Some(_), .. })

@@ -430,6 +430,12 @@ fn sources(loaded: &Loaded, origin: &Origin<'_>, own_output: Option<&str>) -> Re
     let limits = &loaded.config.limits;
     let over = loaded.snapshot.over_output_limit(limits);
     let past_output_limit = |path: &str| over.binary_search(&path).is_ok();
+    let unportable: std::collections::HashMap<&str, &'static str> = loaded
+        .snapshot
+        .unportable()
+        .into_iter()
+        .map(|u| (u.path, u.reason))
+        .collect();
     if let Some((repo, head)) = origin.committed {
         let mut tree = repo.committed_tree(&loaded.config, &head.commit)?;
         for p in &tree.not_files {
@@ -441,6 +447,8 @@ fn sources(loaded: &Loaded, origin: &Origin<'_>, own_output: Option<&str>) -> Re
         tree.files.retain(|f| {
             let reason = if f.size > limits.max_file_size {
                 "over limits.max_file_size"
+            } else if let Some(why) = unportable.get(f.path.as_str()) {
+                why
             } else if past_output_limit(&f.path) {
                 "past limits.max_output_size"
             } else {
@@ -464,6 +472,7 @@ fn sources(loaded: &Loaded, origin: &Origin<'_>, own_output: Option<&str>) -> Re
         }
         let reason = match &e.kind {
             _ if past_output_limit(&e.path) => "past limits.max_output_size",
+            _ if unportable.contains_key(e.path.as_str()) => unportable[e.path.as_str()],
             EntryKind::File { bytes: Some(b), .. } => {
                 out.push((e.path.clone(), Body::Shared(Arc::clone(b))));
                 continue;
@@ -811,6 +820,12 @@ fn output_path(out: Option<&Path>, loaded: &Loaded, origin: &Origin<'_>) -> Resu
     if std::fs::symlink_metadata(&out).is_ok_and(|m| m.is_dir()) {
         bail!(
             "`{}` is a folder; pass the path of a .zip file with --out",
+            out.display()
+        );
+    }
+    if crate::site::output::inside_git(&loaded.config.root, &out) {
+        bail!(
+            "refusing to write the bundle to `{}`: it is inside the git directory.\nhelp: pass --out with a path outside `.git`",
             out.display()
         );
     }

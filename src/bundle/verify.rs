@@ -234,6 +234,26 @@ pub fn verify(path: &Path) -> Result<Verification> {
         });
     }
     entries.sort_by(|a, b| a.name.cmp(&b.name));
+    // Names that would overwrite each other (or cannot be created) when unzipped on Windows or
+    // macOS: refused, the first of colliding names (in name order) is checked.
+    let unportable: BTreeSet<String> =
+        crate::portable::problems(entries.iter().map(|e| e.name.as_str()))
+            .into_iter()
+            .map(|u| {
+                let detail = match u.collides_with {
+                    Some(first) => format!(
+                "{}: it and `{}` would be one file when unzipped there, one overwriting the other",
+                u.reason,
+                first.escape_debug()
+            ),
+                    None => u.reason.to_string(),
+                };
+                v.problems
+                    .push(problem(Kind::Refused, Some(u.path), detail));
+                u.path.to_string()
+            })
+            .collect();
+    entries.retain(|e| !unportable.contains(&e.name));
     v.entries = entries.len();
     let find = |name: &str| -> Option<&Entry> {
         entries

@@ -35,14 +35,15 @@ pub struct Links {
 }
 
 impl Links {
-    /// Links of a snapshot: only regular files within the size limits can be copied (FIFOs,
-    /// devices and files over `limits.max_file_size` or past `limits.max_output_size` are not).
+    /// Links of a snapshot: only regular files within the size limits and with portable names
+    /// can be copied (FIFOs, devices, files over `limits.max_file_size` or past
+    /// `limits.max_output_size`, and names that collide when unzipped are not).
     pub fn new(snapshot: &Snapshot, limits: &crate::config::Limits) -> Links {
-        let over = snapshot.over_output_limit(limits);
+        let not_copied = snapshot.not_copied(limits);
         let files = snapshot
             .entries
             .iter()
-            .filter(|e| snapshot.copyable(&over, &e.path))
+            .filter(|e| snapshot.copyable(&not_copied, &e.path))
             .map(|e| e.path.clone())
             .collect();
         let passive_svgs = snapshot

@@ -283,3 +283,207 @@ fn max_output_size_caps_what_site_and_bundle_copy() {
     assert!(names.contains(&"sources/policies/files/2.pdf".to_string()));
     assert!(!names.iter().any(|n| n.ends_with("3.pdf")), "{names:?}");
 }
+
+/// `paths.output` into the git directory (it once wrote a site into `.git/refs/tags`, creating
+/// tags) or among the SMS sources is refused with exit 2 before anything is written.
+#[test]
+fn output_paths_into_git_or_the_sources_are_refused() {
+    let sms = Sms::new();
+    sms.file("policies/a.md", &doc("POL-A", &["8.5.1.1"], "", "Body."));
+    sms.file(
+        "records/incident/i.yaml",
+        "id: INC-1\nkind: incident\ndate: 2026-01-01\ntitle: T\n",
+    );
+    commit_all(&sms);
+    let tags = sms.path().join(".git/refs/tags");
+    let cases = [
+        (".git/refs/tags", "inside the git directory"),
+        (".GIT/hooks/site", "inside the git directory"),
+        (
+            "policies/_site",
+            "it lies in `policies`, which holds SMS files (`policies/a.md`)",
+        ),
+        (
+            "records/site",
+            "it lies in `records`, the SMS's `paths.records` folder",
+        ),
+    ];
+    for (output, why) in cases {
+        sms.file(
+            "sms.yaml",
+            &format!("{MINIMAL_CONFIG}paths:\n  output: {output}\n"),
+        );
+        let r = guarded(&sms, "build", &["--allow-dirty"]);
+        assert_eq!(r.code, 2, "{output}: {}", r.stderr);
+        assert!(r.stderr.contains(why), "{output}: {}", r.stderr);
+        if !output.to_ascii_lowercase().starts_with(".git") {
+            assert!(!sms.path().join(output).exists(), "{output} was written");
+        }
+    }
+    assert_eq!(
+        std::fs::read_dir(&tags).unwrap().count(),
+        0,
+        "a tag was created"
+    );
+    // an explicit --out into .git is refused too, for the site and for the bundle
+    let r = guarded(
+        &sms,
+        "build",
+        &[
+            "--allow-dirty",
+            "--out",
+            sms.path().join(".git/x").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = guarded(
+        &sms,
+        "bundle",
+        &[
+            "--allow-dirty",
+            "--out",
+            sms.path().join(".git/b.zip").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("inside the git directory"),
+        "{}",
+        r.stderr
+    );
+    // the default `_site` still builds
+    sms.file("sms.yaml", MINIMAL_CONFIG);
+    let r = guarded(&sms, "build", &["--allow-dirty"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    assert!(sms.path().join("_site/index.html").is_file());
+}
+
+/// File names that would overwrite each other (or cannot be created) when the bundle is unzipped
+/// on Windows or macOS: `file-name-unportable` for each, left out of the bundle and the site; the
+/// first of colliding names (path order) is kept.
+#[cfg(target_os = "linux")]
+#[test]
+fn bundle_names_that_collide_when_unzipped_are_left_out() {
+    let sms = Sms::new();
+    let nfc = "policies/caf\u{e9}.pdf";
+    let nfd = "policies/cafe\u{301}.pdf";
+    let files = [
+        "policies/Evidence.pdf",
+        "policies/evidence.pdf",
+        "policies/evidence.pdf.",
+        "policies/CON",
+        "policies/aux.txt",
+        "policies/com1.tar.gz",
+        nfc,
+        nfd,
+    ];
+    for f in files {
+        sms.bytes(f, b"%PDF-1.4");
+    }
+    sms.file(
+        "policies/a.md",
+        &doc(
+            "POL-A",
+            &["8.5.1.1"],
+            "",
+            "[a](Evidence.pdf) [b](evidence.pdf) [c](CON)",
+        ),
+    );
+    let check = guarded(&sms, "check", &["--format", "json"]);
+    let mut flagged: Vec<String> = check
+        .findings("file-name-unportable")
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    flagged.sort();
+    let mut want = vec![
+        "policies/CON".to_string(),
+        "policies/aux.txt".into(),
+        nfc.into(),
+        "policies/com1.tar.gz".into(),
+        "policies/evidence.pdf".into(),
+        "policies/evidence.pdf.".into(),
+    ];
+    want.sort();
+    assert_eq!(flagged, want, "{}", check.stdout);
+    let collision = check
+        .findings("file-name-unportable")
+        .into_iter()
+        .find(|f| f["path"] == "policies/evidence.pdf")
+        .unwrap();
+    assert!(collision["message"]
+        .as_str()
+        .unwrap()
+        .contains("and `policies/Evidence.pdf` name one file"));
+
+    let out = tempfile::tempdir().unwrap();
+    let zip = out.path().join("b.zip");
+    let bundle = guarded(&sms, "bundle", &["--out", zip.to_str().unwrap()]);
+    assert!(bundle.code == 0 || bundle.code == 1, "{}", bundle.stderr);
+    let names = zip_names(&zip);
+    let sources: Vec<&String> = names
+        .iter()
+        .filter(|n| n.starts_with("sources/policies/"))
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            "sources/policies/Evidence.pdf",
+            "sources/policies/a.md",
+            &format!("sources/{nfd}"),
+        ],
+        "{names:?}"
+    );
+    assert!(names.contains(&"site/files/policies/Evidence.pdf".to_string()));
+    assert!(!names.iter().any(|n| n.ends_with("/CON")));
+    // the bundle verifies: nothing in it collides
+    let mut c = auditbook();
+    c.arg("verify").arg(&zip);
+    let v = run_guarded(c, Duration::from_secs(60));
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+}
+
+/// `verify` reports names in a received zip that collide when unzipped (case, NFC/NFD, trailing
+/// dots) or are Windows reserved names.
+#[test]
+fn verify_reports_names_that_collide_when_unzipped() {
+    use std::io::Write;
+    let work = tempfile::tempdir().unwrap();
+    let bad = work.path().join("bad.zip");
+    let mut w = zip::ZipWriter::new(std::fs::File::create(&bad).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    for name in [
+        "sources/Evidence.pdf",
+        "sources/evidence.pdf",
+        "sources/evidence.pdf.",
+        "sources/caf\u{e9}.md",
+        "sources/cafe\u{301}.md",
+        "sources/NUL.txt",
+    ] {
+        w.start_file(name, opts).unwrap();
+        w.write_all(b"x").unwrap();
+    }
+    w.finish().unwrap();
+    let mut c = auditbook();
+    c.arg("verify").arg(&bad);
+    let v = run_guarded(c, Duration::from_secs(60));
+    assert_eq!(v.code, 1, "{}{}", v.stdout, v.stderr);
+    for line in [
+        "refused: sources/evidence.pdf: a name that collides with another when unzipped",
+        "refused: sources/evidence.pdf.: a name that ends with a dot or a space",
+        "refused: sources/caf\u{e9}.md: a name that collides",
+        "refused: sources/NUL.txt: a Windows reserved name",
+    ] {
+        assert!(
+            v.stdout.lines().any(|l| l.starts_with(line)),
+            "no {line:?} in:\n{}",
+            v.stdout
+        );
+    }
+    assert!(
+        v.stdout
+            .contains("it and `sources/Evidence.pdf` would be one file"),
+        "{}",
+        v.stdout
+    );
+}
