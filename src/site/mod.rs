@@ -18,6 +18,7 @@
 
 pub mod command;
 pub mod html;
+mod http;
 pub mod output;
 mod pages;
 mod search;

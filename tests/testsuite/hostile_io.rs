@@ -487,3 +487,146 @@ fn verify_reports_names_that_collide_when_unzipped() {
         v.stdout
     );
 }
+
+/// A running `serve` of an SMS; killed when dropped.
+struct Served {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(sms: &Sms) -> Served {
+    use std::io::BufRead;
+    let mut child = auditbook()
+        .arg("serve")
+        .arg(sms.path())
+        .args(["--port", "0", "--as-of", AS_OF])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start auditbook serve");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("serve prints its address");
+    let port = line
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    Served { child, port }
+}
+
+/// Send raw bytes to the server and read the whole answer (status, head, body).
+fn raw(port: u16, request: &[u8]) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(request).unwrap();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (status, head.to_string(), body.to_string())
+}
+
+fn get(port: u16, path: &str, extra: &str) -> (u16, String, String) {
+    raw(
+        port,
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}\r\n").as_bytes(),
+    )
+}
+
+/// `serve` refuses bodies and other methods before reading a body (a `Content-Length` of
+/// 99999999999 used to abort it), refuses requests from other sites (cross-site script inclusion
+/// of the search index), marks responses `Cross-Origin-Resource-Policy: same-origin`, and keeps
+/// answering while idle connections are open.
+#[test]
+fn serve_refuses_bodies_foreign_requests_and_outlives_idle_connections() {
+    let sms = Sms::new();
+    sms.file("policies/a.md", &doc("POL-A", &["8.5.1.1"], "", "Body."));
+    let server = serve(&sms);
+    let port = server.port;
+    let (code, head, _) = get(port, "/searchindex.js", "");
+    assert_eq!(code, 200, "{head}");
+    assert!(
+        head.contains("Cross-Origin-Resource-Policy: same-origin"),
+        "{head}"
+    );
+    // (a) a huge announced body, by POST and by GET: refused, and the server lives on
+    let (code, _, body) = raw(
+        port,
+        format!(
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 99999999999\r\n\r\nxx"
+        )
+        .as_bytes(),
+    );
+    assert_eq!(code, 405, "{body}");
+    let (code, _, body) = get(port, "/", "Content-Length: 99999999999\r\n");
+    assert_eq!(code, 413, "{body}");
+    let (code, _, body) = get(port, "/", "Transfer-Encoding: chunked\r\n");
+    assert_eq!(code, 413, "{body}");
+    // (b) requests another site makes
+    for extra in [
+        "Sec-Fetch-Site: cross-site\r\n",
+        "Sec-Fetch-Site: same-site\r\n",
+        "Origin: https://evil.example\r\n",
+        "Referer: https://evil.example/page.html\r\n",
+        &format!("Referer: http://127.0.0.1:{port}.evil.example/\r\n"),
+    ] {
+        let (code, _, body) = get(port, "/searchindex.js", extra);
+        assert_eq!(code, 403, "{extra}: {body}");
+    }
+    // its own pages, and a URL typed by the user, still work
+    for extra in [
+        "Sec-Fetch-Site: same-origin\r\n".to_string(),
+        "Sec-Fetch-Site: none\r\n".to_string(),
+        format!(
+            "Referer: http://localhost:{port}/index.html\r\nOrigin: http://localhost:{port}\r\n"
+        ),
+    ] {
+        let (code, _, body) = get(port, "/searchindex.js", &extra);
+        assert_eq!(code, 200, "{extra}: {body}");
+    }
+    // (c) idle connections (more than the cap) do not stop the server from answering
+    let idle: Vec<std::net::TcpStream> = (0..40)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    let (code, _, body) = get(port, "/index.html", "");
+    assert!(code == 200 || code == 503, "{code}: {body}");
+    drop(idle);
+    let mut ok = false;
+    for _ in 0..100 {
+        if get(port, "/index.html", "").0 == 200 {
+            ok = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        ok,
+        "the server answers again once idle connections are gone"
+    );
+    // an oversized request head is refused
+    let (code, _, _) = get(port, "/", &format!("X-Pad: {}\r\n", "a".repeat(10_000)));
+    assert_eq!(code, 431);
+}
