@@ -929,7 +929,7 @@ fn row(out: &mut String, cells: &[&str]) {
         } else {
             c.to_string()
         };
-        if c.contains([',', '"', '\n', '\r']) {
+        if c.contains(crate::report::CSV_QUOTED) {
             out.push('"');
             out.push_str(&c.replace('"', "\"\""));
             out.push('"');

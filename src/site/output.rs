@@ -238,6 +238,7 @@ impl Staging {
                 .with_context(|| format!("cannot create `{}`", parent.display()))?;
         }
         remove_leftover(&dir)?;
+        remove_stale(out);
         std::fs::create_dir(&dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
         let staging = Staging {
             dir,
@@ -332,6 +333,58 @@ pub fn sibling(out: &Path, what: &str) -> PathBuf {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     out.with_file_name(format!("{name}.{what}-{}", std::process::id()))
+}
+
+/// Remove the `<out>.tmp-<pid>` and `<out>.old-<pid>` folders that builds killed midway left
+/// behind: only folders auditbook made (they hold the marker) of processes that are gone. Best
+/// effort: a folder that cannot be removed stays for the next build.
+fn remove_stale(out: &Path) {
+    let (Some(parent), Some(name)) = (out.parent(), out.file_name()) else {
+        return;
+    };
+    let name = name.to_string_lossy();
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file_name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file_name.strip_prefix(name.as_ref()) else {
+            continue;
+        };
+        let pid = rest
+            .strip_prefix(".tmp-")
+            .or_else(|| rest.strip_prefix(".old-"))
+            .and_then(|p| p.parse::<u32>().ok());
+        let Some(pid) = pid else { continue };
+        if pid == std::process::id() || process_alive(pid) {
+            continue;
+        }
+        let dir = e.path();
+        let ours =
+            std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) && dir.join(MARKER).is_file();
+        if ours {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
+
+/// Whether a process with this id exists (another user's counts). Without a way to ask, every
+/// process is taken to be alive, so nothing is removed.
+fn process_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+        let r = unsafe { libc::kill(pid, 0) };
+        r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
 }
 
 /// Remove a leftover temporary folder, but only one that auditbook made.

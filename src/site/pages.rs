@@ -2255,7 +2255,8 @@ pub fn node_text(n: &Node) -> String {
     }
 }
 
-/// One CSV line (RFC 4180 quoting); cells that a spreadsheet would run as a formula get a `'`.
+/// One CSV line (RFC 4180 quoting of any cell holding a separator of a common locale, see
+/// `report::CSV_QUOTED`); cells that a spreadsheet would run as a formula get a `'`.
 fn csv_row<'b>(out: &mut String, cells: impl Iterator<Item = &'b str>) {
     let mut first = true;
     for c in cells {
@@ -2268,7 +2269,7 @@ fn csv_row<'b>(out: &mut String, cells: impl Iterator<Item = &'b str>) {
         } else {
             c.into()
         };
-        if c.contains([',', '"', '\n', '\r']) {
+        if c.contains(crate::report::CSV_QUOTED) {
             out.push('"');
             out.push_str(&c.replace('"', "\"\""));
             out.push('"');

@@ -630,3 +630,136 @@ fn serve_refuses_bodies_foreign_requests_and_outlives_idle_connections() {
     let (code, _, _) = get(port, "/", &format!("X-Pad: {}\r\n", "a".repeat(10_000)));
     assert_eq!(code, 431);
 }
+
+/// `<out>.tmp-<pid>` and `<out>.old-<pid>` folders of builds killed midway (dead pids) are removed
+/// at the next build; those of a live process, and folders auditbook did not make, stay.
+#[test]
+fn stale_staging_folders_of_dead_builds_are_removed() {
+    let sms = Sms::new();
+    sms.file("policies/a.md", &doc("POL-A", &["8.5.1.1"], "", "Body."));
+    // no process has an id above the kernel's maximum (4194304)
+    let dead_tmp = sms.path().join("_site.tmp-99999999");
+    let dead_old = sms.path().join("_site.old-99999998");
+    let foreign = sms.path().join("_site.tmp-99999997");
+    let live = sms.path().join(format!("_site.tmp-{}", std::process::id()));
+    for d in [&dead_tmp, &dead_old, &live] {
+        std::fs::create_dir_all(d).unwrap();
+        std::fs::write(d.join(".auditbook-site"), "x").unwrap();
+    }
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("mine.txt"), "not auditbook's").unwrap();
+    let r = guarded(&sms, "build", &[]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    assert!(
+        !dead_tmp.exists() && !dead_old.exists(),
+        "stale folders stay"
+    );
+    assert!(live.exists(), "a live process's folder was removed");
+    assert!(foreign.join("mine.txt").exists());
+    assert!(sms.path().join("_site/index.html").is_file());
+}
+
+/// CSV cells holding a separator of any common locale (`;`, `,`, tab, `|`), a quote or a line
+/// break are quoted.
+#[test]
+fn csv_cells_with_separators_of_any_locale_are_quoted() {
+    let sms = Sms::new();
+    let titles = ["Backup; restore", "Pipe | test", "Tab\there", "It's quoted"];
+    for (i, t) in titles.iter().enumerate() {
+        let body = doc(&format!("POL-{i}"), &["8.5.1.1"], "", "Body.").replace(
+            &format!("title: Document POL-{i}"),
+            &format!("title: \"{}\"", t.replace('\t', "\\t")),
+        );
+        sms.file(&format!("policies/p{i}.md"), &body);
+    }
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    let r = guarded(&sms, "build", &["--out", site.to_str().unwrap()]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let csv = std::fs::read_to_string(site.join("documents.csv")).unwrap();
+    for t in titles {
+        assert!(
+            csv.contains(&format!("\"{t}\"")),
+            "{t:?} not quoted in:\n{csv}"
+        );
+    }
+}
+
+/// `verify` reports bytes outside any entry: a prepended stub and appended data.
+#[test]
+fn verify_reports_bytes_outside_any_entry() {
+    let sms = Sms::new();
+    sms.file("policies/a.md", &doc("POL-A", &["8.5.1.1"], "", "Body."));
+    let work = tempfile::tempdir().unwrap();
+    let good = work.path().join("good.zip");
+    let r = guarded(&sms, "bundle", &["--out", good.to_str().unwrap()]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let bytes = std::fs::read(&good).unwrap();
+    let verify = |p: &Path| {
+        let mut c = auditbook();
+        c.arg("verify").arg(p);
+        run_guarded(c, Duration::from_secs(60))
+    };
+    let v = verify(&good);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+
+    let appended = work.path().join("appended.zip");
+    let mut b = bytes.clone();
+    b.extend_from_slice(b"#!/bin/sh\necho hidden\n");
+    std::fs::write(&appended, &b).unwrap();
+    let v = verify(&appended);
+    assert_eq!(v.code, 1, "{}{}", v.stdout, v.stderr);
+    assert!(
+        v.stdout
+            .contains("22 bytes after the end of the central directory (appended data)"),
+        "{}",
+        v.stdout
+    );
+
+    let stub = work.path().join("stub.zip");
+    let mut b = b"MZ-stub-0123456789".to_vec();
+    b.extend_from_slice(&bytes);
+    std::fs::write(&stub, &b).unwrap();
+    let v = verify(&stub);
+    assert_eq!(v.code, 1, "{}{}", v.stdout, v.stderr);
+    assert!(
+        v.stdout
+            .contains("18 bytes before the first entry (a prepended stub)"),
+        "{}",
+        v.stdout
+    );
+}
+
+/// `verify` on a FIFO fails at once (exit 2) instead of waiting for a writer.
+#[cfg(unix)]
+#[test]
+fn verify_on_a_fifo_does_not_block() {
+    let work = tempfile::tempdir().unwrap();
+    let fifo = work.path().join("bundle.zip");
+    mkfifo(&fifo);
+    let mut c = auditbook();
+    c.arg("verify").arg(&fifo);
+    let v = run_guarded(c, Duration::from_secs(60));
+    assert_eq!(v.code, 2, "{}{}", v.stdout, v.stderr);
+    assert!(
+        v.stderr.contains("is a FIFO (named pipe), not a zip file"),
+        "{}",
+        v.stderr
+    );
+}
+
+/// When the selected framework is a file under frameworks/ that is invalid, the error says why
+/// (the file's own errors), not only that the framework is unknown.
+#[test]
+fn an_invalid_selected_framework_says_why() {
+    let sms = Sms::with_config("organisation: T\nscope: S.\nframework: tiny:1\n");
+    sms.file(
+        "frameworks/tiny.yaml",
+        "id: tiny:1\ntitle: Tiny\nclauses:\n  - id: \"1\"\n    title: A\n    parent: \"9\"\n",
+    );
+    let r = guarded(&sms, "check", &[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("are invalid"), "{}", r.stderr);
+    assert!(r.stderr.contains("frameworks/tiny.yaml:4:"), "{}", r.stderr);
+    assert!(r.stderr.contains("parent `9`"), "{}", r.stderr);
+}
