@@ -45,7 +45,7 @@ codes! {
         "split the file, move the payload out of the SMS, or raise `limits.max_file_size` in sms.yaml";
     "file-not-regular", Warning,
         "a file in the SMS is a FIFO, socket or device",
-        "auditbook opens only regular files: a FIFO (named pipe) would make a build wait for ever, and a device such as `/dev/zero` never ends. Such a file is listed but never opened, and the site and the bundle leave it out. Git cannot commit one, so it only exists in a work tree.",
+        "auditbook opens only regular files: a FIFO (named pipe) would make a build wait for ever, and a device such as `/dev/zero` never ends. Such a file is listed but never opened, and the site and the bundle leave it out. Git cannot commit one, so it only exists in a work tree. The same finding marks an entry of a crafted git tree that no git client writes (a name holding `/`, or a name the tree lists twice): it is never read from the commit.",
         "remove the special file from the SMS folder, or replace it with the regular file it stands for";
     "output-too-large", Error,
         "the SMS files add up to more than the output size limit",

@@ -439,9 +439,17 @@ fn sources(loaded: &Loaded, origin: &Origin<'_>, own_output: Option<&str>) -> Re
     if let Some((repo, head)) = origin.committed {
         let mut tree = repo.committed_tree(&loaded.config, &head.commit)?;
         for p in &tree.not_files {
+            let crafted = matches!(
+                loaded.snapshot.get(p).map(|e| &e.kind),
+                Some(EntryKind::NotRegular { .. })
+            );
             not_included.push(NotIncluded {
                 path: p.clone(),
-                reason: "a symbolic link or submodule: never read",
+                reason: if crafted {
+                    "an entry no git client writes (a crafted tree): never read"
+                } else {
+                    "a symbolic link or submodule: never read"
+                },
             });
         }
         tree.files.retain(|f| {

@@ -763,3 +763,99 @@ fn an_invalid_selected_framework_says_why() {
     assert!(r.stderr.contains("frameworks/tiny.yaml:4:"), "{}", r.stderr);
     assert!(r.stderr.contains("parent `9`"), "{}", r.stderr);
 }
+
+/// `git` in `dir` with stdin, returning stdout (trimmed).
+fn git_out(dir: &Path, args: &[&str], stdin: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("GIT_AUTHOR_NAME", "Helen Carter")
+        .env("GIT_AUTHOR_EMAIL", "hc@example.com")
+        .env("GIT_COMMITTER_NAME", "Helen Carter")
+        .env("GIT_COMMITTER_EMAIL", "hc@example.com")
+        .env("GIT_AUTHOR_DATE", "2026-06-01T12:00:00+00:00")
+        .env("GIT_COMMITTER_DATE", "2026-06-01T12:00:00+00:00")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("git runs");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A crafted commit whose tree lists `a.md` twice and holds an entry named `p/x.md` (no git client
+/// writes either): `bundle` gives one `file-not-regular` for each and bundles neither.
+#[test]
+fn crafted_trees_with_duplicate_or_slashed_names_give_one_finding_each() {
+    let sms = Sms::new();
+    let dir = sms.path();
+    git(dir, &["init", "-q", "-b", "main"]);
+    let config = git_out(
+        dir,
+        &["hash-object", "-w", "--stdin"],
+        MINIMAL_CONFIG.as_bytes(),
+    );
+    let text = doc("POL-A", &["8.5.1.1"], "", "Body.");
+    let blob = git_out(dir, &["hash-object", "-w", "--stdin"], text.as_bytes());
+    let entry = |name: &str, oid: &str| {
+        let mut e = format!("100644 {name}\0").into_bytes();
+        e.extend((0..20).map(|i| u8::from_str_radix(&oid[2 * i..2 * i + 2], 16).unwrap()));
+        e
+    };
+    let mut tree = Vec::new();
+    for (name, oid) in [
+        ("a.md", &blob),
+        ("a.md", &blob),
+        ("p/x.md", &blob),
+        ("sms.yaml", &config),
+    ] {
+        tree.extend(entry(name, oid));
+    }
+    let tree = git_out(
+        dir,
+        &["hash-object", "-t", "tree", "-w", "--literally", "--stdin"],
+        &tree,
+    );
+    let commit = git_out(dir, &["commit-tree", &tree], b"crafted\n");
+    git(dir, &["update-ref", "refs/heads/main", &commit]);
+    // the work tree matches HEAD as far as git can write it
+    std::fs::write(dir.join("sms.yaml"), MINIMAL_CONFIG).unwrap();
+
+    let out = tempfile::tempdir().unwrap();
+    let zip = out.path().join("b.zip");
+    let r = guarded(&sms, "bundle", &["--out", zip.to_str().unwrap()]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    assert!(!r.stderr.contains("internal error"), "{}", r.stderr);
+    let findings: serde_json::Value =
+        serde_json::from_slice(&zip_entry(&zip, "findings.json")).unwrap();
+    let special: Vec<(String, String)> = findings["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "file-not-regular")
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().into(),
+                f["message"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(special.len(), 2, "{special:?}");
+    assert_eq!(special[0].0, "a.md");
+    assert!(special[0].1.contains("lists twice"), "{}", special[0].1);
+    assert_eq!(special[1].0, "p/x.md");
+    assert!(special[1].1.contains("holds `/`"), "{}", special[1].1);
+    let names = zip_names(&zip);
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("sources/a.md") || n.starts_with("sources/p/")),
+        "{names:?}"
+    );
+}
