@@ -57,6 +57,8 @@ impl Loaded {
     /// sorted. Under `--require-history` the history notices are errors whatever sms.yaml says.
     pub fn findings(&self, model: &Model<'_>) -> Vec<Diagnostic> {
         let mut all = self.load_findings.clone();
+        all.extend(source::output_limit_finding(&self.config, &self.snapshot));
+        all.extend(source::unportable_name_findings(&self.snapshot));
         all.extend(rules::check(model));
         if let Some(h) = &self.history {
             all.extend(history::rules::check(h, model));
@@ -226,11 +228,22 @@ pub(crate) fn select_catalog(
     findings: &mut Vec<Diagnostic>,
 ) -> Result<Catalog> {
     let mut user = Vec::new();
+    let before = findings.len();
     for (path, text) in &sources.frameworks {
         if let Some(c) = catalog::parse(text, path, findings) {
             user.push(c);
         }
     }
+    // Why framework files could not be used: the selected one may be among them.
+    let invalid: Vec<String> = findings[before..]
+        .iter()
+        .filter(|d| d.code == "framework-invalid")
+        .map(|d| match (&d.path, d.pos) {
+            (Some(p), Some(pos)) => format!("\n  {p}:{}:{}: {}", pos.line, pos.col, d.message),
+            (Some(p), None) => format!("\n  {p}: {}", d.message),
+            (None, _) => format!("\n  {}", d.message),
+        })
+        .collect();
     if let Some(c) = user.iter().find(|c| c.id == config.framework) {
         return Ok(c.clone());
     }
@@ -242,6 +255,15 @@ pub(crate) fn select_catalog(
         .map(String::from)
         .collect();
     known.extend(user.iter().map(|c| c.id.clone()));
+    if !invalid.is_empty() {
+        bail!(
+            "sms.yaml: framework `{}` is not built in, and the framework files under `{}/` that could be it are invalid:{}\nhelp: fix the errors above (`docs/catalog.md` gives the schema); valid catalogues: {}",
+            config.framework,
+            config.paths.frameworks,
+            invalid.join(""),
+            known.join(", ")
+        );
+    }
     bail!(
         "sms.yaml: framework `{}` is neither built in nor defined under `{}/`; known: {}",
         config.framework,

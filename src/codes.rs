@@ -45,8 +45,20 @@ codes! {
         "save the file as UTF-8 text, or rename it if it is not a document or record";
     "file-too-large", Error,
         "a source file is larger than the size limit",
-        "Files over `limits.max_file_size` (default 10 MiB) are not read, to bound time and memory. A document that large is almost certainly not a policy or procedure.",
+        "Files over `limits.max_file_size` (default 10 MiB) are not read, to bound time and memory; this holds for every file (documents, records, attachments, past revisions in git), and such a file is neither copied into the site nor into the bundle's `sources/`. A document that large is almost certainly not a policy or procedure.",
         "split the file, move the payload out of the SMS, or raise `limits.max_file_size` in sms.yaml";
+    "file-not-regular", Warning,
+        "a file in the SMS is a FIFO, socket or device",
+        "auditbook opens only regular files: a FIFO (named pipe) would make a build wait for ever, and a device such as `/dev/zero` never ends. Such a file is listed but never opened, and the site and the bundle leave it out. Git cannot commit one, so it only exists in a work tree. The same finding marks an entry of a crafted git tree that no git client writes (a name holding `/`, or a name the tree lists twice): it is never read from the commit.",
+        "remove the special file from the SMS folder, or replace it with the regular file it stands for";
+    "output-too-large", Error,
+        "the SMS files add up to more than the output size limit",
+        "`limits.max_output_size` (default 1 GiB) bounds what one output copies from the SMS: regular files count their sizes in path order, and those past the limit are not copied into the site's `files/` or the bundle's `sources/` (the bundle's manifest lists them as not included). Documents and records past it are still read and checked.",
+        "move large payloads out of the SMS, or raise `limits.max_output_size` in sms.yaml";
+    "file-name-unportable", Warning,
+        "a file name cannot be unzipped as itself on Windows or macOS",
+        "On Windows and macOS, names that differ only in case (`Evidence.pdf`, `evidence.pdf`), in Unicode normalisation (NFC and NFD spellings of one accented letter) or in trailing dots and spaces (`evidence.pdf.`) name one file, so unzipping the bundle there would let one overwrite the other; and Windows cannot create `CON`, `PRN`, `AUX`, `NUL`, `COM1`-`COM9` or `LPT1`-`LPT9`, with any extension. The first of colliding names (in path order) is kept; the others and every reserved name are left out of the site and the bundle.",
+        "rename the file so that its name differs from every other by more than case or normalisation, and is not a Windows reserved name";
     "file-empty", Warning,
         "a document or record file is empty",
         "An empty file holds no document or record; it is probably a leftover.",

@@ -74,6 +74,8 @@ pub struct HistorySettings {
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_file_size: u64,
+    /// The sum of the sizes of the SMS files one output (the site, the bundle) copies.
+    pub max_output_size: u64,
     pub max_documents: usize,
     pub yaml: yaml::Limits,
 }
@@ -82,6 +84,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_file_size: 10 * 1024 * 1024,
+            max_output_size: 1024 * 1024 * 1024,
             max_documents: 100_000,
             yaml: yaml::Limits::default(),
         }
@@ -349,6 +352,14 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
                                 }
                             }
                         }
+                        "max_output_size" => {
+                            if let Some(t) = r.text(vv, &kk) {
+                                match parse_size(&t.text) {
+                                    Ok(n) => config.limits.max_output_size = n,
+                                    Err(e) => r.invalid(vv, &kk, e),
+                                }
+                            }
+                        }
                         "max_documents" => {
                             if let Some(n) = r.count(vv, &kk) {
                                 config.limits.max_documents = n as usize;
@@ -370,6 +381,7 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
                             &kk,
                             &[
                                 "max_file_size",
+                                "max_output_size",
                                 "max_documents",
                                 "max_yaml_depth",
                                 "max_yaml_nodes",

@@ -786,6 +786,16 @@ fn weakenings(
             );
         }
     }
+    if b.paths.output != head.paths.output {
+        push(
+            format!("{FILE_NAME}#paths.output"),
+            line_of(&text, Some("paths"), "output"),
+            format!(
+                "this change moves the site's output folder from `{}` to `{}`: where a build writes (and what it replaces) is policy of the pipeline; {keep}",
+                b.paths.output, head.paths.output
+            ),
+        );
+    }
     if b.framework != head.framework {
         push(
             format!("{FILE_NAME}#framework"),

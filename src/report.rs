@@ -7,6 +7,10 @@ use crate::model::Model;
 use serde::Serialize;
 use std::fmt::Write as _;
 
+/// Characters that make a CSV cell quoted: the separators spreadsheets use in common locales
+/// (`,`, `;` where the decimal mark is a comma, tab, `|`), quotes and line breaks.
+pub const CSV_QUOTED: [char; 8] = [',', ';', '\t', '|', '"', '\'', '\n', '\r'];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Human,

@@ -29,6 +29,9 @@ pub(super) enum Mode {
     Symlink,
     Gitlink,
     Tree,
+    /// An entry no git client writes (a crafted tree): its name holds `/` or is `.`, `..` or
+    /// empty, or the tree lists the name twice. Never read; why, for the finding.
+    Invalid(&'static str),
 }
 
 pub(super) fn mode(filemode: i32) -> Mode {
@@ -530,11 +533,30 @@ pub(super) fn list_tree(
     out: &mut Vec<(String, Oid, Mode)>,
 ) -> Result<(), git2::Error> {
     let tree = repo.find_tree(tree)?;
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let first = out.len();
     for entry in tree.iter() {
         let Ok(name) = std::str::from_utf8(entry.name_bytes()) else {
             continue;
         };
         let rel = format!("{base}{name}");
+        if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+            out.push((
+                rel,
+                entry.id(),
+                Mode::Invalid("a git tree entry whose name holds `/` or is empty, `.` or `..` (a crafted tree)"),
+            ));
+            continue;
+        }
+        if !seen.insert(name.to_string()) {
+            // Listed twice: neither copy is trusted; the one entry of this path says why.
+            const TWICE: &str = "a name the git tree lists twice (a crafted tree)";
+            match out[first..].iter_mut().find(|(p, _, _)| *p == rel) {
+                Some(e) => e.2 = Mode::Invalid(TWICE),
+                None => out.push((rel, entry.id(), Mode::Invalid(TWICE))),
+            }
+            continue;
+        }
         match mode(entry.filemode()) {
             Mode::Tree => {
                 if !snapshot::skipped_dir(config, &rel) {
@@ -646,7 +668,7 @@ pub struct CommittedFile {
 #[derive(Debug, Clone, Default)]
 pub struct CommittedTree {
     pub files: Vec<CommittedFile>,
-    /// Symbolic links and submodules: listed, never read.
+    /// Symbolic links, submodules and entries of crafted trees: listed, never read.
     pub not_files: Vec<String>,
 }
 
@@ -705,6 +727,43 @@ impl Repo {
         self.read_blob(BlobId(entry.id())).map(Some)
     }
 
+    /// [`Self::read_committed`] of a file of at most `limit` bytes: a larger blob (found from the
+    /// object's header, before its content is read) is `None`, like a path that is not a file.
+    pub fn read_committed_within(
+        &self,
+        rev: &str,
+        rel: &str,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>> {
+        let Some(tree) = self.tree_of(rev)? else {
+            return Ok(None);
+        };
+        let entry = match tree.get_path(Path::new(rel)) {
+            Ok(e) => e,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(git_error(
+                    &self.git_dir,
+                    &format!("cannot read `{rel}`"),
+                    &e,
+                ))
+            }
+        };
+        if !matches!(mode(entry.filemode()), Mode::File) {
+            return Ok(None);
+        }
+        let size = self
+            .repo
+            .odb()
+            .and_then(|odb| odb.read_header(entry.id()))
+            .map_err(|e| git_error(&self.git_dir, &format!("cannot read `{rel}`"), &e))?
+            .0 as u64;
+        if size > limit {
+            return Ok(None);
+        }
+        self.read_blob(BlobId(entry.id())).map(Some)
+    }
+
     /// Every file of the SMS in commit `rev` with its blob id and size.
     pub fn committed_tree(&self, config: &Config, rev: &str) -> Result<CommittedTree> {
         let Some(tree) = self.tree_of(rev)? else {
@@ -730,7 +789,9 @@ impl Repo {
                         blob: BlobId(oid),
                     });
                 }
-                Mode::Symlink | Mode::Gitlink | Mode::Tree => out.not_files.push(path),
+                Mode::Symlink | Mode::Gitlink | Mode::Tree | Mode::Invalid(_) => {
+                    out.not_files.push(path)
+                }
             }
         }
         out.files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -766,6 +827,7 @@ pub(super) fn entry_kind(
     let read_err = |e: git2::Error| git_error(git_dir, &format!("cannot read `{path}`"), &e);
     Ok(match mode {
         Mode::Gitlink => EntryKind::Submodule,
+        Mode::Invalid(what) => EntryKind::NotRegular { what },
         Mode::Symlink => {
             let target = reader
                 .read(oid)

@@ -43,7 +43,7 @@ pub struct BuildRun {
 pub fn output_folder(path: &std::path::Path, out: Option<&std::path::Path>) -> Result<PathBuf> {
     let root = crate::config::discover(path)?;
     let (config, _) = crate::config::load(&root)?;
-    output::resolve(&root, &config.paths.output, out)
+    output::resolve(&config, out)
 }
 
 /// `auditbook build`: check, print findings, render the site even with findings. The site shows

@@ -39,15 +39,23 @@ pub struct Links {
 }
 
 impl Links {
-    pub fn new(snapshot: &Snapshot) -> Links {
+    /// Links of a snapshot. A file may be copied only when it is a regular file within the size
+    /// limits with a portable name (FIFOs, devices, files over `limits.max_file_size` or past
+    /// `limits.max_output_size`, and names that collide when unzipped are not) AND passes the
+    /// attachment allow-list; any other file a body links to is listed on its page.
+    pub fn new(snapshot: &Snapshot, limits: &crate::config::Limits) -> Links {
+        let not_copied = snapshot.not_copied(limits);
         let mut links = Links::default();
         for e in &snapshot.entries {
             let bytes = match &e.kind {
                 EntryKind::File { bytes, .. } => bytes.as_deref(),
-                EntryKind::TooLarge { .. } => None,
+                EntryKind::TooLarge { .. } | EntryKind::NotRegular { .. } => None,
                 EntryKind::Symlink { .. } | EntryKind::Submodule => continue,
             };
             links.files.insert(e.path.clone());
+            if !snapshot.copyable(&not_copied, &e.path) {
+                continue;
+            }
             let ext = super::attachment::extension(&e.path).unwrap_or_default();
             let passive = super::attachment::refusal(&e.path, bytes).is_none();
             if passive {

@@ -19,6 +19,7 @@
 pub mod attachment;
 pub mod command;
 pub mod html;
+mod http;
 pub mod output;
 mod pages;
 mod search;
@@ -29,6 +30,7 @@ mod templates;
 use crate::check::Loaded;
 use crate::diag::Diagnostic;
 use crate::model::Model;
+use crate::regular::Regular;
 use crate::snapshot::Stamp;
 use anyhow::{Context, Result};
 use pages::Key;
@@ -268,12 +270,12 @@ pub fn build(
 ) -> Result<Outcome> {
     output::check(&loaded.config.root, out)?;
     let site = render_all(loaded, model, findings, history, None)?;
-    replace(&loaded.config.root, &site, out, files_from)
+    replace(&loaded.config, &site, out, files_from)
 }
 
 /// Write a whole rendered site into a new folder and swap it into place at `out`.
 fn replace(
-    root: &Path,
+    config: &crate::config::Config,
     site: &RenderedSite,
     out: &Path,
     files_from: &FilesFrom<'_>,
@@ -282,6 +284,7 @@ fn replace(
         site.kept.is_empty(),
         "a folder is replaced only by a whole site"
     );
+    let limit = config.limits.max_file_size;
     let staging = output::Staging::new(out)?;
     let files = &site.files;
     let pages = files.iter().filter(|f| f.path.ends_with(".html")).count();
@@ -316,14 +319,16 @@ fn replace(
     match files_from {
         FilesFrom::WorkTree => {
             for a in unread {
-                copy_attachment(root, a, &staging.dir)?;
+                copy_attachment(&config.root, a, &staging.dir, limit)?;
             }
         }
         FilesFrom::Commit { repo, commit } => {
             // One at a time: a repository handle is not shared between threads.
             for a in unread {
-                let Some(bytes) = repo.read_committed(commit, a)? else {
-                    anyhow::bail!("`{a}` is not a file of the commit {commit}");
+                let Some(bytes) = repo.read_committed_within(commit, a, limit)? else {
+                    anyhow::bail!(
+                        "`{a}` is not a file of the commit {commit} within `limits.max_file_size`"
+                    );
                 };
                 let dest = staging.dir.join("files").join(a);
                 std::fs::write(&dest, bytes)
@@ -411,7 +416,7 @@ pub fn update(
     let keys: Vec<Key> = site.files.par_iter().map(|f| bytes_key(&f.bytes)).collect();
     let render = started.elapsed();
     let Some(mut w) = written else {
-        let outcome = replace(root, &site, out, &FilesFrom::WorkTree)?;
+        let outcome = replace(&loaded.config, &site, out, &FilesFrom::WorkTree)?;
         memo.written = Some(Written {
             files: site
                 .files
@@ -489,7 +494,7 @@ pub fn update(
         match site.attachment_bytes.get(a) {
             Some(b) => std::fs::write(&dest, b)
                 .with_context(|| format!("cannot write `{}`", dest.display()))?,
-            None => copy_attachment(root, a, out)?,
+            None => copy_attachment(root, a, out, loaded.config.limits.max_file_size)?,
         }
         w.attachments.insert(a.clone(), stamp);
         n_written += 1;
@@ -551,7 +556,7 @@ fn remove_from(out: &Path, rel: &str) -> Result<()> {
 
 /// Copy one file of the SMS into `files/`: never through a symbolic link, never from outside the
 /// SMS root (the path comes from the snapshot, which lists no links' targets and no `..`).
-fn copy_attachment(root: &Path, rel: &str, site: &Path) -> Result<()> {
+fn copy_attachment(root: &Path, rel: &str, site: &Path, limit: u64) -> Result<()> {
     let mut src = root.to_path_buf();
     for part in rel.split('/') {
         if part.is_empty() || part == "." || part == ".." {
@@ -567,8 +572,21 @@ fn copy_attachment(root: &Path, rel: &str, site: &Path) -> Result<()> {
             );
         }
     }
+    // Checked again when read: the file may have been replaced since the snapshot was taken.
+    let bytes = match crate::regular::read(&src, limit)
+        .with_context(|| format!("cannot read `{}`", src.display()))?
+    {
+        Regular::Bytes(b) => b,
+        Regular::NotRegular(what) => {
+            anyhow::bail!("refusing to copy `{}`: it is {what}", src.display())
+        }
+        Regular::TooLarge(n) => anyhow::bail!(
+            "refusing to copy `{}`: it is {n} bytes, over `limits.max_file_size` ({limit} bytes)",
+            src.display()
+        ),
+    };
     let dest = site.join("files").join(rel);
-    std::fs::copy(&src, &dest)
+    std::fs::write(&dest, bytes)
         .with_context(|| format!("cannot copy `{}` into the site", src.display()))?;
     Ok(())
 }

@@ -288,7 +288,7 @@ impl<'a> Site<'a> {
             .iter()
             .map(|c| (c.id.as_str(), stem(&c.id)))
             .collect();
-        let mut links = Links::new(&loaded.snapshot);
+        let mut links = Links::new(&loaded.snapshot, &loaded.config.limits);
         for (i, d) in sources.documents.iter().enumerate() {
             if doc_has_page[i] {
                 links.documents.insert(crate::ids::key(&d.id), d.id.clone());
@@ -1614,7 +1614,17 @@ impl<'a> Site<'a> {
         let (size, bytes) = match entry {
             Some(EntryKind::File { size, bytes }) => (Some(*size), bytes.as_deref()),
             Some(EntryKind::TooLarge { size }) => (Some(*size), None),
-            Some(EntryKind::Symlink { .. } | EntryKind::Submodule) | None => (None, None),
+            Some(
+                EntryKind::Symlink { .. } | EntryKind::Submodule | EntryKind::NotRegular { .. },
+            )
+            | None => (None, None),
+        };
+        let special = match entry {
+            Some(EntryKind::NotRegular { .. }) => {
+                Some("not a regular file (a FIFO, socket or device): never opened")
+            }
+            Some(EntryKind::TooLarge { .. }) => Some("over `limits.max_file_size`: not read"),
+            _ => None,
         };
         ListedFile {
             path,
@@ -1626,8 +1636,10 @@ impl<'a> Site<'a> {
                     .map(|x| format!("{x:02x}"))
                     .collect()
             }),
-            reason: super::attachment::refusal(path, bytes)
-                .unwrap_or("not an image type that a page may show"),
+            reason: special.unwrap_or_else(|| {
+                super::attachment::refusal(path, bytes)
+                    .unwrap_or("not an image type that a page may show")
+            }),
         }
     }
 
@@ -2391,7 +2403,8 @@ pub fn node_text(n: &Node) -> String {
     }
 }
 
-/// One CSV line (RFC 4180 quoting); cells that a spreadsheet would run as a formula get a `'`.
+/// One CSV line (RFC 4180 quoting of any cell holding a separator of a common locale, see
+/// `report::CSV_QUOTED`); cells that a spreadsheet would run as a formula get a `'`.
 fn csv_row<'b>(out: &mut String, cells: impl Iterator<Item = &'b str>) {
     let mut first = true;
     for c in cells {
@@ -2404,7 +2417,7 @@ fn csv_row<'b>(out: &mut String, cells: impl Iterator<Item = &'b str>) {
         } else {
             c.into()
         };
-        if c.contains([',', '"', '\n', '\r']) {
+        if c.contains(crate::report::CSV_QUOTED) {
             out.push('"');
             out.push_str(&c.replace('"', "\"\""));
             out.push('"');
@@ -2436,7 +2449,9 @@ fn effective_texts(
         if !has_page[i] {
             continue;
         }
-        let Ok(Some(bytes)) = repo.read_committed(&e.commit, &e.path) else {
+        let Ok(Some(bytes)) =
+            repo.read_committed_within(&e.commit, &e.path, loaded.config.limits.max_file_size)
+        else {
             continue;
         };
         let Ok(text) = String::from_utf8(bytes) else {

@@ -220,15 +220,17 @@ fn read_overrides(loaded: &Loaded) -> Result<Vec<(String, String)>> {
             EntryKind::File { bytes: Some(b), .. } => b.to_vec(),
             EntryKind::File { bytes: None, size } if *size <= 1 << 20 => {
                 let path = loaded.config.root.join(&entry.path);
-                let meta = std::fs::symlink_metadata(&path)
-                    .with_context(|| format!("cannot read `{}`", path.display()))?;
-                if !meta.is_file() {
-                    continue;
+                match crate::regular::read(&path, 1 << 20)
+                    .with_context(|| format!("cannot read `{}`", path.display()))?
+                {
+                    crate::regular::Regular::Bytes(b) => b,
+                    crate::regular::Regular::NotRegular(_)
+                    | crate::regular::Regular::TooLarge(_) => continue,
                 }
-                std::fs::read(&path).with_context(|| format!("cannot read `{}`", path.display()))?
             }
             EntryKind::File { .. }
             | EntryKind::TooLarge { .. }
+            | EntryKind::NotRegular { .. }
             | EntryKind::Symlink { .. }
             | EntryKind::Submodule => continue,
         };

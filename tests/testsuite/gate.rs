@@ -423,6 +423,24 @@ fn changing_the_framework_is_a_weakening() {
     assert_eq!(g.json()["framework"], "tiny:1");
 }
 
+/// Moving the output folder (`paths.output`, which a pull request can change) is a weakening.
+#[test]
+fn changing_the_output_path_is_a_weakening() {
+    let r = clean();
+    r.file("sms.yaml", &format!("{CONFIG}paths:\n  output: public\n"));
+    r.commit("Move the site");
+    let g = r.gate(&[]);
+    assert_eq!(g.code, 1, "{}{}", g.stdout, g.stderr);
+    let w = g.findings("gate-config-weakened");
+    assert_eq!(w.len(), 1, "{}", g.stdout);
+    assert_eq!(w[0]["subject"], "sms.yaml#paths.output");
+    assert_eq!(w[0]["line"], 5);
+    assert!(w[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("from `_site` to `public`"));
+}
+
 #[test]
 fn unknown_base_and_no_git_exit_2_with_the_fix() {
     let r = clean();

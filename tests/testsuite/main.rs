@@ -15,6 +15,7 @@ mod fuzz_regressions;
 mod gate;
 mod history;
 mod hostile;
+mod hostile_io;
 mod init;
 mod rules;
 mod site;
