@@ -176,6 +176,14 @@ codes! {
         "raw HTML in a document could run code",
         "Markdown may hold raw HTML, but script elements, event handlers (onerror=, onclick=…), frames, embedded objects and javascript: URLs would run code in an auditor's browser. The evidence site removes them, so the page shows less than the source.",
         "write the content in Markdown, or remove the active HTML";
+    "nesting-too-deep", Error,
+        "a document body nests deeper than the limit",
+        "Block quotes, lists, emphasis and raw HTML elements nested thousands of levels deep cost the HTML tree builder of the site time that grows with the square of the depth: a 50 KB body of `>` took seconds, a few megabytes never finished, while `check` passed. Nesting is counted while the Markdown is parsed (Markdown tags and raw HTML elements together, as the elements of the rendered page); past `limits.max_nesting_depth` (default 64) the rest of the body is shown on the site as plain text, and its links and headings are not read.",
+        "flatten the structure (no policy needs 64 levels of quotes or lists), or raise `limits.max_nesting_depth` in sms.yaml (at most 512)";
+    "too-many-headings", Warning,
+        "a document has more headings than the limit",
+        "Every heading gets an anchor, an entry in the page's table of contents and a section in the search index; a document of a million headings made a 155 MB page and a 127 MB search index. Headings past `limits.max_headings` (default 1000) are still shown as headings, but get no anchor, no table-of-contents entry and no search section of their own (links to them are `broken-anchor`).",
+        "split the document, or raise `limits.max_headings` in sms.yaml";
     // --- records ------------------------------------------------------------------------------
     "record-kind-unknown", Error,
         "a record's kind is not defined by the catalogue",

@@ -78,6 +78,7 @@ pub struct Limits {
     pub max_output_size: u64,
     pub max_documents: usize,
     pub yaml: yaml::Limits,
+    pub markdown: crate::markdown::Limits,
 }
 
 impl Default for Limits {
@@ -87,6 +88,7 @@ impl Default for Limits {
             max_output_size: 1024 * 1024 * 1024,
             max_documents: 100_000,
             yaml: yaml::Limits::default(),
+            markdown: crate::markdown::Limits::default(),
         }
     }
 }
@@ -375,6 +377,18 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
                                 config.limits.yaml.max_nodes = n as usize;
                             }
                         }
+                        "max_nesting_depth" => {
+                            if let Some(n) = r.count(vv, &kk) {
+                                // Past a few hundred levels the site's HTML tree builder slows
+                                // down quadratically, whatever the setting says.
+                                config.limits.markdown.max_nesting_depth = (n as usize).min(512);
+                            }
+                        }
+                        "max_headings" => {
+                            if let Some(n) = r.count(vv, &kk) {
+                                config.limits.markdown.max_headings = n as usize;
+                            }
+                        }
                         _ => unknown_key(
                             &mut r,
                             vv,
@@ -385,6 +399,8 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
                                 "max_documents",
                                 "max_yaml_depth",
                                 "max_yaml_nodes",
+                                "max_nesting_depth",
+                                "max_headings",
                             ],
                             "limits.",
                         ),

@@ -407,6 +407,7 @@ fn same_parse_settings(a: &Config, b: &Config) -> bool {
         && a.limits.max_documents == b.limits.max_documents
         && a.limits.yaml.max_depth == b.limits.yaml.max_depth
         && a.limits.yaml.max_nodes == b.limits.yaml.max_nodes
+        && a.limits.markdown == b.limits.markdown
 }
 
 /// Parse the base snapshot, reusing the work tree's parse of every file whose bytes are shared

@@ -679,7 +679,7 @@ fn parse_document_as(
         provides,
         extra,
         parsed: if with_body {
-            markdown::parse_body(body, body_line)
+            markdown::parse_body_with(body, body_line, config.limits.markdown)
         } else {
             markdown::Body::default()
         },

@@ -415,7 +415,7 @@ pub fn render(data: &[u8]) {
     let t = markdown::normalise(&text(data)).into_owned();
     let parsed = markdown::parse_body(&t, 1);
     let anchors: Vec<String> = parsed.headings.iter().map(|h| h.anchor.clone()).collect();
-    let r = html::render(links(), "policies/sub/p.md", "../", &t, &anchors);
+    let r = html::render(links(), "policies/sub/p.md", "../", &t, &parsed);
     check_html(&r.html, &anchors);
     for a in &r.attachments {
         assert!(

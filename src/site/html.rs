@@ -322,16 +322,18 @@ fn id_marker(body: &str) -> String {
     format!("auditbook-{hex}-")
 }
 
-/// Render a document body at `from` (SMS path) for a page at `root` (`../`), with the heading
-/// anchors `anchors` (from `markdown::parse_body`, in order).
+/// Render a document body at `from` (SMS path) for a page at `root` (`../`), with what
+/// `markdown::parse_body` found in it: the heading anchors (in order; headings past them get no
+/// id and no section) and where the body nests too deep (the rest is shown as plain text).
 pub fn render(
     links: &Arc<Links>,
     from: &str,
     root: &str,
     body: &str,
-    anchors: &[String],
+    parsed: &markdown::Body,
 ) -> Rendered {
-    let mut generated: HashSet<String> = anchors.iter().cloned().collect();
+    let anchors: Vec<&str> = parsed.headings.iter().map(|h| h.anchor.as_str()).collect();
+    let mut generated: HashSet<String> = anchors.iter().map(|a| a.to_string()).collect();
     let marker = id_marker(body);
     let mut sections = vec![Section::default()];
     let mut heading_no = 0usize;
@@ -369,7 +371,24 @@ pub fn render(
     let mut blocks: Vec<(usize, bool)> = Vec::new();
     let mut depth = 0usize;
     let mut author_html = false;
-    for event in Parser::new_ext(body, markdown::options()) {
+    // Where the body nests too deep: up to there it is Markdown, the rest plain text.
+    let cut = parsed.nesting_cut;
+    let text = match cut {
+        Some(c) => body.get(..c.parsed_len).unwrap_or(body),
+        None => body,
+    };
+    let mut cut_done = false;
+    // The text past the cut, escaped here and added after sanitising: megabytes of plain text
+    // gain nothing from the HTML parser but its time.
+    let mut tail = String::new();
+    for (n, event) in Parser::new_ext(text, markdown::options()).enumerate() {
+        if let Some(c) = cut.filter(|c| c.event == Some(n)) {
+            close_open_tags(&mut events);
+            blocks.push((events.len(), author_html));
+            tail = push_cut(&mut sections, body.get(c.offset..).unwrap_or_default());
+            cut_done = true;
+            break;
+        }
         match &event {
             Event::Start(_) => depth += 1,
             Event::End(_) => depth = depth.saturating_sub(1),
@@ -377,11 +396,18 @@ pub fn render(
             _ => {}
         }
         match event {
+            Event::Start(Tag::Heading { level, .. }) if heading_no >= anchors.len() => {
+                // Past `limits.max_headings`: a plain heading, its text part of the section.
+                heading_no += 1;
+                events.push(Event::Start(Tag::Heading {
+                    level,
+                    id: None,
+                    classes: Vec::new(),
+                    attrs: Vec::new(),
+                }));
+            }
             Event::Start(Tag::Heading { level, .. }) => {
-                let anchor = anchors
-                    .get(heading_no)
-                    .cloned()
-                    .unwrap_or_else(|| format!("section-{heading_no}"));
+                let anchor = anchors[heading_no].to_string();
                 heading_no += 1;
                 in_heading = true;
                 sections.push(Section {
@@ -534,6 +560,11 @@ pub fn render(
             author_html = false;
         }
     }
+    if let (Some(c), false) = (cut, cut_done) {
+        close_open_tags(&mut events);
+        blocks.push((events.len(), author_html));
+        tail = push_cut(&mut sections, body.get(c.offset..).unwrap_or_default());
+    }
     // Each top-level block with raw HTML is sanitised on its own, the blocks between them
     // together: an unclosed `<style>`, `<textarea>` or `<plaintext>` then swallows at most the
     // rest of its own block, never the headings and text that follow (found by fuzzing).
@@ -569,7 +600,8 @@ pub fn render(
         marker,
         ..State::default()
     }));
-    let html = sanitise(&chunks, links, from, root, &state);
+    let mut html = sanitise(&chunks, links, from, root, &state);
+    html.push_str(&tail);
     let (attachments, refused) = match state.lock() {
         Ok(mut s) => (
             std::mem::take(&mut s.attachments),
@@ -588,6 +620,44 @@ pub fn render(
         attachments,
         refused,
     }
+}
+
+/// The part of a body past `limits.max_nesting_depth` as HTML: a notice, then the text as
+/// written, escaped.
+fn push_cut(sections: &mut [Section], rest: &str) -> String {
+    if let Some(s) = sections.last_mut() {
+        s.text.push_str(rest);
+    }
+    let mut html = String::with_capacity(rest.len() + rest.len() / 4 + 256);
+    html.push_str("<p><strong>The rest of this document nests too deep to be shown as formatted text (finding <code>nesting-too-deep</code>); it follows as written.</strong></p>\n<pre><code>");
+    for c in rest.chars() {
+        match c {
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#39;"),
+            c => html.push(c),
+        }
+    }
+    html.push_str("</code></pre>\n");
+    html
+}
+
+/// End every tag still open in `events`, innermost first (where a body is cut short).
+fn close_open_tags(events: &mut Vec<Event<'_>>) {
+    let mut open: Vec<TagEnd> = Vec::new();
+    for e in events.iter() {
+        match e {
+            Event::Start(t) => open.push(t.to_end()),
+            // A cell with an alignment class starts as raw HTML: its end matches no start.
+            Event::End(end) if open.last() == Some(end) => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    events.extend(open.into_iter().rev().map(Event::End));
 }
 
 /// Classes of aligned table columns (see [`render`]).
@@ -846,8 +916,7 @@ mod tests {
 
     fn html(body: &str) -> Rendered {
         let b = markdown::parse_body(body, 1);
-        let anchors: Vec<String> = b.headings.iter().map(|h| h.anchor.clone()).collect();
-        render(&links(), "policies/p.md", "../", body, &anchors)
+        render(&links(), "policies/p.md", "../", body, &b)
     }
 
     #[test]

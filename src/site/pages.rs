@@ -44,12 +44,15 @@ pub struct BodyMemo {
 }
 
 /// The key of everything a page's body is rendered from besides the link targets.
-fn body_key(path: &str, body: &str, anchors: &[String]) -> Key {
+fn body_key(path: &str, body: &str, parsed: &crate::markdown::Body) -> Key {
     let mut h = KeyHasher::default();
     h.part(path.as_bytes());
     h.part(body.as_bytes());
-    for a in anchors {
-        h.part(a.as_bytes());
+    // Where the limits cut the body short (they can change with sms.yaml).
+    let cut = parsed.nesting_cut.map_or(u64::MAX, |c| c.offset as u64);
+    h.part(&cut.to_le_bytes());
+    for hd in &parsed.headings {
+        h.part(hd.anchor.as_bytes());
     }
     h.finish()
 }
@@ -312,15 +315,13 @@ impl<'a> Site<'a> {
                 if !doc_has_page[i] {
                     return (None, None);
                 }
-                let anchors: Vec<String> =
-                    d.parsed.headings.iter().map(|h| h.anchor.clone()).collect();
-                let key = keyed.then(|| body_key(&d.path, &d.body, &anchors));
+                let key = keyed.then(|| body_key(&d.path, &d.body, &d.parsed));
                 let previous = memo
                     .zip(key.as_ref())
                     .and_then(|(m, k)| m.bodies.get(&d.path).filter(|(pk, _)| pk == k));
                 let body = match previous {
                     Some((_, r)) => Arc::clone(r),
-                    None => Arc::new(html::render(&links, &d.path, "../", &d.body, &anchors)),
+                    None => Arc::new(html::render(&links, &d.path, "../", &d.body, &d.parsed)),
                 };
                 (Some(body), key)
             })
@@ -2188,12 +2189,18 @@ impl<'a> Site<'a> {
         body: &Rendered,
     ) {
         let mut first = true;
+        let mut budget = search::MAX_TEXT_PER_PAGE;
         for s in &body.sections {
             let (t, u) = match &s.anchor {
                 Some(a) => (format!("{title} › {}", s.heading), format!("{url}#{a}")),
                 None => (title.to_string(), url.clone()),
             };
-            let mut text = s.text.clone();
+            let mut end = s.text.len().min(budget);
+            while !s.text.is_char_boundary(end) {
+                end -= 1;
+            }
+            budget -= end;
+            let mut text = s.text[..end].to_string();
             if first {
                 text = format!("{id} {title} {text}");
                 first = false;
@@ -2463,13 +2470,7 @@ fn effective_texts(
         else {
             continue;
         };
-        let anchors: Vec<String> = doc
-            .parsed
-            .headings
-            .iter()
-            .map(|h| h.anchor.clone())
-            .collect();
-        let body = Arc::new(html::render(links, &e.path, "../", &doc.body, &anchors));
+        let body = Arc::new(html::render(links, &e.path, "../", &doc.body, &doc.parsed));
         out.insert(i, EffectiveText { doc, body });
     }
     out
