@@ -203,7 +203,9 @@ pub fn load_committed(opts: &Options) -> Result<Loaded> {
     assemble(opts, config, snapshot, sources, findings, git, false)
 }
 
-/// The primary catalogue: a framework file whose id sms.yaml names, else the built-in one.
+/// The catalogue of every framework sms.yaml names, primary first, combined into one (see
+/// `catalog::combine`): for each id, a framework file under `frameworks/` with that id, else the
+/// built-in one. An id that is neither stops the run (exit 2) with the closest known id.
 pub(crate) fn select_catalog(
     config: &Config,
     sources: &Sources,
@@ -215,20 +217,35 @@ pub(crate) fn select_catalog(
             user.push(c);
         }
     }
-    if let Some(c) = user.iter().find(|c| c.id == config.framework) {
-        return Ok(c.clone());
+    let mut chosen = Vec::with_capacity(config.frameworks.len());
+    for id in &config.frameworks {
+        if let Some(c) = user.iter().find(|c| &c.id == id) {
+            chosen.push(c.clone());
+            continue;
+        }
+        if let Some(c) = catalog::builtin_named(id) {
+            chosen.push(c?);
+            continue;
+        }
+        let mut known: Vec<String> = catalog::builtin_ids()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        known.extend(user.iter().map(|c| c.id.clone()));
+        let hint = crate::ids::closest(id, known.iter().map(String::as_str), 3)
+            .map(|s| format!("\nhelp: did you mean `{s}`?"))
+            .unwrap_or_default();
+        bail!(
+            "sms.yaml: framework `{id}` is neither built in nor defined under `{}/`; known: {}{hint}",
+            config.paths.frameworks,
+            known.join(", ")
+        )
     }
-    if config.framework == catalog::BUILTIN_ID {
-        return catalog::builtin();
-    }
-    let mut known = vec![catalog::BUILTIN_ID.to_string()];
-    known.extend(user.iter().map(|c| c.id.clone()));
-    bail!(
-        "sms.yaml: framework `{}` is neither built in nor defined under `{}/`; known: {}",
-        config.framework,
-        config.paths.frameworks,
-        known.join(", ")
-    )
+    let mut chosen = chosen.into_iter();
+    let Some(primary) = chosen.next() else {
+        bail!("sms.yaml names no framework");
+    };
+    Ok(catalog::combine(primary, chosen.collect()))
 }
 
 /// Today in the SMS's time zone, or the date of `SOURCE_DATE_EPOCH` when that is set.

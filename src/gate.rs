@@ -488,6 +488,7 @@ fn parse_reusing(config: &Config, snap: &Snapshot, head: &Loaded) -> (Sources, V
 fn with_policy(head: &Config, base: &Config) -> Config {
     let mut c = head.clone();
     c.framework = base.framework.clone();
+    c.frameworks = base.frameworks.clone();
     c.review_interval = base.review_interval;
     c.intervals = base.intervals.clone();
     c.rules = base.rules.clone();
@@ -786,14 +787,26 @@ fn weakenings(
             );
         }
     }
+    let framework_key = if text.lines().any(|l| l.starts_with("frameworks:")) {
+        "frameworks"
+    } else {
+        "framework"
+    };
     if b.framework != head.framework {
         push(
             format!("{FILE_NAME}#framework"),
-            line_of(&text, None, "framework"),
+            line_of(&text, None, framework_key),
             format!(
-                "this change replaces the framework `{}` with `{}`; {keep}",
+                "this change replaces the primary framework `{}` with `{}`; {keep}",
                 b.framework, head.framework
             ),
+        );
+    }
+    for dropped in b.frameworks.iter().filter(|f| !head.frameworks.contains(f)) {
+        push(
+            format!("{FILE_NAME}#frameworks.{dropped}"),
+            line_of(&text, None, framework_key),
+            format!("this change stops checking the framework `{dropped}`; {keep}"),
         );
     }
     if longer(head.review_interval, b.review_interval, as_of) {
@@ -893,7 +906,13 @@ fn weakenings(
             );
         }
     }
-    if b.framework == head.framework && base.catalog.hash != head_catalog.hash {
+    let catalogue_changed = base.catalog.frameworks.iter().any(|f| {
+        head_catalog
+            .frameworks
+            .iter()
+            .any(|h| h.id == f.id && h.hash != f.hash)
+    });
+    if b.framework == head.framework && catalogue_changed {
         catalogue_weakenings(&base.catalog, head_catalog, as_of, &mut out);
     }
     out
@@ -908,15 +927,24 @@ fn catalogue_weakenings(base: &Catalog, head: &Catalog, as_of: Date, out: &mut V
                 .help("the gate judges the change by the base's catalogue; change the catalogue in a change of its own, reviewed as policy"),
         );
     };
+    // Frameworks are compared one by one: only those in both whose catalogue text changed (a
+    // framework the change stops checking is reported on its own).
+    let changed = |fw: &str| {
+        let h = head.frameworks.iter().find(|h| h.id == fw);
+        let b = base.frameworks.iter().find(|b| b.id == fw);
+        matches!((b, h), (Some(b), Some(h)) if b.hash != h.hash)
+    };
     let id = &base.id;
     for cl in &base.clauses {
+        let fw = &base.framework_of(cl).id;
+        if !changed(fw) {
+            continue;
+        }
+        let (id, local) = (fw, base.local_id(cl));
         let Some(now) = head.clause(&cl.id) else {
             push(
-                format!("framework:{id}#{}", cl.id),
-                format!(
-                    "this change removes clause {} from the catalogue `{id}`",
-                    cl.id
-                ),
+                format!("framework:{id}#{local}"),
+                format!("this change removes clause {local} from the catalogue `{id}`"),
             );
             continue;
         };
@@ -941,10 +969,9 @@ fn catalogue_weakenings(base: &Catalog, head: &Catalog, as_of: Date, out: &mut V
         }
         if !less.is_empty() {
             push(
-                format!("framework:{id}#{}", cl.id),
+                format!("framework:{id}#{local}"),
                 format!(
-                    "this change makes clause {} of `{id}` demand less: no longer {}",
-                    cl.id,
+                    "this change makes clause {local} of `{id}` demand less: no longer {}",
                     less.join(", ")
                 ),
             );
@@ -984,6 +1011,11 @@ fn catalogue_weakenings(base: &Catalog, head: &Catalog, as_of: Date, out: &mut V
         }
     }
     for n in &base.documents {
+        let fw = base.framework_named_by(&n.id);
+        if !changed(fw) {
+            continue;
+        }
+        let id = fw;
         match head.named_document(&n.id) {
             None => push(
                 format!("framework:{id}#document.{}", n.id),

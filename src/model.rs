@@ -133,8 +133,12 @@ impl<'a> Model<'a> {
             .map(|&i| &self.sources.records[i])
     }
 
+    /// The coverage of a clause (any spelling `Catalog::clause` accepts); indexed, as coverage
+    /// is in catalogue order.
     pub fn coverage_of(&self, clause: &str) -> Option<&ClauseCoverage> {
-        self.coverage.iter().find(|c| c.clause == clause)
+        self.catalog
+            .clause_index(clause)
+            .and_then(|i| self.coverage.get(i))
     }
 
     /// The freshness window of a record kind, after sms.yaml overrides.
@@ -303,7 +307,9 @@ pub fn link_with<'a>(
         }
         for l in &d.parsed.links {
             if let crate::markdown::LinkTarget::Clause(id) = &l.target {
-                xrefs.entry(id.clone()).or_default().push(i);
+                if let Some(cl) = catalog.clause(id) {
+                    xrefs.entry(cl.id.clone()).or_default().push(i);
+                }
             }
         }
     }
@@ -339,7 +345,7 @@ pub fn link_with<'a>(
     let delegated: HashMap<&str, &crate::config::Applicability> = config
         .applicability
         .iter()
-        .map(|a| (a.clause.as_str(), a))
+        .filter_map(|a| Some((catalog.clause(&a.clause)?.id.as_str(), a)))
         .collect();
 
     let kind_state = |kind: &str| -> (bool, Option<Stale>) {

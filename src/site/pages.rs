@@ -273,12 +273,17 @@ impl<'a> Site<'a> {
                     == Some(&i)
             })
             .collect();
-        let clause_stems: HashMap<&str, String> = model
-            .catalog
-            .clauses
-            .iter()
-            .map(|c| (c.id.as_str(), stem(&c.id)))
-            .collect();
+        // Qualified ids (`iso27001:2022:A.5.1`) hold `:`, which a file name cannot: `_` stands
+        // in; should two clauses still meet on a name, the later one gets a hashed name.
+        let mut clause_stems: HashMap<&str, String> = HashMap::new();
+        let mut used: std::collections::HashSet<String> = Default::default();
+        for c in &model.catalog.clauses {
+            let mut s = stem(&c.id.replace(':', "_"));
+            if !used.insert(crate::ids::key(&s)) {
+                s = stem(&format!("{}:", c.id));
+            }
+            clause_stems.insert(c.id.as_str(), s);
+        }
         let mut links = Links::new(&loaded.snapshot);
         for (i, d) in sources.documents.iter().enumerate() {
             if doc_has_page[i] {
@@ -288,6 +293,15 @@ impl<'a> Site<'a> {
         }
         for (id, s) in &clause_stems {
             links.clauses.insert(id.to_string(), s.clone());
+        }
+        // A primary clause may also be cited qualified.
+        for c in &model.catalog.clauses {
+            if c.framework == 0 {
+                links.clauses.insert(
+                    format!("{}:{}", model.catalog.id, c.id),
+                    clause_stems[c.id.as_str()].clone(),
+                );
+            }
         }
         let links = Arc::new(links);
         // A body is rendered again only when its text or a link target it could resolve to

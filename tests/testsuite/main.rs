@@ -8,6 +8,7 @@ mod adoption;
 mod bundle;
 mod check_cli;
 mod formats;
+mod frameworks;
 mod fuzz_regressions;
 mod gate;
 mod history;
