@@ -63,6 +63,8 @@ pub struct Gate {
     pub fail_on: FailOn,
     /// Coverage at the base (with the base's catalogue, as the change is judged).
     pub base_coverage: CoverageSummary,
+    /// [`Gate::base_coverage`] per framework, primary first.
+    pub base_frameworks: Vec<(String, CoverageSummary)>,
     /// Clauses whose coverage status differs, in catalogue order.
     pub clauses: Vec<ClauseChange>,
     pub documents: Vec<ItemChange>,
@@ -81,6 +83,8 @@ pub struct Gate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClauseChange {
     pub clause: String,
+    /// The framework of the clause.
+    pub framework: String,
     pub title: String,
     pub before: CoverageStatus,
     pub after: CoverageStatus,
@@ -179,7 +183,7 @@ pub fn run(
         let cov: Vec<CoverageStatus> = model.coverage.iter().map(|c| c.status).collect();
         (f, cov)
     };
-    let (base_findings, base_cov, base_summary, base_docs_of) = {
+    let (base_findings, base_cov, base_summary, base_frameworks, base_docs_of) = {
         let model = base.model();
         let findings = base.findings(&model);
         let cov: Vec<CoverageStatus> = model.coverage.iter().map(|c| c.status).collect();
@@ -194,7 +198,12 @@ pub fn run(
                     .collect()
             })
             .collect();
-        (findings, cov, model.summary(), docs)
+        let per_framework = model
+            .framework_summaries()
+            .into_iter()
+            .map(|(f, s)| (f.id.clone(), s))
+            .collect();
+        (findings, cov, model.summary(), per_framework, docs)
     };
 
     // Files the change does not touch hold the same bytes on both sides: only touched files
@@ -267,6 +276,7 @@ pub fn run(
         .filter(|(_, (b, a))| b != a)
         .map(|(cl, (&before, &after))| ClauseChange {
             clause: cl.id.clone(),
+            framework: head.catalog.framework_of(cl).id.clone(),
             title: cl.title.clone(),
             before,
             after,
@@ -280,6 +290,7 @@ pub fn run(
         dirty,
         fail_on,
         base_coverage: base_summary,
+        base_frameworks,
         clauses,
         documents,
         records,

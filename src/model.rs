@@ -152,23 +152,63 @@ impl<'a> Model<'a> {
 
     /// Counts of clauses by status (leaf and heading alike).
     pub fn summary(&self) -> CoverageSummary {
-        let mut s = CoverageSummary {
-            clauses: self.coverage.len(),
-            ..Default::default()
-        };
-        for c in &self.coverage {
-            match c.status {
-                CoverageStatus::Covered => s.covered += 1,
-                CoverageStatus::CoveredReviewOverdue => {
-                    s.covered += 1;
-                    s.review_overdue += 1
-                }
-                CoverageStatus::Partial => s.partial += 1,
-                CoverageStatus::Missing => s.missing += 1,
-            }
-        }
-        s
+        summarise(&self.coverage)
     }
+
+    /// [`Model::summary`] per framework, primary first; a framework with no clause in the
+    /// catalogue (outside `--framework`) is left out.
+    pub fn framework_summaries(&self) -> Vec<(&'a crate::catalog::Framework, CoverageSummary)> {
+        // Clauses of a framework are contiguous in the catalogue: one pass, split at changes.
+        let mut out = Vec::new();
+        let clauses = &self.catalog.clauses;
+        let mut start = 0;
+        while start < clauses.len() {
+            let fw = clauses[start].framework;
+            let end = clauses[start..]
+                .iter()
+                .position(|c| c.framework != fw)
+                .map_or(clauses.len(), |n| start + n);
+            out.push((
+                &self.catalog.frameworks[fw],
+                summarise(&self.coverage[start..end.min(self.coverage.len())]),
+            ));
+            start = end;
+        }
+        out
+    }
+
+    /// The framework of a finding about a clause (coverage findings, see
+    /// `codes::is_whole_sms`, whose subject starts with the clause id); `None` otherwise.
+    pub fn framework_of_finding(
+        &self,
+        d: &crate::diag::Diagnostic,
+    ) -> Option<&'a crate::catalog::Framework> {
+        if !crate::codes::is_whole_sms(d.code) {
+            return None;
+        }
+        let clause = d.subject.split('#').next().unwrap_or(&d.subject);
+        let cl = self.catalog.clause(clause)?;
+        Some(&self.catalog.frameworks[cl.framework])
+    }
+}
+
+fn summarise(coverage: &[ClauseCoverage]) -> CoverageSummary {
+    let mut s = CoverageSummary {
+        clauses: coverage.len(),
+        ..Default::default()
+    };
+    for c in coverage {
+        match c.status {
+            CoverageStatus::Covered => s.covered += 1,
+            CoverageStatus::CoveredReviewOverdue => {
+                s.covered += 1;
+                s.review_overdue += 1
+            }
+            CoverageStatus::Partial => s.partial += 1,
+            CoverageStatus::Missing => s.missing += 1,
+        }
+    }
+    s
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]

@@ -219,3 +219,134 @@ fn frameworks_key_is_checked() {
         r.stderr
     );
 }
+
+/// Two frameworks, each partly covered: 20000-1's 8.5.1.1 and sec:2024's A.1 are cited.
+fn partly_covered() -> Sms {
+    let sms = two_frameworks();
+    sms.file(
+        "policies/a.md",
+        &doc("POL-A", &["8.5.1.1", "sec:2024:A.1"], "", "Body."),
+    );
+    sms
+}
+
+#[test]
+fn json_and_human_reports_give_coverage_per_framework() {
+    let sms = partly_covered();
+    let r = sms.check_json();
+    let j = r.json();
+    let fws = j["frameworks"].as_array().unwrap();
+    assert_eq!(fws.len(), 2);
+    assert_eq!(fws[0]["id"], "iso20000-1:2018");
+    assert_eq!(fws[0]["primary"], true);
+    assert_eq!(fws[0]["coverage"]["clauses"], 77);
+    assert_eq!(fws[1]["id"], "sec:2024");
+    assert_eq!(fws[1]["primary"], false);
+    assert_eq!(fws[1]["coverage"]["clauses"], 6);
+    assert_eq!(fws[1]["coverage"]["covered"], 2); // A.1 and its heading A
+    assert_eq!(fws[1]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(j["coverage"]["clauses"], 83);
+    assert_eq!(clause(&j, "sec:2024:A.1")["framework"], "sec:2024");
+    assert_eq!(clause(&j, "8.5.1.1")["framework"], "iso20000-1:2018");
+    // every coverage finding names its framework; others do not
+    let fw_of = |subject: &str| {
+        r.findings("clause-undocumented")
+            .iter()
+            .chain(r.findings("records-missing").iter())
+            .find(|f| f["subject"] == subject)
+            .unwrap_or_else(|| panic!("no finding about {subject}"))["framework"]
+            .clone()
+    };
+    assert_eq!(fw_of("sec:2024:4.1"), "sec:2024");
+    assert_eq!(fw_of("sec:2024:5.1#access-review"), "sec:2024");
+    assert_eq!(fw_of("4.1"), "iso20000-1:2018");
+    assert!(r
+        .findings("review-overdue")
+        .iter()
+        .all(|f| f.get("framework").is_none()));
+
+    // Human: one summary line per framework; the to-do list groups by framework, then clause.
+    let h = sms.run("check", &[]);
+    assert!(
+        h.stdout
+            .contains("Test Ltd — iso20000-1:2018 + sec:2024 — as of"),
+        "{}",
+        h.stdout
+    );
+    assert!(
+        h.stdout.contains("\n  sec:2024: 2/6 (0 partial, 4 missing"),
+        "{}",
+        h.stdout
+    );
+    let primary = h
+        .stdout
+        .find("== iso20000-1:2018 — ")
+        .expect("primary group");
+    let second = h
+        .stdout
+        .find("== sec:2024 — In-house security baseline (2) ==")
+        .expect("second group");
+    assert!(primary < second);
+    let scope = h
+        .stdout
+        .find("clause sec:2024:4.1 Scope of the baseline")
+        .unwrap();
+    assert!(scope > second && h.stdout[second..scope].contains("\nsec:2024:4 Context (1)\n"));
+}
+
+#[test]
+fn junit_has_one_clause_suite_per_framework_and_sarif_names_the_framework() {
+    let sms = partly_covered();
+    let r = sms.run("check", &["--format", "junit"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let file = crate::formats::write_temp(&dir, "junit.xml", &r.stdout);
+    let xsd = crate::formats::schema("junit-10.xsd");
+    crate::formats::xmllint(&["--noout", "--schema", xsd.to_str().unwrap()], &file);
+    let q = |xpath: &str| {
+        crate::formats::xmllint(&["--xpath", xpath], &file)
+            .trim()
+            .to_string()
+    };
+    assert_eq!(q("count(//testsuite)"), "3");
+    let primary = "//testsuite[@name='auditbook.clauses.iso20000-1:2018']";
+    let second = "//testsuite[@name='auditbook.clauses.sec:2024']";
+    assert_eq!(q(&format!("count({primary}/testcase)")), "77");
+    assert_eq!(q(&format!("count({second}/testcase)")), "6");
+    assert_eq!(
+        q(&format!(
+            "string({second}/properties/property[@name='framework']/@value)"
+        )),
+        "sec:2024"
+    );
+    assert_eq!(q(&format!("string({second}/@failures)")), "4");
+    assert_eq!(
+        q(&format!(
+            "count({second}/testcase[@name='sec:2024:A.1 Backups']/failure)"
+        )),
+        "0"
+    );
+    assert_eq!(
+        q(&format!(
+            "string({second}/testcase[@name='sec:2024:4.1 Scope of the baseline']/@classname)"
+        )),
+        "auditbook.clauses.sec:2024.4"
+    );
+    // the totals add up over the suites
+    assert_eq!(q("string(/testsuites/@tests)"), q("count(//testcase)"));
+
+    let r = sms.run("check", &["--format", "sarif"]);
+    crate::formats::validate_sarif(&r.stdout);
+    let log: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let scope = results
+        .iter()
+        .find(|x| {
+            x["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("sec:2024:4.1 Scope")
+        })
+        .expect("a result for sec:2024:4.1");
+    assert_eq!(scope["properties"]["framework"], "sec:2024");
+}
