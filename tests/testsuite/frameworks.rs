@@ -350,3 +350,110 @@ fn junit_has_one_clause_suite_per_framework_and_sarif_names_the_framework() {
         .expect("a result for sec:2024:4.1");
     assert_eq!(scope["properties"]["framework"], "sec:2024");
 }
+
+/// The gate's repository: tiny:1 (primary, from the gate tests) and sec:2024; POL-S is the only
+/// document for sec:2024:A.1.
+fn gate_repo() -> crate::gate::Repo {
+    let r = crate::gate::Repo::new(
+        "organisation: Tiny Ltd\nscope: Everything.\nframeworks: [\"tiny:1\", \"sec:2024\"]\n",
+        "",
+    );
+    r.file("frameworks/tiny.yaml", crate::gate::FRAMEWORK)
+        .file("frameworks/sec.yaml", SEC)
+        .file(
+            "policies/a.md",
+            &doc("POL-A", &["A.1", "A.3"], "", "The first policy."),
+        )
+        .file(
+            "policies/s.md",
+            &doc("POL-S", &["sec:2024:A.1"], "", "Backups."),
+        );
+    r.commit("Base SMS");
+    r.branch("main");
+    r
+}
+
+#[test]
+fn the_gate_reports_a_clause_of_the_second_framework_losing_coverage() {
+    let r = gate_repo();
+    r.remove("policies/s.md");
+    r.commit("Retire POL-S");
+    let g = r.gate(&[]);
+    assert_eq!(g.code, 1, "{}{}", g.stdout, g.stderr);
+    let base = g.json()["base"].clone();
+    let a1 = base["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "sec:2024:A.1")
+        .cloned()
+        .expect("sec:2024:A.1 changes status");
+    assert_eq!(a1["framework"], "sec:2024");
+    assert_eq!(a1["change"], "lost");
+    let fws = base["frameworks"].as_array().unwrap();
+    assert_eq!(fws.len(), 2);
+    assert_eq!(
+        (fws[0]["id"].as_str(), fws[0]["lost"].as_u64()),
+        (Some("tiny:1"), Some(0))
+    );
+    assert_eq!(
+        (fws[1]["id"].as_str(), fws[1]["lost"].as_u64()),
+        (Some("sec:2024"), Some(2))
+    );
+    assert_eq!(fws[1]["base"]["covered"], 2);
+    assert_eq!(fws[1]["head"]["covered"], 0);
+    let new: Vec<_> = g.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["new"] == true && f["code"] == "clause-undocumented")
+        .map(|f| {
+            (
+                f["subject"].as_str().unwrap().to_string(),
+                f["framework"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        new,
+        [("sec:2024:A.1".to_string(), serde_json::json!("sec:2024"))]
+    );
+    let h = r.check("", &["--base", "main"]);
+    assert!(
+        h.stdout
+            .contains("    sec:2024: 2/6 at the base, 0/6 with the change (2 lost, 0 gained)"),
+        "{}",
+        h.stdout
+    );
+    assert!(
+        h.stdout
+            .contains("    sec:2024:A.1 Backups: covered -> missing"),
+        "{}",
+        h.stdout
+    );
+}
+
+#[test]
+fn the_gate_keeps_a_framework_the_change_drops() {
+    let r = gate_repo();
+    r.file(
+        "sms.yaml",
+        "organisation: Tiny Ltd\nscope: Everything.\nframeworks: [\"tiny:1\"]\n",
+    );
+    r.remove("policies/s.md");
+    r.commit("Stop checking sec:2024");
+    let g = r.gate(&[]);
+    assert_eq!(g.code, 1, "{}{}", g.stdout, g.stderr);
+    let weakened = g.findings("gate-config-weakened");
+    assert!(
+        weakened
+            .iter()
+            .any(|f| f["subject"] == "sms.yaml#frameworks.sec:2024" && f["line"] == 3),
+        "{weakened:#?}"
+    );
+    // judged by the base's frameworks: the lost clause of sec:2024 is still reported
+    assert!(g
+        .findings("clause-undocumented")
+        .iter()
+        .any(|f| f["subject"] == "sec:2024:A.1"));
+}
