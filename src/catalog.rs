@@ -38,6 +38,10 @@ pub struct Catalog {
     kind_index: HashMap<String, usize>,
     document_index: HashMap<String, usize>,
     local_index: HashMap<String, Vec<usize>>,
+    /// Under `--framework`: the framework kept ([`Catalog::restrict`]), and the ids of the other
+    /// frameworks' clauses and named documents, known but neither checked nor shown.
+    pub focus: Option<usize>,
+    elsewhere: std::collections::HashSet<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -509,6 +513,8 @@ pub fn parse(text: &str, path: &str, diags: &mut Vec<Diagnostic>) -> Option<Cata
         kind_index: HashMap::new(),
         document_index: HashMap::new(),
         local_index: HashMap::new(),
+        focus: None,
+        elsewhere: Default::default(),
     };
     catalog.reindex();
     Some(catalog)

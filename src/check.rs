@@ -18,6 +18,9 @@ pub struct Options {
     pub path: PathBuf,
     /// The as-of date; default: `SOURCE_DATE_EPOCH`, else today in the SMS's time zone.
     pub as_of: Option<Date>,
+    /// `--framework ID`: check and show only that framework's clauses (the others stay loaded,
+    /// so their ids are known).
+    pub framework: Option<String>,
 }
 
 /// Everything read from the SMS, before rules.
@@ -122,7 +125,10 @@ fn assemble(
     git: history::HistoryLoad,
     draft: bool,
 ) -> Result<Loaded> {
-    let catalog = select_catalog(&config, &sources, &mut findings)?;
+    let mut catalog = select_catalog(&config, &sources, &mut findings)?;
+    if let Some(id) = &opts.framework {
+        focus(&mut catalog, id)?;
+    }
     let as_of = match opts.as_of {
         Some(d) => d,
         None => default_as_of(&config)?,
@@ -246,6 +252,22 @@ pub(crate) fn select_catalog(
         bail!("sms.yaml names no framework");
     };
     Ok(catalog::combine(primary, chosen.collect()))
+}
+
+/// `--framework ID`: restrict the catalogue to one of the frameworks sms.yaml loads.
+pub(crate) fn focus(catalog: &mut Catalog, id: &str) -> Result<()> {
+    let Some(fi) = catalog.framework_index(id) else {
+        let loaded: Vec<&str> = catalog.frameworks.iter().map(|f| f.id.as_str()).collect();
+        let hint = crate::ids::closest(id, loaded.iter().copied(), 3)
+            .map(|s| format!("did you mean `{s}`?"))
+            .unwrap_or_else(|| "add it to `frameworks:` in sms.yaml first".into());
+        bail!(
+            "--framework {id}: sms.yaml does not load that framework (loaded: {})\nhelp: {hint}",
+            loaded.join(", ")
+        );
+    };
+    catalog.restrict(fi);
+    Ok(())
 }
 
 /// Today in the SMS's time zone, or the date of `SOURCE_DATE_EPOCH` when that is set.

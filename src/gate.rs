@@ -378,7 +378,16 @@ fn load_base(repo: &Repo, head: &Loaded, commit: &str, notes: &mut Vec<String>) 
         None => None,
     };
     let catalog = match check::select_catalog(&config, &sources, &mut findings) {
-        Ok(c) => c,
+        // `--framework`: the base's catalogue is restricted the same way (when it loads it).
+        Ok(mut c) => {
+            if let Some(fi) = head.catalog.focus {
+                let id = head.catalog.frameworks[fi].id.clone();
+                if check::focus(&mut c, &id).is_err() {
+                    notes.push(format!("the base does not check the framework `{id}`"));
+                }
+            }
+            c
+        }
         Err(e) => {
             notes.push(format!(
                 "the base's framework cannot be loaded ({}); the change's catalogue stands in",

@@ -207,7 +207,7 @@ fn to_do(out: &mut String, model: &Model<'_>, findings: &[Diagnostic]) {
     );
     // With several frameworks, clauses group under their framework first (the catalogue lists
     // each framework's clauses together, so catalogue order already groups them).
-    let several = catalog.frameworks.len() > 1;
+    let several = catalog.shown_frameworks() > 1;
     let framework_of = |t: &ToDo<'_>| t.top.map(|top| catalog.clauses[top].framework);
     for (n, t) in items.iter().enumerate() {
         if several && (n == 0 || framework_of(&items[n - 1]) != framework_of(t)) {

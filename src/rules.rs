@@ -75,6 +75,8 @@ fn clause_ref_rules(
             );
         }
         match catalog.clause(&c.id) {
+            // `--framework`: another framework's clause, known but not checked
+            None if catalog.is_elsewhere(&c.id) => {}
             None if catalog.unknown_framework(&c.id).is_some() => {
                 if let Some(d) = framework_unknown(catalog, format!("{subject}#{}", c.id), &c.id) {
                     out.push(d.at(path, c.pos));
@@ -132,7 +134,7 @@ fn document_rules(model: &Model<'_>, index: usize, doc: &Document, out: &mut Vec
     let path = doc.path.as_str();
     clause_ref_rules(catalog, path, &doc.id, &doc.clauses, true, out);
     for p in &doc.provides {
-        if catalog.named_document(&p.text).is_none() {
+        if catalog.named_document(&p.text).is_none() && !catalog.is_elsewhere(&p.text) {
             if let Some(d) = framework_unknown(catalog, format!("{}#{}", doc.id, p.text), &p.text) {
                 out.push(d.at(path, p.pos));
                 continue;
@@ -293,7 +295,7 @@ fn link_rules(model: &Model<'_>, doc: &Document, out: &mut Vec<Diagnostic>) {
     for link in &doc.parsed.links {
         match &link.target {
             LinkTarget::Clause(id) => {
-                if model.catalog.clause(id).is_some() {
+                if model.catalog.clause(id).is_some() || model.catalog.is_elsewhere(id) {
                     continue;
                 }
                 if let Some(d) =
@@ -619,6 +621,7 @@ fn coverage_rules(model: &Model<'_>, out: &mut Vec<Diagnostic>) {
     }
     for a in &model.config.applicability {
         match model.catalog.clause(&a.clause) {
+            None if model.catalog.is_elsewhere(&a.clause) => {}
             None if model.catalog.unknown_framework(&a.clause).is_some() => {
                 if let Some(d) = framework_unknown(model.catalog, format!("{FILE_NAME}#applicability#{}", a.clause), &a.clause) {
                     out.push(d.at(FILE_NAME, a.pos));

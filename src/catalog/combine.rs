@@ -92,6 +92,59 @@ impl Catalog {
         }
     }
 
+    /// Keep only the clauses and named documents of framework `fi` (`--framework`). The other
+    /// frameworks stay loaded, so their ids are known: citing them is no finding, but they are
+    /// neither checked nor shown. Record kinds are kept (they are shared).
+    pub fn restrict(&mut self, fi: usize) {
+        let (kept, other): (Vec<Clause>, Vec<Clause>) = std::mem::take(&mut self.clauses)
+            .into_iter()
+            .partition(|c| c.framework == fi);
+        self.elsewhere = other.into_iter().map(|c| c.id).collect();
+        self.clauses = kept;
+        let documents = std::mem::take(&mut self.documents);
+        for d in documents {
+            let mine = match split_qualified(&d.id).and_then(|(f, _)| self.framework_index(f)) {
+                Some(i) => i == fi,
+                None => fi == 0,
+            };
+            if mine {
+                self.documents.push(d);
+            } else {
+                self.elsewhere.insert(d.id);
+            }
+        }
+        self.index = self
+            .clauses
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
+        self.focus = Some(fi);
+        self.reindex();
+    }
+
+    /// Whether an id (clause or named document, any spelling) belongs to a framework left out by
+    /// [`Catalog::restrict`].
+    pub fn is_elsewhere(&self, id: &str) -> bool {
+        if self.elsewhere.is_empty() {
+            return false;
+        }
+        self.elsewhere.contains(id)
+            || id
+                .strip_prefix(self.id.as_str())
+                .and_then(|l| l.strip_prefix(':'))
+                .is_some_and(|l| self.elsewhere.contains(l))
+    }
+
+    /// How many frameworks the outputs show: one under `--framework`, else every loaded one.
+    pub fn shown_frameworks(&self) -> usize {
+        if self.focus.is_some() {
+            1
+        } else {
+            self.frameworks.len()
+        }
+    }
+
     /// A clause's id without its framework prefix.
     pub fn local_id<'c>(&self, clause: &'c Clause) -> &'c str {
         if clause.framework == 0 {

@@ -146,7 +146,7 @@ pub fn render(
         by_clause.entry(clause).or_default().push(d);
     }
     let top_of = |id: &str| id.split('.').next().unwrap_or(id).to_string();
-    let several = catalog.frameworks.len() > 1;
+    let several = catalog.shown_frameworks() > 1;
     let clauses: Vec<(usize, Case)> = catalog
         .clauses
         .iter()
@@ -269,6 +269,9 @@ pub fn render(
     );
     for (name, p, cases) in &suites {
         suite(&mut out, name, p, cases);
+    }
+    if let Some(fi) = catalog.focus {
+        props[1].1 = catalog.frameworks[fi].id.clone();
     }
     if several {
         props[1].1 = catalog

@@ -124,8 +124,9 @@ impl Page {
 struct SiteView<'a> {
     organisation: &'a str,
     scope: &'a str,
-    framework_id: &'a str,
-    framework_title: &'a str,
+    /// The frameworks shown (every loaded one, or the one of `--framework`), joined.
+    framework_id: String,
+    framework_title: String,
     as_of: String,
     commit: Option<&'a str>,
     commit_short: Option<String>,
@@ -193,6 +194,20 @@ fn status_label(s: CoverageStatus) -> &'static str {
 
 /// A file-name stem for a text that may not be a valid id (clause ids of user catalogues,
 /// record kinds): the text itself when it is a valid id, else a hash.
+/// A property of each framework the site shows, joined.
+fn shown_frameworks(
+    model: &Model<'_>,
+    part: impl Fn(&crate::catalog::Framework) -> &str,
+    sep: &str,
+) -> String {
+    model
+        .framework_summaries()
+        .into_iter()
+        .map(|(f, _)| part(f))
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
 pub fn stem(text: &str) -> String {
     if crate::ids::invalid_reason(text).is_none() {
         text.to_string()
@@ -387,8 +402,8 @@ impl<'a> Site<'a> {
         let view = SiteView {
             organisation: &loaded.config.organisation,
             scope: &loaded.config.scope,
-            framework_id: &model.catalog.id,
-            framework_title: &model.catalog.title,
+            framework_id: shown_frameworks(model, |f| &f.id, " + "),
+            framework_title: shown_frameworks(model, |f| &f.title, ", "),
             as_of: model.as_of.to_string(),
             commit: p.commit.as_deref(),
             commit_short: p.commit.as_ref().map(|c| c.chars().take(12).collect()),
@@ -736,6 +751,13 @@ impl<'a> Site<'a> {
                 status: cov.status.as_str(),
                 label: status_label(cov.status),
             },
+            _ if catalog.is_elsewhere(id) => ClauseBadge {
+                id,
+                title: "a clause of a framework this site leaves out (--framework)",
+                url: None,
+                status: "unknown",
+                label: "Not shown",
+            },
             _ => ClauseBadge {
                 id,
                 title: "not a clause of the framework",
@@ -812,7 +834,7 @@ impl<'a> Site<'a> {
     // ---------------------------------------------------------------- dashboard
 
     fn dashboard(&self) -> impl Serialize + '_ {
-        #[derive(Serialize)]
+        #[derive(Serialize, Clone)]
         struct Group<'b> {
             id: &'b str,
             title: &'b str,
@@ -826,7 +848,7 @@ impl<'a> Site<'a> {
             missing: usize,
             segments: Vec<Segment>,
         }
-        #[derive(Serialize)]
+        #[derive(Serialize, Clone)]
         struct Segment {
             class: &'static str,
             x: String,
@@ -853,12 +875,22 @@ impl<'a> Site<'a> {
             records: usize,
             kinds: usize,
         }
+        /// One coverage panel per framework (primary first).
+        #[derive(Serialize)]
+        struct Panel<'b> {
+            id: &'b str,
+            title: &'b str,
+            leaves: usize,
+            leaves_covered: usize,
+            groups: Vec<Group<'b>>,
+        }
         #[derive(Serialize)]
         struct Dashboard<'b> {
             summary: crate::model::CoverageSummary,
             leaves: usize,
             leaves_covered: usize,
             groups: Vec<Group<'b>>,
+            panels: Vec<Panel<'b>>,
             counts: Counts,
             top_findings: Vec<FindingView<'b>>,
             overdue: Vec<ReviewView<'b>>,
@@ -870,10 +902,21 @@ impl<'a> Site<'a> {
         let model = self.model;
         let catalog = model.catalog;
         let mut groups = Vec::new();
+        let mut panels: Vec<Panel<'_>> = Vec::new();
         let (mut all_leaves, mut all_covered) = (0, 0);
         for (gi, top) in catalog.clauses.iter().enumerate() {
             if !top.is_top_level() {
                 continue;
+            }
+            let fw = catalog.framework_of(top);
+            if panels.last().is_none_or(|p| p.id != fw.id) {
+                panels.push(Panel {
+                    id: &fw.id,
+                    title: &fw.title,
+                    leaves: 0,
+                    leaves_covered: 0,
+                    groups: Vec::new(),
+                });
             }
             let (mut leaves, mut covered, mut overdue, mut partial, mut missing) = (0, 0, 0, 0, 0);
             for (ci, c) in catalog.clauses.iter().enumerate() {
@@ -890,6 +933,10 @@ impl<'a> Site<'a> {
             }
             all_leaves += leaves;
             all_covered += covered + overdue;
+            if let Some(p) = panels.last_mut() {
+                p.leaves += leaves;
+                p.leaves_covered += covered + overdue;
+            }
             let parts: Vec<(&'static str, usize)> = [
                 ("covered", covered),
                 ("covered-review-overdue", overdue),
@@ -920,7 +967,7 @@ impl<'a> Site<'a> {
                 x += w;
             }
             let status = model.coverage[gi].status;
-            groups.push(Group {
+            let group = Group {
                 id: &top.id,
                 title: &top.title,
                 url: self.clause_url(&top.id),
@@ -932,7 +979,11 @@ impl<'a> Site<'a> {
                 partial,
                 missing,
                 segments,
-            });
+            };
+            if let Some(p) = panels.last_mut() {
+                p.groups.push(group.clone());
+            }
+            groups.push(group);
         }
         let c = crate::diag::count(self.findings);
         let top_findings = self
@@ -975,6 +1026,7 @@ impl<'a> Site<'a> {
             leaves: all_leaves,
             leaves_covered: all_covered,
             groups,
+            panels,
             counts: Counts {
                 errors: c.errors,
                 warnings: c.warnings,
@@ -2176,7 +2228,7 @@ impl<'a> Site<'a> {
         let cells = self.matrix_cells(&columns);
         let docs = &self.loaded.sources.documents;
         let mut out = String::new();
-        let header: Vec<&str> = ["clause", "title", "status"]
+        let header: Vec<&str> = ["clause", "framework", "title", "status"]
             .into_iter()
             .chain(columns.iter().map(|&i| docs[i].id.as_str()))
             .collect();
@@ -2189,7 +2241,12 @@ impl<'a> Site<'a> {
             .zip(&self.model.coverage)
             .zip(cells)
         {
-            let head = [c.id.as_str(), c.title.as_str(), cov.status.as_str()];
+            let head = [
+                c.id.as_str(),
+                self.model.catalog.framework_of(c).id.as_str(),
+                c.title.as_str(),
+                cov.status.as_str(),
+            ];
             csv_row(&mut out, head.into_iter().chain(row));
         }
         out

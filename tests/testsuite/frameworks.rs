@@ -457,3 +457,160 @@ fn the_gate_keeps_a_framework_the_change_drops() {
         .iter()
         .any(|f| f["subject"] == "sec:2024:A.1"));
 }
+
+#[test]
+fn framework_option_restricts_check_to_one_framework() {
+    let sms = partly_covered();
+    let r = sms.run("check", &["--format", "json", "--framework", "sec:2024"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let j = r.json();
+    let ids: Vec<&str> = j["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "sec:2024:4",
+            "sec:2024:4.1",
+            "sec:2024:5",
+            "sec:2024:5.1",
+            "sec:2024:A",
+            "sec:2024:A.1"
+        ]
+    );
+    assert_eq!(j["frameworks"].as_array().unwrap().len(), 1);
+    assert_eq!(j["coverage"]["clauses"], 6);
+    // POL-A's citation of 8.5.1.1 is known, not checked: no finding about it or any 20000 clause
+    for f in j["findings"].as_array().unwrap() {
+        let s = f["subject"].as_str().unwrap();
+        assert!(s.starts_with("sec:2024:") || !s.contains('.'), "{f:#}");
+    }
+    assert!(r.findings("clause-unknown").is_empty());
+    // the primary alone
+    let r = sms.run(
+        "check",
+        &["--format", "json", "--framework", "iso20000-1:2018"],
+    );
+    let j = r.json();
+    assert_eq!(j["coverage"]["clauses"], 77);
+    assert!(
+        r.findings("clause-unknown").is_empty(),
+        "sec:2024:A.1 is known"
+    );
+    // the human report names only that framework
+    let h = sms.run("check", &["--framework", "sec:2024"]);
+    assert!(
+        h.stdout.contains("Test Ltd — sec:2024 — as of"),
+        "{}",
+        h.stdout
+    );
+    assert!(!h.stdout.contains("== "), "{}", h.stdout);
+    // a framework sms.yaml does not load: exit 2 with the closest one
+    let r = sms.run("check", &["--framework", "sec:2025"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("did you mean `sec:2024`?"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn the_site_has_a_coverage_panel_per_framework_and_a_framework_column() {
+    let sms = partly_covered();
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    let r = sms.run("build", &["--allow-dirty", "--out", site.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(
+        index.contains("Coverage of ISO/IEC 20000-1:2018"),
+        "{index}"
+    );
+    assert!(
+        index.contains(
+            "Coverage of In-house security baseline <span class=\"muted\">(sec:2024): 1 / 3</span>"
+        ),
+        "{index}"
+    );
+    // qualified clauses get pages whose names hold no `:`; links to them resolve
+    assert!(site.join("clauses/sec_2024_A.1.html").is_file());
+    let page = std::fs::read_to_string(site.join("documents/POL-A.html")).unwrap();
+    assert!(page.contains("clauses/sec_2024_A.1.html"), "{page}");
+    let matrix = std::fs::read_to_string(site.join("matrix.csv")).unwrap();
+    assert!(
+        matrix.starts_with("clause,framework,title,status,POL-A"),
+        "{matrix}"
+    );
+    assert!(
+        matrix.contains("\nsec:2024:A.1,sec:2024,Backups,covered,"),
+        "{matrix}"
+    );
+
+    // --framework: only that framework's clause pages
+    let only = out.path().join("only");
+    let r = sms.run(
+        "build",
+        &[
+            "--allow-dirty",
+            "--out",
+            only.to_str().unwrap(),
+            "--framework",
+            "sec:2024",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(only.join("clauses/sec_2024_A.1.html").is_file());
+    assert!(!only.join("clauses/8.5.1.1.html").exists());
+    let index = std::fs::read_to_string(only.join("index.html")).unwrap();
+    assert!(!index.contains("ISO/IEC 20000-1:2018 Service"), "{index}");
+}
+
+#[test]
+fn the_bundle_manifest_lists_every_framework_with_hash_and_coverage() {
+    let r = gate_repo();
+    let out = tempfile::tempdir().unwrap();
+    let zip = out.path().join("b.zip");
+    let manifest = |args: &[&str]| {
+        let mut c = auditbook();
+        c.arg("bundle")
+            .arg(r.root())
+            .args(["--as-of", AS_OF, "--out", zip.to_str().unwrap()])
+            .args(args);
+        let run = run(c);
+        assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+        let f = std::fs::File::open(&zip).unwrap();
+        let mut z = zip::ZipArchive::new(f).unwrap();
+        let m: serde_json::Value =
+            serde_json::from_reader(z.by_name("manifest.json").unwrap()).unwrap();
+        let mut csv = String::new();
+        std::io::Read::read_to_string(&mut z.by_name("coverage.csv").unwrap(), &mut csv).unwrap();
+        (m, csv)
+    };
+    let (m, csv) = manifest(&[]);
+    let fws = m["frameworks"].as_array().unwrap();
+    assert_eq!(fws.len(), 2);
+    assert_eq!(fws[0]["id"], "tiny:1");
+    assert_eq!(fws[0]["primary"], true);
+    assert_eq!(fws[1]["id"], "sec:2024");
+    assert_eq!(fws[1]["coverage"]["clauses"], 6);
+    assert_eq!(fws[1]["coverage"]["covered"], 2);
+    use sha2::Digest;
+    let hash: String = sha2::Sha256::digest(SEC.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(fws[1]["sha256"], hash.as_str());
+    assert_eq!(m["framework"]["id"], "tiny:1");
+    assert!(csv.starts_with("clause,framework,"), "{csv}");
+    assert!(csv.contains("\r\nsec:2024:A.1,sec:2024,Backups,"), "{csv}");
+
+    let (m, csv) = manifest(&["--framework", "sec:2024"]);
+    let fws = m["frameworks"].as_array().unwrap();
+    assert_eq!(fws.len(), 1);
+    assert_eq!(fws[0]["id"], "sec:2024");
+    assert!(!csv.contains("\r\nA.1,"), "{csv}");
+}
