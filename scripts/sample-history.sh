@@ -16,8 +16,9 @@
 #      earlier, without its last section), and every record dated on or before the baseline.
 #   2. For every document approved after the baseline, a pull-request style branch
 #      `review/<id>`: a draft or in-review commit by the owner 10 to 28 days before approval, the
-#      approval commit on the approval date, then a merge into main by the owner on that date with
-#      an `Approved-by:` trailer naming the approver.
+#      approval commit on the approval date, then a merge into main by the approver on that date
+#      with an `Approved-by:` trailer naming the approver (written by the approver, so it
+#      corroborates the approval; a trailer written by the author would be only a claim).
 #   3. Documents still in draft are committed on main by their owner.
 #   4. Records are committed on the day they are dated, by the person whose role fits the kind;
 #      records in a `records:` list file are added to the file one by one, on their own dates.
@@ -401,7 +402,7 @@ $title: revised text, ready for review."
             commit_as "$owner" "$date" "Mark $id $version approved"
             g checkout -q main
             pr=$((pr + 1))
-            merge_as "$owner" "$date" "$branch" "Merge pull request #$pr from $branch
+            merge_as "$approver" "$date" "$branch" "Merge pull request #$pr from $branch
 
 Approve $id $version: $title
 

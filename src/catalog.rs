@@ -1,6 +1,8 @@
 //! Clause catalogues (frameworks) -> [`Catalog`]: the clause tree, the named documents and record
-//! kinds each clause demands. Catalogues are data, not code: ISO/IEC 20000-1:2018 is a YAML file
-//! embedded in the binary; an SMS may add its own files under `frameworks/` with the same schema.
+//! kinds each clause demands. Catalogues are data, not code: the built-in ones ([`BUILTINS`]:
+//! ISO/IEC 20000-1:2018 and :2011, ISO/IEC 27001:2022, ISO 9001:2015) are YAML files embedded in
+//! the binary; an SMS may add its own files under `frameworks/` with the same schema. Mappings
+//! between clauses of two frameworks ([`mapping`]) are data files too.
 
 use crate::dates::Interval;
 use crate::diag::Diagnostic;
@@ -12,6 +14,13 @@ use std::collections::{BTreeMap, HashMap};
 mod combine;
 pub use combine::{combine, split_qualified, Framework};
 
+mod builtin;
+pub mod mapping;
+
+pub use builtin::{Builtin, BUILTINS, BUILTIN_MAPPINGS};
+pub use mapping::{Mapping, Pair, Relation};
+
+/// The default framework: what `framework:` means when sms.yaml names none.
 pub const BUILTIN_ID: &str = "iso20000-1:2018";
 pub const BUILTIN_SOURCE: &str = include_str!("catalog/iso20000-1-2018.yaml");
 
@@ -80,12 +89,21 @@ pub struct Clause {
     pub documents: Vec<String>,
     pub records: Vec<String>,
     pub delegable: bool,
+    /// May the SMS declare this clause not applicable (ISO/IEC 27001 Annex A controls in the
+    /// Statement of Applicability, ISO 9001 clause 8 requirements that cannot apply)? Defaults to
+    /// the catalogue's `exclusions_allowed`.
+    pub excludable: bool,
     pub children: Vec<String>,
     /// Index into [`Catalog::frameworks`].
     pub framework: usize,
 }
 
 impl Clause {
+    /// A requirement clause: a leaf that asks for evidence. Headings and introductory clauses
+    /// (evidence `heading`) are not; every coverage count (CLI, JSON, site, bundle) counts these.
+    pub fn is_requirement(&self) -> bool {
+        self.children.is_empty() && self.evidence != Evidence::Heading
+    }
     pub fn is_top_level(&self) -> bool {
         self.parent.is_none()
     }
@@ -205,27 +223,82 @@ impl Catalog {
     }
 }
 
-/// The ids of the built-in catalogues.
-pub fn builtin_ids() -> &'static [&'static str] {
-    &[BUILTIN_ID]
-}
-
 /// A built-in catalogue by id; `None` when no built-in has that id.
 pub fn builtin_named(id: &str) -> Option<Result<Catalog>> {
-    (id == BUILTIN_ID).then(builtin)
+    builtin_by_id(id)
 }
 
-/// The built-in ISO/IEC 20000-1:2018 catalogue.
+/// The built-in ISO/IEC 20000-1:2018 catalogue (the default framework).
 pub fn builtin() -> Result<Catalog> {
+    parse_builtin(BUILTIN_ID, BUILTIN_SOURCE)
+}
+
+/// The built-in catalogue with this id (`iso27001:2022`…), or `None` when no built-in has it.
+pub fn builtin_by_id(id: &str) -> Option<Result<Catalog>> {
+    builtin::lookup(id).map(|b| parse_builtin(b.id, b.source))
+}
+
+/// The YAML source of the built-in catalogue with this id (to hash or ship it).
+pub fn builtin_source(id: &str) -> Option<&'static str> {
+    builtin::lookup(id).map(|b| b.source)
+}
+
+/// The ids of the built-in catalogues, in [`BUILTINS`] order.
+pub fn builtin_ids() -> Vec<&'static str> {
+    BUILTINS.iter().map(|b| b.id).collect()
+}
+
+/// Every built-in catalogue, in [`BUILTINS`] order.
+pub fn builtins() -> Result<Vec<Catalog>> {
+    BUILTINS
+        .iter()
+        .map(|b| parse_builtin(b.id, b.source))
+        .collect()
+}
+
+/// The built-in mappings, validated against the built-in catalogues.
+pub fn builtin_mappings() -> Result<Vec<Mapping>> {
+    let catalogs = builtins()?;
+    let refs: Vec<&Catalog> = catalogs.iter().collect();
+    let mut out = Vec::new();
+    for (name, text) in BUILTIN_MAPPINGS {
+        let path = format!("<built-in mappings/{name}>");
+        let mut diags = Vec::new();
+        let m = mapping::parse(text, &path, &refs, &mut diags);
+        if let Some(d) = diags.first() {
+            bail!(
+                "the built-in mapping {name} is invalid (a bug in auditbook): line {}: {}",
+                d.pos.map_or(0, |p| p.line),
+                d.message
+            );
+        }
+        out.push(m.ok_or_else(|| {
+            anyhow!("the built-in mapping {name} could not be read (a bug in auditbook)")
+        })?);
+    }
+    Ok(out)
+}
+
+fn parse_builtin(id: &str, source: &str) -> Result<Catalog> {
     let mut diags = Vec::new();
-    let cat = parse(BUILTIN_SOURCE, "<built-in iso20000-1:2018>", &mut diags);
+    let cat = parse(source, &format!("<built-in {id}>"), &mut diags);
     if let Some(d) = diags.first() {
         bail!(
-            "the built-in catalogue is invalid (a bug in auditbook): {}",
+            "the built-in catalogue {id} is invalid (a bug in auditbook): line {}: {}",
+            d.pos.map_or(0, |p| p.line),
             d.message
         );
     }
-    cat.ok_or_else(|| anyhow!("the built-in catalogue could not be read (a bug in auditbook)"))
+    let cat = cat.ok_or_else(|| {
+        anyhow!("the built-in catalogue {id} could not be read (a bug in auditbook)")
+    })?;
+    if cat.id != id {
+        bail!(
+            "the built-in catalogue {id} calls itself {} (a bug in auditbook)",
+            cat.id
+        );
+    }
+    Ok(cat)
 }
 
 /// Parse a catalogue; problems are `framework-invalid` findings at `path`. `None` when the file
@@ -293,7 +366,7 @@ pub fn parse(text: &str, path: &str, diags: &mut Vec<Diagnostic>) -> Option<Cata
         .and_then(Node::as_seq)
         .unwrap_or_default()
     {
-        if let Some(c) = read_clause(&mut r, item) {
+        if let Some(c) = read_clause(&mut r, item, exclusions_allowed) {
             if index.contains_key(&c.id) {
                 r.invalid(
                     item,
@@ -524,7 +597,7 @@ fn texts(r: &mut Reader<'_>, node: &Node, key: &str) -> Vec<String> {
     r.list(node, key).into_iter().map(|(t, _)| t.text).collect()
 }
 
-fn read_clause(r: &mut Reader<'_>, item: &Node) -> Option<Clause> {
+fn read_clause(r: &mut Reader<'_>, item: &Node, exclusions_allowed: bool) -> Option<Clause> {
     let known = [
         "id",
         "title",
@@ -535,6 +608,7 @@ fn read_clause(r: &mut Reader<'_>, item: &Node) -> Option<Clause> {
         "documents",
         "records",
         "delegable",
+        "excludable",
     ];
     let Some(entries) = item.as_map() else {
         r.invalid(item, "clauses", "each clause is a mapping".into());
@@ -586,7 +660,23 @@ fn read_clause(r: &mut Reader<'_>, item: &Node) -> Option<Clause> {
             Evidence::Documents
         }
     };
+    let excludable = match item.get("excludable") {
+        Some(n) => match r.boolean(n, "excludable") {
+            Some(true) if !exclusions_allowed => {
+                r.invalid(
+                    n,
+                    "excludable",
+                    format!("clause `{id}` is `excludable`, but the framework has `exclusions_allowed: false`"),
+                );
+                false
+            }
+            Some(b) => b,
+            None => exclusions_allowed,
+        },
+        None => exclusions_allowed,
+    };
     Some(Clause {
+        excludable,
         summary: item
             .get("summary")
             .and_then(|n| r.text(n, "summary"))
@@ -656,6 +746,36 @@ mod tests {
         let s = c.suggest_clause("4.5.4.3").unwrap();
         assert!(s.contains("9.3"), "{s}");
         assert!(c.suggest_clause("8.5.12").unwrap().contains("did you mean"));
+    }
+
+    #[test]
+    fn excludable_defaults_to_the_framework_and_needs_exclusions_allowed() {
+        let clause = |extra: &str| {
+            format!("  - id: \"4\"\n    title: A\n    parent: null\n    summary: S.\n{extra}")
+        };
+        let mut d = Vec::new();
+        let text = format!(
+            "id: x\ntitle: X\nexclusions_allowed: true\nclauses:\n{}{}",
+            clause(""),
+            clause("    excludable: false\n").replace("\"4\"", "\"5\"")
+        );
+        let c = parse(&text, "frameworks/x.yaml", &mut d).unwrap();
+        assert!(d.is_empty(), "{d:?}");
+        assert!(c.clause("4").unwrap().excludable);
+        assert!(!c.clause("5").unwrap().excludable);
+
+        let text = format!(
+            "id: x\ntitle: X\nclauses:\n{}",
+            clause("    excludable: true\n")
+        );
+        assert!(parse(&text, "frameworks/x.yaml", &mut d).is_none());
+        assert_eq!(d[0].code, "framework-invalid");
+        assert_eq!(d[0].pos.unwrap().line, 8);
+        assert!(
+            d[0].message.contains("exclusions_allowed: false"),
+            "{}",
+            d[0].message
+        );
     }
 
     #[test]

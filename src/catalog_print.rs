@@ -1,6 +1,6 @@
 //! `auditbook clauses`: the catalogue as a tree for people, or as JSON.
 
-use crate::catalog::Catalog;
+use crate::catalog::{mapping, Catalog, Mapping};
 use crate::report::Format;
 use serde::Serialize;
 
@@ -12,6 +12,7 @@ struct JsonClause<'a> {
     summary: &'a str,
     evidence: &'static str,
     expand: bool,
+    excludable: bool,
     documents: &'a [String],
     records: &'a [String],
 }
@@ -73,6 +74,7 @@ pub fn render(catalog: &Catalog, format: Format, kinds: bool, documents: bool) -
                     summary: &c.summary,
                     evidence: c.evidence.as_str(),
                     expand: c.expand,
+                    excludable: c.excludable,
                     documents: &c.documents,
                     records: &c.records,
                 })
@@ -148,4 +150,78 @@ fn human(catalog: &Catalog, kinds: bool, documents: bool) -> String {
         }
     }
     s
+}
+
+#[derive(Serialize)]
+struct JsonRelated<'a> {
+    clause: &'a str,
+    framework: &'a str,
+    related: &'a str,
+    relation: &'static str,
+    shared: &'a [String],
+    note: Option<&'a str>,
+    mapping: &'a str,
+}
+
+/// `auditbook clauses --mappings`: for each clause of `catalog`, the clauses of other frameworks
+/// that `mappings` relate to it, read from this catalogue's side.
+pub fn render_mappings(catalog: &Catalog, mappings: &[Mapping], format: Format) -> String {
+    let rows: Vec<(&str, Vec<mapping::Related<'_>>)> = catalog
+        .clauses
+        .iter()
+        .map(|c| {
+            (
+                c.id.as_str(),
+                mapping::related(mappings, &catalog.id, &c.id),
+            )
+        })
+        .filter(|(_, r)| !r.is_empty())
+        .collect();
+    let mut out = match format {
+        Format::Json => serde_json::to_string_pretty(
+            &rows
+                .iter()
+                .flat_map(|(clause, related)| {
+                    related.iter().map(move |r| JsonRelated {
+                        clause,
+                        framework: r.framework,
+                        related: r.clause,
+                        relation: r.relation.as_str(),
+                        shared: r.shared,
+                        note: r.note,
+                        mapping: r.mapping,
+                    })
+                })
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or_default(),
+        Format::Human => {
+            let mut s = format!(
+                "Mappings of {} (information only: citing a clause never covers the clauses mapped to it)\n\n",
+                catalog.id
+            );
+            for (clause, related) in &rows {
+                let title = catalog.clause(clause).map_or("", |c| c.title.as_str());
+                s.push_str(&format!("{clause} {title}\n"));
+                for r in related {
+                    let shared = if r.shared.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  shared: {}", r.shared.join(", "))
+                    };
+                    s.push_str(&format!(
+                        "    {:<11} {} {}{shared}\n",
+                        r.relation.as_str(),
+                        r.framework,
+                        r.clause
+                    ));
+                }
+            }
+            s
+        }
+    };
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
 }

@@ -60,6 +60,8 @@ impl Loaded {
     /// sorted. Under `--require-history` the history notices are errors whatever sms.yaml says.
     pub fn findings(&self, model: &Model<'_>) -> Vec<Diagnostic> {
         let mut all = self.load_findings.clone();
+        all.extend(source::output_limit_finding(&self.config, &self.snapshot));
+        all.extend(source::unportable_name_findings(&self.snapshot));
         all.extend(rules::check(model));
         if let Some(h) = &self.history {
             all.extend(history::rules::check(h, model));
@@ -105,8 +107,24 @@ pub fn load(opts: &Options) -> Result<Loaded> {
         },
         || history::load(&config),
     );
-    let (snapshot, (sources, source_findings)) = work?;
+    let (mut snapshot, (mut sources, mut source_findings)) = work?;
     let git = git?;
+    // A sparse checkout: the files outside it are not in the work tree, and not deleted either;
+    // read them from HEAD (the index says they are as committed).
+    if let Some(h) = git.history.as_ref().filter(|h| !h.sparse.is_empty()) {
+        if let Some(head) = &h.head {
+            let committed = history::snapshot(&config, &head.commit)?;
+            let missing: Vec<snapshot::Entry> = h
+                .sparse
+                .iter()
+                .filter(|p| snapshot.get(p).is_none())
+                .filter_map(|p| committed.get(p).cloned())
+                .collect();
+            snapshot.entries.extend(missing);
+            snapshot.entries.sort_by(|a, b| a.path.cmp(&b.path));
+            (sources, source_findings) = source::parse(&config, &snapshot);
+        }
+    }
     findings.extend(source_findings);
     let draft = git
         .history
@@ -218,11 +236,22 @@ pub(crate) fn select_catalog(
     findings: &mut Vec<Diagnostic>,
 ) -> Result<Catalog> {
     let mut user = Vec::new();
+    let before = findings.len();
     for (path, text) in &sources.frameworks {
         if let Some(c) = catalog::parse(text, path, findings) {
             user.push(c);
         }
     }
+    // Why framework files could not be used: the selected one may be among them.
+    let invalid: Vec<String> = findings[before..]
+        .iter()
+        .filter(|d| d.code == "framework-invalid")
+        .map(|d| match (&d.path, d.pos) {
+            (Some(p), Some(pos)) => format!("\n  {p}:{}:{}: {}", pos.line, pos.col, d.message),
+            (Some(p), None) => format!("\n  {p}: {}", d.message),
+            (None, _) => format!("\n  {}", d.message),
+        })
+        .collect();
     let mut chosen = Vec::with_capacity(config.frameworks.len());
     for id in &config.frameworks {
         if let Some(c) = user.iter().find(|c| &c.id == id) {
@@ -234,10 +263,18 @@ pub(crate) fn select_catalog(
             continue;
         }
         let mut known: Vec<String> = catalog::builtin_ids()
-            .iter()
-            .map(|s| s.to_string())
+            .into_iter()
+            .map(String::from)
             .collect();
         known.extend(user.iter().map(|c| c.id.clone()));
+        if !invalid.is_empty() {
+            bail!(
+                "sms.yaml: framework `{id}` is not built in, and the framework files under `{}/` that could be it are invalid:{}\nhelp: fix the errors above (`docs/catalog.md` gives the schema); valid catalogues: {}",
+                config.paths.frameworks,
+                invalid.join(""),
+                known.join(", ")
+            );
+        }
         let hint = crate::ids::closest(id, known.iter().map(String::as_str), 3)
             .map(|s| format!("\nhelp: did you mean `{s}`?"))
             .unwrap_or_default();

@@ -48,16 +48,24 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         framework: Option<String>,
     },
-    /// Print the clause tree of the built-in ISO/IEC 20000-1:2018 catalogue.
+    /// Print the clause tree of a built-in catalogue (default: ISO/IEC 20000-1:2018).
     Clauses {
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
+        /// The built-in framework to print: iso20000-1:2018, iso27001:2022, iso9001:2015 or
+        /// iso20000-1:2011.
+        #[arg(long, value_name = "ID", default_value = crate::catalog::BUILTIN_ID)]
+        framework: String,
         /// List the record kinds, their required fields and freshness instead.
         #[arg(long, conflicts_with = "documents")]
         kinds: bool,
         /// List the named documents the standard demands instead.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "mappings")]
         documents: bool,
+        /// List the clauses of other built-in frameworks that the built-in mappings relate to
+        /// each clause instead (information only: a mapping never confers coverage).
+        #[arg(long, conflicts_with = "kinds")]
+        mappings: bool,
     },
     /// Start a new SMS in DIR from the built-in starter kit (templates, sms.yaml, example records).
     #[command(
@@ -243,10 +251,25 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Clauses {
             format,
+            framework,
             kinds,
             documents,
+            mappings,
         } => {
-            let catalog = crate::catalog::builtin()?;
+            let Some(catalog) = crate::catalog::builtin_by_id(&framework) else {
+                anyhow::bail!(
+                    "`{framework}` is not a built-in framework; built in: {}",
+                    crate::catalog::builtin_ids().join(", ")
+                );
+            };
+            let catalog = catalog?;
+            if mappings {
+                let maps = crate::catalog::builtin_mappings()?;
+                emit(&crate::catalog_print::render_mappings(
+                    &catalog, &maps, format,
+                ))?;
+                return Ok(0);
+            }
             emit(&crate::catalog_print::render(
                 &catalog, format, kinds, documents,
             ))?;

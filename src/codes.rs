@@ -34,6 +34,10 @@ codes! {
         "a clause catalogue under frameworks/ cannot be used",
         "A framework file must follow the catalogue schema (id, title, clauses with id/title/parent, documents, record_kinds). An invalid file is skipped as a whole.",
         "fix the entry named in the message; `docs/catalog.md` gives the schema";
+    "mapping-invalid", Error,
+        "a mapping between the clauses of two frameworks cannot be used",
+        "A mapping file pairs clauses of two frameworks (`from`, `to`) with a relation (equivalent, subset, superset, related). Every framework it names must be loaded and every clause id must exist in its framework; `shared` may only name record kinds or named documents both catalogues define. An invalid file is skipped as a whole. A mapping never confers coverage.",
+        "fix the pair on the line named; `docs/catalog.md` (Mappings) gives the schema";
     // --- files ----------------------------------------------------------------------------------
     "file-unreadable", Error,
         "a source file could not be read as text",
@@ -41,8 +45,20 @@ codes! {
         "save the file as UTF-8 text, or rename it if it is not a document or record";
     "file-too-large", Error,
         "a source file is larger than the size limit",
-        "Files over `limits.max_file_size` (default 10 MiB) are not read, to bound time and memory. A document that large is almost certainly not a policy or procedure.",
+        "Files over `limits.max_file_size` (default 10 MiB) are not read, to bound time and memory; this holds for every file (documents, records, attachments, past revisions in git), and such a file is neither copied into the site nor into the bundle's `sources/`. A document that large is almost certainly not a policy or procedure.",
         "split the file, move the payload out of the SMS, or raise `limits.max_file_size` in sms.yaml";
+    "file-not-regular", Warning,
+        "a file in the SMS is a FIFO, socket or device",
+        "auditbook opens only regular files: a FIFO (named pipe) would make a build wait for ever, and a device such as `/dev/zero` never ends. Such a file is listed but never opened, and the site and the bundle leave it out. Git cannot commit one, so it only exists in a work tree. The same finding marks an entry of a crafted git tree that no git client writes (a name holding `/`, or a name the tree lists twice): it is never read from the commit.",
+        "remove the special file from the SMS folder, or replace it with the regular file it stands for";
+    "output-too-large", Error,
+        "the SMS files add up to more than the output size limit",
+        "`limits.max_output_size` (default 1 GiB) bounds what one output copies from the SMS: regular files count their sizes in path order, and those past the limit are not copied into the site's `files/` or the bundle's `sources/` (the bundle's manifest lists them as not included). Documents and records past it are still read and checked.",
+        "move large payloads out of the SMS, or raise `limits.max_output_size` in sms.yaml";
+    "file-name-unportable", Warning,
+        "a file name cannot be unzipped as itself on Windows or macOS",
+        "On Windows and macOS, names that differ only in case (`Evidence.pdf`, `evidence.pdf`), in Unicode normalisation (NFC and NFD spellings of one accented letter) or in trailing dots and spaces (`evidence.pdf.`) name one file, so unzipping the bundle there would let one overwrite the other; and Windows cannot create `CON`, `PRN`, `AUX`, `NUL`, `COM1`-`COM9` or `LPT1`-`LPT9`, with any extension. The first of colliding names (in path order) is kept; the others and every reserved name are left out of the site and the bundle.",
+        "rename the file so that its name differs from every other by more than case or normalisation, and is not a Windows reserved name";
     "file-empty", Warning,
         "a document or record file is empty",
         "An empty file holds no document or record; it is probably a leftover.",
@@ -124,6 +140,14 @@ codes! {
         "the approver of a document lacks the role the catalogue demands",
         "Some documents (the service management policy, the information security policy) must be approved by top management. The approver is not mapped in `people` to a person with that role.",
         "have a person with the `top-management` role approve it, or record the approver's role in sms.yaml `people`";
+    "unfilled-placeholder", Error,
+        "a starter-kit placeholder `{{FILL: …}}` is left in",
+        "`auditbook init` writes templates with `{{FILL: …}}` where the organisation's own text belongs. An approved (or retired) document, a record or the scope in sms.yaml that still holds one would otherwise pass as evidence although nobody wrote it. Drafts may hold placeholders.",
+        "replace every `{{FILL: …}}` with your own text (the words after `FILL:` say what belongs there)";
+    "owner-not-a-person", Warning,
+        "the owner or approver of an approved document is not in `people`",
+        "Once sms.yaml lists `people`, owners and approvers are matched to them (and, through their git e-mails, to commit authors). A name or role that is not a person id — often the role left from a template — names nobody in particular, and the approval cannot be traced to the person who gave it.",
+        "use the id of a person from sms.yaml `people` as `owner` and `approver`, or add the person there";
     "broken-doc-link", Error,
         "a `doc:` link names a document that does not exist",
         "`[text](doc:ID)` links to the document with that id (and `doc:ID#anchor` to a heading in it).",
@@ -156,6 +180,14 @@ codes! {
         "raw HTML in a document could run code",
         "Markdown may hold raw HTML, but script elements, event handlers (onerror=, onclick=…), frames, embedded objects and javascript: URLs would run code in an auditor's browser. The evidence site removes them, so the page shows less than the source.",
         "write the content in Markdown, or remove the active HTML";
+    "nesting-too-deep", Error,
+        "a document body nests deeper than the limit",
+        "Block quotes, lists, emphasis and raw HTML elements nested thousands of levels deep cost the HTML tree builder of the site time that grows with the square of the depth: a 50 KB body of `>` took seconds, a few megabytes never finished, while `check` passed. Nesting is counted while the Markdown is parsed (Markdown tags and raw HTML elements together, as the elements of the rendered page); past `limits.max_nesting_depth` (default 64) the rest of the body is shown on the site as plain text, and its links and headings are not read.",
+        "flatten the structure (no policy needs 64 levels of quotes or lists), or raise `limits.max_nesting_depth` in sms.yaml (at most 512)";
+    "too-many-headings", Warning,
+        "a document has more headings than the limit",
+        "Every heading gets an anchor, an entry in the page's table of contents and a section in the search index; a document of a million headings made a 155 MB page and a 127 MB search index. Headings past `limits.max_headings` (default 1000) are still shown as headings, but get no anchor, no table-of-contents entry and no search section of their own (links to them are `broken-anchor`).",
+        "split the document, or raise `limits.max_headings` in sms.yaml";
     // --- records ------------------------------------------------------------------------------
     "record-kind-unknown", Error,
         "a record's kind is not defined by the catalogue",
@@ -207,6 +239,10 @@ codes! {
         "the approval date is earlier than the first commit holding the approved text",
         "The `approved` date is more than one day earlier than the first commit that holds the approved text, so git cannot show that this text is what was approved. Imported history (sms.yaml `history.baseline`) is exempt.",
         "commit texts before they are approved; for history imported from another system, set `history.baseline` in sms.yaml";
+    "approval-trailer-by-author", Note,
+        "an approval trailer was written by an author of the changes it approves",
+        "An `Approved-by:` or `Reviewed-by:` trailer is a claim made by whoever wrote the commit message, which git records as the committer. The commit that landed the effective version carries such a trailer, but its committer is an author (or co-author) of the changes it lands, so the trailer corroborates nothing: the site shows the approval as \"claimed (trailer by the author)\". A trailer corroborates when the landing merge or squash is committed by someone who is not an author of the changes (the hosting platform, the approver), or when the landed branch holds a separate, empty approving commit by the approver naming themselves.",
+        "let the approver (or the hosting platform) make the merge, or have the approver add an empty commit with `Approved-by:` naming themselves to the branch";
     "self-approval", Warning,
         "a document is approved by someone who authored changes to it",
         "The approver (a person in sms.yaml `people`, matched by git e-mail) is among the authors (commit authors, Co-authored-by trailers, authors of merged commits) of the changes since the previous approved version. Checked only where `people` maps e-mails.",
@@ -227,9 +263,17 @@ codes! {
         "SMS files differ from HEAD: this run is a DRAFT",
         "The work tree holds changes (or new files) that are not committed, so the results describe a state no commit has; every output of this run is marked DRAFT.",
         "commit the changes (or stash them) and run again";
+    "history-cache-rejected", Note,
+        "the history cache did not match the repository and was discarded",
+        "auditbook keeps the result of its history walk in the git folder (`auditbook/history.msgpack`, `auditbook/assembled.msgpack`). Before using a cache file it recomputes the file's digest of inputs, compares the recorded tree of the tip commit with the object database, and derives a random sample of entries (commits, blob summaries, document revisions) again from the git objects. This one failed a check, so it was not used: the history was read from the git objects instead, and the findings are those of the repository. A workspace kept between CI jobs (a self-hosted runner, a restored cache) may have been written by an earlier job.",
+        "nothing to fix in the SMS; if it happens again, find out what writes to the git folder of the CI workspace, or start jobs from a clean checkout";
+    "git-grafts", Note,
+        "the repository has grafts: the history was read with grafted parents",
+        "A grafts file (`info/grafts` in the git folder, deprecated in git) replaces the parents of some commits. auditbook follows it, as libgit2 does, so the first-parent history it reads — revisions, landings, contributors — is the grafted one, which anyone with write access to the git folder can change without changing a single commit. Replace refs (`refs/replace/`, `git replace`) are the other way to rewrite history in place; auditbook ignores them: the real objects are the evidence.",
+        "remove the grafts (`git replace --convert-graft-file` turns them into replace refs, which auditbook ignores; or rewrite the history for good with `git filter-repo`)";
     "shallow-clone", Note,
         "the repository is a shallow clone: the history rules were skipped",
-        "A shallow clone lacks older commits, so revisions, approval dates and record dates cannot be checked without reporting wrong dates. The other rules still run. `check --require-history` makes this an error.",
+        "A shallow clone lacks older commits, so revisions, approval dates and record dates cannot be checked without reporting wrong dates. The other rules still run, but on the work tree alone: the effective (last approved) version of a document in revision is unknown when it was approved before the cut, so its coverage and its review date (`review-overdue`) cannot be worked out, and the review rules are incomplete too. `check --require-history` makes this an error.",
         "fetch the full history: `git fetch --unshallow`, or in GitHub Actions `actions/checkout` with `fetch-depth: 0`";
     "no-git-history", Note,
         "the SMS is not in a git repository, or it has no commits: the history rules were skipped",
@@ -255,6 +299,8 @@ pub fn is_whole_sms(code: &str) -> bool {
             | "uncommitted-changes"
             | "shallow-clone"
             | "no-git-history"
+            | "history-cache-rejected"
+            | "git-grafts"
     )
 }
 

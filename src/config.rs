@@ -23,6 +23,8 @@ pub struct Config {
     pub root: PathBuf,
     pub organisation: String,
     pub scope: String,
+    /// Where the scope text starts in sms.yaml (1:1 when it is missing).
+    pub scope_pos: Pos,
     /// The primary framework (`frameworks[0]`): plain clause ids are its clauses.
     pub framework: String,
     /// Every framework checked, primary first (`frameworks:`, or `framework:` as a one-item list).
@@ -75,16 +77,21 @@ pub struct HistorySettings {
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_file_size: u64,
+    /// The sum of the sizes of the SMS files one output (the site, the bundle) copies.
+    pub max_output_size: u64,
     pub max_documents: usize,
     pub yaml: yaml::Limits,
+    pub markdown: crate::markdown::Limits,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_file_size: 10 * 1024 * 1024,
+            max_output_size: 1024 * 1024 * 1024,
             max_documents: 100_000,
             yaml: yaml::Limits::default(),
+            markdown: crate::markdown::Limits::default(),
         }
     }
 }
@@ -211,6 +218,7 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
         root: root.to_path_buf(),
         organisation: String::new(),
         scope: String::new(),
+        scope_pos: Pos::new(1, 1),
         framework: String::new(),
         frameworks: Vec::new(),
         review_interval: Interval::months(12),
@@ -240,6 +248,7 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
             "scope" => {
                 if let Some(t) = r.text(value, k) {
                     config.scope = t.text.trim().to_string();
+                    config.scope_pos = t.pos;
                 }
             }
             "framework" => {
@@ -375,6 +384,14 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
                                 }
                             }
                         }
+                        "max_output_size" => {
+                            if let Some(t) = r.text(vv, &kk) {
+                                match parse_size(&t.text) {
+                                    Ok(n) => config.limits.max_output_size = n,
+                                    Err(e) => r.invalid(vv, &kk, e),
+                                }
+                            }
+                        }
                         "max_documents" => {
                             if let Some(n) = r.count(vv, &kk) {
                                 config.limits.max_documents = n as usize;
@@ -390,15 +407,30 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
                                 config.limits.yaml.max_nodes = n as usize;
                             }
                         }
+                        "max_nesting_depth" => {
+                            if let Some(n) = r.count(vv, &kk) {
+                                // Past a few hundred levels the site's HTML tree builder slows
+                                // down quadratically, whatever the setting says.
+                                config.limits.markdown.max_nesting_depth = (n as usize).min(512);
+                            }
+                        }
+                        "max_headings" => {
+                            if let Some(n) = r.count(vv, &kk) {
+                                config.limits.markdown.max_headings = n as usize;
+                            }
+                        }
                         _ => unknown_key(
                             &mut r,
                             vv,
                             &kk,
                             &[
                                 "max_file_size",
+                                "max_output_size",
                                 "max_documents",
                                 "max_yaml_depth",
                                 "max_yaml_nodes",
+                                "max_nesting_depth",
+                                "max_headings",
                             ],
                             "limits.",
                         ),

@@ -427,6 +427,7 @@ fn same_parse_settings(a: &Config, b: &Config) -> bool {
         && a.limits.max_documents == b.limits.max_documents
         && a.limits.yaml.max_depth == b.limits.yaml.max_depth
         && a.limits.yaml.max_nodes == b.limits.yaml.max_nodes
+        && a.limits.markdown == b.limits.markdown
 }
 
 /// Parse the base snapshot, reusing the work tree's parse of every file whose bytes are shared
@@ -806,6 +807,16 @@ fn weakenings(
                 ),
             );
         }
+    }
+    if b.paths.output != head.paths.output {
+        push(
+            format!("{FILE_NAME}#paths.output"),
+            line_of(&text, Some("paths"), "output"),
+            format!(
+                "this change moves the site's output folder from `{}` to `{}`: where a build writes (and what it replaces) is policy of the pipeline; {keep}",
+                b.paths.output, head.paths.output
+            ),
+        );
     }
     let framework_key = if text.lines().any(|l| l.starts_with("frameworks:")) {
         "frameworks"

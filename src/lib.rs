@@ -22,6 +22,8 @@ pub mod ids;
 pub mod init;
 pub mod markdown;
 pub mod model;
+pub mod portable;
+pub mod regular;
 pub mod report;
 pub mod rules;
 pub mod site;

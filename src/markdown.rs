@@ -97,9 +97,53 @@ pub enum LinkTarget {
     Unsafe,
 }
 
+/// Bounds on what one body may hold (`sms.yaml` `limits:`), so that no body, however built, costs
+/// the site more than time and memory proportional to its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// How deep Markdown containers (block quotes, lists, emphasis…) and raw HTML elements may
+    /// nest, counted together as the elements of the rendered HTML.
+    pub max_nesting_depth: usize,
+    /// Headings per document that get an anchor, a table-of-contents entry and a search section.
+    pub max_headings: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_nesting_depth: 64,
+            max_headings: 1000,
+        }
+    }
+}
+
+/// Where a body first nests deeper than `limits.max_nesting_depth`: the site renders what comes
+/// before as Markdown and the rest, from `offset`, as plain escaped text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NestingCut {
+    /// Number of parser events before the one that went too deep; `None` when a line opened too
+    /// many containers at once ([`prefix_cut`]) and only the text before it was parsed.
+    pub event: Option<usize>,
+    /// Byte offset in the body where that event (or that line) starts.
+    pub offset: usize,
+    /// How much of the body the parser was given (all of it unless a line was cut).
+    pub parsed_len: usize,
+    pub pos: Pos,
+}
+
+/// Headings past `limits.max_headings`: rendered as headings, but with no anchor of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeadingsOver {
+    /// How many headings the body holds past the limit.
+    pub count: usize,
+    /// The first of them.
+    pub pos: Pos,
+}
+
 /// What the body holds that the rules and the site need.
 #[derive(Debug, Clone, Default)]
 pub struct Body {
+    /// At most `limits.max_headings`, in order.
     pub headings: Vec<Heading>,
     pub links: Vec<Link>,
     /// Positions of raw HTML (sanitised by the site).
@@ -107,6 +151,131 @@ pub struct Body {
     /// Positions of raw HTML that could run code (script, handlers, frames, javascript:).
     pub active_html: Vec<Pos>,
     pub words: usize,
+    /// Set when the body nests too deep; nothing past it is parsed (no headings, links or HTML).
+    pub nesting_cut: Option<NestingCut>,
+    pub headings_over: Option<HeadingsOver>,
+}
+
+/// Tracks how deep the rendered HTML nests, event by event: every Markdown tag counts one level
+/// (pulldown-cmark emits one element per tag), and raw HTML elements are followed on a stack that
+/// approximates the HTML tree builder: void elements do not nest, an end tag closes up to its
+/// open element (a stray one is ignored), a `<p>`, `<li>`, `<td>`… closes an open element of the
+/// same name as the builder would, and the stack is emptied at the end of each top-level block
+/// (the site sanitises those separately). It can count more than the builder builds (raw-text
+/// elements, misnested tags), never much less, so a body under the limit also renders in time
+/// proportional to its size.
+pub struct Nesting {
+    max: usize,
+    markdown: usize,
+    html: Vec<String>,
+}
+
+/// Elements that never hold content.
+const VOID_ELEMENTS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "keygen",
+];
+
+/// Elements whose start tag closes an open element of the same name (a simplification of the
+/// HTML standard's implied end tags).
+const SELF_CLOSING_SIBLINGS: &[&str] = &[
+    "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "rb", "rt", "rp", "rtc",
+];
+
+impl Nesting {
+    pub fn new(max: usize) -> Self {
+        Nesting {
+            max,
+            markdown: 0,
+            html: Vec::new(),
+        }
+    }
+
+    /// Take one event; `false` when the depth has gone over the limit with it.
+    pub fn step(&mut self, event: &Event<'_>) -> bool {
+        let ok = match event {
+            Event::Start(_) => {
+                self.markdown += 1;
+                self.depth() <= self.max
+            }
+            Event::End(_) => {
+                self.markdown = self.markdown.saturating_sub(1);
+                true
+            }
+            Event::Html(t) | Event::InlineHtml(t) => self.html(t),
+            _ => true,
+        };
+        if self.markdown == 0 {
+            self.html.clear();
+        }
+        ok
+    }
+
+    fn depth(&self) -> usize {
+        self.markdown + self.html.len()
+    }
+
+    /// Follow the tags of a piece of raw HTML; `false` as soon as one opens too deep.
+    fn html(&mut self, text: &str) -> bool {
+        let b = text.as_bytes();
+        let mut i = 0;
+        while let Some(lt) = b[i..].iter().position(|&c| c == b'<') {
+            i += lt + 1;
+            if b[i..].starts_with(b"!--") {
+                i = match text[i..].find("-->") {
+                    Some(end) => i + end + 3,
+                    None => b.len(),
+                };
+                continue;
+            }
+            let closing = b.get(i) == Some(&b'/');
+            let start = i + usize::from(closing);
+            let mut j = start;
+            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'-') {
+                j += 1;
+            }
+            if j == start || !b[start].is_ascii_alphabetic() {
+                continue;
+            }
+            let name = text[start..j].to_ascii_lowercase();
+            // The end of the tag, skipping quoted attribute values.
+            let mut quote = None;
+            while j < b.len() {
+                match (quote, b[j]) {
+                    (None, b'>') => break,
+                    (None, q @ (b'"' | b'\'')) => quote = Some(q),
+                    (Some(q), c) if c == q => quote = None,
+                    _ => {}
+                }
+                j += 1;
+            }
+            let self_closed = j > 0 && b.get(j - 1) == Some(&b'/');
+            i = j.min(b.len());
+            if closing {
+                if let Some(at) = self.html.iter().rposition(|n| *n == name) {
+                    self.html.truncate(at);
+                }
+                continue;
+            }
+            if VOID_ELEMENTS.contains(&name.as_str()) {
+                continue;
+            }
+            // `<x/>` closes itself only inside SVG and MathML; elsewhere the builder opens it.
+            if self_closed && self.html.iter().any(|n| n == "svg" || n == "math") {
+                continue;
+            }
+            if SELF_CLOSING_SIBLINGS.contains(&name.as_str()) {
+                if let Some(at) = self.html.iter().rposition(|n| *n == name) {
+                    self.html.truncate(at);
+                }
+            }
+            self.html.push(name);
+            if self.depth() > self.max {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 pub fn options() -> Options {
@@ -121,6 +290,10 @@ pub struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
     first_line: u32,
+    /// The last offset asked for and its column: columns count characters from the line start,
+    /// so a run of positions along one long line is counted incrementally, not from the start
+    /// each time (a 10 MB line of inline HTML would otherwise cost quadratic time).
+    last: std::cell::Cell<(usize, usize)>,
 }
 
 impl<'a> LineIndex<'a> {
@@ -131,6 +304,7 @@ impl<'a> LineIndex<'a> {
             text,
             starts,
             first_line,
+            last: std::cell::Cell::new((0, 1)),
         }
     }
 
@@ -138,29 +312,113 @@ impl<'a> LineIndex<'a> {
         let offset = offset.min(self.text.len());
         let line = self.starts.partition_point(|&s| s <= offset) - 1;
         let start = self.starts[line];
+        let (last, last_col) = self.last.get();
+        let (from, col) = if last >= start && last <= offset {
+            (last, last_col)
+        } else {
+            (start, 1)
+        };
         let col = self
             .text
-            .get(start..offset)
-            .map_or(1, |s| s.chars().count() + 1);
+            .get(from..offset)
+            .map_or(1, |s| s.chars().count() + col);
+        self.last.set((offset, col));
         Pos::new(self.first_line + line as u32, col as u32)
     }
 }
 
-/// Parse a body: headings with unique anchors, links, raw HTML.
+/// Parse a body with the default [`Limits`].
 pub fn parse_body(body: &str, body_line: u32) -> Body {
+    parse_body_with(body, body_line, Limits::default())
+}
+
+/// The byte offset of the first line that opens too many containers at once (`>` and list
+/// markers before its text), counted before pulldown-cmark sees the body: its first pass builds
+/// the tree of every block before the first event, so ten million `>` on one line cost gigabytes
+/// before [`Nesting`] could stop them. The bound is four times the depth limit, so that
+/// [`Nesting`] reports ordinary cases at the exact event; a code block line is counted too.
+pub fn prefix_cut(body: &str, max_depth: usize) -> Option<usize> {
+    let bound = max_depth.saturating_mul(4).max(64);
+    let mut offset = 0;
+    for line in body.split_inclusive('\n') {
+        let b = line.as_bytes();
+        let (mut i, mut depth) = (0, 0usize);
+        while i < b.len() {
+            match b[i] {
+                b' ' | b'\t' => i += 1,
+                b'>' => {
+                    depth += 1;
+                    i += 1;
+                }
+                b'-' | b'*' | b'+' if matches!(b.get(i + 1), Some(b' ' | b'\t' | b'\n') | None) => {
+                    depth += 2; // a list and its item
+                    i += 1;
+                }
+                b'0'..=b'9' => {
+                    let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+                    let after = b.get(i + digits + 1);
+                    if digits <= 9
+                        && matches!(b.get(i + digits), Some(b'.' | b')'))
+                        && matches!(after, Some(b' ' | b'\t' | b'\n') | None)
+                    {
+                        depth += 2;
+                        i += digits + 1;
+                    } else {
+                        break;
+                    }
+                }
+                _ => break,
+            }
+            if depth > bound {
+                return Some(offset);
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Parse a body: headings with unique anchors, links, raw HTML; stop where it nests deeper than
+/// the limit.
+pub fn parse_body_with(body: &str, body_line: u32, limits: Limits) -> Body {
     let index = LineIndex::new(body, body_line);
     let mut out = Body::default();
+    let mut nesting = Nesting::new(limits.max_nesting_depth);
+    let prefix = prefix_cut(body, limits.max_nesting_depth);
+    let parsed = &body[..prefix.unwrap_or(body.len())];
     let mut heading: Option<(u8, usize, String)> = None;
     // Next suffix to try per slug, and every anchor given (a heading titled `Risk-1` must not
     // collide with the second `Risk`).
     let mut seen_anchors: std::collections::HashMap<String, usize> = Default::default();
     let mut used_anchors: std::collections::HashSet<String> = Default::default();
-    for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
+    for (n, (event, range)) in Parser::new_ext(parsed, options())
+        .into_offset_iter()
+        .enumerate()
+    {
+        if !nesting.step(&event) {
+            out.nesting_cut = Some(NestingCut {
+                event: Some(n),
+                offset: range.start,
+                parsed_len: parsed.len(),
+                pos: index.pos(range.start),
+            });
+            break;
+        }
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
                 heading = Some((level as u8, range.start, String::new()));
             }
             Event::End(TagEnd::Heading(_)) => {
+                if let Some((_, start, _)) = heading.as_ref() {
+                    if out.headings.len() >= limits.max_headings {
+                        let over = out.headings_over.get_or_insert(HeadingsOver {
+                            count: 0,
+                            pos: index.pos(*start),
+                        });
+                        over.count += 1;
+                        heading = None;
+                    }
+                }
                 if let Some((level, start, text)) = heading.take() {
                     let base = crate::ids::slug(text.trim());
                     let base = if base.is_empty() {
@@ -215,6 +473,14 @@ pub fn parse_body(body: &str, body_line: u32) -> Body {
             }
             _ => {}
         }
+    }
+    if let (None, Some(offset)) = (out.nesting_cut, prefix) {
+        out.nesting_cut = Some(NestingCut {
+            event: None,
+            offset,
+            parsed_len: offset,
+            pos: index.pos(offset),
+        });
     }
     out
 }

@@ -150,9 +150,11 @@ impl<'a> Model<'a> {
             .or_else(|| self.catalog.record_kind(kind).and_then(|k| k.fresh_within))
     }
 
-    /// Counts of clauses by status (leaf and heading alike).
+    /// Counts of requirement clauses by status ([`crate::catalog::Clause::is_requirement`]):
+    /// headings take their status from their sub-clauses and are not counted again, so that
+    /// the CLI, JSON, dashboard, clause tree and bundle manifest all count one population.
     pub fn summary(&self) -> CoverageSummary {
-        summarise(&self.coverage)
+        summarise(&self.coverage, &self.catalog.clauses)
     }
 
     /// [`Model::summary`] per framework, primary first; a framework with no clause in the
@@ -170,7 +172,10 @@ impl<'a> Model<'a> {
                 .map_or(clauses.len(), |n| start + n);
             out.push((
                 &self.catalog.frameworks[fw],
-                summarise(&self.coverage[start..end.min(self.coverage.len())]),
+                summarise(
+                    &self.coverage[start..end.min(self.coverage.len())],
+                    &clauses[start..end],
+                ),
             ));
             start = end;
         }
@@ -192,12 +197,16 @@ impl<'a> Model<'a> {
     }
 }
 
-fn summarise(coverage: &[ClauseCoverage]) -> CoverageSummary {
-    let mut s = CoverageSummary {
-        clauses: coverage.len(),
-        ..Default::default()
-    };
-    for c in coverage {
+/// Counts of requirement clauses by status ([`crate::catalog::Clause::is_requirement`]):
+/// headings take their status from their sub-clauses and are not counted again, so that the
+/// CLI, JSON, dashboard, clause tree and bundle manifest all count one population.
+fn summarise(coverage: &[ClauseCoverage], clauses: &[crate::catalog::Clause]) -> CoverageSummary {
+    let mut s = CoverageSummary::default();
+    for (c, clause) in coverage.iter().zip(clauses) {
+        if !clause.is_requirement() {
+            continue;
+        }
+        s.clauses += 1;
         match c.status {
             CoverageStatus::Covered => s.covered += 1,
             CoverageStatus::CoveredReviewOverdue => {

@@ -7,6 +7,10 @@ use crate::model::Model;
 use serde::Serialize;
 use std::fmt::Write as _;
 
+/// Characters that make a CSV cell quoted: the separators spreadsheets use in common locales
+/// (`,`, `;` where the decimal mark is a comma, tab, `|`), quotes and line breaks.
+pub const CSV_QUOTED: [char; 8] = [',', ';', '\t', '|', '"', '\'', '\n', '\r'];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Human,
@@ -126,7 +130,7 @@ pub fn human(loaded: &Loaded, model: &Model<'_>, findings: &[Diagnostic]) -> Str
     }
     let _ = writeln!(
         out,
-        "clauses covered: {}/{} ({} partial, {} missing, {} with a review overdue)",
+        "requirement clauses covered: {}/{} ({} partial, {} missing, {} with a review overdue)",
         s.covered, s.clauses, s.partial, s.missing, s.review_overdue
     );
     if per_framework.len() > 1 {

@@ -10,6 +10,8 @@ use crate::source::{ClauseRef, Document, Record};
 use crate::yaml::Pos;
 use std::collections::HashMap;
 
+mod placeholders;
+
 pub fn check(model: &Model<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (i, doc) in model.sources.documents.iter().enumerate() {
@@ -18,6 +20,7 @@ pub fn check(model: &Model<'_>) -> Vec<Diagnostic> {
     for rec in &model.sources.records {
         record_rules(model, rec, &mut out);
     }
+    placeholders::check(model, &mut out);
     unique_ids(model, &mut out);
     coverage_rules(model, &mut out);
     if model.sources.documents.is_empty() {
@@ -230,6 +233,33 @@ fn document_rules(model: &Model<'_>, index: usize, doc: &Document, out: &mut Vec
         }
     }
     link_rules(model, doc, out);
+    let limits = model.config.limits.markdown;
+    if let Some(cut) = doc.parsed.nesting_cut {
+        out.push(
+            Diagnostic::new(
+                "nesting-too-deep",
+                format!("{}#nesting", doc.id),
+                format!(
+                    "the body nests more than {} levels deep here (block quotes, lists, emphasis and raw HTML elements together, `limits.max_nesting_depth`); the site shows the rest of the body as plain text",
+                    limits.max_nesting_depth
+                ),
+            )
+            .at(&doc.path, cut.pos),
+        );
+    }
+    if let Some(over) = doc.parsed.headings_over {
+        out.push(
+            Diagnostic::new(
+                "too-many-headings",
+                format!("{}#headings", doc.id),
+                format!(
+                    "the body has {} headings past the limit of {} (`limits.max_headings`); from here on headings get no anchor, no table-of-contents entry and no search section",
+                    over.count, limits.max_headings
+                ),
+            )
+            .at(&doc.path, over.pos),
+        );
+    }
     if let Some(&pos) = doc.parsed.active_html.first() {
         let n = doc.parsed.active_html.len();
         let more = if n > 1 {

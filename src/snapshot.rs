@@ -6,6 +6,7 @@
 //! followed. Files over the size limit are listed with their size and not read.
 
 use crate::config::Config;
+use crate::regular::Regular;
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use std::path::Path;
@@ -34,6 +35,8 @@ pub enum EntryKind {
     Symlink { target: String, escapes: bool },
     /// A git submodule (gitlink); its content is not part of the SMS.
     Submodule,
+    /// A FIFO, socket or device in the work tree: never opened (see `crate::regular`).
+    NotRegular { what: &'static str },
 }
 
 impl EntryKind {
@@ -61,7 +64,9 @@ impl EntryKind {
                 },
             ) => s == t && e == f,
             (EntryKind::Submodule, EntryKind::Submodule) => true,
-            (EntryKind::File { .. }, _)
+            (EntryKind::NotRegular { what: a }, EntryKind::NotRegular { what: b }) => a == b,
+            (EntryKind::NotRegular { .. }, _)
+            | (EntryKind::File { .. }, _)
             | (EntryKind::TooLarge { .. }, _)
             | (EntryKind::Symlink { .. }, _)
             | (EntryKind::Submodule, _) => false,
@@ -102,6 +107,57 @@ impl Snapshot {
     }
 }
 
+impl Snapshot {
+    /// The files past `limits.max_output_size`: regular files within `limits.max_file_size`
+    /// count their sizes in path order, and those from the one that crosses the limit on are never
+    /// copied into the site or the bundle (so the files an output copies from the SMS stay under
+    /// the limit, whatever the work tree holds).
+    pub fn over_output_limit(&self, limits: &crate::config::Limits) -> Vec<&str> {
+        let mut total: u64 = 0;
+        let mut over = Vec::new();
+        for e in &self.entries {
+            let EntryKind::File { size, .. } = &e.kind else {
+                continue;
+            };
+            total = total.saturating_add(*size);
+            if total > limits.max_output_size {
+                over.push(e.path.as_str());
+            }
+        }
+        over
+    }
+
+    /// Files whose names cannot be unzipped as themselves (see `crate::portable`): a Windows
+    /// reserved name, or a name that collides with an earlier file's (path order).
+    pub fn unportable(&self) -> Vec<crate::portable::Unportable<'_>> {
+        crate::portable::problems(
+            self.entries
+                .iter()
+                .filter(|e| matches!(e.kind, EntryKind::File { .. }))
+                .map(|e| e.path.as_str()),
+        )
+    }
+
+    /// The files an output does not copy although they are regular files within
+    /// `limits.max_file_size`: past `limits.max_output_size`, or unportable names; sorted.
+    pub fn not_copied(&self, limits: &crate::config::Limits) -> Vec<&str> {
+        let mut out = self.over_output_limit(limits);
+        out.extend(self.unportable().into_iter().map(|u| u.path));
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Whether the file at `path` may be copied into an output: a regular file within
+    /// `limits.max_file_size`, not in `not_copied` (from [`Self::not_copied`]).
+    pub fn copyable(&self, not_copied: &[&str], path: &str) -> bool {
+        matches!(
+            self.get(path).map(|e| &e.kind),
+            Some(EntryKind::File { .. })
+        ) && not_copied.binary_search(&path).is_err()
+    }
+}
+
 /// The role of a path, by the conventions of `docs/format.md` and the configured folders.
 pub fn role(config: &Config, path: &str) -> Role {
     let lower = path.to_ascii_lowercase();
@@ -127,10 +183,13 @@ pub fn role(config: &Config, path: &str) -> Role {
     }
 }
 
-/// Whether auditbook reads a file's bytes: documents, records, frameworks, sms.yaml, and SVG
-/// images (the site inspects them before copying one; see `site::html::is_passive_svg`).
+/// Whether auditbook reads a file's bytes (when it is a regular file within `max_file_size`):
+/// every file but templates (read only when the site renders, up to their own limit). Documents,
+/// records, frameworks and sms.yaml are parsed; every other file may be linked as an attachment,
+/// and the site copies one only after checking its bytes against its type
+/// (`site::attachment`), or lists it with its SHA-256.
 pub fn wants_bytes(config: &Config, path: &str) -> bool {
-    role(config, path) != Role::Other || path.to_ascii_lowercase().ends_with(".svg")
+    role(config, path) != Role::Other || !path.starts_with(&format!("{}/", config.paths.templates))
 }
 
 /// Whether a folder is never part of the SMS sources: hidden folders (`.git`, `.github`…), the
@@ -260,25 +319,24 @@ pub fn read_listed(config: &Config, listed: &Listed) -> Result<Entry> {
             .unwrap_or_default();
         let escapes = link_escapes(root, rel, &target);
         EntryKind::Symlink { target, escapes }
-    } else if !ft.is_file() {
-        // sockets, fifos, devices: listed as other files, never read
-        EntryKind::File {
-            size: 0,
-            bytes: None,
-        }
+    } else if let Some(what) = crate::regular::not_regular(ft) {
+        // sockets, fifos, devices: listed, never opened
+        EntryKind::NotRegular { what }
     } else if size > limit {
         EntryKind::TooLarge { size }
     } else if !wants_bytes(config, rel) {
         EntryKind::File { size, bytes: None }
     } else {
-        let bytes = read_bounded(&abs, limit)
+        let read = crate::regular::read(&abs, limit)
             .with_context(|| format!("cannot read `{}`", abs.display()))?;
-        match bytes {
-            Some(b) => EntryKind::File {
+        match read {
+            Regular::Bytes(b) => EntryKind::File {
                 size: b.len() as u64,
                 bytes: Some(Arc::from(b)),
             },
-            None => EntryKind::TooLarge { size },
+            Regular::TooLarge(size) => EntryKind::TooLarge { size },
+            // replaced by a FIFO or device since the walk
+            Regular::NotRegular(what) => EntryKind::NotRegular { what },
         }
     };
     Ok(Entry {
@@ -294,18 +352,6 @@ pub fn from_work_tree(config: &Config) -> Result<Snapshot> {
         .map(|l| read_listed(config, l))
         .collect::<Result<Vec<_>>>()?;
     Ok(Snapshot { entries })
-}
-
-/// Read at most `limit` bytes; `None` when the file is larger (it may have grown since the walk).
-fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    let mut buf = Vec::new();
-    file.take(limit + 1).read_to_end(&mut buf)?;
-    if buf.len() as u64 > limit {
-        return Ok(None);
-    }
-    Ok(Some(buf))
 }
 
 fn relative(root: &Path, path: &Path) -> String {

@@ -188,6 +188,48 @@ pub fn parse(config: &Config, snap: &Snapshot) -> (Sources, Vec<Diagnostic>) {
     (sources, diags)
 }
 
+/// `output-too-large`, on sms.yaml, when the SMS files add up to more than
+/// `limits.max_output_size` (see [`Snapshot::over_output_limit`]).
+pub fn output_limit_finding(config: &Config, snap: &Snapshot) -> Option<Diagnostic> {
+    let over = snap.over_output_limit(&config.limits);
+    let first = over.first()?;
+    Some(
+        Diagnostic::new(
+            "output-too-large",
+            "sms",
+            format!(
+                "the files of the SMS add up to more than `limits.max_output_size` ({} bytes); {} file{} from `{first}` on (in path order) are not copied into the site or the bundle",
+                config.limits.max_output_size,
+                over.len(),
+                if over.len() == 1 { "" } else { "s" },
+            ),
+        )
+        .at(crate::config::FILE_NAME, Pos::new(1, 1)),
+    )
+}
+
+/// `file-name-unportable` for each file whose name cannot be unzipped as itself (see
+/// `crate::portable`); the site and the bundle leave it out.
+pub fn unportable_name_findings(snap: &Snapshot) -> Vec<Diagnostic> {
+    snap.unportable()
+        .into_iter()
+        .map(|u| {
+            let message = match u.collides_with {
+                Some(first) => format!(
+                    "`{}` and `{first}` name one file on Windows and macOS (they differ only in case, Unicode normalisation or trailing dots and spaces); `{}` is left out of the site and the bundle",
+                    u.path, u.path
+                ),
+                None => format!(
+                    "`{}` is {}; it is left out of the site and the bundle",
+                    u.path, u.reason
+                ),
+            };
+            Diagnostic::new("file-name-unportable", u.path.to_string(), message)
+                .at(u.path, Pos::new(1, 1))
+        })
+        .collect()
+}
+
 /// Whether an entry counts against `limits.max_documents` (a Markdown document that was read).
 pub fn is_document(config: &Config, entry: &snapshot::Entry) -> bool {
     matches!(entry.kind, EntryKind::File { bytes: Some(_), .. })
@@ -231,20 +273,40 @@ pub fn parse_file(config: &Config, entry: &snapshot::Entry) -> FileParse {
                     .at(&entry.path, Pos::new(1, 1)),
             );
         }
-        (_, Role::Other) | (_, Role::Config) | (EntryKind::Submodule, _) => {}
-        (EntryKind::TooLarge { size }, _) => {
+        (EntryKind::NotRegular { what }, _) => {
+            diags.push(
+                Diagnostic::new(
+                    "file-not-regular",
+                    entry.path.clone(),
+                    format!(
+                        "`{}` is {what}, not a regular file; it was not opened, and the site and the bundle leave it out",
+                        entry.path
+                    ),
+                )
+                .at(&entry.path, Pos::new(1, 1)),
+            );
+        }
+        (EntryKind::TooLarge { size }, role) if role != Role::Config => {
+            let what = match role {
+                Role::Other => "it is not copied into the site or the bundle",
+                Role::Config | Role::Document | Role::Record | Role::Framework => "it was not read",
+            };
             diags.push(
                 Diagnostic::new(
                     "file-too-large",
                     entry.path.clone(),
                     format!(
-                        "`{}` is {} bytes, over `limits.max_file_size` ({} bytes); it was not read",
+                        "`{}` is {} bytes, over `limits.max_file_size` ({} bytes); {what}",
                         entry.path, size, config.limits.max_file_size
                     ),
                 )
                 .at(&entry.path, Pos::new(1, 1)),
             );
         }
+        (EntryKind::TooLarge { .. }, _)
+        | (_, Role::Other)
+        | (_, Role::Config)
+        | (EntryKind::Submodule, _) => {}
         (EntryKind::File { bytes: None, .. }, _) => {}
         (
             EntryKind::File {
@@ -617,7 +679,7 @@ fn parse_document_as(
         provides,
         extra,
         parsed: if with_body {
-            markdown::parse_body(body, body_line)
+            markdown::parse_body_with(body, body_line, config.limits.markdown)
         } else {
             markdown::Body::default()
         },

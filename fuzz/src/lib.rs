@@ -399,6 +399,13 @@ fn links() -> &'static Arc<Links> {
         ] {
             l.files.insert(f.into());
         }
+        // what the site's allow-list would let through (`site::attachment`)
+        for f in ["policies/img/a.png", "policies/r.pdf"] {
+            l.copyable.insert(f.into());
+        }
+        for f in ["policies/img/a.png", "policies/d.svg"] {
+            l.images.insert(f.into());
+        }
         Arc::new(l)
     })
 }
@@ -408,12 +415,12 @@ pub fn render(data: &[u8]) {
     let t = markdown::normalise(&text(data)).into_owned();
     let parsed = markdown::parse_body(&t, 1);
     let anchors: Vec<String> = parsed.headings.iter().map(|h| h.anchor.clone()).collect();
-    let r = html::render(links(), "policies/sub/p.md", "../", &t, &anchors);
+    let r = html::render(links(), "policies/sub/p.md", "../", &t, &parsed);
     check_html(&r.html, &anchors);
     for a in &r.attachments {
         assert!(
-            links().files.contains(a),
-            "attachment {a:?} is not a file of the SMS"
+            links().copyable.contains(a) || links().images.contains(a),
+            "attachment {a:?} is not a file the allow-list lets through"
         );
     }
 }

@@ -29,6 +29,7 @@ use crate::check::{self, Loaded};
 use crate::diag::Counts;
 use crate::history::{self, BlobId, CommittedTree, Repo};
 use crate::model::{CoverageSummary, Model};
+use crate::regular::Regular;
 use crate::snapshot::EntryKind;
 use anyhow::{bail, Context, Result};
 use jiff::civil::Date;
@@ -149,6 +150,8 @@ impl AsRef<[u8]> for Held {
 /// What the bundle's bytes are read from.
 struct Reader<'a> {
     root: &'a Path,
+    /// `limits.max_file_size`: no work-tree file larger than this is read.
+    limit: u64,
     repo: Option<&'a Repo>,
 }
 
@@ -161,7 +164,7 @@ impl Reader<'_> {
                 Some(repo) => repo.read_blob(id).map(Held::Owned),
                 None => bail!("internal error: a committed file without a repository"),
             },
-            Body::WorkTree(rel) => read_work_tree(self.root, &rel).map(Held::Owned),
+            Body::WorkTree(rel) => read_work_tree(self.root, &rel, self.limit).map(Held::Owned),
         }
     }
 
@@ -179,7 +182,7 @@ impl Reader<'_> {
                 None => bail!("internal error: a committed file without a repository"),
             },
             Body::WorkTree(rel) => {
-                held = read_work_tree(self.root, rel)?;
+                held = read_work_tree(self.root, rel, self.limit)?;
                 &held
             }
         };
@@ -188,7 +191,7 @@ impl Reader<'_> {
 }
 
 /// Read an SMS file from the work tree: never through a symbolic link, only a regular file.
-fn read_work_tree(root: &Path, rel: &str) -> Result<Vec<u8>> {
+fn read_work_tree(root: &Path, rel: &str, limit: u64) -> Result<Vec<u8>> {
     let mut path = root.to_path_buf();
     for part in rel.split('/') {
         if part.is_empty() || part == "." || part == ".." {
@@ -204,7 +207,16 @@ fn read_work_tree(root: &Path, rel: &str) -> Result<Vec<u8>> {
             );
         }
     }
-    std::fs::read(&path).with_context(|| format!("cannot read `{}`", path.display()))
+    match crate::regular::read(&path, limit)
+        .with_context(|| format!("cannot read `{}`", path.display()))?
+    {
+        Regular::Bytes(b) => Ok(b),
+        Regular::NotRegular(what) => bail!("refusing to read `{}`: it is {what}", path.display()),
+        Regular::TooLarge(n) => bail!(
+            "refusing to read `{}`: it is {n} bytes, over `limits.max_file_size` ({limit} bytes)",
+            path.display()
+        ),
+    }
 }
 
 /// Where the bundle's content comes from: HEAD's commit, or (outside git, before the first
@@ -306,7 +318,11 @@ pub fn write(opts: &Options) -> Result<Outcome> {
                 .binary_search_by(|(p, _)| p.as_str().cmp(rel))
                 .ok()
                 .map(|i| same_body(&sources[i].1)),
-            _ => Some(Body::WorkTree(rel.clone())),
+            // the bytes the site's allow-list checked, not a later read of the file
+            _ => Some(match site.attachment_bytes.get(rel) {
+                Some(b) => Body::Shared(Arc::clone(b)),
+                None => Body::WorkTree(rel.clone()),
+            }),
         };
         if let Some(body) = body {
             items.push(Item::new(format!("site/files/{rel}"), body));
@@ -334,6 +350,7 @@ pub fn write(opts: &Options) -> Result<Outcome> {
 
     let reader = Reader {
         root: &root,
+        limit: loaded.config.limits.max_file_size,
         repo: repo.as_ref(),
     };
     hash(&mut items, &reader)?;
@@ -428,14 +445,47 @@ struct Sources {
 /// (never the bundle being written).
 fn sources(loaded: &Loaded, origin: &Origin<'_>, own_output: Option<&str>) -> Result<Sources> {
     let mut not_included = Vec::new();
+    let limits = &loaded.config.limits;
+    let over = loaded.snapshot.over_output_limit(limits);
+    let past_output_limit = |path: &str| over.binary_search(&path).is_ok();
+    let unportable: std::collections::HashMap<&str, &'static str> = loaded
+        .snapshot
+        .unportable()
+        .into_iter()
+        .map(|u| (u.path, u.reason))
+        .collect();
     if let Some((repo, head)) = origin.committed {
-        let tree = repo.committed_tree(&loaded.config, &head.commit)?;
+        let mut tree = repo.committed_tree(&loaded.config, &head.commit)?;
         for p in &tree.not_files {
+            let crafted = matches!(
+                loaded.snapshot.get(p).map(|e| &e.kind),
+                Some(EntryKind::NotRegular { .. })
+            );
             not_included.push(NotIncluded {
                 path: p.clone(),
-                reason: "a symbolic link or submodule: never read",
+                reason: if crafted {
+                    "an entry no git client writes (a crafted tree): never read"
+                } else {
+                    "a symbolic link or submodule: never read"
+                },
             });
         }
+        tree.files.retain(|f| {
+            let reason = if f.size > limits.max_file_size {
+                "over limits.max_file_size"
+            } else if let Some(why) = unportable.get(f.path.as_str()) {
+                why
+            } else if past_output_limit(&f.path) {
+                "past limits.max_output_size"
+            } else {
+                return true;
+            };
+            not_included.push(NotIncluded {
+                path: f.path.clone(),
+                reason,
+            });
+            false
+        });
         return Ok(Sources {
             files: committed_bodies(loaded, &tree),
             not_included,
@@ -446,27 +496,27 @@ fn sources(loaded: &Loaded, origin: &Origin<'_>, own_output: Option<&str>) -> Re
         if own_output.is_some_and(|o| e.path == o || e.path.starts_with(&format!("{o}.tmp-"))) {
             continue;
         }
-        match &e.kind {
+        let reason = match &e.kind {
+            _ if past_output_limit(&e.path) => "past limits.max_output_size",
+            _ if unportable.contains_key(e.path.as_str()) => unportable[e.path.as_str()],
             EntryKind::File { bytes: Some(b), .. } => {
-                out.push((e.path.clone(), Body::Shared(Arc::clone(b))))
+                out.push((e.path.clone(), Body::Shared(Arc::clone(b))));
+                continue;
             }
-            EntryKind::File { bytes: None, .. } | EntryKind::TooLarge { .. } => {
-                let regular = std::fs::symlink_metadata(loaded.config.root.join(&e.path))
-                    .is_ok_and(|m| m.file_type().is_file());
-                if regular {
-                    out.push((e.path.clone(), Body::WorkTree(e.path.clone())));
-                } else {
-                    not_included.push(NotIncluded {
-                        path: e.path.clone(),
-                        reason: "not a regular file",
-                    });
-                }
+            EntryKind::File { bytes: None, .. } => {
+                out.push((e.path.clone(), Body::WorkTree(e.path.clone())));
+                continue;
             }
-            EntryKind::Symlink { .. } | EntryKind::Submodule => not_included.push(NotIncluded {
-                path: e.path.clone(),
-                reason: "a symbolic link or submodule: never read",
-            }),
-        }
+            EntryKind::TooLarge { .. } => "over limits.max_file_size",
+            EntryKind::NotRegular { .. } => "not a regular file: never opened",
+            EntryKind::Symlink { .. } | EntryKind::Submodule => {
+                "a symbolic link or submodule: never read"
+            }
+        };
+        not_included.push(NotIncluded {
+            path: e.path.clone(),
+            reason,
+        });
     }
     Ok(Sources {
         files: out,
@@ -497,7 +547,9 @@ fn effective_texts<'a>(
         if name_problem(&entry).is_some() || !seen.insert(entry.clone()) {
             continue;
         }
-        let Some(bytes) = repo.read_committed(&e.commit, &e.path)? else {
+        let Some(bytes) =
+            repo.read_committed_within(&e.commit, &e.path, loaded.config.limits.max_file_size)?
+        else {
             continue;
         };
         let document = model
@@ -631,7 +683,7 @@ pub fn report(o: &Outcome) -> (String, String) {
     for (doc, path) in &o.refused {
         let _ = writeln!(
             err,
-            "note: {doc} links to `{path}`, which the site never copies (HTML and SVG outside <img> could run code)"
+            "note: {doc} links to `{path}`, which the site does not copy (not a passive file type whose content matches its name); its page lists it with its SHA-256"
         );
     }
     if o.inside_sms {
@@ -797,6 +849,12 @@ fn output_path(out: Option<&Path>, loaded: &Loaded, origin: &Origin<'_>) -> Resu
             out.display()
         );
     }
+    if crate::site::output::inside_git(&loaded.config.root, &out) {
+        bail!(
+            "refusing to write the bundle to `{}`: it is inside the git directory.\nhelp: pass --out with a path outside `.git`",
+            out.display()
+        );
+    }
     // Never into the SMS sources (DESIGN "Output folder"): inside the SMS root only a `.zip`, and
     // only over a bundle auditbook made, never over a document, record or attachment.
     let root = loaded
@@ -899,7 +957,7 @@ fn row(out: &mut String, cells: &[&str]) {
         } else {
             c.to_string()
         };
-        if c.contains([',', '"', '\n', '\r']) {
+        if c.contains(crate::report::CSV_QUOTED) {
             out.push('"');
             out.push_str(&c.replace('"', "\"\""));
             out.push('"');

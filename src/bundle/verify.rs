@@ -114,11 +114,112 @@ struct Entry {
     size: u64,
 }
 
+/// Open `path` only if it is a regular file (a link to one is fine): a FIFO would block, a
+/// device never end. Opened without blocking and checked again on the handle.
+fn open_regular(path: &Path) -> Result<std::fs::File> {
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot open `{}`", path.display()))?;
+    if let Some(what) = crate::regular::not_regular(meta.file_type()) {
+        anyhow::bail!("`{}` is {what}, not a zip file", path.display());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options
+        .open(path)
+        .with_context(|| format!("cannot open `{}`", path.display()))?;
+    let opened = file
+        .metadata()
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    if let Some(what) = crate::regular::not_regular(opened.file_type()) {
+        anyhow::bail!("`{}` is {what}, not a zip file", path.display());
+    }
+    Ok(file)
+}
+
+/// Bytes of the file that belong to no entry, to neither the central directory nor its end
+/// record: a prepended stub (a self-extractor, or a file disguised as a zip), data between
+/// entries, or data appended after the end record. A bundle has none; tools differ in what they
+/// make of them.
+fn outside_entries<R: Read + std::io::Seek>(
+    path: &Path,
+    zip: &mut ZipArchive<R>,
+    file_len: u64,
+) -> Option<Problem> {
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    for i in 0..zip.len() {
+        let f = zip.by_index_raw(i).ok()?;
+        let start = f.header_start();
+        let end = f.data_start()?.checked_add(f.compressed_size())?;
+        ranges.push((start, end));
+    }
+    let end_record = end_of_central_directory(path, file_len)?;
+    ranges.push((zip.central_directory_start(), end_record));
+    ranges.sort_unstable();
+    let mut at = 0u64;
+    let mut outside = Vec::new();
+    for (start, end) in ranges {
+        if start > at {
+            outside.push(if at == 0 {
+                format!("{start} bytes before the first entry (a prepended stub)")
+            } else {
+                format!("{} bytes at offset {at} between entries", start - at)
+            });
+        }
+        at = at.max(end);
+    }
+    if file_len > at {
+        outside.push(format!(
+            "{} bytes after the end of the central directory (appended data)",
+            file_len - at
+        ));
+    }
+    if outside.is_empty() {
+        return None;
+    }
+    Some(problem(
+        Kind::Structure,
+        None,
+        format!(
+            "the zip holds bytes outside any entry: {}; a bundle never does, and tools differ in what they make of them",
+            outside.join("; ")
+        ),
+    ))
+}
+
+/// Where the zip's end-of-central-directory record (with its comment) ends: found by searching
+/// the last 64 KiB + 22 bytes for its signature.
+fn end_of_central_directory(path: &Path, file_len: u64) -> Option<u64> {
+    use std::io::{Seek, SeekFrom};
+    let tail_len = file_len.min(65_535 + 22);
+    let mut f = open_regular(path).ok()?;
+    f.seek(SeekFrom::Start(file_len - tail_len)).ok()?;
+    let mut tail = Vec::with_capacity(tail_len as usize);
+    f.take(tail_len).read_to_end(&mut tail).ok()?;
+    let base = file_len - tail_len;
+    // The last signature whose record (and comment) fits in the file.
+    (0..tail.len().saturating_sub(21)).rev().find_map(|i| {
+        if tail[i..i + 4] != [0x50, 0x4b, 0x05, 0x06] {
+            return None;
+        }
+        let comment = u16::from_le_bytes([tail[i + 20], tail[i + 21]]) as u64;
+        let end = base + i as u64 + 22 + comment;
+        (end <= file_len).then_some(end)
+    })
+}
+
 /// Verify the bundle at `path`. `Err` only when the file cannot be opened or is not a readable
 /// zip (exit 2); everything else is a [`Problem`] in the result (exit 1).
 pub fn verify(path: &Path) -> Result<Verification> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
+    let file = open_regular(path)?;
+    let file_len = file
+        .metadata()
+        .with_context(|| format!("cannot read `{}`", path.display()))?
+        .len();
     let mut zip = ZipArchive::new(BufReader::with_capacity(1 << 16, file)).map_err(|e| {
         anyhow::anyhow!(
             "`{}` is not a readable zip archive ({e}); it may be truncated, or not a zip at all",
@@ -149,6 +250,9 @@ pub fn verify(path: &Path) -> Result<Verification> {
             None,
             format!("the zip's local headers disagree with its central directory ({e}); tools would extract different files than this check reads"),
         ));
+    }
+    if let Some(p) = outside_entries(path, &mut zip, file_len) {
+        v.problems.push(p);
     }
     let mut entries: Vec<Entry> = Vec::new();
     // Every name in the zip, refused ones included (they are not "missing").
@@ -234,6 +338,26 @@ pub fn verify(path: &Path) -> Result<Verification> {
         });
     }
     entries.sort_by(|a, b| a.name.cmp(&b.name));
+    // Names that would overwrite each other (or cannot be created) when unzipped on Windows or
+    // macOS: refused, the first of colliding names (in name order) is checked.
+    let unportable: BTreeSet<String> =
+        crate::portable::problems(entries.iter().map(|e| e.name.as_str()))
+            .into_iter()
+            .map(|u| {
+                let detail = match u.collides_with {
+                    Some(first) => format!(
+                "{}: it and `{}` would be one file when unzipped there, one overwriting the other",
+                u.reason,
+                first.escape_debug()
+            ),
+                    None => u.reason.to_string(),
+                };
+                v.problems
+                    .push(problem(Kind::Refused, Some(u.path), detail));
+                u.path.to_string()
+            })
+            .collect();
+    entries.retain(|e| !unportable.contains(&e.name));
     v.entries = entries.len();
     let find = |name: &str| -> Option<&Entry> {
         entries

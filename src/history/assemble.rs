@@ -128,6 +128,7 @@ fn commit_of(c: &RawCommit, baseline: &Baseline) -> Commit {
             })
             .collect(),
         contributors: c.contributors.clone(),
+        approval_trailers: c.approval_trailers,
         merge: c.merge,
         imported: baseline.imported(c.seq, date),
     }
@@ -147,6 +148,7 @@ pub(super) fn assemble(config: &Config, raw: &RawWalk, baseline: &Baseline) -> H
         records: b.records.into_iter().collect(),
         files: b.files.into_iter().collect(),
         dirty: Vec::new(),
+        sparse: Vec::new(),
         stats: WalkStats::default(),
         raw: None,
     }

@@ -12,9 +12,9 @@
 use super::assemble::{self, Baseline};
 use super::git::{git_error, list_tree, Mode, SNAPSHOT_CACHE};
 use super::odb::{Packs, Reader};
-use super::walk::{self, RawWalk, Settings};
+use super::walk::{self, RawWalk};
 use super::{
-    cache, DocumentHistory, DocumentRevision, FileHistory, Head, History, RecordEvent, Repo, State,
+    DocumentHistory, DocumentRevision, FileHistory, Head, History, RecordEvent, Repo, State,
     WalkStats,
 };
 use crate::config::Config;
@@ -133,6 +133,7 @@ impl Repo {
                 records: Default::default(),
                 files: Default::default(),
                 dirty: Vec::new(),
+                sparse: Vec::new(),
                 stats: WalkStats::default(),
                 raw: None,
             }
@@ -142,13 +143,13 @@ impl Repo {
         } {
             h
         } else {
-            let settings = Settings::new(config, self.prefix());
+            let settings = self.settings(config);
             let shared = head_read.and_then(|(h, c)| {
                 let raw = h.raw.as_ref()?;
-                (Settings::new(c, self.prefix()).key == settings.key).then(|| (**raw).clone())
+                (self.settings(c).key == settings.key).then(|| (**raw).clone())
             });
             let cached = shared
-                .or_else(|| cache::load(self.git_dir(), &settings.key))
+                .or_else(|| self.cached_walk(config, &settings, findings))
                 .map(|raw| self.truncate(raw, oid))
                 .transpose()?
                 .flatten();
@@ -180,8 +181,7 @@ impl Repo {
         base: Oid,
         findings: &mut Vec<Diagnostic>,
     ) -> Result<Option<History>> {
-        let same_settings = Settings::new(config, self.prefix()).key
-            == Settings::new(head_config, self.prefix()).key
+        let same_settings = self.settings(config).key == self.settings(head_config).key
             && config.history.baseline == head_config.history.baseline;
         // The raw walk is needed only to resolve a baseline given as a commit; a history that
         // came from the assembled cache has none, and a plain baseline does without it.
@@ -459,6 +459,7 @@ impl History {
             records,
             files,
             dirty: Vec::new(),
+            sparse: Vec::new(),
             stats: WalkStats::default(),
             raw: None,
         }

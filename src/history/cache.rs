@@ -3,7 +3,8 @@
 //! the commit the walk reached and by the settings the parse depends on; a later run walks only
 //! the commits after that commit. Deleting it is always safe: the next run walks everything again.
 //! A cache that cannot be read (corrupt, other version) is ignored; one that cannot be written
-//! (read-only checkout) only costs the next run time.
+//! (read-only checkout) only costs the next run time. A cache is checked against the object
+//! database before use (`verify.rs`): one that fails is discarded (`history-cache-rejected`).
 
 use super::walk::RawWalk;
 use super::{Commit, DocumentHistory, FileHistory, History, RecordHistory};
@@ -12,7 +13,7 @@ use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 4;
 const FILE: &str = "history.msgpack";
 /// The file of format 1, removed when a newer cache is written.
 const OLD_FILE: &str = "history.json";
@@ -21,32 +22,55 @@ const OLD_FILE: &str = "history.json";
 struct CacheFile {
     format: u32,
     settings: String,
+    /// The tree of the walk's tip commit, and the digest of the walk's inputs (`verify.rs`).
+    tip_tree: String,
+    inputs: String,
     walk: RawWalk,
+}
+
+/// A raw walk read from the cache, with what it says it was derived from; not checked yet.
+pub(super) struct CachedWalk {
+    pub walk: RawWalk,
+    pub tip_tree: String,
+    pub inputs: String,
 }
 
 fn path(git_dir: &Path) -> PathBuf {
     super::cache_dir(git_dir).join(FILE)
 }
 
-/// The cached walk, when there is a usable one for these settings.
-pub(super) fn load(git_dir: &Path, settings: &str) -> Option<RawWalk> {
+/// The cached walk, when there is one for these settings (to be checked by `verify::raw_walk`).
+pub(super) fn load(git_dir: &Path, settings: &str) -> Option<CachedWalk> {
     // Read whole, then parse: several times faster than parsing through a reader.
     let bytes = std::fs::read(path(git_dir)).ok()?;
     let cache: CacheFile = rmp_serde::from_slice(&bytes).ok()?;
-    (cache.format == FORMAT && cache.settings == settings).then_some(cache.walk)
+    (cache.format == FORMAT && cache.settings == settings).then_some(CachedWalk {
+        walk: cache.walk,
+        tip_tree: cache.tip_tree,
+        inputs: cache.inputs,
+    })
 }
 
-/// Store a walk.
-pub(super) fn store(git_dir: &Path, settings: &str, walk: &RawWalk) -> std::io::Result<()> {
+/// Store a walk; `tip_tree` is the tree of its tip commit.
+pub(super) fn store(
+    git_dir: &Path,
+    settings: &str,
+    walk: &RawWalk,
+    tip_tree: &str,
+) -> std::io::Result<()> {
     #[derive(Serialize)]
     struct Out<'a> {
         format: u32,
         settings: &'a str,
+        tip_tree: &'a str,
+        inputs: String,
         walk: &'a RawWalk,
     }
     let out = Out {
         format: FORMAT,
         settings,
+        tip_tree,
+        inputs: super::verify::raw_inputs(walk, tip_tree),
         walk,
     };
     write_file(git_dir, FILE, &out)?;
@@ -82,8 +106,11 @@ const ASSEMBLED_FILE: &str = "assembled.msgpack";
 pub(super) struct Assembled {
     format: u32,
     settings: String,
-    tip: String,
+    pub tip: String,
     baseline: Option<String>,
+    /// The tree of `tip` and the digest of the inputs (`verify.rs`).
+    pub tip_tree: String,
+    pub inputs: String,
     pub commits: Vec<Commit>,
     pub documents: BTreeMap<String, DocumentHistory>,
     pub records: BTreeMap<String, RecordHistory>,
@@ -98,13 +125,16 @@ struct AssembledOut<'a> {
     settings: &'a str,
     tip: &'a str,
     baseline: Option<&'a str>,
+    tip_tree: &'a str,
+    inputs: String,
     commits: &'a [Commit],
     documents: &'a BTreeMap<String, DocumentHistory>,
     records: &'a BTreeMap<String, RecordHistory>,
     files: &'a BTreeMap<String, FileHistory>,
 }
 
-/// The assembled history stored for `tip`, when there is a usable one.
+/// The assembled history stored for `tip`, when there is one (to be checked by
+/// `verify::assembled`).
 pub(super) fn load_assembled(
     git_dir: &Path,
     settings: &str,
@@ -126,6 +156,7 @@ pub(super) fn store_assembled(
     settings: &str,
     tip: &str,
     baseline: Option<&str>,
+    tip_tree: &str,
     history: &History,
 ) -> std::io::Result<()> {
     let out = AssembledOut {
@@ -133,6 +164,13 @@ pub(super) fn store_assembled(
         settings,
         tip,
         baseline,
+        tip_tree,
+        inputs: super::verify::assembled_inputs(
+            tip,
+            tip_tree,
+            &history.commits,
+            &history.documents,
+        ),
         commits: &history.commits,
         documents: &history.documents,
         records: &history.records,

@@ -29,6 +29,9 @@ pub(super) enum Mode {
     Symlink,
     Gitlink,
     Tree,
+    /// An entry no git client writes (a crafted tree): its name holds `/` or is `.`, `..` or
+    /// empty, or the tree lists the name twice. Never read; why, for the finding.
+    Invalid(&'static str),
 }
 
 pub(super) fn mode(filemode: i32) -> Mode {
@@ -145,6 +148,20 @@ impl Repo {
         self.repo.is_shallow()
     }
 
+    /// What the walk depends on besides the commits (the cache key): the settings, and the
+    /// grafts file, which changes the parents libgit2 reports.
+    pub(super) fn settings(&self, config: &Config) -> Settings {
+        let grafts = std::fs::read(self.repo.commondir().join("info/grafts")).unwrap_or_default();
+        Settings::new(config, &self.prefix, &grafts)
+    }
+
+    /// Whether the repository has a grafts file (`info/grafts`): libgit2 follows it, so the
+    /// history read is the grafted one, not the one the commits record.
+    pub fn has_grafts(&self) -> bool {
+        std::fs::symlink_metadata(self.repo.commondir().join("info/grafts"))
+            .is_ok_and(|m| m.len() > 0)
+    }
+
     fn head(&self) -> Result<Option<(Oid, Head)>> {
         let head = match self.repo.head() {
             Ok(h) => h,
@@ -180,8 +197,8 @@ impl Repo {
     /// `history.baseline`) go to `findings`.
     pub fn read(&self, config: &Config, findings: &mut Vec<Diagnostic>) -> Result<History> {
         let head = self.head()?;
-        let dirty = self.dirty(config)?;
-        let empty = |state, head: Option<Head>, dirty| History {
+        let (dirty, sparse) = self.dirty(config)?;
+        let empty = |state, head: Option<Head>, dirty, sparse| History {
             prefix: self.prefix.clone(),
             state,
             head,
@@ -190,44 +207,54 @@ impl Repo {
             records: Default::default(),
             files: Default::default(),
             dirty,
+            sparse,
             stats: WalkStats::default(),
             raw: None,
         };
         let Some((head_oid, head)) = head else {
-            return Ok(empty(State::NoCommits, None, dirty));
+            return Ok(empty(State::NoCommits, None, dirty, sparse));
         };
         if self.repo.is_shallow() {
-            return Ok(empty(State::Shallow, Some(head), dirty));
+            return Ok(empty(State::Shallow, Some(head), dirty, sparse));
         }
-        let settings = Settings::new(config, &self.prefix);
+        let settings = self.settings(config);
         // A baseline given as a date (or none) needs no repository lookup: then the history
         // assembled for HEAD by an earlier run can be used as it is.
         let baseline = assemble::baseline_text(config);
         let plain_baseline = assemble::plain_baseline(config);
-        if plain_baseline {
-            if let Some(a) =
-                cache::load_assembled(&self.git_dir, &settings.key, &head.commit, baseline)
-            {
-                let cached_commits = a.commits.len();
-                return Ok(History {
-                    prefix: self.prefix.clone(),
-                    state: State::Complete,
-                    head: Some(head),
-                    commits: a.commits,
-                    documents: a.documents,
-                    records: a.records,
-                    files: a.files,
-                    dirty,
-                    stats: WalkStats {
-                        cached_commits,
-                        walked_commits: 0,
-                        parsed_blobs: 0,
-                    },
-                    raw: None,
-                });
-            }
+        let assembled = plain_baseline
+            .then(|| cache::load_assembled(&self.git_dir, &settings.key, &head.commit, baseline))
+            .flatten()
+            .filter(
+                |a| match super::verify::assembled(&self.repo, config, &self.prefix, a) {
+                    Ok(()) => true,
+                    Err(why) => {
+                        findings.push(cache_rejected("assembled.msgpack", &why));
+                        false
+                    }
+                },
+            );
+        if let Some(a) = assembled {
+            let cached_commits = a.commits.len();
+            return Ok(History {
+                prefix: self.prefix.clone(),
+                state: State::Complete,
+                head: Some(head),
+                commits: a.commits,
+                documents: a.documents,
+                records: a.records,
+                files: a.files,
+                dirty,
+                sparse,
+                stats: WalkStats {
+                    cached_commits,
+                    walked_commits: 0,
+                    parsed_blobs: 0,
+                },
+                raw: None,
+            });
         }
-        let cached = cache::load(&self.git_dir, &settings.key);
+        let cached = self.cached_walk(config, &settings, findings);
         let walked = walk::walk(
             &self.repo,
             &self.git_dir,
@@ -239,7 +266,9 @@ impl Repo {
         .map_err(|e| anyhow!("{e:#}\nhelp: {}", READ_HELP))?;
         if walked.changed {
             // The cache is an optimisation: a read-only .git only costs the next run time.
-            let _ = cache::store(&self.git_dir, &settings.key, &walked.raw);
+            if let Some(tree) = super::verify::tree_of(&self.repo, &walked.raw.tip) {
+                let _ = cache::store(&self.git_dir, &settings.key, &walked.raw, &tree);
+            }
         }
         let resolved = assemble::Baseline::resolve(
             &self.repo,
@@ -249,24 +278,49 @@ impl Repo {
         );
         let mut history = assemble::assemble(config, &walked.raw, &resolved);
         if plain_baseline {
-            let _ = cache::store_assembled(
-                &self.git_dir,
-                &settings.key,
-                &head.commit,
-                baseline,
-                &history,
-            );
+            if let Some(tree) = super::verify::tree_of(&self.repo, &head.commit) {
+                let _ = cache::store_assembled(
+                    &self.git_dir,
+                    &settings.key,
+                    &head.commit,
+                    baseline,
+                    &tree,
+                    &history,
+                );
+            }
         }
         history.prefix = self.prefix.clone();
         history.head = Some(head);
         history.dirty = dirty;
+        history.sparse = sparse;
         history.stats = walked.stats;
         history.raw = Some(std::sync::Arc::new(walked.raw));
         Ok(history)
     }
 
-    /// SMS files that differ between the work tree and HEAD (or the index), untracked included.
-    fn dirty(&self, config: &Config) -> Result<Vec<String>> {
+    /// The raw walk from the cache, when there is one and it passes the checks of `verify.rs`;
+    /// a rejected one is a `history-cache-rejected` note and is not used.
+    pub(super) fn cached_walk(
+        &self,
+        config: &Config,
+        settings: &Settings,
+        findings: &mut Vec<Diagnostic>,
+    ) -> Option<walk::RawWalk> {
+        let c = cache::load(&self.git_dir, &settings.key)?;
+        match super::verify::raw_walk(&self.repo, config, &c.walk, &c.tip_tree, &c.inputs) {
+            Ok(()) => Some(c.walk),
+            Err(why) => {
+                findings.push(cache_rejected("history.msgpack", &why));
+                None
+            }
+        }
+    }
+
+    /// SMS files that differ between the work tree and HEAD (or the index), untracked included;
+    /// and the files outside a sparse checkout (skip-worktree, absent), which are no change.
+    /// An index libgit2 cannot read (a split index, `core.splitIndex`) is not needed: the work
+    /// tree is then compared with HEAD directly.
+    fn dirty(&self, config: &Config) -> Result<(Vec<String>, Vec<String>)> {
         let mut opts = git2::StatusOptions::new();
         opts.include_untracked(true)
             .recurse_untracked_dirs(true)
@@ -276,27 +330,136 @@ impl Repo {
         if !self.prefix.is_empty() {
             opts.pathspec(&self.prefix);
         }
-        let statuses = self
-            .repo
-            .statuses(Some(&mut opts))
-            .map_err(|e| git_error(&self.git_dir, "cannot compare the work tree with HEAD", &e))?;
-        let mut out = Vec::new();
-        for s in statuses.iter() {
-            let st = s.status();
-            if st.is_empty() || st.contains(git2::Status::IGNORED) {
-                continue;
+        let mut out = match self.repo.statuses(Some(&mut opts)) {
+            Ok(statuses) => {
+                let mut out = Vec::new();
+                for s in statuses.iter() {
+                    let st = s.status();
+                    if st.is_empty() || st.contains(git2::Status::IGNORED) {
+                        continue;
+                    }
+                    let Ok(path) = s.path() else { continue };
+                    if let Some(rel) = self.sms_rel(config, path) {
+                        out.push(rel.to_string());
+                    }
+                }
+                out
             }
-            let Ok(path) = s.path() else { continue };
-            let Some(rel) = path.strip_prefix(self.prefix.as_str()) else {
-                continue;
-            };
-            if rel.is_empty() || !sms_path(config, rel) {
-                continue;
+            Err(e) if e.message().contains("extension") => self.dirty_without_index(config)?,
+            Err(e) => {
+                return Err(git_error(
+                    &self.git_dir,
+                    "cannot compare the work tree with HEAD",
+                    &e,
+                ))
             }
-            out.push(rel.to_string());
-        }
+        };
+        let sparse = self.skipped_worktree(config);
+        out.retain(|p| sparse.binary_search(p).is_err());
         out.sort();
         out.dedup();
+        Ok((out, sparse))
+    }
+
+    /// The SMS-relative form of a repository path, when it is an SMS source.
+    fn sms_rel<'p>(&self, config: &Config, path: &'p str) -> Option<&'p str> {
+        let rel = path.strip_prefix(self.prefix.as_str())?;
+        (!rel.is_empty() && sms_path(config, rel)).then_some(rel)
+    }
+
+    /// SMS files with the skip-worktree bit (outside a sparse checkout) that are absent from the
+    /// work tree, sorted. Read from the index; from the shared index when the index is split.
+    fn skipped_worktree(&self, config: &Config) -> Vec<String> {
+        const SKIP_WORKTREE: u16 = 1 << 14;
+        let index = match self.repo.index() {
+            Ok(i) => Some(i),
+            Err(_) => self.shared_index().and_then(|p| git2::Index::open(&p).ok()),
+        };
+        let Some(index) = index else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = index
+            .iter()
+            .filter(|e| e.flags_extended & SKIP_WORKTREE != 0)
+            .filter_map(|e| {
+                let path = String::from_utf8(e.path).ok()?;
+                let rel = self.sms_rel(config, &path)?;
+                let absent = std::fs::symlink_metadata(config.root.join(rel)).is_err();
+                absent.then(|| rel.to_string())
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The shared index a split index links to (`sharedindex.<id>` in the git folder): the
+    /// `link` extension holds its id.
+    fn shared_index(&self) -> Option<PathBuf> {
+        let bytes = std::fs::read(self.git_dir.join("index")).ok()?;
+        let mut at = bytes.len();
+        while let Some(i) = memchr::memmem::rfind(&bytes[..at], b"link") {
+            let id = bytes.get(i + 8..i + 28)?;
+            let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+            let path = self.git_dir.join(format!("sharedindex.{hex}"));
+            if path.is_file() {
+                return Some(path);
+            }
+            at = i;
+        }
+        None
+    }
+
+    /// The dirty check without the index: every SMS file of the work tree hashed and compared
+    /// with HEAD's tree; a file HEAD lacks is untracked unless `.gitignore` ignores it.
+    fn dirty_without_index(&self, config: &Config) -> Result<Vec<String>> {
+        let err =
+            |e: git2::Error| git_error(&self.git_dir, "cannot compare the work tree with HEAD", &e);
+        let mut head: std::collections::HashMap<String, (Oid, Mode)> = Default::default();
+        if let Ok(commit) = self.repo.head().and_then(|h| h.peel_to_commit()) {
+            let tree = commit.tree().map_err(err)?;
+            if let Some(sub) = walk::subtree(&self.repo, &tree, &self.prefix).map_err(err)? {
+                let mut listed = Vec::new();
+                list_tree(&self.repo, sub, "", config, &mut listed).map_err(err)?;
+                head = listed.into_iter().map(|(p, o, m)| (p, (o, m))).collect();
+            }
+        }
+        let submodules: Vec<String> = head
+            .iter()
+            .filter(|(_, (_, m))| *m == Mode::Gitlink)
+            .map(|(p, _)| format!("{p}/"))
+            .collect();
+        let mut out = Vec::new();
+        for l in snapshot::list_work_tree(config)? {
+            if !sms_path(config, &l.path) || submodules.iter().any(|s| l.path.starts_with(s)) {
+                continue;
+            }
+            let abs = config.root.join(&l.path);
+            let same = match head.remove(&l.path) {
+                Some((oid, Mode::File)) if l.file_type.is_file() => {
+                    Oid::hash_file(git2::ObjectType::Blob, &abs).is_ok_and(|o| o == oid)
+                }
+                Some((oid, Mode::Symlink)) if l.file_type.is_symlink() => std::fs::read_link(&abs)
+                    .ok()
+                    .and_then(|t| {
+                        Oid::hash_object(git2::ObjectType::Blob, t.as_os_str().as_encoded_bytes())
+                            .ok()
+                    })
+                    .is_some_and(|o| o == oid),
+                Some(_) => false,
+                None => self
+                    .repo
+                    .is_path_ignored(format!("{}{}", self.prefix, l.path))
+                    .unwrap_or(false),
+            };
+            if !same {
+                out.push(l.path);
+            }
+        }
+        out.extend(
+            head.into_iter()
+                .filter(|(_, (_, m))| *m != Mode::Gitlink)
+                .map(|(p, _)| p),
+        );
         Ok(out)
     }
 
@@ -370,11 +533,30 @@ pub(super) fn list_tree(
     out: &mut Vec<(String, Oid, Mode)>,
 ) -> Result<(), git2::Error> {
     let tree = repo.find_tree(tree)?;
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let first = out.len();
     for entry in tree.iter() {
         let Ok(name) = std::str::from_utf8(entry.name_bytes()) else {
             continue;
         };
         let rel = format!("{base}{name}");
+        if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+            out.push((
+                rel,
+                entry.id(),
+                Mode::Invalid("a git tree entry whose name holds `/` or is empty, `.` or `..` (a crafted tree)"),
+            ));
+            continue;
+        }
+        if !seen.insert(name.to_string()) {
+            // Listed twice: neither copy is trusted; the one entry of this path says why.
+            const TWICE: &str = "a name the git tree lists twice (a crafted tree)";
+            match out[first..].iter_mut().find(|(p, _, _)| *p == rel) {
+                Some(e) => e.2 = Mode::Invalid(TWICE),
+                None => out.push((rel, entry.id(), Mode::Invalid(TWICE))),
+            }
+            continue;
+        }
         match mode(entry.filemode()) {
             Mode::Tree => {
                 if !snapshot::skipped_dir(config, &rel) {
@@ -412,6 +594,18 @@ pub(super) fn sms_path(config: &Config, rel: &str) -> bool {
     true
 }
 
+/// The note for a history cache file that failed its checks.
+fn cache_rejected(file: &str, why: &str) -> Diagnostic {
+    Diagnostic::new(
+        "history-cache-rejected",
+        format!("history-cache/{file}"),
+        format!(
+            "the history cache `auditbook/{file}` in the git folder does not match the repository ({why}): it was discarded and the history read from the git objects"
+        ),
+    )
+    .at(crate::config::FILE_NAME, crate::yaml::Pos::new(1, 1))
+}
+
 const READ_HELP: &str = "the repository could not be read; a partial clone (`--filter`) lacks objects: clone it in full (`git clone` without `--filter`, or `git fetch --refetch`)";
 
 /// A libgit2 failure as a message with the repository and a fix where one is known.
@@ -430,6 +624,8 @@ fn open_error(root: &Path, e: &git2::Error) -> anyhow::Error {
             "the repository is owned by another user; if you trust it, run `git config --global --add safe.directory {}`",
             root.display()
         )
+    } else if msg.contains("object format") || msg.contains("objectformat") {
+        "the repository uses the SHA-256 object format, which auditbook does not support yet (it reads SHA-1 repositories only); nothing is wrong with the repository. To check it now, convert a copy to SHA-1 (`git init --object-format=sha1 COPY && git fast-export --all | git -C COPY fast-import && git -C COPY checkout main`) and run auditbook there, or check a copy of the SMS folder outside git (the history rules are then skipped)".to_string()
     } else if msg.contains("extension") {
         "the repository uses a format libgit2 cannot read (for example SHA-256 object ids or reftable refs); convert it, or check out a clone in the classic format".to_string()
     } else if e.class() == ErrorClass::Repository || e.class() == ErrorClass::Odb {
@@ -472,7 +668,7 @@ pub struct CommittedFile {
 #[derive(Debug, Clone, Default)]
 pub struct CommittedTree {
     pub files: Vec<CommittedFile>,
-    /// Symbolic links and submodules: listed, never read.
+    /// Symbolic links, submodules and entries of crafted trees: listed, never read.
     pub not_files: Vec<String>,
 }
 
@@ -531,6 +727,43 @@ impl Repo {
         self.read_blob(BlobId(entry.id())).map(Some)
     }
 
+    /// [`Self::read_committed`] of a file of at most `limit` bytes: a larger blob (found from the
+    /// object's header, before its content is read) is `None`, like a path that is not a file.
+    pub fn read_committed_within(
+        &self,
+        rev: &str,
+        rel: &str,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>> {
+        let Some(tree) = self.tree_of(rev)? else {
+            return Ok(None);
+        };
+        let entry = match tree.get_path(Path::new(rel)) {
+            Ok(e) => e,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(git_error(
+                    &self.git_dir,
+                    &format!("cannot read `{rel}`"),
+                    &e,
+                ))
+            }
+        };
+        if !matches!(mode(entry.filemode()), Mode::File) {
+            return Ok(None);
+        }
+        let size = self
+            .repo
+            .odb()
+            .and_then(|odb| odb.read_header(entry.id()))
+            .map_err(|e| git_error(&self.git_dir, &format!("cannot read `{rel}`"), &e))?
+            .0 as u64;
+        if size > limit {
+            return Ok(None);
+        }
+        self.read_blob(BlobId(entry.id())).map(Some)
+    }
+
     /// Every file of the SMS in commit `rev` with its blob id and size.
     pub fn committed_tree(&self, config: &Config, rev: &str) -> Result<CommittedTree> {
         let Some(tree) = self.tree_of(rev)? else {
@@ -556,7 +789,9 @@ impl Repo {
                         blob: BlobId(oid),
                     });
                 }
-                Mode::Symlink | Mode::Gitlink | Mode::Tree => out.not_files.push(path),
+                Mode::Symlink | Mode::Gitlink | Mode::Tree | Mode::Invalid(_) => {
+                    out.not_files.push(path)
+                }
             }
         }
         out.files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -592,6 +827,7 @@ pub(super) fn entry_kind(
     let read_err = |e: git2::Error| git_error(git_dir, &format!("cannot read `{path}`"), &e);
     Ok(match mode {
         Mode::Gitlink => EntryKind::Submodule,
+        Mode::Invalid(what) => EntryKind::NotRegular { what },
         Mode::Symlink => {
             let target = reader
                 .read(oid)

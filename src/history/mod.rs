@@ -19,6 +19,7 @@ mod cache;
 mod git;
 mod odb;
 pub mod rules;
+mod verify;
 mod walk;
 
 use crate::config::{Config, FILE_NAME};
@@ -78,6 +79,8 @@ pub struct Commit {
     /// Lower-case e-mails of everyone who contributed: the author, co-authors, and for a merge
     /// the authors (and co-authors) of the commits it lands.
     pub contributors: Vec<String>,
+    /// Who wrote the `Approved-by:` / `Reviewed-by:` trailers that vouch for this landing.
+    pub approval_trailers: ApprovalTrailers,
     pub merge: bool,
     /// At or before `history.baseline`: exempt from approval-date and back-dating rules.
     pub imported: bool,
@@ -87,6 +90,21 @@ impl Commit {
     pub fn short(&self) -> &str {
         self.id.get(..7).unwrap_or(&self.id)
     }
+}
+
+/// What the approval trailers of a landing are worth (README "Approval evidence"). A trailer is
+/// a claim made by whoever wrote the commit message — git records that person as the committer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ApprovalTrailers {
+    /// No `Approved-by:` or `Reviewed-by:` trailer.
+    #[default]
+    None,
+    /// Trailers written only by authors of the changes they approve: a claim, no more.
+    ByAuthor,
+    /// A trailer written by someone who is not an author of the changes: the committer of the
+    /// landing merge or squash (the hosting platform, the approver), or a separate approving
+    /// commit by the approver on the landed branch. It corroborates the approval.
+    Independent,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -242,6 +260,9 @@ pub struct History {
     /// SMS-relative paths whose work-tree content differs from HEAD (untracked files included;
     /// the output folder and hidden files excluded), sorted.
     pub dirty: Vec<String>,
+    /// SMS-relative paths outside a sparse checkout (the index's skip-worktree bit set, absent
+    /// from the work tree), sorted: not changes; the work tree is read from HEAD for them.
+    pub sparse: Vec<String>,
     /// Commits read from the cache and walked in this run.
     pub stats: WalkStats,
     /// The raw walk this history was assembled from, kept so that `check --base` can assemble
@@ -388,7 +409,7 @@ pub fn load(config: &Config) -> Result<HistoryLoad> {
             Diagnostic::new(
                 "shallow-clone",
                 "repository",
-                "this is a shallow clone: the history of documents and records is incomplete, so the history rules were skipped",
+                "this is a shallow clone: the history of documents and records is incomplete, so the history rules were skipped; effective versions approved before the cut are unknown too, so documents in revision may lose their coverage and review rules (`review-overdue`) are incomplete",
             )
             .at(FILE_NAME, Pos::new(1, 1)),
         ),
@@ -398,6 +419,16 @@ pub fn load(config: &Config) -> Result<HistoryLoad> {
     }
     if !history.dirty.is_empty() {
         findings.push(uncommitted(&history.dirty));
+    }
+    if repo.has_grafts() && history.state == State::Complete {
+        findings.push(
+            Diagnostic::new(
+                "git-grafts",
+                "repository",
+                "the repository has a grafts file (`info/grafts` in the git folder): the history was read with the grafted parents, which differ from what the commits record",
+            )
+            .at(FILE_NAME, Pos::new(1, 1)),
+        );
     }
     Ok(HistoryLoad {
         history: Some(history),

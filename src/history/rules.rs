@@ -3,7 +3,7 @@
 //! a shallow clone, not outside git). The work-tree copy of a document counts as one more, pending
 //! revision when its controlled content differs from the last commit.
 
-use super::{content_hashes, Commit, History, RecordEvent, State};
+use super::{content_hashes, ApprovalTrailers, Commit, History, RecordEvent, State};
 use crate::config::VersionScheme;
 use crate::dates::{Interval, Unit};
 use crate::diag::Diagnostic;
@@ -231,10 +231,30 @@ fn document_rules(history: &History, model: &Model<'_>, doc: &Document, out: &mu
         }
     }
 
-    // self-approval: the approver among the authors since the previous approved version.
     if landed.imported {
         return;
     }
+    // approval-trailer-by-author: the landing's approval trailers were written by an author of
+    // the changes they approve, so they corroborate nothing.
+    if landed.approval_trailers == ApprovalTrailers::ByAuthor {
+        let pos = match (&doc.approver, landing.approver) {
+            (Some(a), Some(l)) if a.text == l => a.pos,
+            _ => version_pos,
+        };
+        out.push(
+            Diagnostic::new(
+                "approval-trailer-by-author",
+                doc.id.clone(),
+                format!(
+                    "{} version {version} landed in {} with an approval trailer written by an author of the changes it approves: the approval is claimed, not corroborated",
+                    doc.id,
+                    when(Some(landed))
+                ),
+            )
+            .at(path, pos),
+        );
+    }
+    // self-approval: the approver among the authors since the previous approved version.
     let Some(approver) = landing.approver else {
         return;
     };

@@ -7,6 +7,7 @@
 
 use super::git::{git_error, mode, Mode};
 use super::odb::{tree_entries, Kind, Packs, Reader, TreeEntry};
+use super::ApprovalTrailers;
 use crate::config::{Config, VersionScheme};
 use crate::snapshot::{self, Role};
 use crate::yaml::{Node, Value};
@@ -30,7 +31,10 @@ pub(super) struct RawCommit {
     pub author_email: String,
     pub subject: String,
     pub trailers: Vec<(String, String)>,
+    /// Lower-case e-mails of the authors of the changes this commit lands (see `land_merges`).
     pub contributors: Vec<String>,
+    /// Who wrote the approval trailers that vouch for this landing.
+    pub approval_trailers: ApprovalTrailers,
     pub merge: bool,
     pub changes: Vec<RawChange>,
     /// Git-detected renames among this commit's deletions and additions: (from, to).
@@ -46,7 +50,7 @@ pub(super) struct RawChange {
 }
 
 /// What a blob holds, as far as history needs it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) enum Summary {
     Document(DocSummary),
     /// A document file without a usable id (or unreadable): followed by path.
@@ -54,7 +58,7 @@ pub(super) enum Summary {
     Records(Vec<RecSummary>),
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct DocSummary {
     pub id: String,
     pub version: Option<String>,
@@ -67,7 +71,7 @@ pub(super) struct DocSummary {
     pub text: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct RecSummary {
     pub id: String,
     pub kind: String,
@@ -102,7 +106,7 @@ pub(super) struct Settings {
 }
 
 impl Settings {
-    pub fn new(config: &Config, prefix: &str) -> Settings {
+    pub fn new(config: &Config, prefix: &str, grafts: &[u8]) -> Settings {
         let scheme = match config.version_scheme {
             VersionScheme::Dotted => "dotted",
             VersionScheme::Integer => "integer",
@@ -119,6 +123,11 @@ impl Settings {
             config.limits.yaml.max_depth,
             config.limits.yaml.max_nodes,
         );
+        let raw = if grafts.is_empty() {
+            raw
+        } else {
+            format!("{raw}|grafts {}", super::short_hash(grafts))
+        };
         Settings {
             key: super::short_hash(raw.as_bytes()),
             prefix: prefix.to_string(),
@@ -260,13 +269,15 @@ pub(super) fn walk(
     let packs = Packs::open(repo.commondir());
     let threads = rayon::current_num_threads().max(1);
     let chunk = tasks.len().div_ceil(threads * 8).max(16);
-    let new_commits: Vec<RawCommit> = tasks
+    let mut new_commits: Vec<RawCommit> = tasks
         .par_chunks(chunk)
         .map(|part| diff_run(git_dir, &packs, config, part))
         .collect::<Result<Vec<Vec<RawCommit>>>>()?
         .into_iter()
         .flatten()
         .collect();
+    land_merges(repo, &settings.prefix, &chain, first_seq, &mut new_commits)
+        .map_err(|e| err("cannot read the commits a merge lands", e))?;
 
     // 3. Parse every blob not seen before, on all cores.
     let mut wanted: Vec<(String, Oid, String)> = Vec::new();
@@ -402,48 +413,33 @@ fn diff_run(
             } else {
                 Vec::new()
             };
-        out.push(
-            raw_commit(&repo, &commit, task.seq, changes, renames)
-                .map_err(|e| err("cannot read a commit", e))?,
-        );
+        out.push(raw_commit(&commit, task.seq, changes, renames));
     }
     out.reverse();
     Ok(out)
 }
 
 fn raw_commit(
-    repo: &Repository,
     commit: &git2::Commit<'_>,
     seq: u64,
     changes: Vec<RawChange>,
     renames: Vec<(String, String)>,
-) -> Result<RawCommit, git2::Error> {
+) -> RawCommit {
     let (time, offset, _) = commit_time(commit);
     let author = commit.author();
     let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
     let trailers = trailers(&message);
-    let mut contributors = vec![String::from_utf8_lossy(author.email_bytes()).to_ascii_lowercase()];
-    contributors.extend(co_authors(&trailers));
     let merge = commit.parent_count() > 1;
-    if merge {
-        // The commits this merge lands (on its other parents only) are its contributors.
-        let mut walk = repo.revwalk()?;
-        for i in 1..commit.parent_count() {
-            walk.push(commit.parent_id(i)?)?;
-        }
-        walk.hide(commit.parent_id(0)?)?;
-        for oid in walk.take(10_000) {
-            let c = repo.find_commit(oid?)?;
-            contributors
-                .push(String::from_utf8_lossy(c.author().email_bytes()).to_ascii_lowercase());
-            let m = String::from_utf8_lossy(c.message_bytes()).into_owned();
-            contributors.extend(co_authors(&trailers_of(&m)));
-        }
+    let author_email = String::from_utf8_lossy(author.email_bytes()).to_ascii_lowercase();
+    let committer_email =
+        String::from_utf8_lossy(commit.committer().email_bytes()).to_ascii_lowercase();
+    // A merge's contributors are the authors of the commits it lands, found by graph after the
+    // diffs (`land_merges`); here only the co-authors its own message names.
+    let mut contributors = co_authors(&trailers);
+    if !merge {
+        contributors.push(author_email);
     }
-    contributors.retain(|e| !e.is_empty());
-    contributors.sort();
-    contributors.dedup();
-    Ok(RawCommit {
+    let mut c = RawCommit {
         id: commit.id().to_string(),
         seq,
         time,
@@ -453,10 +449,184 @@ fn raw_commit(
         subject: message.lines().next().unwrap_or("").trim().to_string(),
         trailers,
         contributors,
+        approval_trailers: ApprovalTrailers::None,
         merge,
         changes,
         renames,
-    })
+    };
+    tidy(&mut c.contributors);
+    c.approval_trailers = approval_trailers(&c.trailers, &committer_email, &[], &c.contributors);
+    c
+}
+
+pub(super) fn tidy(emails: &mut Vec<String>) {
+    emails.retain(|e| !e.is_empty());
+    emails.sort();
+    emails.dedup();
+}
+
+/// Who vouches for a landing (README "Approval evidence"). A trailer is a claim made by whoever
+/// wrote the commit message, and git records that person as the commit's committer. The landing's
+/// own `Approved-by:`/`Reviewed-by:` trailers corroborate only when its committer is none of the
+/// authors of the changes it lands (a merge or squash made by the hosting platform or by the
+/// approver); `approvers` are the committers of separate approving commits on the landed branch,
+/// which corroborate likewise.
+pub(super) fn approval_trailers(
+    trailers: &[(String, String)],
+    committer: &str,
+    approvers: &[String],
+    authors: &[String],
+) -> ApprovalTrailers {
+    let own = trailers
+        .iter()
+        .any(|(k, _)| k == "Approved-by" || k == "Reviewed-by");
+    let independent = |who: &str| !who.is_empty() && !authors.iter().any(|a| a == who);
+    if (own && independent(committer)) || approvers.iter().any(|a| independent(a)) {
+        ApprovalTrailers::Independent
+    } else if own || !approvers.is_empty() {
+        ApprovalTrailers::ByAuthor
+    } else {
+        ApprovalTrailers::None
+    }
+}
+
+/// The commits each merge of `commits` lands, by graph: reachable from its other parents and not
+/// from its first parent — never by commit date, so skewed clocks cannot move commits already on
+/// the first-parent chain into a branch. The chain is processed oldest first with one set of the
+/// commits reachable so far, so every commit of the history is read at most once.
+///
+/// From the landed commits: the merge's contributors (their authors and co-authors), its separate
+/// approving commits (an empty commit whose committer names themselves in an `Approved-by:` or
+/// `Reviewed-by:` trailer), and, when the merge itself changed an SMS file to something no parent
+/// has, the merge's own author.
+fn land_merges(
+    repo: &Repository,
+    prefix: &str,
+    chain: &[Link],
+    first_seq: u64,
+    commits: &mut [RawCommit],
+) -> Result<(), git2::Error> {
+    if !commits.iter().any(|c| c.merge) {
+        return Ok(());
+    }
+    let mut seen: std::collections::HashSet<Oid> = std::collections::HashSet::new();
+    // Everything reachable from the commit the chain of this run starts on (the cached tip).
+    if let Some(first) = chain.first() {
+        let c = repo.find_commit(first.oid)?;
+        if c.parent_count() > 0 {
+            reach(repo, &mut seen, &[c.parent_id(0)?], None);
+        }
+    }
+    let mut done = 0;
+    for m in commits.iter_mut().filter(|c| c.merge) {
+        let Some(at) = m.seq.checked_sub(first_seq).map(|i| i as usize) else {
+            continue;
+        };
+        let Some(link) = chain.get(at) else { continue };
+        for l in &chain[done.min(at)..at] {
+            reach(repo, &mut seen, &[l.oid], None);
+        }
+        done = at;
+        let merge = repo.find_commit(link.oid)?;
+        let others: Vec<Oid> = merge.parent_ids().skip(1).collect();
+        let mut landed = Vec::new();
+        reach(repo, &mut seen, &others, Some(&mut landed));
+        let (contributors, approvers) = landed_authors(repo, &landed);
+        m.contributors.extend(contributors);
+        if merge_has_own_content(&merge, prefix, &m.changes)? {
+            m.contributors
+                .push(String::from_utf8_lossy(merge.author().email_bytes()).to_ascii_lowercase());
+        }
+        tidy(&mut m.contributors);
+        let committer =
+            String::from_utf8_lossy(merge.committer().email_bytes()).to_ascii_lowercase();
+        m.approval_trailers =
+            approval_trailers(&m.trailers, &committer, &approvers, &m.contributors);
+    }
+    Ok(())
+}
+
+/// The authors and co-authors of the commits a merge lands, and the committers of the separate
+/// approving commits among them (which are no authors).
+pub(super) fn landed_authors(repo: &Repository, landed: &[Oid]) -> (Vec<String>, Vec<String>) {
+    let mut contributors = Vec::new();
+    let mut approvers = Vec::new();
+    for &oid in landed {
+        let Ok(c) = repo.find_commit(oid) else {
+            continue;
+        };
+        if let Some(a) = approving_commit(&c) {
+            approvers.push(a);
+            continue;
+        }
+        let t = trailers_of(&String::from_utf8_lossy(c.message_bytes()));
+        contributors.push(String::from_utf8_lossy(c.author().email_bytes()).to_ascii_lowercase());
+        contributors.extend(co_authors(&t));
+    }
+    (contributors, approvers)
+}
+
+/// The committer of an empty commit (the tree of its only parent) that names its committer in
+/// an `Approved-by:` or `Reviewed-by:` trailer: a separate approving commit.
+pub(super) fn approving_commit(c: &git2::Commit<'_>) -> Option<String> {
+    let empty = c.parent_count() == 1 && c.parent(0).is_ok_and(|p| p.tree_id() == c.tree_id());
+    let committer = String::from_utf8_lossy(c.committer().email_bytes()).to_ascii_lowercase();
+    let t = trailers_of(&String::from_utf8_lossy(c.message_bytes()));
+    let names = t.iter().any(|(k, v)| {
+        (k == "Approved-by" || k == "Reviewed-by") && email_of(v).is_some_and(|e| e == committer)
+    });
+    (empty && names).then_some(committer)
+}
+
+/// Add to `seen` every commit reachable from `from` that is not in it yet (and to `out`, when
+/// given). A commit that cannot be read (beyond a shallow boundary) ends that line.
+pub(super) fn reach(
+    repo: &Repository,
+    seen: &mut std::collections::HashSet<Oid>,
+    from: &[Oid],
+    mut out: Option<&mut Vec<Oid>>,
+) {
+    let mut stack: Vec<Oid> = from.to_vec();
+    while let Some(oid) = stack.pop() {
+        if !seen.insert(oid) {
+            continue;
+        }
+        if let Some(out) = out.as_deref_mut() {
+            out.push(oid);
+        }
+        if let Ok(c) = repo.find_commit(oid) {
+            stack.extend(c.parent_ids());
+        }
+    }
+}
+
+/// Whether a merge changed an SMS file (against its first parent) to content that none of its
+/// other parents has at that path: then its author wrote part of what it lands.
+fn merge_has_own_content(
+    merge: &git2::Commit<'_>,
+    prefix: &str,
+    changes: &[RawChange],
+) -> Result<bool, git2::Error> {
+    let trees: Vec<git2::Tree<'_>> = merge
+        .parents()
+        .skip(1)
+        .map(|p| p.tree())
+        .collect::<Result<_, _>>()?;
+    for ch in changes {
+        let path = format!("{prefix}{}", ch.path);
+        let from_a_parent = trees.iter().any(|t| {
+            let there = t
+                .get_path(Path::new(&path))
+                .ok()
+                .filter(|e| matches!(mode(e.filemode()), Mode::File))
+                .map(|e| e.id().to_string());
+            there == ch.new
+        });
+        if !from_a_parent {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 const TRAILER_KEYS: &[&str] = &["Approved-by", "Reviewed-by", "Co-authored-by"];
@@ -466,7 +636,7 @@ fn trailers(message: &str) -> Vec<(String, String)> {
     trailers_of(message)
 }
 
-fn trailers_of(message: &str) -> Vec<(String, String)> {
+pub(super) fn trailers_of(message: &str) -> Vec<(String, String)> {
     let Ok(all) = git2::message_trailers_strs(message) else {
         return Vec::new();
     };
@@ -480,7 +650,7 @@ fn trailers_of(message: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn co_authors(trailers: &[(String, String)]) -> Vec<String> {
+pub(super) fn co_authors(trailers: &[(String, String)]) -> Vec<String> {
     trailers
         .iter()
         .filter(|(k, _)| k == "Co-authored-by")
@@ -671,7 +841,7 @@ fn shared_entries(a: &[u8], b: &[u8]) -> usize {
 }
 
 /// Read a blob and summarise it with the `source` parsers.
-fn summarise(
+pub(super) fn summarise(
     reader: &mut Reader<'_>,
     git_dir: &Path,
     config: &Config,

@@ -3,9 +3,11 @@
 //!
 //! Two suites. `auditbook.clauses` has one test case per catalogue clause, failing when the
 //! clause is not covered (partial or missing), with what it lacks; with several frameworks there
-//! is one such suite per framework, `auditbook.clauses.<framework>`, primary first. `auditbook.rules` has one test
-//! case per finding code of the registry, with a `<failure>` for each error-level finding of that
-//! code (with `--base --fail-on new`, only the new ones) and the other findings as `system-out`.
+//! is one such suite per framework, `auditbook.clauses.<framework>`, primary first.
+//! `auditbook.rules` has one test case per finding subject and code (classname
+//! `auditbook.rules.<code>`), failing with one `<failure>` when the finding is at error level (with
+//! `--base --fail-on new`, only when it is new), the other findings as `system-out`; a code with no
+//! finding is one passing case.
 //! The XML is written by hand (it is small) with full escaping; the shape is validated in the
 //! tests against the Jenkins xUnit schema (`junit-10.xsd`).
 
@@ -199,41 +201,60 @@ pub fn render(
         })
         .collect();
 
+    // One test case per (code, subject): dashboards that show only a case's first failure show
+    // every finding. A code without findings is one passing case.
     let mut by_code: HashMap<&str, Vec<&Diagnostic>> = HashMap::new();
     for d in findings {
         by_code.entry(d.code).or_default().push(d);
     }
-    let rules: Vec<Case> = codes::CODES
-        .iter()
-        .map(|c| {
-            let mut case = Case {
+    let mut rules: Vec<Case> = Vec::new();
+    for c in codes::CODES {
+        let Some(found) = by_code.get(c.code) else {
+            rules.push(Case {
                 name: c.code.to_string(),
                 classname: "auditbook.rules".to_string(),
                 failures: Vec::new(),
                 out: Vec::new(),
+            });
+            continue;
+        };
+        // Subjects in the findings' order (path, line), each once.
+        let mut subjects: Vec<&str> = Vec::new();
+        let mut of_subject: HashMap<&str, Vec<&Diagnostic>> = HashMap::new();
+        for d in found {
+            let v = of_subject.entry(d.subject.as_str()).or_default();
+            if v.is_empty() {
+                subjects.push(d.subject.as_str());
+            }
+            v.push(d);
+        }
+        for subject in subjects {
+            let mut case = Case {
+                name: format!("{} {subject}", c.code),
+                classname: format!("auditbook.rules.{}", c.code),
+                failures: Vec::new(),
+                out: Vec::new(),
             };
-            for d in by_code.get(c.code).into_iter().flatten() {
-                let fails = match gate {
+            let (fail, pass): (Vec<&Diagnostic>, Vec<&Diagnostic>) =
+                of_subject[subject].iter().partition(|d| match gate {
                     Some(g) => g.fails(d),
                     None => d.severity == Severity::Error,
-                };
-                if fails {
-                    case.failures.push((
-                        "error".to_string(),
-                        d.message.clone(),
-                        describe(d, &prefix),
-                    ));
-                } else {
-                    let mut line = describe(d, &prefix);
-                    if d.severity == Severity::Error {
-                        line.push_str("\n(already at the base: does not fail the gate)");
-                    }
-                    case.out.push(line);
-                }
+                });
+            if let Some(first) = fail.first() {
+                let text: Vec<String> = fail.iter().map(|d| describe(d, &prefix)).collect();
+                case.failures
+                    .push(("error".to_string(), first.message.clone(), text.join("\n")));
             }
-            case
-        })
-        .collect();
+            for d in pass {
+                let mut line = describe(d, &prefix);
+                if d.severity == Severity::Error {
+                    line.push_str("\n(already at the base: does not fail the gate)");
+                }
+                case.out.push(line);
+            }
+            rules.push(case);
+        }
+    }
 
     // One clause suite per framework (`auditbook.clauses` alone when there is one), primary
     // first; each names its framework in its properties.

@@ -45,7 +45,7 @@ pub struct BuildRun {
 pub fn output_folder(path: &std::path::Path, out: Option<&std::path::Path>) -> Result<PathBuf> {
     let root = crate::config::discover(path)?;
     let (config, _) = crate::config::load(&root)?;
-    output::resolve(&root, &config.paths.output, out)
+    output::resolve(&config, out)
 }
 
 /// `auditbook build`: check, print findings, render the site even with findings. The site shows
@@ -107,7 +107,7 @@ pub fn build(args: &BuildArgs, format: FormatFindings<'_>) -> Result<BuildRun> {
     }
     for (doc, path) in &outcome.refused {
         stderr.push_str(&format!(
-            "note: {doc} links to `{path}`, which the site never copies (HTML and SVG outside <img> could run code)\n"
+            "note: {doc} links to `{path}`, which the site does not copy (not a passive file type whose content matches its name); its page lists it with its SHA-256\n"
         ));
     }
     stderr.push_str(&format!(
@@ -309,15 +309,14 @@ pub fn git_view(loaded: &Loaded) -> GitView {
     view
 }
 
-/// How an approval is evidenced in its commit: trailers corroborate the frontmatter's claim.
+/// How an approval is evidenced in its commit: a trailer written by someone other than the
+/// authors of the changes corroborates the frontmatter's claim; one written by an author is
+/// itself only a claim (README "Approval evidence").
 fn approval(c: &history::Commit) -> &'static str {
-    let corroborated = c.trailers.iter().any(|t| {
-        t.key.eq_ignore_ascii_case("approved-by") || t.key.eq_ignore_ascii_case("reviewed-by")
-    });
-    if corroborated {
-        "corroborated"
-    } else {
-        "claimed"
+    match c.approval_trailers {
+        history::ApprovalTrailers::Independent => "corroborated",
+        history::ApprovalTrailers::ByAuthor => "claimed (trailer by the author)",
+        history::ApprovalTrailers::None => "claimed",
     }
 }
 

@@ -29,34 +29,48 @@ pub struct Links {
     pub clauses: HashMap<String, String>,
     /// SMS paths of regular files that may be copied into the site.
     pub files: HashSet<String>,
-    /// SVG files with no active content (script, handlers, foreign objects): only these are
-    /// copied, since an SVG opened directly from `files/` would run its own script.
-    pub passive_svgs: HashSet<String>,
+    /// Files that may be copied into the site for a link: a passive type whose bytes match it
+    /// (see [`super::attachment`]). Any other file a body links to is listed on its page.
+    pub copyable: HashSet<String>,
+    /// Files that may be copied into the site for an `<img>`: a passive image type whose bytes
+    /// match it, or an SVG with no active content ([`is_passive_svg`]; an SVG opened directly
+    /// from `files/` would run its own script).
+    pub images: HashSet<String>,
 }
 
 impl Links {
-    pub fn new(snapshot: &Snapshot) -> Links {
-        let files = snapshot
-            .entries
-            .iter()
-            .filter(|e| matches!(e.kind, EntryKind::File { .. } | EntryKind::TooLarge { .. }))
-            .map(|e| e.path.clone())
-            .collect();
-        let passive_svgs = snapshot
-            .entries
-            .iter()
-            .filter(|e| e.path.to_ascii_lowercase().ends_with(".svg"))
-            .filter(|e| match &e.kind {
-                EntryKind::File { bytes: Some(b), .. } => is_passive_svg(b),
-                _ => false,
-            })
-            .map(|e| e.path.clone())
-            .collect();
-        Links {
-            files,
-            passive_svgs,
-            ..Links::default()
+    /// Links of a snapshot. A file may be copied only when it is a regular file within the size
+    /// limits with a portable name (FIFOs, devices, files over `limits.max_file_size` or past
+    /// `limits.max_output_size`, and names that collide when unzipped are not) AND passes the
+    /// attachment allow-list; any other file a body links to is listed on its page.
+    pub fn new(snapshot: &Snapshot, limits: &crate::config::Limits) -> Links {
+        let not_copied = snapshot.not_copied(limits);
+        let mut links = Links::default();
+        for e in &snapshot.entries {
+            let bytes = match &e.kind {
+                EntryKind::File { bytes, .. } => bytes.as_deref(),
+                EntryKind::TooLarge { .. } | EntryKind::NotRegular { .. } => None,
+                EntryKind::Symlink { .. } | EntryKind::Submodule => continue,
+            };
+            links.files.insert(e.path.clone());
+            if !snapshot.copyable(&not_copied, &e.path) {
+                continue;
+            }
+            let ext = super::attachment::extension(&e.path).unwrap_or_default();
+            let passive = super::attachment::refusal(&e.path, bytes).is_none();
+            if passive {
+                links.copyable.insert(e.path.clone());
+            }
+            let image = if ext == "svg" {
+                bytes.is_some_and(is_passive_svg)
+            } else {
+                passive && super::attachment::IMAGES.contains(&ext.as_str())
+            };
+            if image {
+                links.images.insert(e.path.clone());
+            }
         }
+        links
     }
 }
 
@@ -77,7 +91,7 @@ impl Links {
         pairs(&self.documents);
         pairs(&self.document_paths);
         pairs(&self.clauses);
-        for set in [&self.files, &self.passive_svgs] {
+        for set in [&self.files, &self.copyable, &self.images] {
             let mut sorted: Vec<&String> = set.iter().collect();
             sorted.sort_unstable();
             h.part(&(sorted.len() as u64).to_le_bytes());
@@ -96,7 +110,9 @@ pub enum Resolved {
     Url(String),
     /// A file of the SMS, copied into the site; the URL is relative to the page.
     Attachment { url: String, path: String },
-    /// A file that is never copied (HTML, or SVG outside `<img>`).
+    /// A file of the SMS that is never copied (not a passive type, or its bytes do not match its
+    /// extension): the page lists it with its size and SHA-256, and a link goes to that entry
+    /// ([`listing_anchor`]); an image is dropped.
     Refused(String),
     /// Drop the URL.
     Dead,
@@ -124,13 +140,14 @@ pub fn is_passive_svg(bytes: &[u8]) -> bool {
     !svg_only.iter().any(|w| lower.contains(w))
 }
 
-/// Extensions of files that could run script when opened from the site.
-const ACTIVE: &[&str] = &[
-    "html", "htm", "xhtml", "xht", "shtml", "mht", "mhtml", "svg", "svgz", "xml", "xsl", "xslt",
-];
-const IMAGES: &[&str] = &[
-    "png", "jpg", "jpeg", "gif", "webp", "avif", "bmp", "ico", "svg",
-];
+/// The id of a file's entry in a page's list of files not copied: `file_` and the start of the
+/// SHA-256 of its path (no slug holds `_`, and author ids start with `u_`).
+pub fn listing_anchor(path: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(path.as_bytes());
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("file_{hex}")
+}
 
 impl Links {
     /// Resolve a URL written in the body of the document at `from` (SMS path), for a page whose
@@ -172,22 +189,13 @@ impl Links {
                 if !self.files.contains(&target) {
                     return Resolved::Dead;
                 }
-                let ext = target
-                    .rsplit_once('.')
-                    .map(|(_, e)| e.to_ascii_lowercase())
-                    .unwrap_or_default();
                 let allowed = if image {
-                    IMAGES.contains(&ext.as_str())
-                        && (ext != "svg" || self.passive_svgs.contains(&target))
+                    self.images.contains(&target)
                 } else {
-                    !ACTIVE.contains(&ext.as_str())
+                    self.copyable.contains(&target)
                 };
                 if !allowed {
-                    return if image && !ACTIVE.contains(&ext.as_str()) {
-                        Resolved::Dead
-                    } else {
-                        Resolved::Refused(target)
-                    };
+                    return Resolved::Refused(target);
                 }
                 Resolved::Attachment {
                     url: format!("{root}files/{}", encode_path(&target)),
@@ -314,16 +322,18 @@ fn id_marker(body: &str) -> String {
     format!("auditbook-{hex}-")
 }
 
-/// Render a document body at `from` (SMS path) for a page at `root` (`../`), with the heading
-/// anchors `anchors` (from `markdown::parse_body`, in order).
+/// Render a document body at `from` (SMS path) for a page at `root` (`../`), with what
+/// `markdown::parse_body` found in it: the heading anchors (in order; headings past them get no
+/// id and no section) and where the body nests too deep (the rest is shown as plain text).
 pub fn render(
     links: &Arc<Links>,
     from: &str,
     root: &str,
     body: &str,
-    anchors: &[String],
+    parsed: &markdown::Body,
 ) -> Rendered {
-    let mut generated: HashSet<String> = anchors.iter().cloned().collect();
+    let anchors: Vec<&str> = parsed.headings.iter().map(|h| h.anchor.as_str()).collect();
+    let mut generated: HashSet<String> = anchors.iter().map(|a| a.to_string()).collect();
     let marker = id_marker(body);
     let mut sections = vec![Section::default()];
     let mut heading_no = 0usize;
@@ -361,7 +371,24 @@ pub fn render(
     let mut blocks: Vec<(usize, bool)> = Vec::new();
     let mut depth = 0usize;
     let mut author_html = false;
-    for event in Parser::new_ext(body, markdown::options()) {
+    // Where the body nests too deep: up to there it is Markdown, the rest plain text.
+    let cut = parsed.nesting_cut;
+    let text = match cut {
+        Some(c) => body.get(..c.parsed_len).unwrap_or(body),
+        None => body,
+    };
+    let mut cut_done = false;
+    // The text past the cut, escaped here and added after sanitising: megabytes of plain text
+    // gain nothing from the HTML parser but its time.
+    let mut tail = String::new();
+    for (n, event) in Parser::new_ext(text, markdown::options()).enumerate() {
+        if let Some(c) = cut.filter(|c| c.event == Some(n)) {
+            close_open_tags(&mut events);
+            blocks.push((events.len(), author_html));
+            tail = push_cut(&mut sections, body.get(c.offset..).unwrap_or_default());
+            cut_done = true;
+            break;
+        }
         match &event {
             Event::Start(_) => depth += 1,
             Event::End(_) => depth = depth.saturating_sub(1),
@@ -369,11 +396,18 @@ pub fn render(
             _ => {}
         }
         match event {
+            Event::Start(Tag::Heading { level, .. }) if heading_no >= anchors.len() => {
+                // Past `limits.max_headings`: a plain heading, its text part of the section.
+                heading_no += 1;
+                events.push(Event::Start(Tag::Heading {
+                    level,
+                    id: None,
+                    classes: Vec::new(),
+                    attrs: Vec::new(),
+                }));
+            }
             Event::Start(Tag::Heading { level, .. }) => {
-                let anchor = anchors
-                    .get(heading_no)
-                    .cloned()
-                    .unwrap_or_else(|| format!("section-{heading_no}"));
+                let anchor = anchors[heading_no].to_string();
                 heading_no += 1;
                 in_heading = true;
                 sections.push(Section {
@@ -381,7 +415,7 @@ pub fn render(
                     ..Section::default()
                 });
                 events.push(Event::Start(Tag::Heading {
-                    level,
+                    level: below(level),
                     id: Some(CowStr::from(format!("{marker}{anchor}"))),
                     classes: Vec::new(),
                     attrs: Vec::new(),
@@ -389,7 +423,7 @@ pub fn render(
             }
             Event::End(TagEnd::Heading(l)) => {
                 in_heading = false;
-                events.push(Event::End(TagEnd::Heading(l)));
+                events.push(Event::End(TagEnd::Heading(below(l))));
             }
             Event::Text(t) | Event::Code(t) if in_heading => {
                 if let Some(s) = sections.last_mut() {
@@ -526,6 +560,11 @@ pub fn render(
             author_html = false;
         }
     }
+    if let (Some(c), false) = (cut, cut_done) {
+        close_open_tags(&mut events);
+        blocks.push((events.len(), author_html));
+        tail = push_cut(&mut sections, body.get(c.offset..).unwrap_or_default());
+    }
     // Each top-level block with raw HTML is sanitised on its own, the blocks between them
     // together: an unclosed `<style>`, `<textarea>` or `<plaintext>` then swallows at most the
     // rest of its own block, never the headings and text that follow (found by fuzzing).
@@ -561,7 +600,8 @@ pub fn render(
         marker,
         ..State::default()
     }));
-    let html = sanitise(&chunks, links, from, root, &state);
+    let mut html = sanitise(&chunks, links, from, root, &state);
+    html.push_str(&tail);
     let (attachments, refused) = match state.lock() {
         Ok(mut s) => (
             std::mem::take(&mut s.attachments),
@@ -582,10 +622,49 @@ pub fn render(
     }
 }
 
+/// The part of a body past `limits.max_nesting_depth` as HTML: a notice, then the text as
+/// written, escaped.
+fn push_cut(sections: &mut [Section], rest: &str) -> String {
+    if let Some(s) = sections.last_mut() {
+        s.text.push_str(rest);
+    }
+    let mut html = String::with_capacity(rest.len() + rest.len() / 4 + 256);
+    html.push_str("<p><strong>The rest of this document nests too deep to be shown as formatted text (finding <code>nesting-too-deep</code>); it follows as written.</strong></p>\n<pre><code>");
+    for c in rest.chars() {
+        match c {
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#39;"),
+            c => html.push(c),
+        }
+    }
+    html.push_str("</code></pre>\n");
+    html
+}
+
+/// End every tag still open in `events`, innermost first (where a body is cut short).
+fn close_open_tags(events: &mut Vec<Event<'_>>) {
+    let mut open: Vec<TagEnd> = Vec::new();
+    for e in events.iter() {
+        match e {
+            Event::Start(t) => open.push(t.to_end()),
+            // A cell with an alignment class starts as raw HTML: its end matches no start.
+            Event::End(end) if open.last() == Some(end) => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    events.extend(open.into_iter().rev().map(Event::End));
+}
+
 /// Classes of aligned table columns (see [`render`]).
 const ALIGNMENTS: [&str; 3] = ["align-left", "align-center", "align-right"];
 
-const TAGS: &[&str] = &[
+/// Elements the sanitiser keeps (README "Security" lists exactly these).
+pub const TAGS: &[&str] = &[
     "a",
     "abbr",
     "b",
@@ -644,6 +723,64 @@ const TAGS: &[&str] = &[
     "var",
 ];
 
+/// Attributes the sanitiser keeps, by element (`*`: on every allowed element). README
+/// "Security" lists exactly these, and a test compares the two.
+pub const ATTRIBUTES: &[(&str, &[&str])] = &[
+    ("*", &["id", "title", "lang"]),
+    ("a", &["href"]),
+    ("img", &["src", "alt", "width", "height"]),
+    ("input", &["type", "checked", "disabled"]),
+    ("ol", &["start"]),
+    ("td", &["colspan", "rowspan"]),
+    ("th", &["colspan", "rowspan"]),
+];
+
+/// Classes the sanitiser keeps, by element; every other class is dropped.
+pub const CLASSES: &[(&str, &[&str])] = &[
+    ("div", &["footnote-definition"]),
+    ("sup", &["footnote-reference", "footnote-definition-label"]),
+    ("td", &ALIGNMENTS),
+    ("th", &ALIGNMENTS),
+];
+
+/// URL schemes that pass the sanitiser; `doc` and `clause` pass only to be rewritten by
+/// [`filter`] into page links. Relative URLs pass too (then [`Links::resolve`] decides).
+pub const URL_SCHEMES: &[&str] = &["http", "https", "mailto", "doc", "clause"];
+
+/// Elements dropped together with their content (every other element not in [`TAGS`] is
+/// dropped and its content kept, as text).
+pub const CLEAN_CONTENT: &[&str] = &["script", "style"];
+
+/// The sanitiser, configured only from the constants above: none of ammonia's defaults (which
+/// allow more, e.g. `cite` with no URL check, `hreflang`, and schemes such as `ftp` or `tel`)
+/// survives.
+fn builder() -> ammonia::Builder<'static> {
+    let mut b = ammonia::Builder::empty();
+    b.tags(TAGS.iter().copied().collect())
+        .clean_content_tags(CLEAN_CONTENT.iter().copied().collect())
+        .generic_attributes(HashSet::new())
+        .generic_attribute_prefixes(HashSet::new())
+        .tag_attributes(HashMap::new())
+        .tag_attribute_values(HashMap::new())
+        .set_tag_attribute_values(HashMap::new())
+        .allowed_classes(HashMap::new())
+        .url_schemes(URL_SCHEMES.iter().copied().collect())
+        .url_relative(ammonia::UrlRelative::PassThrough)
+        .link_rel(Some("noopener noreferrer"))
+        .id_prefix(None)
+        .strip_comments(true);
+    for (tag, attributes) in ATTRIBUTES {
+        match *tag {
+            "*" => b.add_generic_attributes(attributes.iter().copied()),
+            tag => b.add_tag_attributes(tag, attributes.iter().copied()),
+        };
+    }
+    for (tag, classes) in CLASSES {
+        b.add_allowed_classes(tag, classes.iter().copied());
+    }
+    b
+}
+
 fn sanitise(
     chunks: &[String],
     links: &Arc<Links>,
@@ -651,25 +788,7 @@ fn sanitise(
     root: &str,
     state: &Arc<Mutex<State>>,
 ) -> String {
-    let mut b = ammonia::Builder::empty();
-    b.add_tags(TAGS.iter().copied())
-        .add_generic_attributes(["id", "title", "lang"])
-        .add_tag_attributes("a", ["href"])
-        .add_tag_attributes("img", ["src", "alt", "width", "height"])
-        .add_tag_attributes("td", ["colspan", "rowspan"])
-        .add_tag_attributes("th", ["colspan", "rowspan"])
-        .add_tag_attributes("ol", ["start"])
-        .add_tag_attributes("input", ["type", "checked", "disabled"])
-        .add_allowed_classes("sup", ["footnote-reference", "footnote-definition-label"])
-        .add_allowed_classes("div", ["footnote-definition"])
-        .add_allowed_classes("th", ALIGNMENTS)
-        .add_allowed_classes("td", ALIGNMENTS)
-        .add_clean_content_tags(["script", "style"])
-        // `doc` and `clause` pass the scheme check only to be rewritten by the filter below.
-        .add_url_schemes(["http", "https", "mailto", "doc", "clause"])
-        .url_relative(ammonia::UrlRelative::PassThrough)
-        .link_rel(Some("noopener noreferrer"))
-        .strip_comments(true);
+    let mut b = builder();
     let links = Arc::clone(links);
     let (from, root) = (from.to_string(), root.to_string());
     let state = Arc::clone(state);
@@ -714,8 +833,10 @@ fn filter<'u>(
                     Some(Cow::Owned(url))
                 }
                 Resolved::Refused(path) => {
+                    let anchor = listing_anchor(&path);
                     state.refused.insert(path);
-                    None
+                    // a link goes to the file's entry in the page's list; an image is dropped
+                    (!image).then(|| Cow::Owned(format!("#{anchor}")))
                 }
                 Resolved::Dead => None,
             }
@@ -726,9 +847,23 @@ fn filter<'u>(
     }
 }
 
+/// A body heading one level below where the author wrote it: the page's one `h1` is the
+/// document's title, so the author's `# Title` becomes an `h2` (and `######` stays `h6`).
+fn below(level: pulldown_cmark::HeadingLevel) -> pulldown_cmark::HeadingLevel {
+    use pulldown_cmark::HeadingLevel::*;
+    match level {
+        H1 => H2,
+        H2 => H3,
+        H3 => H4,
+        H4 => H5,
+        H5 | H6 => H6,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     fn links() -> Arc<Links> {
         let mut l = Links::default();
@@ -744,8 +879,11 @@ mod tests {
         ] {
             l.files.insert(f.into());
         }
+        l.copyable.insert("policies/img/a.png".into());
+        l.copyable.insert("policies/r.pdf".into());
+        l.images.insert("policies/img/a.png".into());
         // d.svg is a plain drawing; e.svg (below) carries a script and is not in this set
-        l.passive_svgs.insert("policies/d.svg".into());
+        l.images.insert("policies/d.svg".into());
         l.files.insert("policies/e.svg".into());
         Arc::new(l)
     }
@@ -778,8 +916,7 @@ mod tests {
 
     fn html(body: &str) -> Rendered {
         let b = markdown::parse_body(body, 1);
-        let anchors: Vec<String> = b.headings.iter().map(|h| h.anchor.clone()).collect();
-        render(&links(), "policies/p.md", "../", body, &anchors)
+        render(&links(), "policies/p.md", "../", body, &b)
     }
 
     #[test]
@@ -944,6 +1081,220 @@ mod tests {
             "{}",
             r.html
         );
+    }
+
+    /// README "Security"'s allow-list: (what, tag) -> names, e.g. ("attributes", "a") -> href.
+    fn readme_allow_list() -> BTreeMap<(String, String), BTreeSet<String>> {
+        let readme = include_str!("../../README.md");
+        let start = readme
+            .find("The allow-list (a unit test")
+            .expect("README states the sanitiser's allow-list");
+        let mut out = BTreeMap::new();
+        let mut current: Option<(String, String)> = None;
+        let lines = readme[start..].lines();
+        for line in lines.skip_while(|l| !l.starts_with("  - ")) {
+            let Some(item) = line.strip_prefix("  - ") else {
+                if line.starts_with("    ") {
+                    if let Some(k) = &current {
+                        let names: &mut BTreeSet<String> = out.get_mut(k).unwrap();
+                        names.extend(backticked(line));
+                    }
+                    continue;
+                }
+                break;
+            };
+            let (head, rest) = item.split_once(':').expect("`what: names`");
+            let key = match head.split_once(" on ") {
+                Some((what, tag)) => (what.to_string(), tag.trim_matches('`').to_string()),
+                None => (head.to_string(), String::new()),
+            };
+            let key = match key.1.as_str() {
+                "every tag" => (key.0, "*".to_string()),
+                _ => key,
+            };
+            out.insert(key.clone(), backticked(rest).collect());
+            current = Some(key);
+        }
+        out
+    }
+
+    fn backticked(s: &str) -> impl Iterator<Item = String> + '_ {
+        s.split('`').skip(1).step_by(2).map(str::to_string)
+    }
+
+    fn set(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn the_readme_states_exactly_the_sanitisers_allow_list() {
+        let readme = readme_allow_list();
+        let mut code: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+        code.insert(("tags".into(), String::new()), set(TAGS));
+        for (tag, attributes) in ATTRIBUTES {
+            code.insert(("attributes".into(), tag.to_string()), set(attributes));
+        }
+        for (tag, classes) in CLASSES {
+            code.insert(("classes".into(), tag.to_string()), set(classes));
+        }
+        code.insert(("URL schemes".into(), String::new()), set(URL_SCHEMES));
+        assert_eq!(readme, code);
+    }
+
+    /// `(element, attribute)` pairs of serialised HTML (ammonia's output: quoted values, `<`
+    /// escaped in text and values).
+    fn attributes_of(html: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for tag in html.split('<').skip(1) {
+            let Some(inside) = tag.split('>').next() else {
+                continue;
+            };
+            if inside.starts_with('/') {
+                continue;
+            }
+            let mut parts = inside.splitn(2, ' ');
+            let name = parts.next().unwrap_or_default().to_string();
+            let mut rest = parts.next().unwrap_or_default();
+            while let Some((attr, after)) = rest.split_once("=\"") {
+                out.push((name.clone(), attr.trim().to_string()));
+                rest = after.split_once('"').map_or("", |(_, r)| r);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_attribute_the_readme_does_not_list_is_dropped() {
+        let readme = readme_allow_list();
+        let allowed = |tag: &str, attr: &str| {
+            let listed = |t: &str| {
+                readme
+                    .get(&("attributes".to_string(), t.to_string()))
+                    .is_some_and(|names| names.contains(attr))
+            };
+            // `class` survives with listed values only; `rel` is the sanitiser's own.
+            listed("*")
+                || listed(tag)
+                || (attr == "class" && readme.contains_key(&("classes".into(), tag.into())))
+                || (tag == "a" && attr == "rel")
+        };
+        // ammonia's default attributes, the README's, and a sample of others (handlers, style…)
+        let probes = [
+            "href",
+            "hreflang",
+            "dir",
+            "cite",
+            "align",
+            "char",
+            "charoff",
+            "span",
+            "datetime",
+            "size",
+            "width",
+            "alt",
+            "height",
+            "src",
+            "start",
+            "summary",
+            "colspan",
+            "headers",
+            "rowspan",
+            "scope",
+            "lang",
+            "title",
+            "id",
+            "class",
+            "style",
+            "onclick",
+            "onerror",
+            "onload",
+            "type",
+            "checked",
+            "disabled",
+            "name",
+            "value",
+            "target",
+            "rel",
+            "ping",
+            "download",
+            "srcset",
+            "formaction",
+            "action",
+            "data",
+            "poster",
+            "background",
+            "xmlns",
+            "xlink:href",
+            "data-x",
+            "aria-label",
+            "role",
+            "tabindex",
+            "contenteditable",
+            "draggable",
+            "hidden",
+            "open",
+            "reversed",
+            "usemap",
+            "ismap",
+            "longdesc",
+            "nonce",
+            "autofocus",
+            "accesskey",
+            "itemprop",
+            "slot",
+            "is",
+            "popover",
+        ];
+        let value = |attr: &str| match attr {
+            "href" => "https://example.com/",
+            "src" => "img/a.png",
+            "class" => "footnote-definition align-left footnote-reference evil",
+            _ => "1",
+        };
+        let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+        for attr in probes {
+            let v = value(attr);
+            let a = format!("{attr}=\"{v}\"");
+            let mut body = String::from("<div>\n");
+            for tag in TAGS {
+                match *tag {
+                    "caption" | "col" | "colgroup" | "tbody" | "td" | "tfoot" | "th" | "thead"
+                    | "tr" | "table" | "li" | "dd" | "dt" | "summary" | "figcaption" => {}
+                    "br" | "hr" | "img" | "input" => body.push_str(&format!("<{tag} {a}>\n")),
+                    _ => body.push_str(&format!("<{tag} {a}>x</{tag}>\n")),
+                }
+            }
+            body.push_str(&format!(
+                "<table {a}><caption {a}>c</caption><colgroup {a}><col {a}></colgroup>\
+                 <thead {a}><tr {a}><th {a}>h</th></tr></thead><tbody {a}><tr><td {a}>d</td></tr>\
+                 </tbody><tfoot {a}><tr><td>f</td></tr></tfoot></table>\
+                 <ul {a}><li {a}>l</li></ul><dl {a}><dt {a}>t</dt><dd {a}>d</dd></dl>\
+                 <details {a}><summary {a}>s</summary>d</details>\
+                 <figure {a}><figcaption {a}>f</figcaption></figure>\n</div>\n"
+            ));
+            let r = html(&body);
+            for (tag, attr) in attributes_of(&r.html) {
+                assert!(allowed(&tag, &attr), "{attr} kept on {tag}: {}", r.html);
+                seen.insert((tag, attr));
+            }
+        }
+        // Not vacuous: every listed attribute survives on its element.
+        for tag in TAGS {
+            for attr in ["id", "title", "lang"] {
+                assert!(
+                    seen.contains(&(tag.to_string(), attr.to_string())),
+                    "{attr} on {tag}"
+                );
+            }
+        }
+        for (tag, attrs) in ATTRIBUTES.iter().filter(|(t, _)| *t != "*") {
+            for attr in *attrs {
+                assert!(
+                    seen.contains(&(tag.to_string(), attr.to_string())),
+                    "{attr} on {tag}"
+                );
+            }
+        }
     }
 
     #[test]

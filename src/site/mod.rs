@@ -16,8 +16,10 @@
 //! that an edit costs a fraction of a build while the folder ends up byte for byte as a build
 //! would write it.
 
+pub mod attachment;
 pub mod command;
 pub mod html;
+mod http;
 pub mod output;
 mod pages;
 mod search;
@@ -28,6 +30,7 @@ mod templates;
 use crate::check::Loaded;
 use crate::diag::Diagnostic;
 use crate::model::Model;
+use crate::regular::Regular;
 use crate::snapshot::Stamp;
 use anyhow::{Context, Result};
 use pages::Key;
@@ -56,7 +59,8 @@ pub struct Revision {
     pub author: String,
     pub version: Option<String>,
     pub status: Option<String>,
-    /// claimed | corroborated | signed, when the revision approved a version.
+    /// claimed | claimed (trailer by the author) | corroborated, when the revision approved a
+    /// version.
     pub approval: Option<String>,
     pub summary: String,
 }
@@ -119,6 +123,9 @@ struct RenderedSite {
     kept: Vec<String>,
     /// SMS paths to copy into `files/`.
     attachments: Vec<String>,
+    /// The bytes of each attachment as the snapshot read them: the bytes `site::attachment`
+    /// checked are the bytes written, so a file swapped after the check is never copied.
+    attachment_bytes: HashMap<String, std::sync::Arc<[u8]>>,
     /// (document id, SMS path) of linked files that are never copied.
     refused: Vec<(String, String)>,
 }
@@ -185,10 +192,21 @@ fn render_all(
             .map(|(path, bytes)| OutFile { path, bytes }),
     );
     files.sort_by(|a, b| a.path.cmp(&b.path));
+    let attachments = site.attachments();
+    let attachment_bytes = attachments
+        .iter()
+        .filter_map(|a| match &loaded.snapshot.get(a)?.kind {
+            crate::snapshot::EntryKind::File { bytes: Some(b), .. } => {
+                Some((a.clone(), std::sync::Arc::clone(b)))
+            }
+            _ => None,
+        })
+        .collect();
     Ok(RenderedSite {
         files,
         kept,
-        attachments: site.attachments(),
+        attachments,
+        attachment_bytes,
         refused: site.refused(),
     })
 }
@@ -201,6 +219,8 @@ pub struct InMemory {
     /// SMS-relative paths of linked files that belong under `files/`; the caller supplies their
     /// bytes, from the same tree the site was made from.
     pub attachments: Vec<String>,
+    /// The bytes of those attachments that the allow-list checked (see [`RenderedSite`]).
+    pub attachment_bytes: HashMap<String, std::sync::Arc<[u8]>>,
     /// (document id, SMS path) of linked files that are never copied.
     pub refused: Vec<(String, String)>,
 }
@@ -216,6 +236,7 @@ pub fn render_in_memory(
     Ok(InMemory {
         files: site.files.into_iter().map(|f| (f.path, f.bytes)).collect(),
         attachments: site.attachments,
+        attachment_bytes: site.attachment_bytes,
         refused: site.refused,
     })
 }
@@ -249,12 +270,12 @@ pub fn build(
 ) -> Result<Outcome> {
     output::check(&loaded.config.root, out)?;
     let site = render_all(loaded, model, findings, history, None)?;
-    replace(&loaded.config.root, &site, out, files_from)
+    replace(&loaded.config, &site, out, files_from)
 }
 
 /// Write a whole rendered site into a new folder and swap it into place at `out`.
 fn replace(
-    root: &Path,
+    config: &crate::config::Config,
     site: &RenderedSite,
     out: &Path,
     files_from: &FilesFrom<'_>,
@@ -263,6 +284,7 @@ fn replace(
         site.kept.is_empty(),
         "a folder is replaced only by a whole site"
     );
+    let limit = config.limits.max_file_size;
     let staging = output::Staging::new(out)?;
     let files = &site.files;
     let pages = files.iter().filter(|f| f.path.ends_with(".html")).count();
@@ -284,16 +306,29 @@ fn replace(
         let p = staging.dir.join(&f.path);
         std::fs::write(&p, &f.bytes).with_context(|| format!("cannot write `{}`", p.display()))
     })?;
+    // The bytes the allow-list checked; a file without them (which the allow-list does not let
+    // through today) is read as before.
+    site.attachment_bytes.par_iter().try_for_each(|(a, b)| {
+        let dest = staging.dir.join("files").join(a);
+        std::fs::write(&dest, b).with_context(|| format!("cannot write `{}`", dest.display()))
+    })?;
+    let unread = site
+        .attachments
+        .iter()
+        .filter(|a| !site.attachment_bytes.contains_key(*a));
     match files_from {
-        FilesFrom::WorkTree => site
-            .attachments
-            .par_iter()
-            .try_for_each(|a| copy_attachment(root, a, &staging.dir))?,
+        FilesFrom::WorkTree => {
+            for a in unread {
+                copy_attachment(&config.root, a, &staging.dir, limit)?;
+            }
+        }
         FilesFrom::Commit { repo, commit } => {
             // One at a time: a repository handle is not shared between threads.
-            for a in &site.attachments {
-                let Some(bytes) = repo.read_committed(commit, a)? else {
-                    anyhow::bail!("`{a}` is not a file of the commit {commit}");
+            for a in unread {
+                let Some(bytes) = repo.read_committed_within(commit, a, limit)? else {
+                    anyhow::bail!(
+                        "`{a}` is not a file of the commit {commit} within `limits.max_file_size`"
+                    );
                 };
                 let dest = staging.dir.join("files").join(a);
                 std::fs::write(&dest, bytes)
@@ -381,7 +416,7 @@ pub fn update(
     let keys: Vec<Key> = site.files.par_iter().map(|f| bytes_key(&f.bytes)).collect();
     let render = started.elapsed();
     let Some(mut w) = written else {
-        let outcome = replace(root, &site, out, &FilesFrom::WorkTree)?;
+        let outcome = replace(&loaded.config, &site, out, &FilesFrom::WorkTree)?;
         memo.written = Some(Written {
             files: site
                 .files
@@ -456,7 +491,11 @@ pub fn update(
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create `{}`", parent.display()))?;
         }
-        copy_attachment(root, a, out)?;
+        match site.attachment_bytes.get(a) {
+            Some(b) => std::fs::write(&dest, b)
+                .with_context(|| format!("cannot write `{}`", dest.display()))?,
+            None => copy_attachment(root, a, out, loaded.config.limits.max_file_size)?,
+        }
         w.attachments.insert(a.clone(), stamp);
         n_written += 1;
     }
@@ -517,7 +556,7 @@ fn remove_from(out: &Path, rel: &str) -> Result<()> {
 
 /// Copy one file of the SMS into `files/`: never through a symbolic link, never from outside the
 /// SMS root (the path comes from the snapshot, which lists no links' targets and no `..`).
-fn copy_attachment(root: &Path, rel: &str, site: &Path) -> Result<()> {
+fn copy_attachment(root: &Path, rel: &str, site: &Path, limit: u64) -> Result<()> {
     let mut src = root.to_path_buf();
     for part in rel.split('/') {
         if part.is_empty() || part == "." || part == ".." {
@@ -533,8 +572,21 @@ fn copy_attachment(root: &Path, rel: &str, site: &Path) -> Result<()> {
             );
         }
     }
+    // Checked again when read: the file may have been replaced since the snapshot was taken.
+    let bytes = match crate::regular::read(&src, limit)
+        .with_context(|| format!("cannot read `{}`", src.display()))?
+    {
+        Regular::Bytes(b) => b,
+        Regular::NotRegular(what) => {
+            anyhow::bail!("refusing to copy `{}`: it is {what}", src.display())
+        }
+        Regular::TooLarge(n) => anyhow::bail!(
+            "refusing to copy `{}`: it is {n} bytes, over `limits.max_file_size` ({limit} bytes)",
+            src.display()
+        ),
+    };
     let dest = site.join("files").join(rel);
-    std::fs::copy(&src, &dest)
+    std::fs::write(&dest, bytes)
         .with_context(|| format!("cannot copy `{}` into the site", src.display()))?;
     Ok(())
 }

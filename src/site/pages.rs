@@ -13,6 +13,7 @@ use crate::check::Loaded;
 use crate::diag::{Diagnostic, Severity};
 use crate::markdown::LinkTarget;
 use crate::model::{ClauseCoverage, CoverageStatus, Model};
+use crate::snapshot::EntryKind;
 use crate::source::{Document, Record, Status};
 use crate::yaml::{Node, Value as YamlValue};
 use anyhow::{anyhow, Result};
@@ -43,12 +44,15 @@ pub struct BodyMemo {
 }
 
 /// The key of everything a page's body is rendered from besides the link targets.
-fn body_key(path: &str, body: &str, anchors: &[String]) -> Key {
+fn body_key(path: &str, body: &str, parsed: &crate::markdown::Body) -> Key {
     let mut h = KeyHasher::default();
     h.part(path.as_bytes());
     h.part(body.as_bytes());
-    for a in anchors {
-        h.part(a.as_bytes());
+    // Where the limits cut the body short (they can change with sms.yaml).
+    let cut = parsed.nesting_cut.map_or(u64::MAX, |c| c.offset as u64);
+    h.part(&cut.to_le_bytes());
+    for hd in &parsed.headings {
+        h.part(hd.anchor.as_bytes());
     }
     h.finish()
 }
@@ -104,6 +108,8 @@ pub enum PageKind {
     Record(usize),
     Matrix,
     Findings,
+    /// The explanation of a finding code (index into `codes::CODES`) and its findings.
+    Code(usize),
     Search,
     Changes,
 }
@@ -173,10 +179,16 @@ struct ClauseBadge<'a> {
     label: &'static str,
 }
 
+/// The site path of a finding code's page.
+fn code_url(code: &str) -> String {
+    format!("codes/{code}.html")
+}
+
 #[derive(Serialize)]
 struct FindingView<'a> {
     severity: &'static str,
     code: &'static str,
+    code_url: String,
     message: &'a str,
     help: Option<&'a str>,
     location: Option<String>,
@@ -299,7 +311,7 @@ impl<'a> Site<'a> {
             }
             clause_stems.insert(c.id.as_str(), s);
         }
-        let mut links = Links::new(&loaded.snapshot);
+        let mut links = Links::new(&loaded.snapshot, &loaded.config.limits);
         for (i, d) in sources.documents.iter().enumerate() {
             if doc_has_page[i] {
                 links.documents.insert(crate::ids::key(&d.id), d.id.clone());
@@ -332,15 +344,13 @@ impl<'a> Site<'a> {
                 if !doc_has_page[i] {
                     return (None, None);
                 }
-                let anchors: Vec<String> =
-                    d.parsed.headings.iter().map(|h| h.anchor.clone()).collect();
-                let key = keyed.then(|| body_key(&d.path, &d.body, &anchors));
+                let key = keyed.then(|| body_key(&d.path, &d.body, &d.parsed));
                 let previous = memo
                     .zip(key.as_ref())
                     .and_then(|(m, k)| m.bodies.get(&d.path).filter(|(pk, _)| pk == k));
                 let body = match previous {
                     Some((_, r)) => Arc::clone(r),
-                    None => Arc::new(html::render(&links, &d.path, "../", &d.body, &anchors)),
+                    None => Arc::new(html::render(&links, &d.path, "../", &d.body, &d.parsed)),
                 };
                 (Some(body), key)
             })
@@ -511,6 +521,12 @@ impl<'a> Site<'a> {
                 kind: PageKind::Kind(k.clone()),
             });
         }
+        for (i, c) in crate::codes::CODES.iter().enumerate() {
+            pages.push(Page {
+                path: code_url(c.code),
+                kind: PageKind::Code(i),
+            });
+        }
         pages
     }
 
@@ -635,6 +651,16 @@ impl<'a> Site<'a> {
                 "findings",
                 self.findings_page(),
             ),
+            PageKind::Code(i) => {
+                let c = &crate::codes::CODES[*i];
+                self.page(
+                    ("code.html", previous),
+                    "../",
+                    format!("Finding code {}", c.code),
+                    "findings",
+                    self.code_page(c),
+                )
+            }
             PageKind::Search => {
                 self.page(("search.html", previous), "", "Search".into(), "search", ())
             }
@@ -789,6 +815,7 @@ impl<'a> Site<'a> {
         FindingView {
             severity: d.severity.as_str(),
             code: d.code,
+            code_url: code_url(d.code),
             message: &d.message,
             help: d.help.as_deref(),
             location,
@@ -887,8 +914,6 @@ impl<'a> Site<'a> {
         #[derive(Serialize)]
         struct Dashboard<'b> {
             summary: crate::model::CoverageSummary,
-            leaves: usize,
-            leaves_covered: usize,
             groups: Vec<Group<'b>>,
             panels: Vec<Panel<'b>>,
             counts: Counts,
@@ -903,7 +928,6 @@ impl<'a> Site<'a> {
         let catalog = model.catalog;
         let mut groups = Vec::new();
         let mut panels: Vec<Panel<'_>> = Vec::new();
-        let (mut all_leaves, mut all_covered) = (0, 0);
         for (gi, top) in catalog.clauses.iter().enumerate() {
             if !top.is_top_level() {
                 continue;
@@ -920,7 +944,7 @@ impl<'a> Site<'a> {
             }
             let (mut leaves, mut covered, mut overdue, mut partial, mut missing) = (0, 0, 0, 0, 0);
             for (ci, c) in catalog.clauses.iter().enumerate() {
-                if !is_leaf(c) || !descends(catalog, c, &top.id) {
+                if !c.is_requirement() || !descends(catalog, c, &top.id) {
                     continue;
                 }
                 leaves += 1;
@@ -931,8 +955,6 @@ impl<'a> Site<'a> {
                     CoverageStatus::Missing => missing += 1,
                 }
             }
-            all_leaves += leaves;
-            all_covered += covered + overdue;
             if let Some(p) = panels.last_mut() {
                 p.leaves += leaves;
                 p.leaves_covered += covered + overdue;
@@ -1023,8 +1045,6 @@ impl<'a> Site<'a> {
         upcoming.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         Dashboard {
             summary: model.summary(),
-            leaves: all_leaves,
-            leaves_covered: all_covered,
             groups,
             panels,
             counts: Counts {
@@ -1473,9 +1493,10 @@ impl<'a> Site<'a> {
             records: Vec<RecLink<'b>>,
             findings: Vec<FindingView<'b>>,
             history: Option<Vec<RevisionView<'b>>>,
-            refused: Vec<&'b str>,
+            refused: Vec<ListedFile<'b>>,
             in_progress: Option<InProgress<'b>>,
         }
+
         /// A draft or in-review revision whose last approved version is still in force.
         #[derive(Serialize)]
         struct InProgress<'b> {
@@ -1633,7 +1654,7 @@ impl<'a> Site<'a> {
             findings,
             history,
             refused: body
-                .map(|b| b.refused.iter().map(String::as_str).collect())
+                .map(|b| b.refused.iter().map(|p| self.listed_file(p)).collect())
                 .unwrap_or_default(),
             in_progress: self
                 .loaded
@@ -1649,6 +1670,43 @@ impl<'a> Site<'a> {
                     effective_url: (eff.is_none() && self.effective.contains_key(&i))
                         .then(|| document_url(&work.id)),
                 }),
+        }
+    }
+
+    /// What the page says about a linked file it does not copy: size, SHA-256 (when read) and
+    /// why it is not copied.
+    fn listed_file<'b>(&self, path: &'b str) -> ListedFile<'b> {
+        use sha2::{Digest, Sha256};
+        let entry = self.loaded.snapshot.get(path).map(|e| &e.kind);
+        let (size, bytes) = match entry {
+            Some(EntryKind::File { size, bytes }) => (Some(*size), bytes.as_deref()),
+            Some(EntryKind::TooLarge { size }) => (Some(*size), None),
+            Some(
+                EntryKind::Symlink { .. } | EntryKind::Submodule | EntryKind::NotRegular { .. },
+            )
+            | None => (None, None),
+        };
+        let special = match entry {
+            Some(EntryKind::NotRegular { .. }) => {
+                Some("not a regular file (a FIFO, socket or device): never opened")
+            }
+            Some(EntryKind::TooLarge { .. }) => Some("over `limits.max_file_size`: not read"),
+            _ => None,
+        };
+        ListedFile {
+            path,
+            anchor: super::html::listing_anchor(path),
+            size,
+            sha256: bytes.map(|b| {
+                Sha256::digest(b)
+                    .iter()
+                    .map(|x| format!("{x:02x}"))
+                    .collect()
+            }),
+            reason: special.unwrap_or_else(|| {
+                super::attachment::refusal(path, bytes)
+                    .unwrap_or("not an image type that a page may show")
+            }),
         }
     }
 
@@ -1965,17 +2023,46 @@ impl<'a> Site<'a> {
         struct Row<'b> {
             clause: ClauseBadge<'b>,
             depth: usize,
+            /// The id of its top-level clause, for the group filter.
+            group: &'b str,
             cells: Vec<&'static str>,
+        }
+        #[derive(Serialize)]
+        struct Group<'b> {
+            id: &'b str,
+            title: &'b str,
         }
         #[derive(Serialize)]
         struct Matrix<'b> {
             columns: Vec<DocLink<'b>>,
+            groups: Vec<Group<'b>>,
             rows: Vec<Row<'b>>,
         }
+        let catalog = self.model.catalog;
+        let top_of = |c: &'a Clause| -> &'a str {
+            let mut cur = c;
+            // Bounded by the depth of the tree; a parent that is not found ends the walk.
+            for _ in 0..64 {
+                match cur.parent.as_deref().and_then(|p| catalog.clause(p)) {
+                    Some(p) => cur = p,
+                    None => break,
+                }
+            }
+            &cur.id
+        };
         let columns = self.matrix_columns();
         let cells = self.matrix_cells(&columns);
         Matrix {
             columns: columns.iter().map(|&i| self.doc_link(i)).collect(),
+            groups: catalog
+                .clauses
+                .iter()
+                .filter(|c| c.is_top_level())
+                .map(|c| Group {
+                    id: &c.id,
+                    title: &c.title,
+                })
+                .collect(),
             rows: self
                 .model
                 .catalog
@@ -1985,6 +2072,7 @@ impl<'a> Site<'a> {
                 .map(|(c, cells)| Row {
                     clause: self.clause_badge(&c.id),
                     depth: c.depth(),
+                    group: top_of(c),
                     cells,
                 })
                 .collect(),
@@ -1999,10 +2087,36 @@ impl<'a> Site<'a> {
             findings: Vec<FindingView<'b>>,
         }
         #[derive(Serialize)]
+        struct ByCode {
+            code: &'static str,
+            url: String,
+            severity: &'static str,
+            summary: &'static str,
+            count: usize,
+        }
+        #[derive(Serialize)]
         struct FindingsPage<'b> {
             total: usize,
+            by_code: Vec<ByCode>,
             groups: Vec<Group<'b>>,
         }
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for f in self.findings {
+            *counts.entry(f.code).or_default() += 1;
+        }
+        // Registry order: codes are grouped by what they are about.
+        let by_code = crate::codes::CODES
+            .iter()
+            .filter_map(|c| {
+                counts.get(c.code).map(|&count| ByCode {
+                    code: c.code,
+                    url: code_url(c.code),
+                    severity: c.severity.as_str(),
+                    summary: c.summary,
+                    count,
+                })
+            })
+            .collect();
         let groups = [
             (Severity::Error, "Errors"),
             (Severity::Warning, "Warnings"),
@@ -2022,7 +2136,33 @@ impl<'a> Site<'a> {
         .collect();
         FindingsPage {
             total: self.findings.len(),
+            by_code,
             groups,
+        }
+    }
+
+    fn code_page(&self, c: &'static crate::codes::CodeInfo) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct CodePage<'b> {
+            code: &'static str,
+            severity: &'static str,
+            summary: &'static str,
+            explanation: &'static str,
+            help: &'static str,
+            findings: Vec<FindingView<'b>>,
+        }
+        CodePage {
+            code: c.code,
+            severity: c.severity.as_str(),
+            summary: c.summary,
+            explanation: c.explanation,
+            help: c.help,
+            findings: self
+                .findings
+                .iter()
+                .filter(|f| f.code == c.code)
+                .map(|f| self.finding(f))
+                .collect(),
         }
     }
 
@@ -2115,12 +2255,18 @@ impl<'a> Site<'a> {
         body: &Rendered,
     ) {
         let mut first = true;
+        let mut budget = search::MAX_TEXT_PER_PAGE;
         for s in &body.sections {
             let (t, u) = match &s.anchor {
                 Some(a) => (format!("{title} › {}", s.heading), format!("{url}#{a}")),
                 None => (title.to_string(), url.clone()),
             };
-            let mut text = s.text.clone();
+            let mut end = s.text.len().min(budget);
+            while !s.text.is_char_boundary(end) {
+                end -= 1;
+            }
+            budget -= end;
+            let mut text = s.text[..end].to_string();
             if first {
                 text = format!("{id} {title} {text}");
                 first = false;
@@ -2277,11 +2423,20 @@ impl<'a> Site<'a> {
     }
 }
 
-/// Whether a clause is a leaf that needs evidence of its own.
-fn is_leaf(c: &Clause) -> bool {
-    c.children.is_empty() && c.evidence != Evidence::Heading
+/// A linked file the site does not copy (see `super::attachment`), listed on the page of the
+/// document that links to it with what identifies it.
+#[derive(Serialize)]
+struct ListedFile<'b> {
+    path: &'b str,
+    /// The id of its list entry, which links in the body point to.
+    anchor: String,
+    size: Option<u64>,
+    /// `None` when the file was not read (not a regular file, or over `max_file_size`).
+    sha256: Option<String>,
+    reason: &'static str,
 }
 
+/// Whether a clause is a leaf that needs evidence of its own.
 fn descends(catalog: &crate::catalog::Catalog, c: &Clause, ancestor: &str) -> bool {
     let mut cur = c.parent.as_deref();
     let mut guard = 0;
@@ -2326,7 +2481,8 @@ pub fn node_text(n: &Node) -> String {
     }
 }
 
-/// One CSV line (RFC 4180 quoting); cells that a spreadsheet would run as a formula get a `'`.
+/// One CSV line (RFC 4180 quoting of any cell holding a separator of a common locale, see
+/// `report::CSV_QUOTED`); cells that a spreadsheet would run as a formula get a `'`.
 fn csv_row<'b>(out: &mut String, cells: impl Iterator<Item = &'b str>) {
     let mut first = true;
     for c in cells {
@@ -2339,7 +2495,7 @@ fn csv_row<'b>(out: &mut String, cells: impl Iterator<Item = &'b str>) {
         } else {
             c.into()
         };
-        if c.contains([',', '"', '\n', '\r']) {
+        if c.contains(crate::report::CSV_QUOTED) {
             out.push('"');
             out.push_str(&c.replace('"', "\"\""));
             out.push('"');
@@ -2371,7 +2527,9 @@ fn effective_texts(
         if !has_page[i] {
             continue;
         }
-        let Ok(Some(bytes)) = repo.read_committed(&e.commit, &e.path) else {
+        let Ok(Some(bytes)) =
+            repo.read_committed_within(&e.commit, &e.path, loaded.config.limits.max_file_size)
+        else {
             continue;
         };
         let Ok(text) = String::from_utf8(bytes) else {
@@ -2383,13 +2541,7 @@ fn effective_texts(
         else {
             continue;
         };
-        let anchors: Vec<String> = doc
-            .parsed
-            .headings
-            .iter()
-            .map(|h| h.anchor.clone())
-            .collect();
-        let body = Arc::new(html::render(links, &e.path, "../", &doc.body, &anchors));
+        let body = Arc::new(html::render(links, &e.path, "../", &doc.body, &doc.parsed));
         out.insert(i, EffectiveText { doc, body });
     }
     out

@@ -23,6 +23,10 @@ pub struct Entry {
 }
 
 const EXCERPT_CHARS: usize = 180;
+/// Bytes of body text one document page may add to the index (its first 256 KiB): the index is
+/// loaded whole by every page, and a multi-megabyte body would make each search slow. Sections
+/// per page are bounded by `limits.max_headings`.
+pub const MAX_TEXT_PER_PAGE: usize = 256 * 1024;
 const MAX_TERM_CHARS: usize = 40;
 
 #[derive(Serialize)]

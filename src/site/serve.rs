@@ -3,7 +3,11 @@
 //!
 //! Safety: the server listens on the loopback address only, answers only requests whose `Host`
 //! is `localhost:<port>` or `127.0.0.1:<port>` (so a web page cannot reach it through DNS
-//! rebinding), serves GET and HEAD only, and serves nothing outside the output folder.
+//! rebinding), refuses requests that another site makes (`Sec-Fetch-Site`, `Origin`, `Referer`)
+//! and marks every response `Cross-Origin-Resource-Policy: same-origin` (so no page elsewhere can
+//! read the search index through `<script src>`), serves GET and HEAD only and refuses request
+//! bodies before reading them (see `http`), serves nothing outside the output folder, and bounds
+//! connections (32 at a time, 10 s to send a request).
 //!
 //! Watching: any event that may change a file below the SMS root (not the output folder, not
 //! hidden folders such as `.git`) starts a rebuild once events have stopped for 250 ms; opening
@@ -15,15 +19,14 @@
 //! keeps the previous site and shows the error on every page; a build with findings is a
 //! successful build, and its pages show the findings.
 
+use super::http;
 use anyhow::{anyhow, Result};
 use notify::Watcher as _;
-use std::io::Cursor;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tiny_http::{Header, Method, Request, Response, Server};
 
 /// What a build reports to the server.
 #[derive(Debug, Clone, Default)]
@@ -86,13 +89,11 @@ pub fn run(
     let state = Arc::new(Mutex::new(State::default()));
     run_build(&*rebuild, &state, &*log);
 
-    let server = Server::http(("127.0.0.1", opts.port))
+    let listener = std::net::TcpListener::bind(("127.0.0.1", opts.port))
         .map_err(|e| anyhow!("cannot listen on 127.0.0.1:{}: {e}", opts.port))?;
-    let addr = match server.server_addr() {
-        tiny_http::ListenAddr::IP(a) => a,
-        #[cfg(unix)]
-        tiny_http::ListenAddr::Unix(_) => return Err(anyhow!("unexpected unix socket")),
-    };
+    let addr = listener
+        .local_addr()
+        .map_err(|e| anyhow!("cannot listen on 127.0.0.1:{}: {e}", opts.port))?;
 
     // Watch the SMS; rebuild on one thread, once a burst of events is over.
     let (tx, rx) = mpsc::channel::<()>();
@@ -124,15 +125,46 @@ pub fn run(
     }
 
     ready(addr);
-    for (n, request) in server.incoming_requests().enumerate() {
-        let _ = handle(request, &opts.out, addr.port(), &state);
+    // One thread per connection, at most MAX_CONNECTIONS at a time (beyond that a connection gets
+    // 503 and is closed at once); each answers one request under read and write timeouts.
+    let active = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let out = Arc::new(opts.out.clone());
+    let port = addr.port();
+    let mut last = None;
+    for (n, stream) in listener.incoming().enumerate() {
+        let Ok(stream) = stream else { continue };
+        let _ = stream.set_read_timeout(Some(http::TIMEOUT));
+        let _ = stream.set_write_timeout(Some(http::TIMEOUT));
+        use std::sync::atomic::Ordering;
+        if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            active.fetch_sub(1, Ordering::SeqCst);
+            let _ = http::respond(
+                &stream,
+                503,
+                &[("Content-Type", "text/plain; charset=utf-8")],
+                b"too many connections\n",
+                false,
+            );
+        } else {
+            let (active, out, state) = (Arc::clone(&active), Arc::clone(&out), Arc::clone(&state));
+            last = Some(std::thread::spawn(move || {
+                let _ = handle(&stream, &out, port, &state);
+                active.fetch_sub(1, Ordering::SeqCst);
+            }));
+        }
         if opts.max_requests.is_some_and(|m| n + 1 >= m) {
             break;
         }
     }
+    if let Some(t) = last {
+        let _ = t.join();
+    }
     drop(watcher);
     Ok(())
 }
+
+/// Connections served at the same time.
+const MAX_CONNECTIONS: usize = 32;
 
 /// How long the watcher must be quiet before a rebuild starts.
 const QUIET: Duration = Duration::from_millis(250);
@@ -226,51 +258,33 @@ impl Ignore {
     }
 }
 
-fn header(name: &str, value: &str) -> Option<Header> {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
-}
-
-fn respond(request: Request, code: u16, content_type: &str, body: Vec<u8>) -> std::io::Result<()> {
-    let mut r = Response::new(
-        tiny_http::StatusCode(code),
-        Vec::new(),
-        Cursor::new(body.clone()),
-        Some(body.len()),
-        None,
+/// Answer with the headers every response carries.
+fn respond(
+    stream: &TcpStream,
+    request: Option<&http::Request>,
+    code: u16,
+    content_type: &str,
+    body: Vec<u8>,
+) -> std::io::Result<()> {
+    let head_only = request.is_some_and(|r| r.method == "HEAD");
+    http::respond(
+        stream,
+        code,
+        &[
+            ("Content-Type", content_type),
+            ("Cache-Control", "no-store"),
+            ("X-Content-Type-Options", "nosniff"),
+            // No other site may read a response through `<script src>` or `<img>` (the search
+            // index holds every title and excerpt).
+            ("Cross-Origin-Resource-Policy", "same-origin"),
+        ],
+        &body,
+        head_only,
     )
-    .with_chunked_threshold(usize::MAX);
-    for h in [
-        header("Content-Type", content_type),
-        header("Cache-Control", "no-store"),
-        header("X-Content-Type-Options", "nosniff"),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        r.add_header(h);
-    }
-    if *request.method() == Method::Head {
-        let len = body.len();
-        let r = Response::new(
-            tiny_http::StatusCode(code),
-            r.headers().to_vec(),
-            std::io::empty(),
-            Some(len),
-            None,
-        );
-        return request.respond(r);
-    }
-    request.respond(r)
 }
 
-fn host_allowed(request: &Request, port: u16) -> bool {
-    let hosts: Vec<&str> = request
-        .headers()
-        .iter()
-        .filter(|h| h.field.equiv("Host"))
-        .map(|h| h.value.as_str())
-        .collect();
-    match hosts.as_slice() {
+fn host_allowed(request: &http::Request, port: u16) -> bool {
+    match request.values("Host").as_slice() {
         [h] => {
             let h = h.trim().to_ascii_lowercase();
             h == format!("localhost:{port}") || h == format!("127.0.0.1:{port}")
@@ -279,38 +293,98 @@ fn host_allowed(request: &Request, port: u16) -> bool {
     }
 }
 
-fn handle(request: Request, out: &Path, port: u16, state: &Mutex<State>) -> std::io::Result<()> {
-    if !host_allowed(&request, port) {
+/// Why a request comes from another site, or `None`: a `Sec-Fetch-Site` other than
+/// `same-origin` or `none` (typed by the user), or an `Origin` or `Referer` that is not this
+/// server. A page elsewhere could otherwise include `searchindex.js` with `<script src>`.
+fn foreign(request: &http::Request, port: u16) -> Option<&'static str> {
+    let own = [
+        format!("http://localhost:{port}"),
+        format!("http://127.0.0.1:{port}"),
+    ];
+    for v in request.values("Sec-Fetch-Site") {
+        if !matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "same-origin" | "none"
+        ) {
+            return Some("Sec-Fetch-Site says the request comes from another site");
+        }
+    }
+    for v in request.values("Origin") {
+        if !own.iter().any(|o| v.trim().eq_ignore_ascii_case(o)) {
+            return Some("its Origin is another site");
+        }
+    }
+    for v in request.values("Referer") {
+        let v = v.trim().to_ascii_lowercase();
+        let ours = own
+            .iter()
+            .any(|o| v == *o || v.starts_with(&format!("{o}/")));
+        if !ours {
+            return Some("its Referer is another site");
+        }
+    }
+    None
+}
+
+fn handle(stream: &TcpStream, out: &Path, port: u16, state: &Mutex<State>) -> std::io::Result<()> {
+    let text = "text/plain; charset=utf-8";
+    let request = match http::read_request(stream) {
+        Ok(r) => r,
+        Err(refusal) => {
+            return match refusal.status {
+                Some(code) => respond(
+                    stream,
+                    None,
+                    code,
+                    text,
+                    format!("{}\n", refusal.reason).into_bytes(),
+                ),
+                None => Ok(()),
+            }
+        }
+    };
+    // Refused before anything else, and before any body is read (none ever is).
+    if request.method != "GET" && request.method != "HEAD" {
+        return respond(stream, None, 405, text, b"GET or HEAD only\n".to_vec());
+    }
+    if request.has_body() {
         return respond(
-            request,
+            stream,
+            None,
+            413,
+            text,
+            b"request bodies are refused\n".to_vec(),
+        );
+    }
+    let request = &request;
+    if !host_allowed(request, port) {
+        return respond(
+            stream,
+            Some(request),
             403,
-            "text/plain; charset=utf-8",
+            text,
             format!("auditbook serve answers only http://localhost:{port}/ and http://127.0.0.1:{port}/\n").into_bytes(),
         );
     }
-    if !matches!(request.method(), Method::Get | Method::Head) {
+    if let Some(why) = foreign(request, port) {
         return respond(
-            request,
-            405,
-            "text/plain; charset=utf-8",
-            b"GET or HEAD only\n".to_vec(),
+            stream,
+            Some(request),
+            403,
+            text,
+            format!("refused: {why}; auditbook serve answers its own pages only\n").into_bytes(),
         );
     }
-    let url = request.url().to_string();
-    let path = url.split(['?', '#']).next().unwrap_or("/");
+    let path = request.target.split(['?', '#']).next().unwrap_or("/");
     match path {
         "/__auditbook/version" => {
             let v = state.lock().map(|s| s.version).unwrap_or(0);
-            return respond(
-                request,
-                200,
-                "text/plain; charset=utf-8",
-                v.to_string().into_bytes(),
-            );
+            return respond(stream, Some(request), 200, text, v.to_string().into_bytes());
         }
         "/__auditbook/reload.js" => {
             return respond(
-                request,
+                stream,
+                Some(request),
                 200,
                 "text/javascript; charset=utf-8",
                 RELOAD_JS.as_bytes().to_vec(),
@@ -318,24 +392,22 @@ fn handle(request: Request, out: &Path, port: u16, state: &Mutex<State>) -> std:
         }
         _ => {}
     }
-    let Some(file) = resolve(out, path) else {
+    let html = "text/html; charset=utf-8";
+    let bytes = resolve(out, path).and_then(|file| {
+        // Only regular files of the site, never more than a site file can be.
+        match crate::regular::read(&file, MAX_SERVED) {
+            Ok(crate::regular::Regular::Bytes(b)) => Some((file, b)),
+            _ => None,
+        }
+    });
+    let Some((file, bytes)) = bytes else {
         return respond(
-            request,
+            stream,
+            Some(request),
             404,
-            "text/html; charset=utf-8",
+            html,
             not_found(state, path).into_bytes(),
         );
-    };
-    let bytes = match std::fs::read(&file) {
-        Ok(b) => b,
-        Err(_) => {
-            return respond(
-                request,
-                404,
-                "text/html; charset=utf-8",
-                not_found(state, path).into_bytes(),
-            )
-        }
     };
     let ext = file
         .extension()
@@ -345,14 +417,18 @@ fn handle(request: Request, out: &Path, port: u16, state: &Mutex<State>) -> std:
     if ext == "html" {
         let text = String::from_utf8_lossy(&bytes);
         return respond(
-            request,
+            stream,
+            Some(request),
             200,
             content_type,
             inject(&text, state).into_bytes(),
         );
     }
-    respond(request, 200, content_type, bytes)
+    respond(stream, Some(request), 200, content_type, bytes)
 }
+
+/// Largest file served.
+const MAX_SERVED: u64 = 1 << 30;
 
 /// The file a URL path names inside `out`, or `None` (outside, hidden, missing, a link).
 fn resolve(out: &Path, url_path: &str) -> Option<PathBuf> {

@@ -473,12 +473,14 @@ fn dirty_of(
         EntryKind::File { bytes: Some(b), .. } => blob.matches(b),
         EntryKind::File { bytes: None, size } if *size <= config.limits.max_file_size => {
             let abs = config.root.join(path);
-            match std::fs::symlink_metadata(&abs) {
-                Ok(m) if m.is_file() => blob.matches(&std::fs::read(&abs).ok()?),
+            match crate::regular::read(&abs, config.limits.max_file_size) {
+                Ok(crate::regular::Regular::Bytes(b)) => blob.matches(&b),
                 _ => return None,
             }
         }
-        EntryKind::File { .. } | EntryKind::TooLarge { .. } => return None,
+        EntryKind::File { .. } | EntryKind::TooLarge { .. } | EntryKind::NotRegular { .. } => {
+            return None
+        }
         EntryKind::Symlink { .. } | EntryKind::Submodule => return Some(true),
     };
     match (same, git.dirty_at_load.contains(path)) {

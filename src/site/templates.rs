@@ -24,6 +24,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("record.html", include_str!("templates/record.html")),
     ("matrix.html", include_str!("templates/matrix.html")),
     ("findings.html", include_str!("templates/findings.html")),
+    ("code.html", include_str!("templates/code.html")),
     ("search.html", include_str!("templates/search.html")),
     ("changes.html", include_str!("templates/changes.html")),
 ];
@@ -45,6 +46,11 @@ pub const STATIC: &[(&str, &str, &str)] = &[
         include_str!("templates/search.js"),
         "search.js",
     ),
+    (
+        "assets/favicon.svg",
+        include_str!("templates/favicon.svg"),
+        "favicon.svg",
+    ),
 ];
 
 /// A template or static file the SMS overrides.
@@ -52,6 +58,44 @@ pub const STATIC: &[(&str, &str, &str)] = &[
 pub struct Custom {
     pub name: String,
     pub sha256: String,
+}
+
+/// Escaped HTML of `text`, `code spans` as `<code>`, the first letter upper-cased.
+pub fn prose(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut in_code = false;
+    let mut first = true;
+    for c in text.chars() {
+        match c {
+            '`' => {
+                out.push_str(if in_code { "</code>" } else { "<code>" });
+                in_code = !in_code;
+                first = false;
+                continue;
+            }
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if first => out.extend(c.to_uppercase()),
+            c => out.push(c),
+        }
+        first = false;
+    }
+    if in_code {
+        out.push_str("</code>");
+    }
+    out
+}
+
+/// `n` and the noun, singular for exactly one.
+fn count_filter(n: i64, one: String, many: Option<String>) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {}", many.unwrap_or_else(|| format!("{one}s")))
+    }
 }
 
 pub struct Templates {
@@ -68,6 +112,14 @@ impl Templates {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_reload(false);
         env.set_recursion_limit(200);
+        // `{{ n|count("document") }}`: "1 document", "2 documents"; an irregular plural is the
+        // second argument (`count("entry", "entries")`).
+        env.add_filter("count", count_filter);
+        // `{{ text|prose }}`: registry prose (finding explanations) as HTML — escaped, with
+        // `backticked` spans as <code> and the first letter a capital.
+        env.add_filter("prose", |text: String| {
+            minijinja::Value::from_safe_string(prose(&text))
+        });
         // HTML-escape what must be escaped (`&<>"'`) and nothing else, so URLs stay readable
         // (minijinja's default also escapes `/`).
         env.set_formatter(|out, state, value| {
@@ -168,15 +220,17 @@ fn read_overrides(loaded: &Loaded) -> Result<Vec<(String, String)>> {
             EntryKind::File { bytes: Some(b), .. } => b.to_vec(),
             EntryKind::File { bytes: None, size } if *size <= 1 << 20 => {
                 let path = loaded.config.root.join(&entry.path);
-                let meta = std::fs::symlink_metadata(&path)
-                    .with_context(|| format!("cannot read `{}`", path.display()))?;
-                if !meta.is_file() {
-                    continue;
+                match crate::regular::read(&path, 1 << 20)
+                    .with_context(|| format!("cannot read `{}`", path.display()))?
+                {
+                    crate::regular::Regular::Bytes(b) => b,
+                    crate::regular::Regular::NotRegular(_)
+                    | crate::regular::Regular::TooLarge(_) => continue,
                 }
-                std::fs::read(&path).with_context(|| format!("cannot read `{}`", path.display()))?
             }
             EntryKind::File { .. }
             | EntryKind::TooLarge { .. }
+            | EntryKind::NotRegular { .. }
             | EntryKind::Symlink { .. }
             | EntryKind::Submodule => continue,
         };
@@ -186,4 +240,29 @@ fn read_overrides(loaded: &Loaded) -> Result<Vec<(String, String)>> {
         out.push((name.to_string(), text));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod count_tests {
+    #[test]
+    fn prose_escapes_marks_code_and_capitalises() {
+        assert_eq!(
+            super::prose("use `doc:<id>` & <b>"),
+            "Use <code>doc:&lt;id&gt;</code> &amp; &lt;b&gt;"
+        );
+        assert_eq!(
+            super::prose("`x` unclosed `y"),
+            "<code>x</code> unclosed <code>y</code>"
+        );
+    }
+
+    #[test]
+    fn one_is_singular_and_everything_else_plural() {
+        assert_eq!(super::count_filter(1, "draft".into(), None), "1 draft");
+        assert_eq!(super::count_filter(0, "draft".into(), None), "0 drafts");
+        assert_eq!(
+            super::count_filter(2, "entry".into(), Some("entries".into())),
+            "2 entries"
+        );
+    }
 }

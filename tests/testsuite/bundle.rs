@@ -1058,3 +1058,90 @@ fn flip_is_harmless(good: &[u8], bad: &[u8]) -> bool {
     });
     matches!((good_entries, bad_entries), (Ok(g), Ok(b)) if g == b)
 }
+
+/// One population, one set of numbers: the coverage counts of `check` (human and JSON), the
+/// dashboard, the clause tree and the bundle's manifest agree, review-overdue included.
+#[test]
+fn coverage_counts_agree_in_every_output() {
+    let (sms, git, _) = committed_sms();
+    sms.file(
+        "policies/short.md",
+        &doc(
+            "POL-SHORT",
+            &["8.2.1"],
+            "review: 3 months\n",
+            "Reviewed too rarely.",
+        ),
+    );
+    git.commit_all("A policy whose review is overdue", T0 + 7200, 60);
+
+    let json = sms.check_json().json();
+    let cov = &json["coverage"];
+    let n = |k: &str| cov[k].as_u64().unwrap();
+    let (clauses, covered, partial, missing, overdue) = (
+        n("clauses"),
+        n("covered"),
+        n("partial"),
+        n("missing"),
+        n("review_overdue"),
+    );
+    assert!(overdue >= 1 && missing >= 1 && partial >= 1, "{cov}");
+    assert_eq!(covered + partial + missing, clauses, "{cov}");
+
+    let human = sms.run("check", &[]).stdout;
+    let line = format!(
+        "requirement clauses covered: {covered}/{clauses} ({partial} partial, {missing} missing, {overdue} with a review overdue)"
+    );
+    assert!(human.contains(&line), "no `{line}` in:\n{human}");
+
+    let site = tempfile::tempdir().unwrap();
+    let r = sms.run("build", &["--out", site.path().to_str().unwrap()]);
+    assert!(r.code <= 1, "{}", r.stderr);
+    let index = std::fs::read_to_string(site.path().join("index.html")).unwrap();
+    let card = format!("<p class=\"big\">{covered}<span class=\"of\"> / {clauses}</span></p>");
+    assert!(index.contains(&card), "no `{card}` on the dashboard");
+    let card_overdue = format!("{overdue} of them resting on a document whose review is overdue");
+    assert!(
+        index.contains(&card_overdue),
+        "no `{card_overdue}` on the dashboard"
+    );
+    let tree = std::fs::read_to_string(site.path().join("clauses.html")).unwrap();
+    let lead = format!(
+        "{covered} of {clauses} requirement clauses covered, {partial} partial, {missing} missing, {overdue} covered by a document whose review is overdue"
+    );
+    assert!(tree.contains(&lead), "no `{lead}` on the clause tree");
+    // The dashboard's per-group table adds up to the same totals.
+    let table_sum = |class: &str| -> u64 {
+        let body = &index[index.find("<tbody").unwrap()..];
+        body.lines()
+            .filter(|l| l.contains("<td class=\"num\">"))
+            .map(|l| {
+                let cells: Vec<u64> = l
+                    .split("<td class=\"num\">")
+                    .skip(1)
+                    .map(|c| c[..c.find('<').unwrap()].parse().unwrap())
+                    .collect();
+                match class {
+                    "covered" => cells[0] + cells[1],
+                    "overdue" => cells[1],
+                    "partial" => cells[2],
+                    _ => cells[3],
+                }
+            })
+            .sum()
+    };
+    assert_eq!(
+        (
+            table_sum("covered"),
+            table_sum("overdue"),
+            table_sum("partial"),
+            table_sum("missing")
+        ),
+        (covered, overdue, partial, missing)
+    );
+
+    let zip = sms.path().join("evidence.zip");
+    let r = bundle(&sms, &zip, &[]);
+    assert!(r.code <= 1, "{}", r.stderr);
+    assert_eq!(&manifest(&zip)["coverage"], cov);
+}

@@ -159,7 +159,8 @@ fn junit_validates_against_the_xsd_and_parses_back() {
     let xsd = schema("junit-10.xsd");
     xmllint(&["--noout", "--schema", xsd.to_str().unwrap()], &file);
     let q = |xpath: &str| xmllint(&["--xpath", xpath], &file).trim().to_string();
-    // One test case per catalogue clause and one per registered code.
+    // One test case per catalogue clause; in the rules suite, one per (code, subject) of a
+    // finding and one per code without findings.
     assert_eq!(
         q("count(//testsuite[@name='auditbook.clauses']/testcase)"),
         "77"
@@ -169,10 +170,37 @@ fn junit_validates_against_the_xsd_and_parses_back() {
         c.args(["explain", "--list"]);
         run(c).stdout.lines().count()
     };
+    let json = sms.check_json().json();
+    let found: std::collections::BTreeSet<(String, String)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().into(),
+                f["subject"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let codes_found: std::collections::BTreeSet<&String> = found.iter().map(|(c, _)| c).collect();
+    assert!(
+        found.len() > codes_found.len(),
+        "some code has several subjects: {found:?}"
+    );
     assert_eq!(
         q("count(//testsuite[@name='auditbook.rules']/testcase)"),
-        codes.to_string()
+        (codes - codes_found.len() + found.len()).to_string()
     );
+    // At most one failure per test case: dashboards that show the first show them all.
+    assert_eq!(q("count(//testcase[count(failure) > 1])"), "0");
+    for (code, subject) in &found {
+        let name = format!("{code} {subject}");
+        assert_eq!(
+            q(&format!("count(//testcase[@name='{name}'])")),
+            "1",
+            "no test case {name}"
+        );
+    }
     // `failures` counts the failing test cases.
     for suite in ["auditbook.clauses", "auditbook.rules"] {
         assert_eq!(
@@ -193,11 +221,17 @@ fn junit_validates_against_the_xsd_and_parses_back() {
     );
     // The crafted text comes back intact from the failure (CR and LF are escaped as character
     // references, so XML parsing keeps them).
-    let text = q("string(//testcase[@name='field-invalid']/failure)");
+    let text = q("string(//testcase[@classname='auditbook.rules.field-invalid']/failure)");
     assert!(text.contains("pol\r\n::error::forged <b>&'\"%"), "{text:?}");
-    assert_eq!(q("count(//testcase[@name='clause-unknown']/failure)"), "1");
+    assert_eq!(
+        q("count(//testcase[@classname='auditbook.rules.clause-unknown']/failure)"),
+        "1"
+    );
     // Warnings are output, not failures.
-    assert_eq!(q("count(//testcase[@name='review-overdue']/failure)"), "0");
+    assert_eq!(
+        q("count(//testcase[@classname='auditbook.rules.review-overdue']/failure)"),
+        "0"
+    );
 }
 
 /// Unescape workflow-command data and properties (the inverse of GitHub's escaping).

@@ -423,6 +423,24 @@ fn changing_the_framework_is_a_weakening() {
     assert_eq!(g.json()["framework"], "tiny:1");
 }
 
+/// Moving the output folder (`paths.output`, which a pull request can change) is a weakening.
+#[test]
+fn changing_the_output_path_is_a_weakening() {
+    let r = clean();
+    r.file("sms.yaml", &format!("{CONFIG}paths:\n  output: public\n"));
+    r.commit("Move the site");
+    let g = r.gate(&[]);
+    assert_eq!(g.code, 1, "{}{}", g.stdout, g.stderr);
+    let w = g.findings("gate-config-weakened");
+    assert_eq!(w.len(), 1, "{}", g.stdout);
+    assert_eq!(w[0]["subject"], "sms.yaml#paths.output");
+    assert_eq!(w[0]["line"], 5);
+    assert!(w[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("from `_site` to `public`"));
+}
+
 #[test]
 fn unknown_base_and_no_git_exit_2_with_the_fix() {
     let r = clean();
@@ -589,8 +607,26 @@ fn ci_formats_mark_new_findings() {
         "{states:?}"
     );
     let j = r.check("", &["--base", "main", "--format", "junit"]);
-    assert!(j.stdout.contains("<testcase name=\"broken-doc-link\" classname=\"auditbook.rules\" time=\"0\">\n      <system-out>"), "{}", j.stdout);
-    assert!(j.stdout.contains("<testcase name=\"clause-undocumented\" classname=\"auditbook.rules\" time=\"0\">\n      <failure"), "{}", j.stdout);
+    assert!(
+        j.stdout.contains(
+            "classname=\"auditbook.rules.broken-doc-link\" time=\"0\">\n      <system-out>"
+        ),
+        "{}",
+        j.stdout
+    );
+    assert!(
+        !j.stdout
+            .contains("classname=\"auditbook.rules.broken-doc-link\" time=\"0\">\n      <failure"),
+        "{}",
+        j.stdout
+    );
+    assert!(
+        j.stdout.contains(
+            "classname=\"auditbook.rules.clause-undocumented\" time=\"0\">\n      <failure"
+        ),
+        "{}",
+        j.stdout
+    );
 }
 
 /// The job summary: coverage change table and findings with their source lines.

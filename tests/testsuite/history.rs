@@ -545,10 +545,334 @@ fn a_document_changed_on_a_branch_lands_with_the_merge() {
     );
     let last = &h.commits[doc.revisions[1].commit];
     assert!(last.merge);
-    assert_eq!(
-        last.contributors,
-        vec!["helen@example.org", "priya@example.org"]
+    // Priya only merged (the merge holds nothing of its own): the branch's author alone
+    assert_eq!(last.contributors, vec!["helen@example.org"]);
+}
+
+const OMAR: (&str, &str) = ("Omar Haddad", "omar@example.org");
+
+impl Git {
+    /// A merge commit on main of `branch` into `base`, made by `who` (author and committer), with
+    /// the branch's tree.
+    fn merge(&self, base: Oid, branch: Oid, message: &str, who: (&str, &str), date: &str) -> Oid {
+        let repo = &self.repo;
+        repo.reference("refs/heads/main", base, true, "reset")
+            .unwrap();
+        repo.set_head("refs/heads/main").unwrap();
+        let ours = repo.find_commit(base).unwrap();
+        let theirs = repo.find_commit(branch).unwrap();
+        let tree = theirs.tree().unwrap();
+        let sig = Git::signature(who, date);
+        let merge = repo
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &[&ours, &theirs])
+            .unwrap();
+        repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+            .unwrap();
+        merge
+    }
+
+    /// Build the site from HEAD into a fresh folder; the text of a document's page.
+    fn document_page(&self, id: &str) -> String {
+        let out = tempfile::tempdir().unwrap();
+        let site = out.path().join("site");
+        let mut c = auditbook();
+        c.arg("build")
+            .arg(self.sms())
+            .args(["--as-of", AS_OF, "--out"])
+            .arg(&site);
+        let r = run(c);
+        assert!(r.code <= 1, "{}", r.stderr);
+        std::fs::read_to_string(site.join(format!("documents/{id}.html"))).unwrap()
+    }
+}
+
+/// The rows of a document page's version table that approved a version, in page order.
+fn approvals(page: &str) -> Vec<String> {
+    ["corroborated", "claimed (trailer by the author)", "claimed"]
+        .iter()
+        .flat_map(|w| {
+            page.match_indices(&format!("<td>{w}</td>"))
+                .map(|(i, _)| (i, w.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_values()
+        .collect()
+}
+
+/// An author who writes `Approved-by: <someone else>` in their own commit has made a claim, not
+/// given evidence: the site does not show it as corroborated, and a note says why.
+#[test]
+fn an_approval_trailer_written_by_the_author_is_only_a_claim() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
     );
+    g.commit(
+        "Approve POL-A 1.0\n\nApproved-by: Helen Carter <helen@example.org>\n",
+        PRIYA,
+        "2026-01-10",
+    );
+    let r = g.check_json();
+    let f = r.findings("approval-trailer-by-author");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["severity"], "note", "{}", r.stdout);
+    assert_eq!(f[0]["line"], 6, "points at `approver`");
+    assert!(r.findings("self-approval").is_empty(), "{}", r.stdout);
+    let page = g.document_page("POL-A");
+    assert_eq!(approvals(&page), vec!["claimed (trailer by the author)"]);
+    assert!(!page.contains("<td>corroborated</td>"), "{page}");
+
+    // The author merges their own branch with the trailer: still only a claim.
+    let g = Git::new(&config());
+    g.write(
+        "policies/b.md",
+        &document("POL-B", "0.1", "draft", None, "x"),
+    );
+    let base = g.commit("Start", PRIYA, "2026-01-05");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    let branch = g.commit("Write POL-A", PRIYA, "2026-01-09");
+    g.merge(
+        base,
+        branch,
+        "Merge POL-A\n\nApproved-by: Helen Carter <helen@example.org>\n",
+        PRIYA,
+        "2026-01-10",
+    );
+    assert_eq!(
+        g.check_json().findings("approval-trailer-by-author").len(),
+        1
+    );
+    assert_eq!(
+        approvals(&g.document_page("POL-A")),
+        vec!["claimed (trailer by the author)"]
+    );
+}
+
+/// A trailer written by someone who is not an author of the changes corroborates: the approver
+/// merging the author's branch, the hosting platform squashing it, or an empty approving commit
+/// by the approver on the branch. No trailer at all is a plain claim.
+#[test]
+fn an_approval_trailer_written_by_someone_else_corroborates() {
+    let approve = "Approve\n\nApproved-by: Helen Carter <helen@example.org>\n";
+    // the approver merges
+    let g = Git::new(&config());
+    g.write(
+        "policies/b.md",
+        &document("POL-B", "0.1", "draft", None, "x"),
+    );
+    let base = g.commit("Start", PRIYA, "2026-01-05");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    let branch = g.commit("Write POL-A", PRIYA, "2026-01-09");
+    g.merge(base, branch, approve, HELEN, "2026-01-10");
+    let r = g.check_json();
+    assert!(
+        r.findings("approval-trailer-by-author").is_empty(),
+        "{}",
+        r.stdout
+    );
+    assert!(r.findings("self-approval").is_empty(), "{}", r.stdout);
+    assert_eq!(approvals(&g.document_page("POL-A")), vec!["corroborated"]);
+
+    // a squash committed by the platform, authored by the writer
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    let mut index = g.repo.index().unwrap();
+    index
+        .add_all(["*"].iter(), IndexAddOption::DEFAULT, None)
+        .unwrap();
+    let tree = g.repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let author = Git::signature(PRIYA, "2026-01-10");
+    let platform = Git::signature(("GitHub", "noreply@github.com"), "2026-01-10");
+    g.repo
+        .commit(Some("HEAD"), &author, &platform, approve, &tree, &[])
+        .unwrap();
+    g.repo
+        .checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .unwrap();
+    assert!(g
+        .check_json()
+        .findings("approval-trailer-by-author")
+        .is_empty());
+    assert_eq!(approvals(&g.document_page("POL-A")), vec!["corroborated"]);
+
+    // an empty approving commit by the approver on the branch; the author merges
+    let g = Git::new(&config());
+    g.write(
+        "policies/b.md",
+        &document("POL-B", "0.1", "draft", None, "x"),
+    );
+    let base = g.commit("Start", PRIYA, "2026-01-05");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit("Write POL-A", PRIYA, "2026-01-09");
+    let branch = g.commit(approve, HELEN, "2026-01-10");
+    g.merge(base, branch, "Merge POL-A", PRIYA, "2026-01-10");
+    let r = g.check_json();
+    assert!(
+        r.findings("approval-trailer-by-author").is_empty(),
+        "{}",
+        r.stdout
+    );
+    assert!(r.findings("self-approval").is_empty(), "{}", r.stdout);
+    assert_eq!(approvals(&g.document_page("POL-A")), vec!["corroborated"]);
+    // the cache written for it passes its checks (the merge is re-derived from the graph)
+    let again = g.check_json();
+    assert!(
+        again.findings("history-cache-rejected").is_empty(),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(again.codes(), r.codes());
+
+    // no trailer: claimed, and no note
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit("Approve", OMAR, "2026-01-10");
+    assert!(g
+        .check_json()
+        .findings("approval-trailer-by-author")
+        .is_empty());
+    assert_eq!(approvals(&g.document_page("POL-A")), vec!["claimed"]);
+}
+
+/// A merge that changes an SMS file to content its branch does not hold makes its author a
+/// contributor: the approver cannot slip text in while merging.
+#[test]
+fn a_merge_with_its_own_content_counts_its_author() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/b.md",
+        &document("POL-B", "0.1", "draft", None, "x"),
+    );
+    let base = g.commit("Start", PRIYA, "2026-01-05");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    let branch = g.commit("Write POL-A", PRIYA, "2026-01-09");
+    // Helen's merge adds a sentence of her own
+    g.write(
+        "policies/a.md",
+        &document(
+            "POL-A",
+            "1.0",
+            "approved",
+            Some("2026-01-10"),
+            "Text. And mine.",
+        ),
+    );
+    let mut index = g.repo.index().unwrap();
+    index
+        .add_all(["*"].iter(), IndexAddOption::DEFAULT, None)
+        .unwrap();
+    let tree = g.repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = Git::signature(HELEN, "2026-01-10");
+    let (ours, theirs) = (
+        g.repo.find_commit(base).unwrap(),
+        g.repo.find_commit(branch).unwrap(),
+    );
+    g.repo
+        .reference("refs/heads/main", base, true, "reset")
+        .unwrap();
+    g.repo
+        .commit(Some("HEAD"), &sig, &sig, "Merge", &tree, &[&ours, &theirs])
+        .unwrap();
+    g.repo
+        .checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .unwrap();
+    let r = g.check_json();
+    assert_eq!(r.findings("self-approval").len(), 1, "{}", r.stdout);
+}
+
+/// Clocks years out of order: a merge's branch commits are found by graph, so commits already on
+/// main (dated far in the future) are not counted as the branch's, and no false self-approval.
+#[test]
+fn skewed_commit_dates_do_not_move_main_commits_into_a_branch() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/b.md",
+        &document("POL-B", "0.1", "draft", None, "x"),
+    );
+    // The fork point, by Helen (the approver): on main, so never the branch's.
+    let fork = g.commit("Start", HELEN, "2026-01-05");
+    // The branch: Priya writes POL-A, dated normally.
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    let branch = g.commit("Write POL-A", PRIYA, "2026-01-09");
+    // Meanwhile on main: Helen, with a clock years ahead, then going further back each commit
+    // (a revwalk that stops by date gives up before it reaches the fork from this side).
+    g.repo
+        .reference("refs/heads/main", fork, true, "reset")
+        .unwrap();
+    g.repo.set_head("refs/heads/main").unwrap();
+    g.repo
+        .checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .unwrap();
+    g.write(
+        "policies/b.md",
+        &document("POL-B", "0.2", "draft", None, "y"),
+    );
+    let mut main = g.commit("Edit POL-B", HELEN, "2031-06-01");
+    for year in (2012..=2019).rev() {
+        g.write(
+            "policies/b.md",
+            &document("POL-B", "0.3", "draft", None, &format!("{year}")),
+        );
+        main = g.commit("Edit POL-B again", HELEN, &format!("{year}-03-01"));
+    }
+    // Omar merges the branch (dated before the fork), with its tree and main's POL-B.
+    let (ours, theirs) = (
+        g.repo.find_commit(main).unwrap(),
+        g.repo.find_commit(branch).unwrap(),
+    );
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    let mut index = g.repo.index().unwrap();
+    index
+        .add_all(["*"].iter(), IndexAddOption::DEFAULT, None)
+        .unwrap();
+    let tree = g.repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = Git::signature(OMAR, "2026-01-10");
+    // old, skewed dates on the branch commit too: the revwalk by date would stop early
+    g.repo
+        .commit(
+            Some("HEAD"),
+            &sig,
+            &sig,
+            "Merge POL-A",
+            &tree,
+            &[&ours, &theirs],
+        )
+        .unwrap();
+    g.repo
+        .checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .unwrap();
+    let r = g.check_json();
+    assert!(r.findings("self-approval").is_empty(), "{}", r.stdout);
+    let config = auditbook::config::load(&g.sms()).unwrap().0;
+    let h = auditbook::history::load(&config).unwrap().history.unwrap();
+    let merge = h.commits.iter().find(|c| c.merge).unwrap();
+    assert_eq!(merge.contributors, vec!["priya@example.org"]);
 }
 
 #[test]
@@ -840,6 +1164,12 @@ fn a_shallow_clone_says_so_once_and_require_history_makes_it_an_error() {
     let f = r.findings("shallow-clone");
     assert_eq!(f[0]["severity"], "note");
     assert!(f[0]["help"].as_str().unwrap().contains("fetch-depth: 0"));
+    let message = f[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("effective versions approved before the cut are unknown")
+            && message.contains("review-overdue"),
+        "{message}"
+    );
     let errors = |r: &Run| r.json()["counts"]["errors"].as_u64().unwrap();
     let strict = check(&["--require-history"]);
     assert_eq!(strict.findings("shallow-clone")[0]["severity"], "error");
@@ -928,6 +1258,132 @@ fn an_sms_in_a_sub_folder_reads_only_its_own_history() {
     let config = auditbook::config::load(&g.sms()).unwrap().0;
     let h = auditbook::history::load(&config).unwrap().history.unwrap();
     assert_eq!(h.prefix, "compliance/sms/");
+}
+
+/// Replace every `from` by `to` (same length) in a file; how many were replaced.
+fn patch_bytes(path: &Path, from: &str, to: &str) -> usize {
+    assert_eq!(from.len(), to.len());
+    let mut bytes = std::fs::read(path).unwrap();
+    let mut n = 0;
+    let mut i = 0;
+    while i + from.len() <= bytes.len() {
+        if &bytes[i..i + from.len()] == from.as_bytes() {
+            bytes[i..i + from.len()].copy_from_slice(to.as_bytes());
+            n += 1;
+            i += from.len();
+        } else {
+            i += 1;
+        }
+    }
+    std::fs::write(path, bytes).unwrap();
+    n
+}
+
+/// A history cache edited to drop a self-approval (as a job in a poisoned, persistent runner
+/// workspace could): its entries are re-derived from the git objects, the edit is caught, the
+/// file is discarded with a note, and the finding stays. The next run trusts the fresh cache.
+#[test]
+fn an_edited_history_cache_is_rejected_and_the_finding_stays() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    // Mixed case in git: the lower-case contributor e-mail appears only where the cache keeps
+    // contributors, so the edit below touches nothing else.
+    g.commit(
+        "Write and approve",
+        ("Helen Carter", "Helen@Example.org"),
+        "2026-01-10",
+    );
+    let first = g.check_json();
+    assert_eq!(first.findings("self-approval").len(), 1, "{}", first.stdout);
+    assert!(first.findings("history-cache-rejected").is_empty());
+    let dir = g.path().join(".git/auditbook");
+    for file in ["history.msgpack", "assembled.msgpack"] {
+        let n = patch_bytes(&dir.join(file), "helen@example.org", "xxxxx@example.org");
+        assert!(n >= 1, "{file} keeps the contributor");
+    }
+    let r = g.check_json();
+    assert_eq!(r.findings("self-approval").len(), 1, "{}", r.stdout);
+    let rejected = r.findings("history-cache-rejected");
+    assert_eq!(rejected.len(), 2, "{}", r.stdout);
+    assert_eq!(rejected[0]["severity"], "note");
+    assert!(
+        rejected
+            .iter()
+            .all(|f| f["message"].as_str().unwrap().contains("contributors")),
+        "{}",
+        r.stdout
+    );
+    // rewritten from the objects: trusted again
+    let again = g.check_json();
+    assert!(again.findings("history-cache-rejected").is_empty());
+    assert_eq!(again.findings("self-approval").len(), 1);
+
+    // the raw walk alone (no assembled history): a blob summary edited to say draft
+    std::fs::remove_file(dir.join("assembled.msgpack")).unwrap();
+    assert!(patch_bytes(&dir.join("history.msgpack"), "approved", "approvex") >= 1);
+    let r = g.check_json();
+    assert_eq!(
+        r.findings("history-cache-rejected").len(),
+        1,
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.findings("self-approval").len(), 1, "{}", r.stdout);
+
+    // a merge's claimed approval turned into a corroborated one (MessagePack: the variant name,
+    // with its length byte; arrays count elements, not bytes, so the file stays readable)
+    let g = Git::new(&config());
+    g.write(
+        "policies/b.md",
+        &document("POL-B", "0.1", "draft", None, "x"),
+    );
+    let base = g.commit("Start", PRIYA, "2026-01-05");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    let branch = g.commit("Write POL-A", PRIYA, "2026-01-09");
+    g.merge(
+        base,
+        branch,
+        "Merge POL-A\n\nApproved-by: Helen Carter <helen@example.org>\n",
+        PRIYA,
+        "2026-01-10",
+    );
+    assert_eq!(
+        g.check_json().findings("approval-trailer-by-author").len(),
+        1
+    );
+    let cache = g.path().join(".git/auditbook");
+    for file in ["history.msgpack", "assembled.msgpack"] {
+        let p = cache.join(file);
+        let bytes = std::fs::read(&p).unwrap();
+        let (from, to) = (b"\xa8ByAuthor".as_slice(), b"\xabIndependent".as_slice());
+        let at = bytes
+            .windows(from.len())
+            .position(|w| w == from)
+            .expect("the cache holds the variant");
+        let mut edited = bytes[..at].to_vec();
+        edited.extend_from_slice(to);
+        edited.extend_from_slice(&bytes[at + from.len()..]);
+        std::fs::write(&p, edited).unwrap();
+    }
+    let r = g.check_json();
+    assert_eq!(
+        r.findings("history-cache-rejected").len(),
+        2,
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.findings("approval-trailer-by-author").len(),
+        1,
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -1090,4 +1546,211 @@ fn a_broken_git_folder_is_a_failure_not_a_missing_history() {
         "{}",
         r.stderr
     );
+}
+
+/// Run `git` in `dir` with the user's configuration kept out.
+fn git_cli(dir: &Path, args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Priya Naidoo")
+        .env("GIT_AUTHOR_EMAIL", "priya@example.org")
+        .env("GIT_COMMITTER_NAME", "Priya Naidoo")
+        .env("GIT_COMMITTER_EMAIL", "priya@example.org")
+        .env("GIT_AUTHOR_DATE", "2026-01-10T12:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-10T12:00:00Z")
+        .output()
+        .expect("git is installed");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A SHA-256 repository is not corrupt: the message says the format is not supported yet and
+/// what to do, not "check that `.git` is complete".
+#[test]
+fn a_sha256_repository_says_the_format_is_not_supported_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    git_cli(
+        dir.path(),
+        &["init", "--quiet", "--object-format=sha256", "-b", "main"],
+    );
+    std::fs::write(dir.path().join("sms.yaml"), config()).unwrap();
+    git_cli(dir.path(), &["add", "."]);
+    git_cli(dir.path(), &["commit", "--quiet", "-m", "Start"]);
+    let mut c = auditbook();
+    c.arg("check").arg(dir.path()).args(["--as-of", AS_OF]);
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("SHA-256 object format")
+            && r.stderr.contains("not support")
+            && r.stderr.contains("--object-format=sha1"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("git fsck"), "{}", r.stderr);
+}
+
+/// Grafts are followed (as libgit2 follows them) and said so with a note; replace refs are
+/// ignored: the real objects are the evidence.
+#[test]
+fn grafts_are_followed_with_a_note_and_replace_refs_are_ignored() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-01"), "Text."),
+    );
+    g.commit("One", PRIYA, "2026-01-01");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-01"), "Changed."),
+    );
+    let two = g.commit("Two", PRIYA, "2026-01-20");
+    let r = g.check_json();
+    assert_eq!(
+        r.findings("changed-after-approval").len(),
+        1,
+        "{}",
+        r.stdout
+    );
+    assert!(r.findings("git-grafts").is_empty());
+
+    // A replace ref that swaps commit Two for a root commit: ignored.
+    let tree = g.repo.find_commit(two).unwrap().tree_id().to_string();
+    let fake = git_cli(g.path(), &["commit-tree", &tree, "-m", "Fake root"]);
+    let fake = String::from_utf8_lossy(&fake.stdout).trim().to_string();
+    git_cli(g.path(), &["replace", &two.to_string(), &fake]);
+    std::fs::remove_dir_all(g.path().join(".git/auditbook")).unwrap();
+    let r = g.check_json();
+    assert_eq!(
+        r.findings("changed-after-approval").len(),
+        1,
+        "{}",
+        r.stdout
+    );
+    git_cli(g.path(), &["replace", "-d", &two.to_string()]);
+
+    // A graft that makes Two a root commit: followed, with a note.
+    std::fs::create_dir_all(g.path().join(".git/info")).unwrap();
+    // (the cache of the run before is keyed without grafts: not used)
+    std::fs::write(g.path().join(".git/info/grafts"), format!("{two}\n")).unwrap();
+    let r = g.check_json();
+    let notes = r.findings("git-grafts");
+    assert_eq!(notes.len(), 1, "{}", r.stdout);
+    assert_eq!(notes[0]["severity"], "note");
+    assert!(
+        r.findings("changed-after-approval").is_empty(),
+        "the grafted history starts at Two: {}",
+        r.stdout
+    );
+}
+
+/// A split index (`core.splitIndex true`): libgit2 cannot read it, so the work tree is compared
+/// with HEAD without it — a clean tree is clean, and changes, untracked and deleted files are
+/// still found (ignored ones are not).
+#[test]
+fn a_split_index_is_read_without_libgit2_s_index() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.write(
+        "policies/b.md",
+        &document("POL-B", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.write(".gitignore", "*.tmp\n");
+    g.commit("Start", PRIYA, "2026-01-10");
+    let full = g.check_json();
+    git_cli(g.path(), &["config", "core.splitIndex", "true"]);
+    git_cli(g.path(), &["update-index", "--split-index"]);
+    assert!(
+        std::fs::read_dir(g.path().join(".git")).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("sharedindex.")),
+        "git wrote a split index"
+    );
+    let r = g.check_json();
+    assert_eq!(r.code, full.code, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["draft"], false, "{}", r.stdout);
+    assert_eq!(r.codes(), full.codes());
+    // changed, untracked, deleted: a draft naming them; an ignored file is not a change
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Edited."),
+    );
+    g.write(
+        "policies/c.md",
+        &document("POL-C", "0.1", "draft", None, "New."),
+    );
+    g.write("policies/scratch.tmp", "ignored");
+    g.remove("policies/b.md");
+    let r = g.check_json();
+    assert_eq!(r.json()["draft"], true, "{}", r.stdout);
+    let f = r.findings("uncommitted-changes");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    let m = f[0]["message"].as_str().unwrap();
+    assert!(
+        m.starts_with("3 SMS files differ from HEAD: policies/a.md, policies/b.md, policies/c.md;"),
+        "{m}"
+    );
+}
+
+/// A sparse checkout (`git sparse-checkout set --cone`): files outside it are read from HEAD, so
+/// the findings are those of the full checkout and the run is no draft.
+#[test]
+fn a_sparse_checkout_reads_the_files_outside_it_from_head() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document(
+            "POL-A",
+            "1.0",
+            "approved",
+            Some("2026-01-10"),
+            "See [B](doc:PRO-B).",
+        ),
+    );
+    g.write(
+        "procedures/b.md",
+        &document("PRO-B", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.write(
+        "records/incident/inc-1.yaml",
+        "id: INC-1\nkind: incident\ndate: 2026-01-10\ntitle: Outage\n",
+    );
+    g.commit("Start", PRIYA, "2026-01-10");
+    let full = g.check_json();
+    assert!(
+        full.findings("broken-doc-link").is_empty(),
+        "{}",
+        full.stdout
+    );
+    git_cli(g.path(), &["sparse-checkout", "set", "--cone", "policies"]);
+    assert!(
+        !g.path().join("procedures/b.md").exists(),
+        "git left it out"
+    );
+    assert!(!g.path().join("records").exists(), "git left it out");
+    let r = g.check_json();
+    assert_eq!(r.json()["draft"], false, "{}", r.stdout);
+    assert!(r.findings("uncommitted-changes").is_empty(), "{}", r.stdout);
+    assert_eq!(r.codes(), full.codes(), "{}", r.stdout);
+    assert!(r.findings("broken-doc-link").is_empty(), "{}", r.stdout);
+    assert_eq!(r.code, full.code);
+    // an edit inside the sparse set is still a change
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Edited."),
+    );
+    let r = g.check_json();
+    assert_eq!(r.json()["draft"], true, "{}", r.stdout);
 }

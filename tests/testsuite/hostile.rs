@@ -475,7 +475,8 @@ fn a_document_with_100000_links_and_10000_headings_builds() {
         }
         body.push_str("\n\n");
     }
-    let sms = Sms::new();
+    // over the default `limits.max_headings` (1000; see `a_million_headings_are_bounded`)
+    let sms = Sms::with_config(&format!("{MINIMAL_CONFIG}limits:\n  max_headings: 20000\n"));
     sms.file("policies/a.md", &doc("POL-A", &["8.5.1.1"], "", &body));
     sms.file(
         "policies/b.md",
@@ -491,7 +492,8 @@ fn a_document_with_100000_links_and_10000_headings_builds() {
         body.len()
     );
     let ids: Vec<&str> = page
-        .match_indices("<h2 id=\"section")
+        // The author's `##` headings, one level down on the page (its h1 is the title).
+        .match_indices("<h3 id=\"section")
         .map(|(i, _)| &page[i + 8..i + 8 + page[i + 8..].find('"').unwrap()])
         .collect();
     assert_eq!(ids.len(), 10_000);
@@ -791,7 +793,9 @@ fn assert_nothing_executable(page: &str, html: &str) {
                 "{page}: <meta http-equiv>"
             ),
             "link" => assert!(
-                get("href").is_some_and(|h| h.ends_with("assets/style.css")),
+                get("href").is_some_and(|h| {
+                    h.ends_with("assets/style.css") || h.ends_with("assets/favicon.svg")
+                }),
                 "{page}: <link> to elsewhere"
             ),
             "svg" => {
@@ -850,10 +854,10 @@ fn hostile_markdown_frontmatter_records_and_names_render_inert() {
     );
     // the headings after an unclosed inline <style> survive with their ids
     assert!(
-        evil.contains("<h2 id=\"heading-after-everything\">"),
+        evil.contains("<h3 id=\"heading-after-everything\">"),
         "heading lost"
     );
-    assert!(evil.contains("<h2 id=\"last-heading\">"), "heading lost");
+    assert!(evil.contains("<h3 id=\"last-heading\">"), "heading lost");
     // an SVG with script is neither shown nor linked nor copied (opened directly it would run);
     // HTML attachments are never copied
     assert!(!evil.contains("../files/policies/pic.svg"));
@@ -1375,4 +1379,113 @@ fn svg_images_with_script_are_never_copied_into_the_site() {
             );
         }
     }
+}
+
+/// Build with a document whose body is `body`; the site must come out, `check` and `build` must
+/// both give one `nesting-too-deep` at `line`, and the page must nest no deeper than the limit.
+fn nesting_case(config_extra: &str, body: &str, line: u64) {
+    let sms = Sms::with_config(&format!("{MINIMAL_CONFIG}{config_extra}"));
+    sms.file("policies/deep.md", &doc("POL-D", &["8.5.1.1"], "", body));
+    let r = check_within(&sms, Duration::from_secs(60));
+    let f = r.findings("nesting-too-deep");
+    assert_eq!(f.len(), 1, "{:?}", r.codes());
+    assert_eq!(f[0]["path"], "policies/deep.md");
+    assert_eq!(f[0]["line"], line);
+    let r = sms.run("build", &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let page = sms.read("_site/documents/POL-D.html");
+    assert!(page.contains("nests too deep"), "no notice on the page");
+    for tag in ["blockquote", "ul", "div"] {
+        let depth = max_depth(&page, tag);
+        assert!(depth <= 64, "<{tag}> nests {depth} deep");
+    }
+}
+
+/// How deep elements named `tag` nest in a page.
+fn max_depth(page: &str, tag: &str) -> usize {
+    let (open, close) = (format!("<{tag}"), format!("</{tag}>"));
+    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    while let Some(at) = page[i..].find('<') {
+        i += at;
+        if page[i..].starts_with(&close) {
+            depth = depth.saturating_sub(1);
+        } else if page[i..].starts_with(&open)
+            && matches!(page.as_bytes().get(i + open.len()), Some(b'>' | b' '))
+        {
+            depth += 1;
+            max = max.max(depth);
+        }
+        i += 1;
+    }
+    max
+}
+
+#[test]
+fn fifty_thousand_nested_quotes_build_with_a_finding() {
+    // documents from `doc` start their body on line 15, after the title heading and a blank
+    nesting_case("", &(">".repeat(50_000) + " deep\n"), 15);
+}
+
+#[test]
+fn a_hundred_thousand_nested_quotes_build_with_a_finding() {
+    nesting_case("", &("> ".repeat(100_000) + "deep\n"), 15);
+}
+
+#[test]
+fn bodies_of_nesting_up_to_max_file_size_build_with_a_finding() {
+    // A smaller max_file_size keeps the test quick in debug builds; release builds render a
+    // 10 MiB body of each kind in about a second.
+    let limit = "limits:\n  max_file_size: 1 MiB\n";
+    let room = 1024 * 1024 - 1024;
+    nesting_case(limit, &">".repeat(room), 15);
+    nesting_case(limit, &("- ".repeat(room / 2) + "x"), 15);
+    nesting_case(limit, &"<div>".repeat(room / 5), 15);
+    // one level more per line: the finding is at the line that crosses the limit
+    let stairs: String = (1..1200).map(|i| ">".repeat(i) + " x\n\n").collect();
+    nesting_case(limit, &stairs, 15 + 2 * 63);
+}
+
+#[test]
+fn nesting_limit_is_a_setting() {
+    let sms = Sms::with_config(&format!(
+        "{MINIMAL_CONFIG}limits:\n  max_nesting_depth: 200\n"
+    ));
+    sms.file(
+        "policies/a.md",
+        &doc("POL-A", &["8.5.1.1"], "", &(">".repeat(100) + " x\n")),
+    );
+    let r = check_within(&sms, Duration::from_secs(20));
+    assert!(r.findings("nesting-too-deep").is_empty(), "{:?}", r.codes());
+}
+
+#[test]
+fn a_million_headings_are_bounded() {
+    let body = "## a\n".repeat(1_000_000);
+    let sms = Sms::new();
+    sms.file("policies/h.md", &doc("POL-H", &["8.5.1.1"], "", &body));
+    let r = check_within(&sms, Duration::from_secs(60));
+    let f = r.findings("too-many-headings");
+    assert_eq!(f.len(), 1, "{:?}", r.codes());
+    // the title heading is the first of the 1000
+    assert_eq!(f[0]["line"], 14 + 1000);
+    assert!(f[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("999001 headings"));
+    let r = sms.run("build", &[]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let page = sms.read("_site/documents/POL-H.html");
+    assert!(
+        page.matches(" id=\"a-").count() <= 1000,
+        "anchors past the limit"
+    );
+    assert!(
+        page.len() < 40 * 1024 * 1024,
+        "page of {} bytes",
+        page.len()
+    );
+    let index = std::fs::metadata(sms.path().join("_site/searchindex.js"))
+        .unwrap()
+        .len();
+    assert!(index < 2 * 1024 * 1024, "search index of {index} bytes");
 }

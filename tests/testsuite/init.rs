@@ -81,6 +81,20 @@ fn fresh(args: &[&str]) -> Sms {
     Sms { dir }
 }
 
+/// Replace the scope placeholder that `init` writes into sms.yaml with a real statement.
+fn fill_scope(sms: &Sms) {
+    let path = sms.path().join("sms.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text.find("{{FILL:").expect("a scope placeholder");
+    let end = start + text[start..].find("}}").unwrap() + 2;
+    let filled = format!(
+        "{}Managed hosting for Acme's customers.{}",
+        &text[..start],
+        &text[end..]
+    );
+    std::fs::write(path, filled).unwrap();
+}
+
 /// A temporary SMS holding the kit's documents as they are, and its example records as real
 /// records (`records/<kind>/example.yaml`), with `config` as sms.yaml.
 fn kit_as_sms(config: &str) -> Sms {
@@ -101,9 +115,40 @@ fn kit_as_sms(config: &str) -> Sms {
     sms
 }
 
-/// Approve a template the way a quality manager would: status, approval date, an approver with
-/// the authority the catalogue may demand (`boss`, top management in CONFIG_WITH_BOSS).
+/// Approve a template the way a quality manager would: every `{{FILL: …}}` written out, a person
+/// as owner, status, approval date, an approver with the authority the catalogue may demand
+/// (`boss`, top management in CONFIG_WITH_BOSS).
 fn approve(text: &str) -> String {
+    let approved = approve_as_is(&fill_in(text));
+    let lines: Vec<&str> = approved
+        .lines()
+        .map(|l| {
+            if l.starts_with("owner:") {
+                "owner: boss"
+            } else {
+                l
+            }
+        })
+        .collect();
+    lines.join("\n") + "\n"
+}
+
+/// Every `{{FILL: what}}` replaced by `what`, as if someone had written it.
+fn fill_in(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("{{FILL:") {
+        out.push_str(&rest[..i]);
+        let end = rest[i..].find("}}").expect("a closed placeholder") + i;
+        out.push_str(rest[i + "{{FILL:".len()..end].trim());
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Only the approval fields changed: what approving a template unchanged looks like.
+fn approve_as_is(text: &str) -> String {
     assert!(text.contains("\nstatus: draft\n"), "not a draft:\n{text}");
     let mut out = Vec::new();
     for line in text.lines() {
@@ -202,6 +247,10 @@ fn check_after_init_reports_exactly_what_a_new_sms_lacks() {
         let code = f["code"].as_str().unwrap();
         if COVERAGE.contains(&code) {
             assert_eq!(f["severity"], "error", "{f}");
+        } else if code == "unfilled-placeholder" {
+            // The one placeholder outside a draft: the scope statement in sms.yaml.
+            assert_eq!(f["path"], "sms.yaml", "{f}");
+            assert_eq!(f["subject"], "sms#scope", "{f}");
         } else {
             assert!(is_repository_note(f), "unexpected finding after init: {f}");
         }
@@ -215,7 +264,7 @@ fn check_after_init_reports_exactly_what_a_new_sms_lacks() {
     assert_eq!(want["named-document-missing"].len(), 15);
     assert_eq!(want["records-missing"].len(), 21);
     let counts = &r.json()["counts"];
-    assert_eq!(counts["errors"], 56 + 15 + 21, "{counts}");
+    assert_eq!(counts["errors"], 56 + 15 + 21 + 1, "{counts}");
 }
 
 /// The human report of a new SMS is a to-do list: no file findings, one group per top-level
@@ -223,6 +272,7 @@ fn check_after_init_reports_exactly_what_a_new_sms_lacks() {
 #[test]
 fn human_report_after_init_is_a_to_do_list_grouped_by_clause() {
     let sms = fresh(&["--org", "Acme Ops Ltd"]);
+    fill_scope(&sms);
     let r = sms.run("check", &[]);
     assert_eq!(r.code, 1);
     assert!(r.stdout.starts_with("To do: "), "{}", r.stdout);
@@ -398,6 +448,34 @@ fn approved_templates_document_every_clause() {
     assert!(left.is_empty(), "{left:#?}");
     assert_eq!(r.code, 0);
     assert_eq!(json["coverage"]["covered"], json["coverage"]["clauses"]);
+}
+
+/// Approving the kit unchanged — markers left in, role names as owners — is not evidence: every
+/// template with a marker gets `unfilled-placeholder`, every role-named owner `owner-not-a-person`.
+#[test]
+fn templates_approved_unchanged_are_not_evidence() {
+    let sms = Sms::with_config(CONFIG_WITH_BOSS);
+    let mut with_markers = BTreeSet::new();
+    for (path, text) in kit_documents() {
+        if text.contains("{{FILL:") {
+            with_markers.insert(path.clone());
+        }
+        sms.file(&path, &approve_as_is(&text));
+    }
+    assert!(with_markers.len() > 10, "{with_markers:?}");
+    let r = sms.check_json();
+    let flagged: BTreeSet<String> = r
+        .findings("unfilled-placeholder")
+        .iter()
+        .map(|f| {
+            assert_eq!(f["severity"], "error", "{f}");
+            f["path"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(flagged, with_markers);
+    let owners = r.findings("owner-not-a-person");
+    assert_eq!(owners.len(), kit_documents().len(), "{owners:#?}");
+    assert_eq!(r.code, 1);
 }
 
 /// Without the records, the approved templates still document every clause: only evidence is

@@ -5,14 +5,18 @@
 mod support;
 
 mod adoption;
+mod attachments;
 mod bundle;
+mod catalog;
 mod check_cli;
+mod conformance;
 mod formats;
 mod frameworks;
 mod fuzz_regressions;
 mod gate;
 mod history;
 mod hostile;
+mod hostile_io;
 mod init;
 mod rules;
 mod site;

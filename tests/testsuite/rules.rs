@@ -552,7 +552,11 @@ fn framework_invalid_and_user_framework_used() {
     own.file("policies/a.md", &doc("POL-A", &["A.1"], "", "Body."));
     let r = own.check_json();
     assert_eq!(r.code, 0, "{}", r.stdout);
-    assert_eq!(r.json()["coverage"]["clauses"], 2);
+    assert_eq!(
+        r.json()["coverage"]["clauses"],
+        1,
+        "one requirement clause: A.1"
+    );
     // an unknown framework id cannot run
     let none = Sms::with_config("organisation: T\nscope: S\nframework: nope\n");
     assert_eq!(none.check_json().code, 2);
@@ -712,4 +716,130 @@ fn unsafe_html() {
         "{}",
         f[0]
     );
+}
+
+// --- placeholders and people (#20) --------------------------------------------------------------
+
+#[test]
+fn unfilled_placeholder_in_an_approved_document() {
+    let filled = doc(
+        "POL-A",
+        &["8.5.1.1"],
+        "",
+        "# Purpose\n\nWe fix what breaks.",
+    );
+    let unfilled = doc(
+        "POL-A",
+        &["8.5.1.1"],
+        "",
+        "# Purpose\n\n{{FILL: what this policy is for}} and {{FILL: who}}.",
+    );
+    // The marker is on the body's third line: frontmatter (11 lines), blank, `# Document`, blank,
+    // `# Purpose`, blank, then the marker.
+    rule(
+        "unfilled-placeholder",
+        &[("policies/a.md", &unfilled)],
+        &[("policies/a.md", &filled)],
+        Some(("policies/a.md", 17)),
+    );
+    let found = sms_with(&[("policies/a.md", &unfilled)])
+        .check_json()
+        .findings("unfilled-placeholder");
+    assert_eq!(found.len(), 1, "one finding per document: {found:#?}");
+    assert_eq!(found[0]["severity"], "error");
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 starter-kit placeholders"),
+        "{}",
+        found[0]["message"]
+    );
+}
+
+#[test]
+fn placeholders_in_a_draft_are_what_a_draft_is_for() {
+    let draft = doc("POL-A", &["8.5.1.1"], "", "{{FILL: purpose}}").replace(
+        "status: approved\napproved: 2026-01-05\n",
+        "status: draft\n",
+    );
+    let r = sms_with(&[("policies/a.md", &draft)]).check_json();
+    assert!(
+        r.findings("unfilled-placeholder").is_empty(),
+        "{:?}",
+        r.codes()
+    );
+}
+
+#[test]
+fn unfilled_placeholder_in_a_frontmatter_field_points_at_it() {
+    let text = doc("POL-A", &["8.5.1.1"], "", "Body.")
+        .replace("approver: Approver", "approver: \"{{FILL: who approves}}\"");
+    let found = sms_with(&[("policies/a.md", &text)])
+        .check_json()
+        .findings("unfilled-placeholder");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["line"], 6, "the approver line: {:#?}", found[0]);
+}
+
+#[test]
+fn unfilled_placeholder_in_a_record() {
+    rule(
+        "unfilled-placeholder",
+        &[(
+            "records/incident/i.yaml",
+            &INCIDENT.replace("service: Hosting", "service: \"{{FILL: the service}}\""),
+        )],
+        &[("records/incident/i.yaml", INCIDENT)],
+        Some(("records/incident/i.yaml", 7)),
+    );
+}
+
+#[test]
+fn unfilled_placeholder_in_the_scope() {
+    // As `init` writes it: a folded block scalar whose text starts on the next line.
+    let config = "organisation: Test Ltd\nscope: >\n  {{FILL: the services in scope}}\nframework: iso20000-1:2018\n";
+    let bad = Sms::with_config(config);
+    bad.file("policies/a.md", &good_doc());
+    let found = bad.check_json().findings("unfilled-placeholder");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["path"], "sms.yaml");
+    assert_eq!(found[0]["subject"], "sms#scope");
+    assert_eq!(
+        (&found[0]["line"], &found[0]["column"]),
+        (&3.into(), &3.into())
+    );
+    let good = Sms::with_config(MINIMAL_CONFIG);
+    good.file("policies/a.md", &good_doc());
+    assert!(good
+        .check_json()
+        .findings("unfilled-placeholder")
+        .is_empty());
+}
+
+#[test]
+fn owner_not_a_person_once_people_are_listed() {
+    let people =
+        format!("{MINIMAL_CONFIG}people:\n  - id: ann\n    name: Ann\n    role: quality-manager\n");
+    let by = |owner: &str, approver: &str| {
+        good_doc()
+            .replace("owner: Owner", &format!("owner: {owner}"))
+            .replace("approver: Approver", &format!("approver: {approver}"))
+    };
+    let bad = Sms::with_config(&people);
+    bad.file("policies/a.md", &by("Quality Manager", "ann"));
+    let found = bad.check_json().findings("owner-not-a-person");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["severity"], "warning");
+    assert!(found[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("owner `Quality Manager`"));
+    let good = Sms::with_config(&people);
+    good.file("policies/a.md", &by("ann", "ann"));
+    assert!(good.check_json().findings("owner-not-a-person").is_empty());
+    // Without `people`, names are not checked: there is nothing to check them against.
+    let none = Sms::with_config(MINIMAL_CONFIG);
+    none.file("policies/a.md", &by("Quality Manager", "Top Management"));
+    assert!(none.check_json().findings("owner-not-a-person").is_empty());
 }

@@ -44,7 +44,7 @@ const EVIL_BODY: &str = r#"Plain text before.
 /// a PDF, records that refer to each other, a footnote and cross-document anchors.
 fn fixture() -> Sms {
     let sms = Sms::with_config(
-        "organisation: Test Ltd\nscope: Test services for test customers.\nframework: iso20000-1:2018\npeople:\n  - id: hc\n    name: Helen Carter\n    role: top-management\n",
+        "organisation: Test Ltd\nscope: Test services for test customers.\nframework: iso20000-1:2018\npeople:\n  - id: hc\n    name: Helen Carter\n    role: top-management\n  - id: Owner\n    name: Olive Owner\n    role: quality-manager\n  - id: Approver\n    name: Arthur Approver\n    role: top-management\n",
     );
     sms.file(
         "policies/change.md",
@@ -144,15 +144,23 @@ fn build_writes_every_page_and_reports_findings_loudly() {
     let all = files(&site);
     let clauses = all.iter().filter(|f| f.starts_with("clauses/")).count();
     assert_eq!(clauses, 77, "one page per catalogue clause");
+    let codes = all.iter().filter(|f| f.starts_with("codes/")).count();
+    let registered = {
+        let mut c = auditbook();
+        c.args(["explain", "--list"]);
+        run(c).stdout.lines().count()
+    };
+    assert_eq!(codes, registered, "one page per finding code");
     let rest: Vec<&str> = all
         .iter()
-        .filter(|f| !f.starts_with("clauses/"))
+        .filter(|f| !f.starts_with("clauses/") && !f.starts_with("codes/"))
         .map(String::as_str)
         .collect();
     assert_eq!(
         rest,
         [
             ".auditbook-site",
+            "assets/favicon.svg",
             "assets/search.js",
             "assets/site.js",
             "assets/style.css",
@@ -1210,6 +1218,11 @@ struct Visit {
 /// and the page's network requests (from Chromium's net log). DNS is mapped to nothing, so no
 /// request could leave the machine even if one were made.
 fn visit(chromium: &Path, url: &str) -> Visit {
+    visit_with(chromium, url, &[])
+}
+
+/// [`visit`] with extra Chromium switches.
+fn visit_with(chromium: &Path, url: &str, extra: &[&str]) -> Visit {
     let profile = tempfile::tempdir().unwrap();
     let netlog = profile.path().join("net.json");
     let mut child = Command::new(chromium)
@@ -1232,6 +1245,7 @@ fn visit(chromium: &Path, url: &str) -> Visit {
             profile.path().join("profile").display()
         ))
         .arg(format!("--log-net-log={}", netlog.display()))
+        .args(extra)
         .arg("--dump-dom")
         .arg(url)
         .stdout(Stdio::piped())
@@ -1303,6 +1317,20 @@ fn visit(chromium: &Path, url: &str) -> Visit {
     }
 }
 
+/// A page visit printed nothing to the console (no error, no CSP violation) and made no request.
+fn clean(v: &Visit, what: &str) {
+    assert!(
+        v.console.is_empty(),
+        "{what}: console messages: {:#?}",
+        v.console
+    );
+    assert!(
+        v.requests.is_empty(),
+        "{what}: network requests: {:#?}",
+        v.requests
+    );
+}
+
 fn file_url(path: &Path) -> String {
     format!("file://{}", path.display())
 }
@@ -1326,19 +1354,6 @@ fn chromium_browses_the_site_offline_from_file_urls() {
     let sms = fixture();
     build(&sms, Path::new("_site"));
     let site = sms.path().join("_site").canonicalize().unwrap();
-    let clean = |v: &Visit, what: &str| {
-        assert!(
-            v.console.is_empty(),
-            "{what}: console messages: {:#?}",
-            v.console
-        );
-        assert!(
-            v.requests.is_empty(),
-            "{what}: network requests: {:#?}",
-            v.requests
-        );
-    };
-
     // The dashboard, then the clause tree through its navigation link.
     let index = visit(&chromium, &file_url(&site.join("index.html")));
     clean(&index, "index.html");
@@ -1383,6 +1398,38 @@ fn chromium_browses_the_site_offline_from_file_urls() {
         "the sort script did not run"
     );
 
+    // The findings page filters its tables from `?filter=`: only rows with the word stay shown.
+    let filtered = visit(
+        &chromium,
+        &format!(
+            "{}?filter=clause-undocumented",
+            file_url(&site.join("findings.html"))
+        ),
+    );
+    clean(&filtered, "findings, filtered");
+    let rows: Vec<&str> = filtered
+        .dom
+        .split("<tr class=\"sev-")
+        .skip(1)
+        .map(|r| &r[..r.find("</tr>").unwrap()])
+        .collect();
+    assert!(rows.len() > 1, "{}", filtered.dom);
+    for row in &rows {
+        assert_eq!(
+            row.contains("clause-undocumented"),
+            !row.contains(" hidden=\"\""),
+            "{row}"
+        );
+    }
+    assert!(
+        rows.iter().any(|r| r.contains("clause-undocumented")),
+        "{rows:#?}"
+    );
+    assert!(
+        rows.iter().any(|r| !r.contains("clause-undocumented")),
+        "{rows:#?}"
+    );
+
     // The planted script does not run, nor does any handler.
     let evil = visit(&chromium, &file_url(&site.join("documents/POL-EVIL.html")));
     clean(&evil, "hostile document");
@@ -1393,4 +1440,333 @@ fn chromium_browses_the_site_offline_from_file_urls() {
         "{}",
         evil.dom
     );
+}
+
+/// Counts read as English: "1 draft", never "1 drafts", on every page of the site.
+#[test]
+fn counts_of_one_are_singular() {
+    let sms = fixture();
+    build(&sms, Path::new("_site"));
+    let site = sms.path().join("_site");
+    let index = read(&site, "index.html");
+    assert!(
+        index.contains("1 draft or in review"),
+        "{}",
+        main_of(&index)
+    );
+    let found = plural_after_one(&site);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+/// Every "1 <word>s" that our templates could write (the nouns they count), page by page.
+fn plural_after_one(site: &Path) -> Vec<String> {
+    const NOUNS: &[&str] = &[
+        "documents",
+        "drafts",
+        "records",
+        "warnings",
+        "notes",
+        "errors",
+        "kinds",
+        "findings",
+        "days",
+    ];
+    let mut bad = Vec::new();
+    for rel in files(site).into_iter().filter(|f| f.ends_with(".html")) {
+        let text = read(site, &rel);
+        for noun in NOUNS {
+            for lead in [">1 ", " 1 ", "(1 "] {
+                let needle = format!("{lead}{noun}");
+                if text.contains(&needle) {
+                    bad.push(format!("{rel}: `{needle}`"));
+                }
+            }
+        }
+    }
+    bad
+}
+
+/// Every finding code has a page that explains it (the text of `auditbook explain`), and the
+/// findings page counts findings by code and links each code to its page.
+#[test]
+fn finding_codes_are_explained_on_the_site() {
+    let sms = fixture();
+    build(&sms, Path::new("_site"));
+    let site = sms.path().join("_site");
+    let json = sms.check_json().json();
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for f in json["findings"].as_array().unwrap() {
+        *counts
+            .entry(f["code"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    assert!(counts.len() > 2, "{counts:?}");
+    let findings = read(&site, "findings.html");
+    for (code, n) in &counts {
+        let row = format!("<tr><td><a href=\"codes/{code}.html\"><code>{code}</code></a></td>");
+        let at = findings
+            .find(&row)
+            .unwrap_or_else(|| panic!("no by-code row for {code}"));
+        let row_text = &findings[at..at + findings[at..].find("</tr>").unwrap()];
+        assert!(
+            row_text.contains(&format!("<td class=\"num\">{n}</td>")),
+            "{row_text}"
+        );
+        let page = read(&site, &format!("codes/{code}.html"));
+        let explain = {
+            let mut c = auditbook();
+            c.args(["explain", code]);
+            run(c).stdout
+        };
+        // The explanation (`explain`'s second paragraph) appears on the page, as HTML.
+        let paragraphs: Vec<&str> = explain.split("\n\n").collect();
+        let want = as_html(paragraphs[2].trim());
+        assert!(page.contains(&want), "codes/{code}.html lacks `{want}`");
+        assert_eq!(
+            page.matches("<tr class=\"sev-").count(),
+            *n,
+            "codes/{code}.html lists its findings"
+        );
+    }
+    // A code with no finding still has its page.
+    let list = {
+        let mut c = auditbook();
+        c.args(["explain", "--list"]);
+        run(c).stdout
+    };
+    for line in list.lines() {
+        let code = line.split_whitespace().next().unwrap();
+        assert!(site.join(format!("codes/{code}.html")).is_file(), "{code}");
+    }
+}
+
+/// Registry prose as the site writes it: escaped, `code` spans as <code>.
+fn as_html(text: &str) -> String {
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;");
+    let mut out = String::new();
+    for (i, part) in escaped.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push_str(&format!("<code>{part}</code>"));
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// On a phone (390 CSS pixels wide) no page type scrolls sideways, even with a wide table, a long
+/// unbroken word and a long code line in a document; a document page has exactly one `h1`.
+/// A probe page frames each page at that width and reads its layout (file: pages may read each
+/// other only with --allow-file-access-from-files, which the probe, not the site, needs).
+#[test]
+fn pages_fit_a_390_pixel_screen() {
+    let Some(chromium) = chromium() else {
+        eprintln!(
+            "skipped: chromium is not installed (apt-get install -y chromium); CI runs this test"
+        );
+        return;
+    };
+    let sms = fixture();
+    let wide_row = |c: &str| format!("|{}|\n", [c; 12].join("|"));
+    let body = format!(
+        "## Wide things\n\n{}{}{}\nA{}Z\n\n```\n{}\n```\n",
+        wide_row("Column heading"),
+        wide_row("---"),
+        wide_row("a long cell value"),
+        "x".repeat(300),
+        "let long_line = ".to_string() + &"0".repeat(300)
+    );
+    sms.file("policies/wide.md", &doc("POL-WIDE", &["8.2.1"], "", &body));
+    build(&sms, Path::new("_site"));
+    let site = sms.path().join("_site");
+    let pages = [
+        "index.html",
+        "clauses.html",
+        "clauses/8.2.1.html",
+        "documents.html",
+        "documents/POL-WIDE.html",
+        "documents/POL-CHG.html",
+        "documents/PLN-DRAFT.html",
+        "records.html",
+        "kinds/incident.html",
+        "records/INC-1.html",
+        "findings.html",
+        "codes/clause-undocumented.html",
+        "matrix.html",
+        "search.html",
+    ];
+    let probe_dir = tempfile::tempdir().unwrap();
+    let urls: Vec<String> = pages.iter().map(|p| file_url(&site.join(p))).collect();
+    // One frame, one page after another: each is measured after its load event.
+    let probe = format!(
+        r#"<!doctype html><html><body><iframe id="f" style="width:390px;height:700px;border:0"></iframe><pre id="out"></pre><script>
+var pages = {pages}, urls = {urls}, i = 0, f = document.getElementById("f"), out = document.getElementById("out");
+function measure() {{
+  var d = f.contentDocument, e = d.documentElement;
+  var h1 = d.querySelectorAll("h1").length;
+  var wide = Array.prototype.filter.call(d.querySelectorAll("body *"), function (x) {{
+    var r = x.getBoundingClientRect(); return r.right > e.clientWidth + 1 && r.width > 0 && !(x.parentElement && x.parentElement.closest(".table-wrap, .matrix-wrap, pre, .doc-body table"));
+  }}).slice(0, 3).map(function (x) {{ return x.tagName + "." + x.className; }});
+  out.textContent += "PAGE " + pages[i] + " scroll=" + e.scrollWidth + " client=" + e.clientWidth + " h1=" + h1 + " wide=" + wide.join(",") + "\n";
+  i += 1;
+  if (i < urls.length) f.src = urls[i]; else out.textContent += "ALL" + "-MEASURED\n";
+}}
+f.addEventListener("load", measure);
+f.src = urls[0];
+</script></body></html>"#,
+        pages = serde_json::to_string(&pages).unwrap(),
+        urls = serde_json::to_string(&urls).unwrap(),
+    );
+    let probe_path = probe_dir.path().join("probe.html");
+    std::fs::write(&probe_path, probe).unwrap();
+    let v = visit_with(
+        &chromium,
+        &file_url(&probe_path),
+        &["--allow-file-access-from-files", "--window-size=1200,900"],
+    );
+    assert!(
+        v.dom.contains("ALL-MEASURED"),
+        "the probe did not finish:\n{}\n{:#?}",
+        v.dom,
+        v.console
+    );
+    for p in pages {
+        let line = v
+            .dom
+            .lines()
+            .find_map(|l| l.find(&format!("PAGE {p} ")).map(|at| &l[at..]))
+            .unwrap_or_else(|| panic!("no measure of {p}:\n{}", v.dom));
+        let num = |k: &str| -> u32 {
+            let at = line.find(&format!(" {k}=")).unwrap() + k.len() + 2;
+            line[at..].split(' ').next().unwrap().parse().unwrap()
+        };
+        assert!(
+            num("scroll") <= num("client"),
+            "{p} scrolls sideways at 390 px: {line}"
+        );
+        if p.starts_with("documents/") {
+            assert_eq!(num("h1"), 1, "{p}: {line}");
+        }
+    }
+}
+
+/// The traceability matrix with many documents: filtered by clause group and document from the
+/// address, and, scrolled both ways, the corner cell stays on top of the header row and the
+/// header row on top of the clause column and the cells.
+#[test]
+fn matrix_filters_and_keeps_its_headers_on_top() {
+    let Some(chromium) = chromium() else {
+        eprintln!(
+            "skipped: chromium is not installed (apt-get install -y chromium); CI runs this test"
+        );
+        return;
+    };
+    let sms = fixture();
+    for i in 0..60 {
+        sms.file(
+            &format!("policies/p{i:02}.md"),
+            &doc(&format!("POL-X{i:02}"), &["8.2.1", "5.1"], "", "Text."),
+        );
+    }
+    build(&sms, Path::new("_site"));
+    let site = sms.path().join("_site");
+
+    let filtered = visit(
+        &chromium,
+        &format!("{}?group=8&doc=X07", file_url(&site.join("matrix.html"))),
+    );
+    clean(&filtered, "matrix, filtered");
+    let body = &filtered.dom[filtered.dom.find("<tbody").unwrap()..];
+    let rows: Vec<&str> = body.split("<tr ").skip(1).collect();
+    assert!(rows.len() > 70, "{}", rows.len());
+    for row in &rows {
+        let tag = &row[..row.find('>').unwrap()];
+        let in_8 = tag.contains("data-group=\"8\"");
+        assert_eq!(tag.contains(" hidden=\"\""), !in_8, "{tag}");
+    }
+    let head =
+        &filtered.dom[filtered.dom.find("<thead").unwrap()..filtered.dom.find("</thead>").unwrap()];
+    let cols: Vec<&str> = head
+        .split("<th scope=\"col\" class=\"doc-col\"")
+        .skip(1)
+        .collect();
+    assert!(cols.len() > 60, "{}", cols.len());
+    for col in &cols {
+        let tag = &col[..col.find('>').unwrap()];
+        assert_eq!(
+            col.contains("POL-X07"),
+            !tag.contains("hidden=\"\""),
+            "{tag}"
+        );
+    }
+    assert!(
+        filtered.dom.contains(" clauses × 1 document shown"),
+        "{}",
+        filtered.dom
+    );
+
+    // Layering: scroll the matrix both ways and ask which element is drawn at three points.
+    let probe_dir = tempfile::tempdir().unwrap();
+    let probe = format!(
+        r#"<!doctype html><html><body><iframe id="f" src="{url}" style="width:800px;height:600px;border:0"></iframe><pre id="out"></pre><script>
+var f = document.getElementById("f"), out = document.getElementById("out");
+f.addEventListener("load", function () {{
+  var d = f.contentDocument, wrap = d.querySelector(".matrix-wrap");
+  wrap.scrollLeft = 400; wrap.scrollTop = 300;
+  setTimeout(function () {{
+    var corner = d.querySelector("th.corner").getBoundingClientRect();
+    var head = d.querySelectorAll("thead th.doc-col");
+    var w = wrap.getBoundingClientRect();
+    function at(x, y) {{ var e = d.elementFromPoint(x, y); var th = e && e.closest("th, td"); return th ? (th.className || th.tagName) + (th.closest("thead") ? "@head" : "@body") : "none"; }}
+    out.textContent = "corner=" + at(corner.left + 5, corner.top + 5)
+      + " header=" + at(corner.right + 30, corner.top + 5)
+      + " rowhead=" + at(corner.left + 5, corner.bottom + 30)
+      + " END";
+  }}, 100);
+}});
+</script></body></html>"#,
+        url = file_url(&site.join("matrix.html"))
+    );
+    let probe_path = probe_dir.path().join("probe.html");
+    std::fs::write(&probe_path, probe).unwrap();
+    let v = visit_with(
+        &chromium,
+        &file_url(&probe_path),
+        &["--allow-file-access-from-files", "--window-size=1000,800"],
+    );
+    let out = &v.dom[v.dom.find("corner=").unwrap_or_else(|| panic!("{}", v.dom))..];
+    let out = &out[..out.find(" END").unwrap()];
+    assert_eq!(
+        out, "corner=corner@head header=doc-col@head rowhead=TH@body",
+        "{out}"
+    );
+}
+
+/// Every page names an icon that exists in the site (a missing favicon is a 404 and a console
+/// error under `serve`).
+#[test]
+fn every_page_has_an_icon_that_exists() {
+    let sms = fixture();
+    build(&sms, Path::new("_site"));
+    let site = sms.path().join("_site");
+    for rel in files(&site).into_iter().filter(|f| f.ends_with(".html")) {
+        let html = read(&site, &rel);
+        let at = html
+            .find("<link rel=\"icon\" href=\"")
+            .unwrap_or_else(|| panic!("{rel} has no icon link"));
+        let href = &html[at + 23..];
+        let href = &href[..href.find('"').unwrap()];
+        let target = site.join(&rel).parent().unwrap().join(href);
+        assert!(target.is_file(), "{rel}: icon {href} does not exist");
+        let svg = std::fs::read_to_string(&target).unwrap();
+        assert!(
+            svg.starts_with("<svg ") && !svg.contains("<script"),
+            "{svg}"
+        );
+    }
 }

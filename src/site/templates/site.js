@@ -41,7 +41,65 @@
       });
     });
   }
+  // `<input data-filter="SELECTOR">`: hide the body rows of the matching tables that do not
+  // contain every word typed (case-insensitive). Works from file://: no request is made.
+  function makeFilter(input) {
+    var tables = document.querySelectorAll(input.getAttribute("data-filter"));
+    function apply() {
+      var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+      Array.prototype.forEach.call(tables, function (table) {
+        Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+          var text = row.textContent.toLowerCase();
+          row.hidden = !words.every(function (w) { return text.indexOf(w) !== -1; });
+        });
+      });
+    }
+    input.addEventListener("input", apply);
+    // `?filter=…` in the address fills the box, so a filtered view can be linked to.
+    var m = /[?&]filter=([^&#]*)/.exec(window.location.search);
+    if (m) {
+      input.value = decodeURIComponent(m[1].replace(/\+/g, " "));
+      apply();
+    }
+  }
+  // The traceability matrix: rows by clause group, columns by document id or title. `?group=`
+  // and `?doc=` in the address preset both (a filtered view can be linked to).
+  function param(name) {
+    var m = new RegExp("[?&]" + name + "=([^&#]*)").exec(window.location.search);
+    return m ? decodeURIComponent(m[1].replace(/\+/g, " ")) : null;
+  }
+  function makeMatrix(table) {
+    var group = document.getElementById("matrix-group");
+    var doc = document.getElementById("matrix-doc");
+    var shown = document.getElementById("matrix-shown");
+    if (!group || !doc) return;
+    var heads = table.tHead.rows[0].cells;
+    function apply() {
+      var g = group.value, words = doc.value.toLowerCase().split(/\s+/).filter(Boolean);
+      var keep = [true], docs = 0, rows = 0;
+      for (var i = 1; i < heads.length; i++) {
+        var text = (heads[i].getAttribute("data-doc") || "").toLowerCase();
+        keep[i] = words.every(function (w) { return text.indexOf(w) !== -1; });
+        heads[i].hidden = !keep[i];
+        if (keep[i]) docs++;
+      }
+      Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+        row.hidden = g !== "" && row.getAttribute("data-group") !== g;
+        if (!row.hidden) rows++;
+        for (var i = 1; i < row.cells.length; i++) row.cells[i].hidden = !keep[i];
+      });
+      if (shown) shown.textContent = rows + (rows === 1 ? " clause × " : " clauses × ") + docs + (docs === 1 ? " document" : " documents") + " shown";
+    }
+    group.addEventListener("change", apply);
+    doc.addEventListener("input", apply);
+    var g = param("group"), d = param("doc");
+    if (g !== null) group.value = g;
+    if (d !== null) doc.value = d;
+    if (g !== null || d !== null) apply();
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("table.matrix"), makeMatrix);
     Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), makeSortable);
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-filter]"), makeFilter);
   });
 })();
