@@ -11,6 +11,9 @@ use crate::yaml::{self, Node, Pos};
 use anyhow::{anyhow, bail, Result};
 use std::collections::{BTreeMap, HashMap};
 
+mod combine;
+pub use combine::{combine, split_qualified, Framework};
+
 mod builtin;
 pub mod mapping;
 
@@ -35,7 +38,19 @@ pub struct Catalog {
     pub superseded: BTreeMap<String, Vec<String>>,
     /// SHA-256 of the catalogue's source text, for the manifest.
     pub hash: String,
+    /// The frameworks combined in this catalogue, primary first (one for a parsed file); see
+    /// [`combine`]. Clause ids of the primary are plain, the others' are `<framework>:<id>`.
+    pub frameworks: Vec<Framework>,
     index: HashMap<String, usize>,
+    /// Indexes rebuilt by `combine::reindex`: record kinds and named documents by id, and the
+    /// clauses of every framework by their unqualified id (for suggestions).
+    kind_index: HashMap<String, usize>,
+    document_index: HashMap<String, usize>,
+    local_index: HashMap<String, Vec<usize>>,
+    /// Under `--framework`: the framework kept ([`Catalog::restrict`]), and the ids of the other
+    /// frameworks' clauses and named documents, known but neither checked nor shown.
+    pub focus: Option<usize>,
+    elsewhere: std::collections::HashSet<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +94,8 @@ pub struct Clause {
     /// the catalogue's `exclusions_allowed`.
     pub excludable: bool,
     pub children: Vec<String>,
+    /// Index into [`Catalog::frameworks`].
+    pub framework: usize,
 }
 
 impl Clause {
@@ -118,16 +135,36 @@ pub struct RecordKind {
 }
 
 impl Catalog {
+    /// A clause by id: plain ids are the primary framework's (also written qualified), others
+    /// are `<framework>:<id>`. The clause's own `id` is the canonical spelling.
     pub fn clause(&self, id: &str) -> Option<&Clause> {
-        self.index.get(id).map(|&i| &self.clauses[i])
+        self.clause_index(id).map(|i| &self.clauses[i])
+    }
+
+    pub fn clause_index(&self, id: &str) -> Option<usize> {
+        if let Some(&i) = self.index.get(id) {
+            return Some(i);
+        }
+        let local = id.strip_prefix(self.id.as_str())?.strip_prefix(':')?;
+        self.index.get(local).copied()
     }
 
     pub fn record_kind(&self, id: &str) -> Option<&RecordKind> {
-        self.record_kinds.iter().find(|k| k.id == id)
+        self.kind_index.get(id).map(|&i| &self.record_kinds[i])
     }
 
+    /// A named document by id, qualified like a clause id.
     pub fn named_document(&self, id: &str) -> Option<&NamedDocument> {
-        self.documents.iter().find(|d| d.id == id)
+        let i = self.document_index.get(id).copied().or_else(|| {
+            let local = id.strip_prefix(self.id.as_str())?.strip_prefix(':')?;
+            self.document_index.get(local).copied()
+        })?;
+        Some(&self.documents[i])
+    }
+
+    /// The framework a clause belongs to.
+    pub fn framework_of(&self, clause: &Clause) -> &Framework {
+        &self.frameworks[clause.framework]
     }
 
     /// The leaf clauses a citation of `id` covers: itself for a leaf; its descendants when it is
@@ -167,6 +204,9 @@ impl Catalog {
 
     /// Suggest what an unknown clause id was meant to be.
     pub fn suggest_clause(&self, id: &str) -> Option<String> {
+        if self.frameworks.len() > 1 || split_qualified(id).is_some() {
+            return self.suggest_qualified(id);
+        }
         if let Some(successors) = self.superseded.get(id) {
             return Some(format!(
                 "`{id}` is a clause of the previous edition; in {} it became {}",
@@ -181,6 +221,11 @@ impl Catalog {
         crate::ids::closest(id, self.clauses.iter().map(|c| c.id.as_str()), 1)
             .map(|s| format!("did you mean `{s}`?"))
     }
+}
+
+/// A built-in catalogue by id; `None` when no built-in has that id.
+pub fn builtin_named(id: &str) -> Option<Result<Catalog>> {
+    builtin_by_id(id)
 }
 
 /// The built-in ISO/IEC 20000-1:2018 catalogue (the default framework).
@@ -518,11 +563,17 @@ pub fn parse(text: &str, path: &str, diags: &mut Vec<Diagnostic>) -> Option<Cata
         return None;
     }
     use sha2::{Digest, Sha256};
-    let hash = Sha256::digest(text.as_bytes())
+    let hash: String = Sha256::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    Some(Catalog {
+    let mut catalog = Catalog {
+        frameworks: vec![Framework {
+            id: id.clone(),
+            title: title.clone(),
+            hash: hash.clone(),
+            exclusions_allowed,
+        }],
         id,
         title,
         exclusions_allowed,
@@ -532,7 +583,14 @@ pub fn parse(text: &str, path: &str, diags: &mut Vec<Diagnostic>) -> Option<Cata
         superseded,
         hash,
         index,
-    })
+        kind_index: HashMap::new(),
+        document_index: HashMap::new(),
+        local_index: HashMap::new(),
+        focus: None,
+        elsewhere: Default::default(),
+    };
+    catalog.reindex();
+    Some(catalog)
 }
 
 fn texts(r: &mut Reader<'_>, node: &Node, key: &str) -> Vec<String> {
@@ -642,6 +700,7 @@ fn read_clause(r: &mut Reader<'_>, item: &Node, exclusions_allowed: bool) -> Opt
             .and_then(|n| r.boolean(n, "delegable"))
             .unwrap_or(true),
         children: Vec::new(),
+        framework: 0,
         id,
         title,
         parent,

@@ -18,6 +18,9 @@ pub struct Options {
     pub path: PathBuf,
     /// The as-of date; default: `SOURCE_DATE_EPOCH`, else today in the SMS's time zone.
     pub as_of: Option<Date>,
+    /// `--framework ID`: check and show only that framework's clauses (the others stay loaded,
+    /// so their ids are known).
+    pub framework: Option<String>,
 }
 
 /// Everything read from the SMS, before rules.
@@ -140,7 +143,10 @@ fn assemble(
     git: history::HistoryLoad,
     draft: bool,
 ) -> Result<Loaded> {
-    let catalog = select_catalog(&config, &sources, &mut findings)?;
+    let mut catalog = select_catalog(&config, &sources, &mut findings)?;
+    if let Some(id) = &opts.framework {
+        focus(&mut catalog, id)?;
+    }
     let as_of = match opts.as_of {
         Some(d) => d,
         None => default_as_of(&config)?,
@@ -221,7 +227,9 @@ pub fn load_committed(opts: &Options) -> Result<Loaded> {
     assemble(opts, config, snapshot, sources, findings, git, false)
 }
 
-/// The primary catalogue: a framework file whose id sms.yaml names, else the built-in one.
+/// The catalogue of every framework sms.yaml names, primary first, combined into one (see
+/// `catalog::combine`): for each id, a framework file under `frameworks/` with that id, else the
+/// built-in one. An id that is neither stops the run (exit 2) with the closest known id.
 pub(crate) fn select_catalog(
     config: &Config,
     sources: &Sources,
@@ -244,32 +252,59 @@ pub(crate) fn select_catalog(
             (None, _) => format!("\n  {}", d.message),
         })
         .collect();
-    if let Some(c) = user.iter().find(|c| c.id == config.framework) {
-        return Ok(c.clone());
-    }
-    if let Some(c) = catalog::builtin_by_id(&config.framework) {
-        return c;
-    }
-    let mut known: Vec<String> = catalog::builtin_ids()
-        .into_iter()
-        .map(String::from)
-        .collect();
-    known.extend(user.iter().map(|c| c.id.clone()));
-    if !invalid.is_empty() {
+    let mut chosen = Vec::with_capacity(config.frameworks.len());
+    for id in &config.frameworks {
+        if let Some(c) = user.iter().find(|c| &c.id == id) {
+            chosen.push(c.clone());
+            continue;
+        }
+        if let Some(c) = catalog::builtin_named(id) {
+            chosen.push(c?);
+            continue;
+        }
+        let mut known: Vec<String> = catalog::builtin_ids()
+            .into_iter()
+            .map(String::from)
+            .collect();
+        known.extend(user.iter().map(|c| c.id.clone()));
+        if !invalid.is_empty() {
+            bail!(
+                "sms.yaml: framework `{id}` is not built in, and the framework files under `{}/` that could be it are invalid:{}\nhelp: fix the errors above (`docs/catalog.md` gives the schema); valid catalogues: {}",
+                config.paths.frameworks,
+                invalid.join(""),
+                known.join(", ")
+            );
+        }
+        let hint = crate::ids::closest(id, known.iter().map(String::as_str), 3)
+            .map(|s| format!("\nhelp: did you mean `{s}`?"))
+            .unwrap_or_default();
         bail!(
-            "sms.yaml: framework `{}` is not built in, and the framework files under `{}/` that could be it are invalid:{}\nhelp: fix the errors above (`docs/catalog.md` gives the schema); valid catalogues: {}",
-            config.framework,
+            "sms.yaml: framework `{id}` is neither built in nor defined under `{}/`; known: {}{hint}",
             config.paths.frameworks,
-            invalid.join(""),
             known.join(", ")
-        );
+        )
     }
-    bail!(
-        "sms.yaml: framework `{}` is neither built in nor defined under `{}/`; known: {}",
-        config.framework,
-        config.paths.frameworks,
-        known.join(", ")
-    )
+    let mut chosen = chosen.into_iter();
+    let Some(primary) = chosen.next() else {
+        bail!("sms.yaml names no framework");
+    };
+    Ok(catalog::combine(primary, chosen.collect()))
+}
+
+/// `--framework ID`: restrict the catalogue to one of the frameworks sms.yaml loads.
+pub(crate) fn focus(catalog: &mut Catalog, id: &str) -> Result<()> {
+    let Some(fi) = catalog.framework_index(id) else {
+        let loaded: Vec<&str> = catalog.frameworks.iter().map(|f| f.id.as_str()).collect();
+        let hint = crate::ids::closest(id, loaded.iter().copied(), 3)
+            .map(|s| format!("did you mean `{s}`?"))
+            .unwrap_or_else(|| "add it to `frameworks:` in sms.yaml first".into());
+        bail!(
+            "--framework {id}: sms.yaml does not load that framework (loaded: {})\nhelp: {hint}",
+            loaded.join(", ")
+        );
+    };
+    catalog.restrict(fi);
+    Ok(())
 }
 
 /// Today in the SMS's time zone, or the date of `SOURCE_DATE_EPOCH` when that is set.

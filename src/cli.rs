@@ -43,6 +43,10 @@ pub enum Command {
         /// Which error-level findings fail: `new` ones only (the default with --base) or `all`.
         #[arg(long, value_enum, requires = "base")]
         fail_on: Option<crate::gate::FailOn>,
+        /// Check and show only this framework's clauses (one of sms.yaml `frameworks:`); the
+        /// others' ids stay known.
+        #[arg(long, value_name = "ID")]
+        framework: Option<String>,
     },
     /// Print the clause tree of a built-in catalogue (default: ISO/IEC 20000-1:2018).
     Clauses {
@@ -103,6 +107,10 @@ pub enum Command {
         /// Render the work tree even when it differs from HEAD (the site is then a DRAFT).
         #[arg(long)]
         allow_dirty: bool,
+        /// Check and show only this framework's clauses (one of sms.yaml `frameworks:`); the
+        /// others' ids stay known.
+        #[arg(long, value_name = "ID")]
+        framework: Option<String>,
     },
     /// Build the evidence site of the work tree and serve it on 127.0.0.1, rebuilding when a source file changes.
     #[command(
@@ -139,6 +147,10 @@ pub enum Command {
         /// Bundle the work tree even when it differs from HEAD (the bundle is then a DRAFT).
         #[arg(long)]
         allow_dirty: bool,
+        /// Check and show only this framework's clauses (one of sms.yaml `frameworks:`); the
+        /// others' ids stay known.
+        #[arg(long, value_name = "ID")]
+        framework: Option<String>,
     },
     /// Check an auditor bundle: every file against SHA256SUMS and manifest.json, without extracting.
     #[command(
@@ -200,8 +212,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             require_history,
             base,
             fail_on,
+            framework,
         } => {
-            let opts = Options { path, as_of };
+            let opts = Options {
+                path,
+                as_of,
+                framework,
+            };
             if let Some(rev) = base {
                 let fail_on = fail_on.unwrap_or(crate::gate::FailOn::New);
                 let (loaded, report, gate) =
@@ -280,6 +297,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             format,
             since,
             allow_dirty,
+            framework,
         } => {
             let args = crate::site::command::BuildArgs {
                 path,
@@ -287,6 +305,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 as_of,
                 since,
                 allow_dirty,
+                framework,
             };
             let run = crate::site::command::build(&args, &|loaded, model, findings| {
                 report::render(format, loaded, model, findings, None)
@@ -326,12 +345,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             out,
             as_of,
             allow_dirty,
+            framework,
         } => {
             let outcome = crate::bundle::write(&crate::bundle::Options {
                 path,
                 out,
                 as_of,
                 allow_dirty,
+                framework,
             })?;
             let (stdout, stderr) = crate::bundle::report(&outcome);
             let _ = std::io::stderr().write_all(stderr.as_bytes());

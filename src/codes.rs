@@ -112,6 +112,10 @@ codes! {
         "a clause id is not in the framework",
         "The clause cited does not exist in the catalogue. It may be a typo, a clause of the 2011 edition, or a clause of another framework (write those as `<framework>:<id>`).",
         "use the clause id suggested, or see `auditbook clauses` for the tree";
+    "framework-unknown", Error,
+        "a qualified id names a framework that sms.yaml does not load",
+        "Clause ids of frameworks other than the primary are written `<framework>:<id>` (`iso27001:2022:A.5.1`) in frontmatter `clauses`, `clause:` links, records' `clauses`, `provides` and `applicability`. The framework part of this id is not among the frameworks sms.yaml lists under `frameworks:`, so the id cannot be checked and confers nothing.",
+        "correct the framework id as suggested, or add the framework to `frameworks:` in sms.yaml";
     "clause-unquoted", Error,
         "a clause id is written as a YAML number",
         "Unquoted, `8.10` is the number 8.1 and `10.1` becomes 10.1 only by luck: YAML reads plain dotted numbers as floats. Clause ids must be quoted strings.",

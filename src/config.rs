@@ -25,7 +25,10 @@ pub struct Config {
     pub scope: String,
     /// Where the scope text starts in sms.yaml (1:1 when it is missing).
     pub scope_pos: Pos,
+    /// The primary framework (`frameworks[0]`): plain clause ids are its clauses.
     pub framework: String,
+    /// Every framework checked, primary first (`frameworks:`, or `framework:` as a one-item list).
+    pub frameworks: Vec<String>,
     pub review_interval: Interval,
     pub timezone: Option<String>,
     pub version_scheme: VersionScheme,
@@ -122,6 +125,7 @@ const KEYS: &[&str] = &[
     "organisation",
     "scope",
     "framework",
+    "frameworks",
     "review_interval",
     "timezone",
     "version_scheme",
@@ -216,6 +220,7 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
         scope: String::new(),
         scope_pos: Pos::new(1, 1),
         framework: String::new(),
+        frameworks: Vec::new(),
         review_interval: Interval::months(12),
         timezone: None,
         version_scheme: VersionScheme::Dotted,
@@ -248,7 +253,32 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
             }
             "framework" => {
                 if let Some(t) = r.text(value, k) {
-                    config.framework = t.text;
+                    config.frameworks = vec![t.text];
+                }
+            }
+            "frameworks" => {
+                if node.get("framework").is_some() {
+                    r.invalid(
+                        value,
+                        k,
+                        "give either `framework` or `frameworks`, not both".into(),
+                    );
+                    continue;
+                }
+                let list = r.list(value, k);
+                if list.is_empty() {
+                    r.invalid(
+                        value,
+                        k,
+                        "`frameworks` needs at least one framework id; the first is primary".into(),
+                    );
+                }
+                for (t, _) in list {
+                    if config.frameworks.contains(&t.text) {
+                        r.invalid(value, k, format!("framework `{}` is listed twice", t.text));
+                        continue;
+                    }
+                    config.frameworks.push(t.text);
                 }
             }
             "review_interval" => {
@@ -444,7 +474,7 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
             "the clause catalogue, e.g. `framework: iso20000-1:2018`",
         ),
     ] {
-        if node.get(key).is_none() {
+        if node.get(key).is_none() && !(key == "framework" && node.get("frameworks").is_some()) {
             diags.push(
                 Diagnostic::new(
                     "config-invalid",
@@ -455,9 +485,10 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
             );
         }
     }
-    if config.framework.is_empty() {
-        config.framework = crate::catalog::BUILTIN_ID.to_string();
+    if config.frameworks.is_empty() {
+        config.frameworks = vec![crate::catalog::BUILTIN_ID.to_string()];
     }
+    config.framework = config.frameworks[0].clone();
     Ok((config, diags))
 }
 

@@ -63,6 +63,8 @@ pub struct Gate {
     pub fail_on: FailOn,
     /// Coverage at the base (with the base's catalogue, as the change is judged).
     pub base_coverage: CoverageSummary,
+    /// [`Gate::base_coverage`] per framework, primary first.
+    pub base_frameworks: Vec<(String, CoverageSummary)>,
     /// Clauses whose coverage status differs, in catalogue order.
     pub clauses: Vec<ClauseChange>,
     pub documents: Vec<ItemChange>,
@@ -81,6 +83,8 @@ pub struct Gate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClauseChange {
     pub clause: String,
+    /// The framework of the clause.
+    pub framework: String,
     pub title: String,
     pub before: CoverageStatus,
     pub after: CoverageStatus,
@@ -179,7 +183,7 @@ pub fn run(
         let cov: Vec<CoverageStatus> = model.coverage.iter().map(|c| c.status).collect();
         (f, cov)
     };
-    let (base_findings, base_cov, base_summary, base_docs_of) = {
+    let (base_findings, base_cov, base_summary, base_frameworks, base_docs_of) = {
         let model = base.model();
         let findings = base.findings(&model);
         let cov: Vec<CoverageStatus> = model.coverage.iter().map(|c| c.status).collect();
@@ -194,7 +198,12 @@ pub fn run(
                     .collect()
             })
             .collect();
-        (findings, cov, model.summary(), docs)
+        let per_framework = model
+            .framework_summaries()
+            .into_iter()
+            .map(|(f, s)| (f.id.clone(), s))
+            .collect();
+        (findings, cov, model.summary(), per_framework, docs)
     };
 
     // Files the change does not touch hold the same bytes on both sides: only touched files
@@ -267,6 +276,7 @@ pub fn run(
         .filter(|(_, (b, a))| b != a)
         .map(|(cl, (&before, &after))| ClauseChange {
             clause: cl.id.clone(),
+            framework: head.catalog.framework_of(cl).id.clone(),
             title: cl.title.clone(),
             before,
             after,
@@ -280,6 +290,7 @@ pub fn run(
         dirty,
         fail_on,
         base_coverage: base_summary,
+        base_frameworks,
         clauses,
         documents,
         records,
@@ -367,7 +378,16 @@ fn load_base(repo: &Repo, head: &Loaded, commit: &str, notes: &mut Vec<String>) 
         None => None,
     };
     let catalog = match check::select_catalog(&config, &sources, &mut findings) {
-        Ok(c) => c,
+        // `--framework`: the base's catalogue is restricted the same way (when it loads it).
+        Ok(mut c) => {
+            if let Some(fi) = head.catalog.focus {
+                let id = head.catalog.frameworks[fi].id.clone();
+                if check::focus(&mut c, &id).is_err() {
+                    notes.push(format!("the base does not check the framework `{id}`"));
+                }
+            }
+            c
+        }
         Err(e) => {
             notes.push(format!(
                 "the base's framework cannot be loaded ({}); the change's catalogue stands in",
@@ -489,6 +509,7 @@ fn parse_reusing(config: &Config, snap: &Snapshot, head: &Loaded) -> (Sources, V
 fn with_policy(head: &Config, base: &Config) -> Config {
     let mut c = head.clone();
     c.framework = base.framework.clone();
+    c.frameworks = base.frameworks.clone();
     c.review_interval = base.review_interval;
     c.intervals = base.intervals.clone();
     c.rules = base.rules.clone();
@@ -797,14 +818,26 @@ fn weakenings(
             ),
         );
     }
+    let framework_key = if text.lines().any(|l| l.starts_with("frameworks:")) {
+        "frameworks"
+    } else {
+        "framework"
+    };
     if b.framework != head.framework {
         push(
             format!("{FILE_NAME}#framework"),
-            line_of(&text, None, "framework"),
+            line_of(&text, None, framework_key),
             format!(
-                "this change replaces the framework `{}` with `{}`; {keep}",
+                "this change replaces the primary framework `{}` with `{}`; {keep}",
                 b.framework, head.framework
             ),
+        );
+    }
+    for dropped in b.frameworks.iter().filter(|f| !head.frameworks.contains(f)) {
+        push(
+            format!("{FILE_NAME}#frameworks.{dropped}"),
+            line_of(&text, None, framework_key),
+            format!("this change stops checking the framework `{dropped}`; {keep}"),
         );
     }
     if longer(head.review_interval, b.review_interval, as_of) {
@@ -904,7 +937,13 @@ fn weakenings(
             );
         }
     }
-    if b.framework == head.framework && base.catalog.hash != head_catalog.hash {
+    let catalogue_changed = base.catalog.frameworks.iter().any(|f| {
+        head_catalog
+            .frameworks
+            .iter()
+            .any(|h| h.id == f.id && h.hash != f.hash)
+    });
+    if b.framework == head.framework && catalogue_changed {
         catalogue_weakenings(&base.catalog, head_catalog, as_of, &mut out);
     }
     out
@@ -919,15 +958,24 @@ fn catalogue_weakenings(base: &Catalog, head: &Catalog, as_of: Date, out: &mut V
                 .help("the gate judges the change by the base's catalogue; change the catalogue in a change of its own, reviewed as policy"),
         );
     };
+    // Frameworks are compared one by one: only those in both whose catalogue text changed (a
+    // framework the change stops checking is reported on its own).
+    let changed = |fw: &str| {
+        let h = head.frameworks.iter().find(|h| h.id == fw);
+        let b = base.frameworks.iter().find(|b| b.id == fw);
+        matches!((b, h), (Some(b), Some(h)) if b.hash != h.hash)
+    };
     let id = &base.id;
     for cl in &base.clauses {
+        let fw = &base.framework_of(cl).id;
+        if !changed(fw) {
+            continue;
+        }
+        let (id, local) = (fw, base.local_id(cl));
         let Some(now) = head.clause(&cl.id) else {
             push(
-                format!("framework:{id}#{}", cl.id),
-                format!(
-                    "this change removes clause {} from the catalogue `{id}`",
-                    cl.id
-                ),
+                format!("framework:{id}#{local}"),
+                format!("this change removes clause {local} from the catalogue `{id}`"),
             );
             continue;
         };
@@ -952,10 +1000,9 @@ fn catalogue_weakenings(base: &Catalog, head: &Catalog, as_of: Date, out: &mut V
         }
         if !less.is_empty() {
             push(
-                format!("framework:{id}#{}", cl.id),
+                format!("framework:{id}#{local}"),
                 format!(
-                    "this change makes clause {} of `{id}` demand less: no longer {}",
-                    cl.id,
+                    "this change makes clause {local} of `{id}` demand less: no longer {}",
                     less.join(", ")
                 ),
             );
@@ -995,6 +1042,11 @@ fn catalogue_weakenings(base: &Catalog, head: &Catalog, as_of: Date, out: &mut V
         }
     }
     for n in &base.documents {
+        let fw = base.framework_named_by(&n.id);
+        if !changed(fw) {
+            continue;
+        }
+        let id = fw;
         match head.named_document(&n.id) {
             None => push(
                 format!("framework:{id}#document.{}", n.id),

@@ -133,8 +133,12 @@ impl<'a> Model<'a> {
             .map(|&i| &self.sources.records[i])
     }
 
+    /// The coverage of a clause (any spelling `Catalog::clause` accepts); indexed, as coverage
+    /// is in catalogue order.
     pub fn coverage_of(&self, clause: &str) -> Option<&ClauseCoverage> {
-        self.coverage.iter().find(|c| c.clause == clause)
+        self.catalog
+            .clause_index(clause)
+            .and_then(|i| self.coverage.get(i))
     }
 
     /// The freshness window of a record kind, after sms.yaml overrides.
@@ -150,24 +154,70 @@ impl<'a> Model<'a> {
     /// headings take their status from their sub-clauses and are not counted again, so that
     /// the CLI, JSON, dashboard, clause tree and bundle manifest all count one population.
     pub fn summary(&self) -> CoverageSummary {
-        let mut s = CoverageSummary::default();
-        for (c, clause) in self.coverage.iter().zip(&self.catalog.clauses) {
-            if !clause.is_requirement() {
-                continue;
-            }
-            s.clauses += 1;
-            match c.status {
-                CoverageStatus::Covered => s.covered += 1,
-                CoverageStatus::CoveredReviewOverdue => {
-                    s.covered += 1;
-                    s.review_overdue += 1
-                }
-                CoverageStatus::Partial => s.partial += 1,
-                CoverageStatus::Missing => s.missing += 1,
-            }
-        }
-        s
+        summarise(&self.coverage, &self.catalog.clauses)
     }
+
+    /// [`Model::summary`] per framework, primary first; a framework with no clause in the
+    /// catalogue (outside `--framework`) is left out.
+    pub fn framework_summaries(&self) -> Vec<(&'a crate::catalog::Framework, CoverageSummary)> {
+        // Clauses of a framework are contiguous in the catalogue: one pass, split at changes.
+        let mut out = Vec::new();
+        let clauses = &self.catalog.clauses;
+        let mut start = 0;
+        while start < clauses.len() {
+            let fw = clauses[start].framework;
+            let end = clauses[start..]
+                .iter()
+                .position(|c| c.framework != fw)
+                .map_or(clauses.len(), |n| start + n);
+            out.push((
+                &self.catalog.frameworks[fw],
+                summarise(
+                    &self.coverage[start..end.min(self.coverage.len())],
+                    &clauses[start..end],
+                ),
+            ));
+            start = end;
+        }
+        out
+    }
+
+    /// The framework of a finding about a clause (coverage findings, see
+    /// `codes::is_whole_sms`, whose subject starts with the clause id); `None` otherwise.
+    pub fn framework_of_finding(
+        &self,
+        d: &crate::diag::Diagnostic,
+    ) -> Option<&'a crate::catalog::Framework> {
+        if !crate::codes::is_whole_sms(d.code) {
+            return None;
+        }
+        let clause = d.subject.split('#').next().unwrap_or(&d.subject);
+        let cl = self.catalog.clause(clause)?;
+        Some(&self.catalog.frameworks[cl.framework])
+    }
+}
+
+/// Counts of requirement clauses by status ([`crate::catalog::Clause::is_requirement`]):
+/// headings take their status from their sub-clauses and are not counted again, so that the
+/// CLI, JSON, dashboard, clause tree and bundle manifest all count one population.
+fn summarise(coverage: &[ClauseCoverage], clauses: &[crate::catalog::Clause]) -> CoverageSummary {
+    let mut s = CoverageSummary::default();
+    for (c, clause) in coverage.iter().zip(clauses) {
+        if !clause.is_requirement() {
+            continue;
+        }
+        s.clauses += 1;
+        match c.status {
+            CoverageStatus::Covered => s.covered += 1,
+            CoverageStatus::CoveredReviewOverdue => {
+                s.covered += 1;
+                s.review_overdue += 1
+            }
+            CoverageStatus::Partial => s.partial += 1,
+            CoverageStatus::Missing => s.missing += 1,
+        }
+    }
+    s
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -306,7 +356,9 @@ pub fn link_with<'a>(
         }
         for l in &d.parsed.links {
             if let crate::markdown::LinkTarget::Clause(id) = &l.target {
-                xrefs.entry(id.clone()).or_default().push(i);
+                if let Some(cl) = catalog.clause(id) {
+                    xrefs.entry(cl.id.clone()).or_default().push(i);
+                }
             }
         }
     }
@@ -342,7 +394,7 @@ pub fn link_with<'a>(
     let delegated: HashMap<&str, &crate::config::Applicability> = config
         .applicability
         .iter()
-        .map(|a| (a.clause.as_str(), a))
+        .filter_map(|a| Some((catalog.clause(&a.clause)?.id.as_str(), a)))
         .collect();
 
     let kind_state = |kind: &str| -> (bool, Option<Stale>) {

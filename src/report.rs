@@ -54,7 +54,7 @@ pub fn render(
         FindingsFormat::Human => {
             let mut s = human(loaded, model, findings);
             if let Some(g) = gate {
-                s.push_str(&change::human(g, findings, &model.summary()));
+                s.push_str(&change::human(g, findings, model));
             }
             s
         }
@@ -113,10 +113,14 @@ pub fn human(loaded: &Loaded, model: &Model<'_>, findings: &[Diagnostic]) -> Str
     to_do(&mut out, model, findings);
     let s = model.summary();
     let c = crate::diag::count(findings);
+    let per_framework = model.framework_summaries();
+    let ids: Vec<&str> = per_framework.iter().map(|(f, _)| f.id.as_str()).collect();
     let _ = writeln!(
         out,
         "{} — {} — as of {}",
-        loaded.config.organisation, model.catalog.id, model.as_of
+        loaded.config.organisation,
+        ids.join(" + "),
+        model.as_of
     );
     if loaded.draft {
         let _ = writeln!(
@@ -129,6 +133,15 @@ pub fn human(loaded: &Loaded, model: &Model<'_>, findings: &[Diagnostic]) -> Str
         "requirement clauses covered: {}/{} ({} partial, {} missing, {} with a review overdue)",
         s.covered, s.clauses, s.partial, s.missing, s.review_overdue
     );
+    if per_framework.len() > 1 {
+        for (f, s) in &per_framework {
+            let _ = writeln!(
+                out,
+                "  {}: {}/{} ({} partial, {} missing, {} with a review overdue)",
+                f.id, s.covered, s.clauses, s.partial, s.missing, s.review_overdue
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "findings: {} error{}, {} warning{}, {} note{}",
@@ -148,7 +161,7 @@ pub fn human(loaded: &Loaded, model: &Model<'_>, findings: &[Diagnostic]) -> Str
 /// a wall of errors. Findings not about a clause come first, under "The SMS as a whole".
 fn to_do(out: &mut String, model: &Model<'_>, findings: &[Diagnostic]) {
     let catalog = model.catalog;
-    let index = |id: &str| catalog.clauses.iter().position(|c| c.id == id);
+    let index = |id: &str| catalog.clause_index(id);
     // (top-level clause index, own clause index) of the clause a finding's subject names.
     let place = |subject: &str| -> Option<(usize, usize)> {
         let own = index(subject.split('#').next().unwrap_or(subject))?;
@@ -196,7 +209,18 @@ fn to_do(out: &mut String, model: &Model<'_>, findings: &[Diagnostic]) {
         items.len(),
         plural(items.len())
     );
+    // With several frameworks, clauses group under their framework first (the catalogue lists
+    // each framework's clauses together, so catalogue order already groups them).
+    let several = catalog.shown_frameworks() > 1;
+    let framework_of = |t: &ToDo<'_>| t.top.map(|top| catalog.clauses[top].framework);
     for (n, t) in items.iter().enumerate() {
+        if several && (n == 0 || framework_of(&items[n - 1]) != framework_of(t)) {
+            if let Some(fi) = framework_of(t) {
+                let f = &catalog.frameworks[fi];
+                let count = items.iter().filter(|u| framework_of(u) == Some(fi)).count();
+                let _ = writeln!(out, "\n== {} — {} ({count}) ==", f.id, f.title);
+            }
+        }
         if n == 0 || items[n - 1].top != t.top {
             let count = items.iter().filter(|u| u.top == t.top).count();
             let heading = match t.top {
@@ -233,11 +257,15 @@ fn plural(n: usize) -> &'static str {
 pub struct JsonReport<'a> {
     pub tool: Tool,
     pub organisation: &'a str,
+    /// The primary framework.
     pub framework: &'a str,
     pub as_of: String,
     /// The work tree differs from HEAD (or nothing is committed yet): the results are a DRAFT.
     pub draft: bool,
+    /// Over every framework; per framework in `frameworks`.
     pub coverage: crate::model::CoverageSummary,
+    /// Every framework checked, primary first, with its coverage.
+    pub frameworks: Vec<JsonFramework<'a>>,
     pub counts: crate::diag::Counts,
     pub findings: Vec<JsonFinding<'a>>,
     pub clauses: Vec<JsonClause<'a>>,
@@ -267,15 +295,44 @@ pub struct JsonFinding<'a> {
     pub message: &'a str,
     pub help: Option<&'a str>,
     pub subject: &'a str,
+    /// For a finding about a clause (coverage): the clause's framework.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framework: Option<&'a str>,
     pub fingerprint: String,
     /// With `check --base`: the fingerprint is absent at the base.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new: Option<bool>,
 }
 
+/// One framework of the run: its catalogue and coverage.
+#[derive(Serialize)]
+pub struct JsonFramework<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub primary: bool,
+    pub sha256: &'a str,
+    pub coverage: crate::model::CoverageSummary,
+}
+
+pub fn json_frameworks<'a>(model: &Model<'a>) -> Vec<JsonFramework<'a>> {
+    model
+        .framework_summaries()
+        .into_iter()
+        .map(|(f, coverage)| JsonFramework {
+            id: &f.id,
+            title: &f.title,
+            primary: f.id == model.catalog.id,
+            sha256: &f.hash,
+            coverage,
+        })
+        .collect()
+}
+
 #[derive(Serialize)]
 pub struct JsonClause<'a> {
     pub id: &'a str,
+    /// The framework the clause belongs to.
+    pub framework: &'a str,
     pub title: &'a str,
     pub status: &'static str,
     pub documented: Option<bool>,
@@ -288,10 +345,11 @@ pub struct JsonClause<'a> {
     pub stale_record_kinds: Vec<&'a str>,
 }
 
-pub fn json_findings(findings: &[Diagnostic]) -> Vec<JsonFinding<'_>> {
+pub fn json_findings<'a>(findings: &'a [Diagnostic], model: &Model<'a>) -> Vec<JsonFinding<'a>> {
     findings
         .iter()
         .map(|d| JsonFinding {
+            framework: model.framework_of_finding(d).map(|f| f.id.as_str()),
             code: d.code,
             severity: d.severity,
             path: d.path.as_deref(),
@@ -323,6 +381,7 @@ pub fn json_with<'a>(
         .zip(&model.catalog.clauses)
         .map(|(c, cl)| JsonClause {
             id: &cl.id,
+            framework: &model.catalog.frameworks[cl.framework].id,
             title: &cl.title,
             status: c.status.as_str(),
             documented: c.documented,
@@ -346,8 +405,9 @@ pub fn json_with<'a>(
         as_of: model.as_of.to_string(),
         draft: loaded.draft,
         coverage: model.summary(),
+        frameworks: json_frameworks(model),
         counts: crate::diag::count(findings),
-        findings: json_findings(findings)
+        findings: json_findings(findings, model)
             .into_iter()
             .map(|mut f| {
                 f.new = gate.map(|g| !g.base_fingerprints.contains(&f.fingerprint));
@@ -355,7 +415,7 @@ pub fn json_with<'a>(
             })
             .collect(),
         clauses,
-        base: gate.map(|g| change::json(g, findings, model.summary())),
+        base: gate.map(|g| change::json(g, findings, model)),
     };
     let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
     s.push('\n');

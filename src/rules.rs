@@ -78,14 +78,22 @@ fn clause_ref_rules(
             );
         }
         match catalog.clause(&c.id) {
-            None if c.id.contains(':') => {
-                // `<framework>:<id>`: other frameworks are listed, not checked, until multi-framework support.
+            // `--framework`: another framework's clause, known but not checked
+            None if catalog.is_elsewhere(&c.id) => {}
+            None if catalog.unknown_framework(&c.id).is_some() => {
+                if let Some(d) = framework_unknown(catalog, format!("{subject}#{}", c.id), &c.id) {
+                    out.push(d.at(path, c.pos));
+                }
             }
             None => {
                 let mut d = Diagnostic::new(
                     "clause-unknown",
                     format!("{subject}#{}", c.id),
-                    format!("clause `{}` is not in {}", c.id, catalog.id),
+                    format!(
+                        "clause `{}` is not in {}",
+                        c.id,
+                        catalog.framework_named_by(&c.id)
+                    ),
                 )
                 .at(path, c.pos);
                 if let Some(s) = catalog.suggest_clause(&c.id) {
@@ -109,6 +117,13 @@ fn clause_ref_rules(
     }
 }
 
+/// `framework-unknown`: a qualified id `<framework>:<id>` whose framework sms.yaml does not load
+/// (the caller places it). `None` when the id is plain or its framework is loaded.
+fn framework_unknown(catalog: &Catalog, subject: String, id: &str) -> Option<Diagnostic> {
+    let (message, help) = catalog.unknown_framework(id)?;
+    Some(Diagnostic::new("framework-unknown", subject, message).help(help))
+}
+
 /// How YAML would read an unquoted dotted number, for the message.
 fn as_float(text: &str) -> String {
     match text.parse::<f64>() {
@@ -122,13 +137,18 @@ fn document_rules(model: &Model<'_>, index: usize, doc: &Document, out: &mut Vec
     let path = doc.path.as_str();
     clause_ref_rules(catalog, path, &doc.id, &doc.clauses, true, out);
     for p in &doc.provides {
-        if catalog.named_document(&p.text).is_none() {
+        if catalog.named_document(&p.text).is_none() && !catalog.is_elsewhere(&p.text) {
+            if let Some(d) = framework_unknown(catalog, format!("{}#{}", doc.id, p.text), &p.text) {
+                out.push(d.at(path, p.pos));
+                continue;
+            }
             let mut d = Diagnostic::new(
                 "provides-unknown",
                 format!("{}#{}", doc.id, p.text),
                 format!(
                     "`provides: {}` is not a named document of {}",
-                    p.text, catalog.id
+                    p.text,
+                    catalog.framework_named_by(&p.text)
                 ),
             )
             .at(path, p.pos);
@@ -305,11 +325,21 @@ fn link_rules(model: &Model<'_>, doc: &Document, out: &mut Vec<Diagnostic>) {
     for link in &doc.parsed.links {
         match &link.target {
             LinkTarget::Clause(id) => {
-                if model.catalog.clause(id).is_none() && !id.contains(':') {
+                if model.catalog.clause(id).is_some() || model.catalog.is_elsewhere(id) {
+                    continue;
+                }
+                if let Some(d) =
+                    framework_unknown(model.catalog, format!("{}->clause:{id}", doc.id), id)
+                {
+                    out.push(d.at(path, link.pos));
+                } else {
                     let mut d = Diagnostic::new(
                         "broken-clause-link",
                         format!("{}->clause:{id}", doc.id),
-                        format!("`clause:{id}` is not a clause of {}", model.catalog.id),
+                        format!(
+                            "`clause:{id}` is not a clause of {}",
+                            model.catalog.framework_named_by(id)
+                        ),
                     )
                     .at(path, link.pos);
                     if let Some(s) = model.catalog.suggest_clause(id) {
@@ -621,8 +651,14 @@ fn coverage_rules(model: &Model<'_>, out: &mut Vec<Diagnostic>) {
     }
     for a in &model.config.applicability {
         match model.catalog.clause(&a.clause) {
+            None if model.catalog.is_elsewhere(&a.clause) => {}
+            None if model.catalog.unknown_framework(&a.clause).is_some() => {
+                if let Some(d) = framework_unknown(model.catalog, format!("{FILE_NAME}#applicability#{}", a.clause), &a.clause) {
+                    out.push(d.at(FILE_NAME, a.pos));
+                }
+            }
             None => out.push(
-                Diagnostic::new("config-invalid", format!("{FILE_NAME}#applicability#{}", a.clause), format!("applicability names clause `{}`, which is not in {}", a.clause, model.catalog.id))
+                Diagnostic::new("config-invalid", format!("{FILE_NAME}#applicability#{}", a.clause), format!("applicability names clause `{}`, which is not in {}", a.clause, model.catalog.framework_named_by(&a.clause)))
                     .at(FILE_NAME, a.pos),
             ),
             Some(cl) if !cl.delegable => out.push(

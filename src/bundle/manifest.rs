@@ -18,7 +18,11 @@ pub struct Manifest<'a> {
     pub format: &'static str,
     pub tool: crate::report::Tool,
     pub organisation: &'a str,
+    /// The primary framework.
     pub framework: Framework<'a>,
+    /// Every framework of the bundle (primary first; only the one under `--framework`), each
+    /// with its catalogue hash and coverage.
+    pub frameworks: Vec<FrameworkCoverage<'a>>,
     /// `None` when the SMS is not in git or has no commit yet (then `dirty` is true).
     pub commit: Option<Commit>,
     pub as_of: String,
@@ -49,6 +53,16 @@ pub struct Framework<'a> {
     pub title: &'a str,
     /// SHA-256 of the catalogue's source text (built in, or the SMS's framework file).
     pub sha256: &'a str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FrameworkCoverage<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub primary: bool,
+    /// SHA-256 of the catalogue's source text.
+    pub sha256: &'a str,
+    pub coverage: crate::model::CoverageSummary,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

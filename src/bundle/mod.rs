@@ -46,6 +46,8 @@ pub struct Options {
     pub as_of: Option<Date>,
     /// Bundle the work tree when it differs from HEAD (the bundle is then a DRAFT).
     pub allow_dirty: bool,
+    /// `--framework ID`: only that framework's clauses.
+    pub framework: Option<String>,
 }
 
 /// What `bundle` made, for the command line to report.
@@ -276,6 +278,7 @@ pub fn write(opts: &Options) -> Result<Outcome> {
     let check_opts = check::Options {
         path: opts.path.clone(),
         as_of: opts.as_of,
+        framework: opts.framework.clone(),
     };
     let loaded = if opts.allow_dirty {
         check::load(&check_opts)?
@@ -362,6 +365,17 @@ pub fn write(opts: &Options) -> Result<Outcome> {
             title: &model.catalog.title,
             sha256: &model.catalog.hash,
         },
+        frameworks: model
+            .framework_summaries()
+            .into_iter()
+            .map(|(f, coverage)| manifest::FrameworkCoverage {
+                id: &f.id,
+                title: &f.title,
+                primary: f.id == model.catalog.id,
+                sha256: &f.hash,
+                coverage,
+            })
+            .collect(),
         commit: origin.commit.clone(),
         as_of: loaded.as_of.to_string(),
         dirty: origin.dirty,
@@ -881,6 +895,7 @@ fn coverage_csv(loaded: &Loaded, model: &Model<'_>) -> String {
         &mut out,
         &[
             "clause",
+            "framework",
             "title",
             "evidence",
             "status",
@@ -912,6 +927,7 @@ fn coverage_csv(loaded: &Loaded, model: &Model<'_>) -> String {
             &mut out,
             &[
                 &c.id,
+                &model.catalog.framework_of(c).id,
                 &c.title,
                 c.evidence.as_str(),
                 cov.status.as_str(),

@@ -3,7 +3,7 @@
 
 use crate::diag::{Diagnostic, Severity};
 use crate::gate::{Gate, ItemChange};
-use crate::model::CoverageSummary;
+use crate::model::{CoverageSummary, Model};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -11,7 +11,8 @@ use std::fmt::Write as _;
 const SHOWN: usize = 50;
 
 /// The human "Change" section, printed after the summary.
-pub fn human(gate: &Gate, findings: &[Diagnostic], head: &CoverageSummary) -> String {
+pub fn human(gate: &Gate, findings: &[Diagnostic], model: &Model<'_>) -> String {
+    let head = &model.summary();
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -33,6 +34,19 @@ pub fn human(gate: &Gate, findings: &[Diagnostic], head: &CoverageSummary) -> St
         "  clauses covered: {}/{} at the base, {}/{} with the change",
         b.covered, b.clauses, head.covered, head.clauses
     );
+    let per_framework = framework_changes(gate, model);
+    if per_framework.len() > 1 || per_framework.iter().any(|f| f.base.is_none()) {
+        for f in &per_framework {
+            let before = f.base.map_or("not checked".to_string(), |b| {
+                format!("{}/{}", b.covered, b.clauses)
+            });
+            let _ = writeln!(
+                out,
+                "    {}: {before} at the base, {}/{} with the change ({} lost, {} gained)",
+                f.id, f.head.covered, f.head.clauses, f.lost, f.gained
+            );
+        }
+    }
     let lost: Vec<_> = gate.clauses.iter().filter(|c| c.lost()).collect();
     let gained: Vec<_> = gate.clauses.iter().filter(|c| c.gained()).collect();
     let other: Vec<_> = gate
@@ -52,7 +66,13 @@ pub fn human(gate: &Gate, findings: &[Diagnostic], head: &CoverageSummary) -> St
         for c in list.iter().take(SHOWN) {
             let _ = writeln!(
                 out,
-                "    {} {}: {} -> {}",
+                "    {}{} {}: {} -> {}",
+                if per_framework.len() > 1 && c.framework == model.catalog.id {
+                    // plain ids are the primary's: name it when there are several
+                    format!("{}:", c.framework)
+                } else {
+                    String::new()
+                },
                 c.clause,
                 c.title,
                 c.before.as_str(),
@@ -161,6 +181,8 @@ pub struct JsonBase<'a> {
     /// Error-level findings that fail the gate.
     pub failing: usize,
     pub coverage: JsonCoverageChange,
+    /// Coverage change per framework, primary first.
+    pub frameworks: Vec<JsonFrameworkChange>,
     pub clauses: Vec<JsonClauseChange<'a>>,
     pub documents: Vec<JsonItemChange<'a>>,
     pub records: Vec<JsonItemChange<'a>>,
@@ -182,6 +204,7 @@ pub struct JsonCoverageChange {
 #[derive(Serialize)]
 pub struct JsonClauseChange<'a> {
     pub id: &'a str,
+    pub framework: &'a str,
     pub title: &'a str,
     pub before: &'static str,
     pub after: &'static str,
@@ -199,7 +222,52 @@ pub struct JsonItemChange<'a> {
     pub after: Option<&'a str>,
 }
 
-pub fn json<'a>(gate: &'a Gate, findings: &[Diagnostic], head: CoverageSummary) -> JsonBase<'a> {
+/// Coverage change of one framework under `--base`.
+#[derive(Serialize)]
+pub struct JsonFrameworkChange {
+    pub id: String,
+    /// `None` when the base does not check this framework.
+    pub base: Option<CoverageSummary>,
+    pub head: CoverageSummary,
+    /// Clauses of this framework that lose / gain coverage.
+    pub lost: usize,
+    pub gained: usize,
+}
+
+/// Per framework of the run (primary first): coverage at the base and with the change.
+pub fn framework_changes(gate: &Gate, model: &Model<'_>) -> Vec<JsonFrameworkChange> {
+    model
+        .framework_summaries()
+        .into_iter()
+        .map(|(f, head)| {
+            let mine = |c: &&crate::gate::ClauseChange| c.framework == f.id;
+            JsonFrameworkChange {
+                id: f.id.clone(),
+                base: gate
+                    .base_frameworks
+                    .iter()
+                    .find(|(id, _)| *id == f.id)
+                    .map(|(_, s)| *s),
+                head,
+                lost: gate
+                    .clauses
+                    .iter()
+                    .filter(mine)
+                    .filter(|c| c.lost())
+                    .count(),
+                gained: gate
+                    .clauses
+                    .iter()
+                    .filter(mine)
+                    .filter(|c| c.gained())
+                    .count(),
+            }
+        })
+        .collect()
+}
+
+pub fn json<'a>(gate: &'a Gate, findings: &[Diagnostic], model: &Model<'a>) -> JsonBase<'a> {
+    let head = model.summary();
     let item = |c: &'a ItemChange| JsonItemChange {
         id: &c.id,
         how: c.how.as_str(),
@@ -231,11 +299,13 @@ pub fn json<'a>(gate: &'a Gate, findings: &[Diagnostic], head: CoverageSummary) 
             base: gate.base_coverage,
             head,
         },
+        frameworks: framework_changes(gate, model),
         clauses: gate
             .clauses
             .iter()
             .map(|c| JsonClauseChange {
                 id: &c.clause,
+                framework: &c.framework,
                 title: &c.title,
                 before: c.before.as_str(),
                 after: c.after.as_str(),
@@ -252,7 +322,7 @@ pub fn json<'a>(gate: &'a Gate, findings: &[Diagnostic], head: CoverageSummary) 
         records: gate.records.iter().map(item).collect(),
         new,
         existing,
-        resolved: super::json_findings(&gate.resolved),
+        resolved: super::json_findings(&gate.resolved, model),
         notes: &gate.notes,
     }
 }

@@ -2,10 +2,12 @@
 //! test summary, Jenkins, Azure DevOps).
 //!
 //! Two suites. `auditbook.clauses` has one test case per catalogue clause, failing when the
-//! clause is not covered (partial or missing), with what it lacks. `auditbook.rules` has one test
-//! case per finding subject and code (classname `auditbook.rules.<code>`), failing with one
-//! `<failure>` when the finding is at error level (with `--base --fail-on new`, only when it is
-//! new), the other findings as `system-out`; a code with no finding is one passing case.
+//! clause is not covered (partial or missing), with what it lacks; with several frameworks there
+//! is one such suite per framework, `auditbook.clauses.<framework>`, primary first.
+//! `auditbook.rules` has one test case per finding subject and code (classname
+//! `auditbook.rules.<code>`), failing with one `<failure>` when the finding is at error level (with
+//! `--base --fail-on new`, only when it is new), the other findings as `system-out`; a code with no
+//! finding is one passing case.
 //! The XML is written by hand (it is small) with full escaping; the shape is validated in the
 //! tests against the Jenkins xUnit schema (`junit-10.xsd`).
 
@@ -114,6 +116,9 @@ fn describe(d: &Diagnostic, prefix: &str) -> String {
     s
 }
 
+/// A clause suite: name, properties, test cases.
+type ClauseSuite<'p> = (String, Vec<(&'p str, String)>, Vec<Case>);
+
 pub fn render(
     loaded: &Loaded,
     model: &Model<'_>,
@@ -143,14 +148,24 @@ pub fn render(
         by_clause.entry(clause).or_default().push(d);
     }
     let top_of = |id: &str| id.split('.').next().unwrap_or(id).to_string();
-    let clauses: Vec<Case> = catalog
+    let several = catalog.shown_frameworks() > 1;
+    let clauses: Vec<(usize, Case)> = catalog
         .clauses
         .iter()
         .zip(&model.coverage)
         .map(|(cl, cov)| {
+            let local = catalog.local_id(cl);
             let mut case = Case {
                 name: format!("{} {}", cl.id, cl.title),
-                classname: format!("auditbook.clauses.{}", top_of(&cl.id)),
+                classname: if cl.framework == 0 {
+                    format!("auditbook.clauses.{}", top_of(local))
+                } else {
+                    format!(
+                        "auditbook.clauses.{}.{}",
+                        catalog.framework_of(cl).id,
+                        top_of(local)
+                    )
+                },
                 failures: Vec::new(),
                 out: Vec::new(),
             };
@@ -182,7 +197,7 @@ pub fn render(
                     cl.id
                 ));
             }
-            case
+            (cl.framework, case)
         })
         .collect();
 
@@ -241,15 +256,52 @@ pub fn render(
         }
     }
 
+    // One clause suite per framework (`auditbook.clauses` alone when there is one), primary
+    // first; each names its framework in its properties.
+    let mut suites: Vec<ClauseSuite<'_>> = Vec::new();
+    for (fi, case) in clauses {
+        if suites
+            .last()
+            .is_none_or(|(_, p, _)| p[1].1 != catalog.frameworks[fi].id)
+        {
+            let f = &catalog.frameworks[fi];
+            let mut p = props.clone();
+            p[1].1 = f.id.clone();
+            let name = if several {
+                format!("auditbook.clauses.{}", f.id)
+            } else {
+                "auditbook.clauses".to_string()
+            };
+            suites.push((name, p, Vec::new()));
+        }
+        if let Some((_, _, cases)) = suites.last_mut() {
+            cases.push(case);
+        }
+    }
     let failing = |v: &[Case]| v.iter().filter(|c| !c.failures.is_empty()).count();
+    let clause_count: usize = suites.iter().map(|(_, _, c)| c.len()).sum();
+    let clause_failing: usize = suites.iter().map(|(_, _, c)| failing(c)).sum();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
         "<testsuites name=\"auditbook\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"0\">",
-        clauses.len() + rules.len(),
-        failing(&clauses) + failing(&rules)
+        clause_count + rules.len(),
+        clause_failing + failing(&rules)
     );
-    suite(&mut out, "auditbook.clauses", &props, &clauses);
+    for (name, p, cases) in &suites {
+        suite(&mut out, name, p, cases);
+    }
+    if let Some(fi) = catalog.focus {
+        props[1].1 = catalog.frameworks[fi].id.clone();
+    }
+    if several {
+        props[1].1 = catalog
+            .frameworks
+            .iter()
+            .map(|f| f.id.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+    }
     suite(&mut out, "auditbook.rules", &props, &rules);
     out.push_str("</testsuites>\n");
     out

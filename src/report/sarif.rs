@@ -38,7 +38,7 @@ struct Log<'a> {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool<'a>,
-    results: Vec<SarifResult>,
+    results: Vec<SarifResult<'a>>,
     column_kind: &'static str,
     properties: RunProperties<'a>,
 }
@@ -88,7 +88,7 @@ struct Configuration {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SarifResult {
+struct SarifResult<'a> {
     rule_id: String,
     rule_index: usize,
     level: &'static str,
@@ -97,6 +97,14 @@ struct SarifResult {
     partial_fingerprints: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline_state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<ResultProperties<'a>>,
+}
+
+/// A result's property bag: the framework of a finding about a clause.
+#[derive(Serialize)]
+struct ResultProperties<'a> {
+    framework: &'a str,
 }
 
 #[derive(Serialize)]
@@ -265,6 +273,9 @@ pub fn render(
                 }],
                 partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, d.fingerprint())]),
                 baseline_state,
+                properties: model
+                    .framework_of_finding(d)
+                    .map(|f| ResultProperties { framework: &f.id }),
             }
         })
         .collect();

@@ -28,6 +28,8 @@ pub struct BuildArgs {
     /// Render the work tree even where it differs from HEAD (the site is then a DRAFT); without
     /// it the site shows HEAD's tree.
     pub allow_dirty: bool,
+    /// `--framework ID`: only that framework's clauses.
+    pub framework: Option<String>,
 }
 
 /// What `build` printed and its exit code.
@@ -54,6 +56,7 @@ pub fn build(args: &BuildArgs, format: FormatFindings<'_>) -> Result<BuildRun> {
     let opts = check::Options {
         path: args.path.clone(),
         as_of: args.as_of,
+        framework: args.framework.clone(),
     };
     let loaded = if args.allow_dirty {
         check::load(&opts)?
@@ -173,6 +176,7 @@ pub fn serve(
         session: Session::new(check::Options {
             path: root.clone(),
             as_of: args.as_of,
+            framework: None,
         }),
         memo: super::Memo::default(),
     });

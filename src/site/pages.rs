@@ -130,8 +130,9 @@ impl Page {
 struct SiteView<'a> {
     organisation: &'a str,
     scope: &'a str,
-    framework_id: &'a str,
-    framework_title: &'a str,
+    /// The frameworks shown (every loaded one, or the one of `--framework`), joined.
+    framework_id: String,
+    framework_title: String,
     as_of: String,
     commit: Option<&'a str>,
     commit_short: Option<String>,
@@ -205,6 +206,20 @@ fn status_label(s: CoverageStatus) -> &'static str {
 
 /// A file-name stem for a text that may not be a valid id (clause ids of user catalogues,
 /// record kinds): the text itself when it is a valid id, else a hash.
+/// A property of each framework the site shows, joined.
+fn shown_frameworks(
+    model: &Model<'_>,
+    part: impl Fn(&crate::catalog::Framework) -> &str,
+    sep: &str,
+) -> String {
+    model
+        .framework_summaries()
+        .into_iter()
+        .map(|(f, _)| part(f))
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
 pub fn stem(text: &str) -> String {
     if crate::ids::invalid_reason(text).is_none() {
         text.to_string()
@@ -285,12 +300,17 @@ impl<'a> Site<'a> {
                     == Some(&i)
             })
             .collect();
-        let clause_stems: HashMap<&str, String> = model
-            .catalog
-            .clauses
-            .iter()
-            .map(|c| (c.id.as_str(), stem(&c.id)))
-            .collect();
+        // Qualified ids (`iso27001:2022:A.5.1`) hold `:`, which a file name cannot: `_` stands
+        // in; should two clauses still meet on a name, the later one gets a hashed name.
+        let mut clause_stems: HashMap<&str, String> = HashMap::new();
+        let mut used: std::collections::HashSet<String> = Default::default();
+        for c in &model.catalog.clauses {
+            let mut s = stem(&c.id.replace(':', "_"));
+            if !used.insert(crate::ids::key(&s)) {
+                s = stem(&format!("{}:", c.id));
+            }
+            clause_stems.insert(c.id.as_str(), s);
+        }
         let mut links = Links::new(&loaded.snapshot, &loaded.config.limits);
         for (i, d) in sources.documents.iter().enumerate() {
             if doc_has_page[i] {
@@ -300,6 +320,15 @@ impl<'a> Site<'a> {
         }
         for (id, s) in &clause_stems {
             links.clauses.insert(id.to_string(), s.clone());
+        }
+        // A primary clause may also be cited qualified.
+        for c in &model.catalog.clauses {
+            if c.framework == 0 {
+                links.clauses.insert(
+                    format!("{}:{}", model.catalog.id, c.id),
+                    clause_stems[c.id.as_str()].clone(),
+                );
+            }
         }
         let links = Arc::new(links);
         // A body is rendered again only when its text or a link target it could resolve to
@@ -383,8 +412,8 @@ impl<'a> Site<'a> {
         let view = SiteView {
             organisation: &loaded.config.organisation,
             scope: &loaded.config.scope,
-            framework_id: &model.catalog.id,
-            framework_title: &model.catalog.title,
+            framework_id: shown_frameworks(model, |f| &f.id, " + "),
+            framework_title: shown_frameworks(model, |f| &f.title, ", "),
             as_of: model.as_of.to_string(),
             commit: p.commit.as_deref(),
             commit_short: p.commit.as_ref().map(|c| c.chars().take(12).collect()),
@@ -748,6 +777,13 @@ impl<'a> Site<'a> {
                 status: cov.status.as_str(),
                 label: status_label(cov.status),
             },
+            _ if catalog.is_elsewhere(id) => ClauseBadge {
+                id,
+                title: "a clause of a framework this site leaves out (--framework)",
+                url: None,
+                status: "unknown",
+                label: "Not shown",
+            },
             _ => ClauseBadge {
                 id,
                 title: "not a clause of the framework",
@@ -825,7 +861,7 @@ impl<'a> Site<'a> {
     // ---------------------------------------------------------------- dashboard
 
     fn dashboard(&self) -> impl Serialize + '_ {
-        #[derive(Serialize)]
+        #[derive(Serialize, Clone)]
         struct Group<'b> {
             id: &'b str,
             title: &'b str,
@@ -839,7 +875,7 @@ impl<'a> Site<'a> {
             missing: usize,
             segments: Vec<Segment>,
         }
-        #[derive(Serialize)]
+        #[derive(Serialize, Clone)]
         struct Segment {
             class: &'static str,
             x: String,
@@ -866,10 +902,20 @@ impl<'a> Site<'a> {
             records: usize,
             kinds: usize,
         }
+        /// One coverage panel per framework (primary first).
+        #[derive(Serialize)]
+        struct Panel<'b> {
+            id: &'b str,
+            title: &'b str,
+            leaves: usize,
+            leaves_covered: usize,
+            groups: Vec<Group<'b>>,
+        }
         #[derive(Serialize)]
         struct Dashboard<'b> {
             summary: crate::model::CoverageSummary,
             groups: Vec<Group<'b>>,
+            panels: Vec<Panel<'b>>,
             counts: Counts,
             top_findings: Vec<FindingView<'b>>,
             overdue: Vec<ReviewView<'b>>,
@@ -881,9 +927,20 @@ impl<'a> Site<'a> {
         let model = self.model;
         let catalog = model.catalog;
         let mut groups = Vec::new();
+        let mut panels: Vec<Panel<'_>> = Vec::new();
         for (gi, top) in catalog.clauses.iter().enumerate() {
             if !top.is_top_level() {
                 continue;
+            }
+            let fw = catalog.framework_of(top);
+            if panels.last().is_none_or(|p| p.id != fw.id) {
+                panels.push(Panel {
+                    id: &fw.id,
+                    title: &fw.title,
+                    leaves: 0,
+                    leaves_covered: 0,
+                    groups: Vec::new(),
+                });
             }
             let (mut leaves, mut covered, mut overdue, mut partial, mut missing) = (0, 0, 0, 0, 0);
             for (ci, c) in catalog.clauses.iter().enumerate() {
@@ -897,6 +954,10 @@ impl<'a> Site<'a> {
                     CoverageStatus::Partial => partial += 1,
                     CoverageStatus::Missing => missing += 1,
                 }
+            }
+            if let Some(p) = panels.last_mut() {
+                p.leaves += leaves;
+                p.leaves_covered += covered + overdue;
             }
             let parts: Vec<(&'static str, usize)> = [
                 ("covered", covered),
@@ -928,7 +989,7 @@ impl<'a> Site<'a> {
                 x += w;
             }
             let status = model.coverage[gi].status;
-            groups.push(Group {
+            let group = Group {
                 id: &top.id,
                 title: &top.title,
                 url: self.clause_url(&top.id),
@@ -940,7 +1001,11 @@ impl<'a> Site<'a> {
                 partial,
                 missing,
                 segments,
-            });
+            };
+            if let Some(p) = panels.last_mut() {
+                p.groups.push(group.clone());
+            }
+            groups.push(group);
         }
         let c = crate::diag::count(self.findings);
         let top_findings = self
@@ -981,6 +1046,7 @@ impl<'a> Site<'a> {
         Dashboard {
             summary: model.summary(),
             groups,
+            panels,
             counts: Counts {
                 errors: c.errors,
                 warnings: c.warnings,
@@ -2308,7 +2374,7 @@ impl<'a> Site<'a> {
         let cells = self.matrix_cells(&columns);
         let docs = &self.loaded.sources.documents;
         let mut out = String::new();
-        let header: Vec<&str> = ["clause", "title", "status"]
+        let header: Vec<&str> = ["clause", "framework", "title", "status"]
             .into_iter()
             .chain(columns.iter().map(|&i| docs[i].id.as_str()))
             .collect();
@@ -2321,7 +2387,12 @@ impl<'a> Site<'a> {
             .zip(&self.model.coverage)
             .zip(cells)
         {
-            let head = [c.id.as_str(), c.title.as_str(), cov.status.as_str()];
+            let head = [
+                c.id.as_str(),
+                self.model.catalog.framework_of(c).id.as_str(),
+                c.title.as_str(),
+                cov.status.as_str(),
+            ];
             csv_row(&mut out, head.into_iter().chain(row));
         }
         out

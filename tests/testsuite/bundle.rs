@@ -389,8 +389,11 @@ fn the_bundle_holds_site_sources_lists_and_verifies() {
     let findings: serde_json::Value = serde_json::from_slice(&map["findings.json"]).unwrap();
     assert!(findings["findings"].is_array());
     let csv = String::from_utf8(map["coverage.csv"].clone()).unwrap();
-    assert!(csv.starts_with("clause,title,evidence,status,"), "{csv}");
-    assert!(csv.contains("\r\n8.5.1.1,"), "{csv}");
+    assert!(
+        csv.starts_with("clause,framework,title,evidence,status,"),
+        "{csv}"
+    );
+    assert!(csv.contains("\r\n8.5.1.1,iso20000-1:2018,"), "{csv}");
     let readme = String::from_utf8(map["README.txt"].clone()).unwrap();
     assert!(readme.contains("sha256sum -c SHA256SUMS") && readme.contains("site/index.html"));
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// The official schemas, vendored in `tests/schemas/` (origin and licence in its README).
-fn schema(name: &str) -> PathBuf {
+pub(crate) fn schema(name: &str) -> PathBuf {
     let p = repo_root().join("tests/schemas").join(name);
     assert!(
         p.is_file(),
@@ -19,14 +19,14 @@ fn schema(name: &str) -> PathBuf {
     p
 }
 
-fn write_temp(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+pub(crate) fn write_temp(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
     let p = dir.path().join(name);
     std::fs::write(&p, text).unwrap();
     p
 }
 
 /// Validate a SARIF log against the schema with Python's `jsonschema` (a real validator).
-fn validate_sarif(text: &str) {
+pub(crate) fn validate_sarif(text: &str) {
     let dir = tempfile::tempdir().unwrap();
     let file = write_temp(&dir, "out.sarif", text);
     let script = "import json, sys, jsonschema\nschema = json.load(open(sys.argv[1]))\nlog = json.load(open(sys.argv[2]))\njsonschema.validators.validator_for(schema)(schema).validate(log)\nprint('valid')\n";
@@ -45,7 +45,7 @@ fn validate_sarif(text: &str) {
 }
 
 /// `xmllint` on a JUnit report: schema validation, or an XPath query.
-fn xmllint(args: &[&str], file: &std::path::Path) -> String {
+pub(crate) fn xmllint(args: &[&str], file: &std::path::Path) -> String {
     let out = Command::new("xmllint")
         .args(args)
         .arg(file)

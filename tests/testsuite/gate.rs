@@ -10,7 +10,7 @@ use std::path::Path;
 const T0: i64 = 1_767_603_600;
 
 /// A tiny framework: two document clauses and one that also needs incident records.
-const FRAMEWORK: &str = "id: tiny:1\ntitle: Tiny\nclauses:\n  - {id: \"A\", title: Top, parent: null, evidence: heading}\n  - {id: \"A.1\", title: Leaf one, parent: \"A\", summary: Do one thing.}\n  - {id: \"A.2\", title: Leaf two, parent: \"A\", evidence: documents+records, records: [incident]}\n  - {id: \"A.3\", title: Leaf three, parent: \"A\", summary: Do a third thing.}\nrecord_kinds:\n  - {id: incident, title: Incident, clauses: [\"A.2\"], required: [status], fresh_within: 1 year}\n";
+pub const FRAMEWORK: &str = "id: tiny:1\ntitle: Tiny\nclauses:\n  - {id: \"A\", title: Top, parent: null, evidence: heading}\n  - {id: \"A.1\", title: Leaf one, parent: \"A\", summary: Do one thing.}\n  - {id: \"A.2\", title: Leaf two, parent: \"A\", evidence: documents+records, records: [incident]}\n  - {id: \"A.3\", title: Leaf three, parent: \"A\", summary: Do a third thing.}\nrecord_kinds:\n  - {id: incident, title: Incident, clauses: [\"A.2\"], required: [status], fresh_within: 1 year}\n";
 
 const CONFIG: &str = "organisation: Tiny Ltd\nscope: Everything.\nframework: tiny:1\n";
 

@@ -11,6 +11,7 @@ mod catalog;
 mod check_cli;
 mod conformance;
 mod formats;
+mod frameworks;
 mod fuzz_regressions;
 mod gate;
 mod history;
