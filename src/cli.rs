@@ -43,6 +43,10 @@ pub enum Command {
         /// Which error-level findings fail: `new` ones only (the default with --base) or `all`.
         #[arg(long, value_enum, requires = "base")]
         fail_on: Option<crate::gate::FailOn>,
+        /// Check the SMS as staged in the git index (what `git commit` would commit), not the
+        /// work tree: unstaged edits are ignored. For pre-commit hooks.
+        #[arg(long, conflicts_with = "base")]
+        staged: bool,
     },
     /// Print the clause tree of a built-in catalogue (default: ISO/IEC 20000-1:2018).
     Clauses {
@@ -200,6 +204,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             require_history,
             base,
             fail_on,
+            staged,
         } => {
             let opts = Options { path, as_of };
             if let Some(rev) = base {
@@ -216,7 +221,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 ))?;
                 return Ok(gate.exit_code(&report.findings));
             }
-            let (loaded, report) = check::run_requiring_history(&opts, require_history)?;
+            let (loaded, report) = if staged {
+                check::run_staged(&opts, require_history)?
+            } else {
+                check::run_requiring_history(&opts, require_history)?
+            };
             let model = loaded.model();
             emit(&report::render(
                 format,
