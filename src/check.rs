@@ -227,6 +227,37 @@ pub fn load_committed(opts: &Options) -> Result<Loaded> {
     assemble(opts, config, snapshot, sources, findings, git, false)
 }
 
+/// [`load`], with the SMS as staged in the git index instead of the work tree (`check --staged`,
+/// the pre-commit hook): sms.yaml, documents, records and frameworks all come from the blobs the
+/// index names, so unstaged edits are ignored and the check judges exactly what `git commit`
+/// would commit. The history is HEAD's, as for [`load`]; `draft` is false and the
+/// `uncommitted-changes` finding is dropped (staging is the point). Outside git it is a failure.
+pub fn load_staged(opts: &Options) -> Result<Loaded> {
+    let root = config::discover(&opts.path)?;
+    let Some(repo) = history::Repo::open(&root)? else {
+        bail!(
+            "`{}` is not in a git repository, so there is no index to check.\nhelp: run `check` without --staged to check the files as they are",
+            root.display()
+        );
+    };
+    let Some(bytes) = repo.read_staged(config::FILE_NAME)? else {
+        bail!(
+            "`{}` is not staged (the git index has no such file).\nhelp: `git add {}`, or run `check` without --staged",
+            root.join(config::FILE_NAME).display(),
+            config::FILE_NAME
+        );
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("sms.yaml as staged is not UTF-8 text"))?;
+    let (config, mut findings) = config::parse(&root, &text)?;
+    let snapshot = repo.staged_snapshot(&config)?;
+    let (sources, source_findings) = source::parse(&config, &snapshot);
+    findings.extend(source_findings);
+    let mut git = history::load(&config)?;
+    git.findings.retain(|d| d.code != "uncommitted-changes");
+    assemble(opts, config, snapshot, sources, findings, git, false)
+}
+
 /// The catalogue of every framework sms.yaml names, primary first, combined into one (see
 /// `catalog::combine`): for each id, a framework file under `frameworks/` with that id, else the
 /// built-in one. An id that is neither stops the run (exit 2) with the closest known id.
@@ -338,7 +369,15 @@ pub fn run(opts: &Options) -> Result<(Loaded, Report)> {
 
 /// [`run`]; with `require_history`, a shallow clone or an SMS outside git is an error.
 pub fn run_requiring_history(opts: &Options, require_history: bool) -> Result<(Loaded, Report)> {
-    let mut loaded = load(opts)?;
+    finish(load(opts)?, require_history)
+}
+
+/// `check --staged`: [`run_requiring_history`] over the SMS as staged ([`load_staged`]).
+pub fn run_staged(opts: &Options, require_history: bool) -> Result<(Loaded, Report)> {
+    finish(load_staged(opts)?, require_history)
+}
+
+fn finish(mut loaded: Loaded, require_history: bool) -> Result<(Loaded, Report)> {
     loaded.require_history = require_history;
     let findings = {
         let model = loaded.model();

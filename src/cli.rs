@@ -47,6 +47,10 @@ pub enum Command {
         /// others' ids stay known.
         #[arg(long, value_name = "ID")]
         framework: Option<String>,
+        /// Check the SMS as staged in the git index (what `git commit` would commit), not the
+        /// work tree: unstaged edits are ignored. For pre-commit hooks.
+        #[arg(long, conflicts_with = "base")]
+        staged: bool,
     },
     /// Print the clause tree of a built-in catalogue (default: ISO/IEC 20000-1:2018).
     Clauses {
@@ -213,6 +217,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             base,
             fail_on,
             framework,
+            staged,
         } => {
             let opts = Options {
                 path,
@@ -233,7 +238,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 ))?;
                 return Ok(gate.exit_code(&report.findings));
             }
-            let (loaded, report) = check::run_requiring_history(&opts, require_history)?;
+            let (loaded, report) = if staged {
+                check::run_staged(&opts, require_history)?
+            } else {
+                check::run_requiring_history(&opts, require_history)?
+            };
             let model = loaded.model();
             emit(&report::render(
                 format,

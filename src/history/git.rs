@@ -488,6 +488,14 @@ impl Repo {
         let mut listed: Vec<(String, Oid, Mode)> = Vec::new();
         list_tree(&self.repo, sms_tree, "", config, &mut listed)
             .map_err(|e| git_error(&self.git_dir, "cannot read a tree", &e))?;
+        let entries = self.read_entries(config, &listed)?;
+        let mut entries = entries;
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(Snapshot { entries })
+    }
+
+    /// Snapshot entries of listed blobs, read on all cores (each worker opens its own handle).
+    fn read_entries(&self, config: &Config, listed: &[(String, Oid, Mode)]) -> Result<Vec<Entry>> {
         let limit = config.limits.max_file_size;
         let threads = rayon::current_num_threads().max(1);
         let chunk = listed.len().div_ceil(threads * 4).max(64);
@@ -514,9 +522,7 @@ impl Repo {
             .into_iter()
             .flatten()
             .collect();
-        let mut entries = entries;
-        entries.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(Snapshot { entries })
+        Ok(entries)
     }
 }
 
@@ -854,4 +860,76 @@ pub(super) fn entry_kind(
             }
         }
     })
+}
+
+// ------------------------------------------------------------------------------------------------
+// The index (`check --staged`): the SMS as it would be committed. Every byte comes from the
+// blobs the index names, never from the work tree, so unstaged edits are left out.
+
+/// Git's index stage of an entry: 0 for a normal entry, 1-3 for the sides of a conflict.
+fn index_stage(entry: &git2::IndexEntry) -> u16 {
+    (entry.flags >> 12) & 0x3
+}
+
+impl Repo {
+    fn index(&self) -> Result<git2::Index> {
+        let mut index = self
+            .repo
+            .index()
+            .map_err(|e| git_error(&self.git_dir, "cannot read the index", &e))?;
+        // The handle may hold an index read before another process wrote it: read it afresh.
+        index
+            .read(true)
+            .map_err(|e| git_error(&self.git_dir, "cannot read the index", &e))?;
+        Ok(index)
+    }
+
+    /// The bytes of the SMS file `rel` as staged; `None` when the index has no regular file there.
+    pub fn read_staged(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        let index = self.index()?;
+        let full = format!("{}{rel}", self.prefix);
+        let Some(entry) = index.get_path(Path::new(&full), 0) else {
+            return Ok(None);
+        };
+        if !matches!(mode(entry.mode as i32), Mode::File) {
+            return Ok(None);
+        }
+        self.read_blob(BlobId(entry.id)).map(Some)
+    }
+
+    /// The SMS as it is in the index (what `git commit` would commit), in the same form as
+    /// [`Repo::snapshot`]. A path in conflict (stages 1-3, no stage 0) is a failure: there is no
+    /// content to check until the conflict is resolved.
+    pub fn staged_snapshot(&self, config: &Config) -> Result<Snapshot> {
+        let index = self.index()?;
+        let mut listed: Vec<(String, Oid, Mode)> = Vec::new();
+        let mut conflicts: Vec<String> = Vec::new();
+        for entry in index.iter() {
+            let Ok(path) = std::str::from_utf8(&entry.path) else {
+                continue;
+            };
+            let Some(rel) = path.strip_prefix(self.prefix.as_str()) else {
+                continue;
+            };
+            if rel.is_empty() || !sms_path(config, rel) {
+                continue;
+            }
+            if index_stage(&entry) != 0 {
+                conflicts.push(rel.to_string());
+                continue;
+            }
+            listed.push((rel.to_string(), entry.id, mode(entry.mode as i32)));
+        }
+        if !conflicts.is_empty() {
+            conflicts.sort();
+            conflicts.dedup();
+            bail!(
+                "the index holds unresolved merge conflicts in {}: there is nothing to check until they are resolved\nhelp: resolve them and `git add` the files",
+                conflicts.join(", ")
+            );
+        }
+        let mut entries = self.read_entries(config, &listed)?;
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(Snapshot { entries })
+    }
 }

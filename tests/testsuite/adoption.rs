@@ -107,3 +107,106 @@ fn the_published_pre_commit_hook_passes_a_clean_sms_and_blocks_an_error() {
     assert!(r.stdout.contains("8.99"), "{}", r.stdout);
     assert!(r.stdout.contains("policies/bogus.md"), "{}", r.stdout);
 }
+
+/// A git repository holding the sample SMS, committed once.
+fn committed_sample() -> tempfile::TempDir {
+    let repo = tempfile::tempdir().unwrap();
+    copy_dir(&repo_root().join("sample-sms"), repo.path());
+    let _ = std::fs::remove_dir_all(repo.path().join("_site"));
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-q", "-m", "The sample SMS"]);
+    repo
+}
+
+fn check_staged(dir: &Path) -> Run {
+    let mut c = auditbook();
+    c.arg("check")
+        .arg(dir)
+        .args(["--staged", "--format", "json", "--as-of", AS_OF]);
+    run(c)
+}
+
+const BOGUS: &str = "policies/bogus.md";
+
+#[test]
+fn check_staged_judges_the_index_a_staged_fix_passes_though_the_work_tree_is_broken() {
+    let repo = committed_sample();
+    let bogus = doc(
+        "POL-BOGUS",
+        &["8.99"],
+        "",
+        "A policy for a clause that does not exist.",
+    );
+    let fixed = doc(
+        "POL-BOGUS",
+        &["8.2"],
+        "",
+        "A policy for a clause that exists.",
+    );
+    // Staged: the fix. Work tree: broken again, unstaged.
+    std::fs::write(repo.path().join(BOGUS), &fixed).unwrap();
+    git(repo.path(), &["add", BOGUS]);
+    std::fs::write(repo.path().join(BOGUS), &bogus).unwrap();
+
+    let staged = check_staged(repo.path());
+    assert!(
+        !staged.codes().contains(&"clause-unknown".to_string()),
+        "{}",
+        staged.stdout
+    );
+    assert!(!staged.codes().contains(&"uncommitted-changes".to_string()));
+    // Without --staged the work tree is checked and the broken file is found.
+    let mut c = auditbook();
+    c.arg("check")
+        .arg(repo.path())
+        .args(["--format", "json", "--as-of", AS_OF]);
+    let work = run(c);
+    assert!(
+        work.codes().contains(&"clause-unknown".to_string()),
+        "{}",
+        work.stdout
+    );
+}
+
+#[test]
+fn check_staged_a_staged_breakage_fails_though_the_work_tree_is_fixed() {
+    let repo = committed_sample();
+    let bogus = doc(
+        "POL-BOGUS",
+        &["8.99"],
+        "",
+        "A policy for a clause that does not exist.",
+    );
+    let fixed = doc(
+        "POL-BOGUS",
+        &["8.2"],
+        "",
+        "A policy for a clause that exists.",
+    );
+    std::fs::write(repo.path().join(BOGUS), &bogus).unwrap();
+    git(repo.path(), &["add", BOGUS]);
+    std::fs::write(repo.path().join(BOGUS), &fixed).unwrap();
+
+    let r = check_staged(repo.path());
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let found = r.findings("clause-unknown");
+    assert_eq!(found.len(), 1, "{}", r.stdout);
+    assert!(r.stdout.contains(BOGUS), "{}", r.stdout);
+    // A file only in the work tree (never staged) is not part of the check either.
+    std::fs::write(
+        repo.path().join("policies/untracked.md"),
+        bogus.replace("POL-BOGUS", "POL-UNTR"),
+    )
+    .unwrap();
+    let r = check_staged(repo.path());
+    assert!(!r.stdout.contains("policies/untracked.md"), "{}", r.stdout);
+}
+
+#[test]
+fn check_staged_outside_git_is_a_failure_with_the_fix() {
+    let sms = Sms::sample();
+    let r = check_staged(sms.path());
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("not in a git repository"), "{}", r.stderr);
+}
