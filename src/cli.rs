@@ -140,6 +140,11 @@ pub enum Command {
         /// The bundle (.zip).
         file: PathBuf,
     },
+    /// Tabular record files (CSV, TSV, JSON lines, JSON exports of a service desk).
+    Records {
+        #[command(subcommand)]
+        action: RecordsAction,
+    },
     /// Explain a finding code: what it means, why it matters, how to fix it.
     Explain {
         /// The code, e.g. clause-undocumented.
@@ -148,6 +153,22 @@ pub enum Command {
         /// List every code with its default level.
         #[arg(long)]
         list: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RecordsAction {
+    /// Print the columns a records file has, the mapping auditbook applies to it, and its first
+    /// parsed rows.
+    #[command(
+        after_help = "Exit codes:\n  0  the file reads without findings\n  1  reading it gives findings (listed)\n  2  the file cannot be read, or is not a records file of an SMS"
+    )]
+    Inspect {
+        /// The file (under the SMS's records folder).
+        file: PathBuf,
+        /// How many parsed rows to print.
+        #[arg(long, default_value_t = 3)]
+        rows: usize,
     },
 }
 
@@ -314,6 +335,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let _ = std::io::stderr().write_all(stderr.as_bytes());
             emit(&stdout)?;
             Ok(u8::from(outcome.counts.errors > 0))
+        }
+        Command::Records {
+            action: RecordsAction::Inspect { file, rows },
+        } => {
+            let (text, findings) = crate::tabular::inspect::inspect(&file, rows)?;
+            emit(&text)?;
+            Ok(u8::from(findings))
         }
         Command::Verify { file } => {
             let v = crate::bundle::verify::verify(&file)?;

@@ -27,4 +27,5 @@ pub mod rules;
 pub mod site;
 pub mod snapshot;
 pub mod source;
+pub mod tabular;
 pub mod yaml;

@@ -695,12 +695,17 @@ pub fn compare_versions(scheme: VersionScheme, a: &str, b: &str) -> Option<std::
     }
 }
 
+/// The records of a record file: YAML (one record, or a `records:` list), or a tabular export
+/// (CSV, TSV, JSON lines, JSON array; see `tabular`).
 pub fn parse_records(
     config: &Config,
     path: &str,
     text: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Record> {
+    if let Some(format) = crate::tabular::Format::of(path) {
+        return crate::tabular::parse(config, path, format, text, diags);
+    }
     let node = match yaml::parse(text, config.limits.yaml) {
         Ok(Some(n)) => n,
         Ok(None) => {
@@ -769,7 +774,7 @@ pub fn parse_records(
         .collect()
 }
 
-fn parse_record(path: &str, node: &Node, diags: &mut Vec<Diagnostic>) -> Option<Record> {
+pub(crate) fn parse_record(path: &str, node: &Node, diags: &mut Vec<Diagnostic>) -> Option<Record> {
     let Some(entries) = node.as_map() else {
         diags.push(
             Diagnostic::new(

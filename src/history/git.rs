@@ -325,7 +325,6 @@ impl Repo {
         let mut listed: Vec<(String, Oid, Mode)> = Vec::new();
         list_tree(&self.repo, sms_tree, "", config, &mut listed)
             .map_err(|e| git_error(&self.git_dir, "cannot read a tree", &e))?;
-        let limit = config.limits.max_file_size;
         let threads = rayon::current_num_threads().max(1);
         let chunk = listed.len().div_ceil(threads * 4).max(64);
         let git_dir = &self.git_dir;
@@ -338,8 +337,7 @@ impl Repo {
                 let mut reader = Reader::new(&packs, &repo, SNAPSHOT_CACHE);
                 part.iter()
                     .map(|(path, oid, mode)| {
-                        let kind =
-                            entry_kind(&mut reader, git_dir, config, path, *oid, *mode, limit)?;
+                        let kind = entry_kind(&mut reader, git_dir, config, path, *oid, *mode)?;
                         Ok(Entry {
                             path: path.clone(),
                             kind,
@@ -587,8 +585,8 @@ pub(super) fn entry_kind(
     path: &str,
     oid: Oid,
     mode: Mode,
-    limit: u64,
 ) -> Result<EntryKind> {
+    let limit = config.max_size_for(path);
     let read_err = |e: git2::Error| git_error(git_dir, &format!("cannot read `{path}`"), &e);
     Ok(match mode {
         Mode::Gitlink => EntryKind::Submodule,

@@ -13,5 +13,6 @@ mod gate;
 mod history;
 mod hostile;
 mod init;
+mod records;
 mod rules;
 mod site;
