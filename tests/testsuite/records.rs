@@ -207,3 +207,77 @@ fn jira_dates_and_glpi_semicolons() {
         c.stdout
     );
 }
+
+#[test]
+fn a_rule_on_many_rows_of_one_file_gives_one_finding_with_every_row_in_json() {
+    // Eight rows without `service` (required by the incident kind), one without a `priority`.
+    let s = sms();
+    let mut csv = String::from("id,date,title,status,priority\n");
+    for i in 1..=8 {
+        csv.push_str(&format!("INC-{i},2026-01-0{i},T,closed,P3\n"));
+    }
+    s.file("records/incident/many.csv", &csv);
+    s.file(
+        "records/incident/few.csv",
+        "id,date,title,status,priority,service\nINC-20,2026-01-03,T,closed,,Mail\nINC-21,2027-01-03,T,closed,P2,Mail\n",
+    );
+    let r = s.check_json();
+    let missing = r.findings("field-missing");
+    let many: Vec<_> = missing
+        .iter()
+        .filter(|f| f["path"] == "records/incident/many.csv")
+        .collect();
+    assert_eq!(many.len(), 1, "{}", r.stdout);
+    let rows: Vec<u64> = many[0]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(rows, (2..=9).collect::<Vec<u64>>());
+    let msg = many[0]["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("8 rows of `records/incident/many.csv`"),
+        "{msg}"
+    );
+    assert!(msg.contains("lines 2, 3, 4, 5, 6, …"), "{msg}");
+    assert_eq!(many[0]["subject"], "records/incident/many.csv");
+    // Few findings in a file stay one per row, at the row's line: the per-row kind rules.
+    assert_eq!(
+        finding_lines(&r, "field-missing")
+            .into_iter()
+            .filter(|(p, _)| p.ends_with("few.csv"))
+            .collect::<Vec<_>>(),
+        vec![("records/incident/few.csv".to_string(), 2)]
+    );
+    assert_eq!(
+        finding_lines(&r, "record-in-future"),
+        vec![("records/incident/few.csv".to_string(), 3)]
+    );
+    // The human report says it once too.
+    let human = s.run("check", &[]);
+    assert_eq!(
+        human.stdout.matches("8 rows of").count(),
+        1,
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn open_nonconformities_past_due_are_found_in_rows() {
+    let s = sms();
+    s.file(
+        "records/nonconformity/nc.csv",
+        "id,date,title,status,due,corrective_action,source,clauses\n\
+         NC-1,2026-01-03,Late,open,2026-02-01,Fix it,audit,8.6.1\n\
+         NC-2,2026-01-03,Done,closed,2026-02-01,Fixed,audit,8.6.1\n",
+    );
+    let r = s.check_json();
+    assert_eq!(
+        finding_lines(&r, "nonconformity-overdue"),
+        vec![("records/nonconformity/nc.csv".to_string(), 2)],
+        "{}",
+        r.stdout
+    );
+}
