@@ -24,6 +24,7 @@ pub mod markdown;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod sample;
 pub mod site;
 pub mod snapshot;
 pub mod source;

@@ -281,3 +281,90 @@ fn open_nonconformities_past_due_are_found_in_rows() {
         r.stdout
     );
 }
+
+fn sample_run(s: &Sms, args: &[&str]) -> Run {
+    let mut c = auditbook();
+    c.arg("sample").arg(s.path()).args(args);
+    run(c)
+}
+
+#[test]
+fn sample_is_the_lowest_sha256_of_seed_and_id_and_reproducible() {
+    let s = sms();
+    let mut csv = String::from("id,date,title,status,priority,service\n");
+    for i in 1..=40 {
+        let service = if i % 2 == 0 { "Mail" } else { "VPN" };
+        csv.push_str(&format!(
+            "INC-{i},2026-{:02}-10,T{i},closed,P3,{service}\n",
+            1 + i % 12
+        ));
+    }
+    s.file("records/incident/all.csv", &csv);
+    s.file(
+        "records/incident/y.yaml",
+        "id: INC-Y\nkind: incident\ndate: 2026-03-01\ntitle: Y\nstatus: closed\npriority: P2\nservice: Mail\n",
+    );
+    let args = [
+        "--kind",
+        "incident",
+        "--size",
+        "5",
+        "--seed",
+        "auditor 2026",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-08-31",
+        "--where",
+        "service=Mail",
+    ];
+    let a = sample_run(&s, &args);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    // The expected sample, computed here from the documented algorithm.
+    use sha2::{Digest, Sha256};
+    let mut pop: Vec<(String, String)> = (1..=40)
+        .filter(|i| i % 2 == 0 && (2..=7).contains(&(i % 12)))
+        .map(|i| format!("INC-{i}"))
+        .chain(["INC-Y".to_string()])
+        .map(|id| {
+            let mut h = Sha256::new();
+            h.update(b"auditor 2026\0");
+            h.update(id.as_bytes());
+            let k: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            (k, id)
+        })
+        .collect();
+    pop.sort();
+    let ids: Vec<&str> = a
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    let want: Vec<&str> = pop.iter().take(5).map(|(_, id)| id.as_str()).collect();
+    assert_eq!(ids, want, "{}", a.stdout);
+    assert!(
+        a.stderr.contains(&format!("sampled 5 of {}", pop.len())),
+        "{}",
+        a.stderr
+    );
+    // Same input, same sample; another seed, another sample.
+    assert_eq!(sample_run(&s, &args).stdout, a.stdout);
+    let mut other = args;
+    other[5] = "another seed";
+    assert_ne!(sample_run(&s, &other).stdout, a.stdout);
+    // --out writes the file.
+    let out = s.path().join("sample.csv");
+    let w = sample_run(&s, &[&args[..], &["--out", out.to_str().unwrap()]].concat());
+    assert_eq!(w.code, 0);
+    assert_eq!(std::fs::read_to_string(out).unwrap(), a.stdout);
+    // A bad --where is a usage error.
+    assert_eq!(
+        sample_run(
+            &s,
+            &["--kind", "incident", "--seed", "x", "--where", "nope"]
+        )
+        .code,
+        2
+    );
+}
