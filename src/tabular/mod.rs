@@ -789,7 +789,7 @@ fn row_record(
         pos,
     };
     let mut own = Vec::new();
-    let record = crate::source::parse_record(path, &node, &mut own);
+    let record = crate::source::parse_record_owned(path, node, &mut own);
     // A date already reported with its column is not reported again as missing.
     diags.extend(own.into_iter().filter(|d| {
         !(d.code == "field-missing" && failed.iter().any(|f| d.subject.ends_with(&format!("#{f}"))))
