@@ -66,11 +66,21 @@ impl Loaded {
         if let Some(h) = &self.history {
             all.extend(history::rules::check(h, model));
         }
+        let config = &self.config;
+        let aggregate = |all: Vec<Diagnostic>| {
+            diag::aggregate_rows(all, |p| {
+                crate::tabular::Format::of(p).is_some()
+                    && snapshot::role(config, p) == snapshot::Role::Record
+            })
+        };
         if !self.require_history {
             all.extend(self.history_notices.iter().cloned());
-            return rules::apply_levels(&self.config, all);
+            let all = aggregate(rules::apply_levels(&self.config, all));
+            let mut all = all;
+            diag::sort(&mut all);
+            return all;
         }
-        let mut all = rules::apply_levels(&self.config, all);
+        let mut all = aggregate(rules::apply_levels(&self.config, all));
         all.extend(self.history_notices.iter().cloned().map(|mut d| {
             d.severity = diag::Severity::Error;
             d.help = Some(match d.code {

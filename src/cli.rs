@@ -164,6 +164,41 @@ pub enum Command {
         /// The bundle (.zip).
         file: PathBuf,
     },
+    /// Tabular record files (CSV, TSV, JSON lines, JSON exports of a service desk).
+    Records {
+        #[command(subcommand)]
+        action: RecordsAction,
+    },
+    /// Draw a seeded, reproducible sample of records for an auditor and write it as CSV.
+    #[command(
+        after_help = "The sample is the SIZE records of the kind (after --from/--to/--where) with the lowest\nSHA-256(seed, NUL byte, id): the same records and seed always give the same sample. The\nauditor, not the auditee, chooses the seed, after the records are committed. Reads the work\ntree: run it on a clean checkout of the audited commit.\n\nExit codes:\n  0  the sample was written\n  2  the tool could not run (bad arguments, no sms.yaml, unwritable file)"
+    )]
+    Sample {
+        /// The SMS root (the folder holding sms.yaml) or any folder below it.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// The record kind to sample from, e.g. incident.
+        #[arg(long)]
+        kind: String,
+        /// How many records to pick.
+        #[arg(long, default_value_t = 25)]
+        size: usize,
+        /// Any text, chosen by the auditor.
+        #[arg(long)]
+        seed: String,
+        /// Only records dated on or after this date.
+        #[arg(long, value_parser = parse_date_arg)]
+        from: Option<jiff::civil::Date>,
+        /// Only records dated on or before this date.
+        #[arg(long, value_parser = parse_date_arg)]
+        to: Option<jiff::civil::Date>,
+        /// Only records whose field has this value (`field=value`; repeat for more).
+        #[arg(long = "where", value_name = "FIELD=VALUE", value_parser = crate::sample::parse_condition)]
+        conditions: Vec<(String, String)>,
+        /// Write the CSV here instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Explain a finding code: what it means, why it matters, how to fix it.
     Explain {
         /// The code, e.g. clause-undocumented.
@@ -172,6 +207,22 @@ pub enum Command {
         /// List every code with its default level.
         #[arg(long)]
         list: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RecordsAction {
+    /// Print the columns a records file has, the mapping auditbook applies to it, and its first
+    /// parsed rows.
+    #[command(
+        after_help = "Exit codes:\n  0  the file reads without findings\n  1  reading it gives findings (listed)\n  2  the file cannot be read, or is not a records file of an SMS"
+    )]
+    Inspect {
+        /// The file (under the SMS's records folder).
+        file: PathBuf,
+        /// How many parsed rows to print.
+        #[arg(long, default_value_t = 3)]
+        rows: usize,
     },
 }
 
@@ -367,6 +418,47 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let _ = std::io::stderr().write_all(stderr.as_bytes());
             emit(&stdout)?;
             Ok(u8::from(outcome.counts.errors > 0))
+        }
+        Command::Records {
+            action: RecordsAction::Inspect { file, rows },
+        } => {
+            let (text, findings) = crate::tabular::inspect::inspect(&file, rows)?;
+            emit(&text)?;
+            Ok(u8::from(findings))
+        }
+        Command::Sample {
+            path,
+            kind,
+            size,
+            seed,
+            from,
+            to,
+            conditions,
+            out,
+        } => {
+            let req = crate::sample::Request {
+                kind,
+                size,
+                seed,
+                from,
+                to,
+                conditions,
+            };
+            let root = crate::config::discover(&path)?;
+            let (config, _) = crate::config::load(&root)?;
+            let snapshot = crate::snapshot::from_work_tree(&config)?;
+            let (sources, _) = crate::source::parse(&config, &snapshot);
+            let sample = crate::sample::draw(&sources.records, &req)?;
+            let csv = crate::sample::to_csv(&sample);
+            match out {
+                Some(file) => std::fs::write(&file, csv)
+                    .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", file.display()))?,
+                None => emit(&csv)?,
+            }
+            let _ = std::io::stderr().write_all(crate::sample::summary(&sample, &req).as_bytes());
+            std::mem::forget(sources);
+            std::mem::forget(snapshot);
+            Ok(0)
         }
         Command::Verify { file } => {
             let v = crate::bundle::verify::verify(&file)?;

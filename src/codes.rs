@@ -63,6 +63,14 @@ codes! {
         "a document or record file is empty",
         "An empty file holds no document or record; it is probably a leftover.",
         "write the document or record, or delete the file";
+    "table-malformed", Error,
+        "a row or the header of a tabular record file cannot be read",
+        "A CSV/TSV row with more or fewer fields than the header, a header column without a name or named twice, a JSON-lines line that is not one JSON object, or a `.json` records file that is not an array of objects. The row is not read (it is no record); the other rows are.",
+        "fix the export (or the row) at the line named; re-export with the tool's default CSV settings";
+    "table-column-missing", Error,
+        "a column that the mapping reads is not in the file's header",
+        "A `tables:` entry in sms.yaml (or the preset it names) maps a field to a column the file does not have: the export was made with other columns, or the mapping names the column wrongly. Without the `id` column no row of the file is read.",
+        "map the field to a column the header has (`auditbook records inspect FILE` lists them), or re-export with the column";
     "symlink-ignored", Warning,
         "a symbolic link in the SMS is not followed",
         "auditbook never reads through a symbolic link, so that nothing outside the repository can end up in the evidence. A link that points outside the SMS root is reported as well.",

@@ -42,6 +42,35 @@ pub struct Config {
     pub history: HistorySettings,
     pub limits: Limits,
     pub paths: Paths,
+    /// Column mappings of tabular record files (`tables:`), in file order.
+    pub tables: Vec<TableSettings>,
+}
+
+/// One `tables:` entry: how the rows of some tabular record files become records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableSettings {
+    /// A glob relative to the records folder (`incident/*.csv`); else the entry applies to the
+    /// files of the folder `records/<kind>/`.
+    pub files: Option<String>,
+    /// The record kind of every row (default: the folder name).
+    pub kind: Option<String>,
+    pub preset: Option<String>,
+    /// Field <- column, added to (and overriding) the preset's.
+    pub fields: Vec<(String, String)>,
+    /// Fields read as dates; replaces the preset's list.
+    pub dates: Option<Vec<String>>,
+    pub date_format: Option<String>,
+    /// IANA zone of the export's date-times without an offset (default: the SMS's `timezone`).
+    pub timezone: Option<String>,
+    /// Other columns kept as fields under their own names; `None` = the default (all columns
+    /// when nothing is mapped, none otherwise); `Some(None)` = `keep: all`.
+    pub keep: Option<Option<Vec<String>>>,
+    /// Fixed values given to every row (they win over columns).
+    pub values: Vec<(String, String)>,
+    pub delimiter: Option<u8>,
+    /// Prefixed to every id (tools that number tickets 1, 2, 3… in each table).
+    pub id_prefix: Option<String>,
+    pub pos: Pos,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +108,8 @@ pub struct Limits {
     pub max_file_size: u64,
     /// The sum of the sizes of the SMS files one output (the site, the bundle) copies.
     pub max_output_size: u64,
+    /// The size limit of tabular record files (CSV, TSV, JSON lines, JSON), which are exports.
+    pub max_table_size: u64,
     pub max_documents: usize,
     pub yaml: yaml::Limits,
     pub markdown: crate::markdown::Limits,
@@ -89,6 +120,7 @@ impl Default for Limits {
         Limits {
             max_file_size: 10 * 1024 * 1024,
             max_output_size: 1024 * 1024 * 1024,
+            max_table_size: 1024 * 1024 * 1024,
             max_documents: 100_000,
             yaml: yaml::Limits::default(),
             markdown: crate::markdown::Limits::default(),
@@ -116,6 +148,24 @@ impl Default for Paths {
 }
 
 impl Config {
+    /// The size over which a file is not read: tabular record files have their own limit.
+    pub fn max_size_for(&self, path: &str) -> u64 {
+        if crate::snapshot::role(self, path) == crate::snapshot::Role::Record
+            && crate::tabular::Format::of(path).is_some()
+        {
+            self.limits.max_table_size
+        } else {
+            self.limits.max_file_size
+        }
+    }
+
+    /// A text that changes whenever the `tables:` mappings do (a key of the history cache).
+    pub fn tables_key(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("{:?}", self.tables).as_bytes());
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     pub fn person(&self, id: &str) -> Option<&Person> {
         self.people.iter().find(|p| p.id == id)
     }
@@ -137,6 +187,7 @@ const KEYS: &[&str] = &[
     "history",
     "limits",
     "paths",
+    "tables",
 ];
 
 /// Find the SMS root: `start` itself or the nearest ancestor holding sms.yaml.
@@ -232,6 +283,7 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
         history: HistorySettings::default(),
         limits: Limits::default(),
         paths: Paths::default(),
+        tables: Vec::new(),
     };
     let mut r = Reader::new(FILE_NAME, FILE_NAME, &mut diags);
     for (key, value) in entries {
@@ -356,6 +408,7 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
                 }
             }
             "applicability" => config.applicability = read_applicability(&mut r, value),
+            "tables" => config.tables = read_tables(&mut r, value),
             "history" => {
                 for (kk, vv) in map_entries(&mut r, value, k) {
                     match kk.as_str() {
@@ -388,6 +441,14 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
                             if let Some(t) = r.text(vv, &kk) {
                                 match parse_size(&t.text) {
                                     Ok(n) => config.limits.max_output_size = n,
+                                    Err(e) => r.invalid(vv, &kk, e),
+                                }
+                            }
+                        }
+                        "max_table_size" => {
+                            if let Some(t) = r.text(vv, &kk) {
+                                match parse_size(&t.text) {
+                                    Ok(n) => config.limits.max_table_size = n,
                                     Err(e) => r.invalid(vv, &kk, e),
                                 }
                             }
@@ -426,6 +487,7 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
                             &[
                                 "max_file_size",
                                 "max_output_size",
+                                "max_table_size",
                                 "max_documents",
                                 "max_yaml_depth",
                                 "max_yaml_nodes",
@@ -648,6 +710,139 @@ fn read_applicability(r: &mut Reader<'_>, node: &Node) -> Vec<Applicability> {
             continue;
         }
         out.push(a);
+    }
+    out
+}
+
+const TABLE_KEYS: &[&str] = &[
+    "files",
+    "kind",
+    "preset",
+    "fields",
+    "dates",
+    "date_format",
+    "timezone",
+    "keep",
+    "values",
+    "delimiter",
+    "id_prefix",
+];
+
+fn read_tables(r: &mut Reader<'_>, node: &Node) -> Vec<TableSettings> {
+    let mut out = Vec::new();
+    let Some(items) = node.as_seq() else {
+        if !node.is_null() {
+            r.invalid(node, "tables", "`tables` must be a list of mappings".into());
+        }
+        return out;
+    };
+    for item in items {
+        let Some(entries) = item.as_map() else {
+            r.invalid(
+                item,
+                "tables",
+                "each `tables` entry is a mapping (files or kind, preset, fields…)".into(),
+            );
+            continue;
+        };
+        let mut t = TableSettings {
+            pos: item.pos,
+            ..TableSettings::default()
+        };
+        for (k, v) in entries {
+            let key = k.as_scalar().unwrap_or("");
+            match key {
+                "files" => t.files = r.text(v, key).map(|s| s.text),
+                "kind" => t.kind = r.text(v, key).map(|s| s.text),
+                "preset" => {
+                    if let Some(s) = r.text(v, key) {
+                        if crate::tabular::presets::get(&s.text).is_some() {
+                            t.preset = Some(s.text);
+                        } else {
+                            let names: Vec<&str> = crate::tabular::presets::names().collect();
+                            let hint = crate::ids::closest(&s.text, names.iter().copied(), 4)
+                                .map(|n| format!("did you mean `{n}`? "))
+                                .unwrap_or_default();
+                            r.invalid(
+                                v,
+                                key,
+                                format!(
+                                    "`{}` is not a built-in preset; {hint}known: {}",
+                                    s.text,
+                                    names.join(", ")
+                                ),
+                            );
+                        }
+                    }
+                }
+                "fields" | "values" => {
+                    let mut pairs = Vec::new();
+                    for (kk, vv) in map_entries(r, v, key) {
+                        if let Some(s) = r.text(vv, &kk) {
+                            pairs.push((kk, s.text));
+                        }
+                    }
+                    if key == "fields" {
+                        t.fields = pairs;
+                    } else {
+                        t.values = pairs;
+                    }
+                }
+                "dates" => {
+                    t.dates = Some(r.list(v, key).into_iter().map(|(s, _)| s.text).collect())
+                }
+                "date_format" => t.date_format = r.text(v, key).map(|s| s.text),
+                "timezone" => {
+                    if let Some(s) = r.text(v, key) {
+                        if jiff::tz::TimeZone::get(&s.text).is_err() {
+                            r.invalid(
+                                v,
+                                key,
+                                format!("`{}` is not an IANA time zone name", s.text),
+                            );
+                        } else {
+                            t.timezone = Some(s.text);
+                        }
+                    }
+                }
+                "keep" => {
+                    t.keep = match v.as_scalar() {
+                        Some("all") => Some(None),
+                        _ => Some(Some(
+                            r.list(v, key).into_iter().map(|(s, _)| s.text).collect(),
+                        )),
+                    }
+                }
+                "delimiter" => {
+                    if let Some(s) = r.text(v, key) {
+                        let d = match s.text.as_str() {
+                            "\\t" | "tab" => Some(b'\t'),
+                            x if x.len() == 1 && x.is_ascii() => Some(x.as_bytes()[0]),
+                            _ => None,
+                        };
+                        match d {
+                            Some(d) => t.delimiter = Some(d),
+                            None => r.invalid(
+                                v,
+                                key,
+                                "`delimiter` is one ASCII character, or `tab`".into(),
+                            ),
+                        }
+                    }
+                }
+                "id_prefix" => t.id_prefix = r.text(v, key).map(|s| s.text),
+                other => unknown_key(r, k, other, TABLE_KEYS, "tables[]."),
+            }
+        }
+        if t.files.is_none() && t.kind.is_none() {
+            r.invalid(
+                item,
+                "tables",
+                "a `tables` entry needs `files` (a glob under the records folder) or `kind`".into(),
+            );
+            continue;
+        }
+        out.push(t);
     }
     out
 }

@@ -40,6 +40,8 @@ pub struct Diagnostic {
     /// What the finding is about (a clause, document or record id, or a path when there is no
     /// id): with the code, it makes the fingerprint that `--base` compares. Never a line number.
     pub subject: String,
+    /// For a finding that stands for many rows of one tabular records file: every row's line.
+    pub rows: Vec<u32>,
 }
 
 impl Diagnostic {
@@ -55,6 +57,7 @@ impl Diagnostic {
             message: message.into(),
             help: info.map(|c| c.help.to_string()),
             subject: subject.into(),
+            rows: Vec::new(),
         }
     }
 
@@ -114,6 +117,77 @@ fn natural_key(s: &str) -> String {
         }
     }
     flush(&mut digits, &mut out);
+    out
+}
+
+/// More findings than this of one code in one tabular file become one finding.
+pub const AGGREGATE_OVER: usize = 5;
+
+/// One finding per (file, code, level) for the tabular records files where a code has more than
+/// [`AGGREGATE_OVER`] findings: the count and the first rows' lines in the message, every row's
+/// line in `rows`. Other findings pass through unchanged; the order of the first of each group
+/// is kept.
+pub fn aggregate_rows(diags: Vec<Diagnostic>, is_table: impl Fn(&str) -> bool) -> Vec<Diagnostic> {
+    use std::collections::HashMap;
+    let key = |d: &Diagnostic| -> Option<(String, &'static str, Severity)> {
+        d.path
+            .as_deref()
+            .filter(|p| is_table(p))
+            .map(|p| (p.to_string(), d.code, d.severity))
+    };
+    let mut counts: HashMap<(String, &'static str, Severity), usize> = HashMap::new();
+    for d in &diags {
+        if let Some(k) = key(d) {
+            *counts.entry(k).or_default() += 1;
+        }
+    }
+    if counts.values().all(|&n| n <= AGGREGATE_OVER) {
+        return diags;
+    }
+    let mut out: Vec<Diagnostic> = Vec::with_capacity(diags.len());
+    let mut slot: HashMap<(String, &'static str, Severity), usize> = HashMap::new();
+    for d in diags {
+        let Some(k) = key(&d).filter(|k| counts[k] > AGGREGATE_OVER) else {
+            out.push(d);
+            continue;
+        };
+        let line = d.pos.map_or(0, |p| p.line);
+        match slot.get(&k) {
+            Some(&i) => out[i].rows.push(line),
+            None => {
+                slot.insert(k, out.len());
+                let mut agg = d;
+                agg.rows = vec![line];
+                out.push(agg);
+            }
+        }
+    }
+    for &i in slot.values() {
+        let d = &mut out[i];
+        d.rows.sort_unstable();
+        let path = d.path.clone().unwrap_or_default();
+        let first: Vec<String> = d
+            .rows
+            .iter()
+            .take(AGGREGATE_OVER)
+            .map(u32::to_string)
+            .collect();
+        let more = if d.rows.len() > AGGREGATE_OVER {
+            ", …"
+        } else {
+            ""
+        };
+        d.message = format!(
+            "{} rows of `{path}` have this finding (lines {}{more}; every line is in the JSON output); the first: {}",
+            d.rows.len(),
+            first.join(", "),
+            d.message
+        );
+        d.subject = path;
+        if let Some(first_line) = d.rows.first() {
+            d.pos = Some(Pos::new(*first_line, 1));
+        }
+    }
     out
 }
 

@@ -302,6 +302,9 @@ pub struct JsonFinding<'a> {
     /// With `check --base`: the fingerprint is absent at the base.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new: Option<bool>,
+    /// A finding that stands for many rows of one tabular records file: every row's line.
+    #[serde(skip_serializing_if = "<[u32]>::is_empty")]
+    pub rows: &'a [u32],
 }
 
 /// One framework of the run: its catalogue and coverage.
@@ -360,6 +363,7 @@ pub fn json_findings<'a>(findings: &'a [Diagnostic], model: &Model<'a>) -> Vec<J
             subject: &d.subject,
             fingerprint: d.fingerprint(),
             new: None,
+            rows: &d.rows,
         })
         .collect()
 }

@@ -168,7 +168,10 @@ pub fn role(config: &Config, path: &str) -> Role {
         && (lower.ends_with(".yaml") || lower.ends_with(".yml"))
     {
         Role::Framework
-    } else if under(&config.paths.records) && (lower.ends_with(".yaml") || lower.ends_with(".yml"))
+    } else if under(&config.paths.records)
+        && (lower.ends_with(".yaml")
+            || lower.ends_with(".yml")
+            || crate::tabular::Format::of(path).is_some())
     {
         Role::Record
     } else if under(&config.paths.templates)
@@ -310,8 +313,8 @@ pub fn list_work_tree(config: &Config) -> Result<Vec<Listed>> {
 /// size limit and files auditbook has no reason to read are listed with their size only.
 pub fn read_listed(config: &Config, listed: &Listed) -> Result<Entry> {
     let root = &config.root;
-    let limit = config.limits.max_file_size;
     let (rel, ft, size) = (&listed.path, listed.file_type, listed.size);
+    let limit = config.max_size_for(rel);
     let abs = root.join(rel);
     let kind = if ft.is_symlink() {
         let target = std::fs::read_link(&abs)

@@ -757,12 +757,17 @@ pub fn compare_versions(scheme: VersionScheme, a: &str, b: &str) -> Option<std::
     }
 }
 
+/// The records of a record file: YAML (one record, or a `records:` list), or a tabular export
+/// (CSV, TSV, JSON lines, JSON array; see `tabular`).
 pub fn parse_records(
     config: &Config,
     path: &str,
     text: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Record> {
+    if let Some(format) = crate::tabular::Format::of(path) {
+        return crate::tabular::parse(config, path, format, text, diags);
+    }
     let node = match yaml::parse(text, config.limits.yaml) {
         Ok(Some(n)) => n,
         Ok(None) => {
@@ -832,7 +837,41 @@ pub fn parse_records(
 }
 
 fn parse_record(path: &str, node: &Node, diags: &mut Vec<Diagnostic>) -> Option<Record> {
-    let Some(entries) = node.as_map() else {
+    let mut rec = parse_record_head(path, node, diags)?;
+    rec.fields = node
+        .as_map()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(k, v)| k.as_scalar().map(|k| (k.to_string(), v.clone())))
+        .collect();
+    Some(rec)
+}
+
+/// [`parse_record`] of a node the caller gives away: the fields are moved, not copied (a row
+/// of a tabular file, of which there may be a million).
+pub(crate) fn parse_record_owned(
+    path: &str,
+    node: Node,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Record> {
+    let mut rec = parse_record_head(path, &node, diags)?;
+    if let yaml::Value::Map(entries) = node.value {
+        rec.fields = entries
+            .into_iter()
+            .filter_map(|(k, v)| match k.value {
+                yaml::Value::Scalar { text, .. } => Some((text, v)),
+                yaml::Value::Seq(_) | yaml::Value::Map(_) => None,
+            })
+            .collect();
+        // The in-place collect keeps the larger allocation of the node pairs.
+        rec.fields.shrink_to_fit();
+    }
+    Some(rec)
+}
+
+/// A record's fields read from its node, with `fields` left empty for the caller to fill.
+fn parse_record_head(path: &str, node: &Node, diags: &mut Vec<Diagnostic>) -> Option<Record> {
+    let Some(_) = node.as_map() else {
         diags.push(
             Diagnostic::new(
                 "frontmatter-invalid",
@@ -915,10 +954,7 @@ fn parse_record(path: &str, node: &Node, diags: &mut Vec<Diagnostic>) -> Option<
         title,
         clauses,
         refs,
-        fields: entries
-            .iter()
-            .filter_map(|(k, v)| k.as_scalar().map(|k| (k.to_string(), v.clone())))
-            .collect(),
+        fields: Vec::new(),
         pos: node.pos,
     })
 }

@@ -320,7 +320,6 @@ impl Repo {
         }
         let at_head: std::collections::HashMap<&str, Oid> =
             at_head.iter().map(|(p, o, _)| (p.as_str(), *o)).collect();
-        let limit = config.limits.max_file_size;
         let threads = rayon::current_num_threads().max(1);
         let chunk = listed.len().div_ceil(threads * 4).max(64);
         let git_dir = self.git_dir();
@@ -358,15 +357,8 @@ impl Repo {
                         });
                         continue;
                     }
-                    let kind = super::git::entry_kind(
-                        &mut reader,
-                        git_dir,
-                        config,
-                        path,
-                        *oid,
-                        *mode,
-                        limit,
-                    )?;
+                    let kind =
+                        super::git::entry_kind(&mut reader, git_dir, config, path, *oid, *mode)?;
                     out.push(Entry {
                         path: path.clone(),
                         kind,

@@ -496,7 +496,6 @@ impl Repo {
 
     /// Snapshot entries of listed blobs, read on all cores (each worker opens its own handle).
     fn read_entries(&self, config: &Config, listed: &[(String, Oid, Mode)]) -> Result<Vec<Entry>> {
-        let limit = config.limits.max_file_size;
         let threads = rayon::current_num_threads().max(1);
         let chunk = listed.len().div_ceil(threads * 4).max(64);
         let git_dir = &self.git_dir;
@@ -509,8 +508,7 @@ impl Repo {
                 let mut reader = Reader::new(&packs, &repo, SNAPSHOT_CACHE);
                 part.iter()
                     .map(|(path, oid, mode)| {
-                        let kind =
-                            entry_kind(&mut reader, git_dir, config, path, *oid, *mode, limit)?;
+                        let kind = entry_kind(&mut reader, git_dir, config, path, *oid, *mode)?;
                         Ok(Entry {
                             path: path.clone(),
                             kind,
@@ -828,8 +826,8 @@ pub(super) fn entry_kind(
     path: &str,
     oid: Oid,
     mode: Mode,
-    limit: u64,
 ) -> Result<EntryKind> {
+    let limit = config.max_size_for(path);
     let read_err = |e: git2::Error| git_error(git_dir, &format!("cannot read `{path}`"), &e);
     Ok(match mode {
         Mode::Gitlink => EntryKind::Submodule,

@@ -113,15 +113,17 @@ impl Settings {
             VersionScheme::Free => "free",
         };
         let raw = format!(
-            "auditbook {}|prefix {prefix}|records {}|frameworks {}|templates {}|output {}|scheme {scheme}|size {}|yaml {} {}",
+            "auditbook {}|prefix {prefix}|records {}|frameworks {}|templates {}|output {}|scheme {scheme}|size {} {}|yaml {} {}|tables {}",
             env!("CARGO_PKG_VERSION"),
             config.paths.records,
             config.paths.frameworks,
             config.paths.templates,
             config.paths.output,
             config.limits.max_file_size,
+            config.limits.max_table_size,
             config.limits.yaml.max_depth,
             config.limits.yaml.max_nodes,
+            config.tables_key(),
         );
         let raw = if grafts.is_empty() {
             raw
@@ -855,14 +857,14 @@ pub(super) fn summarise(
     };
     if reader
         .size(oid)
-        .is_some_and(|n| n > config.limits.max_file_size)
+        .is_some_and(|n| n > config.max_size_for(path))
     {
         return Ok(too_big());
     }
     let blob = reader
         .read(oid)
         .map_err(|e| git_error(git_dir, &format!("cannot read `{path}` ({oid})"), &e))?;
-    if blob.data.len() as u64 > config.limits.max_file_size {
+    if blob.data.len() as u64 > config.max_size_for(path) {
         return Ok(too_big());
     }
     let bytes = &blob.data[..];

@@ -18,5 +18,6 @@ mod history;
 mod hostile;
 mod hostile_io;
 mod init;
+mod records;
 mod rules;
 mod site;

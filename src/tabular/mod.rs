@@ -1,0 +1,821 @@
+//! Tabular record files: `records/<kind>/*.csv`, `*.tsv`, `*.jsonl` (one JSON object a line) and
+//! `*.json` (an array of objects) hold one record per row — the monthly exports of a service
+//! desk (ServiceNow, Jira Service Management, GLPI, Zammad…).
+//!
+//! A [`Mapping`] (sms.yaml `tables:`, optionally starting from a built-in [`presets`] entry) says
+//! which column is which field; each row becomes a YAML-shaped mapping node of fields and goes
+//! through the same record reader as a YAML record, so every later phase (model, rules, history,
+//! site) treats a row exactly like a record file of its own, at the row's line. CSV is read with
+//! the `csv` crate, one row at a time; a malformed row is a finding at its line naming the
+//! column, and reading goes on with the next row.
+
+pub mod inspect;
+pub mod presets;
+
+use crate::config::{Config, TableSettings};
+use crate::diag::Diagnostic;
+use crate::source::Record;
+use crate::yaml::{Node, Pos, Value};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use std::collections::HashMap;
+
+/// The shapes of tabular record file, by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Tsv,
+    JsonLines,
+    JsonArray,
+}
+
+impl Format {
+    pub fn of(path: &str) -> Option<Format> {
+        let lower = path.to_ascii_lowercase();
+        if lower.ends_with(".csv") {
+            Some(Format::Csv)
+        } else if lower.ends_with(".tsv") || lower.ends_with(".tab") {
+            Some(Format::Tsv)
+        } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+            Some(Format::JsonLines)
+        } else if lower.ends_with(".json") {
+            Some(Format::JsonArray)
+        } else {
+            None
+        }
+    }
+}
+
+/// Which columns other than the mapped ones a row keeps as fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Keep {
+    All,
+    Columns(Vec<String>),
+}
+
+/// How the rows of one file become records (sms.yaml `tables:` over a preset over the default).
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    /// Where the mapping comes from, for `records inspect` and messages.
+    pub source: String,
+    pub preset: Option<&'static str>,
+    /// The record kind of every row, unless a `kind` column or value says otherwise.
+    pub kind: Option<String>,
+    /// Field <- column.
+    pub fields: Vec<(String, String)>,
+    /// Fields whose values are dates (converted to YYYY-MM-DD in the SMS's time zone).
+    pub dates: Vec<String>,
+    pub date_format: Option<String>,
+    /// Zone of date-times written without an offset.
+    pub zone_in: TimeZone,
+    /// The SMS's zone: a date-time becomes the calendar date there.
+    pub zone_out: TimeZone,
+    pub keep: Keep,
+    /// Fixed values, winning over columns.
+    pub values: Vec<(String, String)>,
+    pub delimiter: u8,
+    pub id_prefix: String,
+}
+
+/// The first folder below the records folder: the default kind of the files in it.
+fn folder_kind<'p>(config: &Config, path: &'p str) -> Option<&'p str> {
+    let rest = path.strip_prefix(&format!("{}/", config.paths.records))?;
+    let (dir, _) = rest.split_once('/')?;
+    Some(dir)
+}
+
+/// The `tables:` entry that applies to a file: the first whose `files` glob matches its path
+/// under the records folder, else the first without `files` whose `kind` is the file's folder.
+pub fn settings_for<'c>(config: &'c Config, path: &str) -> Option<(usize, &'c TableSettings)> {
+    let rel = path
+        .strip_prefix(&format!("{}/", config.paths.records))
+        .unwrap_or(path);
+    let folder = folder_kind(config, path);
+    config
+        .tables
+        .iter()
+        .enumerate()
+        .find(|(_, t)| t.files.as_deref().is_some_and(|g| glob_match(g, rel)))
+        .or_else(|| {
+            config
+                .tables
+                .iter()
+                .enumerate()
+                .find(|(_, t)| t.files.is_none() && t.kind.as_deref() == folder)
+        })
+}
+
+/// The mapping that applies to a file.
+pub fn mapping_for(config: &Config, path: &str) -> Mapping {
+    let zone_out = config
+        .timezone
+        .as_deref()
+        .and_then(|z| TimeZone::get(z).ok())
+        .unwrap_or(TimeZone::UTC);
+    let format = Format::of(path);
+    let default_delimiter = match format {
+        Some(Format::Tsv) => b'\t',
+        Some(Format::Csv | Format::JsonLines | Format::JsonArray) | None => b',',
+    };
+    let folder = folder_kind(config, path).map(str::to_string);
+    let Some((index, t)) = settings_for(config, path) else {
+        return Mapping {
+            source: "the default: every column is a field of its own name".into(),
+            preset: None,
+            kind: folder,
+            fields: Vec::new(),
+            dates: vec!["date".into()],
+            date_format: None,
+            zone_in: zone_out.clone(),
+            zone_out,
+            keep: Keep::All,
+            values: Vec::new(),
+            delimiter: default_delimiter,
+            id_prefix: String::new(),
+        };
+    };
+    let preset = t.preset.as_deref().and_then(presets::get);
+    let mut fields: Vec<(String, String)> = preset
+        .map(|p| {
+            p.fields
+                .iter()
+                .map(|(f, c)| (f.to_string(), c.to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (f, c) in &t.fields {
+        match fields.iter_mut().find(|(g, _)| g == f) {
+            Some(slot) => slot.1 = c.clone(),
+            None => fields.push((f.clone(), c.clone())),
+        }
+    }
+    let dates = t.dates.clone().unwrap_or_else(|| match preset {
+        Some(p) => p.dates.iter().map(|d| d.to_string()).collect(),
+        None => vec!["date".into()],
+    });
+    let keep = match &t.keep {
+        Some(None) => Keep::All,
+        Some(Some(cols)) => Keep::Columns(cols.clone()),
+        None if fields.is_empty() => Keep::All,
+        None => Keep::Columns(Vec::new()),
+    };
+    let zone_in = t
+        .timezone
+        .as_deref()
+        .and_then(|z| TimeZone::get(z).ok())
+        .unwrap_or_else(|| zone_out.clone());
+    let delimiter = match format {
+        Some(Format::Tsv) => t.delimiter.unwrap_or(b'\t'),
+        Some(Format::Csv | Format::JsonLines | Format::JsonArray) | None => {
+            t.delimiter.or(preset.map(|p| p.delimiter)).unwrap_or(b',')
+        }
+    };
+    Mapping {
+        source: format!(
+            "sms.yaml `tables` entry {} (line {}){}",
+            index + 1,
+            t.pos.line,
+            preset
+                .map(|p| format!(", preset `{}` ({})", p.name, p.tool))
+                .unwrap_or_default()
+        ),
+        preset: preset.map(|p| p.name),
+        kind: t
+            .kind
+            .clone()
+            .or(preset.and_then(|p| p.kind).map(str::to_string))
+            .or(folder),
+        fields,
+        dates,
+        date_format: t
+            .date_format
+            .clone()
+            .or(preset.and_then(|p| p.date_format).map(str::to_string)),
+        zone_in,
+        zone_out,
+        keep,
+        values: t.values.clone(),
+        delimiter,
+        id_prefix: t.id_prefix.clone().unwrap_or_default(),
+    }
+}
+
+/// `*` matches within one path segment, `**` across segments, `?` one character.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    // can[i][j]: p[i..] matches t[j..]; filled from the end (no backtracking blow-up).
+    let mut can = vec![vec![false; t.len() + 1]; p.len() + 1];
+    can[p.len()][t.len()] = true;
+    for i in (0..p.len()).rev() {
+        let double = p[i] == '*' && p.get(i + 1) == Some(&'*');
+        for j in (0..=t.len()).rev() {
+            can[i][j] = match p[i] {
+                '*' if double => can[i + 2][j] || (j < t.len() && can[i][j + 1]),
+                '*' => can[i + 1][j] || (j < t.len() && t[j] != '/' && can[i][j + 1]),
+                '?' => j < t.len() && t[j] != '/' && can[i + 1][j + 1],
+                c => j < t.len() && t[j] == c && can[i + 1][j + 1],
+            };
+        }
+    }
+    can[0][0]
+}
+
+/// One cell: its text, or nothing (an empty cell, a JSON null).
+#[derive(Debug, Clone)]
+enum Cell {
+    Empty,
+    Text(String),
+    List(Vec<String>),
+}
+
+impl Cell {
+    fn text(&self) -> Option<&str> {
+        match self {
+            Cell::Text(t) => Some(t),
+            Cell::Empty | Cell::List(_) => None,
+        }
+    }
+}
+
+/// Read one tabular records file into records, with the findings about it.
+pub fn parse(
+    config: &Config,
+    path: &str,
+    format: Format,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Record> {
+    let mapping = mapping_for(config, path);
+    let mut out = Vec::new();
+    read_rows(path, format, &mapping, text, diags, &mut |row, diags| {
+        if let Some(r) = row_record(path, &mapping, row, diags) {
+            out.push(r);
+        }
+    });
+    if out.is_empty() && !diags.iter().any(|d| d.path.as_deref() == Some(path)) {
+        diags.push(
+            Diagnostic::new(
+                "file-empty",
+                path.to_string(),
+                format!("`{path}` holds no record"),
+            )
+            .at(path, Pos::new(1, 1)),
+        );
+    }
+    out
+}
+
+/// A row as read: its line and its cells by column name.
+pub struct Row<'a> {
+    pub line: u32,
+    cells: RowCells<'a>,
+}
+
+enum RowCells<'a> {
+    Csv {
+        header: &'a [String],
+        index: &'a HashMap<&'a str, usize>,
+        record: &'a csv::StringRecord,
+    },
+    Json(&'a serde_json::Map<String, serde_json::Value>),
+}
+
+impl Row<'_> {
+    fn get(&self, column: &str) -> Option<Cell> {
+        match &self.cells {
+            RowCells::Csv { index, record, .. } => {
+                let v = record.get(*index.get(column)?)?;
+                Some(if v.trim().is_empty() {
+                    Cell::Empty
+                } else {
+                    Cell::Text(v.to_string())
+                })
+            }
+            RowCells::Json(map) => map.get(column).map(json_cell),
+        }
+    }
+
+    /// Every (column, cell) of the row, in column order.
+    fn all(&self) -> Vec<(String, Cell)> {
+        match &self.cells {
+            RowCells::Csv { header, record, .. } => header
+                .iter()
+                .zip(record.iter())
+                .map(|(h, v)| {
+                    let cell = if v.trim().is_empty() {
+                        Cell::Empty
+                    } else {
+                        Cell::Text(v.to_string())
+                    };
+                    (h.clone(), cell)
+                })
+                .collect(),
+            RowCells::Json(map) => map.iter().map(|(k, v)| (k.clone(), json_cell(v))).collect(),
+        }
+    }
+
+    /// The row's cells as text, for `records inspect`.
+    pub fn columns(&self) -> Vec<(String, String)> {
+        self.all()
+            .into_iter()
+            .map(|(k, c)| {
+                let v = match c {
+                    Cell::Empty => String::new(),
+                    Cell::Text(t) => t,
+                    Cell::List(l) => l.join(", "),
+                };
+                (k, v)
+            })
+            .collect()
+    }
+}
+
+fn json_cell(v: &serde_json::Value) -> Cell {
+    use serde_json::Value as J;
+    match v {
+        J::Null => Cell::Empty,
+        J::String(s) if s.trim().is_empty() => Cell::Empty,
+        J::String(s) => Cell::Text(s.clone()),
+        J::Bool(b) => Cell::Text(b.to_string()),
+        J::Number(n) => Cell::Text(n.to_string()),
+        J::Array(items) => Cell::List(
+            items
+                .iter()
+                .map(|i| match i {
+                    J::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect(),
+        ),
+        J::Object(_) => Cell::Text(v.to_string()),
+    }
+}
+
+fn malformed(path: &str, line: u32, message: String) -> Diagnostic {
+    Diagnostic::new("table-malformed", format!("{path}:{line}"), message)
+        .at(path, Pos::new(line, 1))
+}
+
+/// Read the rows of a file, calling `each` per well-formed row; malformed rows and headers are
+/// findings. Exposed for `records inspect`.
+pub fn read_rows(
+    path: &str,
+    format: Format,
+    mapping: &Mapping,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+    each: &mut dyn FnMut(&Row<'_>, &mut Vec<Diagnostic>),
+) {
+    match format {
+        Format::Csv | Format::Tsv => read_csv(path, format, mapping, text, diags, each),
+        Format::JsonLines => {
+            for (i, line) in text.lines().enumerate() {
+                let n = i as u32 + 1;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                match serde_json::from_str::<serde_json::Value>(line) {
+                    Ok(serde_json::Value::Object(map)) => each(
+                        &Row {
+                            line: n,
+                            cells: RowCells::Json(&map),
+                        },
+                        diags,
+                    ),
+                    Ok(other) => diags.push(malformed(
+                        path,
+                        n,
+                        format!(
+                            "line {n} holds {}, not a JSON object (one record a line)",
+                            json_kind(&other)
+                        ),
+                    )),
+                    Err(e) => diags.push(malformed(
+                        path,
+                        n,
+                        format!("line {n} is not valid JSON: {e}"),
+                    )),
+                }
+            }
+        }
+        Format::JsonArray => {
+            let items = match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(serde_json::Value::Array(items)) => items,
+                Ok(other) => {
+                    diags.push(malformed(
+                        path,
+                        1,
+                        format!(
+                            "a `.json` records file holds an array of objects, found {}",
+                            json_kind(&other)
+                        ),
+                    ));
+                    return;
+                }
+                Err(e) => {
+                    diags.push(malformed(
+                        path,
+                        e.line().max(1) as u32,
+                        format!("`{path}` is not valid JSON: {e}"),
+                    ));
+                    return;
+                }
+            };
+            let lines = element_lines(text);
+            for (i, item) in items.iter().enumerate() {
+                let n = lines.get(i).copied().unwrap_or(1);
+                match item {
+                    serde_json::Value::Object(map) => each(
+                        &Row {
+                            line: n,
+                            cells: RowCells::Json(map),
+                        },
+                        diags,
+                    ),
+                    other => diags.push(malformed(
+                        path,
+                        n,
+                        format!(
+                            "element {} of the array is {}, not an object",
+                            i + 1,
+                            json_kind(other)
+                        ),
+                    )),
+                }
+            }
+        }
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value as J;
+    match v {
+        J::Null => "null",
+        J::Bool(_) => "a boolean",
+        J::Number(_) => "a number",
+        J::String(_) => "a string",
+        J::Array(_) => "an array",
+        J::Object(_) => "an object",
+    }
+}
+
+/// The line on which each element of a top-level JSON array starts.
+fn element_lines(text: &str) -> Vec<u32> {
+    let (mut depth, mut in_str, mut esc, mut line) = (0usize, false, false, 1u32);
+    let mut expecting = false;
+    let mut out = Vec::new();
+    for c in text.bytes() {
+        if c == b'\n' {
+            line += 1;
+        }
+        if in_str {
+            if esc {
+                esc = false;
+            } else if c == b'\\' {
+                esc = true;
+            } else if c == b'"' {
+                in_str = false;
+            }
+            continue;
+        }
+        if expecting && !c.is_ascii_whitespace() && c != b']' {
+            out.push(line);
+            expecting = false;
+        }
+        match c {
+            b'"' => in_str = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth == 1 {
+                    expecting = true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' if depth == 1 => expecting = true,
+            _ => {}
+        }
+    }
+    out
+}
+
+fn read_csv(
+    path: &str,
+    format: Format,
+    mapping: &Mapping,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+    each: &mut dyn FnMut(&Row<'_>, &mut Vec<Diagnostic>),
+) {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(mapping.delimiter)
+        .quoting(format == Format::Csv)
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let mut record = csv::StringRecord::new();
+    // The header: the first row.
+    let header: Vec<String> = match reader.read_record(&mut record) {
+        Ok(false) => return,
+        Ok(true) => record.iter().map(|h| h.trim().to_string()).collect(),
+        Err(e) => {
+            let line = e.position().map_or(1, |p| p.line() as u32);
+            diags.push(malformed(
+                path,
+                line,
+                format!("the header row cannot be read: {e}"),
+            ));
+            return;
+        }
+    };
+    let header_line = record.position().map_or(1, |p| p.line() as u32);
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (i, h) in header.iter().enumerate() {
+        if h.is_empty() {
+            diags.push(malformed(
+                path,
+                header_line,
+                format!("column {} of the header has no name", i + 1),
+            ));
+        } else if index.insert(h.as_str(), i).is_some() {
+            diags.push(malformed(
+                path,
+                header_line,
+                format!("the header names column `{h}` twice; the last one is read"),
+            ));
+        }
+    }
+    let mut id_missing = false;
+    for (field, column) in &mapping.fields {
+        if !index.contains_key(column.as_str()) {
+            id_missing |= field == "id";
+            let near = crate::ids::closest(column, header.iter().map(String::as_str), 3)
+                .map(|n| format!("did you mean `{n}`? "))
+                .unwrap_or_default();
+            diags.push(
+                Diagnostic::new(
+                    "table-column-missing",
+                    format!("{path}#{column}"),
+                    format!(
+                        "column `{column}` (field `{field}`, from {}) is not in the header; {near}the header has: {}",
+                        mapping.source,
+                        header.join(", ")
+                    ),
+                )
+                .at(path, Pos::new(header_line, 1)),
+            );
+        }
+    }
+    if id_missing {
+        return;
+    }
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map_or(0, |p| p.line() as u32);
+                if record.len() == 1 && record.get(0).is_some_and(|f| f.trim().is_empty()) {
+                    continue;
+                }
+                if record.len() != header.len() {
+                    let msg = if record.len() < header.len() {
+                        format!(
+                            "the row at line {line} has {} fields, the header {}: column `{}` and after are missing; the row is not read",
+                            record.len(),
+                            header.len(),
+                            header[record.len()]
+                        )
+                    } else {
+                        format!(
+                            "the row at line {line} has {} fields, the header {}: there is no column after `{}`; the row is not read",
+                            record.len(),
+                            header.len(),
+                            header.last().map_or("", String::as_str)
+                        )
+                    };
+                    diags.push(malformed(path, line, msg));
+                    continue;
+                }
+                each(
+                    &Row {
+                        line,
+                        cells: RowCells::Csv {
+                            header: &header,
+                            index: &index,
+                            record: &record,
+                        },
+                    },
+                    diags,
+                );
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as u32);
+                diags.push(malformed(
+                    path,
+                    line,
+                    format!("the row at line {line} cannot be read: {e}"),
+                ));
+                if !matches!(
+                    e.kind(),
+                    csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }
+                ) {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn scalar(text: String, pos: Pos) -> Node {
+    Node {
+        value: Value::Scalar { text, plain: false },
+        pos,
+    }
+}
+
+fn null(pos: Pos) -> Node {
+    Node {
+        value: Value::Scalar {
+            text: String::new(),
+            plain: true,
+        },
+        pos,
+    }
+}
+
+/// A date written in an export, as a calendar date in the SMS's zone.
+pub fn export_date(text: &str, m: &Mapping) -> Result<Date, String> {
+    let t = text.trim();
+    let civil = |dt: jiff::civil::DateTime| -> Result<Date, String> {
+        if m.zone_in == m.zone_out {
+            return Ok(dt.date());
+        }
+        m.zone_in
+            .to_ambiguous_zoned_datetime(dt)
+            .compatible()
+            .map(|z| z.with_time_zone(m.zone_out.clone()).date())
+            .map_err(|e| e.to_string())
+    };
+    if let Some(fmt) = &m.date_format {
+        let tm = jiff::fmt::strtime::parse(fmt, t)
+            .map_err(|_| format!("`{t}` does not match the date format `{fmt}`"))?;
+        if tm.offset().is_some() {
+            if let Ok(ts) = tm.to_timestamp() {
+                return Ok(ts.to_zoned_datetime(m.zone_out.clone()).date());
+            }
+        }
+        if tm.hour().is_some() {
+            if let Ok(dt) = tm.to_datetime() {
+                return civil(dt);
+            }
+        }
+        return tm
+            .to_date()
+            .map_err(|_| format!("`{t}` does not give a date in the format `{fmt}`"));
+    }
+    if let Ok(ts) = t.parse::<jiff::Timestamp>() {
+        return Ok(ts.to_zoned_datetime(m.zone_out.clone()).date());
+    }
+    if t.len() > 10 {
+        if let Ok(dt) = t.parse::<jiff::civil::DateTime>() {
+            return civil(dt);
+        }
+    }
+    crate::dates::parse_date(t).map_err(|_| {
+        format!("`{t}` is not a date (YYYY-MM-DD, or an ISO 8601 date-time; set `date_format` for other forms)")
+    })
+}
+
+const LIST_FIELDS: &[&str] = &["refs", "clauses"];
+
+/// The record of one row, with findings that name the row's line and the column.
+fn row_record(
+    path: &str,
+    m: &Mapping,
+    row: &Row<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Record> {
+    let pos = Pos::new(row.line, 1);
+    let mut entries: Vec<(String, Cell, Option<&str>)> = Vec::new();
+    for (field, column) in &m.fields {
+        if let Some(cell) = row.get(column) {
+            entries.push((field.clone(), cell, Some(column.as_str())));
+        }
+    }
+    let mapped = |c: &str| m.fields.iter().any(|(_, col)| col == c);
+    match &m.keep {
+        Keep::All => {
+            for (column, cell) in row.all() {
+                if !mapped(&column) && !entries.iter().any(|(f, _, _)| *f == column) {
+                    entries.push((column, cell, None));
+                }
+            }
+        }
+        Keep::Columns(cols) => {
+            for column in cols {
+                if let Some(cell) = row.get(column) {
+                    if !entries.iter().any(|(f, _, _)| f == column) {
+                        entries.push((column.clone(), cell, None));
+                    }
+                }
+            }
+        }
+    }
+    for (field, value) in &m.values {
+        let cell = Cell::Text(value.clone());
+        match entries.iter_mut().find(|(f, _, _)| f == field) {
+            Some(slot) => *slot = (field.clone(), cell, None),
+            None => entries.push((field.clone(), cell, None)),
+        }
+    }
+    if !entries.iter().any(|(f, _, _)| f == "kind") {
+        if let Some(k) = &m.kind {
+            entries.push(("kind".into(), Cell::Text(k.clone()), None));
+        }
+    }
+    let id_text = entries
+        .iter()
+        .find(|(f, _, _)| f == "id")
+        .and_then(|(_, c, _)| c.text())
+        .map(|t| format!("{}{}", m.id_prefix, t.trim()));
+    let subject = id_text
+        .clone()
+        .unwrap_or_else(|| format!("{path}:{}", row.line));
+    let mut failed: Vec<String> = Vec::new();
+    let mut map: Vec<(Node, Node)> = Vec::with_capacity(entries.len());
+    for (field, cell, column) in entries {
+        let value = match cell {
+            Cell::Empty => null(pos),
+            Cell::List(items) => Node {
+                value: Value::Seq(items.into_iter().map(|i| scalar(i, pos)).collect()),
+                pos,
+            },
+            Cell::Text(t) if field == "id" => scalar(id_text.clone().unwrap_or(t), pos),
+            Cell::Text(t) if m.dates.contains(&field) => match export_date(&t, m) {
+                Ok(d) => scalar(d.to_string(), pos),
+                Err(e) => {
+                    let from = column
+                        .map(|c| format!("column `{c}` (`{field}`)"))
+                        .unwrap_or_else(|| format!("`{field}`"));
+                    diags.push(
+                        Diagnostic::new(
+                            "field-invalid",
+                            format!("{subject}#{field}"),
+                            format!("row at line {}: {from}: {e}", row.line),
+                        )
+                        .at(path, pos),
+                    );
+                    failed.push(field);
+                    continue;
+                }
+            },
+            Cell::Text(t) if LIST_FIELDS.contains(&field.as_str()) => {
+                let items: Vec<Node> = t
+                    .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+                    .filter(|s| !s.is_empty())
+                    .map(|s| scalar(s.to_string(), pos))
+                    .collect();
+                Node {
+                    value: Value::Seq(items),
+                    pos,
+                }
+            }
+            Cell::Text(t) => scalar(t, pos),
+        };
+        map.push((scalar(field, pos), value));
+    }
+    let node = Node {
+        value: Value::Map(map),
+        pos,
+    };
+    let mut own = Vec::new();
+    let record = crate::source::parse_record_owned(path, node, &mut own);
+    // A date already reported with its column is not reported again as missing.
+    diags.extend(own.into_iter().filter(|d| {
+        !(d.code == "field-missing" && failed.iter().any(|f| d.subject.ends_with(&format!("#{f}"))))
+    }));
+    record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("incident/*.csv", "incident/2026-01.csv"));
+        assert!(!glob_match("incident/*.csv", "incident/a/2026-01.csv"));
+        assert!(glob_match("**/*.csv", "incident/a/2026-01.csv"));
+        assert!(glob_match("inc?dent/*", "incident/x"));
+        assert!(!glob_match("*.csv", "incident/x.csv"));
+        // no exponential backtracking
+        let text = "a".repeat(200);
+        assert!(!glob_match(&"*a".repeat(50).replace("a", "*b"), &text));
+    }
+
+    #[test]
+    fn array_element_lines() {
+        let text = "[\n  {\"a\": \"x,]\"},\n  {\"b\": [1,\n 2]}\n,{}]";
+        assert_eq!(element_lines(text), vec![2, 3, 5]);
+    }
+}
