@@ -31,7 +31,7 @@ pub fn human(gate: &Gate, findings: &[Diagnostic], model: &Model<'_>) -> String 
     let b = &gate.base_coverage;
     let _ = writeln!(
         out,
-        "  clauses covered: {}/{} at the base, {}/{} with the change",
+        "  requirement clauses covered: {}/{} at the base, {}/{} with the change",
         b.covered, b.clauses, head.covered, head.clauses
     );
     let per_framework = framework_changes(gate, model);
@@ -229,7 +229,7 @@ pub struct JsonFrameworkChange {
     /// `None` when the base does not check this framework.
     pub base: Option<CoverageSummary>,
     pub head: CoverageSummary,
-    /// Clauses of this framework that lose / gain coverage.
+    /// Requirement clauses of this framework that lose / gain coverage.
     pub lost: usize,
     pub gained: usize,
 }
@@ -240,7 +240,14 @@ pub fn framework_changes(gate: &Gate, model: &Model<'_>) -> Vec<JsonFrameworkCha
         .framework_summaries()
         .into_iter()
         .map(|(f, head)| {
-            let mine = |c: &&crate::gate::ClauseChange| c.framework == f.id;
+            // Requirement clauses only, as the coverage counts beside them.
+            let mine = |c: &&crate::gate::ClauseChange| {
+                c.framework == f.id
+                    && model
+                        .catalog
+                        .clause(&c.clause)
+                        .is_some_and(|cl| cl.is_requirement())
+            };
             JsonFrameworkChange {
                 id: f.id.clone(),
                 base: gate

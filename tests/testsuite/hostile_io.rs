@@ -258,7 +258,10 @@ fn max_output_size_caps_what_site_and_bundle_copy() {
         ),
     );
     for n in 1..=3 {
-        sms.bytes(&format!("policies/files/{n}.pdf"), &vec![b'p'; 1500]);
+        // Real PDFs (the attachment allow-list checks the signature), 1500 bytes each.
+        let mut pdf = b"%PDF-1.4\n".to_vec();
+        pdf.resize(1500, b'p');
+        sms.bytes(&format!("policies/files/{n}.pdf"), &pdf);
     }
     let check = guarded(&sms, "check", &["--format", "json"]);
     let found = check.findings("output-too-large");
