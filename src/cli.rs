@@ -242,9 +242,29 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            let _ = write_stderr(&format!("error: {e:#}\n"));
             ExitCode::from(2)
         }
+    }
+}
+
+/// Human-readable text on stdout: control characters escaped and no line a workflow command
+/// (see [`crate::safe_text`]).
+fn emit_human(text: &str) -> anyhow::Result<()> {
+    emit(&crate::safe_text::terminal(text))
+}
+
+/// Text on stderr, which is always human-readable: escaped as [`emit_human`] does.
+fn write_stderr(text: &str) -> std::io::Result<()> {
+    std::io::stderr().write_all(crate::safe_text::terminal(text).as_bytes())
+}
+
+/// A findings report: the human one through [`emit_human`], the machine formats as they are
+/// (each escapes by its own rules).
+fn emit_report(format: report::FindingsFormat, text: &str) -> anyhow::Result<()> {
+    match format {
+        report::FindingsFormat::Human => emit_human(text),
+        _ => emit(text),
     }
 }
 
@@ -280,13 +300,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 let (loaded, report, gate) =
                     crate::gate::run(&opts, &rev, fail_on, require_history)?;
                 let model = loaded.model();
-                emit(&report::render(
+                emit_report(
                     format,
-                    &loaded,
-                    &model,
-                    &report.findings,
-                    Some(&gate),
-                ))?;
+                    &report::render(format, &loaded, &model, &report.findings, Some(&gate)),
+                )?;
                 return Ok(gate.exit_code(&report.findings));
             }
             let (loaded, report) = if staged {
@@ -295,13 +312,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 check::run_requiring_history(&opts, require_history)?
             };
             let model = loaded.model();
-            emit(&report::render(
+            emit_report(
                 format,
-                &loaded,
-                &model,
-                &report.findings,
-                None,
-            ))?;
+                &report::render(format, &loaded, &model, &report.findings, None),
+            )?;
             let code = if report.counts.errors > 0 { 1 } else { 0 };
             // The process ends here: freeing the SMS, its history and the model one allocation
             // at a time would cost a tenth of a large check. The operating system takes it back.
@@ -347,7 +361,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 force,
                 git: !no_git,
             })?;
-            emit(&crate::init::summary(&outcome, &dir.display().to_string()))?;
+            emit_human(&crate::init::summary(&outcome, &dir.display().to_string()))?;
             Ok(0)
         }
         Command::Build {
@@ -370,8 +384,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let run = crate::site::command::build(&args, &|loaded, model, findings| {
                 report::render(format, loaded, model, findings, None)
             })?;
-            emit(&run.stdout)?;
-            let _ = std::io::stderr().write_all(run.stderr.as_bytes());
+            emit_report(format, &run.stdout)?;
+            let _ = write_stderr(&run.stderr);
             Ok(run.code)
         }
         Command::Serve {
@@ -390,7 +404,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             crate::site::command::serve(
                 args,
                 |line| {
-                    let _ = writeln!(std::io::stderr(), "{line}");
+                    let _ = write_stderr(&format!("{line}\n"));
                 },
                 |addr| {
                     let _ = emit(&format!(
@@ -415,15 +429,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 framework,
             })?;
             let (stdout, stderr) = crate::bundle::report(&outcome);
-            let _ = std::io::stderr().write_all(stderr.as_bytes());
-            emit(&stdout)?;
+            let _ = write_stderr(&stderr);
+            emit_human(&stdout)?;
             Ok(u8::from(outcome.counts.errors > 0))
         }
         Command::Records {
             action: RecordsAction::Inspect { file, rows },
         } => {
             let (text, findings) = crate::tabular::inspect::inspect(&file, rows)?;
-            emit(&text)?;
+            emit_human(&text)?;
             Ok(u8::from(findings))
         }
         Command::Sample {
@@ -455,7 +469,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", file.display()))?,
                 None => emit(&csv)?,
             }
-            let _ = std::io::stderr().write_all(crate::sample::summary(&sample, &req).as_bytes());
+            let _ = write_stderr(&crate::sample::summary(&sample, &req));
             std::mem::forget(sources);
             std::mem::forget(snapshot);
             Ok(0)
@@ -463,8 +477,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Verify { file } => {
             let v = crate::bundle::verify::verify(&file)?;
             let (stdout, stderr) = crate::bundle::verify::report(&v);
-            emit(&stdout)?;
-            let _ = std::io::stderr().write_all(stderr.as_bytes());
+            emit_human(&stdout)?;
+            let _ = write_stderr(&stderr);
             Ok(if v.ok() { 0 } else { 1 })
         }
         Command::Explain { code, list } => {

@@ -26,6 +26,7 @@ pub mod portable;
 pub mod regular;
 pub mod report;
 pub mod rules;
+pub mod safe_text;
 pub mod sample;
 pub mod site;
 pub mod snapshot;

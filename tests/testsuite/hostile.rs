@@ -1489,3 +1489,67 @@ fn a_million_headings_are_bounded() {
         .len();
     assert!(index < 2 * 1024 * 1024, "search index of {index} bytes");
 }
+
+/// Terminal and CI-log injection: a committed file name with a newline and a workflow command,
+/// ESC/OSC sequences (title, clear screen, OSC 52 clipboard) and bidi overrides in names and
+/// fields reach no human output raw — neither `check`'s and `build`'s stdout nor their stderr.
+#[test]
+fn names_and_fields_cannot_drive_the_terminal_or_the_ci_log() {
+    let sms = Sms::with_config(
+        "organisation: \"Acme \\e]0;owned\\a\\e]52;c;cm0gLXJmIC8=\\a\\e[2J Ltd\"\nscope: \"Test \\u202eservices\"\nframework: iso20000-1:2018\n",
+    );
+    let evil_name = "policies/x\n::error file=a.md::forged\n##[warning]forged\u{1b}[31m\u{202e}.md";
+    sms.file(evil_name, "no frontmatter\n");
+    sms.file(
+        "policies/a.md",
+        &doc("POL-A", &["8.5.1.1"], "", "Body.").replace(
+            "title: Document POL-A",
+            "title: \"Title \\e]8;;http://x\\e\\\\link\\r\\n::warning::forged\\u0085\\u2066\"",
+        ),
+    );
+    sms.file(
+        "records/incident/i.yaml",
+        "id: INC-1\nkind: incidnet\ndate: 2026-01-01\ntitle: \"\\e[?1049h\\x9b2J\"\nstatus: closed\n",
+    );
+    let out = tempfile::tempdir().unwrap();
+    let runs = [
+        sms.run("check", &[]),
+        sms.run(
+            "build",
+            &["--out", out.path().join("site").to_str().unwrap()],
+        ),
+        sms.run(
+            "bundle",
+            &["--out", out.path().join("b.zip").to_str().unwrap()],
+        ),
+    ];
+    for (i, r) in runs.iter().enumerate() {
+        for (what, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+            let bad: Vec<char> = text
+                .chars()
+                .filter(|&c| {
+                    let u = c as u32;
+                    (u < 0x20 && c != '\n' && c != '\t')
+                        || (0x7f..=0x9f).contains(&u)
+                        || (0x202a..=0x202e).contains(&u)
+                        || (0x2066..=0x2069).contains(&u)
+                })
+                .collect();
+            assert!(bad.is_empty(), "run {i} {what}: raw {bad:?} in:\n{text}");
+            for line in text.lines() {
+                let l = line.trim_start();
+                assert!(
+                    !l.starts_with("::") && !l.starts_with("##["),
+                    "run {i} {what}: a line starts a workflow command: {line:?}"
+                );
+            }
+        }
+    }
+    // The names are still there, escaped, so a reader can find the file.
+    assert!(
+        runs[0].stdout.contains("\\u{3a}:error file=a.md::forged"),
+        "{}",
+        runs[0].stdout
+    );
+    assert!(runs[0].stdout.contains("\\u{1b}[31m"), "{}", runs[0].stdout);
+}
