@@ -623,6 +623,13 @@ fn an_approval_trailer_written_by_the_author_is_only_a_claim() {
     let page = g.document_page("POL-A");
     assert_eq!(approvals(&page), vec!["claimed (trailer by the author)"]);
     assert!(!page.contains("<td>corroborated</td>"), "{page}");
+    // The page explains the words it uses.
+    let legend = &page[page
+        .find("id=\"approval-evidence\"")
+        .unwrap_or_else(|| panic!("no approval legend: {page}"))..];
+    for term in ["claimed", "claimed (trailer by the author)", "corroborated"] {
+        assert!(legend.contains(&format!("<dt>{term}</dt>")), "{term}");
+    }
 
     // The author merges their own branch with the trailer: still only a claim.
     let g = Git::new(&config());
