@@ -89,6 +89,16 @@ pub fn prose(text: &str) -> String {
     out
 }
 
+/// A field name as a column title: `_` and `-` as spaces, the first letter a capital.
+pub fn heading(name: &str) -> String {
+    let spaced = name.replace(['_', '-'], " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// `n` and the noun, singular for exactly one.
 fn count_filter(n: i64, one: String, many: Option<String>) -> String {
     if n == 1 {
@@ -115,6 +125,8 @@ impl Templates {
         // `{{ n|count("document") }}`: "1 document", "2 documents"; an irregular plural is the
         // second argument (`count("entry", "entries")`).
         env.add_filter("count", count_filter);
+        // `{{ "closed_at"|heading }}`: a field name as a column title ("Closed at").
+        env.add_filter("heading", |name: String| heading(&name));
         // `{{ text|prose }}`: registry prose (finding explanations) as HTML — escaped, with
         // `backticked` spans as <code> and the first letter a capital.
         env.add_filter("prose", |text: String| {
@@ -254,6 +266,13 @@ mod count_tests {
             super::prose("`x` unclosed `y"),
             "<code>x</code> unclosed <code>y</code>"
         );
+    }
+
+    #[test]
+    fn field_names_become_column_titles() {
+        assert_eq!(super::heading("closed_at"), "Closed at");
+        assert_eq!(super::heading("root-cause"), "Root cause");
+        assert_eq!(super::heading("SLA"), "SLA");
     }
 
     #[test]

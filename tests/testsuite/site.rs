@@ -1770,3 +1770,23 @@ fn every_page_has_an_icon_that_exists() {
         );
     }
 }
+
+/// Record tables: column titles in words, ids and dates that do not wrap, a filter box, and a
+/// sort affordance on every sortable header even before it is used.
+#[test]
+fn record_tables_read_as_tables_for_people() {
+    let sms = fixture();
+    build(&sms, Path::new("_site"));
+    let site = sms.path().join("_site");
+    let page = read(&site, "kinds/incident.html");
+    assert!(
+        page.contains("<th scope=\"col\">Priority</th>"),
+        "{}",
+        main_of(&page)
+    );
+    assert!(!page.contains("<th scope=\"col\">priority</th>"));
+    assert!(page.contains("<td class=\"nowrap\"><a href=\"../records/INC-1.html\">INC-1</a></td><td class=\"nowrap\">2026-10-01</td>"), "{}", main_of(&page));
+    assert!(page.contains("data-filter=\"table.records\""));
+    let css = read(&site, "assets/style.css");
+    assert!(css.contains("th.sortable-header button::after { content: \" ↕\""));
+}
