@@ -22,7 +22,9 @@ pub struct Entry {
     pub text: String,
 }
 
-const EXCERPT_CHARS: usize = 180;
+/// Characters of an entry's text the index keeps (an entry is a section of a page): the page's
+/// script shows the part around the first match, with the match marked.
+const EXCERPT_CHARS: usize = 1000;
 /// Bytes of body text one document page may add to the index (its first 256 KiB): the index is
 /// loaded whole by every page, and a multi-megabyte body would make each search slow. Sections
 /// per page are bounded by `limits.max_headings`.

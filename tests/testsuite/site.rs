@@ -1390,6 +1390,12 @@ fn chromium_browses_the_site_offline_from_file_urls() {
         search.dom
     );
     assert!(search.dom.contains("result"), "{}", search.dom);
+    // The excerpt is the text around the match, the match marked.
+    assert!(
+        search.dom.contains("<mark>risk</mark>") || search.dom.contains("<mark>Risk</mark>"),
+        "no marked match:\n{}",
+        search.dom
+    );
     // Sorting script ran on a table page (it wraps headers in buttons).
     let register = visit(&chromium, &file_url(&site.join("documents.html")));
     clean(&register, "register");

@@ -61,6 +61,36 @@
     results.sort(function (a, b) { return b.score - a.score || a.d - b.d; });
     return results;
   }
+  function qwordsOf(query) { return words(query); }
+  // The part of `text` around the first word that starts with a query word, that word marked.
+  // Built with text nodes only: the index is data, never markup.
+  var AROUND = 90;
+  function excerpt(text, qwords) {
+    var p = document.createElement("p");
+    p.className = "excerpt";
+    var at = -1, len = 0;
+    WORD.lastIndex = 0;
+    var m;
+    while (at < 0 && (m = WORD.exec(text)) !== null) {
+      var w = m[0].toLowerCase();
+      for (var i = 0; i < qwords.length; i++) {
+        if (w.indexOf(qwords[i]) === 0) { at = m.index; len = qwords[i].length; break; }
+      }
+    }
+    if (at < 0) {
+      p.textContent = text.length > 2 * AROUND ? text.slice(0, 2 * AROUND) + "\u2026" : text;
+      return p;
+    }
+    var start = Math.max(0, at - AROUND), end = Math.min(text.length, at + len + AROUND);
+    var before = (start > 0 ? "\u2026" : "") + text.slice(start, at);
+    var after = text.slice(at + len, end) + (end < text.length ? "\u2026" : "");
+    var mark = document.createElement("mark");
+    mark.textContent = text.slice(at, at + len);
+    p.appendChild(document.createTextNode(before));
+    p.appendChild(mark);
+    p.appendChild(document.createTextNode(after));
+    return p;
+  }
   function render(index, query) {
     var list = document.getElementById("search_results");
     var status = document.getElementById("search_status");
@@ -80,9 +110,7 @@
       var kind = document.createElement("span");
       kind.className = "kind";
       kind.textContent = doc[2];
-      var p = document.createElement("p");
-      p.className = "excerpt";
-      p.textContent = doc[3];
+      var p = excerpt(doc[3], qwordsOf(query));
       li.appendChild(a);
       li.appendChild(kind);
       li.appendChild(p);
