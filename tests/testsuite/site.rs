@@ -1174,6 +1174,9 @@ fn a_document_in_revision_shows_the_text_in_force_and_its_draft_apart() {
     let draft = main_of(&read(&site, "documents/POL-REV~draft.html"));
     assert!(draft.contains("The proposed wording."), "{draft}");
     assert!(draft.contains("DRAFT — not in force"), "{draft}");
+    // Built from HEAD: the draft is committed text, not the work tree's.
+    assert!(draft.contains("shows the committed text"), "{draft}");
+    assert!(!draft.contains("work-tree"), "{draft}");
     assert!(
         draft.contains("href=\"../documents/POL-REV.html\""),
         "{draft}"
