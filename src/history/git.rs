@@ -711,24 +711,7 @@ impl Repo {
 
     /// The bytes of the SMS file `rel` in commit `rev`; `None` when it is not a regular file there.
     pub fn read_committed(&self, rev: &str, rel: &str) -> Result<Option<Vec<u8>>> {
-        let Some(tree) = self.tree_of(rev)? else {
-            return Ok(None);
-        };
-        let entry = match tree.get_path(Path::new(rel)) {
-            Ok(e) => e,
-            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(git_error(
-                    &self.git_dir,
-                    &format!("cannot read `{rel}`"),
-                    &e,
-                ))
-            }
-        };
-        if !matches!(mode(entry.filemode()), Mode::File) {
-            return Ok(None);
-        }
-        self.read_blob(BlobId(entry.id())).map(Some)
+        self.read_committed_within(rev, rel, u64::MAX)
     }
 
     /// [`Self::read_committed`] of a file of at most `limit` bytes: a larger blob (found from the
@@ -756,14 +739,16 @@ impl Repo {
         if !matches!(mode(entry.filemode()), Mode::File) {
             return Ok(None);
         }
-        let size = self
-            .repo
-            .odb()
-            .and_then(|odb| odb.read_header(entry.id()))
-            .map_err(|e| git_error(&self.git_dir, &format!("cannot read `{rel}`"), &e))?
-            .0 as u64;
-        if size > limit {
-            return Ok(None);
+        if limit < u64::MAX {
+            let size = self
+                .repo
+                .odb()
+                .and_then(|odb| odb.read_header(entry.id()))
+                .map_err(|e| git_error(&self.git_dir, &format!("cannot read `{rel}`"), &e))?
+                .0 as u64;
+            if size > limit {
+                return Ok(None);
+            }
         }
         self.read_blob(BlobId(entry.id())).map(Some)
     }
