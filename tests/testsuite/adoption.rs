@@ -23,25 +23,7 @@ fn pre_commit() -> Option<&'static str> {
 }
 
 fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env("GIT_AUTHOR_NAME", "Helen Carter")
-        .env("GIT_AUTHOR_EMAIL", "hc@example.com")
-        .env("GIT_COMMITTER_NAME", "Helen Carter")
-        .env("GIT_COMMITTER_EMAIL", "hc@example.com")
-        .env("GIT_AUTHOR_DATE", "2026-11-20T10:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2026-11-20T10:00:00Z")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    git_at(dir, args, "2026-11-20T10:00:00Z");
 }
 
 /// `pre-commit try-repo <this repository> auditbook-check-system --all-files` in `sms`, with

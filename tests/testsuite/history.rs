@@ -632,24 +632,7 @@ fn an_approval_trailer_written_by_the_author_is_only_a_claim() {
     }
 
     // The author merges their own branch with the trailer: still only a claim.
-    let g = Git::new(&config());
-    g.write(
-        "policies/b.md",
-        &document("POL-B", "0.1", "draft", None, "x"),
-    );
-    let base = g.commit("Start", PRIYA, "2026-01-05");
-    g.write(
-        "policies/a.md",
-        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
-    );
-    let branch = g.commit("Write POL-A", PRIYA, "2026-01-09");
-    g.merge(
-        base,
-        branch,
-        "Merge POL-A\n\nApproved-by: Helen Carter <helen@example.org>\n",
-        PRIYA,
-        "2026-01-10",
-    );
+    let g = author_merges_own_branch_with_a_trailer();
     assert_eq!(
         g.check_json().findings("approval-trailer-by-author").len(),
         1
@@ -1342,24 +1325,7 @@ fn an_edited_history_cache_is_rejected_and_the_finding_stays() {
 
     // a merge's claimed approval turned into a corroborated one (MessagePack: the variant name,
     // with its length byte; arrays count elements, not bytes, so the file stays readable)
-    let g = Git::new(&config());
-    g.write(
-        "policies/b.md",
-        &document("POL-B", "0.1", "draft", None, "x"),
-    );
-    let base = g.commit("Start", PRIYA, "2026-01-05");
-    g.write(
-        "policies/a.md",
-        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
-    );
-    let branch = g.commit("Write POL-A", PRIYA, "2026-01-09");
-    g.merge(
-        base,
-        branch,
-        "Merge POL-A\n\nApproved-by: Helen Carter <helen@example.org>\n",
-        PRIYA,
-        "2026-01-10",
-    );
+    let g = author_merges_own_branch_with_a_trailer();
     assert_eq!(
         g.check_json().findings("approval-trailer-by-author").len(),
         1
@@ -1760,4 +1726,28 @@ fn a_sparse_checkout_reads_the_files_outside_it_from_head() {
     );
     let r = g.check_json();
     assert_eq!(r.json()["draft"], true, "{}", r.stdout);
+}
+
+/// Priya writes POL-A on a branch and merges it herself with `Approved-by: Helen Carter`: the
+/// trailer is written by the author of the change it approves.
+fn author_merges_own_branch_with_a_trailer() -> Git {
+    let g = Git::new(&config());
+    g.write(
+        "policies/b.md",
+        &document("POL-B", "0.1", "draft", None, "x"),
+    );
+    let base = g.commit("Start", PRIYA, "2026-01-05");
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    let branch = g.commit("Write POL-A", PRIYA, "2026-01-09");
+    g.merge(
+        base,
+        branch,
+        "Merge POL-A\n\nApproved-by: Helen Carter <helen@example.org>\n",
+        PRIYA,
+        "2026-01-10",
+    );
+    g
 }

@@ -1017,25 +1017,7 @@ const SECRET: &str = "OUTSIDE-THE-REPOSITORY-3b7e91";
 
 /// `git` in `dir` with a fixed identity and time, the user's configuration kept out.
 fn git(dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env("GIT_AUTHOR_NAME", "Helen Carter")
-        .env("GIT_AUTHOR_EMAIL", "hc@example.com")
-        .env("GIT_COMMITTER_NAME", "Helen Carter")
-        .env("GIT_COMMITTER_EMAIL", "hc@example.com")
-        .env("GIT_AUTHOR_DATE", "2026-06-01T12:00:00+00:00")
-        .env("GIT_COMMITTER_DATE", "2026-06-01T12:00:00+00:00")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    git_at(dir, args, "2026-06-01T12:00:00+00:00");
 }
 
 /// Which outputs hold the secret: files below a folder, entries of a zip, a run's streams.

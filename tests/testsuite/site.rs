@@ -618,25 +618,7 @@ fn since_needs_git_history() {
 }
 
 fn git(dir: &Path, args: &[&str], date: &str) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env("GIT_AUTHOR_NAME", "Helen Carter")
-        .env("GIT_AUTHOR_EMAIL", "hc@example.com")
-        .env("GIT_COMMITTER_NAME", "Helen Carter")
-        .env("GIT_COMMITTER_EMAIL", "hc@example.com")
-        .env("GIT_AUTHOR_DATE", date)
-        .env("GIT_COMMITTER_DATE", date)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    git_at(dir, args, date);
 }
 
 /// `git init` on branch main, then commit everything at `date`.

@@ -171,3 +171,27 @@ pub fn doc(id: &str, clauses: &[&str], extra: &str, body: &str) -> String {
         "---\nid: {id}\ntitle: Document {id}\ntype: policy\nowner: Owner\napprover: Approver\nversion: \"1.0\"\nstatus: approved\napproved: 2026-01-05\nclauses: [{clauses}]\n{extra}---\n\n# Document {id}\n\n{body}\n"
     )
 }
+
+/// `git ARGS` in `dir` as Helen Carter at `date`, with the user's and the system's configuration
+/// kept out; panics with git's stderr when it fails.
+pub fn git_at(dir: &Path, args: &[&str], date: &str) {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("GIT_AUTHOR_NAME", "Helen Carter")
+        .env("GIT_AUTHOR_EMAIL", "hc@example.com")
+        .env("GIT_COMMITTER_NAME", "Helen Carter")
+        .env("GIT_COMMITTER_EMAIL", "hc@example.com")
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_DATE", date)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
