@@ -928,17 +928,24 @@ impl<'a> Site<'a> {
         let catalog = model.catalog;
         let mut groups = Vec::new();
         let mut panels: Vec<Panel<'_>> = Vec::new();
+        let per_framework = model.framework_summaries();
         for (gi, top) in catalog.clauses.iter().enumerate() {
             if !top.is_top_level() {
                 continue;
             }
             let fw = catalog.framework_of(top);
             if panels.last().is_none_or(|p| p.id != fw.id) {
+                // The counts every other output gives for this framework.
+                let s = per_framework
+                    .iter()
+                    .find(|(f, _)| f.id == fw.id)
+                    .map(|(_, s)| *s)
+                    .unwrap_or_default();
                 panels.push(Panel {
                     id: &fw.id,
                     title: &fw.title,
-                    leaves: 0,
-                    leaves_covered: 0,
+                    leaves: s.clauses,
+                    leaves_covered: s.covered,
                     groups: Vec::new(),
                 });
             }
@@ -954,10 +961,6 @@ impl<'a> Site<'a> {
                     CoverageStatus::Partial => partial += 1,
                     CoverageStatus::Missing => missing += 1,
                 }
-            }
-            if let Some(p) = panels.last_mut() {
-                p.leaves += leaves;
-                p.leaves_covered += covered + overdue;
             }
             let parts: Vec<(&'static str, usize)> = [
                 ("covered", covered),
