@@ -420,9 +420,18 @@ pub fn render(
                 }
                 events.push(Event::Code(t));
             }
+            // A remote image, or one the page may not show (a file the allow-list does not
+            // let into an `<img>`, a dead target): a link instead, which then resolves as one
+            // (to the file's entry in the list of files not copied), never an `<img>` with no
+            // `src`.
             Event::Start(Tag::Image {
                 dest_url, title, ..
-            }) if matches!(markdown::classify(&dest_url), LinkTarget::External) => {
+            }) if matches!(markdown::classify(&dest_url), LinkTarget::External)
+                || !matches!(
+                    links.resolve(from, root, &dest_url, true),
+                    Resolved::Attachment { .. } | Resolved::Url(_)
+                ) =>
+            {
                 image_stack.push(Some(false));
                 events.push(Event::Start(Tag::Link {
                     link_type: LinkType::Inline,
