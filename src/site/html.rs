@@ -104,7 +104,8 @@ pub enum Resolved {
     Attachment { url: String, path: String },
     /// A file of the SMS that is never copied (not a passive type, or its bytes do not match its
     /// extension): the page lists it with its size and SHA-256, and a link goes to that entry
-    /// ([`listing_anchor`]); an image is dropped.
+    /// ([`listing_anchor`]); a Markdown image becomes a link (see [`render`]), and an `<img>`
+    /// in raw HTML loses its `src`.
     Refused(String),
     /// Drop the URL.
     Dead,
@@ -766,7 +767,7 @@ fn filter<'u>(
                 Resolved::Refused(path) => {
                     let anchor = listing_anchor(&path);
                     state.refused.insert(path);
-                    // a link goes to the file's entry in the page's list; an image is dropped
+                    // a link goes to the file's entry in the page's list; a raw-HTML image loses its src
                     (!image).then(|| Cow::Owned(format!("#{anchor}")))
                 }
                 Resolved::Dead => None,
