@@ -112,7 +112,8 @@ pub enum Resolved {
     Attachment { url: String, path: String },
     /// A file of the SMS that is never copied (not a passive type, or its bytes do not match its
     /// extension): the page lists it with its size and SHA-256, and a link goes to that entry
-    /// ([`listing_anchor`]); an image is dropped.
+    /// ([`listing_anchor`]); a Markdown image becomes a link (see [`render`]), and an `<img>`
+    /// in raw HTML loses its `src`.
     Refused(String),
     /// Drop the URL.
     Dead,
@@ -454,9 +455,18 @@ pub fn render(
                 }
                 events.push(Event::Code(t));
             }
+            // A remote image, or one the page may not show (a file the allow-list does not
+            // let into an `<img>`, a dead target): a link instead, which then resolves as one
+            // (to the file's entry in the list of files not copied), never an `<img>` with no
+            // `src`.
             Event::Start(Tag::Image {
                 dest_url, title, ..
-            }) if matches!(markdown::classify(&dest_url), LinkTarget::External) => {
+            }) if matches!(markdown::classify(&dest_url), LinkTarget::External)
+                || !matches!(
+                    links.resolve(from, root, &dest_url, true),
+                    Resolved::Attachment { .. } | Resolved::Url(_)
+                ) =>
+            {
                 image_stack.push(Some(false));
                 events.push(Event::Start(Tag::Link {
                     link_type: LinkType::Inline,
@@ -835,7 +845,7 @@ fn filter<'u>(
                 Resolved::Refused(path) => {
                     let anchor = listing_anchor(&path);
                     state.refused.insert(path);
-                    // a link goes to the file's entry in the page's list; an image is dropped
+                    // a link goes to the file's entry in the page's list; a raw-HTML image loses its src
                     (!image).then(|| Cow::Owned(format!("#{anchor}")))
                 }
                 Resolved::Dead => None,

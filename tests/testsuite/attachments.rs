@@ -136,7 +136,18 @@ fn only_passive_files_whose_bytes_match_are_copied_and_the_rest_is_listed() {
     ] {
         assert!(entry.contains(want), "{want} not in {entry}");
     }
-    // The image that is not an image is dropped; the real one is shown.
+    // The image that is not an image becomes a link to its entry; the real one is shown.
+    assert!(
+        page.contains(&format!(
+            "href=\"#file_{anchor}\" rel=\"noopener noreferrer\">fake image</a>"
+        )),
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("<img ").count(),
+        page.matches("<img src=").count(),
+        "an <img> without src: {page}"
+    );
     assert!(
         page.contains("src=\"../files/policies/att/logo.png\""),
         "{page}"

@@ -84,11 +84,22 @@ fn the_nu_html_checker_finds_no_error_in_the_sample_site() {
         return;
     };
     let (_sms, site) = sample_site();
+    // and a page that lists files it does not copy (one of them linked as an image)
+    let listed = Sms::new();
+    listed.file("policies/att/a.xsd", "<x/>");
+    listed.file(
+        "policies/a.md",
+        &doc("POL-A", &["8.1"], "", "[x](att/a.xsd) ![i](att/a.xsd)"),
+    );
+    let listed_site = listed.path().join("_site");
+    let r = listed.run("build", &["--out", listed_site.to_str().unwrap()]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
     let out = Command::new("java")
         .arg("-jar")
         .arg(&jar)
         .args(["--skip-non-html", "--errors-only", "--format", "json"])
         .arg(&site)
+        .arg(listed_site.join("documents/POL-A.html"))
         .output()
         .expect("run the Nu Html Checker");
     // The JSON report goes to stderr.
