@@ -440,6 +440,26 @@ pub fn update(
             write: started.elapsed() - render,
         });
     };
+    // Pages the site no longer has go first, so that no reader sees a new page (say the findings
+    // of a document that lost its page) next to a page that is already gone.
+    let present: HashSet<&str> = site
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .chain(site.kept.iter().map(String::as_str))
+        .collect();
+    let gone: Vec<String> = w
+        .files
+        .keys()
+        .filter(|p| !present.contains(p.as_str()))
+        .cloned()
+        .collect();
+    let mut removed = 0;
+    for p in gone {
+        remove_from(out, &p)?;
+        w.files.remove(&p);
+        removed += 1;
+    }
     let changed: Vec<(&OutFile, Key)> = site
         .files
         .iter()
@@ -461,24 +481,6 @@ pub fn update(
     let mut n_written = changed.len();
     for (f, key) in changed {
         w.files.insert(f.path.clone(), key);
-    }
-    let present: HashSet<&str> = site
-        .files
-        .iter()
-        .map(|f| f.path.as_str())
-        .chain(site.kept.iter().map(String::as_str))
-        .collect();
-    let gone: Vec<String> = w
-        .files
-        .keys()
-        .filter(|p| !present.contains(p.as_str()))
-        .cloned()
-        .collect();
-    let mut removed = 0;
-    for p in gone {
-        remove_from(out, &p)?;
-        w.files.remove(&p);
-        removed += 1;
     }
     let attachments: HashSet<&str> = site.attachments.iter().map(String::as_str).collect();
     for a in &site.attachments {
