@@ -253,8 +253,8 @@ codes! {
         "let the approver (or the hosting platform) make the merge, or have the approver add an empty commit with `Approved-by:` naming themselves to the branch";
     "self-approval", Warning,
         "a document is approved by someone who authored changes to it",
-        "The approver (a person in sms.yaml `people`, matched by git e-mail) is among the authors (commit authors, Co-authored-by trailers, authors of merged commits) of the changes since the previous approved version. Checked only where `people` maps e-mails.",
-        "have someone who did not write the changes approve the version (and say so with an `Approved-by:` trailer)";
+        "The approver (a person in sms.yaml `people`, matched by git e-mail) is among the authors (commit authors, Co-authored-by trailers, authors of the commits a merge lands — found by graph, not by date — and a merge's own author when the merge adds content of its own) of the changes since the previous approved version. Checked only where `people` maps e-mails.",
+        "have someone who did not write the changes approve the version, and let them merge it with an `Approved-by:` trailer (a trailer written by an author is only a claim)";
     "record-backdated", Warning,
         "a record was added to git long after its own date",
         "A record documents something when it happened. This one was first committed later than its kind's back-dating tolerance allows (catalogue `backdating_tolerance`, default 30 days; sms.yaml `history.backdating_tolerance` overrides). A commit adding many such records gives one finding with the count. Imported history (`history.baseline`) is exempt.",
