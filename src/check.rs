@@ -6,6 +6,7 @@ use crate::config::{self, Config};
 use crate::diag::{self, Diagnostic};
 use crate::history::{self, History};
 use crate::model::{self, Model};
+use crate::progress::{timed, Phase};
 use crate::rules;
 use crate::snapshot::{self, Snapshot};
 use crate::source::{self, Sources};
@@ -46,6 +47,10 @@ pub struct Loaded {
 
 impl Loaded {
     pub fn model(&self) -> Model<'_> {
+        timed(Phase::Rules, || self.link())
+    }
+
+    fn link(&self) -> Model<'_> {
         model::link_with(
             &self.config,
             &self.catalog,
@@ -59,6 +64,10 @@ impl Loaded {
     /// All findings: loading plus rules (history rules included), with sms.yaml levels applied,
     /// sorted. Under `--require-history` the history notices are errors whatever sms.yaml says.
     pub fn findings(&self, model: &Model<'_>) -> Vec<Diagnostic> {
+        timed(Phase::Rules, || self.findings_untimed(model))
+    }
+
+    fn findings_untimed(&self, model: &Model<'_>) -> Vec<Diagnostic> {
         let mut all = self.load_findings.clone();
         all.extend(source::output_limit_finding(&self.config, &self.snapshot));
         all.extend(source::unportable_name_findings(&self.snapshot));
@@ -106,16 +115,20 @@ impl Loaded {
 
 /// Load the SMS at (or above) `opts.path`.
 pub fn load(opts: &Options) -> Result<Loaded> {
-    let root = config::discover(&opts.path)?;
-    let (config, mut findings) = config::load(&root)?;
+    let (config, mut findings) = timed(Phase::Load, || -> Result<_> {
+        let root = config::discover(&opts.path)?;
+        config::load(&root)
+    })?;
     // The history walk and the work tree are independent: read them at the same time.
     let (work, git) = rayon::join(
-        || -> Result<_> {
-            let snapshot = snapshot::from_work_tree(&config)?;
-            let parsed = source::parse(&config, &snapshot);
-            Ok((snapshot, parsed))
+        || {
+            timed(Phase::Load, || -> Result<_> {
+                let snapshot = snapshot::from_work_tree(&config)?;
+                let parsed = source::parse(&config, &snapshot);
+                Ok((snapshot, parsed))
+            })
         },
-        || history::load(&config),
+        || timed(Phase::History, || history::load(&config)),
     );
     let (mut snapshot, (mut sources, mut source_findings)) = work?;
     let git = git?;
@@ -132,7 +145,7 @@ pub fn load(opts: &Options) -> Result<Loaded> {
                 .collect();
             snapshot.entries.extend(missing);
             snapshot.entries.sort_by(|a, b| a.path.cmp(&b.path));
-            (sources, source_findings) = source::parse(&config, &snapshot);
+            (sources, source_findings) = timed(Phase::Load, || source::parse(&config, &snapshot));
         }
     }
     findings.extend(source_findings);
@@ -153,7 +166,9 @@ fn assemble(
     git: history::HistoryLoad,
     draft: bool,
 ) -> Result<Loaded> {
-    let mut catalog = select_catalog(&config, &sources, &mut findings)?;
+    let mut catalog = timed(Phase::Load, || {
+        select_catalog(&config, &sources, &mut findings)
+    })?;
     if let Some(id) = &opts.framework {
         focus(&mut catalog, id)?;
     }
@@ -162,11 +177,12 @@ fn assemble(
         None => default_as_of(&config)?,
     };
     findings.extend(git.findings);
-    let effective = git
-        .history
-        .as_ref()
-        .map(|h| h.effective_versions(&sources))
-        .unwrap_or_default();
+    let effective = timed(Phase::History, || {
+        git.history
+            .as_ref()
+            .map(|h| h.effective_versions(&sources))
+            .unwrap_or_default()
+    });
     Ok(Loaded {
         config,
         catalog,
@@ -189,6 +205,7 @@ fn assemble(
 /// work-tree files that differ stay listed in `history.dirty`). Outside git, or before the first
 /// commit, there is no HEAD to read: this is [`load`].
 pub fn load_committed(opts: &Options) -> Result<Loaded> {
+    let load_started = std::time::Instant::now();
     let root = config::discover(&opts.path)?;
     let Some(repo) = history::Repo::open(&root)? else {
         return load(opts);
@@ -222,8 +239,9 @@ pub fn load_committed(opts: &Options) -> Result<Loaded> {
         }
     }
     let (sources, source_findings) = source::parse(&config, &snapshot);
+    crate::progress::record(Phase::Load, load_started.elapsed());
     findings.extend(source_findings);
-    let mut git = history::load(&config)?;
+    let mut git = timed(Phase::History, || history::load(&config))?;
     if git
         .history
         .as_ref()
@@ -260,10 +278,13 @@ pub fn load_staged(opts: &Options) -> Result<Loaded> {
     let text = String::from_utf8(bytes)
         .map_err(|_| anyhow::anyhow!("sms.yaml as staged is not UTF-8 text"))?;
     let (config, mut findings) = config::parse(&root, &text)?;
-    let snapshot = repo.staged_snapshot(&config)?;
-    let (sources, source_findings) = source::parse(&config, &snapshot);
+    let (snapshot, sources, source_findings) = timed(Phase::Load, || -> Result<_> {
+        let snapshot = repo.staged_snapshot(&config)?;
+        let (sources, source_findings) = source::parse(&config, &snapshot);
+        Ok((snapshot, sources, source_findings))
+    })?;
     findings.extend(source_findings);
-    let mut git = history::load(&config)?;
+    let mut git = timed(Phase::History, || history::load(&config))?;
     git.findings.retain(|d| d.code != "uncommitted-changes");
     assemble(opts, config, snapshot, sources, findings, git, false)
 }

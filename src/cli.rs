@@ -17,6 +17,12 @@ const AFTER_HELP: &str = "Exit codes:\n  0  no finding at error level\n  1  find
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// No progress bars (they are shown only when stderr is a terminal) and no timings.
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print the time each phase took (load, history, rules, render, write) to stderr at the end.
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -239,13 +245,24 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match run(cli) {
-        Ok(code) => ExitCode::from(code),
+    crate::progress::set_mode(if cli.quiet {
+        crate::progress::Mode::Quiet
+    } else if cli.verbose {
+        crate::progress::Mode::Verbose
+    } else {
+        crate::progress::Mode::Normal
+    });
+    let code = match run(cli) {
+        Ok(code) => code,
         Err(e) => {
             let _ = write_stderr(&format!("error: {e:#}\n"));
-            ExitCode::from(2)
+            2
         }
+    };
+    if crate::progress::mode() == crate::progress::Mode::Verbose {
+        let _ = write_stderr(&crate::progress::timings());
     }
+    ExitCode::from(code)
 }
 
 /// Human-readable text on stdout: control characters escaped and no line a workflow command

@@ -23,6 +23,7 @@ pub mod init;
 pub mod markdown;
 pub mod model;
 pub mod portable;
+pub mod progress;
 pub mod regular;
 pub mod report;
 pub mod rules;

@@ -353,6 +353,8 @@ pub fn write(opts: &Options) -> Result<Outcome> {
         limit: loaded.config.limits.max_file_size,
         repo: repo.as_ref(),
     };
+    // The write phase (`--verbose`): hashing every entry, the lists and the zip.
+    let write_started = std::time::Instant::now();
     hash(&mut items, &reader)?;
     not_included.sort_by(|a, b| a.path.cmp(&b.path));
     let templates = crate::site::custom_templates(&loaded)?;
@@ -416,6 +418,7 @@ pub fn write(opts: &Options) -> Result<Outcome> {
         &reader,
         &fingerprint,
     )?;
+    crate::progress::record(crate::progress::Phase::Write, write_started.elapsed());
     Ok(Outcome {
         out,
         size,
@@ -631,7 +634,9 @@ fn write_zip(
         batch.clear();
         Ok(())
     };
+    let bar = crate::progress::bar("bundle", items.len() as u64);
     for item in items {
+        bar.inc(1);
         let recheck = matches!(item.body, Body::WorkTree(_));
         let held = reader.read(item.body)?;
         if recheck && manifest::sha256_hex(held.as_ref()) != item.sha256 {

@@ -271,9 +271,14 @@ pub(super) fn walk(
     let packs = Packs::open(repo.commondir());
     let threads = rayon::current_num_threads().max(1);
     let chunk = tasks.len().div_ceil(threads * 8).max(16);
+    let bar = crate::progress::bar("history", tasks.len() as u64);
     let mut new_commits: Vec<RawCommit> = tasks
         .par_chunks(chunk)
-        .map(|part| diff_run(git_dir, &packs, config, part))
+        .map(|part| {
+            let run = diff_run(git_dir, &packs, config, part);
+            bar.inc(part.len() as u64);
+            run
+        })
         .collect::<Result<Vec<Vec<RawCommit>>>>()?
         .into_iter()
         .flatten()

@@ -138,6 +138,18 @@ fn render_all(
     model: &Model<'_>,
     findings: &[Diagnostic],
     history: &GitView,
+    memo: Option<&mut Memo>,
+) -> Result<RenderedSite> {
+    crate::progress::timed(crate::progress::Phase::Render, || {
+        render_all_untimed(loaded, model, findings, history, memo)
+    })
+}
+
+fn render_all_untimed(
+    loaded: &Loaded,
+    model: &Model<'_>,
+    findings: &[Diagnostic],
+    history: &GitView,
     mut memo: Option<&mut Memo>,
 ) -> Result<RenderedSite> {
     let templates = templates::Templates::load(loaded)?;
@@ -163,11 +175,14 @@ fn render_all(
     let mut files: Vec<OutFile> = Vec::with_capacity(list.len() + 16);
     let mut kept = Vec::new();
     let mut keys: HashMap<String, Key> = HashMap::with_capacity(list.len());
+    // A bar for whole builds; `serve`'s rebuilds (with a memo) log their own line instead.
+    let bar = crate::progress::bar("render", if memo.is_none() { list.len() as u64 } else { 0 });
     for chunk in list.chunks(256) {
         let rendered: Vec<Result<pages::PageOut>> = chunk
             .par_iter()
             .map(|page| site.render(page, previous))
             .collect();
+        bar.inc(chunk.len() as u64);
         for (page, r) in chunk.iter().zip(rendered) {
             let out = r?;
             if let Some(k) = out.key {
@@ -270,7 +285,9 @@ pub fn build(
 ) -> Result<Outcome> {
     output::check(&loaded.config.root, out)?;
     let site = render_all(loaded, model, findings, history, None)?;
-    replace(&loaded.config, &site, out, files_from)
+    crate::progress::timed(crate::progress::Phase::Write, || {
+        replace(&loaded.config, &site, out, files_from)
+    })
 }
 
 /// Write a whole rendered site into a new folder and swap it into place at `out`.
@@ -302,10 +319,13 @@ fn replace(
     for d in &dirs {
         std::fs::create_dir_all(d).with_context(|| format!("cannot create `{}`", d.display()))?;
     }
+    let bar = crate::progress::bar("write", files.len() as u64);
     files.par_iter().try_for_each(|f| {
         let p = staging.dir.join(&f.path);
+        bar.inc(1);
         std::fs::write(&p, &f.bytes).with_context(|| format!("cannot write `{}`", p.display()))
     })?;
+    drop(bar);
     // The bytes the allow-list checked; a file without them (which the allow-list does not let
     // through today) is read as before.
     site.attachment_bytes.par_iter().try_for_each(|(a, b)| {
