@@ -205,6 +205,15 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Print the JSON Schema of sms.yaml, document frontmatter or record files (for editors).
+    #[command(
+        after_help = "The same schemas are shipped in the repository under schemas/. In VS Code (YAML extension),\nput `# yaml-language-server: $schema=<path or URL of the schema>` at the top of a file, or map\nfiles to schemas with the `yaml.schemas` setting (README, \"Editor support\")."
+    )]
+    Schema {
+        /// Which schema.
+        #[arg(value_enum, default_value = "sms")]
+        which: crate::schema::Which,
+    },
     /// Explain a finding code: what it means, why it matters, how to fix it.
     Explain {
         /// The code, e.g. clause-undocumented.
@@ -497,6 +506,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             emit_human(&stdout)?;
             let _ = write_stderr(&stderr);
             Ok(if v.ok() { 0 } else { 1 })
+        }
+        Command::Schema { which } => {
+            emit(&crate::schema::render(which)?)?;
+            Ok(0)
         }
         Command::Explain { code, list } => {
             if list {

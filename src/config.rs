@@ -7,6 +7,7 @@
 use crate::dates::Interval;
 use crate::diag::{Diagnostic, Severity};
 use crate::fields::{parse_size, Reader};
+use crate::schema;
 use crate::yaml::{self, Node, Pos};
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
@@ -171,25 +172,6 @@ impl Config {
     }
 }
 
-const KEYS: &[&str] = &[
-    "organisation",
-    "scope",
-    "framework",
-    "frameworks",
-    "review_interval",
-    "timezone",
-    "version_scheme",
-    "auditbook",
-    "people",
-    "intervals",
-    "rules",
-    "applicability",
-    "history",
-    "limits",
-    "paths",
-    "tables",
-];
-
 /// Find the SMS root: `start` itself or the nearest ancestor holding sms.yaml.
 pub fn discover(start: &Path) -> Result<PathBuf> {
     let start = start
@@ -291,6 +273,11 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
             r.invalid(key, "key", "keys of sms.yaml must be text".into());
             continue;
         };
+        // Only the keys of the schema (`schema::SMS`, shipped as schemas/sms.schema.json).
+        if !schema::has(schema::SMS, k) {
+            unknown_key(&mut r, key, k, &schema::keys(schema::SMS), "");
+            continue;
+        }
         match k {
             "organisation" => {
                 if let Some(t) = r.text(value, k) {
@@ -410,24 +397,20 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
             "applicability" => config.applicability = read_applicability(&mut r, value),
             "tables" => config.tables = read_tables(&mut r, value),
             "history" => {
-                for (kk, vv) in map_entries(&mut r, value, k) {
+                for (kk, vv) in known_entries(&mut r, value, k, schema::HISTORY) {
                     match kk.as_str() {
                         "baseline" => config.history.baseline = r.text(vv, &kk).map(|t| t.text),
                         "backdating_tolerance" => {
                             config.history.backdating_tolerance = r.interval(vv, &kk)
                         }
-                        _ => unknown_key(
-                            &mut r,
-                            vv,
-                            &kk,
-                            &["baseline", "backdating_tolerance"],
-                            "history.",
-                        ),
+                        _ => {
+                            unknown_key(&mut r, vv, &kk, &schema::keys(schema::HISTORY), "history.")
+                        }
                     }
                 }
             }
             "limits" => {
-                for (kk, vv) in map_entries(&mut r, value, k) {
+                for (kk, vv) in known_entries(&mut r, value, k, schema::LIMITS) {
                     match kk.as_str() {
                         "max_file_size" => {
                             if let Some(t) = r.text(vv, &kk) {
@@ -480,40 +463,19 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
                                 config.limits.markdown.max_headings = n as usize;
                             }
                         }
-                        _ => unknown_key(
-                            &mut r,
-                            vv,
-                            &kk,
-                            &[
-                                "max_file_size",
-                                "max_output_size",
-                                "max_table_size",
-                                "max_documents",
-                                "max_yaml_depth",
-                                "max_yaml_nodes",
-                                "max_nesting_depth",
-                                "max_headings",
-                            ],
-                            "limits.",
-                        ),
+                        _ => unknown_key(&mut r, vv, &kk, &schema::keys(schema::LIMITS), "limits."),
                     }
                 }
             }
             "paths" => {
-                for (kk, vv) in map_entries(&mut r, value, k) {
+                for (kk, vv) in known_entries(&mut r, value, k, schema::PATHS) {
                     let slot = match kk.as_str() {
                         "records" => &mut config.paths.records,
                         "frameworks" => &mut config.paths.frameworks,
                         "templates" => &mut config.paths.templates,
                         "output" => &mut config.paths.output,
                         _ => {
-                            unknown_key(
-                                &mut r,
-                                vv,
-                                &kk,
-                                &["records", "frameworks", "templates", "output"],
-                                "paths.",
-                            );
+                            unknown_key(&mut r, vv, &kk, &schema::keys(schema::PATHS), "paths.");
                             continue;
                         }
                     };
@@ -525,7 +487,7 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
                     }
                 }
             }
-            _ => unknown_key(&mut r, key, k, KEYS, ""),
+            _ => unknown_key(&mut r, key, k, &schema::keys(schema::SMS), ""),
         }
     }
     for (key, what) in [
@@ -566,6 +528,25 @@ fn unknown_key(r: &mut Reader<'_>, node: &Node, key: &str, known: &[&str], prefi
         )
         .at(r.path, node.pos),
     );
+}
+
+/// [`map_entries`] of a mapping whose keys the schema names (`known`): any other key is
+/// `config-unknown-key` and left out.
+fn known_entries<'n>(
+    r: &mut Reader<'_>,
+    node: &'n Node,
+    key: &str,
+    known: &[schema::Field],
+) -> Vec<(String, &'n Node)> {
+    let mut out = Vec::new();
+    for (k, v) in map_entries(r, node, key) {
+        if schema::has(known, &k) {
+            out.push((k, v));
+        } else {
+            unknown_key(r, v, &k, &schema::keys(known), &format!("{key}."));
+        }
+    }
+    out
 }
 
 /// The entries of a mapping-valued setting, keys as text.
@@ -615,7 +596,12 @@ fn read_people(r: &mut Reader<'_>, node: &Node) -> Vec<Person> {
             emails: Vec::new(),
         };
         for (k, v) in item.as_map().unwrap_or_default() {
-            match k.as_scalar().unwrap_or("") {
+            let key = k.as_scalar().unwrap_or("");
+            if !schema::has(schema::PEOPLE, key) {
+                unknown_key(r, k, key, &schema::keys(schema::PEOPLE), "people[].");
+                continue;
+            }
+            match key {
                 "id" => {
                     if let Some(t) = r.text(v, "id") {
                         if let Some(why) = crate::ids::invalid_reason(&t.text) {
@@ -636,7 +622,7 @@ fn read_people(r: &mut Reader<'_>, node: &Node) -> Vec<Person> {
                         .map(|(t, _)| t.text.to_ascii_lowercase())
                         .collect()
                 }
-                other => unknown_key(r, k, other, &["id", "name", "role", "emails"], "people[]."),
+                other => unknown_key(r, k, other, &schema::keys(schema::PEOPLE), "people[]."),
             }
         }
         if person.id.is_empty() {
@@ -687,7 +673,13 @@ fn read_applicability(r: &mut Reader<'_>, node: &Node) -> Vec<Applicability> {
             pos: item.pos,
         };
         for (k, v) in entries {
-            match k.as_scalar().unwrap_or("") {
+            let key = k.as_scalar().unwrap_or("");
+            if !schema::has(schema::APPLICABILITY, key) {
+                let known = schema::keys(schema::APPLICABILITY);
+                unknown_key(r, k, key, &known, "applicability[].");
+                continue;
+            }
+            match key {
                 "clause" => a.clause = r.text(v, "clause").map(|t| t.text).unwrap_or_default(),
                 "party" => a.party = r.text(v, "party").map(|t| t.text).unwrap_or_default(),
                 "agreement" => a.agreement = r.text(v, "agreement").map(|t| t.text),
@@ -696,7 +688,7 @@ fn read_applicability(r: &mut Reader<'_>, node: &Node) -> Vec<Applicability> {
                     r,
                     k,
                     other,
-                    &["clause", "party", "agreement", "review_kind"],
+                    &schema::keys(schema::APPLICABILITY),
                     "applicability[].",
                 ),
             }
@@ -713,20 +705,6 @@ fn read_applicability(r: &mut Reader<'_>, node: &Node) -> Vec<Applicability> {
     }
     out
 }
-
-const TABLE_KEYS: &[&str] = &[
-    "files",
-    "kind",
-    "preset",
-    "fields",
-    "dates",
-    "date_format",
-    "timezone",
-    "keep",
-    "values",
-    "delimiter",
-    "id_prefix",
-];
 
 fn read_tables(r: &mut Reader<'_>, node: &Node) -> Vec<TableSettings> {
     let mut out = Vec::new();
@@ -751,6 +729,10 @@ fn read_tables(r: &mut Reader<'_>, node: &Node) -> Vec<TableSettings> {
         };
         for (k, v) in entries {
             let key = k.as_scalar().unwrap_or("");
+            if !schema::has(schema::TABLES, key) {
+                unknown_key(r, k, key, &schema::keys(schema::TABLES), "tables[].");
+                continue;
+            }
             match key {
                 "files" => t.files = r.text(v, key).map(|s| s.text),
                 "kind" => t.kind = r.text(v, key).map(|s| s.text),
@@ -831,7 +813,7 @@ fn read_tables(r: &mut Reader<'_>, node: &Node) -> Vec<TableSettings> {
                     }
                 }
                 "id_prefix" => t.id_prefix = r.text(v, key).map(|s| s.text),
-                other => unknown_key(r, k, other, TABLE_KEYS, "tables[]."),
+                other => unknown_key(r, k, other, &schema::keys(schema::TABLES), "tables[]."),
             }
         }
         if t.files.is_none() && t.kind.is_none() {

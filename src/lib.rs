@@ -29,6 +29,7 @@ pub mod report;
 pub mod rules;
 pub mod safe_text;
 pub mod sample;
+pub mod schema;
 pub mod site;
 pub mod snapshot;
 pub mod source;

@@ -48,6 +48,9 @@ impl Status {
     }
 }
 
+/// The words of `status`, in [`Status`] order (the frontmatter schema lists them).
+pub const STATUSES: &[&str] = &["draft", "in-review", "approved", "retired"];
+
 pub const DOCUMENT_TYPES: &[&str] = &[
     "policy",
     "procedure",
@@ -114,21 +117,6 @@ impl Record {
         self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 }
-
-const DOC_KEYS: &[&str] = &[
-    "id",
-    "title",
-    "type",
-    "owner",
-    "approver",
-    "version",
-    "status",
-    "approved",
-    "review",
-    "next_review",
-    "clauses",
-    "provides",
-];
 
 /// What one file of a snapshot holds once parsed, with the findings about it (each carries the
 /// file's path).
@@ -641,12 +629,14 @@ fn parse_document_as(
         .unwrap_or_default();
 
     let mut extra = Vec::new();
+    // The keys read above are the frontmatter schema's (`crate::schema::FRONTMATTER`).
+    let doc_keys = crate::schema::keys(crate::schema::FRONTMATTER);
     for (k, v) in entries {
         let Some(key) = k.as_scalar() else { continue };
-        if DOC_KEYS.contains(&key) {
+        if doc_keys.contains(&key) {
             continue;
         }
-        if let Some(near) = crate::ids::closest(key, DOC_KEYS.iter().copied(), 2) {
+        if let Some(near) = crate::ids::closest(key, doc_keys.iter().copied(), 2) {
             r.diags.push(
                 Diagnostic::new(
                     "field-name-typo",

@@ -21,4 +21,5 @@ mod init;
 mod progress;
 mod records;
 mod rules;
+mod schema;
 mod site;
