@@ -141,7 +141,7 @@ pub fn bar(what: &'static str, len: u64) -> Bar {
     if mode() == Mode::Quiet || len == 0 || !std::io::stderr().is_terminal() {
         return Bar(None);
     }
-    let style = ProgressStyle::with_template("{prefix:>8} [{bar:40}] {pos}/{len} {elapsed}")
+    let style = ProgressStyle::with_template("{prefix:>9} [{bar:40}] {pos}/{len} {elapsed}")
         .map(|s| s.progress_chars("=> "))
         .unwrap_or_else(|_| ProgressStyle::default_bar());
     let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());

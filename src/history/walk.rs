@@ -301,19 +301,24 @@ pub(super) fn walk(
     }
     let parsed_blobs = wanted.len();
     let chunk = wanted.len().div_ceil(threads * 4).max(64);
+    drop(bar);
+    let bar = crate::progress::bar("revisions", wanted.len() as u64);
     let parsed: Vec<(String, Summary)> = wanted
         .par_chunks(chunk)
         .map(|part| -> Result<Vec<(String, Summary)>> {
             let repo = Repository::open(git_dir).map_err(|e| err("cannot open", e))?;
             let mut reader = Reader::new(&packs, &repo, DELTA_CACHE);
-            part.iter()
+            let summaries = part
+                .iter()
                 .map(|(key, oid, path)| {
                     Ok((
                         key.clone(),
                         summarise(&mut reader, git_dir, config, *oid, path)?,
                     ))
                 })
-                .collect()
+                .collect();
+            bar.inc(part.len() as u64);
+            summaries
         })
         .collect::<Result<Vec<_>>>()?
         .into_iter()
