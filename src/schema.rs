@@ -716,6 +716,19 @@ mod tests {
                 );
             }
         }
+        // Every word the schema offers is one the parser takes.
+        for word in VERSION_SCHEMES {
+            assert!(sms_with("version_scheme", word).is_empty(), "{word}");
+        }
+        assert!(!sms_with("version_scheme", "semver").is_empty());
+        for level in LEVELS {
+            let rules = format!("{{review-overdue: {level}}}");
+            assert!(sms_with("rules", &rules).is_empty(), "{level}");
+        }
+        for preset in crate::tabular::presets::names() {
+            let tables = format!("[{{kind: incident, preset: {preset}}}]");
+            assert!(sms_with("tables", &tables).is_empty(), "{preset}");
+        }
         // A key the schema does not name is refused.
         assert_eq!(sms_with("colour", "blue")[0].code, "config-unknown-key");
     }
@@ -762,6 +775,17 @@ mod tests {
             assert!(ok.is_empty(), "{}: {ok:?}", field.key);
             let bad = document_with(field.key, wrong(field.ty));
             assert!(!bad.is_empty(), "{} accepts a wrong type", field.key);
+        }
+        for word in crate::source::STATUSES
+            .iter()
+            .chain(crate::source::DOCUMENT_TYPES)
+        {
+            let key = if crate::source::STATUSES.contains(word) {
+                "status"
+            } else {
+                "type"
+            };
+            assert!(document_with(key, word).is_empty(), "{key}: {word}");
         }
         assert!(document_with("classification", "internal").is_empty());
         assert_eq!(
