@@ -111,6 +111,11 @@ fn verbose_prints_phase_timings() {
         timed_phases(&bundle.stderr),
         ["load", "history", "rules", "render", "write"]
     );
+    // The bundle itself is the same bytes as without --verbose.
+    let plain_zip = sms.path().join("plain.zip");
+    let plain = ab(&sms, &["bundle", "--out", plain_zip.to_str().unwrap()]);
+    assert_eq!(plain.code, 1, "{}", plain.stderr);
+    assert_eq!(std::fs::read(&zip).unwrap(), std::fs::read(&plain_zip).unwrap());
 }
 
 /// `--quiet` and `--verbose` exclude each other (exit 2).
