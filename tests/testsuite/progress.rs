@@ -115,7 +115,10 @@ fn verbose_prints_phase_timings() {
     let plain_zip = sms.path().join("plain.zip");
     let plain = ab(&sms, &["bundle", "--out", plain_zip.to_str().unwrap()]);
     assert_eq!(plain.code, 1, "{}", plain.stderr);
-    assert_eq!(std::fs::read(&zip).unwrap(), std::fs::read(&plain_zip).unwrap());
+    assert_eq!(
+        std::fs::read(&zip).unwrap(),
+        std::fs::read(&plain_zip).unwrap()
+    );
 }
 
 /// `--quiet` and `--verbose` exclude each other (exit 2).
