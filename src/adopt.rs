@@ -32,6 +32,9 @@ const MAX_GUESSES: usize = 5;
 /// A guess is kept only when it scores at least this percentage of the best guess's score.
 const RELATIVE_CUT: f64 = 40.0;
 
+/// What a word found in the document's title adds to its score (as many as e^2 occurrences).
+const TITLE_BONUS: f64 = 2.0;
+
 #[derive(Debug, Clone)]
 pub struct Options {
     pub path: PathBuf,
@@ -606,15 +609,15 @@ fn singular(w: &str) -> String {
     }
 }
 
-/// One way to name a clause: the content words of its title, or of the title of a named
-/// document it demands.
+/// One way to name a clause: the content words of its title, of one of its catalogue
+/// `keywords`, or of the title of a named document it demands.
 struct Name {
     clause: usize,
     words: Vec<String>,
 }
 
-/// Guesses clauses from the words of a text against the catalogue's clause titles and the
-/// titles of the named documents they demand. A title word counts when it occurs in the
+/// Guesses clauses from the words of a text against the catalogue's clause titles and keywords
+/// and the titles of the named documents they demand. A title word counts when it occurs in the
 /// document's title or headings, or twice in its text; a clause is guessed when the words found
 /// carry at least half the weight of one of its names (rarer words across the catalogue weigh
 /// more), and its most telling word is among them.
@@ -642,6 +645,12 @@ impl<'c> Matcher<'c> {
                 clause: i,
                 words: content(&c.title),
             });
+            for k in &c.keywords {
+                names.push(Name {
+                    clause: i,
+                    words: content(k),
+                });
+            }
             for d in catalog
                 .documents
                 .iter()
@@ -689,6 +698,8 @@ impl<'c> Matcher<'c> {
             .chain(headings.iter().copied())
             .flat_map(words)
             .collect();
+        // A word of the document's own title says most about what it addresses.
+        let in_title: HashSet<String> = words(title).collect();
         let found = |w: &str| -> Option<usize> {
             let n = counts.get(w).copied().unwrap_or(0);
             (n >= 3 || (n >= 1 && prominent.contains(w))).then_some(n)
@@ -715,7 +726,14 @@ impl<'c> Matcher<'c> {
             }
             let score: f64 = matched
                 .iter()
-                .map(|(x, n)| w(x) * (1.0 + (*n as f64).ln()))
+                .map(|(x, n)| {
+                    let bonus = if in_title.contains(x) {
+                        TITLE_BONUS
+                    } else {
+                        0.0
+                    };
+                    w(x) * (1.0 + (*n as f64).ln() + bonus)
+                })
                 .sum::<f64>()
                 * (got / total);
             let c = &self.catalog.clauses[name.clause];

@@ -122,11 +122,27 @@ fn the_dry_run_changes_nothing_and_lists_every_proposal() {
         "{out}"
     );
     assert!(
-        out.contains("8.7.2 Service continuity management: continuity"),
+        out.contains("    8.5.1.1 Change management policy: change (13x)"),
+        "{out}"
+    );
+    // A word of the document's title counts: "Configuration and Change Management".
+    assert!(
+        out.contains("    8.2.6 Configuration management: configuration (2x)"),
+        "{out}"
+    );
+    // The catalogue's keywords: a risk policy, a continuity plan, a vendor policy.
+    assert!(
+        out.contains(
+            "    6.1 Actions to address risks and opportunities: assessment (4x), risk (10x)"
+        ),
         "{out}"
     );
     assert!(
-        out.contains("8.5.1.1 Change management policy: change"),
+        out.contains("    8.7.2 Service continuity management: disaster (4x), recovery (5x)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    8.3.4.1 Management of external suppliers: party (4x), third (3x)"),
         "{out}"
     );
     assert!(out.contains("    |   status: draft") || out.contains("    | status: draft"));
