@@ -9,6 +9,10 @@
 //! the body stays byte-identical (a byte-order mark stays first, the file's line endings are kept)
 //! and a file that already starts with frontmatter is never changed, only listed.
 //!
+//! A file that starts with another tool's metadata written without an opening `---` (the layout
+//! of strongdm/comply) has no frontmatter to auditbook: it gets ours in front, that block stays in
+//! the body, and its `title` or `name` becomes the title.
+//!
 //! The files are read as `check` reads them (the same snapshot of the work tree), so symbolic
 //! links, FIFOs, devices, over-large and non-UTF-8 files are skipped with a reason, and exactly the
 //! files `check` takes for documents get a proposal. Ids are made valid (`ids::invalid_reason`)
@@ -86,6 +90,8 @@ pub struct Proposal {
     pub frontmatter: String,
     /// Set with `--write` when this file could not be written after all (why).
     pub not_written: Option<String>,
+    /// Something the reader should know about the file (another tool's metadata in the body).
+    pub note: Option<String>,
 }
 
 /// A clause guessed from the words of a document.
@@ -172,6 +178,20 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     for entry in &snapshot.entries {
         let path = &entry.path;
         if snapshot::role(&config, path) != Role::Document {
+            // A linked folder is not walked: say so, as its Markdown is left out.
+            if let EntryKind::Symlink { target, escapes } = &entry.kind {
+                if std::fs::metadata(root.join(path)).is_ok_and(|m| m.is_dir()) {
+                    let where_ = if *escapes {
+                        ", outside the SMS root"
+                    } else {
+                        ""
+                    };
+                    skipped.push((
+                        path.clone(),
+                        format!("a symbolic link to the folder `{target}`{where_}; not walked, auditbook never follows links"),
+                    ));
+                }
+            }
             continue;
         }
         let bytes = match &entry.kind {
@@ -257,17 +277,34 @@ pub fn run(opts: &Options) -> Result<Outcome> {
         }
         let (id, id_note) = unique_id(path, &mut taken, &taken_by, &mut assigned);
         let body = markdown::parse_body_with(&text, 1, config.limits.markdown);
-        let (title, title_from) = match body.headings.iter().find(|h| !h.text.trim().is_empty()) {
-            Some(h) => (
+        // Another tool's metadata without an opening `---` (strongdm/comply writes it so) stays
+        // in the body; its last lines would read as a heading, so the title comes after it.
+        let header = foreign_header(&text, &config);
+        let header_end = header.as_ref().map(|(end, _)| *end);
+        let header_title = header.and_then(|(_, t)| t);
+        let heading = body
+            .headings
+            .iter()
+            .filter(|h| header_end.is_none_or(|end| h.pos.line > end))
+            .find(|h| !h.text.trim().is_empty());
+        let (title, title_from) = match (header_title, heading) {
+            (Some(t), _) => t,
+            (None, Some(h)) => (
                 one_line(&h.text),
                 format!("the first heading (line {})", h.pos.line),
             ),
-            None => (title_from_name(path), "the file name (no heading)".into()),
+            (None, None) => (title_from_name(path), "the file name (no heading)".into()),
         };
         let (doc_type, type_from) = type_from_folder(path);
         let headings: Vec<&str> = body.headings.iter().map(|h| h.text.as_str()).collect();
         let clauses = matcher.guess(&title, &headings, &text);
-        let eol = if raw.contains("\r\n") { "\r\n" } else { "\n" };
+        let eol = if raw.contains("\r\n") {
+            "\r\n"
+        } else if raw.contains('\r') {
+            "\r"
+        } else {
+            "\n"
+        };
         let frontmatter = frontmatter(&id, &title, &doc_type, &clauses, eol);
         proposals.push(Proposal {
             path: path.clone(),
@@ -280,6 +317,11 @@ pub fn run(opts: &Options) -> Result<Outcome> {
             clauses,
             frontmatter,
             not_written: None,
+            note: header_end.map(|end| {
+                format!(
+                    "lines 1-{end} look like another tool's metadata (YAML closed by `---`, never opened); they stay in the body: move what you need into the frontmatter by hand"
+                )
+            }),
         });
     }
 
@@ -311,6 +353,37 @@ pub fn run(opts: &Options) -> Result<Outcome> {
         left_alone,
         skipped,
     })
+}
+
+/// The line of the `---` that closes another tool's metadata block written without an opening
+/// `---`: the text starts with a `key:` line, and everything up to the first `---` line is a YAML
+/// mapping. `None` for anything else.
+/// Its `title` (or `name`) too, when it has one.
+fn foreign_header(text: &str, config: &Config) -> Option<(u32, Option<(String, String)>)> {
+    let first = text.lines().next()?;
+    let key = first.split(':').next()?;
+    if !first.contains(':')
+        || key.is_empty()
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return None;
+    }
+    let mut offset = 0;
+    for (line, l) in (1u32..).zip(text.split_inclusive('\n')) {
+        if l.trim_end_matches('\n') == "---" {
+            let node = crate::yaml::parse(&text[..offset], config.limits.yaml).ok()??;
+            node.as_map()?;
+            let title = ["title", "name"].iter().find_map(|k| {
+                let t = one_line(node.get(k)?.as_scalar()?);
+                (!t.is_empty()).then(|| (t, format!("`{k}:` of the existing metadata")))
+            });
+            return Some((line, title));
+        }
+        offset += l.len();
+    }
+    None
 }
 
 /// The sms.yaml `init` writes, naming `framework`.
@@ -830,6 +903,9 @@ pub fn report(o: &Outcome) -> String {
         out.push_str(&format!("\n{}\n", p.path));
         if let Some(why) = &p.not_written {
             out.push_str(&format!("  NOT WRITTEN: {why}\n"));
+        }
+        if let Some(note) = &p.note {
+            out.push_str(&format!("  note: {note}\n"));
         }
         let id_from = match &p.id_note {
             Some(note) => format!("from the file name; {note}"),

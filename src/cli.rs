@@ -90,7 +90,7 @@ pub enum Command {
     },
     /// Adopt an existing folder of Markdown: propose sms.yaml and frontmatter (a dry run unless --write).
     #[command(
-        after_help = "For every Markdown document without frontmatter it proposes a block to put in front: id from\nthe file name (made valid and unique), title from the first heading, type from the folder,\nstatus draft, and clauses guessed from the text against the catalogue's titles (marked as\nguesses, with the matched words). Writes sms.yaml if the folder has none. Without --write it\nonly prints what it would write. It never changes a body (byte-identical, line endings kept)\nnor a file that already has frontmatter; links, devices and non-UTF-8 files are skipped.\n\nExit codes:\n  0  the proposals were printed (and, with --write, written)\n  2  the tool could not run (not a folder, invalid sms.yaml, unknown framework, unwritable sms.yaml)"
+        after_help = "For every Markdown document without frontmatter it proposes a block to put in front: id from\nthe file name (made valid and unique), title from the first heading, type from the folder,\nstatus draft, and clauses guessed from the text against the catalogue's titles (marked as\nguesses, with the matched words). Writes sms.yaml if the folder has none. Without --write it\nonly prints what it would write. It never changes a body (byte-identical, line endings kept)\nnor a file that already has frontmatter; links, devices and non-UTF-8 files are skipped.\n\nExit codes:\n  0  the proposals were printed (and, with --write, written)\n  2  the tool could not run (not a folder, invalid sms.yaml, unknown framework, unwritable sms.yaml),\n     or --write could not write a file (listed as NOT WRITTEN)"
     )]
     Adopt {
         /// The folder of existing Markdown (or the SMS root, or any folder below it).
@@ -396,7 +396,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 organisation: org,
             })?;
             emit_human(&crate::adopt::report(&outcome))?;
-            Ok(0)
+            let failed = outcome.proposals.iter().any(|p| p.not_written.is_some());
+            Ok(if failed { 2 } else { 0 })
         }
         Command::Build {
             path,

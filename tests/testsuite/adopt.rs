@@ -1,7 +1,8 @@
 //! `auditbook adopt`: an existing folder of Markdown brought under auditbook. The fixture is six
 //! policies and procedures of a real public policy repository (JupiterOne's security policy
 //! templates, CC BY-SA 4.0; see tests/fixtures/adopt/jupiterone/NOTICE), copied into a temporary
-//! folder. Asserted: the dry run changes nothing and lists every proposal; `--write` only
+//! folder; two files of strongdm/comply (Apache-2.0; tests/fixtures/adopt/comply/NOTICE) give a
+//! layout with another tool's metadata. Asserted: the dry run changes nothing and lists every proposal; `--write` only
 //! prepends frontmatter (bodies byte-identical) and `check` then has no frontmatter finding; a
 //! second run proposes nothing; id clashes are resolved deterministically; files with
 //! frontmatter, READMEs, links, devices and non-UTF-8 files are left alone with a reason.
@@ -468,4 +469,74 @@ fn the_framework_decides_which_clauses_are_guessed() {
         "{}",
         r.stderr
     );
+}
+
+// strongdm/comply's layout: its own YAML metadata closed by `---` but never opened (so no
+// frontmatter to auditbook). adopt prepends ours, keeps that block in the body byte for byte,
+// takes the title from its `name:` and says so.
+#[test]
+fn another_tools_unopened_metadata_stays_in_the_body_and_gives_the_title() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo_root().join("tests/fixtures/adopt/comply"), dir.path());
+    let before = files(dir.path());
+    let r = adopt(dir.path(), &["--write"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let out = &r.stdout;
+    assert!(
+        out.contains("  title  System Change Policy (from `name:` of the existing metadata)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  note: lines 1-10 look like another tool's metadata"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  title  Apply OS patches (from `name:` of the existing metadata)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    8.5.1.1 Change management policy: change (21x)"),
+        "{out}"
+    );
+    let after = files(dir.path());
+    for path in ["policies/change.md", "procedures/patch.md"] {
+        assert!(
+            after[path].ends_with(&before[path]),
+            "{path}: the body changed"
+        );
+    }
+    assert_eq!(
+        frontmatter_findings(&check_json(dir.path())),
+        Vec::<String>::new()
+    );
+}
+
+// A linked folder is reported, not walked; lone-CR line endings are kept too.
+#[cfg(unix)]
+#[test]
+fn a_linked_folder_is_reported_and_lone_cr_endings_are_kept() {
+    let dir = fixture();
+    let d = dir.path();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("elsewhere.md"), "# Elsewhere\n").unwrap();
+    std::os::unix::fs::symlink(outside.path(), d.join("linked")).unwrap();
+    std::fs::write(d.join("policies/old-mac.md"), "# Mac\r\rText.\r").unwrap();
+    let r = adopt(d, &["--write"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("  linked: a symbolic link to the folder `"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("elsewhere.md"), "{}", r.stdout);
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("elsewhere.md")).unwrap(),
+        "# Elsewhere\n"
+    );
+    let mac = std::fs::read_to_string(d.join("policies/old-mac.md")).unwrap();
+    assert!(mac.starts_with("---\r# Proposed"), "{mac:?}");
+    assert!(mac.ends_with("\r---\r# Mac\r\rText.\r"), "{mac:?}");
+    assert!(!mac.contains('\n'), "{mac:?}");
+    assert!(mac.contains("\rtitle: \"Mac\"\r"), "{mac:?}");
 }
