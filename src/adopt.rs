@@ -526,7 +526,7 @@ fn frontmatter(id: &str, title: &str, doc_type: &str, clauses: &[Guess], eol: &s
     let mut lines = vec![
         "---".to_string(),
         "# Proposed by `auditbook adopt`: check every field, fill in the owner, then delete these comments.".to_string(),
-        format!("id: {id}"),
+        format!("id: {}", yaml_id(id)),
         format!("title: {}", crate::init::yaml_string(title)),
         format!("type: {doc_type}"),
         "owner: \"{{FILL: who owns this document: a person id from sms.yaml people, or a name or role}}\"".to_string(),
@@ -555,6 +555,21 @@ fn frontmatter(id: &str, title: &str, doc_type: &str, clauses: &[Guess], eol: &s
     let mut out = lines.join(eol);
     out.push_str(eol);
     out
+}
+
+/// An id as a YAML value: plain when YAML reads it as that text, else quoted (`"1.0"`, `"true"`,
+/// `"2026-01-01"`, `"null"` would otherwise be a number, a boolean, a date or nothing).
+fn yaml_id(id: &str) -> String {
+    let plain = id.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !matches!(
+            id.to_ascii_lowercase().as_str(),
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n" | "nan" | "inf"
+        );
+    if plain {
+        id.to_string()
+    } else {
+        crate::init::yaml_string(id)
+    }
 }
 
 fn words_list(words: &[(String, usize)]) -> String {

@@ -540,3 +540,82 @@ fn a_linked_folder_is_reported_and_lone_cr_endings_are_kept() {
     assert!(!mac.contains('\n'), "{mac:?}");
     assert!(mac.contains("\rtitle: \"Mac\"\r"), "{mac:?}");
 }
+
+// Odd names and contents: every file gets a valid, unique id that YAML reads as text, a title,
+// and `check` reads every one without a frontmatter finding; nothing panics.
+#[test]
+fn odd_names_and_contents_never_break_the_frontmatter() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cases: &[(&str, &[u8])] = &[
+        ("notes/true.md", b"# Yes\n"),
+        ("notes/null.md", b"# Nothing\n"),
+        ("notes/1.0.md", b"# One\n"),
+        ("notes/2026-01-01.md", b"# New year\n"),
+        ("notes/0x1F.md", b"text without a heading\n"),
+        ("notes/CON.md", b"# Device\n"),
+        ("notes/\u{65e5}\u{672c}.md", b"# Nihon\n"),
+        ("notes/\u{4e2d}\u{6587}.md", b"# Zhongwen\n"),
+        (
+            "notes/a b (copy).md",
+            b"#   \n\n## \"Quoted\" #hash: colon\n",
+        ),
+        (
+            "notes/odd-title.md",
+            "# A\u{feff}B\u{85}C\u{2028}D\u{202e}E\t---\n".as_bytes(),
+        ),
+        ("notes/dashes.md", b"text\n---\n...\n"),
+        ("notes/nested.md", &[b'>'; 5000]),
+        ("notes/x.MD", b"# Upper-case extension\n"),
+    ];
+    for (path, bytes) in cases {
+        let p = d.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+    let r = adopt(d, &["--write"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains(&format!("Added frontmatter to {} documents", cases.len())),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("  id     doc (from the file name;"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("  id     doc-2 (from the file name;"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("  id     CON-doc (from the file name;"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("  id     a-b-copy (from the file name;"),
+        "{}",
+        r.stdout
+    );
+    let c = check_json(d);
+    assert!(c.code == 0 || c.code == 1, "{}{}", c.stdout, c.stderr);
+    assert_eq!(frontmatter_findings(&c), Vec::<String>::new());
+    assert_eq!(
+        std::fs::read_to_string(d.join("notes/true.md"))
+            .unwrap()
+            .lines()
+            .nth(2),
+        Some("id: \"true\"")
+    );
+    // Every body is unchanged: the file ends with what was there.
+    for (path, bytes) in cases {
+        assert!(
+            std::fs::read(d.join(path)).unwrap().ends_with(bytes),
+            "{path}"
+        );
+    }
+}
