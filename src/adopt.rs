@@ -603,6 +603,9 @@ fn prepend(config: &Config, rel: &str, bytes: &[u8], frontmatter: &str) -> Resul
     let perms = std::fs::symlink_metadata(&path)
         .map(|m| m.permissions())
         .map_err(|e| format!("cannot read its metadata: {e}"))?;
+    if perms.readonly() {
+        return Err("it is read-only; make it writable to adopt it".into());
+    }
     let tmp = path.with_file_name(format!(
         ".{}.auditbook-adopt-{}",
         file_name(rel),

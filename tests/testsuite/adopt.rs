@@ -619,3 +619,27 @@ fn odd_names_and_contents_never_break_the_frontmatter() {
         );
     }
 }
+
+// A read-only file is not written (the others are): the report says NOT WRITTEN and why, and
+// the exit code is 2.
+#[test]
+fn a_read_only_file_is_not_written_and_the_run_exits_2() {
+    let dir = fixture();
+    let ir = dir.path().join("policies/ir.md");
+    let before = std::fs::read(&ir).unwrap();
+    let mut perms = std::fs::metadata(&ir).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&ir, perms).unwrap();
+    let r = adopt(dir.path(), &["--write"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains(
+            "policies/ir.md\n  NOT WRITTEN: it is read-only; make it writable to adopt it\n"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(std::fs::read(&ir).unwrap(), before);
+    let ccm = std::fs::read_to_string(dir.path().join("policies/ccm.md")).unwrap();
+    assert!(ccm.starts_with("---\n"), "{ccm}");
+}
