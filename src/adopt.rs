@@ -255,8 +255,8 @@ pub fn run(opts: &Options) -> Result<Outcome> {
             continue;
         }
         match markdown::split(&text) {
-            Split::Found { .. } => {
-                left_alone.push((path.clone(), existing_note(&sources, path)));
+            Split::Found { yaml, .. } => {
+                left_alone.push((path.clone(), existing_note(&sources, &config, path, yaml)));
                 continue;
             }
             Split::Unclosed => {
@@ -417,10 +417,39 @@ fn stem(path: &str) -> &str {
 }
 
 /// What is said about a document that already has frontmatter.
-fn existing_note(sources: &crate::source::Sources, path: &str) -> String {
-    match sources.documents.iter().find(|d| d.path == path) {
-        Some(d) => format!("already has frontmatter (id `{}`)", d.id),
-        None => "already has frontmatter, which `auditbook check` cannot read yet (see its findings); left for you to fix".into(),
+/// The fields every document needs (`field-missing` otherwise), in the order adopt writes them.
+const REQUIRED: &[&str] = &["id", "title", "type", "owner", "version", "status"];
+
+fn existing_note(
+    sources: &crate::source::Sources,
+    config: &Config,
+    path: &str,
+    yaml: &str,
+) -> String {
+    let node = crate::yaml::parse(yaml, config.limits.yaml).ok().flatten();
+    let missing: Vec<String> = match node.as_ref().filter(|n| n.as_map().is_some()) {
+        Some(n) => REQUIRED
+            .iter()
+            .filter(|k| n.get(k).is_none())
+            .map(|k| format!("`{k}`"))
+            .collect(),
+        None => Vec::new(),
+    };
+    let id = sources
+        .documents
+        .iter()
+        .find(|d| d.path == path)
+        .map(|d| format!(" (id `{}`)", d.id))
+        .unwrap_or_default();
+    if !missing.is_empty() {
+        format!(
+            "already has frontmatter{id} without {}; add them by hand (`field-missing`)",
+            missing.join(", ")
+        )
+    } else if id.is_empty() {
+        "already has frontmatter, which `auditbook check` cannot read yet (see its findings); left for you to fix".into()
+    } else {
+        format!("already has frontmatter{id}")
     }
 }
 

@@ -300,6 +300,7 @@ fn existing_frontmatter_readmes_line_endings_and_bom() {
     let foreign = "---\nname: Access Policy\nsatisfies: [CC6.1]\n---\n# Access\n";
     std::fs::write(d.join("policies/foreign.md"), foreign).unwrap();
     std::fs::write(d.join("policies/open.md"), "---\nid: x\n# never closed\n").unwrap();
+    std::fs::write(d.join("policies/broken.md"), "---\nid: [x\n---\n# Broken\n").unwrap();
     std::fs::write(d.join("policies/README.md"), "# Policies\n\nThe folder.\n").unwrap();
     std::fs::write(d.join("policies/empty.md"), "  \n").unwrap();
     let crlf = "# Change Plan\r\n\r\nChange, change and change.\r\n";
@@ -317,7 +318,18 @@ fn existing_frontmatter_readmes_line_endings_and_bom() {
         std::fs::read_to_string(d.join("policies/open.md")).unwrap(),
         "---\nid: x\n# never closed\n"
     );
-    assert!(r.stdout.contains("  policies/foreign.md: already has frontmatter, which `auditbook check` cannot read yet"), "{}", r.stdout);
+    assert!(r.stdout.contains("  policies/foreign.md: already has frontmatter without `id`, `title`, `type`, `owner`, `version`, `status`; add them by hand (`field-missing`)"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            "  policies/broken.md: already has frontmatter, which `auditbook check` cannot read yet"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("policies/broken.md")).unwrap(),
+        "---\nid: [x\n---\n# Broken\n"
+    );
     assert!(
         r.stdout
             .contains("  policies/open.md: starts with `---` but the frontmatter is never closed"),
