@@ -655,3 +655,40 @@ fn a_read_only_file_is_not_written_and_the_run_exits_2() {
     let ccm = std::fs::read_to_string(dir.path().join("policies/ccm.md")).unwrap();
     assert!(ccm.starts_with("---\n"), "{ccm}");
 }
+
+// The command is in the help; a path that is not a folder is a failure (exit 2) with the path.
+#[test]
+fn help_lists_adopt_and_a_bad_path_exits_2() {
+    let mut c = auditbook();
+    c.arg("--help");
+    let r = run(c);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout.contains("adopt ") && r.stdout.contains("Adopt an existing folder of Markdown"),
+        "{}",
+        r.stdout
+    );
+    let mut c = auditbook();
+    c.args(["adopt", "--help"]);
+    let r = run(c);
+    assert!(
+        r.stdout.contains("--write") && r.stdout.contains("Exit codes:"),
+        "{}",
+        r.stdout
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.md");
+    std::fs::write(&file, "# P\n").unwrap();
+    let r = adopt(&file, &[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("policy.md` is not a folder"),
+        "{}",
+        r.stderr
+    );
+    let r = adopt(&dir.path().join("missing"), &[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("cannot open `"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "# P\n");
+}
