@@ -449,6 +449,14 @@ fn the_framework_decides_which_clauses_are_guessed() {
         "{}",
         r.stdout
     );
+    // ISO/IEC 27001's keywords: a vendor policy is about supplier relationships.
+    assert!(
+        r.stdout.contains(
+            "    A.5.19 Information security in supplier relationships: party (4x), third (3x)"
+        ),
+        "{}",
+        r.stdout
+    );
     assert_eq!(
         frontmatter_findings(&check_json(dir.path())),
         Vec::<String>::new()
