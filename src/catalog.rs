@@ -89,6 +89,9 @@ pub struct Clause {
     pub documents: Vec<String>,
     pub records: Vec<String>,
     pub delegable: bool,
+    /// Words and phrases (besides the title) that suggest a text addresses the clause; only
+    /// `auditbook adopt` reads them, to guess the clauses of existing documents.
+    pub keywords: Vec<String>,
     /// May the SMS declare this clause not applicable (ISO/IEC 27001 Annex A controls in the
     /// Statement of Applicability, ISO 9001 clause 8 requirements that cannot apply)? Defaults to
     /// the catalogue's `exclusions_allowed`.
@@ -609,6 +612,7 @@ fn read_clause(r: &mut Reader<'_>, item: &Node, exclusions_allowed: bool) -> Opt
         "records",
         "delegable",
         "excludable",
+        "keywords",
     ];
     let Some(entries) = item.as_map() else {
         r.invalid(item, "clauses", "each clause is a mapping".into());
@@ -699,6 +703,10 @@ fn read_clause(r: &mut Reader<'_>, item: &Node, exclusions_allowed: bool) -> Opt
             .get("delegable")
             .and_then(|n| r.boolean(n, "delegable"))
             .unwrap_or(true),
+        keywords: item
+            .get("keywords")
+            .map(|n| texts(r, n, "keywords"))
+            .unwrap_or_default(),
         children: Vec::new(),
         framework: 0,
         id,

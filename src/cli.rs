@@ -94,6 +94,25 @@ pub enum Command {
         #[arg(long)]
         no_git: bool,
     },
+    /// Adopt an existing folder of Markdown: propose sms.yaml and frontmatter (a dry run unless --write).
+    #[command(
+        after_help = "For every Markdown document without frontmatter it proposes a block to put in front: id from\nthe file name (made valid and unique), title from the first heading, type from the folder,\nstatus draft, and clauses guessed from the text against the catalogue's titles and keywords\n(marked as guesses, with the matched words). Writes sms.yaml if the folder has none.\nWithout --write it only prints what it would write. It never changes a body (byte-identical,\nline endings kept) nor a file that already has frontmatter; links, devices and non-UTF-8\nfiles are skipped. See docs/adopt.md.\n\nExit codes:\n  0  the proposals were printed (and, with --write, written)\n  2  the tool could not run (not a folder, invalid sms.yaml, unknown framework, unwritable sms.yaml),\n     or --write could not write a file (listed as NOT WRITTEN)"
+    )]
+    Adopt {
+        /// The folder of existing Markdown (or the SMS root, or any folder below it).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Write sms.yaml and the frontmatter (default: only report what would be written).
+        #[arg(long)]
+        write: bool,
+        /// Guess clauses of this framework: a built-in id for a new sms.yaml (which then names
+        /// it), else one of sms.yaml `frameworks:`; default: the primary framework.
+        #[arg(long, value_name = "ID")]
+        framework: Option<String>,
+        /// The organisation's name, written to a new sms.yaml.
+        #[arg(long, value_name = "NAME", default_value = crate::init::DEFAULT_ORGANISATION)]
+        org: String,
+    },
     /// Check the SMS, then render the evidence site (even with findings) into --out.
     #[command(
         after_help = "The site shows HEAD's tree: uncommitted changes are left out (and listed on stderr) unless\n--allow-dirty, which renders the work tree as a DRAFT. Outside git, or before the first commit,\nthe work tree is rendered (as a DRAFT when there is a repository).\nThe site is rendered even when there are findings, so the auditor sees the gaps.\nThe output folder (default: PATH/_site) is replaced atomically; auditbook refuses a non-empty\nfolder it did not make, a symbolic link, and any folder that is or contains the SMS root.\n\nExit codes:\n  0  the site was built; no finding at error level\n  1  the site was built; findings at error level\n  2  the tool could not run (bad arguments, no sms.yaml, refused output folder, unwritable files)"
@@ -389,6 +408,22 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             })?;
             emit_human(&crate::init::summary(&outcome, &dir.display().to_string()))?;
             Ok(0)
+        }
+        Command::Adopt {
+            path,
+            write,
+            framework,
+            org,
+        } => {
+            let outcome = crate::adopt::run(&crate::adopt::Options {
+                path,
+                write,
+                framework,
+                organisation: org,
+            })?;
+            emit_human(&crate::adopt::report(&outcome))?;
+            let failed = outcome.proposals.iter().any(|p| p.not_written.is_some());
+            Ok(if failed { 2 } else { 0 })
         }
         Command::Build {
             path,

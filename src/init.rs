@@ -162,7 +162,7 @@ review_interval: 12 months
 }
 
 /// A YAML double-quoted string.
-fn yaml_string(s: &str) -> String {
+pub(crate) fn yaml_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

@@ -4,6 +4,7 @@
 //! `config` -> `catalog` -> `snapshot` -> `source` -> (`history`) -> `model` -> `rules` -> `report`.
 //! `check` runs them all and returns the findings; the binary in `main.rs` is a thin front end.
 
+pub mod adopt;
 pub mod bundle;
 pub mod catalog;
 pub mod catalog_print;

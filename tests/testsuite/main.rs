@@ -4,6 +4,7 @@
 
 mod support;
 
+mod adopt;
 mod adoption;
 mod attachments;
 mod bundle;
