@@ -179,6 +179,19 @@ struct ClauseBadge<'a> {
     label: &'static str,
 }
 
+/// A clause a mapping relates to the clause of a page (see `catalog::mapping`).
+#[derive(Serialize)]
+struct RelatedClause<'a> {
+    clause: ClauseBadge<'a>,
+    title: &'a str,
+    framework: &'a str,
+    /// Read from the side of the page's clause.
+    relation: &'static str,
+    shared: &'a [String],
+    note: Option<&'a str>,
+    mapping: &'a str,
+}
+
 /// The site path of a finding code's page.
 fn code_url(code: &str) -> String {
     format!("codes/{code}.html")
@@ -1166,6 +1179,7 @@ impl<'a> Site<'a> {
             missing: Vec<String>,
             delegated_to: Option<&'b str>,
             findings: Vec<FindingView<'b>>,
+            related: Vec<RelatedClause<'b>>,
         }
         let model = self.model;
         let c: &'a Clause = &model.catalog.clauses[i];
@@ -1298,7 +1312,32 @@ impl<'a> Site<'a> {
             missing: self.missing_reasons(c, cov),
             delegated_to: cov.delegated_to.as_deref(),
             findings,
+            related: self.related_clauses(c),
         }
+    }
+
+    /// Clauses of other loaded frameworks that a mapping relates to `c` (both directions), for
+    /// "related, see …" on its page. Information, never coverage; clauses left out of the site
+    /// (`--framework`) are not listed.
+    fn related_clauses(&self, c: &Clause) -> Vec<RelatedClause<'a>> {
+        let catalog = self.model.catalog;
+        let framework = &catalog.frameworks[c.framework].id;
+        crate::catalog::mapping::related(&catalog.mappings, framework, catalog.local_id(c))
+            .into_iter()
+            .filter_map(|r| {
+                let id = crate::catalog::mapping::combined_id(catalog, r.framework, r.clause)?;
+                let other: &'a Clause = catalog.clause(&id)?;
+                Some(RelatedClause {
+                    clause: self.clause_badge(&other.id),
+                    title: &other.title,
+                    framework: r.framework,
+                    relation: r.relation.as_str(),
+                    shared: r.shared,
+                    note: r.note,
+                    mapping: r.mapping,
+                })
+            })
+            .collect()
     }
 
     /// What a clause lacks, in sentences an auditor reads.

@@ -18,6 +18,7 @@ mod history;
 mod hostile;
 mod hostile_io;
 mod init;
+mod mappings;
 mod records;
 mod rules;
 mod site;
