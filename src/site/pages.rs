@@ -1120,22 +1120,50 @@ impl<'a> Site<'a> {
                 children,
             }
         }
+        /// One framework's part of the tree, shown under its own heading when there are several.
+        #[derive(Serialize)]
+        struct FrameworkTree<'b> {
+            id: &'b str,
+            title: &'b str,
+            primary: bool,
+            summary: crate::model::CoverageSummary,
+            clauses: Vec<Node<'b>>,
+        }
         #[derive(Serialize)]
         struct Tree<'b> {
             clauses: Vec<Node<'b>>,
             summary: crate::model::CoverageSummary,
+            frameworks: Vec<FrameworkTree<'b>>,
         }
-        Tree {
-            clauses: self
-                .model
-                .catalog
+        let catalog = self.model.catalog;
+        let top_of = |fw: Option<usize>| -> Vec<Node<'_>> {
+            catalog
                 .clauses
                 .iter()
                 .enumerate()
-                .filter(|(_, c)| c.is_top_level())
+                .filter(|(_, c)| c.is_top_level() && fw.is_none_or(|f| c.framework == f))
                 .map(|(i, _)| build(self, i))
-                .collect(),
+                .collect()
+        };
+        let frameworks = self
+            .model
+            .framework_summaries()
+            .into_iter()
+            .filter_map(|(f, summary)| {
+                let fi = catalog.framework_index(&f.id)?;
+                Some(FrameworkTree {
+                    id: &f.id,
+                    title: &f.title,
+                    primary: fi == 0,
+                    summary,
+                    clauses: top_of(Some(fi)),
+                })
+            })
+            .collect();
+        Tree {
+            clauses: top_of(None),
             summary: self.model.summary(),
+            frameworks,
         }
     }
 
@@ -2382,7 +2410,7 @@ impl<'a> Site<'a> {
 
     fn documents_csv(&self) -> String {
         let mut out = String::from(
-            "id,title,type,version,status,owner,approver,approved,next_review,review_overdue,path\n",
+            "id,title,type,version,status,owner,approver,approved,next_review,review_overdue,path,frameworks\n",
         );
         for i in self.register_order() {
             let d = &self.loaded.sources.documents[i];
@@ -2405,10 +2433,29 @@ impl<'a> Site<'a> {
                 r.next.map(|n| n.to_string()).unwrap_or_default(),
                 if r.overdue { "yes" } else { "no" }.to_string(),
                 d.path.clone(),
+                self.frameworks_cited(d),
             ];
             csv_row(&mut out, row.iter().map(String::as_str));
         }
         out
+    }
+
+    /// The frameworks whose clauses a document cites in frontmatter `clauses` (shown ones only),
+    /// in framework order, space-separated: the register's `frameworks` column.
+    fn frameworks_cited(&self, d: &crate::source::Document) -> String {
+        let catalog = self.model.catalog;
+        let mut cited: Vec<usize> = d
+            .clauses
+            .iter()
+            .filter_map(|c| catalog.clause(&c.id).map(|cl| cl.framework))
+            .collect();
+        cited.sort_unstable();
+        cited.dedup();
+        cited
+            .into_iter()
+            .map(|i| catalog.frameworks[i].id.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     fn matrix_csv(&self) -> String {

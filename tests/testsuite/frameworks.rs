@@ -615,3 +615,86 @@ fn the_bundle_manifest_lists_every_framework_with_hash_and_coverage() {
     assert_eq!(fws[0]["id"], "sec:2024");
     assert!(!csv.contains("\r\nA.1,"), "{csv}");
 }
+
+/// GitHub and GitLab findings about a clause name its framework when several are checked; with
+/// one framework they stay as they were.
+#[test]
+fn github_and_gitlab_name_the_framework_of_a_clause_finding() {
+    let sms = partly_covered();
+    let r = sms.run("check", &["--format", "github"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    // (GitHub shows 10 errors per step: the first ones, of the primary; GitLab has them all)
+    assert!(
+        r.stdout
+            .contains("title=clause-undocumented [iso20000-1%3A2018]::"),
+        "{}",
+        r.stdout
+    );
+    let r = sms.run("check", &["--format", "gitlab"]);
+    let issues: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let sec = issues
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| {
+            i["check_name"] == "clause-undocumented"
+                && i["description"].as_str().unwrap().contains("sec:2024:4.1")
+        })
+        .unwrap();
+    assert!(
+        sec["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("[sec:2024] "),
+        "{sec}"
+    );
+    // a finding about a file carries no framework
+    sms.file("policies/b.md", "no frontmatter\n");
+    let r = sms.run("check", &["--format", "github"]);
+    assert!(
+        r.stdout.contains("title=frontmatter-missing::"),
+        "{}",
+        r.stdout
+    );
+
+    let one = Sms::with_config(MINIMAL_CONFIG);
+    let r = one.run("check", &["--format", "github"]);
+    assert!(
+        r.stdout.contains("title=clause-undocumented::"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// The site's clause tree is split per framework, and the document register says which
+/// frameworks each document cites.
+#[test]
+fn the_clause_tree_is_per_framework_and_the_register_names_frameworks() {
+    let sms = partly_covered();
+    sms.file("policies/c.md", &doc("POL-C", &["9.2"], "", "Body."));
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    let r = sms.run("build", &["--allow-dirty", "--out", site.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let tree = std::fs::read_to_string(site.join("clauses.html")).unwrap();
+    let primary = tree
+        .find("(iso20000-1:2018, primary): 0 of 56 requirement clauses covered")
+        .unwrap_or_else(|| panic!("{tree}"));
+    let second = tree
+        .find("In-house security baseline <span class=\"muted\">(sec:2024): 1 of 3 requirement clauses covered")
+        .unwrap_or_else(|| panic!("{tree}"));
+    assert!(primary < second);
+    // each framework's clauses under its own heading
+    let a1 = tree.find("clauses/sec_2024_A.1.html").unwrap();
+    let c851 = tree.find("clauses/8.5.1.1.html").unwrap();
+    assert!(primary < c851 && c851 < second && second < a1);
+    let register = std::fs::read_to_string(site.join("documents.csv")).unwrap();
+    assert!(
+        register.contains(",policies/a.md,iso20000-1:2018 sec:2024\n"),
+        "{register}"
+    );
+    assert!(
+        register.contains(",policies/c.md,iso20000-1:2018\n"),
+        "{register}"
+    );
+}
