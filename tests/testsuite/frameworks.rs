@@ -698,3 +698,66 @@ fn the_clause_tree_is_per_framework_and_the_register_names_frameworks() {
         "{register}"
     );
 }
+
+/// The gate with the built-in ISO/IEC 27001:2022 as second framework: a change that retires the
+/// only document for control A.5.15 loses that control, reported under 27001 and as a new
+/// finding of that framework, and fails.
+#[test]
+fn the_gate_reports_a_change_losing_a_27001_control() {
+    let r = crate::gate::Repo::new(
+        "organisation: Tiny Ltd\nscope: Everything.\nframeworks: [\"tiny:1\", iso27001:2022]\n",
+        "",
+    );
+    r.file("frameworks/tiny.yaml", crate::gate::FRAMEWORK)
+        .file(
+            "policies/a.md",
+            &doc("POL-A", &["A.1", "A.3"], "", "The first policy."),
+        )
+        .file(
+            "policies/ac.md",
+            &doc(
+                "POL-AC",
+                &["iso27001:2022:A.5.15", "iso27001:2022:A.5.18"],
+                "",
+                "Access control.",
+            ),
+        );
+    r.commit("Base SMS");
+    r.branch("main");
+    r.edit(
+        "policies/ac.md",
+        "[\"iso27001:2022:A.5.15\", \"iso27001:2022:A.5.18\"]",
+        "[\"iso27001:2022:A.5.18\"]",
+    );
+    r.edit("policies/ac.md", "version: \"1.0\"", "version: \"1.1\"");
+    r.commit("Access rights only");
+    let g = r.gate(&[]);
+    assert_eq!(g.code, 1, "{}{}", g.stdout, g.stderr);
+    let base = &g.json()["base"];
+    let fws = base["frameworks"].as_array().unwrap();
+    let iso = fws.iter().find(|f| f["id"] == "iso27001:2022").unwrap();
+    assert_eq!(iso["lost"], 1, "{iso}");
+    assert_eq!(iso["gained"], 0, "{iso}");
+    let lost: Vec<&str> = base["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["change"] == "lost")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(lost, ["iso27001:2022:A.5.15"]);
+    let new: Vec<_> = g.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["new"] == true && f["code"] == "clause-undocumented")
+        .map(|f| (f["subject"].clone(), f["framework"].clone()))
+        .collect();
+    assert_eq!(
+        new,
+        [(
+            serde_json::json!("iso27001:2022:A.5.15"),
+            serde_json::json!("iso27001:2022")
+        )]
+    );
+}
