@@ -930,6 +930,65 @@ mod tests {
     }
 
     #[test]
+    fn every_section_and_also_serves_entry_names_a_kit_template() {
+        let root: Vec<&str> = kit_files()
+            .iter()
+            .map(|(p, _)| *p)
+            .filter(|p| kit_home(p).0 == KIT_FRAMEWORK)
+            .collect();
+        let mut sections = 0;
+        for (path, _) in kit_files() {
+            if let Some(target) = path.strip_suffix(".section") {
+                let (home, rel) = kit_home(target);
+                assert_ne!(
+                    home, KIT_FRAMEWORK,
+                    "{path}: a section outside a framework folder"
+                );
+                assert!(
+                    root.contains(&rel),
+                    "{path}: no template `{rel}` to append to"
+                );
+                sections += 1;
+            }
+        }
+        assert!(sections >= 6, "{sections}");
+        for a in ALSO_SERVES {
+            assert!(
+                kit_files().iter().any(|(p, _)| *p == a.template),
+                "{}: not in the kit",
+                a.template
+            );
+            assert!(KIT_FRAMEWORKS.iter().any(|(id, _)| *id == a.framework));
+        }
+    }
+
+    #[test]
+    fn framework_folders_go_to_their_sms_paths() {
+        assert_eq!(
+            sms_path("iso27001-2022/records/risk-assessment.yaml"),
+            "records/risk-assessment/example.yaml.sample"
+        );
+        assert_eq!(
+            sms_path("iso27001-2022/sms/information-security-risk-assessment.md"),
+            "sms/information-security-risk-assessment.md"
+        );
+        assert_eq!(kit_home("iso27001-2022x/a.md").0, KIT_FRAMEWORK);
+        let two = ["iso27001:2022".to_string(), KIT_FRAMEWORK.to_string()];
+        let text = "---\nid: X\nclauses: [\"7.5\"]\n---\n\nSee [a](clause:7.5).\n";
+        let out = cite_frameworks(
+            text,
+            KIT_FRAMEWORK,
+            &two,
+            &[("iso27001:2022".into(), "7.5.1".into())],
+            &["isms-scope".into()],
+        );
+        assert_eq!(
+            out,
+            "---\nid: X\nclauses: [\"iso20000-1:2018:7.5\", \"7.5.1\"]\nprovides: [isms-scope]\n---\n\nSee [a](clause:iso20000-1:2018:7.5).\n"
+        );
+    }
+
+    #[test]
     fn the_kit_is_embedded() {
         assert!(kit_files().iter().any(|(p, _)| *p == "README.md"));
         assert!(kit_files().iter().any(|(p, _)| p.starts_with("records/")));
