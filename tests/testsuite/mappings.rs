@@ -182,3 +182,41 @@ fn builtin_mappings_show_related_clauses_and_a_user_file_replaces_them() {
     assert!(ours.contains("iso27001_2022_4.1.html"), "{ours}");
     assert!(!ours.contains("iso27001_2022_9.2.2.html"), "{ours}");
 }
+
+/// The bundle's manifest lists the mappings in force — the built-in one between the loaded
+/// frameworks and the SMS's own file — with the SHA-256 of each source; the file is in
+/// `sources/` like any SMS file.
+#[test]
+fn the_bundle_manifest_lists_the_mappings_with_their_hashes() {
+    let sms = Sms::with_config(
+        "organisation: Test Ltd\nscope: Test services.\nframeworks: [iso20000-1:2018, iso27001:2022, \"sec:2024\"]\n",
+    );
+    sms.file("frameworks/sec.yaml", crate::frameworks::SEC);
+    sms.file("mappings/sec.yaml", SEC_MAPPING);
+    let out = tempfile::tempdir().unwrap();
+    let zip = out.path().join("b.zip");
+    let r = sms.run("bundle", &["--allow-dirty", "--out", zip.to_str().unwrap()]);
+    assert!(r.code <= 1, "{}{}", r.stdout, r.stderr);
+    let mut z = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+    let m: serde_json::Value =
+        serde_json::from_reader(z.by_name("manifest.json").unwrap()).unwrap();
+    let maps = m["mappings"].as_array().unwrap();
+    let ids: Vec<&str> = maps.iter().map(|x| x["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["harmonised-20000-1-2018-27001-2022", "sms-to-sec"]);
+    let ours = &maps[1];
+    assert_eq!(ours["source"], "mappings/sec.yaml");
+    assert_eq!(ours["from"], "iso20000-1:2018");
+    assert_eq!(ours["to"], "sec:2024");
+    assert_eq!(ours["pairs"], 1);
+    use sha2::Digest;
+    let want: String = sha2::Sha256::digest(SEC_MAPPING.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(ours["sha256"], want.as_str());
+    assert!(maps[0]["source"]
+        .as_str()
+        .unwrap()
+        .starts_with("<built-in mappings/"));
+    assert!(z.by_name("sources/mappings/sec.yaml").is_ok());
+}
