@@ -51,6 +51,9 @@ pub struct Catalog {
     /// frameworks' clauses and named documents, known but neither checked nor shown.
     pub focus: Option<usize>,
     elsewhere: std::collections::HashSet<String>,
+    /// The mappings between the loaded frameworks (built in, and the SMS's `mappings/`): shown
+    /// as "related, see …", never coverage. Clause ids in them are unqualified, per framework.
+    pub mappings: Vec<Mapping>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -590,6 +593,7 @@ pub fn parse(text: &str, path: &str, diags: &mut Vec<Diagnostic>) -> Option<Cata
         document_index: HashMap::new(),
         local_index: HashMap::new(),
         focus: None,
+        mappings: Vec::new(),
         elsewhere: Default::default(),
     };
     catalog.reindex();

@@ -346,11 +346,27 @@ pub(crate) fn select_catalog(
             known.join(", ")
         )
     }
+    let mappings = {
+        let refs: Vec<&Catalog> = chosen.iter().collect();
+        catalog::mapping::select(builtin_mappings()?, &refs, &sources.mappings, findings)
+    };
     let mut chosen = chosen.into_iter();
     let Some(primary) = chosen.next() else {
         bail!("sms.yaml names no framework");
     };
-    Ok(catalog::combine(primary, chosen.collect()))
+    let mut combined = catalog::combine(primary, chosen.collect());
+    combined.mappings = mappings;
+    Ok(combined)
+}
+
+/// The built-in mappings, read once per process (they are data embedded in the binary).
+fn builtin_mappings() -> Result<&'static [catalog::Mapping]> {
+    static BUILTIN: std::sync::OnceLock<std::result::Result<Vec<catalog::Mapping>, String>> =
+        std::sync::OnceLock::new();
+    match BUILTIN.get_or_init(|| catalog::builtin_mappings().map_err(|e| e.to_string())) {
+        Ok(m) => Ok(m),
+        Err(e) => bail!("{e}"),
+    }
 }
 
 /// `--framework ID`: restrict the catalogue to one of the frameworks sms.yaml loads.

@@ -93,6 +93,11 @@ pub enum Command {
         /// Do not run `git init`.
         #[arg(long)]
         no_git: bool,
+        /// The frameworks of the new SMS, comma-separated, the first primary (default
+        /// iso20000-1:2018; may add iso27001:2022 and iso9001:2015): templates for the union of the
+        /// documents they demand, shared ones once, each citing every framework it serves.
+        #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+        framework: Vec<String>,
     },
     /// Adopt an existing folder of Markdown: propose sms.yaml and frontmatter (a dry run unless --write).
     #[command(
@@ -399,12 +404,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             org,
             force,
             no_git,
+            framework,
         } => {
             let outcome = crate::init::run(&crate::init::Options {
                 dir: dir.clone(),
                 organisation: org,
                 force,
                 git: !no_git,
+                frameworks: framework,
             })?;
             emit_human(&crate::init::summary(&outcome, &dir.display().to_string()))?;
             Ok(0)

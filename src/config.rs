@@ -133,6 +133,8 @@ impl Default for Limits {
 pub struct Paths {
     pub records: String,
     pub frameworks: String,
+    /// Mapping files (`mappings/*.yaml`): clauses of two frameworks related, never coverage.
+    pub mappings: String,
     pub templates: String,
     pub output: String,
 }
@@ -142,6 +144,7 @@ impl Default for Paths {
         Paths {
             records: "records".into(),
             frameworks: "frameworks".into(),
+            mappings: "mappings".into(),
             templates: "templates".into(),
             output: "_site".into(),
         }
@@ -472,6 +475,7 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
                     let slot = match kk.as_str() {
                         "records" => &mut config.paths.records,
                         "frameworks" => &mut config.paths.frameworks,
+                        "mappings" => &mut config.paths.mappings,
                         "templates" => &mut config.paths.templates,
                         "output" => &mut config.paths.output,
                         _ => {

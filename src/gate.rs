@@ -420,6 +420,7 @@ fn load_base(repo: &Repo, head: &Loaded, commit: &str, notes: &mut Vec<String>) 
 fn same_parse_settings(a: &Config, b: &Config) -> bool {
     a.paths.records == b.paths.records
         && a.paths.frameworks == b.paths.frameworks
+        && a.paths.mappings == b.paths.mappings
         && a.paths.templates == b.paths.templates
         && a.paths.output == b.paths.output
         && a.version_scheme == b.version_scheme
@@ -495,6 +496,15 @@ fn parse_reusing(config: &Config, snap: &Snapshot, head: &Loaded) -> (Sources, V
         .chain(parsed.frameworks)
         .collect();
     sources.frameworks.sort_by(|a, b| a.0.cmp(&b.0));
+    sources.mappings = head
+        .sources
+        .mappings
+        .iter()
+        .filter(|(p, _)| from_head(p))
+        .cloned()
+        .chain(parsed.mappings)
+        .collect();
+    sources.mappings.sort_by(|a, b| a.0.cmp(&b.0));
     // The work tree's findings about the reused files (parse findings carry the file's path).
     findings.extend(
         head.load_findings

@@ -38,6 +38,8 @@ pub struct Options {
     pub force: bool,
     /// Run `git init` (unless the folder is already inside a git repository).
     pub git: bool,
+    /// The frameworks of the new SMS, primary first (`--framework`; default ISO/IEC 20000-1:2018).
+    pub frameworks: Vec<String>,
 }
 
 /// What `init` did.
@@ -45,6 +47,8 @@ pub struct Options {
 pub struct Outcome {
     pub root: PathBuf,
     pub organisation: String,
+    /// The frameworks written to sms.yaml, primary first.
+    pub frameworks: Vec<String>,
     /// Files written, SMS-relative, sorted.
     pub written: Vec<String>,
     /// Files left alone, with the reason, sorted.
@@ -65,9 +69,310 @@ pub fn kit_files() -> &'static [(&'static str, &'static [u8])] {
     kit::FILES
 }
 
+/// The framework the kit's root is written for; its files' plain clause ids are its clauses.
+pub const KIT_FRAMEWORK: &str = "iso20000-1:2018";
+
+/// The frameworks `init --framework` can start an SMS for, each with the kit folder of its own
+/// templates, sections and example records (`None`: the kit's root). The kit is an ISO/IEC
+/// 20000-1 SMS kit, so the list must hold [`KIT_FRAMEWORK`]; the others add to it, as one
+/// integrated management system.
+///
+/// A file under a framework's folder is written only when that framework is chosen, at its path
+/// below the folder; its plain clause ids and `provides` are that framework's. A file named
+/// `<path>.section` there is not written on its own: it is appended to the template `<path>` (a
+/// section such as the ISMS scope within the shared scope). A new template for one framework
+/// (the Statement of Applicability for 27001, say) needs nothing but its file in that folder.
+pub const KIT_FRAMEWORKS: &[(&str, Option<&str>)] = &[
+    ("iso20000-1:2018", None),
+    ("iso27001:2022", Some("iso27001-2022")),
+    ("iso9001:2015", Some("iso9001-2015")),
+];
+
+/// A shared template that also serves another framework: the clauses (plain ids of that
+/// framework; `A.5.*` stands for every control below A.5) and named documents it cites there.
+/// `init` adds them to the template's frontmatter when that framework is chosen, so one document
+/// — one document-control procedure, one internal audit procedure — serves every framework and
+/// says so explicitly (a mapping never confers coverage; docs/catalog.md).
+#[derive(Debug, Clone, Copy)]
+pub struct AlsoServes {
+    /// The template's path in the kit.
+    pub template: &'static str,
+    pub framework: &'static str,
+    pub clauses: &'static [&'static str],
+    pub provides: &'static [&'static str],
+}
+
+const fn also(
+    template: &'static str,
+    framework: &'static str,
+    clauses: &'static [&'static str],
+    provides: &'static [&'static str],
+) -> AlsoServes {
+    AlsoServes {
+        template,
+        framework,
+        clauses,
+        provides,
+    }
+}
+
+const ISO27001: &str = "iso27001:2022";
+const ISO9001: &str = "iso9001:2015";
+
+/// What the shared templates serve of the other frameworks (see [`AlsoServes`]).
+pub const ALSO_SERVES: &[AlsoServes] = &[
+    // ISO/IEC 27001:2022: the harmonised structure, clause by clause, and Annex A.
+    also(
+        "sms/context-and-interested-parties.md",
+        ISO27001,
+        &["4.1", "4.2"],
+        &[],
+    ),
+    also("sms/scope.md", ISO27001, &["4.3"], &["isms-scope"]),
+    also("sms/process-model.md", ISO27001, &["4.4"], &[]),
+    also(
+        "policies/service-management-policy.md",
+        ISO27001,
+        &["5.1"],
+        &[],
+    ),
+    also(
+        "policies/information-security-policy.md",
+        ISO27001,
+        &["5.2"],
+        &["information-security-policy"],
+    ),
+    also("sms/roles-and-responsibilities.md", ISO27001, &["5.3"], &[]),
+    also("sms/risk-management.md", ISO27001, &["6.1.1"], &[]),
+    also(
+        "plans/service-management-objectives.md",
+        ISO27001,
+        &["6.2"],
+        &["is-objectives"],
+    ),
+    also(
+        "plans/service-management-plan.md",
+        ISO27001,
+        &["6.3", "7.1", "8.1"],
+        &[],
+    ),
+    also(
+        "sms/competence-and-awareness.md",
+        ISO27001,
+        &["7.2", "7.3"],
+        &[],
+    ),
+    also("sms/communication-plan.md", ISO27001, &["7.4"], &[]),
+    also(
+        "procedures/document-control.md",
+        ISO27001,
+        &["7.5.1", "7.5.2", "7.5.3"],
+        &[],
+    ),
+    also(
+        "procedures/monitoring-and-measurement.md",
+        ISO27001,
+        &["9.1"],
+        &[],
+    ),
+    also(
+        "procedures/internal-audit.md",
+        ISO27001,
+        &["9.2.1", "9.2.2"],
+        &[],
+    ),
+    also(
+        "plans/internal-audit-programme.md",
+        ISO27001,
+        &["9.2.2"],
+        &[],
+    ),
+    also("procedures/management-review.md", ISO27001, &["9.3"], &[]),
+    also(
+        "procedures/continual-improvement.md",
+        ISO27001,
+        &["10.1"],
+        &[],
+    ),
+    also(
+        "procedures/nonconformity-and-corrective-action.md",
+        ISO27001,
+        &["10.2"],
+        &[],
+    ),
+    also(
+        "procedures/information-security-controls.md",
+        ISO27001,
+        &["A.5.*", "A.6.*", "A.7.*", "A.8.*"],
+        &[],
+    ),
+    // ISO 9001:2015: the harmonised structure, and clause 8 by the service processes.
+    also(
+        "sms/context-and-interested-parties.md",
+        ISO9001,
+        &["4.1", "4.2"],
+        &[],
+    ),
+    also("sms/scope.md", ISO9001, &["4.3"], &["qms-scope"]),
+    also(
+        "sms/process-model.md",
+        ISO9001,
+        &["4.4"],
+        &["process-descriptions"],
+    ),
+    also(
+        "policies/service-management-policy.md",
+        ISO9001,
+        &["5.1.1", "5.1.2", "5.2.1", "5.2.2"],
+        &["quality-policy"],
+    ),
+    also("sms/roles-and-responsibilities.md", ISO9001, &["5.3"], &[]),
+    also("sms/risk-management.md", ISO9001, &["6.1"], &[]),
+    also(
+        "plans/service-management-objectives.md",
+        ISO9001,
+        &["6.2"],
+        &["quality-objectives"],
+    ),
+    also(
+        "plans/service-management-plan.md",
+        ISO9001,
+        &["6.3", "7.1.1", "7.1.2", "7.1.3", "7.1.4", "8.1"],
+        &[],
+    ),
+    also(
+        "procedures/monitoring-and-measurement.md",
+        ISO9001,
+        &["7.1.5.1", "9.1.1", "9.1.3"],
+        &[],
+    ),
+    also("sms/knowledge-management.md", ISO9001, &["7.1.6"], &[]),
+    also(
+        "sms/competence-and-awareness.md",
+        ISO9001,
+        &["7.2", "7.3"],
+        &[],
+    ),
+    also("sms/communication-plan.md", ISO9001, &["7.4"], &[]),
+    also(
+        "procedures/document-control.md",
+        ISO9001,
+        &["7.5.1", "7.5.2", "7.5.3"],
+        &[],
+    ),
+    also(
+        "procedures/business-relationship-management.md",
+        ISO9001,
+        &["8.2.1", "9.1.2"],
+        &[],
+    ),
+    also(
+        "services/service-requirements.md",
+        ISO9001,
+        &["8.2.2", "8.2.3"],
+        &[],
+    ),
+    also(
+        "procedures/change-management.md",
+        ISO9001,
+        &["8.2.4", "8.5.6"],
+        &[],
+    ),
+    also(
+        "procedures/service-design-and-transition.md",
+        ISO9001,
+        &["8.3.1", "8.3.2", "8.3.3"],
+        &[],
+    ),
+    also(
+        "procedures/supplier-management.md",
+        ISO9001,
+        &["8.4.1", "8.4.2", "8.4.3"],
+        &[],
+    ),
+    also(
+        "procedures/service-delivery.md",
+        ISO9001,
+        &["8.5.1", "8.5.5"],
+        &[],
+    ),
+    also(
+        "procedures/asset-and-configuration-management.md",
+        ISO9001,
+        &["8.5.2", "8.5.3", "8.5.4"],
+        &[],
+    ),
+    also(
+        "procedures/release-and-deployment.md",
+        ISO9001,
+        &["8.6"],
+        &[],
+    ),
+    also("procedures/incident-management.md", ISO9001, &["8.7"], &[]),
+    also("procedures/internal-audit.md", ISO9001, &["9.2"], &[]),
+    also("plans/internal-audit-programme.md", ISO9001, &["9.2"], &[]),
+    also("procedures/management-review.md", ISO9001, &["9.3"], &[]),
+    also(
+        "procedures/continual-improvement.md",
+        ISO9001,
+        &["10.1", "10.3"],
+        &[],
+    ),
+    also(
+        "procedures/nonconformity-and-corrective-action.md",
+        ISO9001,
+        &["10.2"],
+        &[],
+    ),
+];
+
+/// Check `--framework`: known to the kit, no id twice, ISO/IEC 20000-1:2018 among them.
+pub fn check_frameworks(ids: &[String]) -> Result<Vec<String>> {
+    if ids.is_empty() {
+        return Ok(vec![KIT_FRAMEWORK.to_string()]);
+    }
+    let known: Vec<&str> = KIT_FRAMEWORKS.iter().map(|(id, _)| *id).collect();
+    let mut out: Vec<String> = Vec::new();
+    for id in ids {
+        let id = id.trim();
+        if !known.contains(&id) {
+            let hint = crate::ids::closest(id, known.iter().copied(), 4)
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+            bail!(
+                "--framework: the starter kit has no templates for `{id}`\nhelp: {hint}init knows {}",
+                known.join(", ")
+            );
+        }
+        if out.iter().any(|o| o == id) {
+            bail!("--framework: `{id}` is listed twice");
+        }
+        out.push(id.to_string());
+    }
+    if !out.iter().any(|o| o == KIT_FRAMEWORK) {
+        bail!(
+            "--framework: the starter kit is an {KIT_FRAMEWORK} SMS kit that the other frameworks add to; list `{KIT_FRAMEWORK}` too (e.g. `--framework {KIT_FRAMEWORK},{}`)",
+            out[0]
+        );
+    }
+    Ok(out)
+}
+
+/// The framework a kit file is written for, and its path below that framework's folder.
+fn kit_home(kit_path: &str) -> (&'static str, &str) {
+    for (id, folder) in KIT_FRAMEWORKS {
+        if let Some(rest) = folder.and_then(|f| kit_path.strip_prefix(f)?.strip_prefix('/')) {
+            return (id, rest);
+        }
+    }
+    (KIT_FRAMEWORK, kit_path)
+}
+
 /// Where a kit file goes in a new SMS: `records/<kind>.yaml` becomes the example record of its
-/// folder; every other file keeps its path.
+/// folder; a file of a framework's folder goes to its path below that folder; every other file
+/// keeps its path.
 pub fn sms_path(kit_path: &str) -> String {
+    let (_, kit_path) = kit_home(kit_path);
     if let Some(name) = kit_path.strip_prefix("records/") {
         if let Some(kind) = name.strip_suffix(".yaml") {
             if !kind.contains('/') {
@@ -85,24 +390,184 @@ fn substitutes(kit_path: &str) -> bool {
     !name.eq_ignore_ascii_case("readme.md")
 }
 
-/// Every file a new SMS gets: (SMS-relative path, bytes), sorted by path.
+/// A clause or named document id as written in an SMS whose primary framework is `primary`.
+fn written(primary: &str, framework: &str, id: &str) -> String {
+    if framework == primary {
+        id.to_string()
+    } else {
+        format!("{framework}:{id}")
+    }
+}
+
+/// The items of a one-line frontmatter list `key: [a, "b"]`, unquoted.
+fn list_items(line: &str) -> Vec<String> {
+    let inner = line
+        .split_once('[')
+        .and_then(|(_, r)| r.rsplit_once(']'))
+        .map_or("", |(l, _)| l);
+    inner
+        .split(',')
+        .map(|i| i.trim().trim_matches('"').to_string())
+        .filter(|i| !i.is_empty())
+        .collect()
+}
+
+/// A template's text for an SMS of `frameworks` (primary first): its own clause ids and named
+/// documents (of `home`) qualified when `home` is not primary, in the frontmatter and in body
+/// `clause:` links, and the clauses and named documents it also serves added.
+fn cite_frameworks(
+    text: &str,
+    home: &str,
+    frameworks: &[String],
+    extra: &[(String, String)],
+    extra_provides: &[String],
+) -> String {
+    let primary = frameworks[0].as_str();
+    let Some(rest) = text.strip_prefix("---\n") else {
+        return text.to_string();
+    };
+    let Some(end) = rest.find("\n---\n") else {
+        return text.to_string();
+    };
+    let (front, body) = (&rest[..end], &rest[end..]);
+    let quote = |v: &[String]| {
+        v.iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut lines: Vec<String> = Vec::new();
+    let mut provides_seen = false;
+    for line in front.lines() {
+        if line.starts_with("clauses: [") {
+            let mut ids: Vec<String> = list_items(line)
+                .iter()
+                .map(|c| written(primary, home, c))
+                .collect();
+            ids.extend(extra.iter().map(|(fw, c)| written(primary, fw, c)));
+            lines.push(format!("clauses: [{}]", quote(&ids)));
+        } else if line.starts_with("provides: [") {
+            provides_seen = true;
+            let mut ids: Vec<String> = list_items(line)
+                .iter()
+                .map(|d| written(primary, home, d))
+                .collect();
+            ids.extend(extra_provides.iter().cloned());
+            lines.push(format!("provides: [{}]", ids.join(", ")));
+        } else {
+            lines.push(line.to_string());
+        }
+    }
+    if !provides_seen && !extra_provides.is_empty() {
+        if let Some(i) = lines.iter().position(|l| l.starts_with("clauses: [")) {
+            lines.insert(i + 1, format!("provides: [{}]", extra_provides.join(", ")));
+        }
+    }
+    let body = if home == primary {
+        body.to_string()
+    } else {
+        body.replace("](clause:", &format!("](clause:{home}:"))
+    };
+    format!("---\n{}{body}", lines.join("\n"))
+}
+
+/// The clauses `AlsoServes::clauses` stand for: `X.*` is every clause of `framework` whose id
+/// starts with `X.` and that has no sub-clauses.
+fn expand_clauses(framework: &str, clauses: &[&str]) -> Vec<String> {
+    let catalog = crate::catalog::builtin_by_id(framework).and_then(|c| c.ok());
+    let mut out = Vec::new();
+    for c in clauses {
+        match (c.strip_suffix('*'), &catalog) {
+            (Some(prefix), Some(cat)) => out.extend(
+                cat.clauses
+                    .iter()
+                    .filter(|cl| cl.id.starts_with(prefix) && cl.children.is_empty())
+                    .map(|cl| cl.id.clone()),
+            ),
+            _ => out.push(c.to_string()),
+        }
+    }
+    out
+}
+
+/// Every file a new SMS of the default framework gets (see [`planned_files_for`]).
 pub fn planned_files(organisation: &str) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = kit_files()
-        .iter()
-        .map(|(path, bytes)| {
-            let dest = sms_path(path);
-            let bytes = match std::str::from_utf8(bytes) {
-                Ok(text) if substitutes(path) => text
-                    .replace(ORGANISATION_PLACEHOLDER, organisation)
-                    .into_bytes(),
-                _ => bytes.to_vec(),
-            };
-            (dest, bytes)
-        })
-        .collect();
+    planned_files_for(organisation, &[KIT_FRAMEWORK.to_string()])
+}
+
+/// Every file a new SMS of `frameworks` (checked, primary first) gets: (SMS-relative path,
+/// bytes), sorted by path. The union of the templates the frameworks demand, shared ones once.
+pub fn planned_files_for(organisation: &str, frameworks: &[String]) -> Vec<(String, Vec<u8>)> {
+    let chosen = |fw: &str| frameworks.iter().any(|f| f == fw);
+    // `<path>.section` files of the chosen frameworks, per template path (in framework order).
+    let mut sections: std::collections::BTreeMap<String, Vec<(&str, &str)>> = Default::default();
+    for fw in frameworks {
+        for (path, bytes) in kit_files() {
+            let (home, rel) = kit_home(path);
+            if home != fw {
+                continue;
+            }
+            if let (Some(target), Ok(text)) =
+                (rel.strip_suffix(".section"), std::str::from_utf8(bytes))
+            {
+                sections
+                    .entry(target.to_string())
+                    .or_default()
+                    .push((home, text));
+            }
+        }
+    }
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for (path, bytes) in kit_files() {
+        let (home, rel) = kit_home(path);
+        if !chosen(home) || rel.ends_with(".section") {
+            continue;
+        }
+        let dest = sms_path(path);
+        let bytes = match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                let mut text = text.to_string();
+                if rel.ends_with(".md") && substitutes(path) {
+                    let mut extra = Vec::new();
+                    let mut provides = Vec::new();
+                    for a in ALSO_SERVES
+                        .iter()
+                        .filter(|a| a.template == *path && chosen(a.framework))
+                    {
+                        extra.extend(
+                            expand_clauses(a.framework, a.clauses)
+                                .into_iter()
+                                .map(|c| (a.framework.to_string(), c)),
+                        );
+                        provides.extend(
+                            a.provides
+                                .iter()
+                                .map(|d| written(&frameworks[0], a.framework, d)),
+                        );
+                    }
+                    text = cite_frameworks(&text, home, frameworks, &extra, &provides);
+                    for (fw, section) in sections.get(rel).into_iter().flatten() {
+                        if *fw == frameworks[0] {
+                            text.push_str(section);
+                        } else {
+                            text.push_str(
+                                &section.replace("](clause:", &format!("](clause:{fw}:")),
+                            );
+                        }
+                    }
+                }
+                if substitutes(path) {
+                    text = text.replace(ORGANISATION_PLACEHOLDER, organisation);
+                }
+                text.into_bytes()
+            }
+            Err(_) => bytes.to_vec(),
+        };
+        files.push((dest, bytes));
+    }
     files.push((
         crate::config::FILE_NAME.to_string(),
-        sms_yaml(organisation).into_bytes(),
+        sms_yaml_for(organisation, frameworks).into_bytes(),
     ));
     files.push((".gitignore".to_string(), GITIGNORE.as_bytes().to_vec()));
     // The pull-request gate, ready to run: GitHub Actions and GitLab CI.
@@ -120,8 +585,24 @@ const GITIGNORE: &str = "\
 /_site.old-*/
 ";
 
-/// The `sms.yaml` of a new SMS.
+/// The `sms.yaml` of a new SMS of the default framework.
 pub fn sms_yaml(organisation: &str) -> String {
+    sms_yaml_for(organisation, &[KIT_FRAMEWORK.to_string()])
+}
+
+/// The `sms.yaml` of a new SMS of `frameworks` (primary first).
+pub fn sms_yaml_for(organisation: &str, frameworks: &[String]) -> String {
+    let framework = if frameworks.len() == 1 {
+        format!(
+            "# The clause catalogue the SMS is checked against (built in).\nframework: {}",
+            frameworks[0]
+        )
+    } else {
+        format!(
+            "# The clause catalogues the integrated management system is checked against (built in), the\n# first primary: plain clause ids are its clauses, the others' are written `<framework>:<id>`.\nframeworks: [{}]",
+            frameworks.join(", ")
+        )
+    };
     format!(
         "\
 # Settings of the service management system (SMS), read by auditbook. Every key is described in
@@ -134,8 +615,7 @@ organisation: {org}
 scope: >
   {{{{FILL: the services in scope, the customers they are provided to, and the locations and teams that provide them}}}}
 
-# The clause catalogue the SMS is checked against (built in).
-framework: iso20000-1:2018
+{framework}
 
 # Default interval between periodic reviews of a document; a document's own `review:` overrides it.
 review_interval: 12 months
@@ -157,7 +637,7 @@ review_interval: 12 months
 #     role: quality-manager
 #     emails: [ali.khan@example.com]
 ",
-        org = yaml_string(organisation)
+        org = yaml_string(organisation),
     )
 }
 
@@ -197,10 +677,11 @@ fn check_organisation(name: &str) -> Result<String> {
 /// Create a new SMS as `opts` says.
 pub fn run(opts: &Options) -> Result<Outcome> {
     let organisation = check_organisation(&opts.organisation)?;
+    let frameworks = check_frameworks(&opts.frameworks)?;
     let root = prepare_root(&opts.dir, opts.force)?;
     let mut written = Vec::new();
     let mut skipped = Vec::new();
-    for (rel, bytes) in planned_files(&organisation) {
+    for (rel, bytes) in planned_files_for(&organisation, &frameworks) {
         match write_new(&root, &rel, &bytes)? {
             Written::Yes => written.push(rel),
             Written::Skipped(why) => skipped.push((rel, why)),
@@ -214,6 +695,7 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     Ok(Outcome {
         root,
         organisation,
+        frameworks,
         written,
         skipped,
         git,
@@ -348,8 +830,9 @@ fn git_init(root: &Path) -> Result<Git> {
 pub fn summary(o: &Outcome, shown_dir: &str) -> String {
     let mut out = String::new();
     out.push_str(&format!(
-        "Started an ISO/IEC 20000-1:2018 SMS for {} in {shown_dir}: {} file{} written",
+        "Started an SMS for {} ({}) in {shown_dir}: {} file{} written",
         o.organisation,
+        o.frameworks.join(" + "),
         o.written.len(),
         if o.written.len() == 1 { "" } else { "s" }
     ));
@@ -444,6 +927,65 @@ mod tests {
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(config.organisation, r#"Acme "Ops" Ltd: \ #1"#);
         assert!(config.scope.starts_with(FILL_PLACEHOLDER));
+    }
+
+    #[test]
+    fn every_section_and_also_serves_entry_names_a_kit_template() {
+        let root: Vec<&str> = kit_files()
+            .iter()
+            .map(|(p, _)| *p)
+            .filter(|p| kit_home(p).0 == KIT_FRAMEWORK)
+            .collect();
+        let mut sections = 0;
+        for (path, _) in kit_files() {
+            if let Some(target) = path.strip_suffix(".section") {
+                let (home, rel) = kit_home(target);
+                assert_ne!(
+                    home, KIT_FRAMEWORK,
+                    "{path}: a section outside a framework folder"
+                );
+                assert!(
+                    root.contains(&rel),
+                    "{path}: no template `{rel}` to append to"
+                );
+                sections += 1;
+            }
+        }
+        assert!(sections >= 6, "{sections}");
+        for a in ALSO_SERVES {
+            assert!(
+                kit_files().iter().any(|(p, _)| *p == a.template),
+                "{}: not in the kit",
+                a.template
+            );
+            assert!(KIT_FRAMEWORKS.iter().any(|(id, _)| *id == a.framework));
+        }
+    }
+
+    #[test]
+    fn framework_folders_go_to_their_sms_paths() {
+        assert_eq!(
+            sms_path("iso27001-2022/records/risk-assessment.yaml"),
+            "records/risk-assessment/example.yaml.sample"
+        );
+        assert_eq!(
+            sms_path("iso27001-2022/sms/information-security-risk-assessment.md"),
+            "sms/information-security-risk-assessment.md"
+        );
+        assert_eq!(kit_home("iso27001-2022x/a.md").0, KIT_FRAMEWORK);
+        let two = ["iso27001:2022".to_string(), KIT_FRAMEWORK.to_string()];
+        let text = "---\nid: X\nclauses: [\"7.5\"]\n---\n\nSee [a](clause:7.5).\n";
+        let out = cite_frameworks(
+            text,
+            KIT_FRAMEWORK,
+            &two,
+            &[("iso27001:2022".into(), "7.5.1".into())],
+            &["isms-scope".into()],
+        );
+        assert_eq!(
+            out,
+            "---\nid: X\nclauses: [\"iso20000-1:2018:7.5\", \"7.5.1\"]\nprovides: [isms-scope]\n---\n\nSee [a](clause:iso20000-1:2018:7.5).\n"
+        );
     }
 
     #[test]

@@ -188,13 +188,21 @@ impl<'a> Model<'a> {
         &self,
         d: &crate::diag::Diagnostic,
     ) -> Option<&'a crate::catalog::Framework> {
-        if !crate::codes::is_whole_sms(d.code) {
-            return None;
-        }
-        let clause = d.subject.split('#').next().unwrap_or(&d.subject);
-        let cl = self.catalog.clause(clause)?;
-        Some(&self.catalog.frameworks[cl.framework])
+        framework_of_finding(self.catalog, d)
     }
+}
+
+/// The framework of a finding about a clause (coverage), `None` for any other finding.
+pub fn framework_of_finding<'c>(
+    catalog: &'c crate::catalog::Catalog,
+    d: &crate::diag::Diagnostic,
+) -> Option<&'c crate::catalog::Framework> {
+    if !crate::codes::is_whole_sms(d.code) {
+        return None;
+    }
+    let clause = d.subject.split('#').next().unwrap_or(&d.subject);
+    let cl = catalog.clause(clause)?;
+    Some(&catalog.frameworks[cl.framework])
 }
 
 /// Counts of requirement clauses by status ([`crate::catalog::Clause::is_requirement`]):

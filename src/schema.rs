@@ -188,6 +188,11 @@ pub const PATHS: &[Field] = &[
         "Folder of extra clause catalogues (default `frameworks`).",
     ),
     f(
+        "mappings",
+        Ty::Text,
+        "Folder of extra clause mappings between frameworks (default `mappings`).",
+    ),
+    f(
         "templates",
         Ty::Text,
         "Folder of site template overrides (default `templates`).",

@@ -81,6 +81,8 @@ pub enum Role {
     Document,
     Record,
     Framework,
+    /// A mapping file (`mappings/*.yaml`, see `catalog::mapping`).
+    Mapping,
     Other,
 }
 
@@ -168,6 +170,9 @@ pub fn role(config: &Config, path: &str) -> Role {
         && (lower.ends_with(".yaml") || lower.ends_with(".yml"))
     {
         Role::Framework
+    } else if under(&config.paths.mappings) && (lower.ends_with(".yaml") || lower.ends_with(".yml"))
+    {
+        Role::Mapping
     } else if under(&config.paths.records)
         && (lower.ends_with(".yaml")
             || lower.ends_with(".yml")
@@ -177,6 +182,7 @@ pub fn role(config: &Config, path: &str) -> Role {
     } else if under(&config.paths.templates)
         || under(&config.paths.records)
         || under(&config.paths.frameworks)
+        || under(&config.paths.mappings)
     {
         Role::Other
     } else if lower.ends_with(".md") {

@@ -18,6 +18,8 @@ pub struct Sources {
     pub records: Vec<Record>,
     /// Framework files (path, text), for `catalog`.
     pub frameworks: Vec<(String, String)>,
+    /// Mapping files (path, text), for `catalog::mapping`.
+    pub mappings: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -128,6 +130,8 @@ pub struct FileParse {
     pub records: Vec<Record>,
     /// A framework file (path, text).
     pub frameworks: Vec<(String, String)>,
+    /// A mapping file (path, text).
+    pub mappings: Vec<(String, String)>,
     pub diags: Vec<Diagnostic>,
 }
 
@@ -234,6 +238,7 @@ pub fn merge(files: impl IntoIterator<Item = FileParse>) -> (Sources, Vec<Diagno
         sources.documents.extend(f.documents);
         sources.records.extend(f.records);
         sources.frameworks.extend(f.frameworks);
+        sources.mappings.extend(f.mappings);
     }
     // Snapshot order is path order already; make it a guarantee (`Model::document_at` relies on it).
     sources.documents.sort_by(|a, b| a.path.cmp(&b.path));
@@ -277,7 +282,9 @@ pub fn parse_file(config: &Config, entry: &snapshot::Entry) -> FileParse {
         (EntryKind::TooLarge { size }, role) if role != Role::Config => {
             let what = match role {
                 Role::Other => "it is not copied into the site or the bundle",
-                Role::Config | Role::Document | Role::Record | Role::Framework => "it was not read",
+                Role::Config | Role::Document | Role::Record | Role::Framework | Role::Mapping => {
+                    "it was not read"
+                }
             };
             diags.push(
                 Diagnostic::new(
@@ -312,6 +319,7 @@ pub fn parse_file(config: &Config, entry: &snapshot::Entry) -> FileParse {
                         out.records = parse_records(config, &entry.path, &text, diags);
                     }
                     Role::Framework => out.frameworks.push((entry.path.clone(), text)),
+                    Role::Mapping => out.mappings.push((entry.path.clone(), text)),
                     Role::Other | Role::Config => {}
                 }
             }

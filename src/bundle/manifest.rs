@@ -23,6 +23,9 @@ pub struct Manifest<'a> {
     /// Every framework of the bundle (primary first; only the one under `--framework`), each
     /// with its catalogue hash and coverage.
     pub frameworks: Vec<FrameworkCoverage<'a>>,
+    /// The mappings between the frameworks (built in, and the SMS's `mappings/`) that the site
+    /// shows as "related, see …" — information, never coverage — with their SHA-256.
+    pub mappings: Vec<MappingEntry<'a>>,
     /// `None` when the SMS is not in git or has no commit yet (then `dirty` is true).
     pub commit: Option<Commit>,
     pub as_of: String,
@@ -63,6 +66,18 @@ pub struct FrameworkCoverage<'a> {
     /// SHA-256 of the catalogue's source text.
     pub sha256: &'a str,
     pub coverage: crate::model::CoverageSummary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MappingEntry<'a> {
+    pub id: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
+    /// The SMS path of a user mapping file, or `<built-in mappings/NAME>`.
+    pub source: &'a str,
+    /// SHA-256 of the mapping's source text.
+    pub sha256: &'a str,
+    pub pairs: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -378,6 +378,19 @@ pub fn write(opts: &Options) -> Result<Outcome> {
                 coverage,
             })
             .collect(),
+        mappings: model
+            .catalog
+            .mappings
+            .iter()
+            .map(|m| manifest::MappingEntry {
+                id: &m.id,
+                from: &m.from,
+                to: &m.to,
+                source: &m.path,
+                sha256: &m.hash,
+                pairs: m.pairs.len(),
+            })
+            .collect(),
         commit: origin.commit.clone(),
         as_of: loaded.as_of.to_string(),
         dirty: origin.dirty,

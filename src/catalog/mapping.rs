@@ -128,6 +128,66 @@ pub fn related<'a>(mappings: &'a [Mapping], framework: &str, clause: &str) -> Ve
     out
 }
 
+/// The mappings that apply to a run over the frameworks `loaded` (the catalogues sms.yaml names,
+/// uncombined, primary first): the built-in mappings between two of them, then the SMS's own
+/// mapping files `user` (path, text; validated against `loaded`, problems are `mapping-invalid`
+/// findings). A user mapping with the id of a built-in one replaces it; a second user file with
+/// an id already used is an error and skipped. Pairs of a built-in mapping whose clauses a
+/// framework file (with a built-in id) does not define are left out.
+pub fn select(
+    builtin: &[Mapping],
+    loaded: &[&Catalog],
+    user: &[(String, String)],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Mapping> {
+    let has = |fw: &str| loaded.iter().find(|c| c.id == fw);
+    let mut own: Vec<Mapping> = Vec::new();
+    for (path, text) in user {
+        let Some(m) = parse(text, path, loaded, diags) else {
+            continue;
+        };
+        if let Some(first) = own.iter().find(|o| o.id == m.id) {
+            diags.push(
+                Diagnostic::new(
+                    "mapping-invalid",
+                    path.clone(),
+                    format!(
+                        "the mapping id `{}` is already used by {}; this file is skipped",
+                        m.id, first.path
+                    ),
+                )
+                .at(path, Pos::new(1, 1)),
+            );
+            continue;
+        }
+        own.push(m);
+    }
+    let mut out: Vec<Mapping> = Vec::new();
+    for m in builtin {
+        if own.iter().any(|o| o.id == m.id) {
+            continue;
+        }
+        let (Some(from), Some(to)) = (has(&m.from), has(&m.to)) else {
+            continue;
+        };
+        let mut m = m.clone();
+        m.pairs
+            .retain(|p| from.clause(&p.from).is_some() && to.clause(&p.to).is_some());
+        out.push(m);
+    }
+    out.extend(own);
+    out
+}
+
+/// The id a clause of a mapping has in a combined catalogue: plain for the primary framework,
+/// `<framework>:<id>` for the others; `None` when the framework is not loaded.
+pub fn combined_id(catalog: &Catalog, framework: &str, clause: &str) -> Option<String> {
+    match catalog.framework_index(framework)? {
+        0 => Some(clause.to_string()),
+        _ => Some(format!("{framework}:{clause}")),
+    }
+}
+
 const KNOWN_KEYS: [&str; 5] = ["id", "title", "from", "to", "pairs"];
 const PAIR_KEYS: [&str; 5] = ["from", "to", "relation", "shared", "note"];
 

@@ -113,10 +113,11 @@ impl Settings {
             VersionScheme::Free => "free",
         };
         let raw = format!(
-            "auditbook {}|prefix {prefix}|records {}|frameworks {}|templates {}|output {}|scheme {scheme}|size {} {}|yaml {} {}|tables {}",
+            "auditbook {}|prefix {prefix}|records {}|frameworks {}|mappings {}|templates {}|output {}|scheme {scheme}|size {} {}|yaml {} {}|tables {}",
             env!("CARGO_PKG_VERSION"),
             config.paths.records,
             config.paths.frameworks,
+            config.paths.mappings,
             config.paths.templates,
             config.paths.output,
             config.limits.max_file_size,
@@ -732,7 +733,8 @@ fn entry_order(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> std::cmp::Orde
 fn folder_wanted(config: &Config, rel: &str) -> bool {
     !(snapshot::skipped_dir(config, rel)
         || rel == config.paths.templates
-        || rel == config.paths.frameworks)
+        || rel == config.paths.frameworks
+        || rel == config.paths.mappings)
 }
 
 /// Whether a file is a document or a record file.

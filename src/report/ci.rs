@@ -67,6 +67,15 @@ pub fn ordered<'a>(findings: &'a [Diagnostic], gate: Option<&Gate>) -> Vec<&'a D
     v
 }
 
+/// For a finding about a clause when the run shows several frameworks: the clause's framework,
+/// which GitHub and GitLab annotations name (`None` with one framework: it says nothing new).
+pub fn framework_label<'c>(loaded: &'c Loaded, d: &Diagnostic) -> Option<&'c str> {
+    if loaded.catalog.shown_frameworks() < 2 {
+        return None;
+    }
+    crate::model::framework_of_finding(&loaded.catalog, d).map(|f| f.id.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

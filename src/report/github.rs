@@ -143,10 +143,13 @@ pub fn annotations(
             continue;
         }
         *n += 1;
-        let title = match gate {
-            Some(g) if !g.is_new(d) => format!("{} (already at the base)", d.code),
-            _ => d.code.to_string(),
-        };
+        let mut title = d.code.to_string();
+        if let Some(fw) = ci::framework_label(loaded, d) {
+            title.push_str(&format!(" [{fw}]"));
+        }
+        if gate.is_some_and(|g| !g.is_new(d)) {
+            title.push_str(" (already at the base)");
+        }
         annotation(&mut out, &ci::location(&prefix, d), &title, d);
     }
     if need_notice {

@@ -57,7 +57,10 @@ pub fn render(loaded: &Loaded, findings: &[Diagnostic], gate: Option<&Gate>) -> 
         .into_iter()
         .map(|d| {
             let loc = ci::location(&prefix, d);
-            let mut description = d.message.clone();
+            let mut description = match ci::framework_label(loaded, d) {
+                Some(fw) => format!("[{fw}] {}", d.message),
+                None => d.message.clone(),
+            };
             if let Some(h) = &d.help {
                 description.push_str(" (help: ");
                 description.push_str(h);

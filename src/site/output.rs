@@ -59,6 +59,7 @@ fn check_not_in_sources(config: &Config, out: &Path) -> Result<()> {
     for (key, dir) in [
         ("records", &config.paths.records),
         ("frameworks", &config.paths.frameworks),
+        ("mappings", &config.paths.mappings),
         ("templates", &config.paths.templates),
     ] {
         let dir = dir.trim_end_matches('/');

@@ -179,6 +179,19 @@ struct ClauseBadge<'a> {
     label: &'static str,
 }
 
+/// A clause a mapping relates to the clause of a page (see `catalog::mapping`).
+#[derive(Serialize)]
+struct RelatedClause<'a> {
+    clause: ClauseBadge<'a>,
+    title: &'a str,
+    framework: &'a str,
+    /// Read from the side of the page's clause.
+    relation: &'static str,
+    shared: &'a [String],
+    note: Option<&'a str>,
+    mapping: &'a str,
+}
+
 /// The site path of a finding code's page.
 fn code_url(code: &str) -> String {
     format!("codes/{code}.html")
@@ -1107,22 +1120,50 @@ impl<'a> Site<'a> {
                 children,
             }
         }
+        /// One framework's part of the tree, shown under its own heading when there are several.
+        #[derive(Serialize)]
+        struct FrameworkTree<'b> {
+            id: &'b str,
+            title: &'b str,
+            primary: bool,
+            summary: crate::model::CoverageSummary,
+            clauses: Vec<Node<'b>>,
+        }
         #[derive(Serialize)]
         struct Tree<'b> {
             clauses: Vec<Node<'b>>,
             summary: crate::model::CoverageSummary,
+            frameworks: Vec<FrameworkTree<'b>>,
         }
-        Tree {
-            clauses: self
-                .model
-                .catalog
+        let catalog = self.model.catalog;
+        let top_of = |fw: Option<usize>| -> Vec<Node<'_>> {
+            catalog
                 .clauses
                 .iter()
                 .enumerate()
-                .filter(|(_, c)| c.is_top_level())
+                .filter(|(_, c)| c.is_top_level() && fw.is_none_or(|f| c.framework == f))
                 .map(|(i, _)| build(self, i))
-                .collect(),
+                .collect()
+        };
+        let frameworks = self
+            .model
+            .framework_summaries()
+            .into_iter()
+            .filter_map(|(f, summary)| {
+                let fi = catalog.framework_index(&f.id)?;
+                Some(FrameworkTree {
+                    id: &f.id,
+                    title: &f.title,
+                    primary: fi == 0,
+                    summary,
+                    clauses: top_of(Some(fi)),
+                })
+            })
+            .collect();
+        Tree {
+            clauses: top_of(None),
             summary: self.model.summary(),
+            frameworks,
         }
     }
 
@@ -1166,6 +1207,7 @@ impl<'a> Site<'a> {
             missing: Vec<String>,
             delegated_to: Option<&'b str>,
             findings: Vec<FindingView<'b>>,
+            related: Vec<RelatedClause<'b>>,
         }
         let model = self.model;
         let c: &'a Clause = &model.catalog.clauses[i];
@@ -1298,7 +1340,32 @@ impl<'a> Site<'a> {
             missing: self.missing_reasons(c, cov),
             delegated_to: cov.delegated_to.as_deref(),
             findings,
+            related: self.related_clauses(c),
         }
+    }
+
+    /// Clauses of other loaded frameworks that a mapping relates to `c` (both directions), for
+    /// "related, see …" on its page. Information, never coverage; clauses left out of the site
+    /// (`--framework`) are not listed.
+    fn related_clauses(&self, c: &Clause) -> Vec<RelatedClause<'a>> {
+        let catalog = self.model.catalog;
+        let framework = &catalog.frameworks[c.framework].id;
+        crate::catalog::mapping::related(&catalog.mappings, framework, catalog.local_id(c))
+            .into_iter()
+            .filter_map(|r| {
+                let id = crate::catalog::mapping::combined_id(catalog, r.framework, r.clause)?;
+                let other: &'a Clause = catalog.clause(&id)?;
+                Some(RelatedClause {
+                    clause: self.clause_badge(&other.id),
+                    title: &other.title,
+                    framework: r.framework,
+                    relation: r.relation.as_str(),
+                    shared: r.shared,
+                    note: r.note,
+                    mapping: r.mapping,
+                })
+            })
+            .collect()
     }
 
     /// What a clause lacks, in sentences an auditor reads.
@@ -2343,7 +2410,7 @@ impl<'a> Site<'a> {
 
     fn documents_csv(&self) -> String {
         let mut out = String::from(
-            "id,title,type,version,status,owner,approver,approved,next_review,review_overdue,path\n",
+            "id,title,type,version,status,owner,approver,approved,next_review,review_overdue,path,frameworks\n",
         );
         for i in self.register_order() {
             let d = &self.loaded.sources.documents[i];
@@ -2366,10 +2433,29 @@ impl<'a> Site<'a> {
                 r.next.map(|n| n.to_string()).unwrap_or_default(),
                 if r.overdue { "yes" } else { "no" }.to_string(),
                 d.path.clone(),
+                self.frameworks_cited(d),
             ];
             csv_row(&mut out, row.iter().map(String::as_str));
         }
         out
+    }
+
+    /// The frameworks whose clauses a document cites in frontmatter `clauses` (shown ones only),
+    /// in framework order, space-separated: the register's `frameworks` column.
+    fn frameworks_cited(&self, d: &crate::source::Document) -> String {
+        let catalog = self.model.catalog;
+        let mut cited: Vec<usize> = d
+            .clauses
+            .iter()
+            .filter_map(|c| catalog.clause(&c.id).map(|cl| cl.framework))
+            .collect();
+        cited.sort_unstable();
+        cited.dedup();
+        cited
+            .into_iter()
+            .map(|i| catalog.frameworks[i].id.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     fn matrix_csv(&self) -> String {

@@ -319,6 +319,9 @@ impl State {
             if snapshot::role(config, p) == Role::Framework {
                 return Ok(Err(format!("the framework file {p} changed")));
             }
+            if snapshot::role(config, p) == Role::Mapping {
+                return Ok(Err(format!("the mapping file {p} changed")));
+            }
         }
         let documents = snapshot
             .entries

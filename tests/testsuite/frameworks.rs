@@ -615,3 +615,149 @@ fn the_bundle_manifest_lists_every_framework_with_hash_and_coverage() {
     assert_eq!(fws[0]["id"], "sec:2024");
     assert!(!csv.contains("\r\nA.1,"), "{csv}");
 }
+
+/// GitHub and GitLab findings about a clause name its framework when several are checked; with
+/// one framework they stay as they were.
+#[test]
+fn github_and_gitlab_name_the_framework_of_a_clause_finding() {
+    let sms = partly_covered();
+    let r = sms.run("check", &["--format", "github"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    // (GitHub shows 10 errors per step: the first ones, of the primary; GitLab has them all)
+    assert!(
+        r.stdout
+            .contains("title=clause-undocumented [iso20000-1%3A2018]::"),
+        "{}",
+        r.stdout
+    );
+    let r = sms.run("check", &["--format", "gitlab"]);
+    let issues: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let sec = issues
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| {
+            i["check_name"] == "clause-undocumented"
+                && i["description"].as_str().unwrap().contains("sec:2024:4.1")
+        })
+        .unwrap();
+    assert!(
+        sec["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("[sec:2024] "),
+        "{sec}"
+    );
+    // a finding about a file carries no framework
+    sms.file("policies/b.md", "no frontmatter\n");
+    let r = sms.run("check", &["--format", "github"]);
+    assert!(
+        r.stdout.contains("title=frontmatter-missing::"),
+        "{}",
+        r.stdout
+    );
+
+    let one = Sms::with_config(MINIMAL_CONFIG);
+    let r = one.run("check", &["--format", "github"]);
+    assert!(
+        r.stdout.contains("title=clause-undocumented::"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// The site's clause tree is split per framework, and the document register says which
+/// frameworks each document cites.
+#[test]
+fn the_clause_tree_is_per_framework_and_the_register_names_frameworks() {
+    let sms = partly_covered();
+    sms.file("policies/c.md", &doc("POL-C", &["9.2"], "", "Body."));
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    let r = sms.run("build", &["--allow-dirty", "--out", site.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let tree = std::fs::read_to_string(site.join("clauses.html")).unwrap();
+    let primary = tree
+        .find("(iso20000-1:2018, primary): 0 of 56 requirement clauses covered")
+        .unwrap_or_else(|| panic!("{tree}"));
+    let second = tree
+        .find("In-house security baseline <span class=\"muted\">(sec:2024): 1 of 3 requirement clauses covered")
+        .unwrap_or_else(|| panic!("{tree}"));
+    assert!(primary < second);
+    // each framework's clauses under its own heading
+    let a1 = tree.find("clauses/sec_2024_A.1.html").unwrap();
+    let c851 = tree.find("clauses/8.5.1.1.html").unwrap();
+    assert!(primary < c851 && c851 < second && second < a1);
+    let register = std::fs::read_to_string(site.join("documents.csv")).unwrap();
+    assert!(
+        register.contains(",policies/a.md,iso20000-1:2018 sec:2024\n"),
+        "{register}"
+    );
+    assert!(
+        register.contains(",policies/c.md,iso20000-1:2018\n"),
+        "{register}"
+    );
+}
+
+/// The gate with the built-in ISO/IEC 27001:2022 as second framework: a change that retires the
+/// only document for control A.5.15 loses that control, reported under 27001 and as a new
+/// finding of that framework, and fails.
+#[test]
+fn the_gate_reports_a_change_losing_a_27001_control() {
+    let r = crate::gate::Repo::new(
+        "organisation: Tiny Ltd\nscope: Everything.\nframeworks: [\"tiny:1\", iso27001:2022]\n",
+        "",
+    );
+    r.file("frameworks/tiny.yaml", crate::gate::FRAMEWORK)
+        .file(
+            "policies/a.md",
+            &doc("POL-A", &["A.1", "A.3"], "", "The first policy."),
+        )
+        .file(
+            "policies/ac.md",
+            &doc(
+                "POL-AC",
+                &["iso27001:2022:A.5.15", "iso27001:2022:A.5.18"],
+                "",
+                "Access control.",
+            ),
+        );
+    r.commit("Base SMS");
+    r.branch("main");
+    r.edit(
+        "policies/ac.md",
+        "[\"iso27001:2022:A.5.15\", \"iso27001:2022:A.5.18\"]",
+        "[\"iso27001:2022:A.5.18\"]",
+    );
+    r.edit("policies/ac.md", "version: \"1.0\"", "version: \"1.1\"");
+    r.commit("Access rights only");
+    let g = r.gate(&[]);
+    assert_eq!(g.code, 1, "{}{}", g.stdout, g.stderr);
+    let base = &g.json()["base"];
+    let fws = base["frameworks"].as_array().unwrap();
+    let iso = fws.iter().find(|f| f["id"] == "iso27001:2022").unwrap();
+    assert_eq!(iso["lost"], 1, "{iso}");
+    assert_eq!(iso["gained"], 0, "{iso}");
+    let lost: Vec<&str> = base["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["change"] == "lost")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(lost, ["iso27001:2022:A.5.15"]);
+    let new: Vec<_> = g.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["new"] == true && f["code"] == "clause-undocumented")
+        .map(|f| (f["subject"].clone(), f["framework"].clone()))
+        .collect();
+    assert_eq!(
+        new,
+        [(
+            serde_json::json!("iso27001:2022:A.5.15"),
+            serde_json::json!("iso27001:2022")
+        )]
+    );
+}

@@ -35,8 +35,22 @@ fn catalogue() -> Catalog {
     catalog::builtin().expect("built-in catalogue")
 }
 
-/// Every file of the kit: (path relative to the kit, text), sorted.
+/// Every file of the kit's root, the ISO/IEC 20000-1:2018 kit (the framework folders such as
+/// `iso27001-2022/` left out): (path relative to the kit, text), sorted.
 fn kit_files() -> Vec<(String, String)> {
+    all_kit_files()
+        .into_iter()
+        .filter(|(p, _)| {
+            !auditbook::init::KIT_FRAMEWORKS
+                .iter()
+                .filter_map(|(_, folder)| *folder)
+                .any(|f| p.starts_with(&format!("{f}/")))
+        })
+        .collect()
+}
+
+/// Every file of the kit, framework folders included: (path relative to the kit, text), sorted.
+fn all_kit_files() -> Vec<(String, String)> {
     let root = kit_root();
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
@@ -502,7 +516,7 @@ fn approved_templates_alone_leave_only_records_missing() {
 /// unfinished text (TODO, TBD, FIXME, XXX) appears anywhere.
 #[test]
 fn placeholders_are_all_explained() {
-    for (path, text) in kit_files() {
+    for (path, text) in all_kit_files() {
         for (at, p) in placeholders(&text) {
             assert!(
                 p == "{{organisation}}"
@@ -889,4 +903,201 @@ fn init_writes_the_ci_workflows() {
         !r.stdout.contains("auditbook.yml"),
         "a workflow was read as a source"
     );
+}
+
+// --- init for several frameworks ----------------------------------------------------------------
+
+/// The combined catalogue of built-in frameworks, primary first (as `check` builds it).
+fn combined(ids: &[&str]) -> Catalog {
+    let mut cats: Vec<Catalog> = ids
+        .iter()
+        .map(|id| catalog::builtin_by_id(id).unwrap().unwrap())
+        .collect();
+    let primary = cats.remove(0);
+    catalog::combine(primary, cats)
+}
+
+/// Every Markdown document of an SMS folder (README files left out): SMS-relative paths.
+fn sms_documents(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+        let entry = entry.unwrap();
+        let rel = entry
+            .path()
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if entry.file_type().is_file()
+            && rel.ends_with(".md")
+            && !rel.ends_with("README.md")
+            && !rel.starts_with('.')
+        {
+            out.push(rel);
+        }
+    }
+    out
+}
+
+/// `init --framework 20000,27001` writes the union of the templates, shared ones once, citing
+/// both frameworks; `check` straight after reports exactly the gaps of the combined catalogue.
+#[test]
+fn init_for_20000_and_27001_writes_the_union_and_check_reports_what_is_missing() {
+    let sms = fresh(&["--framework", "iso20000-1:2018,iso27001:2022"]);
+    let config = sms.read("sms.yaml");
+    assert!(
+        config.contains("\nframeworks: [iso20000-1:2018, iso27001:2022]\n"),
+        "{config}"
+    );
+    // shared documents once, citing the clauses of both frameworks
+    let doc_control = sms.read("procedures/document-control.md");
+    assert!(
+        doc_control.contains(
+            "clauses: [\"7.5\", \"iso27001:2022:7.5.1\", \"iso27001:2022:7.5.2\", \"iso27001:2022:7.5.3\"]"
+        ),
+        "{doc_control}"
+    );
+    let scope = sms.read("sms/scope.md");
+    assert!(
+        scope.contains("provides: [sms-scope, iso27001:2022:isms-scope]"),
+        "{scope}"
+    );
+    assert!(scope.contains("## Scope of the information security management system"));
+    assert_eq!(scope.matches("\nid: ").count(), 1);
+    // the 27001 documents and record examples
+    assert!(sms
+        .read("sms/information-security-risk-assessment.md")
+        .contains("provides: [iso27001:2022:risk-assessment-process]"));
+    assert!(sms
+        .path()
+        .join("records/risk-treatment/example.yaml.sample")
+        .is_file());
+    // Annex A: every control cited by one document
+    let controls = sms.read("procedures/information-security-controls.md");
+    assert_eq!(controls.matches("\"iso27001:2022:A.").count(), 93);
+    // no kit folder or section file leaks into the SMS
+    assert!(!sms.path().join("iso27001-2022").exists());
+    assert!(!sms.path().join("sms/scope.md.section").exists());
+
+    let r = sms.check_json();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let want = expected_gaps(&combined(&["iso20000-1:2018", "iso27001:2022"]));
+    let mut got = subjects_by_code(&r);
+    for code in COVERAGE {
+        let want = want.get(code).cloned().unwrap_or_default();
+        let got = got.remove(*code).unwrap_or_default();
+        assert_eq!(got, want, "subjects of {code}");
+    }
+    for f in r.json()["findings"].as_array().unwrap() {
+        let code = f["code"].as_str().unwrap();
+        assert!(
+            COVERAGE.contains(&code)
+                || (code == "unfilled-placeholder" && f["path"] == "sms.yaml")
+                || is_repository_note(f),
+            "unexpected finding after init: {f}"
+        );
+    }
+    // 56 leaves of 20000-1 and 118 of 27001 that need documents: 25 of clauses 4-10 (all leaves
+    // but the records-only 8.2, 8.3 and 9.3.1-9.3.3) and the 93 controls
+    assert_eq!(want["clause-undocumented"].len(), 56 + 25 + 93);
+
+    // the default kit has none of the 27001 files
+    let plain = fresh(&[]);
+    assert!(!plain
+        .path()
+        .join("sms/information-security-risk-assessment.md")
+        .exists());
+    assert!(!plain
+        .read("sms/scope.md")
+        .contains("information security management system"));
+    assert!(plain
+        .read("sms.yaml")
+        .contains("\nframework: iso20000-1:2018\n"));
+}
+
+/// Once every template `init` wrote for several frameworks is approved and the example records
+/// are real, every clause of every framework is covered — except what the Statement of
+/// Applicability provides, when the kit has no template for it — whatever the primary.
+#[test]
+fn approved_union_kit_covers_every_framework() {
+    for frameworks in [
+        &["iso20000-1:2018", "iso27001:2022"][..],
+        &["iso27001:2022", "iso20000-1:2018", "iso9001:2015"][..],
+    ] {
+        let sms = fresh(&["--framework", &frameworks.join(",")]);
+        fill_scope(&sms);
+        let config = sms.read("sms.yaml");
+        sms.file(
+            "sms.yaml",
+            &format!(
+                "{config}people:\n  - id: boss\n    name: The Boss\n    role: top-management\n"
+            ),
+        );
+        for path in sms_documents(sms.path()) {
+            let text = sms.read(&path);
+            sms.file(&path, &approve(&text));
+        }
+        for entry in walkdir::WalkDir::new(sms.path().join("records")) {
+            let entry = entry.unwrap();
+            if entry.file_name() == "example.yaml.sample" {
+                let text = std::fs::read_to_string(entry.path()).unwrap();
+                std::fs::write(entry.path().with_file_name("example.yaml"), text).unwrap();
+            }
+        }
+        let r = sms.check_json();
+        let json = r.json();
+        let soa = |s: &str| s.contains("statement-of-applicability");
+        let left: Vec<_> = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| !is_repository_note(f))
+            .filter(|f| {
+                !(f["code"] == "named-document-missing" && soa(f["subject"].as_str().unwrap()))
+            })
+            .collect();
+        assert!(left.is_empty(), "{frameworks:?}: {left:#?}");
+        let uncovered: Vec<&str> = json["clauses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["status"] != "covered")
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        for id in &uncovered {
+            // 6.1.3 (qualified or not) and the headings above it
+            let local = id.rsplit(':').next().unwrap();
+            assert!(
+                ["6", "6.1", "6.1.3"].contains(&local),
+                "{frameworks:?}: {id} not covered"
+            );
+        }
+        let per: Vec<&str> = json["frameworks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(per, frameworks);
+    }
+}
+
+/// `--framework` takes only frameworks the kit has templates for, each once, 20000-1 among them.
+#[test]
+fn init_framework_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    for (arg, want) in [
+        (
+            "iso20000-1:2018,iso27001:2013",
+            "did you mean `iso27001:2022`?",
+        ),
+        ("iso20000-1:2018,iso20000-1:2018", "listed twice"),
+        ("iso27001:2022", "list `iso20000-1:2018` too"),
+        ("iso20000-1:2011", "no templates for `iso20000-1:2011`"),
+    ] {
+        let r = init(&dir.path().join("x"), &["--no-git", "--framework", arg]);
+        assert_eq!(r.code, 2, "{arg}");
+        assert!(r.stderr.contains(want), "{arg}: {}", r.stderr);
+        assert!(!dir.path().join("x").exists(), "{arg}: wrote files");
+    }
 }

@@ -19,6 +19,7 @@ mod history;
 mod hostile;
 mod hostile_io;
 mod init;
+mod mappings;
 mod progress;
 mod records;
 mod rules;

@@ -231,7 +231,7 @@ fn key_pages_show_the_evidence() {
         "refs shown both ways:\n{record}"
     );
     let register = read(&site, "documents.csv");
-    assert!(register.starts_with("id,title,type,version,status,owner,approver,approved,next_review,review_overdue,path\n"), "{register}");
+    assert!(register.starts_with("id,title,type,version,status,owner,approver,approved,next_review,review_overdue,path,frameworks\n"), "{register}");
     assert!(
         register.contains("PLN-DRAFT,Document PLN-DRAFT,policy,1.0,draft,"),
         "{register}"
