@@ -368,3 +368,193 @@ fn sample_is_the_lowest_sha256_of_seed_and_id_and_reproducible() {
         2
     );
 }
+
+/// An SMS with 2,000 incident rows in one CSV export and a problem record naming row 7.
+fn two_thousand_rows() -> Sms {
+    let s = sms();
+    let mut csv = String::from("id,date,title,status,priority,service\r\n");
+    for i in 1..=2000 {
+        csv.push_str(&format!(
+            "INC-{i},2026-01-{:02},Row {i},closed,P3,Mail\r\n",
+            1 + i % 28
+        ));
+    }
+    s.file("records/incident/2026-01.csv", &csv);
+    s.file(
+        "records/problem/p.yaml",
+        "id: PRB-1\nkind: problem\ndate: 2026-01-05\ntitle: Mail\nstatus: open\nrefs: [INC-7]\n",
+    );
+    s
+}
+
+fn site_files(dir: &std::path::Path, under: &str) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(dir.join(under))
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_big_export_gets_table_pages_not_a_page_per_row() {
+    // 2,000 rows: 4 table pages of 500 and one page for the row a problem names.
+    let s = two_thousand_rows();
+    let out = s.path().join("_site");
+    let r = s.run(
+        "build",
+        &["--out", out.to_str().unwrap(), "--as-of", "2026-02-01"],
+    );
+    assert!(r.code <= 1, "{}", r.stderr);
+    assert_eq!(
+        site_files(&out, "kinds"),
+        [
+            "incident.html",
+            "incident.rows.js",
+            "incident~2.html",
+            "incident~3.html",
+            "incident~4.html",
+            "problem.html"
+        ]
+    );
+    assert_eq!(site_files(&out, "records"), ["INC-7.html", "PRB-1.html"]);
+    let page2 = std::fs::read_to_string(out.join("kinds/incident~2.html")).unwrap();
+    assert_eq!(page2.matches("<tr id=\"r-").count(), 500);
+    assert!(
+        page2.contains("Rows 501–1000 of 2000, page 2 of 4"),
+        "{page2}"
+    );
+    assert!(page2.contains("href=\"../kinds/incident~3.html\" rel=\"next\""));
+    // The linked row's link goes to its page; the problem page links to it.
+    assert!(page2.contains("data-rows=\"../kinds/incident.rows.js\""));
+    let prb = std::fs::read_to_string(out.join("records/PRB-1.html")).unwrap();
+    assert!(prb.contains("href=\"../records/INC-7.html\""), "{prb}");
+    // Every row is in the filter's data, with its link to its row of the table.
+    let js = std::fs::read_to_string(out.join("kinds/incident.rows.js")).unwrap();
+    assert!(js.starts_with("window.AUDITBOOK_ROWS = ["));
+    assert_eq!(
+        js.matches("\"kinds/incident").count(),
+        1999,
+        "INC-7 has a page"
+    );
+    assert!(js.contains("[\"records/INC-7.html\",\"INC-7\""));
+    let row = js
+        .lines()
+        .find(|l| l.contains("\"INC-1999\""))
+        .expect("row 1999 in the data");
+    let url = row.split('"').nth(1).unwrap();
+    let (file, anchor) = url.split_once('#').unwrap();
+    let table = std::fs::read_to_string(out.join(file)).unwrap();
+    assert!(table.contains(&format!("<tr id=\"{anchor}\">")), "{url}");
+    // The search index holds the rows' titles, linked to their rows.
+    let index = std::fs::read_to_string(out.join("searchindex.js")).unwrap();
+    assert!(
+        index.contains("INC-1999 Row 1999"),
+        "row titles are searchable"
+    );
+}
+
+#[test]
+fn a_sample_in_the_build_gets_its_page_csv_and_record_pages_and_the_manifest_records_it() {
+    let s = two_thousand_rows();
+    git_at(
+        s.path(),
+        &["init", "-q", "-b", "main"],
+        "2026-01-31T10:00:00+00:00",
+    );
+    git_at(s.path(), &["add", "-A"], "2026-01-31T10:00:00+00:00");
+    git_at(
+        s.path(),
+        &["commit", "-q", "-m", "January export"],
+        "2026-01-31T10:00:00+00:00",
+    );
+    let sample_args = [
+        "--kind",
+        "incident",
+        "--size",
+        "4",
+        "--seed",
+        "chosen by the auditor",
+        "--where",
+        "service=Mail",
+    ];
+    let drawn = sample_run(&s, &sample_args);
+    assert_eq!(drawn.code, 0, "{}", drawn.stderr);
+    let ids: Vec<String> = drawn
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 4);
+    let build_args = [
+        "--as-of",
+        "2026-02-01",
+        "--sample-kind",
+        "incident",
+        "--sample-size",
+        "4",
+        "--sample-seed",
+        "chosen by the auditor",
+        "--sample-where",
+        "service=Mail",
+    ];
+    // The site: the sample page, its CSV (as `auditbook sample` writes it), a page per pick.
+    let out = s.path().join("_site");
+    let mut args = vec!["--out", out.to_str().unwrap()];
+    args.extend(build_args);
+    let r = s.run("build", &args);
+    assert!(r.code <= 1, "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(out.join("sample.csv")).unwrap(),
+        drawn.stdout
+    );
+    let page = std::fs::read_to_string(out.join("sample.html")).unwrap();
+    assert!(page.contains("4 of 2000 records"), "{page}");
+    assert!(page.contains(
+        "auditbook sample --kind incident --size 4 --seed &#39;chosen by the auditor&#39; --where service=Mail"
+    ));
+    let mut pages = site_files(&out, "records");
+    let mut expected: Vec<String> = ids.iter().map(|i| format!("{i}.html")).collect();
+    expected.extend(["INC-7.html".to_string(), "PRB-1.html".to_string()]);
+    expected.sort();
+    expected.dedup();
+    pages.sort();
+    assert_eq!(pages, expected);
+    for id in &ids {
+        assert!(
+            page.contains(&format!("href=\"records/{id}.html\"")),
+            "{id}"
+        );
+    }
+    // The bundle: the manifest records request, population and ids; the export is carried
+    // byte for byte as committed (CRLF line ends kept).
+    let zips = tempfile::tempdir().unwrap();
+    let zip = zips.path().join("bundle-sample.zip");
+    let mut args = vec!["--out", zip.to_str().unwrap()];
+    args.extend(build_args);
+    let r = s.run("bundle", &args);
+    assert!(r.code <= 1, "{}", r.stderr);
+    let mut a = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+    let read = |a: &mut zip::ZipArchive<std::fs::File>, name: &str| {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut a.by_name(name).unwrap(), &mut buf).unwrap();
+        buf
+    };
+    let m: serde_json::Value = serde_json::from_slice(&read(&mut a, "manifest.json")).unwrap();
+    let sm = &m["sample"];
+    assert_eq!(sm["seed"], "chosen by the auditor");
+    assert_eq!(sm["kind"], "incident");
+    assert_eq!(sm["size"], 4);
+    assert_eq!(sm["population"], 2000);
+    assert_eq!(sm["where"], serde_json::json!(["service=Mail"]));
+    assert_eq!(sm["ids"], serde_json::json!(ids));
+    assert!(sm["algorithm"].as_str().unwrap().contains("SHA-256"));
+    assert_eq!(
+        read(&mut a, "sources/records/incident/2026-01.csv"),
+        std::fs::read(s.path().join("records/incident/2026-01.csv")).unwrap()
+    );
+    assert!(read(&mut a, "site/sample.html").len() > 100);
+}
