@@ -558,3 +558,150 @@ fn a_sample_in_the_build_gets_its_page_csv_and_record_pages_and_the_manifest_rec
     );
     assert!(read(&mut a, "site/sample.html").len() > 100);
 }
+
+/// Write `records/incident/<name>` (a header and rows) and commit everything at `date`.
+fn commit_export(s: &Sms, name: &str, rows: &[&str], date: &str, message: &str) {
+    let mut csv = String::from("id,date,title,status,priority,service\n");
+    for r in rows {
+        csv.push_str(r);
+        csv.push('\n');
+    }
+    s.file(&format!("records/incident/{name}"), &csv);
+    git_at(s.path(), &["add", "-A"], date);
+    git_at(s.path(), &["commit", "-q", "-m", message], date);
+}
+
+fn history_subjects(s: &Sms, code: &str) -> Vec<String> {
+    let r = s.run("check", &["--format", "json", "--as-of", "2026-06-30"]);
+    let mut out: Vec<String> = r
+        .findings(code)
+        .iter()
+        .map(|f| f["subject"].as_str().unwrap_or("").to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn history_of_rows_back_dated_rewritten_and_deleted_compared_by_id() {
+    // Monthly exports: each replaces the previous month's file. Rows are compared by id, so a
+    // reordered, re-quoted export is no change; a dropped row, a changed date, a changed id and
+    // a row first committed long after its date are findings about that row.
+    let s = sms();
+    git_at(
+        s.path(),
+        &["init", "-q", "-b", "main"],
+        "2026-01-31T10:00:00+00:00",
+    );
+    commit_export(
+        &s,
+        "export.csv",
+        &[
+            "INC-1,2026-01-03,One,closed,P3,Mail",
+            "INC-2,2026-01-04,Two,closed,P3,Mail",
+            "INC-3,2026-01-05,Three,closed,P3,Mail",
+            "INC-4,2026-01-06,Four,closed,P3,Mail",
+        ],
+        "2026-01-31T10:00:00+00:00",
+        "January export",
+    );
+    // February: the file is replaced — rows reordered and quoted, INC-1 dropped, INC-3's date
+    // changed, February's rows added, one of them dated eight months back.
+    commit_export(
+        &s,
+        "export.csv",
+        &[
+            "INC-5,2026-02-02,Five,closed,P3,Mail",
+            "\"INC-4\",\"2026-01-06\",\"Four\",\"closed\",\"P3\",\"Mail\"",
+            "INC-3,2026-01-15,Three,closed,P3,Mail",
+            "INC-2,2026-01-04,Two,closed,P3,Mail",
+            "INC-0,2025-06-01,Zero,closed,P3,Mail",
+        ],
+        "2026-02-28T10:00:00+00:00",
+        "February export",
+    );
+    assert_eq!(history_subjects(&s, "record-deleted"), ["INC-1"]);
+    assert_eq!(history_subjects(&s, "record-rewritten"), ["INC-3"]);
+    assert_eq!(history_subjects(&s, "record-backdated"), ["INC-0"]);
+    let r = s.run("check", &["--format", "json", "--as-of", "2026-06-30"]);
+    let rewritten = &r.findings("record-rewritten")[0];
+    assert_eq!(rewritten["path"], "records/incident/export.csv");
+    assert_eq!(rewritten["line"], 4, "the row's line in the current export");
+    assert!(rewritten["message"]
+        .as_str()
+        .unwrap()
+        .contains("date was changed from 2026-01-05 to 2026-01-15"));
+
+    // March: a new file name holding every row (the old one removed) moves the rows, and one
+    // row's id changed in place.
+    s.remove("records/incident/export.csv");
+    commit_export(
+        &s,
+        "2026-03.csv",
+        &[
+            "INC-5,2026-02-02,Five,closed,P3,Mail",
+            "INC-4,2026-01-06,Four,closed,P3,Mail",
+            "INC-3,2026-01-15,Three,closed,P3,Mail",
+            "INC-2,2026-01-04,Two,closed,P3,Mail",
+            "INC-0,2025-06-01,Zero,closed,P3,Mail",
+        ],
+        "2026-03-31T10:00:00+00:00",
+        "March export under its own name",
+    );
+    assert_eq!(history_subjects(&s, "record-deleted"), ["INC-1"]);
+    commit_export(
+        &s,
+        "2026-03.csv",
+        &[
+            "INC-5,2026-02-02,Five,closed,P3,Mail",
+            "INC-44,2026-01-06,Four,closed,P3,Mail",
+            "INC-3,2026-01-15,Three,closed,P3,Mail",
+            "INC-2,2026-01-04,Two,closed,P3,Mail",
+            "INC-0,2025-06-01,Zero,closed,P3,Mail",
+        ],
+        "2026-04-01T10:00:00+00:00",
+        "An id changed",
+    );
+    assert_eq!(
+        history_subjects(&s, "record-rewritten"),
+        ["INC-3", "INC-44"]
+    );
+    assert_eq!(history_subjects(&s, "record-deleted"), ["INC-1"]);
+}
+
+#[test]
+fn an_export_dropping_many_rows_gives_one_finding_for_the_file() {
+    // Twelve rows gone within their retention: one record-deleted finding for the file (with
+    // every row in JSON), not twelve.
+    let s = sms();
+    git_at(
+        s.path(),
+        &["init", "-q", "-b", "main"],
+        "2026-01-31T10:00:00+00:00",
+    );
+    let rows: Vec<String> = (1..=20)
+        .map(|i| format!("INC-{i},2026-01-{:02},Row {i},closed,P3,Mail", i))
+        .collect();
+    let all: Vec<&str> = rows.iter().map(String::as_str).collect();
+    commit_export(
+        &s,
+        "export.csv",
+        &all,
+        "2026-01-31T10:00:00+00:00",
+        "January",
+    );
+    commit_export(
+        &s,
+        "export.csv",
+        &all[12..],
+        "2026-02-28T10:00:00+00:00",
+        "February",
+    );
+    let r = s.run("check", &["--format", "json", "--as-of", "2026-06-30"]);
+    let deleted = r.findings("record-deleted");
+    assert_eq!(deleted.len(), 1, "{deleted:#?}");
+    assert!(
+        deleted[0]["message"].as_str().unwrap().contains("12"),
+        "{deleted:#?}"
+    );
+}
