@@ -1918,6 +1918,8 @@ impl<'a> Site<'a> {
         #[derive(Serialize)]
         struct Row<'b> {
             rec: RecLink<'b>,
+            /// Whether the id links to a page of the record's own.
+            own: bool,
             anchor: String,
             cells: Vec<String>,
         }
@@ -1943,6 +1945,7 @@ impl<'a> Site<'a> {
             next_url: Option<String>,
             /// The script with every row of the kind, for the filter over all pages.
             rows_js: Option<String>,
+            stem: &'b str,
             fresh_within: Option<String>,
             clauses: Vec<ClauseBadge<'b>>,
         }
@@ -1959,6 +1962,7 @@ impl<'a> Site<'a> {
             .take(TABLE_ROWS)
             .map(|r| Row {
                 rec: self.rec_link(r),
+                own: self.own_page[r],
                 anchor: row_anchor(&recs[r].id),
                 cells: columns
                     .iter()
@@ -1996,6 +2000,7 @@ impl<'a> Site<'a> {
             prev_url: (n > 1).then(|| kind_table_url(stem, n - 1)),
             next_url: (n < pages).then(|| kind_table_url(stem, n + 1)),
             rows_js: (pages > 1).then(|| format!("kinds/{stem}.rows.js")),
+            stem,
             fresh_within: self.model.fresh_within(kind).map(|w| w.to_string()),
             clauses: kk
                 .map(|k| k.clauses.iter().map(|c| self.clause_badge(c)).collect())
@@ -2004,7 +2009,7 @@ impl<'a> Site<'a> {
     }
 
     /// `kinds/<stem>.rows.js` of a kind with more than one table page: every row as
-    /// [url, id, date, title, cells…], set as `window.AUDITBOOK_ROWS` by a script (not read with
+    /// [page, id, date, title, cells…] (page 0: the record's own page), set as `window.AUDITBOOK_ROWS` by a script (not read with
     /// `fetch()`, which `file://` refuses).
     fn kind_rows_js(&self, kind: &str) -> String {
         let recs = &self.loaded.sources.records;
@@ -2012,19 +2017,32 @@ impl<'a> Site<'a> {
         let mut out = String::from("window.AUDITBOOK_ROWS = [\n");
         for r in self.kind_rows(kind) {
             let rec = &recs[r];
-            let mut row: Vec<String> = vec![
-                self.rec_link(r).url,
+            out.push('[');
+            // Where the row links: 0 for its own page, else the table page that holds it (the
+            // page's script makes the URL: this keeps 10^6 rows well under the site's budget).
+            let page = if self.own_page[r] {
+                0
+            } else {
+                self.table_page[r].max(1)
+            };
+            out.push_str(&page.to_string());
+            out.push(',');
+            let row: Vec<String> = vec![
                 rec.id.clone(),
                 rec.date.map(|d| d.to_string()).unwrap_or_default(),
                 rec.title.clone(),
             ];
-            row.extend(
+            let cells = row.into_iter().chain(
                 columns
                     .iter()
                     .map(|c| rec.field(c).map(node_text).unwrap_or_default()),
             );
-            out.push_str(&serde_json::to_string(&row).unwrap_or_else(|_| "[]".into()));
-            out.push_str(",\n");
+            for c in cells {
+                out.push_str(&serde_json::to_string(&c).unwrap_or_else(|_| "\"\"".into()));
+                out.push(',');
+            }
+            out.pop();
+            out.push_str("],\n");
         }
         out.push_str("];\n");
         out

@@ -431,23 +431,35 @@ fn a_big_export_gets_table_pages_not_a_page_per_row() {
     assert!(page2.contains("data-rows=\"../kinds/incident.rows.js\""));
     let prb = std::fs::read_to_string(out.join("records/PRB-1.html")).unwrap();
     assert!(prb.contains("href=\"../records/INC-7.html\""), "{prb}");
-    // Every row is in the filter's data, with its link to its row of the table.
+    // Every row is in the filter's data with the page that shows it (0: a page of its own).
     let js = std::fs::read_to_string(out.join("kinds/incident.rows.js")).unwrap();
     assert!(js.starts_with("window.AUDITBOOK_ROWS = ["));
-    assert_eq!(
-        js.matches("\"kinds/incident").count(),
-        1999,
-        "INC-7 has a page"
-    );
-    assert!(js.contains("[\"records/INC-7.html\",\"INC-7\""));
+    assert_eq!(js.lines().filter(|l| l.starts_with('[')).count(), 2000);
+    assert_eq!(js.lines().filter(|l| l.starts_with("[0,")).count(), 1);
+    assert!(js.contains("[0,\"INC-7\",\"2026-01-08\",\"Row 7\",\"closed\",\"P3\",\"Mail\"]"));
     let row = js
         .lines()
         .find(|l| l.contains("\"INC-1999\""))
         .expect("row 1999 in the data");
-    let url = row.split('"').nth(1).unwrap();
-    let (file, anchor) = url.split_once('#').unwrap();
-    let table = std::fs::read_to_string(out.join(file)).unwrap();
-    assert!(table.contains(&format!("<tr id=\"{anchor}\">")), "{url}");
+    let page: usize = row[1..row.find(',').unwrap()].parse().unwrap();
+    let file = if page == 1 {
+        "kinds/incident.html".to_string()
+    } else {
+        format!("kinds/incident~{page}.html")
+    };
+    let table = std::fs::read_to_string(out.join(&file)).unwrap();
+    assert!(
+        table.contains("<tr id=\"r-INC-1999\"><td>INC-1999</td>"),
+        "{file}: a row without a page of its own is not a link"
+    );
+    let all: String = (1..=4)
+        .map(|n| match n {
+            1 => "kinds/incident.html".to_string(),
+            n => format!("kinds/incident~{n}.html"),
+        })
+        .map(|f| std::fs::read_to_string(out.join(f)).unwrap())
+        .collect();
+    assert!(all.contains("<td><a href=\"../records/INC-7.html\">INC-7</a></td>"));
     // The search index holds the rows' titles, linked to their rows.
     let index = std::fs::read_to_string(out.join("searchindex.js")).unwrap();
     assert!(

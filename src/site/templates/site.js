@@ -55,7 +55,7 @@
       });
     }
     // `data-rows="URL"` (a kind's table of several pages): the rows of every page are in a
-    // script that sets window.AUDITBOOK_ROWS ([url, id, date, title, cells…] per row), loaded by
+    // script that sets window.AUDITBOOK_ROWS ([page, id, date, title, cells…] per row), loaded by
     // a <script> element on the first keystroke (file:// refuses requests from scripts). Matches of
     // every page are listed in `data-results`, the page's own table is hidden meanwhile.
     var rowsUrl = input.getAttribute("data-rows");
@@ -63,6 +63,12 @@
       var results = document.querySelector(input.getAttribute("data-results"));
       var own = document.getElementById("page-table");
       var root = input.getAttribute("data-root") || "";
+      var stem = input.getAttribute("data-stem") || "";
+      // [page, id, …]: page 0 is the record's own page, else the table page holding its row.
+      var urlOf = function (r) {
+        if (r[0] === 0) { return root + "records/" + r[1] + ".html"; }
+        return root + "kinds/" + stem + (r[0] === 1 ? "" : "~" + r[0]) + ".html#r-" + r[1];
+      };
       var loading = false;
       var LIMIT = 500;
       var showAll = function () {
@@ -102,7 +108,7 @@
             var td = document.createElement("td");
             if (j === 0) {
               var a = document.createElement("a");
-              a.href = root + r[0];
+              a.href = urlOf(r);
               a.textContent = cell;
               td.appendChild(a);
             } else {
