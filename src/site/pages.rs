@@ -1928,6 +1928,8 @@ impl<'a> Site<'a> {
             n: usize,
             url: String,
             current: bool,
+            /// Pages between this one and the previous link are left out.
+            gap_before: bool,
         }
         #[derive(Serialize)]
         struct KindPage<'b> {
@@ -1976,12 +1978,18 @@ impl<'a> Site<'a> {
             (n - 1) * TABLE_ROWS + 1
         };
         // Links to the first, last and nearby pages (a million rows make 2,000 pages).
+        let mut previous = 0;
         let page_links = (1..=pages)
             .filter(|&p| p <= 2 || p + 2 > pages || p.abs_diff(n) <= 3)
-            .map(|p| PageLink {
-                n: p,
-                url: kind_table_url(stem, p),
-                current: p == n,
+            .map(|p| {
+                let link = PageLink {
+                    n: p,
+                    url: kind_table_url(stem, p),
+                    current: p == n,
+                    gap_before: p > previous + 1,
+                };
+                previous = p;
+                link
             })
             .collect();
         KindPage {

@@ -427,6 +427,24 @@ fn a_big_export_gets_table_pages_not_a_page_per_row() {
         "{page2}"
     );
     assert!(page2.contains("href=\"../kinds/incident~3.html\" rel=\"next\""));
+    // A long table links the first, last and nearby pages, with a gap mark between.
+    let mut csv = String::from("id,date,title,status,priority,service\n");
+    for i in 1..=6000 {
+        csv.push_str(&format!("BIG-{i},2026-01-10,Big {i},closed,P3,Mail\n"));
+    }
+    let big = sms();
+    big.file("records/incident/big.csv", &csv);
+    let big_out = big.path().join("_site");
+    let r = big.run(
+        "build",
+        &["--out", big_out.to_str().unwrap(), "--as-of", "2026-02-01"],
+    );
+    assert!(r.code <= 1, "{}", r.stderr);
+    let first = std::fs::read_to_string(big_out.join("kinds/incident.html")).unwrap();
+    assert!(
+        first.contains("<a href=\"../kinds/incident~4.html\">4</a> … <a href=\"../kinds/incident~11.html\">11</a>"),
+        "{first}"
+    );
     // The linked row's link goes to its page; the problem page links to it.
     assert!(page2.contains("data-rows=\"../kinds/incident.rows.js\""));
     let prb = std::fs::read_to_string(out.join("records/PRB-1.html")).unwrap();
