@@ -587,6 +587,11 @@ fn a_sample_in_the_build_gets_its_page_csv_and_record_pages_and_the_manifest_rec
         std::fs::read(s.path().join("records/incident/2026-01.csv")).unwrap()
     );
     assert!(read(&mut a, "site/sample.html").len() > 100);
+    // The manifest with its sample still verifies.
+    let mut v = auditbook();
+    v.arg("verify").arg(&zip);
+    let v = run(v);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
 }
 
 /// Write `records/incident/<name>` (a header and rows) and commit everything at `date`.
