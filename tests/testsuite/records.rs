@@ -702,6 +702,29 @@ fn history_of_rows_back_dated_rewritten_and_deleted_compared_by_id() {
         ["INC-3", "INC-44"]
     );
     assert_eq!(history_subjects(&s, "record-deleted"), ["INC-1"]);
+    // An id changed while the export also gained rows: the row with the same content but for
+    // its id is the same record (not a deletion and a back-dated addition).
+    commit_export(
+        &s,
+        "2026-03.csv",
+        &[
+            "INC-55,2026-02-02,Five,closed,P3,Mail",
+            "INC-44,2026-01-06,Four,closed,P3,Mail",
+            "INC-3,2026-01-15,Three,closed,P3,Mail",
+            "INC-2,2026-01-04,Two,closed,P3,Mail",
+            "INC-0,2025-06-01,Zero,closed,P3,Mail",
+            "INC-6,2026-04-01,Six,closed,P3,Mail",
+            "INC-7,2026-04-02,Seven,closed,P3,Mail",
+        ],
+        "2026-04-03T10:00:00+00:00",
+        "An id changed, two rows added",
+    );
+    assert_eq!(
+        history_subjects(&s, "record-rewritten"),
+        ["INC-3", "INC-44", "INC-55"]
+    );
+    assert_eq!(history_subjects(&s, "record-deleted"), ["INC-1"]);
+    assert_eq!(history_subjects(&s, "record-backdated"), ["INC-0"]);
 }
 
 #[test]
