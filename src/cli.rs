@@ -12,6 +12,44 @@ use std::process::ExitCode;
 
 const AFTER_HELP: &str = "Exit codes:\n  0  no finding at error level\n  1  findings at error level\n  2  the tool could not run (bad arguments, no sms.yaml, unreadable files)";
 
+/// `--sample-*` of `build` and `bundle`: the auditor's sample, drawn as `auditbook sample`
+/// draws it, shown on the site (`sample.html`, `sample.csv`, a page for each picked record) and
+/// recorded in the bundle's manifest.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SampleArgs {
+    /// Draw an auditor's sample of this record kind into the site (and the bundle's manifest).
+    #[arg(long = "sample-kind", value_name = "KIND", requires = "sample_seed")]
+    sample_kind: Option<String>,
+    /// How many records the sample picks.
+    #[arg(long = "sample-size", value_name = "N", default_value_t = 25)]
+    sample_size: usize,
+    /// The sample's seed (any text), chosen by the auditor.
+    #[arg(long = "sample-seed", value_name = "TEXT", requires = "sample_kind")]
+    sample_seed: Option<String>,
+    /// Only records dated on or after this date.
+    #[arg(long = "sample-from", value_name = "DATE", value_parser = parse_date_arg, requires = "sample_kind")]
+    sample_from: Option<jiff::civil::Date>,
+    /// Only records dated on or before this date.
+    #[arg(long = "sample-to", value_name = "DATE", value_parser = parse_date_arg, requires = "sample_kind")]
+    sample_to: Option<jiff::civil::Date>,
+    /// Only records whose field has this value (repeat for more).
+    #[arg(long = "sample-where", value_name = "FIELD=VALUE", value_parser = crate::sample::parse_condition, requires = "sample_kind")]
+    sample_where: Vec<(String, String)>,
+}
+
+impl SampleArgs {
+    fn request(self) -> Option<crate::sample::Request> {
+        Some(crate::sample::Request {
+            kind: self.sample_kind?,
+            size: self.sample_size,
+            seed: self.sample_seed.unwrap_or_default(),
+            from: self.sample_from,
+            to: self.sample_to,
+            conditions: self.sample_where,
+        })
+    }
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "auditbook", version, about = "ISO/IEC 20000-1 compliance as a build step: check an SMS kept in git", after_help = AFTER_HELP)]
 pub struct Cli {
@@ -145,6 +183,8 @@ pub enum Command {
         /// others' ids stay known.
         #[arg(long, value_name = "ID")]
         framework: Option<String>,
+        #[command(flatten)]
+        sample: SampleArgs,
     },
     /// Build the evidence site of the work tree and serve it on 127.0.0.1, rebuilding when a source file changes.
     #[command(
@@ -185,6 +225,8 @@ pub enum Command {
         /// others' ids stay known.
         #[arg(long, value_name = "ID")]
         framework: Option<String>,
+        #[command(flatten)]
+        sample: SampleArgs,
     },
     /// Check an auditor bundle: every file against SHA256SUMS and manifest.json, without extracting.
     #[command(
@@ -440,6 +482,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             since,
             allow_dirty,
             framework,
+            sample,
         } => {
             let args = crate::site::command::BuildArgs {
                 path,
@@ -448,6 +491,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 since,
                 allow_dirty,
                 framework,
+                sample: sample.request(),
             };
             let run = crate::site::command::build(&args, &|loaded, model, findings| {
                 report::render(format, loaded, model, findings, None)
@@ -488,6 +532,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             as_of,
             allow_dirty,
             framework,
+            sample,
         } => {
             let outcome = crate::bundle::write(&crate::bundle::Options {
                 path,
@@ -495,6 +540,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 as_of,
                 allow_dirty,
                 framework,
+                sample: sample.request(),
             })?;
             let (stdout, stderr) = crate::bundle::report(&outcome);
             let _ = write_stderr(&stderr);

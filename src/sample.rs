@@ -43,6 +43,78 @@ pub struct Sample {
     pub picks: Vec<Pick>,
 }
 
+/// A request and the sample drawn for it, as a build or bundle carries it (its site page, its
+/// `sample.csv`, the bundle manifest's `sample`).
+#[derive(Debug, Clone)]
+pub struct Drawn {
+    pub request: Request,
+    pub sample: Sample,
+}
+
+/// The algorithm's name, as the bundle's manifest records it.
+pub const ALGORITHM: &str =
+    "lowest hex SHA-256(seed, NUL, id) among the records of the kind that pass the filter";
+
+/// Draw the sample a build asked for, if any.
+pub fn draw_for(records: &[Record], req: Option<Request>) -> Result<Option<Drawn>> {
+    let Some(request) = req else {
+        return Ok(None);
+    };
+    let sample = draw(records, &request)?;
+    Ok(Some(Drawn { request, sample }))
+}
+
+/// The filter of a request in words: "from 2026-01-01, to 2026-06-30, service=Mail" or "no filter".
+pub fn filter_text(req: &Request) -> String {
+    let mut filter = Vec::new();
+    if let Some(f) = req.from {
+        filter.push(format!("from {f}"));
+    }
+    if let Some(t) = req.to {
+        filter.push(format!("to {t}"));
+    }
+    for (f, v) in &req.conditions {
+        filter.push(format!("{f}={v}"));
+    }
+    if filter.is_empty() {
+        "no filter".to_string()
+    } else {
+        filter.join(", ")
+    }
+}
+
+/// Quote an argument for a POSIX shell when it needs it.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.,:/=+@".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The `auditbook sample` command that draws the same sample again (on the same commit).
+pub fn command_line(req: &Request) -> String {
+    let mut s = format!(
+        "auditbook sample --kind {} --size {} --seed {}",
+        shell_word(&req.kind),
+        req.size,
+        shell_word(&req.seed)
+    );
+    if let Some(f) = req.from {
+        s.push_str(&format!(" --from {f}"));
+    }
+    if let Some(t) = req.to {
+        s.push_str(&format!(" --to {t}"));
+    }
+    for (f, v) in &req.conditions {
+        s.push_str(&format!(" --where {}", shell_word(&format!("{f}={v}"))));
+    }
+    s
+}
+
 /// Parse a `--where field=value` argument.
 pub fn parse_condition(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
@@ -135,21 +207,7 @@ pub fn to_csv(sample: &Sample) -> String {
 
 /// What was sampled, for the person who ran it (stderr).
 pub fn summary(sample: &Sample, req: &Request) -> String {
-    let mut filter = Vec::new();
-    if let Some(f) = req.from {
-        filter.push(format!("from {f}"));
-    }
-    if let Some(t) = req.to {
-        filter.push(format!("to {t}"));
-    }
-    for (f, v) in &req.conditions {
-        filter.push(format!("{f}={v}"));
-    }
-    let filter = if filter.is_empty() {
-        "no filter".to_string()
-    } else {
-        filter.join(", ")
-    };
+    let filter = filter_text(req);
     let mut s = format!(
         "sampled {} of {} `{}` records ({filter}) with seed {:?}: the lowest SHA-256(seed, NUL, id)\n",
         sample.picks.len(),

@@ -41,6 +41,10 @@ pub struct Manifest<'a> {
     pub templates: Vec<Template<'a>>,
     /// Effective approved texts of documents whose committed revision is a draft or in review.
     pub effective: Vec<Effective<'a>>,
+    /// The auditor's sample drawn into the bundle (`--sample-*`), with everything needed to draw
+    /// it again; absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<Sample>,
     /// SMS paths that are not regular files (symbolic links, submodules) or whose names a zip
     /// cannot carry safely: listed here, not included.
     pub not_included: Vec<NotIncluded>,
@@ -48,6 +52,46 @@ pub struct Manifest<'a> {
     pub files_sha256: String,
     /// Every entry of the zip except `manifest.json` and `SHA256SUMS`, sorted by path.
     pub files: Vec<FileEntry>,
+}
+
+/// The manifest's record of an auditor's sample: the request, the population it was drawn
+/// from, the chosen ids in sample order, and the command that draws it again.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sample {
+    pub algorithm: &'static str,
+    pub kind: String,
+    pub size: usize,
+    pub seed: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// `field=value` conditions, all of which a record met.
+    #[serde(rename = "where")]
+    pub conditions: Vec<String>,
+    pub population: usize,
+    pub ids: Vec<String>,
+    pub command: String,
+}
+
+impl Sample {
+    pub fn of(d: &crate::sample::Drawn) -> Sample {
+        let r = &d.request;
+        Sample {
+            algorithm: crate::sample::ALGORITHM,
+            kind: r.kind.clone(),
+            size: r.size,
+            seed: r.seed.clone(),
+            from: r.from.map(|d| d.to_string()),
+            to: r.to.map(|d| d.to_string()),
+            conditions: r
+                .conditions
+                .iter()
+                .map(|(f, v)| format!("{f}={v}"))
+                .collect(),
+            population: d.sample.population,
+            ids: d.sample.picks.iter().map(|p| p.id.clone()).collect(),
+            command: crate::sample::command_line(r),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

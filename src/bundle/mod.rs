@@ -48,6 +48,8 @@ pub struct Options {
     pub allow_dirty: bool,
     /// `--framework ID`: only that framework's clauses.
     pub framework: Option<String>,
+    /// `--sample-*`: the auditor's sample, drawn into the site and recorded in the manifest.
+    pub sample: Option<crate::sample::Request>,
 }
 
 /// What `bundle` made, for the command line to report.
@@ -303,6 +305,7 @@ pub fn write(opts: &Options) -> Result<Outcome> {
     } = sources(&loaded, &origin, out_in_sms.as_deref())?;
     let mut view = crate::site::command::git_view(&loaded);
     view.provenance.draft = origin.dirty;
+    view.sample = crate::sample::draw_for(&loaded.sources.records, opts.sample.clone())?;
     let site = crate::site::render_in_memory(&loaded, &model, &findings, &view)?;
 
     // Every entry but the two lists, in any order.
@@ -405,6 +408,7 @@ pub fn write(opts: &Options) -> Result<Outcome> {
             })
             .collect(),
         effective,
+        sample: view.sample.as_ref().map(manifest::Sample::of),
         not_included: not_included.clone(),
         files_sha256: String::new(),
         files: items

@@ -355,7 +355,33 @@ impl Builder {
             let came: Vec<usize> = (0..added.len()).filter(|&x| added[x].1 == p).collect();
             if gone.len() == 1 && came.len() == 1 {
                 pairs.push((gone[0], came[0]));
+                continue;
             }
+            // Several rows left and arrived (an export that also gained rows): a row that left
+            // and one that arrived with the same content but for the id, each the only one with
+            // that content on its side, is one record whose id changed.
+            let mut by_content: HashMap<&str, (Vec<usize>, Vec<usize>)> = HashMap::new();
+            for &g in &gone {
+                by_content
+                    .entry(removed[g].2.content.as_str())
+                    .or_default()
+                    .0
+                    .push(g);
+            }
+            for &a in &came {
+                by_content
+                    .entry(added[a].2.content.as_str())
+                    .or_default()
+                    .1
+                    .push(a);
+            }
+            let mut matched: Vec<(usize, usize)> = by_content
+                .into_values()
+                .filter(|(g, a)| g.len() == 1 && a.len() == 1)
+                .map(|(g, a)| (g[0], a[0]))
+                .collect();
+            matched.sort_unstable();
+            pairs.extend(matched);
         }
         let mut paired_removed = BTreeSet::new();
         let mut paired_added = BTreeSet::new();

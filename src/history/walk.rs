@@ -76,7 +76,8 @@ pub(super) struct RecSummary {
     pub id: String,
     pub kind: String,
     pub date: Option<String>,
-    /// Hash of every field, positions excluded.
+    /// Hash of every field but `id`, positions excluded: a row whose id alone changed keeps it,
+    /// so that it is recognised among the other rows of an export.
     pub content: String,
 }
 
@@ -898,7 +899,7 @@ pub(super) fn summarise(
                     .into_iter()
                     .map(|r| {
                         let mut canon = String::new();
-                        for (k, v) in &r.fields {
+                        for (k, v) in r.fields.iter().filter(|(k, _)| k != "id") {
                             canon.push_str(k);
                             canon.push('=');
                             render(v, &mut canon);

@@ -30,6 +30,8 @@ pub struct BuildArgs {
     pub allow_dirty: bool,
     /// `--framework ID`: only that framework's clauses.
     pub framework: Option<String>,
+    /// `--sample-*`: the auditor's sample to draw into the site.
+    pub sample: Option<crate::sample::Request>,
 }
 
 /// What `build` printed and its exit code.
@@ -69,6 +71,7 @@ pub fn build(args: &BuildArgs, format: FormatFindings<'_>) -> Result<BuildRun> {
     if let Some(rev) = &args.since {
         view.changes = Some(changes_since(&loaded, rev)?);
     }
+    view.sample = crate::sample::draw_for(&loaded.sources.records, args.sample.clone())?;
     // Attachments come from the tree the pages show: HEAD's, unless the work tree is rendered.
     let head = loaded
         .history

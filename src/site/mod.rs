@@ -95,6 +95,9 @@ pub struct GitView {
     /// Lower-cased document id -> revisions, newest first.
     pub revisions: std::collections::HashMap<String, Vec<Revision>>,
     pub changes: Option<Changes>,
+    /// The auditor's sample drawn for this build (`--sample-kind …`): not from git, but input
+    /// of the site that the pages share like the history.
+    pub sample: Option<crate::sample::Drawn>,
 }
 
 /// The result of a build, for the command line to report.

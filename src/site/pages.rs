@@ -27,6 +27,11 @@ use std::sync::Arc;
 
 /// How many records a clause page lists before pointing to the kind pages.
 const CLAUSE_RECORDS_SHOWN: usize = 100;
+/// Rows a page of a record kind's table shows.
+pub const TABLE_ROWS: usize = 500;
+/// Rows of exports without a page of their own that the search index holds (id and title):
+/// the index is loaded whole by every page.
+pub const MAX_ROW_TITLES_IN_SEARCH: usize = 20_000;
 /// Reviews due within this many days are "upcoming" on the dashboard.
 const UPCOMING_DAYS: i32 = 90;
 
@@ -104,8 +109,11 @@ pub enum PageKind {
     /// The text in force of a document in revision (the work-tree draft is then `Document`).
     Effective(usize),
     Records,
-    Kind(String),
+    /// A record kind's table, and which page of it (1-based, [`TABLE_ROWS`] rows a page).
+    Kind(String, usize),
     Record(usize),
+    /// The auditor's sample (`build --sample-kind …`).
+    Sample,
     Matrix,
     Findings,
     /// The explanation of a finding code (index into `codes::CODES`) and its findings.
@@ -254,8 +262,14 @@ pub struct Site<'a> {
     body_keys: Vec<Option<Key>>,
     /// The key of every link target a body can resolve to.
     links_key: Key,
-    /// Per record: whether it has a page (the first of its id).
-    record_pages: Vec<bool>,
+    /// Per record: whether it is listed in its kind's table (the first of its id).
+    listed: Vec<bool>,
+    /// Per record: whether it has a page of its own (see [`own_pages`]).
+    own_page: Vec<bool>,
+    /// Per listed record: the page of its kind's table that shows it (1-based).
+    table_page: Vec<u32>,
+    /// Record kind -> how many table pages it has.
+    kind_pages: HashMap<String, usize>,
     clause_stems: HashMap<&'a str, String>,
     /// Record kind -> file stem, sorted by kind.
     kinds: BTreeMap<String, String>,
@@ -287,6 +301,45 @@ fn draft_url(id: &str) -> String {
     format!("documents/{id}~draft.html")
 }
 
+/// Page `n` (1-based) of a kind's table. `~` cannot occur in a kind's stem, so page 2 of one
+/// kind never names page 1 of another.
+fn kind_table_url(stem: &str, n: usize) -> String {
+    if n <= 1 {
+        format!("kinds/{stem}.html")
+    } else {
+        format!("kinds/{stem}~{n}.html")
+    }
+}
+
+/// The anchor of a record's row in its kind's table.
+fn row_anchor(id: &str) -> String {
+    format!("r-{}", stem(id))
+}
+
+/// Which records get a page of their own: every record of a YAML file (one a file, or a short
+/// list), and of a tabular export (CSV, TSV, JSON) only the rows that something names (`refs` of
+/// another record) or that are in the auditor's sample — never one page per row of a
+/// million-row export: the others are rows of the paginated kind tables.
+fn own_pages(
+    sources: &crate::source::Sources,
+    model: &Model<'_>,
+    listed: &[bool],
+    sampled: &[usize],
+) -> Vec<bool> {
+    let sampled: HashSet<usize> = sampled.iter().copied().collect();
+    sources
+        .records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            listed[i]
+                && (crate::tabular::Format::of(&r.path).is_none()
+                    || sampled.contains(&i)
+                    || model.backrefs.contains_key(&crate::ids::key(&r.id)))
+        })
+        .collect()
+}
+
 impl<'a> Site<'a> {
     pub fn new(
         loaded: &'a Loaded,
@@ -305,7 +358,7 @@ impl<'a> Site<'a> {
                     == Some(&i)
             })
             .collect();
-        let record_pages: Vec<bool> = (0..sources.records.len())
+        let listed: Vec<bool> = (0..sources.records.len())
             .map(|i| {
                 model
                     .records_by_id
@@ -313,6 +366,22 @@ impl<'a> Site<'a> {
                     == Some(&i)
             })
             .collect();
+        let sampled: Vec<usize> = history
+            .sample
+            .iter()
+            .flat_map(|s| &s.sample.picks)
+            .filter_map(|p| model.records_by_id.get(&crate::ids::key(&p.id)).copied())
+            .collect();
+        let own_page = own_pages(sources, model, &listed, &sampled);
+        let mut table_page = vec![0u32; sources.records.len()];
+        let mut kind_pages = HashMap::new();
+        for (k, list) in &model.records_by_kind {
+            let shown: Vec<usize> = list.iter().copied().filter(|&r| listed[r]).collect();
+            for (n, &r) in shown.iter().enumerate() {
+                table_page[r] = (n / TABLE_ROWS) as u32 + 1;
+            }
+            kind_pages.insert(k.clone(), shown.len().div_ceil(TABLE_ROWS).max(1));
+        }
         // Qualified ids (`iso27001:2022:A.5.1`) hold `:`, which a file name cannot: `_` stands
         // in; should two clauses still meet on a name, the later one gets a hashed name.
         let mut clause_stems: HashMap<&str, String> = HashMap::new();
@@ -446,7 +515,10 @@ impl<'a> Site<'a> {
             bodies,
             body_keys,
             links_key,
-            record_pages,
+            listed,
+            own_page,
+            table_page,
+            kind_pages,
             clause_stems,
             kinds,
             findings_by_path,
@@ -521,7 +593,7 @@ impl<'a> Site<'a> {
             }
         }
         for (i, r) in self.loaded.sources.records.iter().enumerate() {
-            if self.record_pages[i] {
+            if self.own_page[i] {
                 pages.push(Page {
                     path: format!("records/{}.html", r.id),
                     kind: PageKind::Record(i),
@@ -529,9 +601,17 @@ impl<'a> Site<'a> {
             }
         }
         for (k, s) in &self.kinds {
+            for n in 1..=self.kind_pages.get(k).copied().unwrap_or(1) {
+                pages.push(Page {
+                    path: kind_table_url(s, n),
+                    kind: PageKind::Kind(k.clone(), n),
+                });
+            }
+        }
+        if self.history.sample.is_some() {
             pages.push(Page {
-                path: format!("kinds/{s}.html"),
-                kind: PageKind::Kind(k.clone()),
+                path: "sample.html".into(),
+                kind: PageKind::Sample,
             });
         }
         for (i, c) in crate::codes::CODES.iter().enumerate() {
@@ -633,12 +713,23 @@ impl<'a> Site<'a> {
                 "records",
                 self.records_overview(),
             ),
-            PageKind::Kind(k) => self.page(
+            PageKind::Kind(k, n) => self.page(
                 ("kind.html", previous),
                 "../",
-                format!("Records: {k}"),
+                if *n == 1 {
+                    format!("Records: {k}")
+                } else {
+                    format!("Records: {k}, page {n}")
+                },
                 "records",
-                self.kind_page(k),
+                self.kind_page(k, *n),
+            ),
+            PageKind::Sample => self.page(
+                ("sample.html", previous),
+                "",
+                "Auditor's sample".into(),
+                "records",
+                self.sample_page(),
             ),
             PageKind::Record(i) => {
                 let r = &self.loaded.sources.records[*i];
@@ -756,14 +847,25 @@ impl<'a> Site<'a> {
             .map(|&i| self.doc_link(i))
     }
 
+    /// A record's link: its own page, else its row in its kind's table.
     fn rec_link(&self, i: usize) -> RecLink<'a> {
         let r = &self.loaded.sources.records[i];
+        let url = if self.own_page[i] {
+            format!("records/{}.html", r.id)
+        } else {
+            let stem = self.kinds.get(&r.kind).map_or("", String::as_str);
+            format!(
+                "{}#{}",
+                kind_table_url(stem, self.table_page[i].max(1) as usize),
+                row_anchor(&r.id)
+            )
+        };
         RecLink {
             id: &r.id,
             title: &r.title,
             kind: &r.kind,
             date: r.date.map(|d| d.to_string()),
-            url: format!("records/{}.html", r.id),
+            url,
         }
     }
 
@@ -858,7 +960,7 @@ impl<'a> Site<'a> {
         let recs = &self.loaded.sources.records;
         recs.iter()
             .position(|x| x.path == path)
-            .filter(|&i| self.record_pages[i])
+            .filter(|&i| self.listed[i])
             .map(|i| self.rec_link(i).url)
     }
 
@@ -1079,7 +1181,7 @@ impl<'a> Site<'a> {
                     .iter()
                     .filter(|d| matches!(d.status, Status::Draft | Status::InReview))
                     .count(),
-                records: self.record_pages.iter().filter(|&&p| p).count(),
+                records: self.listed.iter().filter(|&&p| p).count(),
                 kinds: self.kinds.len(),
             },
             has_changes: self.history.changes.is_some(),
@@ -1217,7 +1319,7 @@ impl<'a> Site<'a> {
             .records
             .iter()
             .copied()
-            .filter(|&r| self.record_pages[r])
+            .filter(|&r| self.listed[r])
             .collect();
         records.sort_by(|&a, &b| (recs[b].date, &recs[a].id).cmp(&(recs[a].date, &recs[b].id)));
         let records_total = records.len();
@@ -1718,7 +1820,7 @@ impl<'a> Site<'a> {
                 .get(&i)
                 .into_iter()
                 .flatten()
-                .filter(|&&j| self.record_pages[j])
+                .filter(|&&j| self.listed[j])
                 .map(|&j| self.rec_link(j))
                 .collect(),
             findings,
@@ -1811,7 +1913,7 @@ impl<'a> Site<'a> {
                     kind: k,
                     title: kk.map(|x| x.title.clone()).unwrap_or_else(|| k.clone()),
                     url: self.kind_url(k),
-                    count: list.iter().filter(|&&r| self.record_pages[r]).count(),
+                    count: list.iter().filter(|&&r| self.listed[r]).count(),
                     newest: list
                         .iter()
                         .filter_map(|&r| recs[r].date)
@@ -1843,23 +1945,8 @@ impl<'a> Site<'a> {
         Overview { kinds, missing }
     }
 
-    fn kind_page(&self, kind: &str) -> impl Serialize + '_ {
-        #[derive(Serialize)]
-        struct Row<'b> {
-            rec: RecLink<'b>,
-            cells: Vec<String>,
-        }
-        #[derive(Serialize)]
-        struct KindPage<'b> {
-            kind: String,
-            title: String,
-            columns: Vec<String>,
-            rows: Vec<Row<'b>>,
-            fresh_within: Option<String>,
-            clauses: Vec<ClauseBadge<'b>>,
-        }
-        let catalog = self.model.catalog;
-        let kk = catalog.record_kind(kind);
+    /// The columns of a kind's table besides id, date and title.
+    fn kind_columns(&self, kind: &str) -> Vec<String> {
         let recs = &self.loaded.sources.records;
         let list: &[usize] = self
             .model
@@ -1867,7 +1954,7 @@ impl<'a> Site<'a> {
             .get(kind)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let columns: Vec<String> = match kk {
+        match self.model.catalog.record_kind(kind) {
             Some(k) => k.required.clone(),
             None => {
                 if list.iter().any(|&r| recs[r].field("status").is_some()) {
@@ -1876,16 +1963,100 @@ impl<'a> Site<'a> {
                     Vec::new()
                 }
             }
-        };
-        let rows = list
+        }
+    }
+
+    /// The records a kind's table lists, in table order.
+    fn kind_rows(&self, kind: &str) -> impl Iterator<Item = usize> + '_ {
+        self.model
+            .records_by_kind
+            .get(kind)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
             .iter()
-            .filter(|&&r| self.record_pages[r])
-            .map(|&r| Row {
+            .copied()
+            .filter(|&r| self.listed[r])
+    }
+
+    /// Page `n` of a kind's table: [`TABLE_ROWS`] rows, links to the other pages, and (when
+    /// there is more than one page) a filter over every page's rows, read from `kinds/<stem>.rows.js`
+    /// by a `<script>` element, so that it works from `file://`.
+    fn kind_page(&self, kind: &str, n: usize) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct Row<'b> {
+            rec: RecLink<'b>,
+            /// Whether the id links to a page of the record's own.
+            own: bool,
+            anchor: String,
+            cells: Vec<String>,
+        }
+        #[derive(Serialize)]
+        struct PageLink {
+            n: usize,
+            url: String,
+            current: bool,
+            /// Pages between this one and the previous link are left out.
+            gap_before: bool,
+        }
+        #[derive(Serialize)]
+        struct KindPage<'b> {
+            kind: String,
+            title: String,
+            columns: Vec<String>,
+            rows: Vec<Row<'b>>,
+            total: usize,
+            first: usize,
+            last: usize,
+            page: usize,
+            pages: usize,
+            page_links: Vec<PageLink>,
+            prev_url: Option<String>,
+            next_url: Option<String>,
+            /// The script with every row of the kind, for the filter over all pages.
+            rows_js: Option<String>,
+            stem: &'b str,
+            fresh_within: Option<String>,
+            clauses: Vec<ClauseBadge<'b>>,
+        }
+        let catalog = self.model.catalog;
+        let kk = catalog.record_kind(kind);
+        let recs = &self.loaded.sources.records;
+        let columns = self.kind_columns(kind);
+        let stem = self.kinds.get(kind).map_or("", String::as_str);
+        let pages = self.kind_pages.get(kind).copied().unwrap_or(1);
+        let total = self.kind_rows(kind).count();
+        let rows: Vec<Row<'a>> = self
+            .kind_rows(kind)
+            .skip((n - 1) * TABLE_ROWS)
+            .take(TABLE_ROWS)
+            .map(|r| Row {
                 rec: self.rec_link(r),
+                own: self.own_page[r],
+                anchor: row_anchor(&recs[r].id),
                 cells: columns
                     .iter()
                     .map(|c| recs[r].field(c).map(node_text).unwrap_or_default())
                     .collect(),
+            })
+            .collect();
+        let first = if rows.is_empty() {
+            0
+        } else {
+            (n - 1) * TABLE_ROWS + 1
+        };
+        // Links to the first, last and nearby pages (a million rows make 2,000 pages).
+        let mut previous = 0;
+        let page_links = (1..=pages)
+            .filter(|&p| p <= 2 || p + 2 > pages || p.abs_diff(n) <= 3)
+            .map(|p| {
+                let link = PageLink {
+                    n: p,
+                    url: kind_table_url(stem, p),
+                    current: p == n,
+                    gap_before: p > previous + 1,
+                };
+                previous = p;
+                link
             })
             .collect();
         KindPage {
@@ -1894,11 +2065,116 @@ impl<'a> Site<'a> {
                 .map(|k| k.title.clone())
                 .unwrap_or_else(|| kind.to_string()),
             columns,
+            last: first + rows.len().saturating_sub(1),
+            first,
             rows,
+            total,
+            page: n,
+            pages,
+            page_links,
+            prev_url: (n > 1).then(|| kind_table_url(stem, n - 1)),
+            next_url: (n < pages).then(|| kind_table_url(stem, n + 1)),
+            rows_js: (pages > 1).then(|| format!("kinds/{stem}.rows.js")),
+            stem,
             fresh_within: self.model.fresh_within(kind).map(|w| w.to_string()),
             clauses: kk
                 .map(|k| k.clauses.iter().map(|c| self.clause_badge(c)).collect())
                 .unwrap_or_default(),
+        }
+    }
+
+    /// `kinds/<stem>.rows.js` of a kind with more than one table page: every row as
+    /// [page, id, date, title, cells…] (page 0: the record's own page), set as `window.AUDITBOOK_ROWS` by a script (not read with
+    /// `fetch()`, which `file://` refuses).
+    fn kind_rows_js(&self, kind: &str) -> String {
+        let recs = &self.loaded.sources.records;
+        let columns = self.kind_columns(kind);
+        let mut out = String::from("window.AUDITBOOK_ROWS = [\n");
+        for r in self.kind_rows(kind) {
+            let rec = &recs[r];
+            out.push('[');
+            // Where the row links: 0 for its own page, else the table page that holds it (the
+            // page's script makes the URL: this keeps 10^6 rows well under the site's budget).
+            let page = if self.own_page[r] {
+                0
+            } else {
+                self.table_page[r].max(1)
+            };
+            out.push_str(&page.to_string());
+            out.push(',');
+            let row: Vec<String> = vec![
+                rec.id.clone(),
+                rec.date.map(|d| d.to_string()).unwrap_or_default(),
+                rec.title.clone(),
+            ];
+            let cells = row.into_iter().chain(
+                columns
+                    .iter()
+                    .map(|c| rec.field(c).map(node_text).unwrap_or_default()),
+            );
+            for c in cells {
+                out.push_str(&serde_json::to_string(&c).unwrap_or_else(|_| "\"\"".into()));
+                out.push(',');
+            }
+            out.pop();
+            out.push_str("],\n");
+        }
+        out.push_str("];\n");
+        out
+    }
+
+    /// The auditor's sample: how it was drawn (so that it can be drawn again) and the records.
+    fn sample_page(&self) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct Pick<'b> {
+            rank: usize,
+            rec: Option<RecLink<'b>>,
+            id: &'b str,
+            key: &'b str,
+            path: &'b str,
+            line: u32,
+        }
+        #[derive(Serialize)]
+        struct SamplePage<'b> {
+            kind: &'b str,
+            kind_url: Option<String>,
+            size: usize,
+            seed: &'b str,
+            filter: String,
+            population: usize,
+            command: String,
+            picks: Vec<Pick<'b>>,
+        }
+        let drawn = self.history.sample.as_ref();
+        let (req, sample) = match drawn {
+            Some(d) => (Some(&d.request), Some(&d.sample)),
+            None => (None, None),
+        };
+        let picks = sample
+            .map(|s| {
+                s.picks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| Pick {
+                        rank: i + 1,
+                        rec: self.rec_link_by_id(&p.id),
+                        id: &p.id,
+                        key: &p.key,
+                        path: &p.path,
+                        line: p.line,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        SamplePage {
+            kind: req.map_or("", |r| r.kind.as_str()),
+            kind_url: req.and_then(|r| self.kind_url(&r.kind)),
+            size: req.map_or(0, |r| r.size),
+            seed: req.map_or("", |r| r.seed.as_str()),
+            filter: req.map(crate::sample::filter_text).unwrap_or_default(),
+            population: sample.map_or(0, |s| s.population),
+            command: req.map(crate::sample::command_line).unwrap_or_default(),
+            picks,
         }
     }
 
@@ -2312,6 +2588,20 @@ impl<'a> Site<'a> {
         out.push(("searchindex.js".into(), self.search_index().into_bytes()));
         out.push(("documents.csv".into(), self.documents_csv().into_bytes()));
         out.push(("matrix.csv".into(), self.matrix_csv().into_bytes()));
+        for (k, stem) in &self.kinds {
+            if self.kind_pages.get(k).copied().unwrap_or(1) > 1 {
+                out.push((
+                    format!("kinds/{stem}.rows.js"),
+                    self.kind_rows_js(k).into_bytes(),
+                ));
+            }
+        }
+        if let Some(d) = &self.history.sample {
+            out.push((
+                "sample.csv".into(),
+                crate::sample::to_csv(&d.sample).into_bytes(),
+            ));
+        }
         Ok(out)
     }
 
@@ -2387,8 +2677,22 @@ impl<'a> Site<'a> {
                 self.search_sections(&mut entries, &d.id, &title, url, body);
             }
         }
+        let mut titles_only = 0usize;
         for (i, r) in self.loaded.sources.records.iter().enumerate() {
-            if !self.record_pages[i] {
+            if !self.listed[i] {
+                continue;
+            }
+            if !self.own_page[i] {
+                // A row of an export without a page: its id and title, up to the cap.
+                if titles_only < MAX_ROW_TITLES_IN_SEARCH {
+                    titles_only += 1;
+                    entries.push(search::Entry {
+                        title: format!("{} {}", r.id, r.title),
+                        url: self.rec_link(i).url,
+                        kind: "record",
+                        text: String::new(),
+                    });
+                }
                 continue;
             }
             let mut text = String::new();

@@ -22,6 +22,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("records.html", include_str!("templates/records.html")),
     ("kind.html", include_str!("templates/kind.html")),
     ("record.html", include_str!("templates/record.html")),
+    ("sample.html", include_str!("templates/sample.html")),
     ("matrix.html", include_str!("templates/matrix.html")),
     ("findings.html", include_str!("templates/findings.html")),
     ("code.html", include_str!("templates/code.html")),

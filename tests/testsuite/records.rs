@@ -368,3 +368,398 @@ fn sample_is_the_lowest_sha256_of_seed_and_id_and_reproducible() {
         2
     );
 }
+
+/// An SMS with 2,000 incident rows in one CSV export and a problem record naming row 7.
+fn two_thousand_rows() -> Sms {
+    let s = sms();
+    let mut csv = String::from("id,date,title,status,priority,service\r\n");
+    for i in 1..=2000 {
+        csv.push_str(&format!(
+            "INC-{i},2026-01-{:02},Row {i},closed,P3,Mail\r\n",
+            1 + i % 28
+        ));
+    }
+    s.file("records/incident/2026-01.csv", &csv);
+    s.file(
+        "records/problem/p.yaml",
+        "id: PRB-1\nkind: problem\ndate: 2026-01-05\ntitle: Mail\nstatus: open\nrefs: [INC-7]\n",
+    );
+    s
+}
+
+fn site_files(dir: &std::path::Path, under: &str) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(dir.join(under))
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_big_export_gets_table_pages_not_a_page_per_row() {
+    // 2,000 rows: 4 table pages of 500 and one page for the row a problem names.
+    let s = two_thousand_rows();
+    let out = s.path().join("_site");
+    let r = s.run(
+        "build",
+        &["--out", out.to_str().unwrap(), "--as-of", "2026-02-01"],
+    );
+    assert!(r.code <= 1, "{}", r.stderr);
+    assert_eq!(
+        site_files(&out, "kinds"),
+        [
+            "incident.html",
+            "incident.rows.js",
+            "incident~2.html",
+            "incident~3.html",
+            "incident~4.html",
+            "problem.html"
+        ]
+    );
+    assert_eq!(site_files(&out, "records"), ["INC-7.html", "PRB-1.html"]);
+    let page2 = std::fs::read_to_string(out.join("kinds/incident~2.html")).unwrap();
+    assert_eq!(page2.matches("<tr id=\"r-").count(), 500);
+    assert!(
+        page2.contains("Rows 501–1000 of 2000, page 2 of 4"),
+        "{page2}"
+    );
+    assert!(page2.contains("href=\"../kinds/incident~3.html\" rel=\"next\""));
+    // A long table links the first, last and nearby pages, with a gap mark between.
+    let mut csv = String::from("id,date,title,status,priority,service\n");
+    for i in 1..=6000 {
+        csv.push_str(&format!("BIG-{i},2026-01-10,Big {i},closed,P3,Mail\n"));
+    }
+    let big = sms();
+    big.file("records/incident/big.csv", &csv);
+    let big_out = big.path().join("_site");
+    let r = big.run(
+        "build",
+        &["--out", big_out.to_str().unwrap(), "--as-of", "2026-02-01"],
+    );
+    assert!(r.code <= 1, "{}", r.stderr);
+    let first = std::fs::read_to_string(big_out.join("kinds/incident.html")).unwrap();
+    assert!(
+        first.contains("<a href=\"../kinds/incident~4.html\">4</a> … <a href=\"../kinds/incident~11.html\">11</a>"),
+        "{first}"
+    );
+    // The linked row's link goes to its page; the problem page links to it.
+    assert!(page2.contains("data-rows=\"../kinds/incident.rows.js\""));
+    let prb = std::fs::read_to_string(out.join("records/PRB-1.html")).unwrap();
+    assert!(prb.contains("href=\"../records/INC-7.html\""), "{prb}");
+    // Every row is in the filter's data with the page that shows it (0: a page of its own).
+    let js = std::fs::read_to_string(out.join("kinds/incident.rows.js")).unwrap();
+    assert!(js.starts_with("window.AUDITBOOK_ROWS = ["));
+    assert_eq!(js.lines().filter(|l| l.starts_with('[')).count(), 2000);
+    assert_eq!(js.lines().filter(|l| l.starts_with("[0,")).count(), 1);
+    assert!(js.contains("[0,\"INC-7\",\"2026-01-08\",\"Row 7\",\"closed\",\"P3\",\"Mail\"]"));
+    let row = js
+        .lines()
+        .find(|l| l.contains("\"INC-1999\""))
+        .expect("row 1999 in the data");
+    let page: usize = row[1..row.find(',').unwrap()].parse().unwrap();
+    let file = if page == 1 {
+        "kinds/incident.html".to_string()
+    } else {
+        format!("kinds/incident~{page}.html")
+    };
+    let table = std::fs::read_to_string(out.join(&file)).unwrap();
+    assert!(
+        table.contains("<tr id=\"r-INC-1999\"><td>INC-1999</td>"),
+        "{file}: a row without a page of its own is not a link"
+    );
+    let all: String = (1..=4)
+        .map(|n| match n {
+            1 => "kinds/incident.html".to_string(),
+            n => format!("kinds/incident~{n}.html"),
+        })
+        .map(|f| std::fs::read_to_string(out.join(f)).unwrap())
+        .collect();
+    assert!(all.contains("<td><a href=\"../records/INC-7.html\">INC-7</a></td>"));
+    // The search index holds the rows' titles, linked to their rows.
+    let index = std::fs::read_to_string(out.join("searchindex.js")).unwrap();
+    assert!(
+        index.contains("INC-1999 Row 1999"),
+        "row titles are searchable"
+    );
+}
+
+#[test]
+fn a_sample_in_the_build_gets_its_page_csv_and_record_pages_and_the_manifest_records_it() {
+    let s = two_thousand_rows();
+    git_at(
+        s.path(),
+        &["init", "-q", "-b", "main"],
+        "2026-01-31T10:00:00+00:00",
+    );
+    git_at(s.path(), &["add", "-A"], "2026-01-31T10:00:00+00:00");
+    git_at(
+        s.path(),
+        &["commit", "-q", "-m", "January export"],
+        "2026-01-31T10:00:00+00:00",
+    );
+    let sample_args = [
+        "--kind",
+        "incident",
+        "--size",
+        "4",
+        "--seed",
+        "chosen by the auditor",
+        "--where",
+        "service=Mail",
+    ];
+    let drawn = sample_run(&s, &sample_args);
+    assert_eq!(drawn.code, 0, "{}", drawn.stderr);
+    let ids: Vec<String> = drawn
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 4);
+    let build_args = [
+        "--as-of",
+        "2026-02-01",
+        "--sample-kind",
+        "incident",
+        "--sample-size",
+        "4",
+        "--sample-seed",
+        "chosen by the auditor",
+        "--sample-where",
+        "service=Mail",
+    ];
+    // The site: the sample page, its CSV (as `auditbook sample` writes it), a page per pick.
+    let out = s.path().join("_site");
+    let mut args = vec!["--out", out.to_str().unwrap()];
+    args.extend(build_args);
+    let r = s.run("build", &args);
+    assert!(r.code <= 1, "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(out.join("sample.csv")).unwrap(),
+        drawn.stdout
+    );
+    let page = std::fs::read_to_string(out.join("sample.html")).unwrap();
+    assert!(page.contains("4 of 2000 records"), "{page}");
+    assert!(page.contains(
+        "auditbook sample --kind incident --size 4 --seed &#39;chosen by the auditor&#39; --where service=Mail"
+    ));
+    let mut pages = site_files(&out, "records");
+    let mut expected: Vec<String> = ids.iter().map(|i| format!("{i}.html")).collect();
+    expected.extend(["INC-7.html".to_string(), "PRB-1.html".to_string()]);
+    expected.sort();
+    expected.dedup();
+    pages.sort();
+    assert_eq!(pages, expected);
+    for id in &ids {
+        assert!(
+            page.contains(&format!("href=\"records/{id}.html\"")),
+            "{id}"
+        );
+    }
+    // The bundle: the manifest records request, population and ids; the export is carried
+    // byte for byte as committed (CRLF line ends kept).
+    let zips = tempfile::tempdir().unwrap();
+    let zip = zips.path().join("bundle-sample.zip");
+    let mut args = vec!["--out", zip.to_str().unwrap()];
+    args.extend(build_args);
+    let r = s.run("bundle", &args);
+    assert!(r.code <= 1, "{}", r.stderr);
+    let mut a = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+    let read = |a: &mut zip::ZipArchive<std::fs::File>, name: &str| {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut a.by_name(name).unwrap(), &mut buf).unwrap();
+        buf
+    };
+    let m: serde_json::Value = serde_json::from_slice(&read(&mut a, "manifest.json")).unwrap();
+    let sm = &m["sample"];
+    assert_eq!(sm["seed"], "chosen by the auditor");
+    assert_eq!(sm["kind"], "incident");
+    assert_eq!(sm["size"], 4);
+    assert_eq!(sm["population"], 2000);
+    assert_eq!(sm["where"], serde_json::json!(["service=Mail"]));
+    assert_eq!(sm["ids"], serde_json::json!(ids));
+    assert!(sm["algorithm"].as_str().unwrap().contains("SHA-256"));
+    assert_eq!(
+        read(&mut a, "sources/records/incident/2026-01.csv"),
+        std::fs::read(s.path().join("records/incident/2026-01.csv")).unwrap()
+    );
+    assert!(read(&mut a, "site/sample.html").len() > 100);
+    // The manifest with its sample still verifies.
+    let mut v = auditbook();
+    v.arg("verify").arg(&zip);
+    let v = run(v);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+}
+
+/// Write `records/incident/<name>` (a header and rows) and commit everything at `date`.
+fn commit_export(s: &Sms, name: &str, rows: &[&str], date: &str, message: &str) {
+    let mut csv = String::from("id,date,title,status,priority,service\n");
+    for r in rows {
+        csv.push_str(r);
+        csv.push('\n');
+    }
+    s.file(&format!("records/incident/{name}"), &csv);
+    git_at(s.path(), &["add", "-A"], date);
+    git_at(s.path(), &["commit", "-q", "-m", message], date);
+}
+
+fn history_subjects(s: &Sms, code: &str) -> Vec<String> {
+    let r = s.run("check", &["--format", "json", "--as-of", "2026-06-30"]);
+    let mut out: Vec<String> = r
+        .findings(code)
+        .iter()
+        .map(|f| f["subject"].as_str().unwrap_or("").to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn history_of_rows_back_dated_rewritten_and_deleted_compared_by_id() {
+    // Monthly exports: each replaces the previous month's file. Rows are compared by id, so a
+    // reordered, re-quoted export is no change; a dropped row, a changed date, a changed id and
+    // a row first committed long after its date are findings about that row.
+    let s = sms();
+    git_at(
+        s.path(),
+        &["init", "-q", "-b", "main"],
+        "2026-01-31T10:00:00+00:00",
+    );
+    commit_export(
+        &s,
+        "export.csv",
+        &[
+            "INC-1,2026-01-03,One,closed,P3,Mail",
+            "INC-2,2026-01-04,Two,closed,P3,Mail",
+            "INC-3,2026-01-05,Three,closed,P3,Mail",
+            "INC-4,2026-01-06,Four,closed,P3,Mail",
+        ],
+        "2026-01-31T10:00:00+00:00",
+        "January export",
+    );
+    // February: the file is replaced — rows reordered and quoted, INC-1 dropped, INC-3's date
+    // changed, February's rows added, one of them dated eight months back.
+    commit_export(
+        &s,
+        "export.csv",
+        &[
+            "INC-5,2026-02-02,Five,closed,P3,Mail",
+            "\"INC-4\",\"2026-01-06\",\"Four\",\"closed\",\"P3\",\"Mail\"",
+            "INC-3,2026-01-15,Three,closed,P3,Mail",
+            "INC-2,2026-01-04,Two,closed,P3,Mail",
+            "INC-0,2025-06-01,Zero,closed,P3,Mail",
+        ],
+        "2026-02-28T10:00:00+00:00",
+        "February export",
+    );
+    assert_eq!(history_subjects(&s, "record-deleted"), ["INC-1"]);
+    assert_eq!(history_subjects(&s, "record-rewritten"), ["INC-3"]);
+    assert_eq!(history_subjects(&s, "record-backdated"), ["INC-0"]);
+    let r = s.run("check", &["--format", "json", "--as-of", "2026-06-30"]);
+    let rewritten = &r.findings("record-rewritten")[0];
+    assert_eq!(rewritten["path"], "records/incident/export.csv");
+    assert_eq!(rewritten["line"], 4, "the row's line in the current export");
+    assert!(rewritten["message"]
+        .as_str()
+        .unwrap()
+        .contains("date was changed from 2026-01-05 to 2026-01-15"));
+
+    // March: a new file name holding every row (the old one removed) moves the rows, and one
+    // row's id changed in place.
+    s.remove("records/incident/export.csv");
+    commit_export(
+        &s,
+        "2026-03.csv",
+        &[
+            "INC-5,2026-02-02,Five,closed,P3,Mail",
+            "INC-4,2026-01-06,Four,closed,P3,Mail",
+            "INC-3,2026-01-15,Three,closed,P3,Mail",
+            "INC-2,2026-01-04,Two,closed,P3,Mail",
+            "INC-0,2025-06-01,Zero,closed,P3,Mail",
+        ],
+        "2026-03-31T10:00:00+00:00",
+        "March export under its own name",
+    );
+    assert_eq!(history_subjects(&s, "record-deleted"), ["INC-1"]);
+    commit_export(
+        &s,
+        "2026-03.csv",
+        &[
+            "INC-5,2026-02-02,Five,closed,P3,Mail",
+            "INC-44,2026-01-06,Four,closed,P3,Mail",
+            "INC-3,2026-01-15,Three,closed,P3,Mail",
+            "INC-2,2026-01-04,Two,closed,P3,Mail",
+            "INC-0,2025-06-01,Zero,closed,P3,Mail",
+        ],
+        "2026-04-01T10:00:00+00:00",
+        "An id changed",
+    );
+    assert_eq!(
+        history_subjects(&s, "record-rewritten"),
+        ["INC-3", "INC-44"]
+    );
+    assert_eq!(history_subjects(&s, "record-deleted"), ["INC-1"]);
+    // An id changed while the export also gained rows: the row with the same content but for
+    // its id is the same record (not a deletion and a back-dated addition).
+    commit_export(
+        &s,
+        "2026-03.csv",
+        &[
+            "INC-55,2026-02-02,Five,closed,P3,Mail",
+            "INC-44,2026-01-06,Four,closed,P3,Mail",
+            "INC-3,2026-01-15,Three,closed,P3,Mail",
+            "INC-2,2026-01-04,Two,closed,P3,Mail",
+            "INC-0,2025-06-01,Zero,closed,P3,Mail",
+            "INC-6,2026-04-01,Six,closed,P3,Mail",
+            "INC-7,2026-04-02,Seven,closed,P3,Mail",
+        ],
+        "2026-04-03T10:00:00+00:00",
+        "An id changed, two rows added",
+    );
+    assert_eq!(
+        history_subjects(&s, "record-rewritten"),
+        ["INC-3", "INC-44", "INC-55"]
+    );
+    assert_eq!(history_subjects(&s, "record-deleted"), ["INC-1"]);
+    assert_eq!(history_subjects(&s, "record-backdated"), ["INC-0"]);
+}
+
+#[test]
+fn an_export_dropping_many_rows_gives_one_finding_for_the_file() {
+    // Twelve rows gone within their retention: one record-deleted finding for the file (with
+    // every row in JSON), not twelve.
+    let s = sms();
+    git_at(
+        s.path(),
+        &["init", "-q", "-b", "main"],
+        "2026-01-31T10:00:00+00:00",
+    );
+    let rows: Vec<String> = (1..=20)
+        .map(|i| format!("INC-{i},2026-01-{:02},Row {i},closed,P3,Mail", i))
+        .collect();
+    let all: Vec<&str> = rows.iter().map(String::as_str).collect();
+    commit_export(
+        &s,
+        "export.csv",
+        &all,
+        "2026-01-31T10:00:00+00:00",
+        "January",
+    );
+    commit_export(
+        &s,
+        "export.csv",
+        &all[12..],
+        "2026-02-28T10:00:00+00:00",
+        "February",
+    );
+    let r = s.run("check", &["--format", "json", "--as-of", "2026-06-30"]);
+    let deleted = r.findings("record-deleted");
+    assert_eq!(deleted.len(), 1, "{deleted:#?}");
+    assert!(
+        deleted[0]["message"].as_str().unwrap().contains("12"),
+        "{deleted:#?}"
+    );
+}

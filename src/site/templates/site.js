@@ -54,7 +54,89 @@
         });
       });
     }
-    input.addEventListener("input", apply);
+    // `data-rows="URL"` (a kind's table of several pages): the rows of every page are in a
+    // script that sets window.AUDITBOOK_ROWS ([page, id, date, title, cells…] per row), loaded by
+    // a <script> element on the first keystroke (file:// refuses requests from scripts). Matches of
+    // every page are listed in `data-results`, the page's own table is hidden meanwhile.
+    var rowsUrl = input.getAttribute("data-rows");
+    if (rowsUrl) {
+      var results = document.querySelector(input.getAttribute("data-results"));
+      var own = document.getElementById("page-table");
+      var root = input.getAttribute("data-root") || "";
+      var stem = input.getAttribute("data-stem") || "";
+      // [page, id, …]: page 0 is the record's own page, else the table page holding its row.
+      var urlOf = function (r) {
+        if (r[0] === 0) { return root + "records/" + r[1] + ".html"; }
+        return root + "kinds/" + stem + (r[0] === 1 ? "" : "~" + r[0]) + ".html#r-" + r[1];
+      };
+      var loading = false;
+      var texts = null;
+      var LIMIT = 500;
+      var showAll = function () {
+        var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+        if (!words.length) {
+          results.hidden = true;
+          own.hidden = false;
+          return;
+        }
+        var rows = window.AUDITBOOK_ROWS;
+        if (!rows) {
+          if (!loading) {
+            loading = true;
+            var s = document.createElement("script");
+            s.src = rowsUrl;
+            s.onload = showAll;
+            document.head.appendChild(s);
+          }
+          return;
+        }
+        // The searchable text of every row, made once (a million rows are searched per keystroke).
+        if (!texts) {
+          texts = rows.map(function (r) { return r.slice(1).join(" ").toLowerCase(); });
+        }
+        var found = [], total = 0;
+        for (var i = 0; i < rows.length; i++) {
+          var text = texts[i];
+          if (words.every(function (w) { return text.indexOf(w) !== -1; })) {
+            total++;
+            if (found.length < LIMIT) { found.push(rows[i]); }
+          }
+        }
+        var table = document.createElement("table");
+        table.className = "records matches";
+        var head = own.querySelector("thead").cloneNode(true);
+        table.appendChild(head);
+        var body = document.createElement("tbody");
+        found.forEach(function (r) {
+          var tr = document.createElement("tr");
+          r.slice(1).forEach(function (cell, j) {
+            var td = document.createElement("td");
+            if (j === 0) {
+              var a = document.createElement("a");
+              a.href = urlOf(r);
+              a.textContent = cell;
+              td.appendChild(a);
+            } else {
+              td.textContent = cell;
+            }
+            tr.appendChild(td);
+          });
+          body.appendChild(tr);
+        });
+        table.appendChild(body);
+        var note = document.createElement("p");
+        note.className = "matches-count";
+        note.textContent = total + " matching record" + (total === 1 ? "" : "s") + " on all pages" +
+          (total > found.length ? " (the first " + found.length + " shown)" : "");
+        results.textContent = "";
+        results.appendChild(note);
+        results.appendChild(table);
+        results.hidden = false;
+        own.hidden = true;
+      };
+      apply = showAll;
+    }
+    input.addEventListener("input", function () { apply(); });
     // `?filter=…` in the address fills the box, so a filtered view can be linked to.
     var m = /[?&]filter=([^&#]*)/.exec(window.location.search);
     if (m) {
