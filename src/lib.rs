@@ -30,6 +30,7 @@ pub mod safe_text;
 pub mod sample;
 pub mod site;
 pub mod snapshot;
+pub mod soa;
 pub mod source;
 pub mod tabular;
 pub mod yaml;

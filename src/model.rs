@@ -21,6 +21,9 @@ pub enum CoverageStatus {
     CoveredReviewOverdue,
     Partial,
     Missing,
+    /// An Annex A control the Statement of Applicability excludes, with a justification
+    /// ([`crate::soa`]): it needs no evidence and is not counted among the requirement clauses.
+    Excluded,
 }
 
 impl CoverageStatus {
@@ -30,12 +33,15 @@ impl CoverageStatus {
             CoverageStatus::CoveredReviewOverdue => "covered-review-overdue",
             CoverageStatus::Partial => "partial",
             CoverageStatus::Missing => "missing",
+            CoverageStatus::Excluded => "excluded",
         }
     }
     pub fn is_covered(self) -> bool {
         matches!(
             self,
-            CoverageStatus::Covered | CoverageStatus::CoveredReviewOverdue
+            CoverageStatus::Covered
+                | CoverageStatus::CoveredReviewOverdue
+                | CoverageStatus::Excluded
         )
     }
 }
@@ -70,6 +76,8 @@ pub struct ClauseCoverage {
     pub stale_kinds: Vec<Stale>,
     /// Set when another party operates the clause (sms.yaml `applicability`).
     pub delegated_to: Option<String>,
+    /// Set when the Statement of Applicability excludes the control: its justification.
+    pub excluded: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -102,6 +110,8 @@ pub struct Model<'a> {
     /// Document index -> its effective approved version, for documents whose work-tree copy is a
     /// revision in progress (draft or in review) while an approved revision is in git history.
     pub in_progress: HashMap<usize, &'a Effective>,
+    /// The Statement of Applicability, when 27001 is loaded and a document provides it.
+    pub soa: Option<crate::soa::Soa>,
 }
 
 /// The effective version of a document (DESIGN "Effective version"): its last approved revision
@@ -206,6 +216,10 @@ fn summarise(coverage: &[ClauseCoverage], clauses: &[crate::catalog::Clause]) ->
         if !clause.is_requirement() {
             continue;
         }
+        if c.status == CoverageStatus::Excluded {
+            s.excluded += 1;
+            continue;
+        }
         s.clauses += 1;
         match c.status {
             CoverageStatus::Covered => s.covered += 1,
@@ -215,6 +229,7 @@ fn summarise(coverage: &[ClauseCoverage], clauses: &[crate::catalog::Clause]) ->
             }
             CoverageStatus::Partial => s.partial += 1,
             CoverageStatus::Missing => s.missing += 1,
+            CoverageStatus::Excluded => {}
         }
     }
     s
@@ -222,11 +237,19 @@ fn summarise(coverage: &[ClauseCoverage], clauses: &[crate::catalog::Clause]) ->
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct CoverageSummary {
+    /// Requirement clauses that apply (Annex A controls the SoA excludes are not counted).
     pub clauses: usize,
     pub covered: usize,
     pub review_overdue: usize,
     pub partial: usize,
     pub missing: usize,
+    /// Annex A controls the Statement of Applicability excludes; left out of JSON when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub excluded: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Whether a document counts as coverage: only approved text does.
@@ -391,6 +414,20 @@ pub fn link_with<'a>(
             }
         }
     }
+    let soa = crate::soa::read(catalog, &sources.documents, counts);
+    // An exclusion takes effect only from an SoA that counts, for an excludable control, with a
+    // justification (see `soa`); otherwise the control still needs its evidence.
+    let mut excluded: HashMap<usize, String> = HashMap::new();
+    if let Some(s) = &soa {
+        if counts(s.document, &sources.documents[s.document]) {
+            for (&ci, &ei) in &s.by_clause {
+                let e = &s.entries[ei];
+                if e.is_excluded() && e.has_justification() && catalog.clauses[ci].excludable {
+                    excluded.insert(ci, e.justification.clone().unwrap_or_default());
+                }
+            }
+        }
+    }
     let delegated: HashMap<&str, &crate::config::Applicability> = config
         .applicability
         .iter()
@@ -428,7 +465,7 @@ pub fn link_with<'a>(
 
     // Leaf clauses first (catalogue order is parents first, so walk in reverse for headings).
     let mut coverage: Vec<ClauseCoverage> = Vec::with_capacity(catalog.clauses.len());
-    for cl in &catalog.clauses {
+    for (ci, cl) in catalog.clauses.iter().enumerate() {
         let docs = covering.get(cl.id.as_str()).cloned().unwrap_or_default();
         let mut cov = ClauseCoverage {
             clause: cl.id.clone(),
@@ -452,8 +489,15 @@ pub fn link_with<'a>(
             missing_kinds: Vec::new(),
             stale_kinds: Vec::new(),
             delegated_to: None,
+            excluded: None,
         };
         if !cl.children.is_empty() || cl.evidence == Evidence::Heading {
+            coverage.push(cov);
+            continue;
+        }
+        if let Some(j) = excluded.get(&ci) {
+            cov.excluded = Some(j.clone());
+            cov.status = CoverageStatus::Excluded;
             coverage.push(cov);
             continue;
         }
@@ -573,6 +617,7 @@ pub fn link_with<'a>(
         records_by_kind,
         backrefs,
         in_progress,
+        soa,
     }
 }
 

@@ -86,6 +86,9 @@ pub struct Document {
     pub provides: Vec<Spanned>,
     /// Unknown frontmatter keys, kept and shown (`classification`, `supersedes`…).
     pub extra: Vec<(String, String)>,
+    /// The `controls:` table of a Statement of Applicability (read by [`crate::soa`]), with
+    /// positions in the file; controlled content like `clauses`.
+    pub controls: Option<(Pos, Node)>,
     /// The body, BOM-stripped and LF-normalised.
     pub body: String,
     pub body_line: u32,
@@ -128,6 +131,7 @@ const DOC_KEYS: &[&str] = &[
     "next_review",
     "clauses",
     "provides",
+    "controls",
 ];
 
 /// What one file of a snapshot holds once parsed, with the findings about it (each carries the
@@ -678,6 +682,10 @@ fn parse_document_as(
         clauses,
         provides,
         extra,
+        controls: entries
+            .iter()
+            .find(|(k, _)| k.as_scalar() == Some("controls"))
+            .map(|(k, v)| (k.pos, v.clone())),
         parsed: if with_body {
             markdown::parse_body_with(body, body_line, config.limits.markdown)
         } else {

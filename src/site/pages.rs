@@ -201,6 +201,7 @@ fn status_label(s: CoverageStatus) -> &'static str {
         CoverageStatus::CoveredReviewOverdue => "Covered, review overdue",
         CoverageStatus::Partial => "Partial",
         CoverageStatus::Missing => "Missing",
+        CoverageStatus::Excluded => "Excluded (Statement of Applicability)",
     }
 }
 
@@ -954,12 +955,18 @@ impl<'a> Site<'a> {
                 if !c.is_requirement() || !descends(catalog, c, &top.id) {
                     continue;
                 }
+                let st = model.coverage[ci].status;
+                if st == CoverageStatus::Excluded {
+                    // Not applicable: not among the leaves the bar counts (as in the summary).
+                    continue;
+                }
                 leaves += 1;
-                match model.coverage[ci].status {
+                match st {
                     CoverageStatus::Covered => covered += 1,
                     CoverageStatus::CoveredReviewOverdue => overdue += 1,
                     CoverageStatus::Partial => partial += 1,
                     CoverageStatus::Missing => missing += 1,
+                    CoverageStatus::Excluded => {}
                 }
             }
             let parts: Vec<(&'static str, usize)> = [

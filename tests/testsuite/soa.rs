@@ -1,0 +1,385 @@
+//! The Statement of Applicability of ISO/IEC 27001:2022 (`controls:` table of the document that
+//! provides `iso27001:2022:statement-of-applicability`): each rule with a fixture that triggers it
+//! and the clean fixture that does not; exclusions in coverage; the SoA as controlled content; the
+//! gate losing a 27001 control.
+
+use crate::support::*;
+
+pub const CONFIG: &str =
+    "organisation: Test Ltd\nscope: Test services.\nframeworks: [iso20000-1:2018, iso27001:2022]\n";
+
+/// The 93 Annex A controls of ISO/IEC 27001:2022, in order.
+pub fn controls() -> Vec<String> {
+    [(5, 37), (6, 8), (7, 14), (8, 34)]
+        .iter()
+        .flat_map(|&(theme, n)| (1..=n).map(move |i| format!("A.{theme}.{i}")))
+        .collect()
+}
+
+/// One table entry: applicable and implemented by POL-IS, or excluded with a justification.
+fn entry(control: &str) -> String {
+    match control {
+        "A.7.5" => "  - control: A.7.5\n    applicable: no\n    justification: We run no premises of our own; the hosting provider protects its buildings.\n".to_string(),
+        c => format!("  - control: {c}\n    applicable: yes\n    status: implemented\n    implemented_by: [POL-IS]\n"),
+    }
+}
+
+/// The full, clean table (A.7.5 excluded).
+pub fn table() -> String {
+    controls().iter().map(|c| entry(c)).collect()
+}
+
+/// The SoA document with a `controls:` table and a status.
+pub fn soa_doc(table: &str, status: &str) -> String {
+    format!(
+        "---\nid: SOA\ntitle: Statement of Applicability\ntype: register\nowner: Owner\napprover: Approver\nversion: \"1.0\"\nstatus: {status}\napproved: 2026-01-05\nclauses: [\"iso27001:2022:6.1.3\"]\nprovides: [iso27001:2022:statement-of-applicability]\ncontrols:\n{table}---\n\n# Statement of Applicability\n\nThe table is in the frontmatter.\n"
+    )
+}
+
+/// An SMS checking 20000-1 (primary) and 27001, with a clean SoA and POL-IS citing every control.
+fn sms_with(table: &str) -> Sms {
+    let sms = Sms::with_config(CONFIG);
+    let cited: Vec<String> = controls()
+        .iter()
+        .map(|c| format!("iso27001:2022:{c}"))
+        .collect();
+    let cited: Vec<&str> = cited.iter().map(String::as_str).collect();
+    sms.file(
+        "policies/is.md",
+        &doc("POL-IS", &cited, "", "Information security controls."),
+    );
+    sms.file("registers/soa.md", &soa_doc(table, "approved"));
+    sms
+}
+
+fn soa_codes(r: &Run) -> Vec<String> {
+    let mut v: Vec<String> = r
+        .codes()
+        .into_iter()
+        .filter(|c| c.starts_with("soa-"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn clause<'a>(j: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    j["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no clause {id}"))
+}
+
+fn line_of(text: &str, needle: &str) -> u64 {
+    text.lines().position(|l| l.contains(needle)).unwrap() as u64 + 1
+}
+
+#[test]
+fn a_complete_soa_gives_no_soa_finding_and_its_exclusion_counts() {
+    let sms = sms_with(&table());
+    let r = sms.check_json();
+    assert!(soa_codes(&r).is_empty(), "{:?}", soa_codes(&r));
+    let j = r.json();
+    // A.7.5 is excluded: needs no evidence, is not counted among the applicable clauses.
+    assert_eq!(clause(&j, "iso27001:2022:A.7.5")["status"], "excluded");
+    assert_eq!(clause(&j, "iso27001:2022:A.7.4")["status"], "covered");
+    assert!(r
+        .findings("clause-undocumented")
+        .iter()
+        .all(|f| f["subject"] != "iso27001:2022:A.7.5"));
+    let fw = j["frameworks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "iso27001:2022")
+        .cloned()
+        .unwrap();
+    assert_eq!(fw["coverage"]["excluded"], 1, "{fw:#?}");
+    // clauses 4-10 (41 less the headings) plus the 92 applicable controls
+    assert_eq!(
+        fw["coverage"]["missing"].as_u64().unwrap()
+            + fw["coverage"]["covered"].as_u64().unwrap()
+            + fw["coverage"]["partial"].as_u64().unwrap(),
+        fw["coverage"]["clauses"].as_u64().unwrap()
+    );
+    let human = sms.run("check", &[]);
+    assert!(
+        human
+            .stdout
+            .contains("with a review overdue); 1 excluded by the Statement of Applicability"),
+        "{}",
+        human.stdout
+    );
+    // A framework list without 27001 runs no SoA rule, and nothing is excluded.
+    let plain = Sms::new();
+    plain.file("policies/a.md", &doc("POL-A", &["4.1"], "", "Body."));
+    assert!(soa_codes(&plain.check_json()).is_empty());
+}
+
+#[test]
+fn soa_missing_when_27001_is_a_framework_without_one() {
+    let sms = sms_with(&table());
+    sms.remove("registers/soa.md");
+    let r = sms.check_json();
+    let f = r.findings("soa-missing");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["path"], "sms.yaml");
+    // Without an SoA nothing is excluded: A.7.5 needs evidence like any other control.
+    assert_eq!(
+        clause(&r.json(), "iso27001:2022:A.7.5")["status"],
+        "covered"
+    );
+}
+
+#[test]
+fn a_control_without_an_entry_is_reported_at_the_table() {
+    let t: String = controls()
+        .iter()
+        .filter(|c| *c != "A.8.34")
+        .map(|c| entry(c))
+        .collect();
+    let sms = sms_with(&t);
+    let r = sms.check_json();
+    assert_eq!(soa_codes(&r), ["soa-control-missing"]);
+    let f = &r.findings("soa-control-missing")[0];
+    assert_eq!(f["subject"], "SOA#A.8.34");
+    assert_eq!(f["path"], "registers/soa.md");
+    assert_eq!(
+        f["line"],
+        line_of(&sms.read("registers/soa.md"), "controls:")
+    );
+    assert!(f["message"]
+        .as_str()
+        .unwrap()
+        .contains("A.8.34 Protection of information systems during audit testing"));
+}
+
+#[test]
+fn an_exclusion_without_justification_is_reported_and_does_not_count() {
+    let t = table().replace(
+        "    justification: We run no premises of our own; the hosting provider protects its buildings.\n",
+        "    justification: \"  \"\n",
+    );
+    let sms = sms_with(&t);
+    // POL-IS no longer covers A.7.5, so its coverage shows whether the exclusion counted.
+    sms.edit("policies/is.md", "\"iso27001:2022:A.7.5\", ", "");
+    let r = sms.check_json();
+    assert_eq!(soa_codes(&r), ["soa-justification-missing"]);
+    let f = &r.findings("soa-justification-missing")[0];
+    assert_eq!(f["subject"], "SOA#A.7.5");
+    let text = sms.read("registers/soa.md");
+    assert_eq!(f["line"], line_of(&text, "applicable: no"));
+    assert_eq!(
+        clause(&r.json(), "iso27001:2022:A.7.5")["status"],
+        "missing"
+    );
+}
+
+#[test]
+fn clauses_4_to_10_cannot_be_excluded() {
+    let t = format!(
+        "{}  - control: \"6.1.3\"\n    applicable: no\n    justification: We would rather not.\n",
+        table()
+    );
+    let sms = sms_with(&t);
+    let r = sms.check_json();
+    assert_eq!(soa_codes(&r), ["soa-exclusion-not-allowed"]);
+    let f = &r.findings("soa-exclusion-not-allowed")[0];
+    assert_eq!(f["subject"], "SOA#6.1.3");
+    assert_ne!(
+        clause(&r.json(), "iso27001:2022:6.1.3")["status"],
+        "excluded"
+    );
+}
+
+#[test]
+fn an_applicable_control_needs_known_implementing_documents() {
+    let t = table()
+        .replace(
+            "  - control: A.5.1\n    applicable: yes\n    status: implemented\n    implemented_by: [POL-IS]\n",
+            "  - control: A.5.1\n    applicable: yes\n    status: planned\n",
+        )
+        .replace(
+            "  - control: A.5.2\n    applicable: yes\n    status: implemented\n    implemented_by: [POL-IS]\n",
+            "  - control: A.5.2\n    applicable: yes\n    status: implemented\n    implemented_by: [POL-IS, POL-ISS]\n",
+        );
+    let sms = sms_with(&t);
+    let r = sms.check_json();
+    assert_eq!(
+        soa_codes(&r),
+        ["soa-implementation-missing", "soa-implementation-unknown"]
+    );
+    assert_eq!(
+        r.findings("soa-implementation-missing")[0]["subject"],
+        "SOA#A.5.1"
+    );
+    let u = &r.findings("soa-implementation-unknown")[0];
+    assert_eq!(u["subject"], "SOA#A.5.2#POL-ISS");
+    assert_eq!(u["line"], line_of(&sms.read("registers/soa.md"), "POL-ISS"));
+    assert!(u["help"].as_str().unwrap().contains("POL-IS"), "{u:#?}");
+}
+
+#[test]
+fn a_draft_soa_is_reported_and_its_exclusions_do_not_count() {
+    let sms = sms_with(&table());
+    sms.file("registers/soa.md", &soa_doc(&table(), "draft"));
+    sms.edit("policies/is.md", "\"iso27001:2022:A.7.5\", ", "");
+    let r = sms.check_json();
+    assert_eq!(soa_codes(&r), ["soa-not-approved"]);
+    assert_eq!(
+        r.findings("soa-not-approved")[0]["path"],
+        "registers/soa.md"
+    );
+    assert_eq!(
+        clause(&r.json(), "iso27001:2022:A.7.5")["status"],
+        "missing"
+    );
+}
+
+#[test]
+fn malformed_entries_are_soa_invalid_with_their_line() {
+    let t = format!(
+        "{}  - control: A.9.1\n    applicable: yes\n    implemented_by: [POL-IS]\n  - control: A.5.3\n    applicable: maybe\n    implemented_by: [POL-IS]\n  - control: A.5.4\n    applicable: yes\n    implemnted_by: [POL-IS]\n  - just text\n",
+        table()
+    );
+    let sms = sms_with(&t);
+    let r = sms.check_json();
+    let f = r.findings("soa-invalid");
+    let text = sms.read("registers/soa.md");
+    let msgs: Vec<(u64, String)> = f
+        .iter()
+        .map(|x| {
+            (
+                x["line"].as_u64().unwrap(),
+                x["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let has = |line: u64, part: &str| msgs.iter().any(|(l, m)| *l == line && m.contains(part));
+    assert!(
+        has(
+            line_of(&text, "A.9.1"),
+            "`A.9.1` is not a clause or control"
+        ),
+        "{msgs:#?}"
+    );
+    assert!(
+        has(line_of(&text, "applicable: maybe"), "must be yes or no"),
+        "{msgs:#?}"
+    );
+    assert!(
+        has(
+            line_of(&text, "implemnted_by"),
+            "did you mean `implemented_by`"
+        ),
+        "{msgs:#?}"
+    );
+    assert!(
+        has(line_of(&text, "- just text"), "must be a mapping"),
+        "{msgs:#?}"
+    );
+    // the second entries for A.5.3 and A.5.4 are reported; the first ones count
+    assert!(
+        msgs.iter()
+            .any(|(_, m)| m.contains("`A.5.3` has a second entry")),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|(_, m)| m.contains("`A.5.4` has a second entry")),
+        "{msgs:#?}"
+    );
+    assert!(r.findings("soa-control-missing").is_empty());
+}
+
+#[test]
+fn applicability_naming_an_excluded_control_conflicts_with_the_soa() {
+    let sms = sms_with(&table());
+    sms.file(
+        "sms.yaml",
+        &format!(
+            "{CONFIG}applicability:\n  - clause: \"iso27001:2022:A.7.5\"\n    party: Hosting Ltd\n"
+        ),
+    );
+    let r = sms.check_json();
+    assert_eq!(soa_codes(&r), ["soa-applicability-conflict"]);
+    let f = &r.findings("soa-applicability-conflict")[0];
+    assert_eq!(f["path"], "sms.yaml");
+    assert_eq!(f["line"], 5);
+    // the SoA decides
+    assert_eq!(
+        clause(&r.json(), "iso27001:2022:A.7.5")["status"],
+        "excluded"
+    );
+}
+
+#[test]
+fn a_table_changed_after_approval_without_a_new_version_is_caught() {
+    let repo = crate::gate::Repo::new(CONFIG, "");
+    let cited: Vec<String> = controls()
+        .iter()
+        .map(|c| format!("iso27001:2022:{c}"))
+        .collect();
+    let cited: Vec<&str> = cited.iter().map(String::as_str).collect();
+    repo.file("policies/is.md", &doc("POL-IS", &cited, "", "Controls."))
+        .file("registers/soa.md", &soa_doc(&table(), "approved"));
+    repo.commit("SoA approved");
+    // Flip one control to excluded: the table is controlled content.
+    repo.edit(
+        "registers/soa.md",
+        "  - control: A.8.33\n    applicable: yes\n    status: implemented\n    implemented_by: [POL-IS]\n",
+        "  - control: A.8.33\n    applicable: no\n    justification: No test data.\n",
+    );
+    repo.commit("Exclude A.8.33 quietly");
+    let r = repo.check("", &["--format", "json"]);
+    let f = r.findings("changed-after-approval");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["subject"], "SOA");
+}
+
+#[test]
+fn the_gate_reports_a_27001_control_losing_coverage() {
+    let repo = crate::gate::Repo::new(CONFIG, "");
+    let cited: Vec<String> = controls()
+        .iter()
+        .filter(|c| *c != "A.5.15")
+        .map(|c| format!("iso27001:2022:{c}"))
+        .collect();
+    let cited: Vec<&str> = cited.iter().map(String::as_str).collect();
+    repo.file("policies/is.md", &doc("POL-IS", &cited, "", "Controls."))
+        .file(
+            "policies/access.md",
+            &doc("POL-ACC", &["iso27001:2022:A.5.15"], "", "Access control."),
+        )
+        .file("registers/soa.md", &soa_doc(&table(), "approved"));
+    repo.commit("Base SMS");
+    repo.branch("main");
+    repo.remove("policies/access.md");
+    repo.commit("Drop the access control policy");
+    let g = repo.gate(&[]);
+    assert_eq!(g.code, 1, "{}{}", g.stdout, g.stderr);
+    let base = g.json()["base"].clone();
+    let lost: Vec<_> = base["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["change"] == "lost")
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["framework"].clone(),
+            )
+        })
+        .collect();
+    // the control, and the headings above it that were covered through it
+    let fw = serde_json::json!("iso27001:2022");
+    assert_eq!(
+        lost,
+        [
+            ("iso27001:2022:A".to_string(), fw.clone()),
+            ("iso27001:2022:A.5".to_string(), fw.clone()),
+            ("iso27001:2022:A.5.15".to_string(), fw)
+        ]
+    );
+}
