@@ -112,6 +112,8 @@ pub enum PageKind {
     Code(usize),
     Search,
     Changes,
+    /// The Statement of Applicability as a table (27001, see `soa`).
+    Soa,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -139,6 +141,8 @@ struct SiteView<'a> {
     commit_date: Option<&'a str>,
     draft: bool,
     has_changes: bool,
+    /// A Statement of Applicability is read: the nav links `soa.html`.
+    has_soa: bool,
     tool: &'static str,
     version: &'static str,
 }
@@ -192,6 +196,29 @@ struct FindingView<'a> {
     message: &'a str,
     help: Option<&'a str>,
     location: Option<String>,
+    url: Option<String>,
+}
+
+/// The site path of the Statement of Applicability table.
+const SOA_PAGE: &str = "soa.html";
+
+/// A control's row in the SoA, as a clause page and the SoA page show it.
+#[derive(Serialize)]
+struct SoaCell<'a> {
+    /// `soa.html#row-…`, relative to the site root.
+    url: String,
+    /// The SoA has an entry for the control.
+    entered: bool,
+    applicable: Option<bool>,
+    justification: Option<&'a str>,
+    status: Option<&'static str>,
+    implemented_by: Vec<SoaTarget<'a>>,
+}
+
+/// An id under `implemented_by`, with its page when it has one.
+#[derive(Serialize)]
+struct SoaTarget<'a> {
+    id: &'a str,
     url: Option<String>,
 }
 
@@ -421,6 +448,7 @@ impl<'a> Site<'a> {
             commit_date: p.commit_date.as_deref(),
             draft: p.draft,
             has_changes: history.changes.is_some(),
+            has_soa: model.soa.is_some(),
             tool: "auditbook",
             version: env!("CARGO_PKG_VERSION"),
         };
@@ -480,6 +508,12 @@ impl<'a> Site<'a> {
             pages.push(Page {
                 path: "changes.html".into(),
                 kind: PageKind::Changes,
+            });
+        }
+        if self.model.soa.is_some() {
+            pages.push(Page {
+                path: SOA_PAGE.into(),
+                kind: PageKind::Soa,
             });
         }
         for (i, c) in self.model.catalog.clauses.iter().enumerate() {
@@ -671,6 +705,13 @@ impl<'a> Site<'a> {
                 "Changes".into(),
                 "changes",
                 self.changes_page(),
+            ),
+            PageKind::Soa => self.page(
+                ("soa.html", previous),
+                "",
+                "Statement of Applicability".into(),
+                "soa",
+                self.soa_page(),
             ),
         }
         .map(|(key, text)| PageOut {
@@ -1172,6 +1213,8 @@ impl<'a> Site<'a> {
             kinds: Vec<KindNeed<'b>>,
             missing: Vec<String>,
             delegated_to: Option<&'b str>,
+            /// The control's row in the Statement of Applicability.
+            soa: Option<SoaCell<'b>>,
             findings: Vec<FindingView<'b>>,
         }
         let model = self.model;
@@ -1304,6 +1347,7 @@ impl<'a> Site<'a> {
             kinds,
             missing: self.missing_reasons(c, cov),
             delegated_to: cov.delegated_to.as_deref(),
+            soa: self.soa_cell(i),
             findings,
         }
     }
@@ -1505,6 +1549,8 @@ impl<'a> Site<'a> {
             history: Option<Vec<RevisionView<'b>>>,
             refused: Vec<ListedFile<'b>>,
             in_progress: Option<InProgress<'b>>,
+            /// Annex A controls the Statement of Applicability says this document implements.
+            implements: Vec<ClauseBadge<'b>>,
         }
 
         /// A draft or in-review revision whose last approved version is still in force.
@@ -1680,6 +1726,7 @@ impl<'a> Site<'a> {
                     effective_url: (eff.is_none() && self.effective.contains_key(&i))
                         .then(|| document_url(&work.id)),
                 }),
+            implements: self.soa_implements(&work.id),
         }
     }
 
@@ -1875,6 +1922,8 @@ impl<'a> Site<'a> {
             refs_out: Vec<RefView<'b>>,
             refs_in: Vec<RefView<'b>>,
             findings: Vec<FindingView<'b>>,
+            /// Annex A controls the Statement of Applicability says this record implements.
+            implements: Vec<ClauseBadge<'b>>,
         }
         let r: &'a Record = &self.loaded.sources.records[i];
         let link_of = |text: &str| -> Option<String> {
@@ -1980,6 +2029,7 @@ impl<'a> Site<'a> {
             refs_out,
             refs_in,
             findings,
+            implements: self.soa_implements(&r.id),
         }
     }
 
@@ -2252,6 +2302,9 @@ impl<'a> Site<'a> {
         out.push(("searchindex.js".into(), self.search_index().into_bytes()));
         out.push(("documents.csv".into(), self.documents_csv().into_bytes()));
         out.push(("matrix.csv".into(), self.matrix_csv().into_bytes()));
+        if self.model.soa.is_some() {
+            out.push(("soa.csv".into(), self.soa_csv().into_bytes()));
+        }
         Ok(out)
     }
 
@@ -2404,6 +2457,156 @@ impl<'a> Site<'a> {
                 cov.status.as_str(),
             ];
             csv_row(&mut out, head.into_iter().chain(row));
+        }
+        out
+    }
+
+    // ---------------------------------------------------------------- Statement of Applicability
+
+    /// The rows of the SoA table: every Annex A control in catalogue order, with its entry.
+    fn soa_rows(&self) -> Vec<(usize, Option<&'a crate::soa::Entry>)> {
+        let model = self.model;
+        let (Some(s), Some(fi)) = (&model.soa, crate::soa::framework(model.catalog)) else {
+            return Vec::new();
+        };
+        crate::soa::controls(model.catalog, fi)
+            .map(|(ci, _)| (ci, s.entry_for(ci)))
+            .collect()
+    }
+
+    /// The anchor of a control's row on `soa.html`.
+    fn soa_anchor(&self, ci: usize) -> String {
+        format!(
+            "row-{}",
+            self.clause_stems[self.model.catalog.clauses[ci].id.as_str()]
+        )
+    }
+
+    /// Links to what an entry's `implemented_by` names (documents and records with a page).
+    fn soa_targets(&self, e: &'a crate::soa::Entry) -> Vec<SoaTarget<'a>> {
+        e.implemented_by
+            .iter()
+            .map(|t| SoaTarget {
+                id: &t.text,
+                url: self
+                    .doc_link_by_id(&t.text)
+                    .filter(|_| {
+                        self.model
+                            .documents_by_id
+                            .get(&crate::ids::key(&t.text))
+                            .is_some_and(|&i| self.bodies[i].is_some())
+                    })
+                    .map(|l| l.url)
+                    .or_else(|| {
+                        self.model
+                            .records_by_id
+                            .get(&crate::ids::key(&t.text))
+                            .filter(|&&i| self.record_pages[i])
+                            .map(|&i| self.rec_link(i).url)
+                    }),
+            })
+            .collect()
+    }
+
+    /// What a clause page says about the control's SoA row; `None` for a clause that is not an
+    /// Annex A control or without an SoA.
+    fn soa_cell(&self, ci: usize) -> Option<SoaCell<'a>> {
+        let (_, entry) = self.soa_rows().into_iter().find(|(c, _)| *c == ci)?;
+        Some(SoaCell {
+            url: format!("{SOA_PAGE}#{}", self.soa_anchor(ci)),
+            entered: entry.is_some(),
+            applicable: entry.and_then(|e| e.applicable),
+            justification: entry.and_then(|e| e.justification.as_deref()),
+            status: entry.and_then(|e| e.status).map(|s| s.as_str()),
+            implemented_by: entry.map(|e| self.soa_targets(e)).unwrap_or_default(),
+        })
+    }
+
+    /// The Annex A controls whose SoA entry names this document or record id.
+    fn soa_implements(&self, id: &str) -> Vec<ClauseBadge<'a>> {
+        let key = crate::ids::key(id);
+        self.soa_rows()
+            .into_iter()
+            .filter(|(_, e)| {
+                e.is_some_and(|e| {
+                    e.implemented_by
+                        .iter()
+                        .any(|t| crate::ids::key(&t.text) == key)
+                })
+            })
+            .map(|(ci, _)| self.clause_badge(&self.model.catalog.clauses[ci].id))
+            .collect()
+    }
+
+    fn soa_page(&self) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct Row<'b> {
+            anchor: String,
+            control: ClauseBadge<'b>,
+            local_id: &'b str,
+            cell: SoaCell<'b>,
+        }
+        #[derive(Serialize)]
+        struct SoaPage<'b> {
+            document: Option<DocLink<'b>>,
+            rows: Vec<Row<'b>>,
+            applicable: usize,
+            excluded: usize,
+            undecided: usize,
+        }
+        let model = self.model;
+        let rows: Vec<Row<'_>> = self
+            .soa_rows()
+            .into_iter()
+            .filter_map(|(ci, _)| {
+                let c = &model.catalog.clauses[ci];
+                Some(Row {
+                    anchor: self.soa_anchor(ci),
+                    control: self.clause_badge(&c.id),
+                    local_id: model.catalog.local_id(c),
+                    cell: self.soa_cell(ci)?,
+                })
+            })
+            .collect();
+        let count = |want: Option<bool>| rows.iter().filter(|r| r.cell.applicable == want).count();
+        SoaPage {
+            document: model
+                .soa
+                .as_ref()
+                .filter(|s| self.bodies[s.document].is_some())
+                .map(|s| self.doc_link(s.document)),
+            applicable: count(Some(true)),
+            excluded: count(Some(false)),
+            undecided: count(None),
+            rows,
+        }
+    }
+
+    fn soa_csv(&self) -> String {
+        let mut out =
+            String::from("control,title,applicable,justification,status,implemented_by,coverage\n");
+        let model = self.model;
+        for (ci, e) in self.soa_rows() {
+            let c = &model.catalog.clauses[ci];
+            let applicable = match e.and_then(|e| e.applicable) {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "",
+            };
+            let by: Vec<&str> = e
+                .map(|e| e.implemented_by.iter().map(|t| t.text.as_str()).collect())
+                .unwrap_or_default();
+            let by = by.join(" ");
+            let row = [
+                model.catalog.local_id(c),
+                c.title.as_str(),
+                applicable,
+                e.and_then(|e| e.justification.as_deref()).unwrap_or(""),
+                e.and_then(|e| e.status).map_or("", |s| s.as_str()),
+                by.as_str(),
+                model.coverage[ci].status.as_str(),
+            ];
+            csv_row(&mut out, row.into_iter());
         }
         out
     }

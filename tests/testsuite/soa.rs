@@ -383,3 +383,135 @@ fn the_gate_reports_a_27001_control_losing_coverage() {
         ]
     );
 }
+
+#[test]
+fn the_site_renders_the_soa_as_a_table_linked_both_ways_and_as_csv() {
+    let t = table().replace(
+        "  - control: A.5.24\n    applicable: yes\n    status: implemented\n    implemented_by: [POL-IS]\n",
+        "  - control: A.5.24\n    applicable: yes\n    status: partial\n    implemented_by: [POL-IS, INC-1]\n",
+    );
+    let sms = sms_with(&t);
+    sms.file(
+        "records/incident/inc-1.yaml",
+        "id: INC-1\nkind: incident\ndate: 2026-10-01\ntitle: Phishing mail reported\n",
+    );
+    let out = sms.path().join("_site");
+    let r = crate::site::build(&sms, &out);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let soa = crate::site::main_of(&crate::site::read(&out, "soa.html"));
+    // the row of an excluded control, with its justification and coverage
+    let row = soa
+        .lines()
+        .find(|l| l.contains("id=\"row-iso27001_2022_A.7.5\""))
+        .unwrap_or_else(|| panic!("no A.7.5 row:\n{soa}"));
+    assert!(row.contains("<td>no</td>"), "{row}");
+    assert!(row.contains("We run no premises of our own"), "{row}");
+    assert!(
+        row.contains("Excluded (Statement of Applicability)"),
+        "{row}"
+    );
+    // SoA row -> control page and implementing document and record
+    let row = soa
+        .lines()
+        .find(|l| l.contains("id=\"row-iso27001_2022_A.5.24\""))
+        .unwrap();
+    assert!(
+        row.contains("href=\"clauses/iso27001_2022_A.5.24.html\""),
+        "{row}"
+    );
+    assert!(row.contains("href=\"documents/POL-IS.html\""), "{row}");
+    assert!(row.contains("href=\"records/INC-1.html\""), "{row}");
+    assert!(row.contains("<td>partial</td>"), "{row}");
+    assert!(soa.contains("92 applicable, 1 excluded"), "{soa}");
+    // control page -> SoA row
+    let clause = crate::site::read(&out, "clauses/iso27001_2022_A.5.24.html");
+    assert!(
+        clause.contains("href=\"../soa.html#row-iso27001_2022_A.5.24\""),
+        "{}",
+        crate::site::main_of(&clause)
+    );
+    // implementing document and record -> the controls they implement
+    let docp = crate::site::read(&out, "documents/POL-IS.html");
+    assert!(docp.contains("Implements (Statement of Applicability)"));
+    assert!(docp.contains("href=\"../clauses/iso27001_2022_A.5.24.html\""));
+    let recp = crate::site::main_of(&crate::site::read(&out, "records/INC-1.html"));
+    assert!(
+        recp.contains("href=\"../clauses/iso27001_2022_A.5.24.html\""),
+        "{recp}"
+    );
+    assert!(!recp.contains("A.5.23.html"), "{recp}");
+    // the nav links the page; the CSV holds one row per control
+    assert!(crate::site::read(&out, "index.html").contains("href=\"soa.html\""));
+    let csv = crate::site::read(&out, "soa.csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "control,title,applicable,justification,status,implemented_by,coverage"
+    );
+    assert_eq!(lines.len(), 94);
+    assert!(lines.contains(&"A.5.24,Information security incident management planning and preparation,yes,,partial,POL-IS INC-1,covered"), "{csv}");
+    crate::site::check_links(&out);
+}
+
+#[test]
+fn the_bundle_carries_the_soa_and_its_manifest_entry() {
+    let repo = crate::gate::Repo::new(CONFIG, "");
+    let cited: Vec<String> = controls()
+        .iter()
+        .map(|c| format!("iso27001:2022:{c}"))
+        .collect();
+    let cited: Vec<&str> = cited.iter().map(String::as_str).collect();
+    repo.file("policies/is.md", &doc("POL-IS", &cited, "", "Controls."))
+        .file("registers/soa.md", &soa_doc(&table(), "approved"));
+    repo.commit("SMS with an SoA");
+    let out = tempfile::tempdir().unwrap();
+    let zip = out.path().join("b.zip");
+    let mut c = auditbook();
+    c.arg("bundle")
+        .arg(repo.root())
+        .args(["--as-of", AS_OF, "--out", zip.to_str().unwrap()]);
+    let r = run(c);
+    assert!(r.code == 0 || r.code == 1, "{}{}", r.stdout, r.stderr);
+    let mut z = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+    let m: serde_json::Value =
+        serde_json::from_reader(z.by_name("manifest.json").unwrap()).unwrap();
+    let s = &m["statement_of_applicability"];
+    assert_eq!(s["document"], "SOA");
+    assert_eq!(s["version"], "1.0");
+    assert_eq!(s["status"], "approved");
+    assert_eq!(s["path"], "registers/soa.md");
+    assert_eq!(
+        (
+            s["controls"].as_u64(),
+            s["applicable"].as_u64(),
+            s["excluded"].as_u64(),
+            s["undecided"].as_u64()
+        ),
+        (Some(93), Some(92), Some(1), Some(0))
+    );
+    let names: Vec<String> = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    for want in ["site/soa.html", "site/soa.csv", "sources/registers/soa.md"] {
+        assert!(names.iter().any(|n| n == want), "{want} not in {names:?}");
+    }
+    let mut v = auditbook();
+    v.arg("verify").arg(&zip);
+    assert_eq!(run(v).code, 0);
+    // Without 27001 among the frameworks the manifest has no SoA entry.
+    let plain = crate::gate::Repo::new(MINIMAL_CONFIG, "");
+    plain.file("policies/a.md", &doc("POL-A", &["4.1"], "", "Body."));
+    plain.commit("Plain SMS");
+    let mut c = auditbook();
+    c.arg("bundle")
+        .arg(plain.root())
+        .args(["--as-of", AS_OF, "--out", zip.to_str().unwrap()]);
+    run(c);
+    let mut z = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+    let m: serde_json::Value =
+        serde_json::from_reader(z.by_name("manifest.json").unwrap()).unwrap();
+    assert!(m.get("statement_of_applicability").is_none());
+}
