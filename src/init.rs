@@ -85,10 +85,17 @@ fn substitutes(kit_path: &str) -> bool {
     !name.eq_ignore_ascii_case("readme.md")
 }
 
+/// Kit folders of templates for one framework other than ISO/IEC 20000-1:2018, written only
+/// when that framework is chosen (`init --framework`, on another branch): the Statement of
+/// Applicability for ISO/IEC 27001:2022 is `iso27001-2022/sms/statement-of-applicability.md`.
+/// Until then, init leaves them out.
+pub const FRAMEWORK_FOLDERS: &[&str] = &["iso27001-2022/"];
+
 /// Every file a new SMS gets: (SMS-relative path, bytes), sorted by path.
 pub fn planned_files(organisation: &str) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = kit_files()
         .iter()
+        .filter(|(path, _)| !FRAMEWORK_FOLDERS.iter().any(|f| path.starts_with(f)))
         .map(|(path, bytes)| {
             let dest = sms_path(path);
             let bytes = match std::str::from_utf8(bytes) {
