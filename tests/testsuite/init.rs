@@ -91,7 +91,7 @@ fn fresh(args: &[&str]) -> Sms {
     all.extend_from_slice(args);
     let r = init(dir.path(), &all);
     assert_eq!(r.code, 0, "init failed:\n{}\n{}", r.stdout, r.stderr);
-    Sms { dir }
+    Sms { dir, as_of: AS_OF }
 }
 
 /// Replace the scope placeholder that `init` writes into sms.yaml with a real statement.
@@ -838,7 +838,7 @@ fn sample_history_replays_into_a_repository_with_no_history_findings() {
         let mut c = auditbook();
         c.arg("check")
             .arg(&out)
-            .args(["--format", "json", "--as-of", AS_OF]);
+            .args(["--format", "json", "--as-of", SAMPLE_AS_OF]);
         c
     });
     assert_eq!(r.code, 0, "{}", r.stdout);

@@ -554,3 +554,40 @@ fn the_kit_template_lists_every_control_and_reads_cleanly() {
     );
     assert_eq!(text.matches("  - control: A.").count(), 93);
 }
+
+/// The sample is an integrated 20000-1 + 27001 SMS: its SoA decides all 93 controls (three
+/// justified exclusions), every applicable control and every 27001 clause is covered, and no
+/// SoA rule fires.
+#[test]
+fn the_sample_is_an_integrated_sms_with_a_clean_soa() {
+    let sample = Sms::sample();
+    let r = sample.check_json();
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(soa_codes(&r).is_empty(), "{:?}", soa_codes(&r));
+    let j = r.json();
+    let fw = j["frameworks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "iso27001:2022")
+        .cloned()
+        .expect("27001 is a framework of the sample");
+    assert_eq!(fw["primary"], false);
+    assert_eq!(fw["coverage"]["excluded"], 3, "{fw:#?}");
+    assert_eq!(fw["coverage"]["missing"], 0, "{fw:#?}");
+    assert_eq!(fw["coverage"]["partial"], 0, "{fw:#?}");
+    for c in ["A.8.25", "A.8.28", "A.8.30"] {
+        assert_eq!(
+            clause(&j, &format!("iso27001:2022:{c}"))["status"],
+            "excluded"
+        );
+    }
+    // shared documents cite both frameworks
+    let audit = sample.read("procedures/internal-audit.md");
+    assert!(
+        audit.contains("clauses: [\"9.2\", \"iso27001:2022:9.2.1\""),
+        "{audit}"
+    );
+    let soa = sample.read("isms/statement-of-applicability.md");
+    assert_eq!(soa.matches("  - control: A.").count(), 93);
+}
