@@ -591,3 +591,49 @@ fn the_sample_is_an_integrated_sms_with_a_clean_soa() {
     let soa = sample.read("isms/statement-of-applicability.md");
     assert_eq!(soa.matches("  - control: A.").count(), 93);
 }
+
+/// Excluding a control in a new version of the SoA is no loss of coverage, but the gate shows it
+/// as a status change of the control (covered -> excluded), so a reviewer sees the exclusion.
+#[test]
+fn the_gate_shows_an_exclusion_as_a_change_not_a_loss() {
+    let repo = crate::gate::Repo::new(CONFIG, "");
+    let cited: Vec<String> = controls()
+        .iter()
+        .map(|c| format!("iso27001:2022:{c}"))
+        .collect();
+    let cited: Vec<&str> = cited.iter().map(String::as_str).collect();
+    repo.file("policies/is.md", &doc("POL-IS", &cited, "", "Controls."))
+        .file("registers/soa.md", &soa_doc(&table(), "approved"));
+    repo.commit("Base SMS");
+    repo.branch("main");
+    let excluded = soa_doc(&table(), "approved")
+        .replace("version: \"1.0\"", "version: \"1.1\"")
+        .replace(
+            "  - control: A.8.33\n    applicable: yes\n    status: implemented\n    implemented_by: [POL-IS]\n",
+            "  - control: A.8.33\n    applicable: no\n    justification: We keep no test data.\n",
+        );
+    repo.file("registers/soa.md", &excluded);
+    repo.commit("SoA 1.1: exclude A.8.33");
+    let g = repo.gate(&[]);
+    let base = g.json()["base"].clone();
+    let a833 = base["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "iso27001:2022:A.8.33")
+        .cloned()
+        .unwrap_or_else(|| panic!("A.8.33 changes status: {base:#}"));
+    assert_eq!(
+        (
+            a833["before"].as_str(),
+            a833["after"].as_str(),
+            a833["change"].as_str()
+        ),
+        (Some("covered"), Some("excluded"), Some("changed"))
+    );
+    assert!(base["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["change"] != "lost"));
+}
