@@ -637,3 +637,16 @@ fn the_gate_shows_an_exclusion_as_a_change_not_a_loss() {
         .iter()
         .all(|c| c["change"] != "lost"));
 }
+
+/// JUnit: an excluded control passes, and its test case says why it is excluded.
+#[test]
+fn junit_says_why_a_control_is_excluded() {
+    let sms = sms_with(&table());
+    let r = sms.run("check", &["--format", "junit"]);
+    assert!(
+        r.stdout
+            .contains("clause iso27001:2022:A.7.5 is excluded by the Statement of Applicability: We run no premises of our own"),
+        "{}",
+        r.stdout
+    );
+}
