@@ -10,6 +10,9 @@ use crate::model::{is_effective, Model};
 use crate::soa;
 use crate::yaml::Pos;
 
+/// How many unknown `implemented_by` ids get a did-you-mean.
+const SUGGESTIONS: usize = 20;
+
 pub(super) fn check(model: &Model<'_>, out: &mut Vec<Diagnostic>) {
     let catalog = model.catalog;
     let Some(fi) = soa::framework(catalog) else {
@@ -100,6 +103,9 @@ pub(super) fn check(model: &Model<'_>, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+    // did-you-mean costs a pass over every id: offer it for the first few unknown ids only, so
+    // that a table of many bad ids over a large SMS stays linear.
+    let mut suggestions_left = SUGGESTIONS;
     for e in &s.entries {
         let Some(ci) = e.clause else { continue };
         if s.by_clause
@@ -178,16 +184,21 @@ pub(super) fn check(model: &Model<'_>, out: &mut Vec<Diagnostic>) {
                 }
                 for t in &e.implemented_by {
                     if model.document(&t.text).is_none() && model.record(&t.text).is_none() {
-                        let near = crate::ids::closest(
-                            &t.text,
-                            model
-                                .sources
-                                .documents
-                                .iter()
-                                .map(|d| d.id.as_str())
-                                .chain(model.sources.records.iter().map(|r| r.id.as_str())),
-                            2,
-                        );
+                        let near = (suggestions_left > 0)
+                            .then(|| {
+                                suggestions_left -= 1;
+                                crate::ids::closest(
+                                    &t.text,
+                                    model
+                                        .sources
+                                        .documents
+                                        .iter()
+                                        .map(|d| d.id.as_str())
+                                        .chain(model.sources.records.iter().map(|r| r.id.as_str())),
+                                    2,
+                                )
+                            })
+                            .flatten();
                         let mut d = Diagnostic::new(
                             "soa-implementation-unknown",
                             format!("{subject}#{}", t.text),

@@ -283,6 +283,9 @@ pub struct Site<'a> {
     /// Documents in revision: the approved text in force, read from git (DESIGN "Effective
     /// version": the site shows it, and the draft on a separate, clearly marked page).
     effective: HashMap<usize, EffectiveText>,
+    /// Lower-case id -> the Annex A controls (catalogue indexes, in order) whose SoA entry names
+    /// it under `implemented_by`.
+    soa_implementers: HashMap<String, Vec<usize>>,
 }
 
 /// The effective approved revision of a document in revision, parsed and rendered.
@@ -470,6 +473,7 @@ impl<'a> Site<'a> {
             doc_backlinks,
             doc_records,
             effective,
+            soa_implementers: soa_implementers(model),
         }
     }
 
@@ -2524,17 +2528,11 @@ impl<'a> Site<'a> {
 
     /// The Annex A controls whose SoA entry names this document or record id.
     fn soa_implements(&self, id: &str) -> Vec<ClauseBadge<'a>> {
-        let key = crate::ids::key(id);
-        self.soa_rows()
+        self.soa_implementers
+            .get(&crate::ids::key(id))
             .into_iter()
-            .filter(|(_, e)| {
-                e.is_some_and(|e| {
-                    e.implemented_by
-                        .iter()
-                        .any(|t| crate::ids::key(&t.text) == key)
-                })
-            })
-            .map(|(ci, _)| self.clause_badge(&self.model.catalog.clauses[ci].id))
+            .flatten()
+            .map(|&ci| self.clause_badge(&self.model.catalog.clauses[ci].id))
             .collect()
     }
 
@@ -2650,6 +2648,27 @@ struct ListedFile<'b> {
 }
 
 /// Whether a clause is a leaf that needs evidence of its own.
+/// Lower-case id -> the controls whose SoA entry names it, each once, in catalogue order.
+fn soa_implementers(model: &Model<'_>) -> HashMap<String, Vec<usize>> {
+    let mut out: HashMap<String, Vec<usize>> = HashMap::new();
+    let (Some(s), Some(fi)) = (&model.soa, crate::soa::framework(model.catalog)) else {
+        return out;
+    };
+    for (ci, _) in crate::soa::controls(model.catalog, fi) {
+        for t in s
+            .entry_for(ci)
+            .map(|e| e.implemented_by.as_slice())
+            .unwrap_or_default()
+        {
+            let list = out.entry(crate::ids::key(&t.text)).or_default();
+            if list.last() != Some(&ci) {
+                list.push(ci);
+            }
+        }
+    }
+    out
+}
+
 fn descends(catalog: &crate::catalog::Catalog, c: &Clause, ancestor: &str) -> bool {
     let mut cur = c.parent.as_deref();
     let mut guard = 0;
