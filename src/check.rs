@@ -167,6 +167,7 @@ fn assemble(
         .as_ref()
         .map(|h| h.effective_versions(&sources))
         .unwrap_or_default();
+    let effective = crate::soa::effective_tables(&config, &catalog, &sources, effective);
     Ok(Loaded {
         config,
         catalog,

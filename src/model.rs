@@ -116,12 +116,15 @@ pub struct Model<'a> {
 
 /// The effective version of a document (DESIGN "Effective version"): its last approved revision
 /// on first-parent history. Made by `history`; plain data, so `model` knows nothing of git.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Effective {
     pub version: Option<String>,
     pub approved: Option<Date>,
     pub clauses: Vec<String>,
     pub provides: Vec<String>,
+    /// For the Statement of Applicability: the `controls:` table of the effective version, read
+    /// from git by [`crate::soa::effective_tables`] (only its exclusions are in force).
+    pub controls: Option<(crate::yaml::Pos, crate::yaml::Node)>,
     /// The commit that holds it and the file's path there.
     pub commit: String,
     pub path: String,
@@ -417,12 +420,21 @@ pub fn link_with<'a>(
     let soa = crate::soa::read(catalog, &sources.documents, counts);
     // An exclusion takes effect only from an SoA that counts, for an excludable control, with a
     // justification (see `soa`); otherwise the control still needs its evidence.
+    // A revision in progress excludes only what its effective (approved) version excludes too:
+    // a draft never counts.
     let mut excluded: HashMap<usize, String> = HashMap::new();
     if let Some(s) = &soa {
         if counts(s.document, &sources.documents[s.document]) {
+            let in_force = in_progress
+                .get(&s.document)
+                .map(|e| crate::soa::exclusions_of(catalog, &sources.documents[s.document], e));
             for (&ci, &ei) in &s.by_clause {
                 let e = &s.entries[ei];
-                if e.is_excluded() && e.has_justification() && catalog.clauses[ci].excludable {
+                if e.is_excluded()
+                    && e.has_justification()
+                    && catalog.clauses[ci].excludable
+                    && in_force.as_ref().is_none_or(|f| f.contains(&ci))
+                {
                     excluded.insert(ci, e.justification.clone().unwrap_or_default());
                 }
             }

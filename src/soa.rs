@@ -8,8 +8,9 @@
 //! it is the only place where an Annex A control can be excluded: sms.yaml `applicability` only
 //! says who operates a clause and never removes one, so there is one source of truth. An
 //! exclusion takes effect (the control's coverage becomes `excluded`) only when the SoA counts as
-//! coverage (approved, or a revision in progress of an approved one), the control is excludable
-//! in the catalogue (Annex A, never clauses 4-10) and the entry gives a justification.
+//! coverage (approved, or a revision in progress of an approved one — then only what the version
+//! in force excludes too), the control is excludable in the catalogue (Annex A, never clauses
+//! 4-10) and the entry gives a justification.
 //!
 //! Control ids in the table are read against the 27001 catalogue: `A.5.1` and
 //! `iso27001:2022:A.5.1` are the same control.
@@ -384,6 +385,74 @@ fn yes_no(t: &str) -> Option<bool> {
         "no" | "false" | "n" => Some(false),
         _ => None,
     }
+}
+
+/// The catalogue indexes of the controls a revision in progress of the SoA excludes in its
+/// effective (approved) version, with a justification: `doc` with that version's table.
+pub fn exclusions_of(
+    catalog: &Catalog,
+    doc: &Document,
+    effective: &crate::model::Effective,
+) -> std::collections::HashSet<usize> {
+    let mut version = doc.clone();
+    version.controls = effective.controls.clone();
+    let Some(s) = read(catalog, std::slice::from_ref(&version), |_, _| true) else {
+        return Default::default();
+    };
+    s.by_clause
+        .iter()
+        .filter(|(&ci, &ei)| {
+            let e = &s.entries[ei];
+            e.is_excluded() && e.has_justification() && catalog.clauses[ci].excludable
+        })
+        .map(|(&ci, _)| ci)
+        .collect()
+}
+
+/// Fill in the `controls:` table of the effective version of an SoA in revision, read from git
+/// (the history keeps only clauses and `provides` of each revision). A version that cannot be
+/// read keeps no table, so it excludes nothing.
+pub fn effective_tables(
+    config: &crate::config::Config,
+    catalog: &Catalog,
+    sources: &crate::source::Sources,
+    mut effective: crate::model::EffectiveVersions,
+) -> crate::model::EffectiveVersions {
+    let Some(fi) = framework(catalog) else {
+        return effective;
+    };
+    let wanted: Vec<String> = sources
+        .documents
+        .iter()
+        .filter(|d| provides_soa(d, fi))
+        .map(|d| crate::ids::key(&d.id))
+        .filter(|k| effective.contains_key(k))
+        .collect();
+    if wanted.is_empty() {
+        return effective;
+    }
+    let Ok(Some(repo)) = crate::history::Repo::open(&config.root) else {
+        return effective;
+    };
+    for k in wanted {
+        let Some(e) = effective.get_mut(&k) else {
+            continue;
+        };
+        let Ok(Some(bytes)) =
+            repo.read_committed_within(&e.commit, &e.path, config.limits.max_file_size)
+        else {
+            continue;
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            continue;
+        };
+        let text = crate::markdown::normalise(&text);
+        let mut diags = Vec::new();
+        if let Some(d) = crate::source::parse_document(config, &e.path, &text, &mut diags) {
+            e.controls = d.controls;
+        }
+    }
+    effective
 }
 
 /// The table in a canonical text (positions and quoting left out), for the controlled-content

@@ -369,6 +369,7 @@ impl History {
                     approved: r.approved,
                     clauses: r.clauses.clone(),
                     provides: r.provides.clone(),
+                    controls: None,
                     commit: self.commits[r.commit].id.clone(),
                     path: r.path.clone(),
                 },

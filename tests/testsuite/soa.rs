@@ -682,3 +682,46 @@ fn many_unknown_implementing_ids_stay_cheap() {
         .count();
     assert!((1..=20).contains(&with_help), "{with_help}");
 }
+
+/// While the SoA is a revision in progress (a draft after an approved version), only the
+/// exclusions of the version in force count: one the draft adds does not, one it keeps does.
+#[test]
+fn a_draft_revision_of_the_soa_excludes_only_what_the_approved_version_excludes() {
+    let repo = crate::gate::Repo::new(CONFIG, "");
+    let cited: Vec<String> = controls()
+        .iter()
+        .filter(|c| *c != "A.7.5" && *c != "A.8.33")
+        .map(|c| format!("iso27001:2022:{c}"))
+        .collect();
+    let cited: Vec<&str> = cited.iter().map(String::as_str).collect();
+    repo.file("policies/is.md", &doc("POL-IS", &cited, "", "Controls."));
+    repo.file(
+        "policies/test-data.md",
+        &doc("POL-TD", &["iso27001:2022:A.8.33"], "", "Test data."),
+    );
+    repo.file("registers/soa.md", &soa_doc(&table(), "approved"));
+    repo.commit("SoA 1.0");
+    // The draft of 1.1 also excludes A.8.33; the test-data policy is retired with it.
+    let draft = soa_doc(&table(), "draft")
+        .replace("version: \"1.0\"", "version: \"1.1\"")
+        .replace(
+            "  - control: A.8.33\n    applicable: yes\n    status: implemented\n    implemented_by: [POL-IS]\n",
+            "  - control: A.8.33\n    applicable: no\n    justification: We keep no test data.\n",
+        );
+    repo.file("registers/soa.md", &draft);
+    repo.remove("policies/test-data.md");
+    repo.commit("Draft SoA 1.1");
+    let r = repo.check("", &["--format", "json"]);
+    let j = r.json();
+    assert_eq!(
+        clause(&j, "iso27001:2022:A.7.5")["status"],
+        "excluded",
+        "{}",
+        r.stdout
+    );
+    assert_eq!(clause(&j, "iso27001:2022:A.8.33")["status"], "missing");
+    assert!(
+        r.findings("soa-not-approved").is_empty(),
+        "the approved version is in force"
+    );
+}
