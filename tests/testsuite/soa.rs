@@ -725,3 +725,27 @@ fn a_draft_revision_of_the_soa_excludes_only_what_the_approved_version_excludes(
         "the approved version is in force"
     );
 }
+
+/// `--framework` restricts the SoA rules with the rest: none for 20000-1 alone, all for 27001.
+#[test]
+fn framework_option_runs_the_soa_rules_only_for_27001() {
+    let sms = sms_with(&table());
+    sms.remove("registers/soa.md");
+    let only = |fw: &str| {
+        let r = sms.run("check", &["--format", "json", "--framework", fw]);
+        soa_codes(&r)
+    };
+    assert!(only("iso20000-1:2018").is_empty());
+    assert_eq!(only("iso27001:2022"), ["soa-missing"]);
+    // with the SoA back, 27001 alone still reads it (its ids are qualified: 27001 is not primary)
+    sms.file("registers/soa.md", &soa_doc(&table(), "approved"));
+    assert!(only("iso27001:2022").is_empty());
+    let r = sms.run(
+        "check",
+        &["--format", "json", "--framework", "iso27001:2022"],
+    );
+    assert_eq!(
+        clause(&r.json(), "iso27001:2022:A.7.5")["status"],
+        "excluded"
+    );
+}
