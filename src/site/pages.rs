@@ -2357,13 +2357,31 @@ impl<'a> Site<'a> {
 
     fn search_index(&self) -> String {
         let mut entries = Vec::new();
-        for (c, cov) in self.model.catalog.clauses.iter().zip(&self.model.coverage) {
+        let justification: HashMap<usize, &str> = self
+            .soa_rows()
+            .into_iter()
+            .filter_map(|(ci, e)| Some((ci, e?.justification.as_deref()?)))
+            .collect();
+        for (ci, (c, cov)) in self
+            .model
+            .catalog
+            .clauses
+            .iter()
+            .zip(&self.model.coverage)
+            .enumerate()
+        {
             if let Some(url) = self.clause_url(&c.id) {
+                let mut text = format!("{} {}", c.summary, status_label(cov.status));
+                // An Annex A control: the SoA's reason is searchable too.
+                if let Some(j) = justification.get(&ci) {
+                    text.push(' ');
+                    text.push_str(j);
+                }
                 entries.push(search::Entry {
                     title: format!("{} {}", c.id, c.title),
                     url,
                     kind: "clause",
-                    text: format!("{} {}", c.summary, status_label(cov.status)),
+                    text,
                 });
             }
         }

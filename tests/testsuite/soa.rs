@@ -450,6 +450,8 @@ fn the_site_renders_the_soa_as_a_table_linked_both_ways_and_as_csv() {
     );
     assert_eq!(lines.len(), 94);
     assert!(lines.contains(&"A.5.24,Information security incident management planning and preparation,yes,,partial,POL-IS INC-1,covered"), "{csv}");
+    // the SoA's reasons are in the offline search index
+    assert!(crate::site::read(&out, "searchindex.js").contains("We run no premises of our own"));
     crate::site::check_links(&out);
 }
 
