@@ -430,4 +430,4 @@ extra="$(cd "$out" && g ls-files | sort | comm -13 "$work/files.list" -)"
 [ -z "$extra" ] || { echo "sample-history: files not in the sample: $extra" >&2; exit 1; }
 
 echo "Replayed $(basename "$sample") into $out: $(g rev-list --count HEAD) commits ($(g rev-list --count --first-parent HEAD) on main, $pr approvals), $baseline to $(g log -1 --format=%cd --date=short)."
-echo "Try: auditbook check $out --as-of 2026-11-26"
+echo "Try: auditbook check $out --as-of 2026-12-07"

@@ -183,6 +183,7 @@ fn assemble(
             .map(|h| h.effective_versions(&sources))
             .unwrap_or_default()
     });
+    let effective = crate::soa::effective_tables(&config, &catalog, &sources, effective);
     Ok(Loaded {
         config,
         catalog,

@@ -230,6 +230,43 @@ codes! {
         "the newest record of a demanded kind is older than its interval",
         "The kind must happen at planned intervals (management review, internal audit, continuity test…); the newest record is older than the interval allows.",
         "hold and record the activity, or set the interval you actually plan in sms.yaml `intervals`";
+    // --- Statement of Applicability (ISO/IEC 27001:2022) ----------------------------------------
+    "soa-missing", Error,
+        "iso27001:2022 is a framework, but no document is the Statement of Applicability",
+        "ISO/IEC 27001:2022 (6.1.3 d) demands a Statement of Applicability: for every Annex A control, whether it applies, why (or why not) and whether it is implemented. auditbook reads it from the document whose frontmatter says `provides: [iso27001:2022:statement-of-applicability]` (plain `statement-of-applicability` when 27001 is the primary framework) and holds a `controls:` table. Without it no control can be excluded, so every Annex A control needs evidence.",
+        "add an approved document with that `provides` and a `controls:` table (`auditbook init` writes a template; docs/format.md describes the table)";
+    "soa-not-approved", Error,
+        "the Statement of Applicability is not approved",
+        "The SoA is documented information that must be controlled like any policy: approved, versioned, its changes checked against git history (its `controls:` table is controlled content). While it is a draft, in review or retired (and no approved version is in effect), its exclusions do not count.",
+        "have the SoA approved: `status: approved`, a new `version`, `approver` and `approved` date";
+    "soa-invalid", Error,
+        "an entry of the Statement of Applicability cannot be read",
+        "Each entry of the SoA's `controls:` table is a mapping with `control` (an Annex A control id such as `A.5.1`), `applicable` (yes or no), `justification`, `status` (planned, partial or implemented) and `implemented_by` (ids of documents or records). An unknown control id, a second entry for one control, an unknown field, a value of the wrong kind, or a second document that also provides the SoA is reported here; only the first entry for a control, and only the first SoA, is read.",
+        "correct the entry as the message says";
+    "soa-control-missing", Error,
+        "an Annex A control has no entry in the Statement of Applicability",
+        "27001 asks the SoA to state, for every one of the 93 Annex A controls, whether it applies. A control without an entry has not been decided, so the SoA is incomplete.",
+        "add an entry for the control: `applicable: yes` with what implements it, or `applicable: no` with a justification";
+    "soa-justification-missing", Error,
+        "the Statement of Applicability excludes a control without saying why",
+        "An exclusion of an Annex A control must be justified (6.1.3 d). Without a justification the exclusion does not count: the control still needs evidence like an applicable one.",
+        "add `justification:` saying why the control is not needed (no such asset, activity or risk)";
+    "soa-exclusion-not-allowed", Error,
+        "the Statement of Applicability excludes a clause that cannot be excluded",
+        "27001 permits excluding Annex A controls, never the requirements of clauses 4 to 10. An entry with `applicable: no` for such a clause is ignored: the clause still needs its evidence.",
+        "remove the entry (the SoA lists Annex A controls), or set `applicable: yes`";
+    "soa-implementation-missing", Error,
+        "an applicable control names nothing that implements it",
+        "The SoA says how each applicable control is implemented. An entry with `applicable: yes` and no `implemented_by` leaves an auditor nothing to sample. For a planned control, name the risk treatment plan that schedules it.",
+        "list the ids of the documents or records that implement the control under `implemented_by:`";
+    "soa-implementation-unknown", Error,
+        "the Statement of Applicability names an implementing document or record that does not exist",
+        "Every id under `implemented_by` must be the id of a document or a record of the SMS, so that the evidence site can link the control to its implementation and back.",
+        "correct the id, or add the document or record it names";
+    "soa-applicability-conflict", Error,
+        "sms.yaml says another party operates a control the Statement of Applicability excludes",
+        "sms.yaml `applicability` declares who operates a clause; it never removes one. The SoA is the one place where an Annex A control is excluded. A control operated by another party applies, so excluding it contradicts the applicability entry. The SoA decides (the control counts as excluded) and this finding asks for one of the two to be corrected.",
+        "mark the control `applicable: yes` in the SoA (implemented by the agreement with the other party), or remove the applicability entry";
     // --- history (git) ------------------------------------------------------------------------
     "changed-after-approval", Error,
         "an approved document changed after its approval without a new version",

@@ -33,6 +33,7 @@ pub mod sample;
 pub mod schema;
 pub mod site;
 pub mod snapshot;
+pub mod soa;
 pub mod source;
 pub mod tabular;
 pub mod yaml;

@@ -21,6 +21,9 @@ pub enum CoverageStatus {
     CoveredReviewOverdue,
     Partial,
     Missing,
+    /// An Annex A control the Statement of Applicability excludes, with a justification
+    /// ([`crate::soa`]): it needs no evidence and is not counted among the requirement clauses.
+    Excluded,
 }
 
 impl CoverageStatus {
@@ -30,12 +33,15 @@ impl CoverageStatus {
             CoverageStatus::CoveredReviewOverdue => "covered-review-overdue",
             CoverageStatus::Partial => "partial",
             CoverageStatus::Missing => "missing",
+            CoverageStatus::Excluded => "excluded",
         }
     }
     pub fn is_covered(self) -> bool {
         matches!(
             self,
-            CoverageStatus::Covered | CoverageStatus::CoveredReviewOverdue
+            CoverageStatus::Covered
+                | CoverageStatus::CoveredReviewOverdue
+                | CoverageStatus::Excluded
         )
     }
 }
@@ -70,6 +76,8 @@ pub struct ClauseCoverage {
     pub stale_kinds: Vec<Stale>,
     /// Set when another party operates the clause (sms.yaml `applicability`).
     pub delegated_to: Option<String>,
+    /// Set when the Statement of Applicability excludes the control: its justification.
+    pub excluded: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -102,16 +110,21 @@ pub struct Model<'a> {
     /// Document index -> its effective approved version, for documents whose work-tree copy is a
     /// revision in progress (draft or in review) while an approved revision is in git history.
     pub in_progress: HashMap<usize, &'a Effective>,
+    /// The Statement of Applicability, when 27001 is loaded and a document provides it.
+    pub soa: Option<crate::soa::Soa>,
 }
 
 /// The effective version of a document (DESIGN "Effective version"): its last approved revision
 /// on first-parent history. Made by `history`; plain data, so `model` knows nothing of git.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Effective {
     pub version: Option<String>,
     pub approved: Option<Date>,
     pub clauses: Vec<String>,
     pub provides: Vec<String>,
+    /// For the Statement of Applicability: the `controls:` table of the effective version, read
+    /// from git by [`crate::soa::effective_tables`] (only its exclusions are in force).
+    pub controls: Option<(crate::yaml::Pos, crate::yaml::Node)>,
     /// The commit that holds it and the file's path there.
     pub commit: String,
     pub path: String,
@@ -214,6 +227,10 @@ fn summarise(coverage: &[ClauseCoverage], clauses: &[crate::catalog::Clause]) ->
         if !clause.is_requirement() {
             continue;
         }
+        if c.status == CoverageStatus::Excluded {
+            s.excluded += 1;
+            continue;
+        }
         s.clauses += 1;
         match c.status {
             CoverageStatus::Covered => s.covered += 1,
@@ -223,6 +240,7 @@ fn summarise(coverage: &[ClauseCoverage], clauses: &[crate::catalog::Clause]) ->
             }
             CoverageStatus::Partial => s.partial += 1,
             CoverageStatus::Missing => s.missing += 1,
+            CoverageStatus::Excluded => {}
         }
     }
     s
@@ -230,11 +248,19 @@ fn summarise(coverage: &[ClauseCoverage], clauses: &[crate::catalog::Clause]) ->
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct CoverageSummary {
+    /// Requirement clauses that apply (Annex A controls the SoA excludes are not counted).
     pub clauses: usize,
     pub covered: usize,
     pub review_overdue: usize,
     pub partial: usize,
     pub missing: usize,
+    /// Annex A controls the Statement of Applicability excludes; left out of JSON when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub excluded: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Whether a document counts as coverage: only approved text does.
@@ -399,6 +425,29 @@ pub fn link_with<'a>(
             }
         }
     }
+    let soa = crate::soa::read(catalog, &sources.documents, counts);
+    // An exclusion takes effect only from an SoA that counts, for an excludable control, with a
+    // justification (see `soa`); otherwise the control still needs its evidence.
+    // A revision in progress excludes only what its effective (approved) version excludes too:
+    // a draft never counts.
+    let mut excluded: HashMap<usize, String> = HashMap::new();
+    if let Some(s) = &soa {
+        if counts(s.document, &sources.documents[s.document]) {
+            let in_force = in_progress
+                .get(&s.document)
+                .map(|e| crate::soa::exclusions_of(catalog, &sources.documents[s.document], e));
+            for (&ci, &ei) in &s.by_clause {
+                let e = &s.entries[ei];
+                if e.is_excluded()
+                    && e.has_justification()
+                    && catalog.clauses[ci].excludable
+                    && in_force.as_ref().is_none_or(|f| f.contains(&ci))
+                {
+                    excluded.insert(ci, e.justification.clone().unwrap_or_default());
+                }
+            }
+        }
+    }
     let delegated: HashMap<&str, &crate::config::Applicability> = config
         .applicability
         .iter()
@@ -436,7 +485,7 @@ pub fn link_with<'a>(
 
     // Leaf clauses first (catalogue order is parents first, so walk in reverse for headings).
     let mut coverage: Vec<ClauseCoverage> = Vec::with_capacity(catalog.clauses.len());
-    for cl in &catalog.clauses {
+    for (ci, cl) in catalog.clauses.iter().enumerate() {
         let docs = covering.get(cl.id.as_str()).cloned().unwrap_or_default();
         let mut cov = ClauseCoverage {
             clause: cl.id.clone(),
@@ -460,8 +509,15 @@ pub fn link_with<'a>(
             missing_kinds: Vec::new(),
             stale_kinds: Vec::new(),
             delegated_to: None,
+            excluded: None,
         };
         if !cl.children.is_empty() || cl.evidence == Evidence::Heading {
+            coverage.push(cov);
+            continue;
+        }
+        if let Some(j) = excluded.get(&ci) {
+            cov.excluded = Some(j.clone());
+            cov.status = CoverageStatus::Excluded;
             coverage.push(cov);
             continue;
         }
@@ -581,6 +637,7 @@ pub fn link_with<'a>(
         records_by_kind,
         backrefs,
         in_progress,
+        soa,
     }
 }
 

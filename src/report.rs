@@ -130,15 +130,26 @@ pub fn human(loaded: &Loaded, model: &Model<'_>, findings: &[Diagnostic]) -> Str
     }
     let _ = writeln!(
         out,
-        "requirement clauses covered: {}/{} ({} partial, {} missing, {} with a review overdue)",
-        s.covered, s.clauses, s.partial, s.missing, s.review_overdue
+        "requirement clauses covered: {}/{} ({} partial, {} missing, {} with a review overdue){}",
+        s.covered,
+        s.clauses,
+        s.partial,
+        s.missing,
+        s.review_overdue,
+        excluded_note(&s)
     );
     if per_framework.len() > 1 {
         for (f, s) in &per_framework {
             let _ = writeln!(
                 out,
-                "  {}: {}/{} ({} partial, {} missing, {} with a review overdue)",
-                f.id, s.covered, s.clauses, s.partial, s.missing, s.review_overdue
+                "  {}: {}/{} ({} partial, {} missing, {} with a review overdue){}",
+                f.id,
+                s.covered,
+                s.clauses,
+                s.partial,
+                s.missing,
+                s.review_overdue,
+                excluded_note(s)
             );
         }
     }
@@ -424,4 +435,16 @@ pub fn json_with<'a>(
     let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// "; N excluded by the Statement of Applicability" when the SoA excludes controls.
+fn excluded_note(s: &crate::model::CoverageSummary) -> String {
+    if s.excluded == 0 {
+        String::new()
+    } else {
+        format!(
+            "; {} excluded by the Statement of Applicability",
+            s.excluded
+        )
+    }
 }

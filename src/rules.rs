@@ -11,6 +11,7 @@ use crate::yaml::Pos;
 use std::collections::HashMap;
 
 mod placeholders;
+mod soa;
 
 pub fn check(model: &Model<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -23,6 +24,7 @@ pub fn check(model: &Model<'_>) -> Vec<Diagnostic> {
     placeholders::check(model, &mut out);
     unique_ids(model, &mut out);
     coverage_rules(model, &mut out);
+    soa::check(model, &mut out);
     if model.sources.documents.is_empty() {
         out.push(
             Diagnostic::new(

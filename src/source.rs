@@ -91,6 +91,9 @@ pub struct Document {
     pub provides: Vec<Spanned>,
     /// Unknown frontmatter keys, kept and shown (`classification`, `supersedes`…).
     pub extra: Vec<(String, String)>,
+    /// The `controls:` table of a Statement of Applicability (read by [`crate::soa`]), with
+    /// positions in the file; controlled content like `clauses`.
+    pub controls: Option<(Pos, Node)>,
     /// The body, BOM-stripped and LF-normalised.
     pub body: String,
     pub body_line: u32,
@@ -676,6 +679,10 @@ fn parse_document_as(
         clauses,
         provides,
         extra,
+        controls: entries
+            .iter()
+            .find(|(k, _)| k.as_scalar() == Some("controls"))
+            .map(|(k, v)| (k.pos, v.clone())),
         parsed: if with_body {
             markdown::parse_body_with(body, body_line, config.limits.markdown)
         } else {

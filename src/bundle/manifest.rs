@@ -45,6 +45,10 @@ pub struct Manifest<'a> {
     /// it again; absent without one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sample: Option<Sample>,
+    /// The Statement of Applicability (ISO/IEC 27001): the document it is read from and its
+    /// counts; the table itself is `site/soa.html` and `site/soa.csv`. Absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement_of_applicability: Option<SoaEntry<'a>>,
     /// SMS paths that are not regular files (symbolic links, submodules) or whose names a zip
     /// cannot carry safely: listed here, not included.
     pub not_included: Vec<NotIncluded>,
@@ -129,6 +133,22 @@ pub struct Commit {
     pub id: String,
     /// Committer time, RFC 3339 in the commit's own UTC offset.
     pub time: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SoaEntry<'a> {
+    pub document: &'a str,
+    pub version: Option<&'a str>,
+    pub status: &'static str,
+    /// SMS-relative path of the SoA document (under `sources/`).
+    pub path: &'a str,
+    pub controls: usize,
+    pub applicable: usize,
+    pub excluded: usize,
+    /// Controls without an entry, or whose entry says neither yes nor no.
+    pub undecided: usize,
+    pub table: &'static str,
+    pub csv: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]

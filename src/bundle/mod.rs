@@ -409,6 +409,7 @@ pub fn write(opts: &Options) -> Result<Outcome> {
             .collect(),
         effective,
         sample: view.sample.as_ref().map(manifest::Sample::of),
+        statement_of_applicability: soa_entry(&model),
         not_included: not_included.clone(),
         files_sha256: String::new(),
         files: items
@@ -908,6 +909,34 @@ fn is_bundle(path: &Path) -> bool {
             .ok()
             .and_then(|f| zip::ZipArchive::new(std::io::BufReader::new(f)).ok())
             .is_some_and(|z| z.comment().starts_with(b"auditbook evidence bundle"))
+}
+
+/// The manifest's summary of the Statement of Applicability, when the model has one.
+fn soa_entry<'m>(model: &Model<'m>) -> Option<manifest::SoaEntry<'m>> {
+    let s = model.soa.as_ref()?;
+    let fi = crate::soa::framework(model.catalog)?;
+    let d = &model.sources.documents[s.document];
+    let (mut controls, mut applicable, mut excluded) = (0, 0, 0);
+    for (ci, _) in crate::soa::controls(model.catalog, fi) {
+        controls += 1;
+        match s.entry_for(ci).and_then(|e| e.applicable) {
+            Some(true) => applicable += 1,
+            Some(false) => excluded += 1,
+            None => {}
+        }
+    }
+    Some(manifest::SoaEntry {
+        document: &d.id,
+        version: d.version.as_ref().map(|v| v.text.as_str()),
+        status: d.status.as_str(),
+        path: &d.path,
+        controls,
+        applicable,
+        excluded,
+        undecided: controls - applicable - excluded,
+        table: "site/soa.html",
+        csv: "site/soa.csv",
+    })
 }
 
 /// `coverage.csv`: one row per catalogue clause, in catalogue order.

@@ -369,6 +369,7 @@ impl History {
                     approved: r.approved,
                     clauses: r.clauses.clone(),
                     provides: r.provides.clone(),
+                    controls: None,
                     commit: self.commits[r.commit].id.clone(),
                     path: r.path.clone(),
                 },
@@ -500,6 +501,10 @@ pub fn content_hashes(doc: &Document) -> (String, String) {
     );
     let provides: Vec<&str> = doc.provides.iter().map(|p| p.text.as_str()).collect();
     field("provides", &provides.join("\u{2}"));
+    // Only a Statement of Applicability has a `controls:` table; other documents hash as before.
+    if let Some((_, c)) = &doc.controls {
+        field("controls", &crate::soa::canonical(c));
+    }
     field("body", &body);
     let text_hash = short_hash(text.as_bytes());
     let mut controlled = text;

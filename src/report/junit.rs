@@ -191,6 +191,11 @@ pub fn render(
                     format!("clause {} is {status}", cl.id),
                     lacks.join("\n"),
                 ));
+            } else if let Some(why) = &cov.excluded {
+                case.out.push(format!(
+                    "clause {} is excluded by the Statement of Applicability: {why}",
+                    cl.id
+                ));
             } else if !cov.current {
                 case.out.push(format!(
                     "clause {} is covered, but a review is overdue",

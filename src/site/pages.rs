@@ -120,6 +120,8 @@ pub enum PageKind {
     Code(usize),
     Search,
     Changes,
+    /// The Statement of Applicability as a table (27001, see `soa`).
+    Soa,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -147,6 +149,8 @@ struct SiteView<'a> {
     commit_date: Option<&'a str>,
     draft: bool,
     has_changes: bool,
+    /// A Statement of Applicability is read: the nav links `soa.html`.
+    has_soa: bool,
     tool: &'static str,
     version: &'static str,
 }
@@ -216,12 +220,36 @@ struct FindingView<'a> {
     url: Option<String>,
 }
 
+/// The site path of the Statement of Applicability table.
+const SOA_PAGE: &str = "soa.html";
+
+/// A control's row in the SoA, as a clause page and the SoA page show it.
+#[derive(Serialize)]
+struct SoaCell<'a> {
+    /// `soa.html#row-…`, relative to the site root.
+    url: String,
+    /// The SoA has an entry for the control.
+    entered: bool,
+    applicable: Option<bool>,
+    justification: Option<&'a str>,
+    status: Option<&'static str>,
+    implemented_by: Vec<SoaTarget<'a>>,
+}
+
+/// An id under `implemented_by`, with its page when it has one.
+#[derive(Serialize)]
+struct SoaTarget<'a> {
+    id: &'a str,
+    url: Option<String>,
+}
+
 fn status_label(s: CoverageStatus) -> &'static str {
     match s {
         CoverageStatus::Covered => "Covered",
         CoverageStatus::CoveredReviewOverdue => "Covered, review overdue",
         CoverageStatus::Partial => "Partial",
         CoverageStatus::Missing => "Missing",
+        CoverageStatus::Excluded => "Excluded (Statement of Applicability)",
     }
 }
 
@@ -282,6 +310,9 @@ pub struct Site<'a> {
     /// Documents in revision: the approved text in force, read from git (DESIGN "Effective
     /// version": the site shows it, and the draft on a separate, clearly marked page).
     effective: HashMap<usize, EffectiveText>,
+    /// Lower-case id -> the Annex A controls (catalogue indexes, in order) whose SoA entry names
+    /// it under `implemented_by`.
+    soa_implementers: HashMap<String, Vec<usize>>,
 }
 
 /// The effective approved revision of a document in revision, parsed and rendered.
@@ -502,6 +533,7 @@ impl<'a> Site<'a> {
             commit_date: p.commit_date.as_deref(),
             draft: p.draft,
             has_changes: history.changes.is_some(),
+            has_soa: model.soa.is_some(),
             tool: "auditbook",
             version: env!("CARGO_PKG_VERSION"),
         };
@@ -526,6 +558,7 @@ impl<'a> Site<'a> {
             doc_backlinks,
             doc_records,
             effective,
+            soa_implementers: soa_implementers(model),
         }
     }
 
@@ -564,6 +597,12 @@ impl<'a> Site<'a> {
             pages.push(Page {
                 path: "changes.html".into(),
                 kind: PageKind::Changes,
+            });
+        }
+        if self.model.soa.is_some() {
+            pages.push(Page {
+                path: SOA_PAGE.into(),
+                kind: PageKind::Soa,
             });
         }
         for (i, c) in self.model.catalog.clauses.iter().enumerate() {
@@ -774,6 +813,13 @@ impl<'a> Site<'a> {
                 "Changes".into(),
                 "changes",
                 self.changes_page(),
+            ),
+            PageKind::Soa => self.page(
+                ("soa.html", previous),
+                "",
+                "Statement of Applicability".into(),
+                "soa",
+                self.soa_page(),
             ),
         }
         .map(|(key, text)| PageOut {
@@ -1069,12 +1115,18 @@ impl<'a> Site<'a> {
                 if !c.is_requirement() || !descends(catalog, c, &top.id) {
                     continue;
                 }
+                let st = model.coverage[ci].status;
+                if st == CoverageStatus::Excluded {
+                    // Not applicable: not among the leaves the bar counts (as in the summary).
+                    continue;
+                }
                 leaves += 1;
-                match model.coverage[ci].status {
+                match st {
                     CoverageStatus::Covered => covered += 1,
                     CoverageStatus::CoveredReviewOverdue => overdue += 1,
                     CoverageStatus::Partial => partial += 1,
                     CoverageStatus::Missing => missing += 1,
+                    CoverageStatus::Excluded => {}
                 }
             }
             let parts: Vec<(&'static str, usize)> = [
@@ -1308,6 +1360,8 @@ impl<'a> Site<'a> {
             kinds: Vec<KindNeed<'b>>,
             missing: Vec<String>,
             delegated_to: Option<&'b str>,
+            /// The control's row in the Statement of Applicability.
+            soa: Option<SoaCell<'b>>,
             findings: Vec<FindingView<'b>>,
             related: Vec<RelatedClause<'b>>,
         }
@@ -1441,6 +1495,7 @@ impl<'a> Site<'a> {
             kinds,
             missing: self.missing_reasons(c, cov),
             delegated_to: cov.delegated_to.as_deref(),
+            soa: self.soa_cell(i),
             findings,
             related: self.related_clauses(c),
         }
@@ -1667,6 +1722,8 @@ impl<'a> Site<'a> {
             history: Option<Vec<RevisionView<'b>>>,
             refused: Vec<ListedFile<'b>>,
             in_progress: Option<InProgress<'b>>,
+            /// Annex A controls the Statement of Applicability says this document implements.
+            implements: Vec<ClauseBadge<'b>>,
         }
 
         /// A draft or in-review revision whose last approved version is still in force.
@@ -1842,6 +1899,7 @@ impl<'a> Site<'a> {
                     effective_url: (eff.is_none() && self.effective.contains_key(&i))
                         .then(|| document_url(&work.id)),
                 }),
+            implements: self.soa_implements(&work.id),
         }
     }
 
@@ -2211,6 +2269,8 @@ impl<'a> Site<'a> {
             refs_out: Vec<RefView<'b>>,
             refs_in: Vec<RefView<'b>>,
             findings: Vec<FindingView<'b>>,
+            /// Annex A controls the Statement of Applicability says this record implements.
+            implements: Vec<ClauseBadge<'b>>,
         }
         let r: &'a Record = &self.loaded.sources.records[i];
         let link_of = |text: &str| -> Option<String> {
@@ -2316,6 +2376,7 @@ impl<'a> Site<'a> {
             refs_out,
             refs_in,
             findings,
+            implements: self.soa_implements(&r.id),
         }
     }
 
@@ -2602,6 +2663,9 @@ impl<'a> Site<'a> {
                 crate::sample::to_csv(&d.sample).into_bytes(),
             ));
         }
+        if self.model.soa.is_some() {
+            out.push(("soa.csv".into(), self.soa_csv().into_bytes()));
+        }
         Ok(out)
     }
 
@@ -2650,13 +2714,31 @@ impl<'a> Site<'a> {
 
     fn search_index(&self) -> String {
         let mut entries = Vec::new();
-        for (c, cov) in self.model.catalog.clauses.iter().zip(&self.model.coverage) {
+        let justification: HashMap<usize, &str> = self
+            .soa_rows()
+            .into_iter()
+            .filter_map(|(ci, e)| Some((ci, e?.justification.as_deref()?)))
+            .collect();
+        for (ci, (c, cov)) in self
+            .model
+            .catalog
+            .clauses
+            .iter()
+            .zip(&self.model.coverage)
+            .enumerate()
+        {
             if let Some(url) = self.clause_url(&c.id) {
+                let mut text = format!("{} {}", c.summary, status_label(cov.status));
+                // An Annex A control: the SoA's reason is searchable too.
+                if let Some(j) = justification.get(&ci) {
+                    text.push(' ');
+                    text.push_str(j);
+                }
                 entries.push(search::Entry {
                     title: format!("{} {}", c.id, c.title),
                     url,
                     kind: "clause",
-                    text: format!("{} {}", c.summary, status_label(cov.status)),
+                    text,
                 });
             }
         }
@@ -2791,6 +2873,150 @@ impl<'a> Site<'a> {
         out
     }
 
+    // ---------------------------------------------------------------- Statement of Applicability
+
+    /// The rows of the SoA table: every Annex A control in catalogue order, with its entry.
+    fn soa_rows(&self) -> Vec<(usize, Option<&'a crate::soa::Entry>)> {
+        let model = self.model;
+        let (Some(s), Some(fi)) = (&model.soa, crate::soa::framework(model.catalog)) else {
+            return Vec::new();
+        };
+        crate::soa::controls(model.catalog, fi)
+            .map(|(ci, _)| (ci, s.entry_for(ci)))
+            .collect()
+    }
+
+    /// The anchor of a control's row on `soa.html`.
+    fn soa_anchor(&self, ci: usize) -> String {
+        format!(
+            "row-{}",
+            self.clause_stems[self.model.catalog.clauses[ci].id.as_str()]
+        )
+    }
+
+    /// Links to what an entry's `implemented_by` names (documents and records with a page).
+    fn soa_targets(&self, e: &'a crate::soa::Entry) -> Vec<SoaTarget<'a>> {
+        e.implemented_by
+            .iter()
+            .map(|t| SoaTarget {
+                id: &t.text,
+                url: self
+                    .doc_link_by_id(&t.text)
+                    .filter(|_| {
+                        self.model
+                            .documents_by_id
+                            .get(&crate::ids::key(&t.text))
+                            .is_some_and(|&i| self.bodies[i].is_some())
+                    })
+                    .map(|l| l.url)
+                    .or_else(|| {
+                        self.model
+                            .records_by_id
+                            .get(&crate::ids::key(&t.text))
+                            .filter(|&&i| self.listed[i])
+                            .map(|&i| self.rec_link(i).url)
+                    }),
+            })
+            .collect()
+    }
+
+    /// What a clause page says about the control's SoA row; `None` for a clause that is not an
+    /// Annex A control or without an SoA.
+    fn soa_cell(&self, ci: usize) -> Option<SoaCell<'a>> {
+        let (_, entry) = self.soa_rows().into_iter().find(|(c, _)| *c == ci)?;
+        Some(SoaCell {
+            url: format!("{SOA_PAGE}#{}", self.soa_anchor(ci)),
+            entered: entry.is_some(),
+            applicable: entry.and_then(|e| e.applicable),
+            justification: entry.and_then(|e| e.justification.as_deref()),
+            status: entry.and_then(|e| e.status).map(|s| s.as_str()),
+            implemented_by: entry.map(|e| self.soa_targets(e)).unwrap_or_default(),
+        })
+    }
+
+    /// The Annex A controls whose SoA entry names this document or record id.
+    fn soa_implements(&self, id: &str) -> Vec<ClauseBadge<'a>> {
+        self.soa_implementers
+            .get(&crate::ids::key(id))
+            .into_iter()
+            .flatten()
+            .map(|&ci| self.clause_badge(&self.model.catalog.clauses[ci].id))
+            .collect()
+    }
+
+    fn soa_page(&self) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct Row<'b> {
+            anchor: String,
+            control: ClauseBadge<'b>,
+            local_id: &'b str,
+            cell: SoaCell<'b>,
+        }
+        #[derive(Serialize)]
+        struct SoaPage<'b> {
+            document: Option<DocLink<'b>>,
+            rows: Vec<Row<'b>>,
+            applicable: usize,
+            excluded: usize,
+            undecided: usize,
+        }
+        let model = self.model;
+        let rows: Vec<Row<'_>> = self
+            .soa_rows()
+            .into_iter()
+            .filter_map(|(ci, _)| {
+                let c = &model.catalog.clauses[ci];
+                Some(Row {
+                    anchor: self.soa_anchor(ci),
+                    control: self.clause_badge(&c.id),
+                    local_id: model.catalog.local_id(c),
+                    cell: self.soa_cell(ci)?,
+                })
+            })
+            .collect();
+        let count = |want: Option<bool>| rows.iter().filter(|r| r.cell.applicable == want).count();
+        SoaPage {
+            document: model
+                .soa
+                .as_ref()
+                .filter(|s| self.bodies[s.document].is_some())
+                .map(|s| self.doc_link(s.document)),
+            applicable: count(Some(true)),
+            excluded: count(Some(false)),
+            undecided: count(None),
+            rows,
+        }
+    }
+
+    fn soa_csv(&self) -> String {
+        let mut out =
+            String::from("control,title,applicable,justification,status,implemented_by,coverage\n");
+        let model = self.model;
+        for (ci, e) in self.soa_rows() {
+            let c = &model.catalog.clauses[ci];
+            let applicable = match e.and_then(|e| e.applicable) {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "",
+            };
+            let by: Vec<&str> = e
+                .map(|e| e.implemented_by.iter().map(|t| t.text.as_str()).collect())
+                .unwrap_or_default();
+            let by = by.join(" ");
+            let row = [
+                model.catalog.local_id(c),
+                c.title.as_str(),
+                applicable,
+                e.and_then(|e| e.justification.as_deref()).unwrap_or(""),
+                e.and_then(|e| e.status).map_or("", |s| s.as_str()),
+                by.as_str(),
+                model.coverage[ci].status.as_str(),
+            ];
+            csv_row(&mut out, row.into_iter());
+        }
+        out
+    }
+
     /// SMS files linked from documents, to copy into `files/`.
     pub fn attachments(&self) -> Vec<String> {
         let mut all = BTreeSet::new();
@@ -2830,6 +3056,27 @@ struct ListedFile<'b> {
 }
 
 /// Whether a clause is a leaf that needs evidence of its own.
+/// Lower-case id -> the controls whose SoA entry names it, each once, in catalogue order.
+fn soa_implementers(model: &Model<'_>) -> HashMap<String, Vec<usize>> {
+    let mut out: HashMap<String, Vec<usize>> = HashMap::new();
+    let (Some(s), Some(fi)) = (&model.soa, crate::soa::framework(model.catalog)) else {
+        return out;
+    };
+    for (ci, _) in crate::soa::controls(model.catalog, fi) {
+        for t in s
+            .entry_for(ci)
+            .map(|e| e.implemented_by.as_slice())
+            .unwrap_or_default()
+        {
+            let list = out.entry(crate::ids::key(&t.text)).or_default();
+            if list.last() != Some(&ci) {
+                list.push(ci);
+            }
+        }
+    }
+    out
+}
+
 fn descends(catalog: &crate::catalog::Catalog, c: &Clause, ancestor: &str) -> bool {
     let mut cur = c.parent.as_deref();
     let mut guard = 0;

@@ -28,6 +28,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("code.html", include_str!("templates/code.html")),
     ("search.html", include_str!("templates/search.html")),
     ("changes.html", include_str!("templates/changes.html")),
+    ("soa.html", include_str!("templates/soa.html")),
 ];
 
 /// Static files: (site path, embedded content, name of an SMS override in `templates/`).

@@ -45,8 +45,8 @@ fn try_hook(tool: &str, sms: &Path, home: &Path) -> Run {
         .env("HOME", home)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        // 2026-11-26 12:00 UTC: the date the sample is checked at.
-        .env("SOURCE_DATE_EPOCH", "1795694400")
+        // 2026-12-07 12:00 UTC: the date the sample is checked at (support::SAMPLE_AS_OF).
+        .env("SOURCE_DATE_EPOCH", "1796644800")
         .env("NO_COLOR", "1");
     run(c)
 }
@@ -105,7 +105,7 @@ fn check_staged(dir: &Path) -> Run {
     let mut c = auditbook();
     c.arg("check")
         .arg(dir)
-        .args(["--staged", "--format", "json", "--as-of", AS_OF]);
+        .args(["--staged", "--format", "json", "--as-of", SAMPLE_AS_OF]);
     run(c)
 }
 
@@ -142,7 +142,7 @@ fn check_staged_judges_the_index_a_staged_fix_passes_though_the_work_tree_is_bro
     let mut c = auditbook();
     c.arg("check")
         .arg(repo.path())
-        .args(["--format", "json", "--as-of", AS_OF]);
+        .args(["--format", "json", "--as-of", SAMPLE_AS_OF]);
     let work = run(c);
     assert!(
         work.codes().contains(&"clause-unknown".to_string()),

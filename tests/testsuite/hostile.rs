@@ -946,6 +946,7 @@ fn output_folders_that_hold_the_sms_are_refused_and_nothing_is_written() {
     std::fs::create_dir(&root).unwrap();
     let sms = Sms {
         dir: tempfile::TempDir::new_in(&root).unwrap(),
+        as_of: AS_OF,
     };
     sms.file("sms.yaml", MINIMAL_CONFIG);
     sms.file("policies/a.md", &good_doc());
@@ -1093,6 +1094,7 @@ fn nothing_from_outside_the_repository_reaches_any_output() {
     std::fs::create_dir(&repo).unwrap();
     let sms = Sms {
         dir: tempfile::TempDir::new_in(&repo).unwrap(),
+        as_of: AS_OF,
     };
     let sms_path = sms.path().to_path_buf();
     sms.file("sms.yaml", MINIMAL_CONFIG);

@@ -25,3 +25,4 @@ mod records;
 mod rules;
 mod schema;
 mod site;
+mod soa;

@@ -85,7 +85,7 @@ fn fixture() -> Sms {
 }
 
 /// Build the site of `sms` into `out` (relative to the SMS unless absolute).
-fn build(sms: &Sms, out: &Path) -> Run {
+pub(crate) fn build(sms: &Sms, out: &Path) -> Run {
     let out = if out.is_absolute() {
         out.to_path_buf()
     } else {
@@ -112,12 +112,12 @@ fn files(dir: &Path) -> Vec<String> {
     out
 }
 
-fn read(dir: &Path, rel: &str) -> String {
+pub(crate) fn read(dir: &Path, rel: &str) -> String {
     std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
 /// The `<main>…</main>` of a page.
-fn main_of(html: &str) -> String {
+pub(crate) fn main_of(html: &str) -> String {
     let start = html.find("<main").expect("a <main>");
     let end = html.find("</main>").expect("a </main>") + "</main>".len();
     html[start..end].to_string()
@@ -289,7 +289,7 @@ fn percent_decode(s: &str) -> String {
 
 /// Check every href and src of every page: a relative file that exists, and an anchor that is an
 /// id on the target page. Returns the number of links checked.
-fn check_links(site: &Path) -> usize {
+pub(crate) fn check_links(site: &Path) -> usize {
     let pages: Vec<String> = files(site)
         .into_iter()
         .filter(|f| f.ends_with(".html"))

@@ -7,6 +7,10 @@ use std::process::Command;
 
 pub const AS_OF: &str = "2026-11-26";
 
+/// The date the sample SMS is checked at: the approval date of its integrated (20000-1 + 27001)
+/// revision, so that approvals and records of that revision are not in the future.
+pub const SAMPLE_AS_OF: &str = "2026-12-07";
+
 pub const MINIMAL_CONFIG: &str =
     "organisation: Test Ltd\nscope: Test services.\nframework: iso20000-1:2018\n";
 
@@ -29,6 +33,9 @@ pub fn auditbook() -> Command {
 
 pub struct Sms {
     pub dir: tempfile::TempDir,
+    /// The `--as-of` that [`Sms::run`] passes unless given: [`AS_OF`], or [`SAMPLE_AS_OF`] for
+    /// [`Sms::sample`].
+    pub as_of: &'static str,
 }
 
 pub struct Run {
@@ -78,14 +85,17 @@ impl Sms {
     pub fn with_config(config: &str) -> Sms {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("sms.yaml"), config).unwrap();
-        Sms { dir }
+        Sms { dir, as_of: AS_OF }
     }
 
     /// A copy of the repository's sample SMS.
     pub fn sample() -> Sms {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&repo_root().join("sample-sms"), dir.path());
-        Sms { dir }
+        Sms {
+            dir,
+            as_of: SAMPLE_AS_OF,
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -127,7 +137,7 @@ impl Sms {
         let mut c = auditbook();
         c.arg(subcommand).arg(self.path()).args(args);
         if !args.contains(&"--as-of") {
-            c.args(["--as-of", AS_OF]);
+            c.args(["--as-of", self.as_of]);
         }
         run(c)
     }
