@@ -721,7 +721,8 @@ fn related(a: &str, b: &str) -> bool {
     a == b || a.starts_with(&format!("{b}.")) || b.starts_with(&format!("{a}."))
 }
 
-// The quality of the guesses, measured on the sample SMS with its frontmatter removed: most
+// The quality of the guesses, measured on the sample SMS with its frontmatter removed (its
+// ISO/IEC 20000-1 citations): most
 // guesses are among (or within) the clauses its quality manager chose, and most of those are
 // found. A change to the guessing that makes either worse fails here.
 #[test]
@@ -731,7 +732,12 @@ fn guesses_agree_with_the_samples_own_clauses() {
     let mut truth: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (rel, bytes) in files(&sample) {
         let text = String::from_utf8(bytes).unwrap();
-        let clauses = cited(&text);
+        // adopt guesses the primary framework's clauses (ISO/IEC 20000-1 here): the sample's
+        // qualified citations of its second framework are not what it is asked for
+        let clauses: Vec<String> = cited(&text)
+            .into_iter()
+            .filter(|c| !c.contains(':'))
+            .collect();
         if !rel.ends_with(".md") || clauses.is_empty() {
             continue;
         }
