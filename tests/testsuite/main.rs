@@ -21,3 +21,4 @@ mod init;
 mod records;
 mod rules;
 mod site;
+mod wide_history;
