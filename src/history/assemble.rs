@@ -179,6 +179,7 @@ impl Builder {
         let mut touched: Vec<(String, String)> = Vec::new();
         let mut file_gone: HashMap<String, FileHistory> = HashMap::new();
         let mut file_new: Vec<String> = Vec::new();
+        let mut adopted: Vec<(String, Vec<usize>)> = Vec::new();
         for ch in &c.changes {
             if snapshot::role(config, &ch.path) != Role::Document {
                 continue;
@@ -196,6 +197,14 @@ impl Builder {
                 }
                 (true, false) => {
                     if let Some(f) = self.files.remove(&ch.path) {
+                        // Brought under control: the file's history so far is the document's
+                        // "before control", when this is the document's first revision.
+                        if let Some(Summary::Document(s)) = new {
+                            let k = key(&s.id);
+                            if !self.documents.contains_key(&k) {
+                                adopted.push((k, f.commits.clone()));
+                            }
+                        }
                         file_gone.insert(ch.path.clone(), f);
                     }
                 }
@@ -231,11 +240,19 @@ impl Builder {
                 let h = self.documents.entry(k).or_insert_with(|| DocumentHistory {
                     id: s.id.clone(),
                     revisions: Vec::new(),
+                    before: Vec::new(),
                 });
                 h.id = s.id.clone();
                 match h.revisions.last_mut() {
                     Some(last) if last.commit == ci => *last = rev,
                     _ => h.revisions.push(rev),
+                }
+            }
+        }
+        for (k, before) in adopted {
+            if let Some(h) = self.documents.get_mut(&k) {
+                if h.before.is_empty() && h.revisions.first().is_some_and(|r| r.commit == ci) {
+                    h.before = before;
                 }
             }
         }

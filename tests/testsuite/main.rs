@@ -6,6 +6,7 @@ mod support;
 
 mod adoption;
 mod attachments;
+mod before_control;
 mod bundle;
 mod catalog;
 mod check_cli;
