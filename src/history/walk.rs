@@ -1073,6 +1073,78 @@ mod tests {
         assert_eq!(entry_order(b"b", false, b"b", false), Ordering::Equal);
     }
 
+    /// A raw tree of `(name, id)` entries, files only.
+    fn raw_tree(entries: &[(String, [u8; 20])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (name, id) in entries {
+            out.extend_from_slice(b"1 ");
+            out.extend_from_slice(name.as_bytes());
+            out.push(0);
+            out.extend_from_slice(id);
+        }
+        out
+    }
+
+    fn next(seed: &mut u64, n: u64) -> u64 {
+        *seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (*seed >> 33) % n
+    }
+
+    /// An id made of the bytes of short entries (`1 a\0`…: an id is any 20 bytes), so that
+    /// parsing from inside it often finds entries.
+    fn look_alike_id(seed: &mut u64) -> [u8; 20] {
+        let mut id = [0u8; 20];
+        for byte in id.iter_mut() {
+            *byte = b"1 a\0"[next(seed, 4) as usize];
+        }
+        id
+    }
+
+    #[test]
+    fn only_shared_whole_entries_are_cut_off_the_end() {
+        // Names and ids from tiny alphabets, so that byte suffixes shared by two trees often
+        // start inside an entry, or on an entry boundary of one side only: what is cut off must
+        // be the same whole entries on both sides.
+        let seed = &mut 7u64;
+        for _ in 0..20_000 {
+            let mut a: Vec<(String, [u8; 20])> = Vec::new();
+            for _ in 0..next(seed, 8) {
+                let len = 1 + next(seed, 3) as usize;
+                let name: String = (0..len)
+                    .map(|_| b"a1 "[next(seed, 3) as usize] as char)
+                    .collect();
+                a.push((name, look_alike_id(seed)));
+            }
+            let mut b = a.clone();
+            for _ in 0..1 + next(seed, 3) {
+                match next(seed, 3) {
+                    0 if !b.is_empty() => {
+                        let i = next(seed, b.len() as u64) as usize;
+                        b.remove(i);
+                    }
+                    1 if !b.is_empty() => {
+                        let i = next(seed, b.len() as u64) as usize;
+                        b[i].1 = look_alike_id(seed);
+                    }
+                    _ => {
+                        let i = next(seed, b.len() as u64 + 1) as usize;
+                        let name = format!("{}a", "b".repeat(next(seed, 3) as usize));
+                        b.insert(i, (name, look_alike_id(seed)));
+                    }
+                }
+            }
+            let (ra, rb) = (raw_tree(&a), raw_tree(&b));
+            let (ma, mb) = differing_entries(&ra, &rb).unwrap();
+            let all_a: Vec<TreeEntry<'_>> = tree_entries(&ra).map(Result::unwrap).collect();
+            let all_b: Vec<TreeEntry<'_>> = tree_entries(&rb).map(Result::unwrap).collect();
+            assert_eq!(&all_a[..ma.len()], &ma[..]);
+            assert_eq!(&all_b[..mb.len()], &mb[..]);
+            assert_eq!(&all_a[ma.len()..], &all_b[mb.len()..], "{a:?} / {b:?}");
+        }
+    }
+
     #[test]
     fn emails_come_from_angle_brackets() {
         assert_eq!(
