@@ -154,3 +154,53 @@ fn a_document_created_with_frontmatter_has_no_before_control() {
     assert_eq!(section_commits(&page, "h_history").len(), 1);
     assert!(!page.contains("h_before_control"), "{page}");
 }
+
+#[test]
+fn a_file_moved_and_converted_in_one_commit_keeps_its_earlier_commits() {
+    let sms = Sms::new();
+    let dir = sms.path();
+    git_at(dir, &["init", "-q", "-b", "main"], "2024-01-01T10:00:00Z");
+    // Long enough that the frontmatter leaves it similar: git detects the rename.
+    let body: String = (1..=30)
+        .map(|n| format!("Step {n} of the change process is agreed with the service owner.\n"))
+        .collect();
+    sms.file("notes/change.md", &format!("# Change management\n\n{body}"));
+    git_at(dir, &["add", "-A"], "2024-01-01T10:00:00Z");
+    git_at(
+        dir,
+        &["commit", "-q", "-m", "Write the change process"],
+        "2024-01-01T10:00:00Z",
+    );
+    let mut before = vec![head(dir)];
+    sms.file(
+        "notes/change.md",
+        &format!("# Change management\n\n{body}\nEnd.\n"),
+    );
+    git_at(
+        dir,
+        &["commit", "-q", "-am", "Add an end"],
+        "2025-01-01T10:00:00Z",
+    );
+    before.push(head(dir));
+    let text = sms.read("notes/change.md");
+    sms.remove("notes/change.md");
+    sms.file(
+        "procedures/change.md",
+        &format!("---\nid: PRO-CHG\ntitle: Change management\ntype: procedure\nowner: Owner\napprover: Approver\nversion: \"1.0\"\nstatus: draft\nclauses: [\"8.5.1\"]\n---\n\n{text}"),
+    );
+    git_at(dir, &["add", "-A"], "2026-02-01T10:00:00Z");
+    git_at(
+        dir,
+        &["commit", "-q", "-m", "Move and bring under control"],
+        "2026-02-01T10:00:00Z",
+    );
+    let conversion = head(dir);
+
+    let site = tempfile::tempdir().unwrap();
+    let r = sms.run("build", &["--out", site.path().to_str().unwrap()]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let page = std::fs::read_to_string(site.path().join("documents/PRO-CHG.html")).unwrap();
+    assert_eq!(section_commits(&page, "h_history"), vec![conversion]);
+    before.reverse();
+    assert_eq!(section_commits(&page, "h_before_control"), before);
+}
