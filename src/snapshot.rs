@@ -162,21 +162,23 @@ impl Snapshot {
 
 /// The role of a path, by the conventions of `docs/format.md` and the configured folders.
 pub fn role(config: &Config, path: &str) -> Role {
-    let lower = path.to_ascii_lowercase();
-    let under = |dir: &str| path.starts_with(&format!("{dir}/"));
+    // Without allocating: the history walk asks this for every changed file of every commit.
+    let under = |dir: &str| {
+        path.len() > dir.len() && path.as_bytes()[dir.len()] == b'/' && path.starts_with(dir)
+    };
+    let ends = |ext: &str| {
+        path.len() >= ext.len()
+            && path.as_bytes()[path.len() - ext.len()..].eq_ignore_ascii_case(ext.as_bytes())
+    };
     if path == crate::config::FILE_NAME {
         Role::Config
-    } else if under(&config.paths.frameworks)
-        && (lower.ends_with(".yaml") || lower.ends_with(".yml"))
-    {
+    } else if under(&config.paths.frameworks) && (ends(".yaml") || ends(".yml")) {
         Role::Framework
     } else if under(&config.paths.mappings) && (lower.ends_with(".yaml") || lower.ends_with(".yml"))
     {
         Role::Mapping
     } else if under(&config.paths.records)
-        && (lower.ends_with(".yaml")
-            || lower.ends_with(".yml")
-            || crate::tabular::Format::of(path).is_some())
+        && (ends(".yaml") || ends(".yml") || crate::tabular::Format::of(path).is_some())
     {
         Role::Record
     } else if under(&config.paths.templates)
@@ -185,7 +187,7 @@ pub fn role(config: &Config, path: &str) -> Role {
         || under(&config.paths.mappings)
     {
         Role::Other
-    } else if lower.ends_with(".md") {
+    } else if ends(".md") {
         Role::Document
     } else {
         Role::Other
@@ -396,6 +398,34 @@ pub fn link_escapes(_root: &Path, rel: &str, target: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_come_from_the_folder_and_the_extension_in_any_case() {
+        let text = "organisation: T\nscope: S\nframework: iso20000-1:2018\n";
+        let (config, _) = crate::config::parse(Path::new("/sms"), text).unwrap();
+        let records = config.paths.records.clone();
+        let frameworks = config.paths.frameworks.clone();
+        let templates = config.paths.templates.clone();
+        for (path, want) in [
+            ("sms.yaml".to_string(), Role::Config),
+            ("policies/a.md".to_string(), Role::Document),
+            ("policies/A.MD".to_string(), Role::Document),
+            ("a.md".to_string(), Role::Document),
+            ("policies/a.txt".to_string(), Role::Other),
+            (format!("{records}/incident/i.yaml"), Role::Record),
+            (format!("{records}/incident/i.YML"), Role::Record),
+            (format!("{records}/incident/rows.csv"), Role::Record),
+            (format!("{records}/notes.md"), Role::Other),
+            (format!("{records}x/a.md"), Role::Document),
+            (format!("{records}x/a.yaml"), Role::Other),
+            (format!("{frameworks}/f.yaml"), Role::Framework),
+            (format!("{frameworks}/f.md"), Role::Other),
+            (format!("{templates}/page.md"), Role::Other),
+            (records.clone(), Role::Other),
+        ] {
+            assert_eq!(role(&config, &path), want, "{path}");
+        }
+    }
 
     #[test]
     fn a_stamp_is_racy_when_written_just_before_the_listing() {

@@ -179,6 +179,9 @@ impl Builder {
         let mut touched: Vec<(String, String)> = Vec::new();
         let mut file_gone: HashMap<String, FileHistory> = HashMap::new();
         let mut file_new: Vec<String> = Vec::new();
+        let mut adopted: Vec<(String, Vec<usize>)> = Vec::new();
+        // Documents whose file is new in this commit: one moved and converted at once.
+        let mut new_docs: Vec<(String, String)> = Vec::new();
         for ch in &c.changes {
             if snapshot::role(config, &ch.path) != Role::Document {
                 continue;
@@ -196,11 +199,23 @@ impl Builder {
                 }
                 (true, false) => {
                     if let Some(f) = self.files.remove(&ch.path) {
+                        // Brought under control: the file's history so far is the document's
+                        // "before control", when this is the document's first revision.
+                        if let Some(Summary::Document(s)) = new {
+                            let k = key(&s.id);
+                            if !self.documents.contains_key(&k) {
+                                adopted.push((k, f.commits.clone()));
+                            }
+                        }
                         file_gone.insert(ch.path.clone(), f);
                     }
                 }
                 (false, true) => file_new.push(ch.path.clone()),
-                (false, false) => {}
+                (false, false) => {
+                    if let (None, Some(Summary::Document(s))) = (&ch.old, new) {
+                        new_docs.push((ch.path.clone(), key(&s.id)));
+                    }
+                }
             }
             if let Some(Summary::Document(s)) = old {
                 let k = key(&s.id);
@@ -231,11 +246,19 @@ impl Builder {
                 let h = self.documents.entry(k).or_insert_with(|| DocumentHistory {
                     id: s.id.clone(),
                     revisions: Vec::new(),
+                    before: Vec::new(),
                 });
                 h.id = s.id.clone();
                 match h.revisions.last_mut() {
                     Some(last) if last.commit == ci => *last = rev,
                     _ => h.revisions.push(rev),
+                }
+            }
+        }
+        for (k, before) in adopted {
+            if let Some(h) = self.documents.get_mut(&k) {
+                if h.before.is_empty() && h.revisions.first().is_some_and(|r| r.commit == ci) {
+                    h.before = before;
                 }
             }
         }
@@ -260,6 +283,17 @@ impl Builder {
             }
         }
         for (from, to) in &c.renames {
+            // A file without an id moved and given frontmatter in one commit: its history so
+            // far is the document's before control.
+            if let (Some(f), Some((_, k))) =
+                (file_gone.get(from), new_docs.iter().find(|(p, _)| p == to))
+            {
+                if let Some(h) = self.documents.get_mut(k) {
+                    if h.before.is_empty() && h.revisions.first().is_some_and(|r| r.commit == ci) {
+                        h.before = f.commits.clone();
+                    }
+                }
+            }
             if let (Some(mut f), Some(i)) = (
                 file_gone.remove(from),
                 file_new.iter().position(|p| p == to),

@@ -396,6 +396,7 @@ impl History {
                         DocumentHistory {
                             id: d.id.clone(),
                             revisions,
+                            before: d.before.iter().copied().filter(|&c| c < keep).collect(),
                         },
                     )
                 })

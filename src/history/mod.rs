@@ -118,6 +118,12 @@ pub struct Trailer {
 pub struct DocumentHistory {
     pub id: String,
     pub revisions: Vec<DocumentRevision>,
+    /// Before control: the commits (indexes into [`History::commits`], oldest first) that
+    /// changed the file before the first commit in which it had frontmatter with this id,
+    /// followed through git renames as files without an id are. Context for a document
+    /// adopted with years of history (README "Before control"), never evidence of approval.
+    #[serde(default)]
+    pub before: Vec<usize>,
 }
 
 /// A first-parent commit in which the file holding a document changed.

@@ -63,6 +63,8 @@ const MAX_CHAIN: usize = 10_000;
 const MAX_IDX: u64 = 64 << 20;
 /// Objects are never inflated beyond this (a declared size larger than this is an error).
 const MAX_OBJECT: u64 = 1 << 31;
+/// Entries up to this size (header and compressed data) are read whole, in one read.
+const WHOLE_ENTRY: u64 = 1 << 20;
 
 /// The pack files of a repository's object folder, opened once and shared by the workers.
 pub(super) struct Packs {
@@ -270,6 +272,9 @@ struct Entry {
     data: u64,
     end: u64,
     base: Base,
+    /// The compressed data (`data..end`) when it was read with the header in one read (see
+    /// [`Reader::load`]); empty otherwise, and then it is read when inflated.
+    bytes: Vec<u8>,
 }
 
 enum Base {
@@ -330,19 +335,51 @@ impl<'p> Reader<'p> {
             let odb = self.repo.odb().ok()?;
             return odb.read_header(id).ok().map(|(n, _)| n as u64);
         };
-        let pack = &self.packs.packs[p];
-        let e = entry(pack, offset).ok()?;
+        let e = entry(&self.packs.packs[p], offset).ok()?;
         match e.kind {
-            OFS_DELTA | REF_DELTA => {
-                // The delta starts with the base's size and the result's size.
-                let mut head = [0u8; 32];
-                let n = self.inflate_prefix(pack, &e, &mut head).ok()?;
-                let mut at = 0;
-                varint(&head[..n], &mut at)?;
-                varint(&head[..n], &mut at)
-            }
+            OFS_DELTA | REF_DELTA => self.delta_result_size(p, &e),
             _ => Some(e.size),
         }
+    }
+
+    /// An object by id when it is at most `max` bytes, `None` when it is larger: the size is
+    /// known from the entry's header (the delta's, for a delta) before any of it is inflated,
+    /// and the object is located in the packs once.
+    pub fn read_within(&mut self, id: Oid, max: u64) -> Result<Option<Object>, git2::Error> {
+        if let Some((p, offset)) = self.find(id.as_bytes()) {
+            if let Some(o) = self.cache.get(p, offset) {
+                return Ok((o.data.len() as u64 <= max).then_some(o));
+            }
+            if let Ok(e) = self.load(p, offset) {
+                let size = match e.kind {
+                    OFS_DELTA | REF_DELTA => self.delta_result_size(p, &e),
+                    _ => Some(e.size),
+                };
+                if size.is_some_and(|n| n > max) {
+                    return Ok(None);
+                }
+                if let Ok(o) = self.read_packed_from(p, offset, Some(e)) {
+                    return Ok((o.data.len() as u64 <= max).then_some(o));
+                }
+            }
+        } else if let Some((n, _)) = self.repo.odb().ok().and_then(|o| o.read_header(id).ok()) {
+            if n as u64 > max {
+                return Ok(None);
+            }
+        }
+        let o = self.read_git2(id)?;
+        Ok((o.data.len() as u64 <= max).then_some(o))
+    }
+
+    /// The size of the object a delta entry produces: the delta starts with the base's size
+    /// and the result's size.
+    fn delta_result_size(&mut self, p: usize, e: &Entry) -> Option<u64> {
+        let pack = &self.packs.packs[p];
+        let mut head = [0u8; 32];
+        let n = self.inflate_prefix(pack, e, &mut head).ok()?;
+        let mut at = 0;
+        varint(&head[..n], &mut at)?;
+        varint(&head[..n], &mut at)
     }
 
     fn read_git2(&self, id: Oid) -> Result<Object, git2::Error> {
@@ -362,17 +399,31 @@ impl<'p> Reader<'p> {
         if let Some(o) = self.cache.get(p, offset) {
             return Ok(o);
         }
+        self.read_packed_from(p, offset, None)
+    }
+
+    /// [`Reader::read_packed`] past the cache, with the entry's header when already parsed.
+    fn read_packed_from(
+        &mut self,
+        p: usize,
+        offset: u64,
+        mut first: Option<Entry>,
+    ) -> Result<Object, Unreadable> {
         let mut chain: Vec<(usize, u64, Entry)> = Vec::new();
         let (mut at_p, mut at) = (p, offset);
         let mut base: Object = loop {
             if chain.len() > MAX_CHAIN {
                 return Err(Unreadable);
             }
-            if let Some(o) = self.cache.get(at_p, at) {
-                break o;
-            }
-            let pack = &self.packs.packs[at_p];
-            let e = entry(pack, at)?;
+            let e = match first.take() {
+                Some(e) => e,
+                None => {
+                    if let Some(o) = self.cache.get(at_p, at) {
+                        break o;
+                    }
+                    self.load(at_p, at)?
+                }
+            };
             match e.base {
                 Base::None => {
                     let kind = Kind::from_pack(e.kind).ok_or(Unreadable)?;
@@ -421,22 +472,48 @@ impl<'p> Reader<'p> {
         if e.size > MAX_OBJECT || e.end < e.data {
             return Err(Unreadable);
         }
-        let pack = &self.packs.packs[p];
-        let n = usize::try_from(e.end - e.data).map_err(|_| Unreadable)?;
-        self.buf.resize(n, 0);
-        read_exact_at(&pack.file, &mut self.buf, e.data).map_err(|_| Unreadable)?;
+        let input: &[u8] = if e.bytes.is_empty() {
+            let pack = &self.packs.packs[p];
+            let n = usize::try_from(e.end - e.data).map_err(|_| Unreadable)?;
+            self.buf.resize(n, 0);
+            read_exact_at(&pack.file, &mut self.buf, e.data).map_err(|_| Unreadable)?;
+            &self.buf
+        } else {
+            &e.bytes
+        };
         let size = e.size as usize;
         // One byte more than declared, to notice data that is longer than its header says.
         let mut out = Vec::with_capacity(size + 1);
         self.inflate.reset(true);
         let status = self
             .inflate
-            .decompress_vec(&self.buf, &mut out, flate2::FlushDecompress::Finish)
+            .decompress_vec(input, &mut out, flate2::FlushDecompress::Finish)
             .map_err(|_| Unreadable)?;
         if status != flate2::Status::StreamEnd || out.len() != size {
             return Err(Unreadable);
         }
         Ok(out)
+    }
+
+    /// The entry at `offset`, its compressed data read in the same read as its header when the
+    /// whole entry is small (most are: one system call per object instead of two or three).
+    fn load(&self, p: usize, offset: u64) -> Result<Entry, Unreadable> {
+        let pack = &self.packs.packs[p];
+        let end = pack.end_of(offset);
+        let len = end.saturating_sub(offset);
+        if len == 0 || len > WHOLE_ENTRY {
+            return entry(pack, offset);
+        }
+        let mut raw = vec![0u8; len as usize];
+        read_exact_at(&pack.file, &mut raw, offset).map_err(|_| Unreadable)?;
+        let mut e = parse_entry(&raw[..raw.len().min(64)], offset, end)?;
+        let start = usize::try_from(e.data - offset).map_err(|_| Unreadable)?;
+        if start > raw.len() {
+            return Err(Unreadable);
+        }
+        raw.drain(..start);
+        e.bytes = raw;
+        Ok(e)
     }
 
     /// The first bytes of an entry's inflated data.
@@ -448,10 +525,15 @@ impl<'p> Reader<'p> {
     ) -> Result<usize, Unreadable> {
         let n = (e.end.saturating_sub(e.data)).min(64) as usize;
         let mut input = [0u8; 64];
-        read_exact_at(&pack.file, &mut input[..n], e.data).map_err(|_| Unreadable)?;
+        let input = if e.bytes.is_empty() {
+            read_exact_at(&pack.file, &mut input[..n], e.data).map_err(|_| Unreadable)?;
+            &input[..n]
+        } else {
+            &e.bytes[..n.min(e.bytes.len())]
+        };
         self.inflate.reset(true);
         self.inflate
-            .decompress(&input[..n], out, flate2::FlushDecompress::None)
+            .decompress(input, out, flate2::FlushDecompress::None)
             .map_err(|_| Unreadable)?;
         Ok(self.inflate.total_out() as usize)
     }
@@ -463,7 +545,11 @@ fn entry(pack: &Pack, offset: u64) -> Result<Entry, Unreadable> {
     let n = (end.saturating_sub(offset)).min(64) as usize;
     let mut head = [0u8; 64];
     read_exact_at(&pack.file, &mut head[..n], offset).map_err(|_| Unreadable)?;
-    let head = &head[..n];
+    parse_entry(&head[..n], offset, end)
+}
+
+/// Parse an entry header from the first bytes of the entry at `offset`, which ends at `end`.
+fn parse_entry(head: &[u8], offset: u64, end: u64) -> Result<Entry, Unreadable> {
     let mut at = 0;
     let mut b = *head.first().ok_or(Unreadable)?;
     at += 1;
@@ -515,6 +601,7 @@ fn entry(pack: &Pack, offset: u64) -> Result<Entry, Unreadable> {
         data: offset + at as u64,
         end,
         base,
+        bytes: Vec::new(),
     })
 }
 
@@ -649,6 +736,13 @@ pub(super) struct TreeEntries<'a> {
 
 pub(super) fn tree_entries(data: &[u8]) -> TreeEntries<'_> {
     TreeEntries { rest: data }
+}
+
+impl<'a> TreeEntries<'a> {
+    /// The bytes not parsed yet.
+    pub fn rest(&self) -> &'a [u8] {
+        self.rest
+    }
 }
 
 /// One entry of a raw tree.

@@ -62,6 +62,9 @@ pub(super) fn assembled_inputs(
         for r in &d.revisions {
             text.push_str(&format!(" {}:{}", r.commit, r.path));
         }
+        for c in &d.before {
+            text.push_str(&format!(" b{c}"));
+        }
         text.push('\n');
     }
     super::short_hash(text.as_bytes())

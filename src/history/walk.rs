@@ -6,7 +6,7 @@
 //! into per-document and per-record histories.
 
 use super::git::{git_error, mode, Mode};
-use super::odb::{tree_entries, Kind, Packs, Reader, TreeEntry};
+use super::odb::{tree_entries, Kind, Packs, Reader, TreeEntries, TreeEntry};
 use super::ApprovalTrailers;
 use crate::config::{Config, VersionScheme};
 use crate::snapshot::{self, Role};
@@ -173,6 +173,68 @@ pub(super) fn subtree(
     Ok(Some(current.id()))
 }
 
+/// The SMS tree and the first parent of a commit, read by libgit2 (which applies grafts).
+fn chain_link_git2(
+    repo: &Repository,
+    prefix: &str,
+    oid: Oid,
+) -> Result<(Option<Oid>, Option<Oid>), git2::Error> {
+    let commit = repo.find_commit(oid)?;
+    let sms = if prefix.is_empty() {
+        Some(commit.tree_id())
+    } else {
+        subtree(repo, &commit.tree()?, prefix)?
+    };
+    let parent = if commit.parent_count() > 0 {
+        Some(commit.parent_id(0)?)
+    } else {
+        None
+    };
+    Ok((sms, parent))
+}
+
+/// The SMS tree and the first parent of a commit, from the raw commit object: its header starts
+/// with `tree <id>` and then one `parent <id>` line per parent.
+fn chain_link(
+    reader: &mut Reader<'_>,
+    prefix: &str,
+    oid: Oid,
+) -> Result<(Option<Oid>, Option<Oid>), git2::Error> {
+    let bad = || git2::Error::from_str(&format!("commit {oid} is malformed"));
+    let o = reader.read(oid)?;
+    if o.kind != Kind::Commit {
+        return Err(git2::Error::from_str(&format!("{oid} is not a commit")));
+    }
+    let mut lines = o.data.split(|&b| b == b'\n');
+    let hex = |line: Option<&[u8]>, key: &[u8]| -> Option<Oid> {
+        let id = line?.strip_prefix(key)?;
+        Oid::from_str(std::str::from_utf8(id).ok()?).ok()
+    };
+    let tree = hex(lines.next(), b"tree ").ok_or_else(bad)?;
+    let parent = hex(lines.next(), b"parent ");
+    let mut sms = Some(tree);
+    for part in prefix
+        .trim_end_matches('/')
+        .split('/')
+        .filter(|p| !p.is_empty())
+    {
+        let Some(t) = sms else { break };
+        let o = reader.read(t)?;
+        if o.kind != Kind::Tree {
+            return Err(git2::Error::from_str(&format!("{t} is not a tree")));
+        }
+        sms = None;
+        for e in tree_entries(&o.data) {
+            let e = e?;
+            if e.name == part.as_bytes() && matches!(mode(e.mode as i32), Mode::Tree) {
+                sms = Some(Oid::from_bytes(e.id)?);
+                break;
+            }
+        }
+    }
+    Ok((sms, parent))
+}
+
 /// One commit of the chain, newest first while walking.
 struct Link {
     oid: Oid,
@@ -197,32 +259,31 @@ pub(super) fn walk(
 ) -> Result<Walked> {
     let err = |what: &str, e: git2::Error| git_error(git_dir, what, &e);
     let stop = cached.as_ref().and_then(|c| Oid::from_str(&c.tip).ok());
-    // 1. The first-parent chain from HEAD back to the cached tip or the root commit.
+    // 1. The first-parent chain from HEAD back to the cached tip or the root commit. Commits
+    // and trees are read raw by the pack reader (libgit2 parses every commit whole, which on a
+    // long history is the one part of the walk that runs on a single core) — unless the
+    // repository has grafts, which only libgit2 applies.
+    let packs = Packs::open(repo.commondir());
+    let grafted = std::fs::symlink_metadata(repo.commondir().join("info/grafts")).is_ok();
+    let mut reader = Reader::new(&packs, repo, DELTA_CACHE);
     let mut chain: Vec<Link> = Vec::new();
     let mut base: Option<Option<Oid>> = None; // the SMS tree at the cached tip, when reached
     let mut next = Some(head);
     while let Some(oid) = next {
-        let commit = repo
-            .find_commit(oid)
-            .map_err(|e| err("cannot read a commit", e))?;
-        let tree = commit.tree().map_err(|e| err("cannot read a tree", e))?;
-        let sms =
-            subtree(repo, &tree, &settings.prefix).map_err(|e| err("cannot read a tree", e))?;
+        let (sms, parent) = if grafted {
+            chain_link_git2(repo, &settings.prefix, oid)
+        } else {
+            chain_link(&mut reader, &settings.prefix, oid)
+        }
+        .map_err(|e| err("cannot read a commit", e))?;
         if Some(oid) == stop {
             base = Some(sms);
             break;
         }
         chain.push(Link { oid, tree: sms });
-        next = if commit.parent_count() > 0 {
-            Some(
-                commit
-                    .parent_id(0)
-                    .map_err(|e| err("cannot read a parent commit", e))?,
-            )
-        } else {
-            None
-        };
+        next = parent;
     }
+    drop(reader);
     chain.reverse();
     let (mut raw, first_seq, mut parent_tree) = match (cached, base) {
         (Some(c), Some(tree)) => {
@@ -270,7 +331,6 @@ pub(super) fn walk(
     raw.tip_seq = first_seq + chain.len() as u64 - 1;
 
     // 2. Diffs, on all cores: contiguous runs of commits per worker.
-    let packs = Packs::open(repo.commondir());
     let threads = rayon::current_num_threads().max(1);
     let chunk = tasks.len().div_ceil(threads * 8).max(16);
     let bar = crate::progress::bar("history", tasks.len() as u64);
@@ -765,8 +825,7 @@ fn diff_trees(
         new_t.as_deref().map_or(&[], |v| &v[..]),
     );
     let skip = shared_entries(old_raw, new_raw);
-    let a: Vec<TreeEntry<'_>> = tree_entries(&old_raw[skip..]).collect::<Result<_, _>>()?;
-    let b: Vec<TreeEntry<'_>> = tree_entries(&new_raw[skip..]).collect::<Result<_, _>>()?;
+    let (a, b) = differing_entries(&old_raw[skip..], &new_raw[skip..])?;
     let is_tree = |e: &TreeEntry<'_>| matches!(mode(e.mode as i32), Mode::Tree);
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
@@ -855,6 +914,57 @@ fn shared_entries(a: &[u8], b: &[u8]) -> usize {
     at
 }
 
+/// The entries of two raw trees (whose shared start is already cut off) up to the whole entries
+/// they share at their end: a commit that changes one file of a folder of 5,000 compares a few
+/// entries, not the half of the folder that follows the change.
+///
+/// The shared end is found by bytes; each side is parsed from its start until what remains of
+/// it is no longer than that shared end, and then the side with more left is parsed further
+/// until both have exactly as many bytes left. Both rests then start on an entry boundary and
+/// are the same bytes, so they are the same entries.
+fn differing_entries<'a>(
+    a: &'a [u8],
+    b: &'a [u8],
+) -> Result<(Vec<TreeEntry<'a>>, Vec<TreeEntry<'a>>), git2::Error> {
+    let n = a.len().min(b.len());
+    let mut tail = 0;
+    while tail + 512 <= n
+        && a[a.len() - tail - 512..a.len() - tail] == b[b.len() - tail - 512..b.len() - tail]
+    {
+        tail += 512;
+    }
+    while tail < n && a[a.len() - tail - 1] == b[b.len() - tail - 1] {
+        tail += 1;
+    }
+    let (mut ia, mut ib) = (tree_entries(a), tree_entries(b));
+    let (mut xa, mut xb) = (Vec::new(), Vec::new());
+    let left = |it: &TreeEntries<'_>| it.rest().len();
+    while left(&ia) > tail {
+        match ia.next() {
+            Some(e) => xa.push(e?),
+            None => break,
+        }
+    }
+    while left(&ib) > tail {
+        match ib.next() {
+            Some(e) => xb.push(e?),
+            None => break,
+        }
+    }
+    while left(&ia) != left(&ib) {
+        let (it, out) = if left(&ia) > left(&ib) {
+            (&mut ia, &mut xa)
+        } else {
+            (&mut ib, &mut xb)
+        };
+        match it.next() {
+            Some(e) => out.push(e?),
+            None => break,
+        }
+    }
+    Ok((xa, xb))
+}
+
 /// Read a blob and summarise it with the `source` parsers.
 pub(super) fn summarise(
     reader: &mut Reader<'_>,
@@ -868,18 +978,12 @@ pub(super) fn summarise(
         Role::Record => Summary::Records(Vec::new()),
         _ => Summary::NoId,
     };
-    if reader
-        .size(oid)
-        .is_some_and(|n| n > config.max_size_for(path))
-    {
-        return Ok(too_big());
-    }
     let blob = reader
-        .read(oid)
+        .read_within(oid, config.max_size_for(path))
         .map_err(|e| git_error(git_dir, &format!("cannot read `{path}` ({oid})"), &e))?;
-    if blob.data.len() as u64 > config.max_size_for(path) {
+    let Some(blob) = blob else {
         return Ok(too_big());
-    }
+    };
     let bytes = &blob.data[..];
     let text = if bytes.contains(&0) {
         None
@@ -980,6 +1084,78 @@ mod tests {
         assert_eq!(entry_order(b"a", true, b"a0", false), Ordering::Less);
         assert_eq!(entry_order(b"a", false, b"a", true), Ordering::Less);
         assert_eq!(entry_order(b"b", false, b"b", false), Ordering::Equal);
+    }
+
+    /// A raw tree of `(name, id)` entries, files only.
+    fn raw_tree(entries: &[(String, [u8; 20])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (name, id) in entries {
+            out.extend_from_slice(b"1 ");
+            out.extend_from_slice(name.as_bytes());
+            out.push(0);
+            out.extend_from_slice(id);
+        }
+        out
+    }
+
+    fn next(seed: &mut u64, n: u64) -> u64 {
+        *seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (*seed >> 33) % n
+    }
+
+    /// An id made of the bytes of short entries (`1 a\0`…: an id is any 20 bytes), so that
+    /// parsing from inside it often finds entries.
+    fn look_alike_id(seed: &mut u64) -> [u8; 20] {
+        let mut id = [0u8; 20];
+        for byte in id.iter_mut() {
+            *byte = b"1 a\0"[next(seed, 4) as usize];
+        }
+        id
+    }
+
+    #[test]
+    fn only_shared_whole_entries_are_cut_off_the_end() {
+        // Names and ids from tiny alphabets, so that byte suffixes shared by two trees often
+        // start inside an entry, or on an entry boundary of one side only: what is cut off must
+        // be the same whole entries on both sides.
+        let seed = &mut 7u64;
+        for _ in 0..20_000 {
+            let mut a: Vec<(String, [u8; 20])> = Vec::new();
+            for _ in 0..next(seed, 8) {
+                let len = 1 + next(seed, 3) as usize;
+                let name: String = (0..len)
+                    .map(|_| b"a1 "[next(seed, 3) as usize] as char)
+                    .collect();
+                a.push((name, look_alike_id(seed)));
+            }
+            let mut b = a.clone();
+            for _ in 0..1 + next(seed, 3) {
+                match next(seed, 3) {
+                    0 if !b.is_empty() => {
+                        let i = next(seed, b.len() as u64) as usize;
+                        b.remove(i);
+                    }
+                    1 if !b.is_empty() => {
+                        let i = next(seed, b.len() as u64) as usize;
+                        b[i].1 = look_alike_id(seed);
+                    }
+                    _ => {
+                        let i = next(seed, b.len() as u64 + 1) as usize;
+                        let name = format!("{}a", "b".repeat(next(seed, 3) as usize));
+                        b.insert(i, (name, look_alike_id(seed)));
+                    }
+                }
+            }
+            let (ra, rb) = (raw_tree(&a), raw_tree(&b));
+            let (ma, mb) = differing_entries(&ra, &rb).unwrap();
+            let all_a: Vec<TreeEntry<'_>> = tree_entries(&ra).map(Result::unwrap).collect();
+            let all_b: Vec<TreeEntry<'_>> = tree_entries(&rb).map(Result::unwrap).collect();
+            assert_eq!(&all_a[..ma.len()], &ma[..]);
+            assert_eq!(&all_b[..mb.len()], &mb[..]);
+            assert_eq!(&all_a[ma.len()..], &all_b[mb.len()..], "{a:?} / {b:?}");
+        }
     }
 
     #[test]

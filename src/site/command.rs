@@ -308,6 +308,26 @@ pub fn git_view(loaded: &Loaded) -> GitView {
             .collect();
         revs.reverse();
         view.revisions.insert(key.clone(), revs);
+        let before: Vec<Revision> = doc
+            .before
+            .iter()
+            .rev()
+            .filter_map(|&i| {
+                let c = h.commits.get(i)?;
+                Some(Revision {
+                    commit: c.id.clone(),
+                    date: c.date.to_string(),
+                    author: c.author_name.clone(),
+                    version: None,
+                    status: None,
+                    approval: None,
+                    summary: c.subject.clone(),
+                })
+            })
+            .collect();
+        if !before.is_empty() {
+            view.before_control.insert(key.clone(), before);
+        }
     }
     view
 }

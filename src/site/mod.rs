@@ -94,6 +94,9 @@ pub struct GitView {
     pub provenance: Provenance,
     /// Lower-cased document id -> revisions, newest first.
     pub revisions: std::collections::HashMap<String, Vec<Revision>>,
+    /// Lower-cased document id -> the file's commits before it came under document control,
+    /// newest first (only date, author, commit and summary are set).
+    pub before_control: std::collections::HashMap<String, Vec<Revision>>,
     pub changes: Option<Changes>,
     /// The auditor's sample drawn for this build (`--sample-kind …`): not from git, but input
     /// of the site that the pages share like the history.

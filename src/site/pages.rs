@@ -1720,6 +1720,8 @@ impl<'a> Site<'a> {
             records: Vec<RecLink<'b>>,
             findings: Vec<FindingView<'b>>,
             history: Option<Vec<RevisionView<'b>>>,
+            /// The file's commits before it came under control, newest first.
+            before_control: Vec<RevisionView<'b>>,
             refused: Vec<ListedFile<'b>>,
             in_progress: Option<InProgress<'b>>,
             /// Annex A controls the Statement of Applicability says this document implements.
@@ -1818,24 +1820,27 @@ impl<'a> Site<'a> {
                 .flatten()
                 .copied(),
         );
+        let view = |r: &'a crate::site::Revision| RevisionView {
+            commit: &r.commit,
+            commit_short: r.commit.chars().take(12).collect(),
+            date: &r.date,
+            author: &r.author,
+            version: r.version.as_deref(),
+            status: r.status.as_deref(),
+            approval: r.approval.as_deref(),
+            summary: &r.summary,
+        };
         let history = self
             .history
             .revisions
             .get(&crate::ids::key(&work.id))
-            .map(|revs| {
-                revs.iter()
-                    .map(|r| RevisionView {
-                        commit: &r.commit,
-                        commit_short: r.commit.chars().take(12).collect(),
-                        date: &r.date,
-                        author: &r.author,
-                        version: r.version.as_deref(),
-                        status: r.status.as_deref(),
-                        approval: r.approval.as_deref(),
-                        summary: &r.summary,
-                    })
-                    .collect()
-            });
+            .map(|revs| revs.iter().map(view).collect());
+        let before_control = self
+            .history
+            .before_control
+            .get(&crate::ids::key(&work.id))
+            .map(|revs| revs.iter().map(view).collect())
+            .unwrap_or_default();
         DocumentPage {
             doc: DocLink {
                 id: &d.id,
@@ -1882,6 +1887,7 @@ impl<'a> Site<'a> {
                 .collect(),
             findings,
             history,
+            before_control,
             refused: body
                 .map(|b| b.refused.iter().map(|p| self.listed_file(p)).collect())
                 .unwrap_or_default(),
