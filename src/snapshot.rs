@@ -174,8 +174,7 @@ pub fn role(config: &Config, path: &str) -> Role {
         Role::Config
     } else if under(&config.paths.frameworks) && (ends(".yaml") || ends(".yml")) {
         Role::Framework
-    } else if under(&config.paths.mappings) && (lower.ends_with(".yaml") || lower.ends_with(".yml"))
-    {
+    } else if under(&config.paths.mappings) && (ends(".yaml") || ends(".yml")) {
         Role::Mapping
     } else if under(&config.paths.records)
         && (ends(".yaml") || ends(".yml") || crate::tabular::Format::of(path).is_some())
