@@ -454,39 +454,3 @@ pub fn effective_tables(
     }
     effective
 }
-
-/// The table in a canonical text (positions and quoting left out), for the controlled-content
-/// hash: a change of any cell is a change of the approved text.
-pub fn canonical(n: &Node) -> String {
-    let mut out = String::new();
-    write_canonical(n, &mut out);
-    out
-}
-
-fn write_canonical(n: &Node, out: &mut String) {
-    match &n.value {
-        Value::Scalar { text, .. } => {
-            out.push('"');
-            out.push_str(&text.replace('\\', "\\\\").replace('"', "\\\""));
-            out.push('"');
-        }
-        Value::Seq(items) => {
-            out.push('[');
-            for i in items {
-                write_canonical(i, out);
-                out.push(',');
-            }
-            out.push(']');
-        }
-        Value::Map(entries) => {
-            out.push('{');
-            for (k, v) in entries {
-                write_canonical(k, out);
-                out.push(':');
-                write_canonical(v, out);
-                out.push(',');
-            }
-            out.push('}');
-        }
-    }
-}

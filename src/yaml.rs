@@ -87,6 +87,43 @@ pub enum YamlErrorKind {
 }
 
 impl Node {
+    /// The value in a canonical text, without positions or quoting style (`"a"` and `a` are the
+    /// same): what a content hash of a YAML value is taken over.
+    pub fn canonical(&self) -> String {
+        let mut out = String::new();
+        self.write_canonical(&mut out);
+        out
+    }
+
+    /// [`Self::canonical`], appended to `out`.
+    pub fn write_canonical(&self, out: &mut String) {
+        match &self.value {
+            Value::Scalar { text, .. } => {
+                out.push('"');
+                out.push_str(&text.replace('\\', "\\\\").replace('"', "\\\""));
+                out.push('"');
+            }
+            Value::Seq(items) => {
+                out.push('[');
+                for i in items {
+                    i.write_canonical(out);
+                    out.push(',');
+                }
+                out.push(']');
+            }
+            Value::Map(entries) => {
+                out.push('{');
+                for (k, v) in entries {
+                    k.write_canonical(out);
+                    out.push(':');
+                    v.write_canonical(out);
+                    out.push(',');
+                }
+                out.push('}');
+            }
+        }
+    }
+
     /// The text of a scalar node; `None` for a sequence or a mapping.
     pub fn as_scalar(&self) -> Option<&str> {
         match &self.value {

@@ -509,7 +509,7 @@ pub fn content_hashes(doc: &Document) -> (String, String) {
     field("provides", &provides.join("\u{2}"));
     // Only a Statement of Applicability has a `controls:` table; other documents hash as before.
     if let Some((_, c)) = &doc.controls {
-        field("controls", &crate::soa::canonical(c));
+        field("controls", &c.canonical());
     }
     field("body", &body);
     let text_hash = short_hash(text.as_bytes());

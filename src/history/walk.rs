@@ -10,7 +10,6 @@ use super::odb::{tree_entries, Kind, Packs, Reader, TreeEntries, TreeEntry};
 use super::ApprovalTrailers;
 use crate::config::{Config, VersionScheme};
 use crate::snapshot::{self, Role};
-use crate::yaml::{Node, Value};
 use anyhow::Result;
 use git2::{Oid, Repository, Tree};
 use rayon::prelude::*;
@@ -1006,7 +1005,7 @@ pub(super) fn summarise(
                         for (k, v) in r.fields.iter().filter(|(k, _)| k != "id") {
                             canon.push_str(k);
                             canon.push('=');
-                            render(v, &mut canon);
+                            v.write_canonical(&mut canon);
                             canon.push('\n');
                         }
                         RecSummary {
@@ -1041,35 +1040,6 @@ pub(super) fn summarise(
             }
         }
     })
-}
-
-/// A canonical text of a YAML value, without positions.
-fn render(n: &Node, out: &mut String) {
-    match &n.value {
-        Value::Scalar { text, .. } => {
-            out.push('"');
-            out.push_str(&text.replace('\\', "\\\\").replace('"', "\\\""));
-            out.push('"');
-        }
-        Value::Seq(items) => {
-            out.push('[');
-            for i in items {
-                render(i, out);
-                out.push(',');
-            }
-            out.push(']');
-        }
-        Value::Map(entries) => {
-            out.push('{');
-            for (k, v) in entries {
-                render(k, out);
-                out.push(':');
-                render(v, out);
-                out.push(',');
-            }
-            out.push('}');
-        }
-    }
 }
 
 #[cfg(test)]
