@@ -40,6 +40,8 @@ pub struct Config {
     /// Severity overrides per finding code; `None` turns the code off.
     pub rules: BTreeMap<String, Option<Severity>>,
     pub applicability: Vec<Applicability>,
+    /// Record kinds held in another system (`external:`), in file order.
+    pub external: Vec<ExternalKind>,
     pub history: HistorySettings,
     pub limits: Limits,
     pub paths: Paths,
@@ -96,6 +98,26 @@ pub struct Applicability {
     pub agreement: Option<String>,
     pub review_kind: Option<String>,
     pub pos: Pos,
+}
+
+/// A record kind whose records live in another system (a service desk, an HR system): the
+/// clauses that demand it are evidenced by the freshness of `evidenced_by`, a kind kept in git
+/// (a monthly service report that summarises the desk), and the site says where the records are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalKind {
+    pub kind: String,
+    pub system: String,
+    pub location: Option<String>,
+    pub owner: Option<String>,
+    pub evidenced_by: String,
+    pub pos: Pos,
+}
+
+impl Config {
+    /// The `external:` entry of a record kind, if it is held elsewhere.
+    pub fn external_kind(&self, kind: &str) -> Option<&ExternalKind> {
+        self.external.iter().find(|e| e.kind == kind)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -265,6 +287,7 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
         intervals: BTreeMap::new(),
         rules: BTreeMap::new(),
         applicability: Vec::new(),
+        external: Vec::new(),
         history: HistorySettings::default(),
         limits: Limits::default(),
         paths: Paths::default(),
@@ -398,6 +421,7 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
                 }
             }
             "applicability" => config.applicability = read_applicability(&mut r, value),
+            "external" => config.external = read_external(&mut r, value),
             "tables" => config.tables = read_tables(&mut r, value),
             "history" => {
                 for (kk, vv) in known_entries(&mut r, value, k, schema::HISTORY) {
@@ -706,6 +730,75 @@ fn read_applicability(r: &mut Reader<'_>, node: &Node) -> Vec<Applicability> {
             continue;
         }
         out.push(a);
+    }
+    out
+}
+
+fn read_external(r: &mut Reader<'_>, node: &Node) -> Vec<ExternalKind> {
+    let mut out: Vec<ExternalKind> = Vec::new();
+    let Some(items) = node.as_seq() else {
+        if !node.is_null() {
+            r.invalid(node, "external", "`external` must be a list".into());
+        }
+        return out;
+    };
+    for item in items {
+        let Some(entries) = item.as_map() else {
+            r.invalid(
+                item,
+                "external",
+                "each entry is a mapping with kind, system, location, owner, evidenced_by".into(),
+            );
+            continue;
+        };
+        let mut e = ExternalKind {
+            kind: String::new(),
+            system: String::new(),
+            location: None,
+            owner: None,
+            evidenced_by: String::new(),
+            pos: item.pos,
+        };
+        for (k, v) in entries {
+            let key = k.as_scalar().unwrap_or("");
+            let text = |r: &mut Reader<'_>| r.text(v, key).map(|t| t.text);
+            match key {
+                "kind" => e.kind = text(r).unwrap_or_default(),
+                "system" => e.system = text(r).unwrap_or_default(),
+                "location" => e.location = text(r),
+                "owner" => e.owner = text(r),
+                "evidenced_by" => e.evidenced_by = text(r).unwrap_or_default(),
+                other => unknown_key(r, k, other, &schema::keys(schema::EXTERNAL), "external[]."),
+            }
+        }
+        if e.kind.is_empty() || e.system.is_empty() || e.evidenced_by.is_empty() {
+            r.invalid(
+                item,
+                "external",
+                "an external entry needs `kind`, `system` and `evidenced_by` (the record kind kept in git whose freshness stands for it)".into(),
+            );
+            continue;
+        }
+        if e.kind == e.evidenced_by {
+            r.invalid(
+                item,
+                "external",
+                format!(
+                    "`{}` cannot stand for itself: `evidenced_by` names a kind kept in git",
+                    e.kind
+                ),
+            );
+            continue;
+        }
+        if out.iter().any(|o| o.kind == e.kind) {
+            r.invalid(
+                item,
+                "external",
+                format!("`{}` is declared external twice", e.kind),
+            );
+            continue;
+        }
+        out.push(e);
     }
     out
 }

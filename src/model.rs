@@ -49,9 +49,13 @@ impl CoverageStatus {
 /// A demanded record kind whose newest record is too old.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stale {
+    /// The demanded kind.
     pub kind: String,
     pub newest: Date,
     pub within: Interval,
+    /// For a kind held in another system (`external:`), the kind kept in git that stands for
+    /// it and whose newest record `newest` is.
+    pub via: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -477,9 +481,30 @@ pub fn link_with<'a>(
                     kind: kind.to_string(),
                     newest: n,
                     within: w,
+                    via: None,
                 }),
             ),
             (Some(_), _) => (false, None),
+        }
+    };
+
+    // A kind held in another system (`external:`) with no records of its own in git is as
+    // fresh as the kind that stands for it; once its records are in git (an export), they count.
+    let demanded_state = |kind: &str| -> (bool, Option<Stale>) {
+        let own = records_by_kind.get(kind).is_some_and(|l| !l.is_empty());
+        match config.external_kind(kind) {
+            Some(e) if !own => {
+                let (missing, stale) = kind_state(&e.evidenced_by);
+                (
+                    missing,
+                    stale.map(|s| Stale {
+                        kind: kind.to_string(),
+                        via: Some(e.evidenced_by.clone()),
+                        ..s
+                    }),
+                )
+            }
+            _ => kind_state(kind),
         }
     };
 
@@ -556,7 +581,7 @@ pub fn link_with<'a>(
         }
         if cl.evidence.needs_records() || !kinds.is_empty() {
             for k in &kinds {
-                let (missing, stale) = kind_state(k);
+                let (missing, stale) = demanded_state(k);
                 if missing {
                     cov.missing_kinds.push(k.clone());
                 }

@@ -624,31 +624,64 @@ fn coverage_rules(model: &Model<'_>, out: &mut Vec<Diagnostic>) {
             );
         }
         for kind in &cov.missing_kinds {
-            out.push(
-                Diagnostic::new(
+            let records = &model.config.paths.records;
+            let d = match model.config.external_kind(kind) {
+                Some(e) => Diagnostic::new(
+                    "records-missing",
+                    format!("{}#{kind}", cl.id),
+                    format!(
+                        "clause {title} demands `{kind}` records, held in {}: there is no `{}` record to stand for them",
+                        e.system, e.evidenced_by
+                    ),
+                )
+                .at(FILE_NAME, e.pos)
+                .help(format!(
+                    "add {} records under {records}/{}/, or export the {kind} records into {records}/{kind}/",
+                    e.evidenced_by, e.evidenced_by
+                )),
+                None => Diagnostic::new(
                     "records-missing",
                     format!("{}#{kind}", cl.id),
                     format!("clause {title} demands `{kind}` records: there are none"),
                 )
                 .at(FILE_NAME, Pos::new(1, 1))
-                .help(format!(
-                    "add {kind} records under {}/{kind}/",
-                    model.config.paths.records
-                )),
-            );
+                .help(format!("add {kind} records under {records}/{kind}/")),
+            };
+            out.push(d);
         }
         for s in &cov.stale_kinds {
             out.push(
                 Diagnostic::new(
                     "records-stale",
                     format!("{}#{}", cl.id, s.kind),
-                    format!(
-                        "clause {title}: the newest `{}` record is from {}, older than {} before {}",
-                        s.kind, s.newest, s.within, model.as_of
-                    ),
+                    match &s.via {
+                        None => format!(
+                            "clause {title}: the newest `{}` record is from {}, older than {} before {}",
+                            s.kind, s.newest, s.within, model.as_of
+                        ),
+                        Some(via) => format!(
+                            "clause {title}: `{}` records are held elsewhere, and the newest `{via}` record that stands for them is from {}, older than {} before {}",
+                            s.kind, s.newest, s.within, model.as_of
+                        ),
+                    },
                 )
                 .at(FILE_NAME, Pos::new(1, 1)),
             );
+        }
+    }
+    for e in &model.config.external {
+        for (what, kind) in [("kind", &e.kind), ("evidenced_by", &e.evidenced_by)] {
+            if model.catalog.record_kind(kind).is_none() {
+                out.push(
+                    Diagnostic::new(
+                        "config-invalid",
+                        format!("{FILE_NAME}#external#{}", e.kind),
+                        format!("external `{what}` names record kind `{kind}`, which no loaded framework defines"),
+                    )
+                    .at(FILE_NAME, e.pos)
+                    .help("`auditbook clauses --kinds` lists the record kinds"),
+                );
+            }
         }
     }
     for a in &model.config.applicability {

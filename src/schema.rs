@@ -120,6 +120,31 @@ pub const APPLICABILITY: &[Field] = &[
     ),
 ];
 
+/// One `external:` entry: a record kind held in another system (DESIGN "Records held elsewhere").
+pub const EXTERNAL: &[Field] = &[
+    req(
+        "kind",
+        Ty::Text,
+        "The record kind held elsewhere, e.g. incident (`auditbook clauses --kinds`).",
+    ),
+    req(
+        "system",
+        Ty::Text,
+        "The system that holds the records, e.g. ServiceNow.",
+    ),
+    f(
+        "location",
+        Ty::Text,
+        "Where in that system an auditor finds them (a URL, a queue, a report name).",
+    ),
+    f("owner", Ty::Text, "Who answers for those records."),
+    req(
+        "evidenced_by",
+        Ty::Text,
+        "A record kind kept in git whose freshness stands for the external one (e.g. service-report).",
+    ),
+];
+
 pub const HISTORY: &[Field] = &[
     f(
         "baseline",
@@ -273,6 +298,11 @@ pub const SMS: &[Field] = &[
     f("intervals", Ty::MapOf(&Ty::Interval), "Freshness overrides per record kind."),
     f("rules", Ty::Levels, "The level of a finding code: deny (error), warn (warning), note or allow (off)."),
     f("applicability", Ty::ListOf(APPLICABILITY), "Clauses operated by another party (8.2.3)."),
+    f(
+        "external",
+        Ty::ListOf(EXTERNAL),
+        "Record kinds held in another system, with the kind kept in git that stands for them.",
+    ),
     f("history", Ty::Object(HISTORY), "How the git history is read."),
     f("limits", Ty::Object(LIMITS), "Bounds on what one run reads."),
     f("paths", Ty::Object(PATHS), "Folders, relative to the SMS root."),
@@ -730,6 +760,15 @@ mod tests {
                 &[("clause", "\"8.7.2\""), ("party", "X")],
             ),
             ("tables", TABLES, &[("kind", "incident")]),
+            (
+                "external",
+                EXTERNAL,
+                &[
+                    ("kind", "incident"),
+                    ("system", "ServiceNow"),
+                    ("evidenced_by", "service-report"),
+                ],
+            ),
         ] {
             for field in fields {
                 let entry = |v: &str| {

@@ -1337,6 +1337,8 @@ impl<'a> Site<'a> {
             newest: Option<String>,
             fresh_within: Option<String>,
             state: &'static str,
+            /// For a kind held in another system: where, and what stands for it in git.
+            held: Option<String>,
         }
         #[derive(Serialize)]
         struct ClausePage<'b> {
@@ -1426,6 +1428,33 @@ impl<'a> Site<'a> {
                 let newest = list.iter().filter_map(|&r| recs[r].date).max();
                 let stale = cov.stale_kinds.iter().any(|s| s.kind == k);
                 let missing = cov.missing_kinds.iter().any(|m| m == k);
+                // Held elsewhere: the row counts the records that stand for it.
+                let external = model.config.external_kind(k).filter(|_| list.is_empty());
+                let (list, newest) = match external {
+                    Some(e) => {
+                        let proxy = model
+                            .records_by_kind
+                            .get(&e.evidenced_by)
+                            .map(Vec::as_slice)
+                            .unwrap_or_default();
+                        (proxy, proxy.iter().filter_map(|&r| recs[r].date).max())
+                    }
+                    None => (list, newest),
+                };
+                let held = external.map(|e| {
+                    let mut t = format!("Held in {}", e.system);
+                    if let Some(l) = &e.location {
+                        t.push_str(&format!(" ({l})"));
+                    }
+                    if let Some(o) = &e.owner {
+                        t.push_str(&format!(", owner {o}"));
+                    }
+                    t.push_str(&format!(
+                        "; sample there. Counted here: the `{}` records that stand for it.",
+                        e.evidenced_by
+                    ));
+                    t
+                });
                 KindNeed {
                     kind: k,
                     title: model
@@ -1436,7 +1465,9 @@ impl<'a> Site<'a> {
                     url: self.kind_url(k),
                     count: list.len(),
                     newest: newest.map(|d| d.to_string()),
-                    fresh_within: model.fresh_within(k).map(|w| w.to_string()),
+                    fresh_within: model
+                        .fresh_within(external.map_or(k, |e| e.evidenced_by.as_str()))
+                        .map(|w| w.to_string()),
                     state: if missing {
                         "missing"
                     } else if stale {
@@ -1444,6 +1475,7 @@ impl<'a> Site<'a> {
                     } else {
                         "ok"
                     },
+                    held,
                 }
             })
             .collect();
@@ -1586,12 +1618,19 @@ impl<'a> Site<'a> {
             ));
         }
         for k in &cov.missing_kinds {
-            out.push(format!("No `{k}` record exists."));
+            match model.config.external_kind(k) {
+                Some(e) => out.push(format!(
+                    "`{k}` records are held in {}; no `{}` record stands for them.",
+                    e.system, e.evidenced_by
+                )),
+                None => out.push(format!("No `{k}` record exists.")),
+            }
         }
         for s in &cov.stale_kinds {
+            let of = s.via.as_deref().unwrap_or(&s.kind);
             out.push(format!(
-                "The newest `{}` record is from {}; one is needed within {} before {}.",
-                s.kind, s.newest, s.within, model.as_of
+                "The newest `{of}` record is from {}; one is needed within {} before {}.",
+                s.newest, s.within, model.as_of
             ));
         }
         if !cov.current {

@@ -763,3 +763,159 @@ fn an_export_dropping_many_rows_gives_one_finding_for_the_file() {
         "{deleted:#?}"
     );
 }
+
+// --- record kinds held in another system (`external:`) -------------------------------------------
+
+const HELD_IN_SERVICENOW: &str = "external:\n  - kind: incident\n    system: ServiceNow\n    location: https://desk.example/incident_list.do\n    owner: Service desk lead\n    evidenced_by: service-report\n";
+
+/// The status of a clause in a JSON check report.
+fn status_of(r: &Run, clause: &str) -> String {
+    r.json()["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == clause)
+        .unwrap_or_else(|| panic!("no clause {clause}"))["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn subjects(r: &Run, code: &str) -> Vec<String> {
+    r.findings(code)
+        .iter()
+        .map(|f| f["subject"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_kind_held_elsewhere_is_evidenced_by_the_kind_that_stands_for_it() {
+    let s = Sms::sample();
+    std::fs::remove_dir_all(s.path().join("records/incident")).unwrap();
+    let r = s.check_json();
+    assert!(subjects(&r, "records-missing").contains(&"8.6.1#incident".to_string()));
+    assert_ne!(status_of(&r, "8.6.1"), "covered");
+
+    // Declared as held in the service desk, with the monthly service report standing for it.
+    let config = s.read("sms.yaml");
+    s.file("sms.yaml", &format!("{config}{HELD_IN_SERVICENOW}"));
+    let r = s.check_json();
+    assert!(
+        !subjects(&r, "records-missing").contains(&"8.6.1#incident".to_string()),
+        "{:#?}",
+        r.findings("records-missing")
+    );
+    assert!(r.findings("config-invalid").is_empty(), "{}", r.stdout);
+    assert_eq!(status_of(&r, "8.6.1"), "covered");
+
+    // The clause page says where the records are and what is counted instead.
+    let out = s.path().join("_site");
+    let b = s.run("build", &["--out", out.to_str().unwrap()]);
+    assert!(b.code <= 1, "{}", b.stderr);
+    let page = std::fs::read_to_string(out.join("clauses/8.6.1.html")).unwrap();
+    assert!(
+        page.contains("Held in ServiceNow (https://desk.example/incident_list.do), owner Service desk lead; sample there."),
+        "{page}"
+    );
+    assert!(
+        page.contains("the <code>service-report</code> records")
+            || page.contains("`service-report` records"),
+        "{page}"
+    );
+
+    // Years later the stand-in is stale: the finding keeps the demanded kind as its subject
+    // and names the stand-in.
+    let r = s.run("check", &["--format", "json", "--as-of", "2031-11-26"]);
+    let stale = r.findings("records-stale");
+    let f = stale
+        .iter()
+        .find(|f| f["subject"] == "8.6.1#incident")
+        .expect("8.6.1#incident stale");
+    assert!(
+        f["message"].as_str().unwrap().contains("`service-report`"),
+        "{f}"
+    );
+
+    // Without any stand-in record the demanded kind is missing, reported at the entry's line.
+    std::fs::remove_dir_all(s.path().join("records/service-report")).unwrap();
+    let r = s.check_json();
+    let missing = r.findings("records-missing");
+    let f = missing
+        .iter()
+        .find(|f| f["subject"] == "8.6.1#incident")
+        .expect("8.6.1#incident missing");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("held in ServiceNow"),
+        "{f}"
+    );
+    let line = s
+        .read("sms.yaml")
+        .lines()
+        .collect::<Vec<_>>()
+        .iter()
+        .rposition(|l| *l == "  - kind: incident")
+        .unwrap()
+        + 1;
+    assert_eq!(f["path"], "sms.yaml");
+    assert_eq!(f["line"], line as u64);
+}
+
+#[test]
+fn a_kind_switched_from_external_to_exported_files_keeps_its_clauses() {
+    // The sample holds its incidents in git (YAML and a CSV export). Declared external as
+    // well, its own records count: the page shows them, with no stand-in.
+    let s = Sms::sample();
+    let before = s.check_json();
+    let config = s.read("sms.yaml");
+    s.file("sms.yaml", &format!("{config}{HELD_IN_SERVICENOW}"));
+    let after = s.check_json();
+    assert_eq!(status_of(&after, "8.6.1"), status_of(&before, "8.6.1"));
+    assert_eq!(after.codes(), before.codes());
+    let out = s.path().join("_site");
+    let b = s.run("build", &["--out", out.to_str().unwrap()]);
+    assert!(b.code <= 1, "{}", b.stderr);
+    let page = std::fs::read_to_string(out.join("clauses/8.6.1.html")).unwrap();
+    assert!(!page.contains("Held in ServiceNow"), "{page}");
+}
+
+#[test]
+fn external_entries_are_checked() {
+    let s = Sms::sample();
+    let config = s.read("sms.yaml");
+    s.file(
+        "sms.yaml",
+        &format!(
+            "{config}external:\n  - kind: incidnet\n    system: ServiceNow\n    evidenced_by: service-report\n  - kind: change\n    system: Jira\n  - kind: problem\n    system: Jira\n    evidenced_by: problem\n"
+        ),
+    );
+    let r = s.check_json();
+    // an entry that cannot be read is a field finding; a kind no framework has, a config one
+    let mut invalid = r.findings("config-invalid");
+    invalid.extend(r.findings("field-invalid"));
+    let messages: Vec<&str> = invalid
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("`incidnet`")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("needs `kind`, `system` and `evidenced_by`")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("cannot stand for itself")),
+        "{messages:#?}"
+    );
+    assert!(invalid
+        .iter()
+        .all(|f| f["path"] == "sms.yaml" && f["line"].as_u64().unwrap() > 1));
+}
