@@ -779,17 +779,6 @@ fn read_external(r: &mut Reader<'_>, node: &Node) -> Vec<ExternalKind> {
             );
             continue;
         }
-        if e.kind == e.evidenced_by {
-            r.invalid(
-                item,
-                "external",
-                format!(
-                    "`{}` cannot stand for itself: `evidenced_by` names a kind kept in git",
-                    e.kind
-                ),
-            );
-            continue;
-        }
         if out.iter().any(|o| o.kind == e.kind) {
             r.invalid(
                 item,

@@ -670,6 +670,20 @@ fn coverage_rules(model: &Model<'_>, out: &mut Vec<Diagnostic>) {
         }
     }
     for e in &model.config.external {
+        if e.kind == e.evidenced_by {
+            out.push(
+                Diagnostic::new(
+                    "config-invalid",
+                    format!("{FILE_NAME}#external#{}", e.kind),
+                    format!(
+                        "`{}` cannot stand for itself: `evidenced_by` names a kind kept in git",
+                        e.kind
+                    ),
+                )
+                .at(FILE_NAME, e.pos),
+            );
+            continue;
+        }
         for (what, kind) in [("kind", &e.kind), ("evidenced_by", &e.evidenced_by)] {
             if model.catalog.record_kind(kind).is_none() {
                 out.push(
