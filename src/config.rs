@@ -480,6 +480,11 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
                                 config.limits.markdown.max_headings = n as usize;
                             }
                         }
+                        "max_elements" => {
+                            if let Some(n) = r.count(vv, &kk) {
+                                config.limits.markdown.max_elements = n as usize;
+                            }
+                        }
                         _ => unknown_key(
                             &mut r,
                             vv,
@@ -493,6 +498,7 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
                                 "max_yaml_nodes",
                                 "max_nesting_depth",
                                 "max_headings",
+                                "max_elements",
                             ],
                             "limits.",
                         ),

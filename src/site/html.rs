@@ -372,6 +372,10 @@ pub fn render(
     let mut blocks: Vec<(usize, bool)> = Vec::new();
     let mut depth = 0usize;
     let mut author_html = false;
+    // Bytes of Markdown text since the last tag (one text node for the sanitiser), and whether
+    // the current block opened an element whose content is raw text (see [`push_text`]).
+    let mut run = 0usize;
+    let mut raw_text = false;
     // Where the body nests too deep: up to there it is Markdown, the rest plain text.
     let cut = parsed.nesting_cut;
     let text = match cut {
@@ -386,16 +390,28 @@ pub fn render(
         if let Some(c) = cut.filter(|c| c.event == Some(n)) {
             close_open_tags(&mut events);
             blocks.push((events.len(), author_html));
-            tail = push_cut(&mut sections, body.get(c.offset..).unwrap_or_default());
+            tail = push_cut(
+                &mut sections,
+                body.get(c.offset..).unwrap_or_default(),
+                c.reason,
+            );
             cut_done = true;
             break;
         }
         match &event {
             Event::Start(_) => depth += 1,
             Event::End(_) => depth = depth.saturating_sub(1),
-            Event::Html(_) | Event::InlineHtml(_) => author_html = true,
+            Event::Html(t) | Event::InlineHtml(t) => {
+                author_html = true;
+                raw_text |= opens_raw_text(t);
+            }
             _ => {}
         }
+        if !matches!(event, Event::Text(_)) {
+            run = 0;
+        }
+        // Never inside an image: its text becomes the `alt` attribute.
+        let split = !raw_text && image_stack.is_empty();
         match event {
             Event::Start(Tag::Heading { level, .. }) if heading_no >= anchors.len() => {
                 // Past `limits.max_headings`: a plain heading, its text part of the section.
@@ -433,7 +449,7 @@ pub fn render(
                 if let Some(Some(had)) = image_stack.last_mut() {
                     *had = true;
                 }
-                events.push(Event::Text(t));
+                push_text(&mut events, t, &mut run, split);
             }
             Event::Text(t) => {
                 if let Some(s) = sections.last_mut() {
@@ -443,7 +459,7 @@ pub fn render(
                 if let Some(Some(had)) = image_stack.last_mut() {
                     *had = true;
                 }
-                events.push(Event::Text(t));
+                push_text(&mut events, t, &mut run, split);
             }
             Event::Code(t) => {
                 if let Some(s) = sections.last_mut() {
@@ -453,7 +469,15 @@ pub fn render(
                 if let Some(Some(had)) = image_stack.last_mut() {
                     *had = true;
                 }
-                events.push(Event::Code(t));
+                if split && t.len() > TEXT_RUN {
+                    // what the writer writes for `Code`, with the text split
+                    events.push(Event::InlineHtml(CowStr::Borrowed("<code>")));
+                    let mut run = 0;
+                    push_text(&mut events, t, &mut run, true);
+                    events.push(Event::InlineHtml(CowStr::Borrowed("</code>")));
+                } else {
+                    events.push(Event::Code(t));
+                }
             }
             // A remote image, or one the page may not show (a file the allow-list does not
             // let into an `<img>`, a dead target): a link instead, which then resolves as one
@@ -568,12 +592,17 @@ pub fn render(
         if depth == 0 {
             blocks.push((events.len(), author_html));
             author_html = false;
+            raw_text = false;
         }
     }
     if let (Some(c), false) = (cut, cut_done) {
         close_open_tags(&mut events);
         blocks.push((events.len(), author_html));
-        tail = push_cut(&mut sections, body.get(c.offset..).unwrap_or_default());
+        tail = push_cut(
+            &mut sections,
+            body.get(c.offset..).unwrap_or_default(),
+            c.reason,
+        );
     }
     // Each top-level block with raw HTML is sanitised on its own, the blocks between them
     // together: an unclosed `<style>`, `<textarea>` or `<plaintext>` then swallows at most the
@@ -632,14 +661,17 @@ pub fn render(
     }
 }
 
-/// The part of a body past `limits.max_nesting_depth` as HTML: a notice, then the text as
-/// written, escaped.
-fn push_cut(sections: &mut [Section], rest: &str) -> String {
+/// The part of a body past `limits.max_nesting_depth` or `limits.max_elements` as HTML: a
+/// notice, then the text as written, escaped.
+fn push_cut(sections: &mut [Section], rest: &str, reason: markdown::CutReason) -> String {
     if let Some(s) = sections.last_mut() {
         s.text.push_str(rest);
     }
     let mut html = String::with_capacity(rest.len() + rest.len() / 4 + 256);
-    html.push_str("<p><strong>The rest of this document nests too deep to be shown as formatted text (finding <code>nesting-too-deep</code>); it follows as written.</strong></p>\n<pre><code>");
+    html.push_str(match reason {
+        markdown::CutReason::Nesting => "<p><strong>The rest of this document nests too deep to be shown as formatted text (finding <code>nesting-too-deep</code>); it follows as written.</strong></p>\n<pre><code>",
+        markdown::CutReason::Elements => "<p><strong>The rest of this document holds too many elements to be shown as formatted text (finding <code>too-many-elements</code>); it follows as written.</strong></p>\n<pre><code>",
+    });
     for c in rest.chars() {
         match c {
             '&' => html.push_str("&amp;"),
@@ -652,6 +684,58 @@ fn push_cut(sections: &mut [Section], rest: &str) -> String {
     }
     html.push_str("</code></pre>\n");
     html
+}
+
+/// The longest run of Markdown text the sanitiser gets as one text node. Its serialiser
+/// (html5ever 0.40) searches the rest of a text node for the next `<` or `>` at every `&` and
+/// every character from U+0080 to U+00BF, so one paragraph of megabytes of `&amp;` or `°` took
+/// minutes; an empty comment (which the sanitiser removes) between two runs ends the node
+/// without changing the page.
+const TEXT_RUN: usize = 256;
+
+/// Push `text` as one or more `Text` events, with an empty comment between runs longer than
+/// [`TEXT_RUN`] when `split` (not inside an image, whose text is an attribute, nor after raw
+/// HTML that opens an element whose content is raw text, where a comment would be text).
+fn push_text<'a>(events: &mut Vec<Event<'a>>, text: CowStr<'a>, run: &mut usize, split: bool) {
+    if !split || *run + text.len() <= TEXT_RUN {
+        *run += text.len();
+        events.push(Event::Text(text));
+        return;
+    }
+    let s: &str = &text;
+    let mut start = 0;
+    while start < s.len() {
+        if *run >= TEXT_RUN {
+            events.push(Event::InlineHtml(CowStr::Borrowed("<!---->")));
+            *run = 0;
+        }
+        let mut end = (start + TEXT_RUN - *run).min(s.len());
+        while !s.is_char_boundary(end) {
+            end += 1;
+        }
+        events.push(Event::Text(CowStr::from(s[start..end].to_string())));
+        *run += end - start;
+        start = end;
+    }
+}
+
+/// Whether raw HTML opens an element whose content the HTML parser reads as raw text (where a
+/// comment is not a comment): checked loosely, any mention counts.
+fn opens_raw_text(html: &str) -> bool {
+    const RAW_TEXT: &[&str] = &[
+        "<textarea",
+        "<title",
+        "<xmp",
+        "<plaintext",
+        "<noembed",
+        "<noframes",
+        "<iframe",
+        "<noscript",
+        "<style",
+        "<script",
+    ];
+    let lower = html.to_ascii_lowercase();
+    RAW_TEXT.iter().any(|t| lower.contains(t))
 }
 
 /// End every tag still open in `events`, innermost first (where a body is cut short).
@@ -1305,6 +1389,28 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn long_text_is_split_for_the_sanitiser_without_changing_the_page() {
+        let run = "a & b ° c < d ".repeat(500);
+        let r = html(&format!("{run}\n\n`{run}`\n\n![{run}](img/a.png)\n"));
+        let escaped = run.trim_end().replace('&', "&amp;").replace('<', "&lt;");
+        assert!(r.html.contains(&format!("<p>{escaped}</p>")), "{}", r.html);
+        let code = run.replace('&', "&amp;").replace('<', "&lt;");
+        assert!(
+            r.html.contains(&format!("<p><code>{code}</code></p>")),
+            "{}",
+            r.html
+        );
+        // alt text is an attribute: never split
+        let alt = r.html.split("alt=\"").nth(1).unwrap_or_default();
+        let want = run.replace('&', "&amp;").replace('<', "&lt;");
+        assert!(alt.starts_with(&want[..want.len() - 1]), "{alt:.300}");
+        assert!(!r.html.contains("&lt;!--"), "{}", r.html);
+        // after an element whose content is raw text, no comment is inserted (it would be text)
+        let r = html(&format!("x <textarea> {run}\n"));
+        assert!(!r.html.contains("&lt;!--"), "{}", r.html);
     }
 
     #[test]
