@@ -194,7 +194,7 @@ codes! {
         "flatten the structure (no policy needs 64 levels of quotes or lists), or raise `limits.max_nesting_depth` in sms.yaml (at most 512)";
     "too-many-elements", Error,
         "a document body holds more Markdown elements than the limit",
-        "Parsing, checking and sanitising a body costs time per element (a tag, a run of text, a link, a piece of raw HTML): ten megabytes of `[a](b) ` took `check` over a minute, and ten megabytes of `&amp;` or of table rows took `build` 15 s to over a minute. Past `limits.max_elements` (default 1,000,000; an ordinary policy has a few thousand) the body is not read any further, as past `nesting-too-deep`: the site shows the rest as plain text, and its links and headings are not checked.",
+        "Parsing, checking and sanitising a body costs time per element (a tag, a run of text, a link, a piece of raw HTML): ten megabytes of `[a](b) ` took `check` over a minute, and ten megabytes of `&amp;` or of table rows took `build` 15 s to over a minute. Past `limits.max_elements` (default 500,000; an ordinary policy has a few thousand) the body is not read any further, as past `nesting-too-deep`: the site shows the rest as plain text, and its links and headings are not checked.",
         "split the document, or raise `limits.max_elements` in sms.yaml";
     "too-many-headings", Warning,
         "a document has more headings than the limit",

@@ -117,7 +117,7 @@ impl Default for Limits {
         Limits {
             max_nesting_depth: 64,
             max_headings: 1000,
-            max_elements: 1_000_000,
+            max_elements: 500_000,
         }
     }
 }
@@ -138,7 +138,8 @@ pub enum CutReason {
 pub struct NestingCut {
     pub reason: CutReason,
     /// Number of parser events before the one that went too deep; `None` when a line opened too
-    /// many containers at once ([`prefix_cut`]) and only the text before it was parsed.
+    /// many containers at once ([`prefix_cut`]) or the body holds too many elements, and only
+    /// the text before `offset` is parsed by the site.
     pub event: Option<usize>,
     /// Byte offset in the body where that event (or that line) starts.
     pub offset: usize,
@@ -422,12 +423,24 @@ pub fn parse_body_with(body: &str, body_line: u32, limits: Limits) -> Body {
             None
         };
         if let Some(reason) = reason {
-            out.nesting_cut = Some(NestingCut {
-                reason,
-                event: Some(n),
-                offset: range.start,
-                parsed_len: parsed.len(),
-                pos: index.pos(range.start),
+            out.nesting_cut = Some(match reason {
+                CutReason::Nesting => NestingCut {
+                    reason,
+                    event: Some(n),
+                    offset: range.start,
+                    parsed_len: parsed.len(),
+                    pos: index.pos(range.start),
+                },
+                // The site parses only the text before the cut: a megabyte paragraph would
+                // otherwise be parsed whole again to reach it. (What comes before may then
+                // differ a little: an emphasis or a link closed past the cut stays open.)
+                CutReason::Elements => NestingCut {
+                    reason,
+                    event: None,
+                    offset: range.start,
+                    parsed_len: range.start,
+                    pos: index.pos(range.start),
+                },
             });
             break;
         }
