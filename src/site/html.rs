@@ -376,6 +376,7 @@ pub fn render(
     // the current block opened an element whose content is raw text (see [`push_text`]).
     let mut run = 0usize;
     let mut raw_text = false;
+    let mut html_scan = HtmlRuns::default();
     // Where the body nests too deep: up to there it is Markdown, the rest plain text.
     let cut = parsed.nesting_cut;
     let text = match cut {
@@ -587,12 +588,16 @@ pub fn render(
                     None => Event::Start(Tag::TableCell),
                 });
             }
+            // The author's HTML, with its long runs of text split like Markdown text.
+            Event::Html(t) if split => events.push(Event::Html(html_scan.split(t))),
+            Event::InlineHtml(t) if split => events.push(Event::InlineHtml(html_scan.split(t))),
             other => events.push(other),
         }
         if depth == 0 {
             blocks.push((events.len(), author_html));
             author_html = false;
             raw_text = false;
+            html_scan = HtmlRuns::default();
         }
     }
     if let (Some(c), false) = (cut, cut_done) {
@@ -716,6 +721,98 @@ fn push_text<'a>(events: &mut Vec<Event<'a>>, text: CowStr<'a>, run: &mut usize,
         events.push(Event::Text(CowStr::from(s[start..end].to_string())));
         *run += end - start;
         start = end;
+    }
+}
+
+/// Where the author's raw HTML of one block stands, to split its long runs of text (see
+/// [`TEXT_RUN`]) with an empty comment. Wherever this reading could differ from the HTML
+/// parser's, it stays inside the tag, comment or CDATA section longer than the parser does, so a
+/// comment is only ever put into text (never into a tag, an attribute value or a comment); a
+/// block that mentions an element whose content is raw text is not split at all.
+#[derive(Default)]
+struct HtmlRuns {
+    /// Inside a tag (`<x`, `</`, `<!`, `<?` up to `>`), with the open quote of an attribute.
+    tag: Option<Option<u8>>,
+    /// Inside `<!--` up to `-->`, or `<![CDATA[` up to `]]>`: the end looked for.
+    until: Option<&'static str>,
+    /// Bytes of text since the last tag.
+    run: usize,
+}
+
+impl HtmlRuns {
+    fn split<'a>(&mut self, html: CowStr<'a>) -> CowStr<'a> {
+        let b = html.as_bytes();
+        let mut cuts: Vec<usize> = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if let Some(end) = self.until {
+                match html[i..].find(end) {
+                    Some(at) => {
+                        i += at + end.len();
+                        self.until = None;
+                    }
+                    None => i = b.len(),
+                }
+                continue;
+            }
+            match self.tag {
+                Some(quote) => {
+                    match (quote, b[i]) {
+                        (None, b'>') => self.tag = None,
+                        (None, q @ (b'"' | b'\'')) => self.tag = Some(Some(q)),
+                        (Some(q), c) if c == q => self.tag = Some(None),
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                None if b[i] == b'<' => {
+                    let rest = &b[i + 1..];
+                    if rest.starts_with(b"!--") {
+                        self.until = Some("-->");
+                        i += 4;
+                    } else if rest.starts_with(b"![CDATA[") {
+                        self.until = Some("]]>");
+                        i += 9;
+                    } else if rest
+                        .first()
+                        .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, b'/' | b'!' | b'?'))
+                    {
+                        self.tag = Some(None);
+                        i += 1;
+                    } else {
+                        self.run += 1;
+                        i += 1;
+                    }
+                    self.run = 0;
+                }
+                None => {
+                    // Never inside a character reference (`&amp;`, `&#38;`): only before a
+                    // character that cannot be part of one.
+                    let c = b[i];
+                    if self.run >= TEXT_RUN
+                        && html.is_char_boundary(i)
+                        && !(c.is_ascii_alphanumeric() || c == b'#' || c == b';')
+                    {
+                        cuts.push(i);
+                        self.run = 0;
+                    }
+                    self.run += 1;
+                    i += 1;
+                }
+            }
+        }
+        if cuts.is_empty() {
+            return html;
+        }
+        let mut out = String::with_capacity(html.len() + cuts.len() * 7);
+        let mut last = 0;
+        for at in cuts {
+            out.push_str(&html[last..at]);
+            out.push_str("<!---->");
+            last = at;
+        }
+        out.push_str(&html[last..]);
+        CowStr::from(out)
     }
 }
 
@@ -1408,6 +1505,16 @@ mod tests {
         let want = run.replace('&', "&amp;").replace('<', "&lt;");
         assert!(alt.starts_with(&want[..want.len() - 1]), "{alt:.300}");
         assert!(!r.html.contains("&lt;!--"), "{}", r.html);
+        // the author's HTML too, but never inside a tag, an attribute, a comment or a reference
+        let r = html(&format!(
+            "<div title=\"{run}\">\n{run}<!-- {run} --><span>{run}</span>&amp;&#38;{run}\n</div>\n"
+        ));
+        let text = run.replace('&', "&amp;").replace('<', "&lt;");
+        let want = format!(
+            "<div title=\"{}\">\n{text}<span>{text}</span>&amp;&amp;{text}\n</div>",
+            run.replace('&', "&amp;").replace('<', "&lt;")
+        );
+        assert!(r.html.contains(&want), "{}", r.html);
         // after an element whose content is raw text, no comment is inserted (it would be text)
         let r = html(&format!("x <textarea> {run}\n"));
         assert!(!r.html.contains("&lt;!--"), "{}", r.html);
