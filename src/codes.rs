@@ -192,6 +192,10 @@ codes! {
         "a document body nests deeper than the limit",
         "Block quotes, lists, emphasis and raw HTML elements nested thousands of levels deep cost the HTML tree builder of the site time that grows with the square of the depth: a 50 KB body of `>` took seconds, a few megabytes never finished, while `check` passed. Nesting is counted while the Markdown is parsed (Markdown tags and raw HTML elements together, as the elements of the rendered page); past `limits.max_nesting_depth` (default 64) the rest of the body is shown on the site as plain text, and its links and headings are not read.",
         "flatten the structure (no policy needs 64 levels of quotes or lists), or raise `limits.max_nesting_depth` in sms.yaml (at most 512)";
+    "too-many-elements", Error,
+        "a document body holds more Markdown elements than the limit",
+        "Parsing, checking and sanitising a body costs time per element (a tag, a run of text, a link, a piece of raw HTML): ten megabytes of `[a](b) ` took `check` over a minute, and ten megabytes of `&amp;` or of table rows took `build` 15 s to over a minute. Past `limits.max_elements` (default 500,000; an ordinary policy has a few thousand) the body is not read any further, as past `nesting-too-deep`: the site shows the rest as plain text, and its links and headings are not checked.",
+        "split the document, or raise `limits.max_elements` in sms.yaml";
     "too-many-headings", Warning,
         "a document has more headings than the limit",
         "Every heading gets an anchor, an entry in the page's table of contents and a section in the search index; a document of a million headings made a 155 MB page and a 127 MB search index. Headings past `limits.max_headings` (default 1000) are still shown as headings, but get no anchor, no table-of-contents entry and no search section of their own (links to them are `broken-anchor`).",

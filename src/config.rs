@@ -490,6 +490,11 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
                                 config.limits.markdown.max_headings = n as usize;
                             }
                         }
+                        "max_elements" => {
+                            if let Some(n) = r.count(vv, &kk) {
+                                config.limits.markdown.max_elements = n as usize;
+                            }
+                        }
                         _ => unknown_key(&mut r, vv, &kk, &schema::keys(schema::LIMITS), "limits."),
                     }
                 }

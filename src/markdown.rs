@@ -106,6 +106,10 @@ pub struct Limits {
     pub max_nesting_depth: usize,
     /// Headings per document that get an anchor, a table-of-contents entry and a search section.
     pub max_headings: usize,
+    /// Markdown elements per document body: parser events (a tag's start and end, a run of
+    /// text, a piece of inline code or raw HTML…). Past it the body is cut like one that nests too
+    /// deep, so no body costs the parser, the rules and the sanitiser more than this much work.
+    pub max_elements: usize,
 }
 
 impl Default for Limits {
@@ -113,16 +117,29 @@ impl Default for Limits {
         Limits {
             max_nesting_depth: 64,
             max_headings: 1000,
+            max_elements: 500_000,
         }
     }
 }
 
-/// Where a body first nests deeper than `limits.max_nesting_depth`: the site renders what comes
-/// before as Markdown and the rest, from `offset`, as plain escaped text.
+/// Why a body was cut short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CutReason {
+    /// It nests deeper than `limits.max_nesting_depth` (`nesting-too-deep`).
+    Nesting,
+    /// It holds more than `limits.max_elements` elements (`too-many-elements`).
+    Elements,
+}
+
+/// Where a body first nests deeper than `limits.max_nesting_depth`, or reaches
+/// `limits.max_elements`: the site renders what comes before as Markdown and the rest, from
+/// `offset`, as plain escaped text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NestingCut {
+    pub reason: CutReason,
     /// Number of parser events before the one that went too deep; `None` when a line opened too
-    /// many containers at once ([`prefix_cut`]) and only the text before it was parsed.
+    /// many containers at once ([`prefix_cut`]) or the body holds too many elements, and only
+    /// the text before `offset` is parsed by the site.
     pub event: Option<usize>,
     /// Byte offset in the body where that event (or that line) starts.
     pub offset: usize,
@@ -151,7 +168,8 @@ pub struct Body {
     /// Positions of raw HTML that could run code (script, handlers, frames, javascript:).
     pub active_html: Vec<Pos>,
     pub words: usize,
-    /// Set when the body nests too deep; nothing past it is parsed (no headings, links or HTML).
+    /// Set when the body nests too deep or holds too many elements; nothing past it is parsed (no
+    /// headings, links or HTML).
     pub nesting_cut: Option<NestingCut>,
     pub headings_over: Option<HeadingsOver>,
 }
@@ -395,12 +413,34 @@ pub fn parse_body_with(body: &str, body_line: u32, limits: Limits) -> Body {
         .into_offset_iter()
         .enumerate()
     {
-        if !nesting.step(&event) {
-            out.nesting_cut = Some(NestingCut {
-                event: Some(n),
-                offset: range.start,
-                parsed_len: parsed.len(),
-                pos: index.pos(range.start),
+        // Never at an end tag: its range starts where its element does, before text already
+        // shown (a run of end tags is as long as the nesting, so the cut comes soon after).
+        let reason = if n >= limits.max_elements && !matches!(event, Event::End(_)) {
+            Some(CutReason::Elements)
+        } else if !nesting.step(&event) {
+            Some(CutReason::Nesting)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            out.nesting_cut = Some(match reason {
+                CutReason::Nesting => NestingCut {
+                    reason,
+                    event: Some(n),
+                    offset: range.start,
+                    parsed_len: parsed.len(),
+                    pos: index.pos(range.start),
+                },
+                // The site parses only the text before the cut: a megabyte paragraph would
+                // otherwise be parsed whole again to reach it. (What comes before may then
+                // differ a little: an emphasis or a link closed past the cut stays open.)
+                CutReason::Elements => NestingCut {
+                    reason,
+                    event: None,
+                    offset: range.start,
+                    parsed_len: range.start,
+                    pos: index.pos(range.start),
+                },
             });
             break;
         }
@@ -476,6 +516,7 @@ pub fn parse_body_with(body: &str, body_line: u32, limits: Limits) -> Body {
     }
     if let (None, Some(offset)) = (out.nesting_cut, prefix) {
         out.nesting_cut = Some(NestingCut {
+            reason: CutReason::Nesting,
             event: None,
             offset,
             parsed_len: offset,

@@ -67,9 +67,24 @@ pub fn render(
 }
 
 /// Human-readable findings, each with its source line and help, then a summary.
+/// Line `line` (1-based) of `text` whose lines start at `starts`, without its line end (as
+/// `str::lines` gives it).
+fn line_of<'t>(text: &'t str, starts: &[usize], line: u32) -> Option<&'t str> {
+    let start = *starts.get((line as usize).checked_sub(1)?)?;
+    if start == text.len() {
+        return None; // no line after a final newline, nor in an empty text
+    }
+    let end = starts.get(line as usize).map_or(text.len(), |&s| s - 1);
+    let l = text.get(start..end)?;
+    Some(l.strip_suffix('\r').unwrap_or(l))
+}
+
 pub fn human(loaded: &Loaded, model: &Model<'_>, findings: &[Diagnostic]) -> String {
     let mut out = String::new();
-    let mut texts: std::collections::HashMap<&str, Option<String>> = Default::default();
+    // Each file's text with the offsets where its lines start, found once: a file with 100,000s
+    // of findings (a megabyte-long line of broken links) must not be scanned again for each.
+    let mut texts: std::collections::HashMap<&str, Option<(String, Vec<usize>)>> =
+        Default::default();
     // Findings about the SMS as a whole go to the "To do" section after the file findings.
     for d in findings
         .iter()
@@ -83,12 +98,16 @@ pub fn human(loaded: &Loaded, model: &Model<'_>, findings: &[Diagnostic]) -> Str
                 }
                 Some(p) => {
                     let _ = writeln!(out, "  --> {}:{}:{}", path, p.line, p.col);
-                    let text = texts
-                        .entry(path.as_str())
-                        .or_insert_with(|| loaded.text_of(path));
+                    let text = texts.entry(path.as_str()).or_insert_with(|| {
+                        loaded.text_of(path).map(|t| {
+                            let mut starts = vec![0];
+                            starts.extend(t.match_indices('\n').map(|(i, _)| i + 1));
+                            (t, starts)
+                        })
+                    });
                     if let Some(line) = text
-                        .as_deref()
-                        .and_then(|t| t.lines().nth(p.line as usize - 1))
+                        .as_ref()
+                        .and_then(|(t, starts)| line_of(t, starts, p.line))
                     {
                         let num = p.line.to_string();
                         let pad = " ".repeat(num.len());

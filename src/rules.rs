@@ -237,17 +237,25 @@ fn document_rules(model: &Model<'_>, index: usize, doc: &Document, out: &mut Vec
     link_rules(model, doc, out);
     let limits = model.config.limits.markdown;
     if let Some(cut) = doc.parsed.nesting_cut {
-        out.push(
-            Diagnostic::new(
+        let diagnostic = match cut.reason {
+            crate::markdown::CutReason::Nesting => Diagnostic::new(
                 "nesting-too-deep",
                 format!("{}#nesting", doc.id),
                 format!(
                     "the body nests more than {} levels deep here (block quotes, lists, emphasis and raw HTML elements together, `limits.max_nesting_depth`); the site shows the rest of the body as plain text",
                     limits.max_nesting_depth
                 ),
-            )
-            .at(&doc.path, cut.pos),
-        );
+            ),
+            crate::markdown::CutReason::Elements => Diagnostic::new(
+                "too-many-elements",
+                format!("{}#elements", doc.id),
+                format!(
+                    "the body holds more than {} Markdown elements (`limits.max_elements`; tags, runs of text, links, raw HTML…); from here on it is not read, and the site shows it as plain text",
+                    limits.max_elements
+                ),
+            ),
+        };
+        out.push(diagnostic.at(&doc.path, cut.pos));
     }
     if let Some(over) = doc.parsed.headings_over {
         out.push(

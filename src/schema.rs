@@ -199,6 +199,11 @@ pub const LIMITS: &[Field] = &[
         Ty::Count,
         "Most headings with an anchor per document (default 1000).",
     ),
+    f(
+        "max_elements",
+        Ty::Count,
+        "Most Markdown parser events (tags, text runs, links, raw HTML) per body (default 500000).",
+    ),
 ];
 
 pub const PATHS: &[Field] = &[

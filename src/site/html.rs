@@ -372,6 +372,11 @@ pub fn render(
     let mut blocks: Vec<(usize, bool)> = Vec::new();
     let mut depth = 0usize;
     let mut author_html = false;
+    // Bytes of Markdown text since the last tag (one text node for the sanitiser), and whether
+    // the current block opened an element whose content is raw text (see [`push_text`]).
+    let mut run = 0usize;
+    let mut raw_text = false;
+    let mut html_scan = HtmlRuns::default();
     // Where the body nests too deep: up to there it is Markdown, the rest plain text.
     let cut = parsed.nesting_cut;
     let text = match cut {
@@ -386,16 +391,28 @@ pub fn render(
         if let Some(c) = cut.filter(|c| c.event == Some(n)) {
             close_open_tags(&mut events);
             blocks.push((events.len(), author_html));
-            tail = push_cut(&mut sections, body.get(c.offset..).unwrap_or_default());
+            tail = push_cut(
+                &mut sections,
+                body.get(c.offset..).unwrap_or_default(),
+                c.reason,
+            );
             cut_done = true;
             break;
         }
         match &event {
             Event::Start(_) => depth += 1,
             Event::End(_) => depth = depth.saturating_sub(1),
-            Event::Html(_) | Event::InlineHtml(_) => author_html = true,
+            Event::Html(t) | Event::InlineHtml(t) => {
+                author_html = true;
+                raw_text |= opens_raw_text(t);
+            }
             _ => {}
         }
+        if !matches!(event, Event::Text(_)) {
+            run = 0;
+        }
+        // Never inside an image: its text becomes the `alt` attribute.
+        let split = !raw_text && image_stack.is_empty();
         match event {
             Event::Start(Tag::Heading { level, .. }) if heading_no >= anchors.len() => {
                 // Past `limits.max_headings`: a plain heading, its text part of the section.
@@ -433,7 +450,7 @@ pub fn render(
                 if let Some(Some(had)) = image_stack.last_mut() {
                     *had = true;
                 }
-                events.push(Event::Text(t));
+                push_text(&mut events, t, &mut run, split);
             }
             Event::Text(t) => {
                 if let Some(s) = sections.last_mut() {
@@ -443,7 +460,7 @@ pub fn render(
                 if let Some(Some(had)) = image_stack.last_mut() {
                     *had = true;
                 }
-                events.push(Event::Text(t));
+                push_text(&mut events, t, &mut run, split);
             }
             Event::Code(t) => {
                 if let Some(s) = sections.last_mut() {
@@ -453,7 +470,15 @@ pub fn render(
                 if let Some(Some(had)) = image_stack.last_mut() {
                     *had = true;
                 }
-                events.push(Event::Code(t));
+                if split && t.len() > TEXT_RUN {
+                    // what the writer writes for `Code`, with the text split
+                    events.push(Event::InlineHtml(CowStr::Borrowed("<code>")));
+                    let mut run = 0;
+                    push_text(&mut events, t, &mut run, true);
+                    events.push(Event::InlineHtml(CowStr::Borrowed("</code>")));
+                } else {
+                    events.push(Event::Code(t));
+                }
             }
             // A remote image, or one the page may not show (a file the allow-list does not
             // let into an `<img>`, a dead target): a link instead, which then resolves as one
@@ -563,17 +588,26 @@ pub fn render(
                     None => Event::Start(Tag::TableCell),
                 });
             }
+            // The author's HTML, with its long runs of text split like Markdown text.
+            Event::Html(t) if split => events.push(Event::Html(html_scan.split(t))),
+            Event::InlineHtml(t) if split => events.push(Event::InlineHtml(html_scan.split(t))),
             other => events.push(other),
         }
         if depth == 0 {
             blocks.push((events.len(), author_html));
             author_html = false;
+            raw_text = false;
+            html_scan = HtmlRuns::default();
         }
     }
     if let (Some(c), false) = (cut, cut_done) {
         close_open_tags(&mut events);
         blocks.push((events.len(), author_html));
-        tail = push_cut(&mut sections, body.get(c.offset..).unwrap_or_default());
+        tail = push_cut(
+            &mut sections,
+            body.get(c.offset..).unwrap_or_default(),
+            c.reason,
+        );
     }
     // Each top-level block with raw HTML is sanitised on its own, the blocks between them
     // together: an unclosed `<style>`, `<textarea>` or `<plaintext>` then swallows at most the
@@ -632,14 +666,17 @@ pub fn render(
     }
 }
 
-/// The part of a body past `limits.max_nesting_depth` as HTML: a notice, then the text as
-/// written, escaped.
-fn push_cut(sections: &mut [Section], rest: &str) -> String {
+/// The part of a body past `limits.max_nesting_depth` or `limits.max_elements` as HTML: a
+/// notice, then the text as written, escaped.
+fn push_cut(sections: &mut [Section], rest: &str, reason: markdown::CutReason) -> String {
     if let Some(s) = sections.last_mut() {
         s.text.push_str(rest);
     }
     let mut html = String::with_capacity(rest.len() + rest.len() / 4 + 256);
-    html.push_str("<p><strong>The rest of this document nests too deep to be shown as formatted text (finding <code>nesting-too-deep</code>); it follows as written.</strong></p>\n<pre><code>");
+    html.push_str(match reason {
+        markdown::CutReason::Nesting => "<p><strong>The rest of this document nests too deep to be shown as formatted text (finding <code>nesting-too-deep</code>); it follows as written.</strong></p>\n<pre><code>",
+        markdown::CutReason::Elements => "<p><strong>The rest of this document holds too many elements to be shown as formatted text (finding <code>too-many-elements</code>); it follows as written.</strong></p>\n<pre><code>",
+    });
     for c in rest.chars() {
         match c {
             '&' => html.push_str("&amp;"),
@@ -652,6 +689,150 @@ fn push_cut(sections: &mut [Section], rest: &str) -> String {
     }
     html.push_str("</code></pre>\n");
     html
+}
+
+/// The longest run of Markdown text the sanitiser gets as one text node. Its serialiser
+/// (html5ever 0.40) searches the rest of a text node for the next `<` or `>` at every `&` and
+/// every character from U+0080 to U+00BF, so one paragraph of megabytes of `&amp;` or `°` took
+/// minutes; an empty comment (which the sanitiser removes) between two runs ends the node
+/// without changing the page.
+const TEXT_RUN: usize = 256;
+
+/// Push `text` as one or more `Text` events, with an empty comment between runs longer than
+/// [`TEXT_RUN`] when `split` (not inside an image, whose text is an attribute, nor after raw
+/// HTML that opens an element whose content is raw text, where a comment would be text).
+fn push_text<'a>(events: &mut Vec<Event<'a>>, text: CowStr<'a>, run: &mut usize, split: bool) {
+    if !split || *run + text.len() <= TEXT_RUN {
+        *run += text.len();
+        events.push(Event::Text(text));
+        return;
+    }
+    let s: &str = &text;
+    let mut start = 0;
+    while start < s.len() {
+        if *run >= TEXT_RUN {
+            events.push(Event::InlineHtml(CowStr::Borrowed("<!---->")));
+            *run = 0;
+        }
+        let mut end = (start + TEXT_RUN - *run).min(s.len());
+        while !s.is_char_boundary(end) {
+            end += 1;
+        }
+        events.push(Event::Text(CowStr::from(s[start..end].to_string())));
+        *run += end - start;
+        start = end;
+    }
+}
+
+/// Where the author's raw HTML of one block stands, to split its long runs of text (see
+/// [`TEXT_RUN`]) with an empty comment. Wherever this reading could differ from the HTML
+/// parser's, it stays inside the tag, comment or CDATA section longer than the parser does, so a
+/// comment is only ever put into text (never into a tag, an attribute value or a comment); a
+/// block that mentions an element whose content is raw text is not split at all.
+#[derive(Default)]
+struct HtmlRuns {
+    /// Inside a tag (`<x`, `</`, `<!`, `<?` up to `>`), with the open quote of an attribute.
+    tag: Option<Option<u8>>,
+    /// Inside `<!--` up to `-->`, or `<![CDATA[` up to `]]>`: the end looked for.
+    until: Option<&'static str>,
+    /// Bytes of text since the last tag.
+    run: usize,
+}
+
+impl HtmlRuns {
+    fn split<'a>(&mut self, html: CowStr<'a>) -> CowStr<'a> {
+        let b = html.as_bytes();
+        let mut cuts: Vec<usize> = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if let Some(end) = self.until {
+                match html[i..].find(end) {
+                    Some(at) => {
+                        i += at + end.len();
+                        self.until = None;
+                    }
+                    None => i = b.len(),
+                }
+                continue;
+            }
+            match self.tag {
+                Some(quote) => {
+                    match (quote, b[i]) {
+                        (None, b'>') => self.tag = None,
+                        (None, q @ (b'"' | b'\'')) => self.tag = Some(Some(q)),
+                        (Some(q), c) if c == q => self.tag = Some(None),
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                None if b[i] == b'<' => {
+                    let rest = &b[i + 1..];
+                    if rest.starts_with(b"!--") {
+                        self.until = Some("-->");
+                        i += 4;
+                    } else if rest.starts_with(b"![CDATA[") {
+                        self.until = Some("]]>");
+                        i += 9;
+                    } else if rest
+                        .first()
+                        .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, b'/' | b'!' | b'?'))
+                    {
+                        self.tag = Some(None);
+                        i += 1;
+                    } else {
+                        self.run += 1;
+                        i += 1;
+                    }
+                    self.run = 0;
+                }
+                None => {
+                    // Never inside a character reference (`&amp;`, `&#38;`): only before a
+                    // character that cannot be part of one.
+                    let c = b[i];
+                    if self.run >= TEXT_RUN
+                        && html.is_char_boundary(i)
+                        && !(c.is_ascii_alphanumeric() || c == b'#' || c == b';')
+                    {
+                        cuts.push(i);
+                        self.run = 0;
+                    }
+                    self.run += 1;
+                    i += 1;
+                }
+            }
+        }
+        if cuts.is_empty() {
+            return html;
+        }
+        let mut out = String::with_capacity(html.len() + cuts.len() * 7);
+        let mut last = 0;
+        for at in cuts {
+            out.push_str(&html[last..at]);
+            out.push_str("<!---->");
+            last = at;
+        }
+        out.push_str(&html[last..]);
+        CowStr::from(out)
+    }
+}
+
+/// Whether raw HTML opens an element whose content the HTML parser reads as raw text (where a
+/// comment is not a comment): checked loosely, any mention counts.
+fn opens_raw_text(html: &str) -> bool {
+    const RAW_TEXT: &[&str] = &[
+        "<textarea",
+        "<title",
+        "<xmp",
+        "<plaintext",
+        "<noembed",
+        "<noframes",
+        "<iframe",
+        "<noscript",
+        "<style",
+        "<script",
+    ];
+    let lower = html.to_ascii_lowercase();
+    RAW_TEXT.iter().any(|t| lower.contains(t))
 }
 
 /// End every tag still open in `events`, innermost first (where a body is cut short).
@@ -1305,6 +1486,38 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn long_text_is_split_for_the_sanitiser_without_changing_the_page() {
+        let run = "a & b ° c < d ".repeat(500);
+        let r = html(&format!("{run}\n\n`{run}`\n\n![{run}](img/a.png)\n"));
+        let escaped = run.trim_end().replace('&', "&amp;").replace('<', "&lt;");
+        assert!(r.html.contains(&format!("<p>{escaped}</p>")), "{}", r.html);
+        let code = run.replace('&', "&amp;").replace('<', "&lt;");
+        assert!(
+            r.html.contains(&format!("<p><code>{code}</code></p>")),
+            "{}",
+            r.html
+        );
+        // alt text is an attribute: never split
+        let alt = r.html.split("alt=\"").nth(1).unwrap_or_default();
+        let want = run.replace('&', "&amp;").replace('<', "&lt;");
+        assert!(alt.starts_with(&want[..want.len() - 1]), "{alt:.300}");
+        assert!(!r.html.contains("&lt;!--"), "{}", r.html);
+        // the author's HTML too, but never inside a tag, an attribute, a comment or a reference
+        let r = html(&format!(
+            "<div title=\"{run}\">\n{run}<!-- {run} --><span>{run}</span>&amp;&#38;{run}\n</div>\n"
+        ));
+        let text = run.replace('&', "&amp;").replace('<', "&lt;");
+        let want = format!(
+            "<div title=\"{}\">\n{text}<span>{text}</span>&amp;&amp;{text}\n</div>",
+            run.replace('&', "&amp;").replace('<', "&lt;")
+        );
+        assert!(r.html.contains(&want), "{}", r.html);
+        // after an element whose content is raw text, no comment is inserted (it would be text)
+        let r = html(&format!("x <textarea> {run}\n"));
+        assert!(!r.html.contains("&lt;!--"), "{}", r.html);
     }
 
     #[test]

@@ -56,6 +56,8 @@ fn body_key(path: &str, body: &str, parsed: &crate::markdown::Body) -> Key {
     // Where the limits cut the body short (they can change with sms.yaml).
     let cut = parsed.nesting_cut.map_or(u64::MAX, |c| c.offset as u64);
     h.part(&cut.to_le_bytes());
+    let reason = parsed.nesting_cut.map(|c| c.reason);
+    h.part(format!("{reason:?}").as_bytes());
     for hd in &parsed.headings {
         h.part(hd.anchor.as_bytes());
     }

@@ -1452,10 +1452,15 @@ fn a_million_headings_are_bounded() {
     assert_eq!(f.len(), 1, "{:?}", r.codes());
     // the title heading is the first of the 1000
     assert_eq!(f[0]["line"], 14 + 1000);
+    // three elements a heading: past `limits.max_elements` (500,000), at the heading after
+    // the 166,667th, nothing is read, so the headings past the limit are counted up to there
     assert!(f[0]["message"]
         .as_str()
         .unwrap()
-        .contains("999001 headings"));
+        .contains("165667 headings"));
+    let f = r.findings("too-many-elements");
+    assert_eq!(f.len(), 1, "{:?}", r.codes());
+    assert_eq!(f[0]["line"], 14 + 166_667);
     let r = sms.run("build", &[]);
     assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
     let page = sms.read("_site/documents/POL-H.html");
@@ -1536,4 +1541,118 @@ fn names_and_fields_cannot_drive_the_terminal_or_the_ci_log() {
         runs[0].stdout
     );
     assert!(runs[0].stdout.contains("\\u{1b}[31m"), "{}", runs[0].stdout);
+}
+
+/// A body of more Markdown elements than `limits.max_elements` (here 1 MiB of `[a](b) `, links
+/// to a missing file, with the limit at 100,000): `check` and `build` give one
+/// `too-many-elements` at the element that reaches it, nothing past it is read (at most one
+/// broken link per four elements before it), and the page shows the rest as escaped text.
+#[test]
+fn a_body_of_too_many_elements_is_cut_with_a_finding() {
+    let sms = Sms::with_config(&format!(
+        "{MINIMAL_CONFIG}limits:\n  max_file_size: 1 MiB\n  max_elements: 100000\n"
+    ));
+    let body = "[a](b) ".repeat((1024 * 1024 - 1024) / 7);
+    sms.file("policies/many.md", &doc("POL-M", &["8.5.1.1"], "", &body));
+    let r = check_within(&sms, Duration::from_secs(60));
+    let f = r.findings("too-many-elements");
+    assert_eq!(f.len(), 1, "{:?}", r.codes());
+    assert_eq!(f[0]["path"], "policies/many.md");
+    assert_eq!(f[0]["line"], 15);
+    // 100,000 events of about 4 per link (start, text, end, space): the cut is at the start of
+    // the 25,000th link or so
+    let column = f[0]["column"].as_u64().unwrap();
+    assert_eq!((column - 1) % 7, 0, "{:?}", f[0]);
+    assert!((24_000 * 7..=25_001 * 7).contains(&column), "{:?}", f[0]);
+    let broken = r.findings("broken-file-link").len();
+    assert!(broken <= 25_000, "{broken} broken links read past the cut");
+    assert!(
+        broken >= 24_000,
+        "only {broken} broken links before the cut"
+    );
+    let r = sms.run("build", &["--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.findings("too-many-elements").len(), 1);
+    let page = sms.read("_site/documents/POL-M.html");
+    assert!(
+        page.contains("holds too many elements"),
+        "no notice on the page"
+    );
+    // the rest as written, escaped: `[a](b) ` from the cut to the end, in one <pre>
+    let rest = body.len() - 25_000 * 7;
+    assert!(
+        page.contains(&"[a](b) ".repeat(rest / 7 - 1)),
+        "rest not shown"
+    );
+    let after = page.split("holds too many elements").nth(1).unwrap();
+    let rest_html = &after[..after.find("</pre>").unwrap()];
+    assert!(!rest_html.contains("<a"), "links rendered past the cut");
+    // and the human report names it too, at once (its source lines are found once per file)
+    let r = sms.run("check", &[]);
+    assert!(
+        r.stdout.contains("error[too-many-elements]"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        r.stdout.matches("  --> policies/many.md:15:").count(),
+        broken + 1
+    );
+}
+
+#[test]
+fn the_element_limit_is_a_setting_and_ordinary_bodies_stay_under_it() {
+    let body =
+        "A paragraph with *emphasis*, a [link](#document-pol-e) and `code`.\n\n".repeat(2000);
+    let sms = Sms::new();
+    sms.file("policies/e.md", &doc("POL-E", &["8.5.1.1"], "", &body));
+    let r = check_within(&sms, Duration::from_secs(60));
+    assert!(
+        r.findings("too-many-elements").is_empty(),
+        "{:?}",
+        r.codes()
+    );
+    sms.file(
+        "sms.yaml",
+        &format!("{MINIMAL_CONFIG}limits:\n  max_elements: 20000\n"),
+    );
+    let r = check_within(&sms, Duration::from_secs(60));
+    assert_eq!(r.findings("too-many-elements").len(), 1, "{:?}", r.codes());
+}
+
+/// One paragraph of a megabyte of `&amp;` and of `°` (the site's sanitiser, html5ever 0.40,
+/// searched the rest of a text node at each `&` and each character from U+0080 to U+00BF:
+/// minutes for this body) builds, and the text comes out whole and unchanged.
+#[test]
+fn a_megabyte_paragraph_of_ampersands_and_degree_signs_builds_unchanged() {
+    let amps = "&amp; ".repeat(100_000);
+    let degrees = "°".repeat(250_000);
+    let code = format!("`{}`", "&".repeat(100_000));
+    let body = format!(
+        "{amps}\n\n{degrees}\n\n{code}\n\n<div>\n\n{amps}\n\n</div>\n\n<div>{amps}{degrees}</div>\n"
+    );
+    let sms = Sms::new();
+    sms.file("policies/amp.md", &doc("POL-A", &["8.5.1.1"], "", &body));
+    let out = sms.path().join("_site");
+    // the old serialiser took minutes on this body in a debug build
+    build_within(&sms, &out, Duration::from_secs(60));
+    let page = std::fs::read_to_string(out.join("documents/POL-A.html")).unwrap();
+    assert!(
+        page.contains(&format!("<p>{}</p>", "&amp; ".repeat(100_000).trim_end())),
+        "the paragraph of ampersands changed"
+    );
+    assert!(
+        page.contains(&format!("<p>{degrees}</p>")),
+        "the paragraph of degree signs changed"
+    );
+    assert!(
+        page.contains(&format!("<p><code>{}</code></p>", "&amp;".repeat(100_000))),
+        "the code span changed"
+    );
+    // raw HTML: its text is split the same way
+    assert!(
+        page.contains(&format!("<div>{amps}{degrees}</div>")),
+        "the raw HTML block changed"
+    );
+    assert!(!page.contains("&lt;!--"), "a comment became text");
 }
