@@ -77,9 +77,12 @@ impl Loaded {
         }
         let config = &self.config;
         let aggregate = |all: Vec<Diagnostic>| {
-            diag::aggregate_rows(all, |p| {
-                crate::tabular::Format::of(p).is_some()
-                    && snapshot::role(config, p) == snapshot::Role::Record
+            diag::aggregate_rows(all, |p| match snapshot::role(config, p) {
+                snapshot::Role::Record if crate::tabular::Format::of(p).is_some() => {
+                    Some(diag::Grouped::Rows)
+                }
+                snapshot::Role::Document => Some(diag::Grouped::Lines),
+                _ => None,
             })
         };
         if !self.require_history {

@@ -123,31 +123,58 @@ fn natural_key(s: &str) -> String {
 /// More findings than this of one code in one tabular file become one finding.
 pub const AGGREGATE_OVER: usize = 5;
 
-/// One finding per (file, code, level) for the tabular records files where a code has more than
-/// [`AGGREGATE_OVER`] findings: the count and the first rows' lines in the message, every row's
-/// line in `rows`. Other findings pass through unchanged; the order of the first of each group
-/// is kept.
-pub fn aggregate_rows(diags: Vec<Diagnostic>, is_table: impl Fn(&str) -> bool) -> Vec<Diagnostic> {
-    use std::collections::HashMap;
-    let key = |d: &Diagnostic| -> Option<(String, &'static str, Severity)> {
-        d.path
-            .as_deref()
-            .filter(|p| is_table(p))
-            .map(|p| (p.to_string(), d.code, d.severity))
-    };
-    let mut counts: HashMap<(String, &'static str, Severity), usize> = HashMap::new();
-    for d in &diags {
-        if let Some(k) = key(d) {
-            *counts.entry(k).or_default() += 1;
+/// More findings than this of one code in one document become one finding: no real document
+/// has a thousand broken links, but a hostile one can have a hundred thousand, and listing each
+/// on three site pages would stall the build.
+pub const AGGREGATE_DOCUMENT_OVER: usize = 1000;
+
+/// Which files' findings [`aggregate_rows`] may merge: the rows of a tabular records file, or
+/// the lines of a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouped {
+    Rows,
+    Lines,
+}
+
+impl Grouped {
+    fn over(self) -> usize {
+        match self {
+            Grouped::Rows => AGGREGATE_OVER,
+            Grouped::Lines => AGGREGATE_DOCUMENT_OVER,
         }
     }
-    if counts.values().all(|&n| n <= AGGREGATE_OVER) {
+}
+
+/// One finding per (file, code, level) where a code has more findings in one file than its
+/// limit ([`AGGREGATE_OVER`] for the rows of a tabular records file, [`AGGREGATE_DOCUMENT_OVER`]
+/// for the lines of a document; `grouped` says which a path is, `None` for files never merged):
+/// the count and the first lines in the message, every line in `rows`. Other findings pass
+/// through unchanged; the order of the first of each group is kept.
+pub fn aggregate_rows(
+    diags: Vec<Diagnostic>,
+    grouped: impl Fn(&str) -> Option<Grouped>,
+) -> Vec<Diagnostic> {
+    use std::collections::HashMap;
+    type Key = (String, &'static str, Severity);
+    let mut kinds: HashMap<String, Option<Grouped>> = HashMap::new();
+    let mut key = |d: &Diagnostic| -> Option<(Key, Grouped)> {
+        let p = d.path.as_deref()?;
+        let g = *kinds.entry(p.to_string()).or_insert_with(|| grouped(p));
+        g.map(|g| ((p.to_string(), d.code, d.severity), g))
+    };
+    let mut counts: HashMap<Key, (usize, Grouped)> = HashMap::new();
+    for d in &diags {
+        if let Some((k, g)) = key(d) {
+            counts.entry(k).or_insert((0, g)).0 += 1;
+        }
+    }
+    if counts.values().all(|&(n, g)| n <= g.over()) {
         return diags;
     }
     let mut out: Vec<Diagnostic> = Vec::with_capacity(diags.len());
-    let mut slot: HashMap<(String, &'static str, Severity), usize> = HashMap::new();
+    let mut slot: HashMap<Key, usize> = HashMap::new();
     for d in diags {
-        let Some(k) = key(&d).filter(|k| counts[k] > AGGREGATE_OVER) else {
+        let Some((k, _)) = key(&d).filter(|(k, g)| counts[k].0 > g.over()) else {
             out.push(d);
             continue;
         };
@@ -177,8 +204,12 @@ pub fn aggregate_rows(diags: Vec<Diagnostic>, is_table: impl Fn(&str) -> bool) -
         } else {
             ""
         };
+        let what = match kinds.get(&path).copied().flatten() {
+            Some(Grouped::Lines) => "places in",
+            _ => "rows of",
+        };
         d.message = format!(
-            "{} rows of `{path}` have this finding (lines {}{more}; every line is in the JSON output); the first: {}",
+            "{} {what} `{path}` have this finding (lines {}{more}; every line is in the JSON output); the first: {}",
             d.rows.len(),
             first.join(", "),
             d.message

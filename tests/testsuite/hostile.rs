@@ -135,6 +135,27 @@ fn frontmatter_delimiter_inside_a_code_block_is_body() {
     assert_eq!(cl["documents"], serde_json::json!(["POL-A"]));
 }
 
+/// A thousand broken links in one document stay a thousand findings (their fingerprints do not
+/// change); one more, and they are one finding with every line.
+#[test]
+fn many_findings_of_one_code_in_one_document_are_aggregated_past_a_thousand() {
+    for (n, want) in [(1000, 1000), (1001, 1)] {
+        let sms = Sms::new();
+        let body: String = (0..n)
+            .map(|i| format!("[l{i}](missing-{i}.pdf)\n\n"))
+            .collect();
+        sms.file("policies/a.md", &doc("POL-A", &["8.5.1.1"], "", &body));
+        let r = sms.check_json();
+        let f = r.findings("broken-file-link");
+        assert_eq!(f.len(), want, "{n} links");
+        if want == 1 {
+            assert_eq!(f[0]["subject"], "policies/a.md");
+            assert_eq!(f[0]["rows"].as_array().unwrap().len(), n);
+            assert_eq!(f[0]["rows"][0], f[0]["line"]);
+        }
+    }
+}
+
 #[test]
 fn a_hundred_thousand_links_and_cyclic_links() {
     let many: String = (0..100_000)
@@ -1564,7 +1585,18 @@ fn a_body_of_too_many_elements_is_cut_with_a_finding() {
     let column = f[0]["column"].as_u64().unwrap();
     assert_eq!((column - 1) % 7, 0, "{:?}", f[0]);
     assert!((24_000 * 7..=25_001 * 7).contains(&column), "{:?}", f[0]);
-    let broken = r.findings("broken-file-link").len();
+    // more than `AGGREGATE_DOCUMENT_OVER` (1,000) of one code in one document are one finding
+    // that lists every line
+    let links = r.findings("broken-file-link");
+    assert_eq!(links.len(), 1, "broken links not aggregated");
+    let broken = links[0]["rows"].as_array().unwrap().len();
+    assert!(
+        links[0]["message"].as_str().unwrap().starts_with(&format!(
+            "{broken} places in `policies/many.md` have this finding"
+        )),
+        "{}",
+        links[0]["message"]
+    );
     assert!(broken <= 25_000, "{broken} broken links read past the cut");
     assert!(
         broken >= 24_000,
@@ -1594,10 +1626,7 @@ fn a_body_of_too_many_elements_is_cut_with_a_finding() {
         "{}",
         r.stderr
     );
-    assert_eq!(
-        r.stdout.matches("  --> policies/many.md:15:").count(),
-        broken + 1
-    );
+    assert_eq!(r.stdout.matches("  --> policies/many.md:15:").count(), 2);
 }
 
 #[test]
