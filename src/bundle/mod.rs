@@ -1078,7 +1078,16 @@ fn readme(loaded: &Loaded, commit: Option<&manifest::Commit>, dirty: bool) -> St
          \x20   sha256sum -c SHA256SUMS     every line must say OK\n\
          \x20   sha256sum SHA256SUMS        this is the fingerprint\n\
          On macOS use `shasum -a 256` instead of `sha256sum`. A file that is in the folder but\n\
-         not in SHA256SUMS was added after the bundle was made (auditbook verify reports those too).\n",
+         not in SHA256SUMS (other than SHA256SUMS.sig) was added after the bundle was made\n\
+         (auditbook verify reports those too).\n\
+         \n\
+         SIGNATURE\n\
+         A signed bundle also holds SHA256SUMS.sig, an SSH signature of SHA256SUMS (namespace\n\
+         auditbook-bundle). Get the signer's allowed_signers line (`who@example ssh-ed25519 AAAA...`)\n\
+         from the organisation through another channel, put it in a file allowed_signers, then:\n\
+         \x20   ssh-keygen -Y verify -f allowed_signers -I who@example -n auditbook-bundle \\\n\
+         \x20       -s SHA256SUMS.sig < SHA256SUMS\n\
+         or: auditbook verify BUNDLE.zip --signer allowed_signers\n",
         org = loaded.config.organisation,
         framework = loaded.catalog.id,
         as_of = loaded.as_of,

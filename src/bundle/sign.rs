@@ -96,49 +96,50 @@ pub enum Status {
 
 /// One usable line of an allowed-signers file.
 #[derive(Debug)]
-struct Allowed {
+pub struct Allowed {
     principals: String,
     namespaces: Option<Vec<String>>,
     key: PublicKey,
 }
 
+/// Read an allowed signers file: its usable lines, or an error naming the file and line.
+pub fn load_allowed(path: &Path) -> Result<Vec<Allowed>> {
+    parse_allowed(&read_small(path, "allowed signers file")?, path)
+}
+
 /// Check the armoured signature `sig` of `sums` (the bytes of `SHA256SUMS`), against the allowed
-/// signers file `signers` when given.
-pub fn check(sums: &[u8], sig: &[u8], signers: Option<&Path>) -> Result<Status> {
-    let allowed = match signers {
-        Some(p) => Some(parse_allowed(&read_small(p, "allowed signers file")?, p)?),
-        None => None,
-    };
+/// signers when given.
+pub fn check(sums: &[u8], sig: &[u8], allowed: Option<&[Allowed]>) -> Status {
     let sig = match std::str::from_utf8(sig)
         .map_err(|_| "it is not text".to_string())
         .and_then(|t| SshSig::from_pem(t.trim()).map_err(|e| e.to_string()))
     {
         Ok(s) => s,
         Err(e) => {
-            return Ok(Status::Bad {
+            return Status::Bad {
                 detail: format!("not an SSH signature ({e})"),
-            })
+            }
         }
     };
     if sig.namespace() != NAMESPACE {
-        return Ok(Status::Bad {
+        return Status::Bad {
             detail: format!(
                 "made for the namespace {:?}, not {NAMESPACE:?}: not a bundle signature",
                 sig.namespace()
             ),
-        });
+        };
     }
     let key = PublicKey::new(sig.public_key().clone(), "");
     let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
     if let Err(e) = key.verify(NAMESPACE, sums, &sig) {
-        return Ok(Status::Bad {
+        return Status::Bad {
             detail: format!(
                 "does not verify for SHA256SUMS with the key it names ({fingerprint}): {e}; SHA256SUMS or the signature was altered"
             ),
-        });
+        };
     }
     let Some(allowed) = allowed else {
-        return Ok(Status::Unchecked { fingerprint });
+        return Status::Unchecked { fingerprint };
     };
     let principals: Vec<String> = allowed
         .iter()
@@ -151,12 +152,12 @@ pub fn check(sums: &[u8], sig: &[u8], signers: Option<&Path>) -> Result<Status> 
         .map(|a| a.principals.clone())
         .collect();
     if principals.is_empty() {
-        return Ok(Status::UnknownKey { fingerprint });
+        return Status::UnknownKey { fingerprint };
     }
-    Ok(Status::Good {
+    Status::Good {
         principals,
         fingerprint,
-    })
+    }
 }
 
 fn read_small(path: &Path, what: &str) -> Result<String> {

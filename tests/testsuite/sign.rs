@@ -280,6 +280,12 @@ fn a_signed_bundle_verifies_with_ssh_keygen_and_with_auditbook() {
         "{}",
         v.stdout
     );
+    // The bundle's README.txt tells the auditor how to check it without auditbook.
+    let readme = String::from_utf8(entry(&signed, "README.txt")).unwrap();
+    assert!(
+        readme.contains("ssh-keygen -Y verify -f allowed_signers"),
+        "{readme}"
+    );
     // `sha256sum -c SHA256SUMS` is unaffected: the signature is not listed.
     assert!(!String::from_utf8(entry(&signed, "SHA256SUMS"))
         .unwrap()
@@ -396,6 +402,14 @@ fn a_signature_by_ssh_keygen_is_accepted() {
         v.stdout
     );
     assert!(verify(&unsigned, &[]).stdout.contains("signature    none"));
+    // The allowed signers file is read first: a missing one is an error even for an unsigned bundle.
+    let v = verify(&unsigned, &["--signer", "/nonexistent/allowed_signers"]);
+    assert_eq!(v.code, 2, "{}{}", v.stdout, v.stderr);
+    assert!(
+        v.stderr.contains("cannot read the allowed signers file"),
+        "{}",
+        v.stderr
+    );
 
     let sign_as = |namespace: &str| {
         let (ok, sig, err) = ssh_keygen_split(
