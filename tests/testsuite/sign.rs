@@ -521,3 +521,30 @@ fn unusable_keys_and_signer_files_are_refused() {
         v.stderr
     );
 }
+
+/// A `SHA256SUMS.sig` that is not a signature, or decompresses past any signature's size, is a
+/// problem even without --signer (exit 1, never a panic); the rest of the bundle is still checked.
+#[test]
+fn a_garbage_signature_entry_fails() {
+    let sms = committed_sms();
+    let tmp = tempfile::tempdir().unwrap();
+    let unsigned = tmp.path().join("unsigned.zip");
+    bundle(&sms, &unsigned, &[]);
+    let huge = vec![b'A'; 1 << 20];
+    for (name, sig, says) in [
+        ("text.zip", &b"hello\n"[..], "not an SSH signature"),
+        ("binary.zip", &b"\xff\x00\xfe"[..], "not an SSH signature"),
+        ("huge.zip", &huge[..], "decompresses to more than"),
+    ] {
+        let zip = tmp.path().join(name);
+        rewrite(&unsigned, &zip, |_, b| Some(b), &[("SHA256SUMS.sig", sig)]);
+        let v = verify(&zip, &[]);
+        assert_eq!(v.code, 1, "{name}: {}{}", v.stdout, v.stderr);
+        assert!(
+            v.stdout.contains("signature: SHA256SUMS.sig: ") && v.stdout.contains(says),
+            "{name}: {}",
+            v.stdout
+        );
+        assert_eq!(v.stdout.lines().count(), 1, "{name}: {}", v.stdout);
+    }
+}
