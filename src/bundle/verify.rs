@@ -4,7 +4,8 @@
 //! Trust (DESIGN "Bundle trust"): verify proves that the bundle matches its fingerprint — the
 //! SHA-256 of `SHA256SUMS` — and that every entry matches `SHA256SUMS` and `manifest.json`;
 //! authenticity comes from comparing the printed fingerprint with one received through another
-//! channel.
+//! channel, or from `SHA256SUMS.sig`, an SSH signature of `SHA256SUMS` checked against the
+//! auditor's allowed signers (`--signer`; see `sign`).
 //!
 //! Hostile input: names are checked before anything is read (absolute, `..`, backslashes, drive
 //! letters, control characters), symbolic links and other special entries (Unix mode in the
