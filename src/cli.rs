@@ -227,14 +227,22 @@ pub enum Command {
         framework: Option<String>,
         #[command(flatten)]
         sample: SampleArgs,
+        /// Sign SHA256SUMS with this OpenSSH private key (Ed25519, unencrypted), written into the
+        /// zip as SHA256SUMS.sig (namespace auditbook-bundle; `ssh-keygen -Y verify` checks it).
+        #[arg(long, value_name = "KEYFILE")]
+        sign: Option<PathBuf>,
     },
     /// Check an auditor bundle: every file against SHA256SUMS and manifest.json, without extracting.
     #[command(
-        after_help = "Reports each file altered, added or missing; refuses unsafe entry names (absolute, `..`,\nbackslashes, drive letters) and symbolic links. On success prints the fingerprint (the SHA-256\nof SHA256SUMS): compare it with the one the organisation sent you separately.\n\nExit codes:\n  0  every file matches\n  1  something does not match, or the manifest is missing or malformed\n  2  the file cannot be read or is not a readable zip"
+        after_help = "Reports each file altered, added or missing; refuses unsafe entry names (absolute, `..`,\nbackslashes, drive letters) and symbolic links. On success prints the fingerprint (the SHA-256\nof SHA256SUMS): compare it with the one the organisation sent you separately. A signed bundle\n(SHA256SUMS.sig) is checked with --signer ALLOWED_SIGNERS and names who signed; without it the\nsignature is reported as present but unchecked.\n\nExit codes:\n  0  every file matches (and, with --signer, the signature is good and by a listed key)\n  1  something does not match, the manifest is missing or malformed, or (with --signer) the\n     signature is missing, bad or by a key not listed\n  2  a file cannot be read, or the bundle is not a readable zip, or the allowed signers file\n     is malformed"
     )]
     Verify {
         /// The bundle (.zip).
         file: PathBuf,
+        /// Check SHA256SUMS.sig against this allowed signers file (OpenSSH/git format:
+        /// `principals [namespaces="..."] key`); a missing or bad signature, or a key not listed, fails.
+        #[arg(long, value_name = "ALLOWED_SIGNERS")]
+        signer: Option<PathBuf>,
     },
     /// Tabular record files (CSV, TSV, JSON lines, JSON exports of a service desk).
     Records {
@@ -533,6 +541,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             allow_dirty,
             framework,
             sample,
+            sign,
         } => {
             let outcome = crate::bundle::write(&crate::bundle::Options {
                 path,
@@ -541,6 +550,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 allow_dirty,
                 framework,
                 sample: sample.request(),
+                sign,
             })?;
             let (stdout, stderr) = crate::bundle::report(&outcome);
             let _ = write_stderr(&stderr);
@@ -588,8 +598,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             std::mem::forget(snapshot);
             Ok(0)
         }
-        Command::Verify { file } => {
-            let v = crate::bundle::verify::verify(&file)?;
+        Command::Verify { file, signer } => {
+            let v = crate::bundle::verify::verify(&file, signer.as_deref())?;
             let (stdout, stderr) = crate::bundle::verify::report(&v);
             emit_human(&stdout)?;
             let _ = write_stderr(&stderr);

@@ -23,6 +23,7 @@
 
 mod archive;
 pub mod manifest;
+pub mod sign;
 pub mod verify;
 
 use crate::check::{self, Loaded};
@@ -50,6 +51,8 @@ pub struct Options {
     pub framework: Option<String>,
     /// `--sample-*`: the auditor's sample, drawn into the site and recorded in the manifest.
     pub sample: Option<crate::sample::Request>,
+    /// `--sign KEYFILE`: an OpenSSH private key that signs `SHA256SUMS` (see `sign`).
+    pub sign: Option<PathBuf>,
 }
 
 /// What `bundle` made, for the command line to report.
@@ -73,6 +76,8 @@ pub struct Outcome {
     pub refused: Vec<(String, String)>,
     /// The zip was written inside the SMS folder (where git sees it as an untracked file).
     pub inside_sms: bool,
+    /// With `--sign`: the `SHA256:...` fingerprint of the signing key.
+    pub signed_by: Option<String>,
 }
 
 /// Why a zip entry name is unsafe to extract, or `None` when it is a plain relative path. Used by
@@ -277,6 +282,8 @@ impl<'a> Origin<'a> {
 
 /// Write the bundle.
 pub fn write(opts: &Options) -> Result<Outcome> {
+    // The key first: a bad key file fails before any work.
+    let signer = opts.sign.as_deref().map(sign::Signer::load).transpose()?;
     let check_opts = check::Options {
         path: opts.path.clone(),
         as_of: opts.as_of,
@@ -426,6 +433,13 @@ pub fn write(opts: &Options) -> Result<Outcome> {
         manifest::MANIFEST.into(),
         Body::Bytes(manifest_json),
     ));
+    // The signature is listed in neither list: signing leaves the fingerprint as it is.
+    if let Some(signer) = &signer {
+        items.push(Item::new(
+            sign::SIG.into(),
+            Body::Bytes(signer.sign(&sums)?),
+        ));
+    }
     items.push(Item::new(manifest::SUMS.into(), Body::Bytes(sums)));
     items.sort_by(|a, b| a.name.cmp(&b.name));
     let entries = items.len();
@@ -451,6 +465,7 @@ pub fn write(opts: &Options) -> Result<Outcome> {
         not_included,
         refused: site.refused,
         inside_sms: out_in_sms.is_some(),
+        signed_by: signer.as_ref().map(sign::Signer::fingerprint),
     })
 }
 
@@ -767,6 +782,14 @@ pub fn report(o: &Outcome) -> (String, String) {
         plural(o.counts.notes)
     );
     let _ = writeln!(out, "  fingerprint  {}", o.fingerprint);
+    if let Some(key) = &o.signed_by {
+        let _ = writeln!(
+            out,
+            "  signed by    {key} ({}, namespace {})",
+            sign::SIG,
+            sign::NAMESPACE
+        );
+    }
     let _ = writeln!(
         out,
         "Send the fingerprint to the auditor through another channel; `auditbook verify` or `sha256sum SHA256SUMS` shows it."
@@ -1055,7 +1078,16 @@ fn readme(loaded: &Loaded, commit: Option<&manifest::Commit>, dirty: bool) -> St
          \x20   sha256sum -c SHA256SUMS     every line must say OK\n\
          \x20   sha256sum SHA256SUMS        this is the fingerprint\n\
          On macOS use `shasum -a 256` instead of `sha256sum`. A file that is in the folder but\n\
-         not in SHA256SUMS was added after the bundle was made (auditbook verify reports those too).\n",
+         not in SHA256SUMS (other than SHA256SUMS.sig) was added after the bundle was made\n\
+         (auditbook verify reports those too).\n\
+         \n\
+         SIGNATURE\n\
+         A signed bundle also holds SHA256SUMS.sig, an SSH signature of SHA256SUMS (namespace\n\
+         auditbook-bundle). Get the signer's allowed_signers line (`who@example ssh-ed25519 AAAA...`)\n\
+         from the organisation through another channel, put it in a file allowed_signers, then:\n\
+         \x20   ssh-keygen -Y verify -f allowed_signers -I who@example -n auditbook-bundle \\\n\
+         \x20       -s SHA256SUMS.sig < SHA256SUMS\n\
+         or: auditbook verify BUNDLE.zip --signer allowed_signers\n",
         org = loaded.config.organisation,
         framework = loaded.catalog.id,
         as_of = loaded.as_of,

@@ -4,7 +4,8 @@
 //! Trust (DESIGN "Bundle trust"): verify proves that the bundle matches its fingerprint — the
 //! SHA-256 of `SHA256SUMS` — and that every entry matches `SHA256SUMS` and `manifest.json`;
 //! authenticity comes from comparing the printed fingerprint with one received through another
-//! channel.
+//! channel, or from `SHA256SUMS.sig`, an SSH signature of `SHA256SUMS` checked against the
+//! auditor's allowed signers (`--signer`; see `sign`).
 //!
 //! Hostile input: names are checked before anything is read (absolute, `..`, backslashes, drive
 //! letters, control characters), symbolic links and other special entries (Unix mode in the
@@ -25,6 +26,8 @@ use zip::ZipArchive;
 
 /// Largest `manifest.json` or `SHA256SUMS` read (the large benchmark corpus needs about 20 MiB).
 const LIST_CAP: u64 = 256 << 20;
+/// Largest `SHA256SUMS.sig` read (an Ed25519 signature is under 400 bytes; RSA-16384 under 5 KiB).
+const SIG_CAP: u64 = 64 << 10;
 
 /// What is wrong with one entry, or with the bundle as a whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +42,8 @@ pub enum Kind {
     Refused,
     /// `manifest.json` or `SHA256SUMS` missing, malformed or disagreeing.
     Lists,
+    /// `SHA256SUMS.sig` bad, missing under `--signer`, or by a key not allowed.
+    Signature,
     /// The zip's structure (duplicate names, headers that disagree, unreadable entries).
     Structure,
 }
@@ -52,6 +57,7 @@ impl Kind {
             Kind::Refused => "refused",
             Kind::Lists => "invalid",
             Kind::Structure => "invalid",
+            Kind::Signature => "signature",
         }
     }
 }
@@ -99,6 +105,8 @@ pub struct Verification {
     pub dirty: bool,
     /// Entries checked.
     pub entries: usize,
+    /// What `SHA256SUMS.sig` says (see `sign`).
+    pub signature: super::sign::Status,
 }
 
 impl Verification {
@@ -212,9 +220,11 @@ fn end_of_central_directory(path: &Path, file_len: u64) -> Option<u64> {
     })
 }
 
-/// Verify the bundle at `path`. `Err` only when the file cannot be opened or is not a readable
-/// zip (exit 2); everything else is a [`Problem`] in the result (exit 1).
-pub fn verify(path: &Path) -> Result<Verification> {
+/// Verify the bundle at `path`, and its signature against the allowed signers file `signers`
+/// when given. `Err` only when a file cannot be opened or is not a readable zip (or allowed
+/// signers file) (exit 2); everything else is a [`Problem`] in the result (exit 1).
+pub fn verify(path: &Path, signers: Option<&Path>) -> Result<Verification> {
+    let allowed = signers.map(super::sign::load_allowed).transpose()?;
     let file = open_regular(path)?;
     let file_len = file
         .metadata()
@@ -234,6 +244,7 @@ pub fn verify(path: &Path) -> Result<Verification> {
         as_of: None,
         dirty: false,
         entries: 0,
+        signature: super::sign::Status::Unsigned,
     };
 
     // 1. The central directory: names and kinds, before reading anything.
@@ -417,6 +428,7 @@ pub fn verify(path: &Path) -> Result<Verification> {
     drop(manifest_bytes);
     let listed_in_manifest = manifest_files(&manifest, &mut v.problems);
 
+    let mut sums_bytes: Option<Vec<u8>> = None;
     let sums: Option<BTreeMap<String, String>> = match find(manifest::SUMS) {
         None => {
             v.problems.push(problem(
@@ -434,6 +446,7 @@ pub fn verify(path: &Path) -> Result<Verification> {
             }
             Ok(bytes) => {
                 let fingerprint = manifest::sha256_hex(&bytes);
+                sums_bytes = Some(bytes.clone());
                 check_comment(zip.comment(), &fingerprint, &mut v.problems);
                 v.fingerprint = Some(fingerprint);
                 let parsed = std::str::from_utf8(&bytes)
@@ -485,9 +498,25 @@ pub fn verify(path: &Path) -> Result<Verification> {
         }
     }
 
-    // 4. Every entry against the lists.
+    // 4. The signature of SHA256SUMS, listed in neither list.
+    let sig = find(super::sign::SIG).map(|e| e.index);
+    v.signature = match (sig, &sums_bytes) {
+        (None, _) => super::sign::Status::Unsigned,
+        (Some(index), Some(sums)) => match read_capped(&mut zip, index, SIG_CAP) {
+            Ok(sig) => super::sign::check(sums, &sig, allowed.as_deref()),
+            Err(detail) => super::sign::Status::Bad { detail },
+        },
+        (Some(_), None) => super::sign::Status::Bad {
+            detail: "there is no readable SHA256SUMS for it to sign".into(),
+        },
+    };
+    if let Some(p) = signature_problem(&v.signature, signers) {
+        v.problems.push(p);
+    }
+
+    // 5. Every entry against the lists.
     for e in &entries {
-        if e.name == manifest::SUMS {
+        if e.name == manifest::SUMS || e.name == super::sign::SIG {
             continue;
         }
         let in_sums = sums.as_ref().and_then(|s| s.get(&e.name));
@@ -557,7 +586,7 @@ pub fn verify(path: &Path) -> Result<Verification> {
         }
     }
 
-    // 5. Listed but absent.
+    // 6. Listed but absent.
     let mut listed: BTreeSet<&str> = listed_in_manifest.keys().map(String::as_str).collect();
     if let Some(s) = &sums {
         listed.extend(s.keys().map(String::as_str));
@@ -580,6 +609,33 @@ pub fn verify(path: &Path) -> Result<Verification> {
         }
     }
     Ok(v)
+}
+
+/// The problem a signature status is, if any: a bad signature always; under `--signer`, a
+/// missing one and one by a key not listed too.
+fn signature_problem(status: &super::sign::Status, signers: Option<&Path>) -> Option<Problem> {
+    use super::sign::{Status, SIG};
+    let listed = || signers.map(|p| p.display().to_string()).unwrap_or_default();
+    match status {
+        Status::Bad { detail } => Some(problem(Kind::Signature, Some(SIG), detail.clone())),
+        Status::Unsigned => signers.map(|_| {
+            problem(
+                Kind::Signature,
+                Some(SIG),
+                "missing: --signer asks for a signed bundle, and this one is not signed",
+            )
+        }),
+        Status::UnknownKey { fingerprint } => Some(problem(
+            Kind::Signature,
+            Some(SIG),
+            format!(
+                "made by the key {fingerprint}, which `{}` does not list for the namespace {}",
+                listed(),
+                super::sign::NAMESPACE
+            ),
+        )),
+        Status::Unchecked { .. } | Status::Good { .. } => None,
+    }
 }
 
 /// The manifest's `files` by path, after checking the list itself: sorted, unique, safe names,
@@ -778,6 +834,29 @@ pub fn report(v: &Verification) -> (String, String) {
             "  as of        {}",
             v.as_of.as_deref().unwrap_or("?")
         );
+        match &v.signature {
+            super::sign::Status::Unsigned => {
+                let _ = writeln!(stdout, "  signature    none");
+            }
+            super::sign::Status::Unchecked { fingerprint } => {
+                let _ = writeln!(
+                    stdout,
+                    "  signature    present, by the key {fingerprint}, signer UNCHECKED (pass --signer ALLOWED_SIGNERS)"
+                );
+            }
+            super::sign::Status::Good {
+                principals,
+                fingerprint,
+            } => {
+                let _ = writeln!(
+                    stdout,
+                    "  signed by    {} (key {fingerprint})",
+                    principals.join(", ")
+                );
+            }
+            // Problems: the report above lists them.
+            super::sign::Status::UnknownKey { .. } | super::sign::Status::Bad { .. } => {}
+        }
         if v.dirty {
             let _ = writeln!(
                 stdout,

@@ -25,6 +25,7 @@ mod progress;
 mod records;
 mod rules;
 mod schema;
+mod sign;
 mod site;
 mod soa;
 mod wide_history;
