@@ -1072,6 +1072,8 @@ impl<'a> Site<'a> {
             title: &'b str,
             leaves: usize,
             leaves_covered: usize,
+            /// Annex A controls the Statement of Applicability excludes (not in `leaves`).
+            excluded: usize,
             groups: Vec<Group<'b>>,
         }
         #[derive(Serialize)]
@@ -1109,6 +1111,7 @@ impl<'a> Site<'a> {
                     title: &fw.title,
                     leaves: s.clauses,
                     leaves_covered: s.covered,
+                    excluded: s.excluded,
                     groups: Vec::new(),
                 });
             }

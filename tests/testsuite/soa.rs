@@ -410,6 +410,18 @@ fn the_site_renders_the_soa_as_a_table_linked_both_ways_and_as_csv() {
         row.contains("Excluded (Statement of Applicability)"),
         "{row}"
     );
+    // the dashboard's coverage card and the 27001 panel say how many controls are excluded
+    let index = crate::site::main_of(&crate::site::read(&out, "index.html"));
+    assert!(
+        index.contains(
+            "; 1 control excluded by the <a href=\"soa.html\">Statement of Applicability</a>"
+        ),
+        "{index}"
+    );
+    assert!(
+        index.contains(", 1 excluded by the SoA</span></h2>"),
+        "{index}"
+    );
     // SoA row -> control page and implementing document and record
     let row = soa
         .lines()
