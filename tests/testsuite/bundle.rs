@@ -157,7 +157,7 @@ fn manifest(zip: &Path) -> serde_json::Value {
 
 /// Copy a zip entry by entry into `out`, letting `edit` change or drop entries, then add `extra`.
 /// The zip comment is kept, so only the intended change differs.
-fn rewrite(
+pub fn rewrite(
     zip: &Path,
     out: &Path,
     mut edit: impl FnMut(&str, Vec<u8>) -> Option<Vec<u8>>,

@@ -5,6 +5,7 @@
 //! a temporary folder; `.ci/run` installs it (openssh-client), and under `CI=true` a missing
 //! `ssh-keygen` fails the tests instead of skipping them.
 
+use crate::bundle::rewrite;
 use crate::support::*;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -143,36 +144,6 @@ fn entry(zip: &Path, name: &str) -> Vec<u8> {
     let mut b = Vec::new();
     f.read_to_end(&mut b).unwrap();
     b
-}
-
-/// Copy a zip into `out`, `edit` changing or dropping entries, then adding `extra`.
-fn rewrite(
-    zip: &Path,
-    out: &Path,
-    mut edit: impl FnMut(&str, Vec<u8>) -> Option<Vec<u8>>,
-    extra: &[(&str, &[u8])],
-) {
-    let mut src = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
-    let comment = src.comment().to_vec();
-    let mut w = zip::ZipWriter::new(std::fs::File::create(out).unwrap());
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for i in 0..src.len() {
-        let mut f = src.by_index(i).unwrap();
-        let name = f.name().unwrap().to_string();
-        let mut bytes = Vec::new();
-        f.read_to_end(&mut bytes).unwrap();
-        if let Some(b) = edit(&name, bytes) {
-            w.start_file(name, opts).unwrap();
-            w.write_all(&b).unwrap();
-        }
-    }
-    for (name, bytes) in extra {
-        w.start_file(*name, opts).unwrap();
-        w.write_all(bytes).unwrap();
-    }
-    w.set_raw_comment(comment.into_boxed_slice()).unwrap();
-    w.finish().unwrap();
 }
 
 /// What an auditor runs without auditbook, on the two entries unzipped.
