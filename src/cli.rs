@@ -234,7 +234,7 @@ pub enum Command {
     },
     /// Check an auditor bundle: every file against SHA256SUMS and manifest.json, without extracting.
     #[command(
-        after_help = "Reports each file altered, added or missing; refuses unsafe entry names (absolute, `..`,\nbackslashes, drive letters) and symbolic links. On success prints the fingerprint (the SHA-256\nof SHA256SUMS): compare it with the one the organisation sent you separately. A signed bundle\n(SHA256SUMS.sig) is checked with --signer ALLOWED_SIGNERS and names who signed; without it the\nsignature is reported as present but unchecked.\n\nExit codes:\n  0  every file matches (and, with --signer, the signature is good and by a listed key)\n  1  something does not match, the manifest is missing or malformed, or (with --signer) the\n     signature is missing, bad or by a key not listed\n  2  a file cannot be read, or the bundle is not a readable zip, or the allowed signers file\n     is malformed"
+        after_help = "Reports each file altered, added or missing; refuses unsafe entry names (absolute, `..`,\nbackslashes, drive letters) and symbolic links. On success prints the fingerprint (the SHA-256\nof SHA256SUMS): compare it with the one the organisation sent you separately. A signed bundle\n(SHA256SUMS.sig) is checked with --signer ALLOWED_SIGNERS and names who signed; without it the\nsignature is reported as present but unchecked. With --reproduce REPO the bundle is made again\nfrom its commit in a fresh clone of REPO and compared entry by entry.\n\nExit codes:\n  0  every file matches (and, with --signer, the signature is good and by a listed key; with\n     --reproduce, every entry equals the one made again)\n  1  something does not match, the manifest is missing or malformed, (with --signer) the\n     signature is missing, bad or by a key not listed, or (with --reproduce) an entry differs\n  2  a file cannot be read, or the bundle is not a readable zip, or the allowed signers file\n     is malformed, or (with --reproduce) the commit is not in REPO"
     )]
     Verify {
         /// The bundle (.zip).
@@ -243,6 +243,10 @@ pub enum Command {
         /// `principals [namespaces="..."] key`); a missing or bad signature, or a key not listed, fails.
         #[arg(long, value_name = "ALLOWED_SIGNERS")]
         signer: Option<PathBuf>,
+        /// Make the bundle again from the commit its manifest names, in a fresh clone of this
+        /// repository, and compare every entry byte for byte; any difference fails.
+        #[arg(long, value_name = "REPO")]
+        reproduce: Option<PathBuf>,
     },
     /// Tabular record files (CSV, TSV, JSON lines, JSON exports of a service desk).
     Records {
@@ -598,12 +602,24 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             std::mem::forget(snapshot);
             Ok(0)
         }
-        Command::Verify { file, signer } => {
+        Command::Verify {
+            file,
+            signer,
+            reproduce,
+        } => {
             let v = crate::bundle::verify::verify(&file, signer.as_deref())?;
             let (stdout, stderr) = crate::bundle::verify::report(&v);
             emit_human(&stdout)?;
             let _ = write_stderr(&stderr);
-            Ok(if v.ok() { 0 } else { 1 })
+            if !v.ok() {
+                return Ok(1);
+            }
+            if let Some(repo) = reproduce {
+                let r = crate::bundle::reproduce::reproduce(&file, &repo)?;
+                emit_human(&r.report())?;
+                return Ok(if r.ok() { 0 } else { 1 });
+            }
+            Ok(0)
         }
         Command::Schema { which } => {
             emit(&crate::schema::render(which)?)?;

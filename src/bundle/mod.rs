@@ -23,6 +23,7 @@
 
 mod archive;
 pub mod manifest;
+pub mod reproduce;
 pub mod sign;
 pub mod verify;
 

@@ -1145,3 +1145,123 @@ fn coverage_counts_agree_in_every_output() {
     assert!(r.code <= 1, "{}", r.stderr);
     assert_eq!(&manifest(&zip)["coverage"], cov);
 }
+
+/// `verify FILE --reproduce REPO`.
+fn reproduce(zip: &Path, repo: &Path) -> Run {
+    let mut c = auditbook();
+    c.arg("verify").arg(zip).arg("--reproduce").arg(repo);
+    run(c)
+}
+
+/// A forged bundle that `verify` alone accepts: `name` edited, and its hash in the manifest,
+/// `files_sha256` and `SHA256SUMS` (the manifest's line too) made to match.
+fn forge(zip: &Path, out: &Path, name: &str, edit: impl Fn(&str) -> String) {
+    let map = entry_map(zip);
+    let new = edit(std::str::from_utf8(&map[name]).unwrap()).into_bytes();
+    assert!(new != map[name], "the edit changed nothing");
+    let mut m: serde_json::Value = serde_json::from_slice(&map["manifest.json"]).unwrap();
+    for f in m["files"].as_array_mut().unwrap() {
+        if f["path"] == name {
+            f["sha256"] = sha256(&new).into();
+            f["size"] = (new.len() as u64).into();
+        }
+    }
+    let listed: String = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}  {}\n",
+                f["sha256"].as_str().unwrap(),
+                f["path"].as_str().unwrap()
+            )
+        })
+        .collect();
+    m["files_sha256"] = sha256(listed.as_bytes()).into();
+    let manifest = format!("{}\n", serde_json::to_string_pretty(&m).unwrap()).into_bytes();
+    let mut sums: Vec<(String, String)> = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["sha256"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    sums.push(("manifest.json".into(), sha256(&manifest)));
+    sums.sort();
+    let sums: String = sums.iter().map(|(p, s)| format!("{s}  {p}\n")).collect();
+    // written as auditbook writes a bundle, with the new fingerprint in the zip comment
+    let mut w = zip::ZipWriter::new(std::fs::File::create(out).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (n, bytes) in entries(zip) {
+        let bytes = match n.as_str() {
+            "manifest.json" => manifest.clone(),
+            "SHA256SUMS" => sums.clone().into_bytes(),
+            _ if n == name => new.clone(),
+            _ => bytes,
+        };
+        w.start_file(n, opts).unwrap();
+        w.write_all(&bytes).unwrap();
+    }
+    w.set_comment(format!(
+        "auditbook evidence bundle; fingerprint (SHA-256 of SHA256SUMS): {}",
+        sha256(sums.as_bytes())
+    ))
+    .unwrap();
+    w.finish().unwrap();
+}
+
+/// `verify --reproduce` makes the bundle again from the commit its manifest names, in a fresh
+/// clone (the work tree's later edits take no part), and finds every entry equal; a forged
+/// bundle whose sums were made to match passes `verify` alone but not `--reproduce`, which names
+/// the entries that differ.
+#[test]
+fn verify_reproduce_proves_a_bundle_and_names_what_a_forgery_changed() {
+    let (sms, _git, commit) = committed_sms();
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("b.zip");
+    assert_bundled(&bundle(&sms, &zip, &[]));
+    sms.edit("procedures/change.md", "Raise the request.", "Raise it.");
+
+    let r = reproduce(&zip, sms.path());
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains(&format!(
+            "reproduced   every entry equal ({} entries) to a bundle made again from commit {commit} (SMS at .)",
+            entries(&zip).len()
+        )),
+        "{}",
+        r.stdout
+    );
+
+    let forged = dir.path().join("forged.zip");
+    forge(&zip, &forged, "site/index.html", |html| {
+        html.replace("<h1>Test Ltd.</h1>", "<h1>Test Ltd. (certified)</h1>")
+    });
+    assert_eq!(verify(&forged).code, 0, "{}", verify(&forged).stdout);
+    let r = reproduce(&forged, sms.path());
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("NOT REPRODUCED"), "{}", r.stdout);
+    let differs: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("  differs: "))
+        .collect();
+    assert_eq!(differs, ["SHA256SUMS", "manifest.json", "site/index.html"]);
+
+    // a repository without the bundle's commit cannot reproduce it: exit 2, saying what to do
+    let other = Sms::with_config("organisation: Other\nscope: S\nframework: iso20000-1:2018\n");
+    Git::init(other.path()).commit_all("Other", T0, 0);
+    let r = reproduce(&zip, other.path());
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains(&format!("commit {commit} is not in")),
+        "{}",
+        r.stderr
+    );
+}
