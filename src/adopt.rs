@@ -158,12 +158,6 @@ pub fn run(opts: &Options) -> Result<Outcome> {
         .unwrap_or_default();
     let matcher = Matcher::new(&catalog, |c| focused || c.framework == 0);
 
-    let mut taken: HashSet<String> = sources
-        .documents
-        .iter()
-        .map(|d| crate::ids::key(&d.id))
-        .chain(sources.records.iter().map(|r| crate::ids::key(&r.id)))
-        .collect();
     let taken_by: HashMap<String, String> = sources
         .documents
         .iter()
@@ -186,14 +180,9 @@ pub fn run(opts: &Options) -> Result<Outcome> {
             // A linked folder is not walked: say so, as its Markdown is left out.
             if let EntryKind::Symlink { target, escapes } = &entry.kind {
                 if std::fs::metadata(root.join(path)).is_ok_and(|m| m.is_dir()) {
-                    let where_ = if *escapes {
-                        ", outside the SMS root"
-                    } else {
-                        ""
-                    };
                     skipped.push((
                         path.clone(),
-                        format!("a symbolic link to the folder `{target}`{where_}; not walked, auditbook never follows links"),
+                        format!("a symbolic link to the folder `{target}`{}; not walked, auditbook never follows links", outside(*escapes)),
                     ));
                 }
             }
@@ -205,14 +194,12 @@ pub fn run(opts: &Options) -> Result<Outcome> {
             } => bytes,
             EntryKind::File { bytes: None, .. } | EntryKind::Submodule => continue,
             EntryKind::Symlink { target, escapes } => {
-                let where_ = if *escapes {
-                    ", outside the SMS root"
-                } else {
-                    ""
-                };
                 skipped.push((
                     path.clone(),
-                    format!("a symbolic link to `{target}`{where_}; auditbook never follows links"),
+                    format!(
+                        "a symbolic link to `{target}`{}; auditbook never follows links",
+                        outside(*escapes)
+                    ),
                 ));
                 continue;
             }
@@ -271,7 +258,7 @@ pub fn run(opts: &Options) -> Result<Outcome> {
                 ));
                 continue;
             }
-            Split::Missing if is_readme(path) => {
+            Split::Missing if crate::source::is_readme(path) => {
                 left_alone.push((
                     path.clone(),
                     "a README explains a folder; it is not a controlled document".into(),
@@ -280,7 +267,7 @@ pub fn run(opts: &Options) -> Result<Outcome> {
             }
             Split::Missing => {}
         }
-        let (id, id_note) = unique_id(path, &mut taken, &taken_by, &mut assigned);
+        let (id, id_note) = unique_id(path, &taken_by, &mut assigned);
         let body = markdown::parse_body_with(&text, 1, config.limits.markdown);
         // Another tool's metadata without an opening `---` (strongdm/comply writes it so) stays
         // in the body; its last lines would read as a heading, so the title comes after it.
@@ -397,13 +384,19 @@ fn new_sms_yaml(organisation: &str, framework: &str) -> Result<String> {
     if organisation.is_empty() || organisation.chars().any(char::is_control) {
         bail!("--org: the organisation's name must be one line of text");
     }
-    let text = crate::init::sms_yaml(organisation);
-    let default = format!("framework: {}\n", crate::catalog::BUILTIN_ID);
-    Ok(text.replacen(&default, &format!("framework: {framework}\n"), 1))
+    Ok(crate::init::sms_yaml_for(
+        organisation,
+        &[framework.to_string()],
+    ))
 }
 
-fn is_readme(path: &str) -> bool {
-    file_name(path).eq_ignore_ascii_case("readme.md")
+/// What a link's message adds when it points out of the SMS.
+fn outside(escapes: bool) -> &'static str {
+    if escapes {
+        ", outside the SMS root"
+    } else {
+        ""
+    }
 }
 
 fn file_name(path: &str) -> &str {
@@ -483,10 +476,10 @@ fn id_from_name(path: &str) -> String {
     id
 }
 
-/// The id for `path`: [`id_from_name`], with the first free `-N` suffix when it is taken.
+/// The id for `path`: [`id_from_name`], with the first free `-N` suffix when it is taken, by an
+/// id of the SMS (`taken_by`: lower-cased id -> its file) or one assigned before (`assigned`).
 fn unique_id(
     path: &str,
-    taken: &mut HashSet<String>,
     taken_by: &HashMap<String, String>,
     assigned: &mut HashMap<String, String>,
 ) -> (String, Option<String>) {
@@ -495,7 +488,11 @@ fn unique_id(
         (base != stem(path)).then(|| format!("`{}` is not a valid id as it is", stem(path)));
     let mut id = base.clone();
     let mut n = 2;
-    while taken.contains(&crate::ids::key(&id)) {
+    let taken = |id: &str| {
+        let k = crate::ids::key(id);
+        taken_by.contains_key(&k) || assigned.contains_key(&k)
+    };
+    while taken(&id) {
         if n == 2 {
             let key = crate::ids::key(&base);
             let owner = taken_by
@@ -510,7 +507,6 @@ fn unique_id(
         id = format!("{}{suffix}", base.chars().take(keep).collect::<String>());
         n += 1;
     }
-    taken.insert(crate::ids::key(&id));
     assigned.insert(crate::ids::key(&id), path.to_string());
     (id, note)
 }
@@ -1035,13 +1031,12 @@ mod tests {
 
     #[test]
     fn clashes_get_the_first_free_suffix() {
-        let mut taken: HashSet<String> = ["ir".to_string()].into();
         let by: HashMap<String, String> = [("ir".to_string(), "a/ir.md".to_string())].into();
         let mut assigned = HashMap::new();
-        let (id, note) = unique_id("p/IR.md", &mut taken, &by, &mut assigned);
+        let (id, note) = unique_id("p/IR.md", &by, &mut assigned);
         assert_eq!(id, "IR-2");
         assert_eq!(note.as_deref(), Some("`IR` is taken by `a/ir.md`"));
-        let (id, _) = unique_id("q/ir.md", &mut taken, &by, &mut assigned);
+        let (id, _) = unique_id("q/ir.md", &by, &mut assigned);
         assert_eq!(id, "ir-3");
     }
 

@@ -229,11 +229,6 @@ impl Catalog {
     }
 }
 
-/// A built-in catalogue by id; `None` when no built-in has that id.
-pub fn builtin_named(id: &str) -> Option<Result<Catalog>> {
-    builtin_by_id(id)
-}
-
 /// The built-in ISO/IEC 20000-1:2018 catalogue (the default framework).
 pub fn builtin() -> Result<Catalog> {
     parse_builtin(BUILTIN_ID, BUILTIN_SOURCE)

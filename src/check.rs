@@ -87,8 +87,7 @@ impl Loaded {
         };
         if !self.require_history {
             all.extend(self.history_notices.iter().cloned());
-            let all = aggregate(rules::apply_levels(&self.config, all));
-            let mut all = all;
+            let mut all = aggregate(rules::apply_levels(&self.config, all));
             diag::sort(&mut all);
             return all;
         }
@@ -324,7 +323,7 @@ pub(crate) fn select_catalog(
             chosen.push(c.clone());
             continue;
         }
-        if let Some(c) = catalog::builtin_named(id) {
+        if let Some(c) = catalog::builtin_by_id(id) {
             chosen.push(c?);
             continue;
         }

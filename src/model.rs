@@ -137,7 +137,23 @@ pub struct Effective {
 /// Effective versions by lower-case document id.
 pub type EffectiveVersions = HashMap<String, Effective>;
 
+/// The `external:` entry that stands for a record kind: declared held elsewhere and with no
+/// records of its own in git (once they are exported into git, they count instead).
+fn held_elsewhere<'c>(
+    config: &'c Config,
+    records_by_kind: &BTreeMap<String, Vec<usize>>,
+    kind: &str,
+) -> Option<&'c crate::config::ExternalKind> {
+    let own = records_by_kind.get(kind).is_some_and(|l| !l.is_empty());
+    config.external_kind(kind).filter(|_| !own)
+}
+
 impl<'a> Model<'a> {
+    /// [`held_elsewhere`] for this model: the entry whose stand-in evidences `kind`.
+    pub fn held_elsewhere(&self, kind: &str) -> Option<&'a crate::config::ExternalKind> {
+        held_elsewhere(self.config, &self.records_by_kind, kind)
+    }
+
     pub fn document(&self, id: &str) -> Option<&'a Document> {
         self.documents_by_id
             .get(&crate::ids::key(id))
@@ -491,9 +507,8 @@ pub fn link_with<'a>(
     // A kind held in another system (`external:`) with no records of its own in git is as
     // fresh as the kind that stands for it; once its records are in git (an export), they count.
     let demanded_state = |kind: &str| -> (bool, Option<Stale>) {
-        let own = records_by_kind.get(kind).is_some_and(|l| !l.is_empty());
-        match config.external_kind(kind) {
-            Some(e) if !own => {
+        match held_elsewhere(config, &records_by_kind, kind) {
+            Some(e) => {
                 let (missing, stale) = kind_state(&e.evidenced_by);
                 (
                     missing,

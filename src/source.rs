@@ -383,7 +383,7 @@ fn yaml_finding(path: &str, subject: &str, e: &YamlError, line_offset: u32) -> D
     .at(path, e.pos.shifted(line_offset))
 }
 
-fn is_readme(path: &str) -> bool {
+pub(crate) fn is_readme(path: &str) -> bool {
     path.rsplit('/')
         .next()
         .is_some_and(|n| n.eq_ignore_ascii_case("readme.md"))

@@ -92,29 +92,41 @@ fn temp_dir() -> Result<TempDir> {
     Ok(TempDir(path))
 }
 
-/// Every entry of a zip (that `verify` has already checked): name -> bytes.
-fn entries(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
+/// A zip's entries (one `verify` has already checked) by their SHA-256, streamed one at a time,
+/// with the bytes of the entries named in `keep`.
+struct Hashed {
+    sha256: BTreeMap<String, String>,
+    kept: BTreeMap<String, Vec<u8>>,
+}
+
+fn hashed(path: &Path, keep: &[&str]) -> Result<Hashed> {
+    let file = super::verify::open_regular(path)?;
     let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
         .with_context(|| format!("`{}` is not a readable zip archive", path.display()))?;
-    let mut out = BTreeMap::new();
+    let mut out = Hashed {
+        sha256: BTreeMap::new(),
+        kept: BTreeMap::new(),
+    };
     for i in 0..zip.len() {
         let mut f = zip.by_index(i)?;
         if f.is_dir() {
             continue;
         }
         let name = f.name()?.to_string();
-        let mut bytes = Vec::with_capacity(f.size().min(1 << 20) as usize);
-        f.read_to_end(&mut bytes)?;
-        out.insert(name, bytes);
+        let sha = if keep.contains(&name.as_str()) {
+            let mut bytes = Vec::new();
+            f.read_to_end(&mut bytes)?;
+            let sha = super::manifest::sha256_hex(&bytes);
+            out.kept.insert(name.clone(), bytes);
+            sha
+        } else {
+            let mut hasher = Sha256::new();
+            std::io::copy(&mut f, &mut hasher)?;
+            super::manifest::hex(&hasher.finalize())
+        };
+        out.sha256.insert(name, sha);
     }
     Ok(out)
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    let d = Sha256::digest(bytes);
-    d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The folders of `tree` (recursively) that hold an `sms.yaml` blob with these bytes' hash.
@@ -125,7 +137,7 @@ fn roots_with(repo: &git2::Repository, tree: &git2::Tree<'_>, want: &str) -> Vec
             && entry.kind() == Some(git2::ObjectType::Blob)
         {
             if let Ok(blob) = repo.find_blob(entry.id()) {
-                if sha256(blob.content()) == want {
+                if super::manifest::sha256_hex(blob.content()) == want {
                     out.push(dir.trim_end_matches('/').to_string());
                 }
             }
@@ -137,9 +149,11 @@ fn roots_with(repo: &git2::Repository, tree: &git2::Tree<'_>, want: &str) -> Vec
 
 /// Make the bundle at `bundle` again from its commit in a fresh clone of `repo` and compare.
 pub fn reproduce(bundle: &Path, repo: &Path) -> Result<Reproduction> {
-    let original = entries(bundle)?;
+    let sms_yaml_entry = format!("sources/{}", crate::config::FILE_NAME);
+    let original = hashed(bundle, &[super::manifest::MANIFEST, &sms_yaml_entry])?;
     let manifest: serde_json::Value = serde_json::from_slice(
         original
+            .kept
             .get(super::manifest::MANIFEST)
             .context("the bundle has no manifest.json")?,
     )
@@ -156,7 +170,7 @@ pub fn reproduce(bundle: &Path, repo: &Path) -> Result<Reproduction> {
         .as_str()
         .and_then(|d| crate::dates::parse_date(d).ok())
         .context("the manifest has no valid `as_of` date")?;
-    let Some(sms_yaml) = original.get(&format!("sources/{}", crate::config::FILE_NAME)) else {
+    let Some(sms_yaml) = original.kept.get(&sms_yaml_entry) else {
         bail!("the bundle holds no sources/sms.yaml");
     };
 
@@ -169,7 +183,11 @@ pub fn reproduce(bundle: &Path, repo: &Path) -> Result<Reproduction> {
             repo.display()
         )
     })?;
-    let roots = roots_with(&source, &found.tree()?, &sha256(sms_yaml));
+    let roots = roots_with(
+        &source,
+        &found.tree()?,
+        &super::manifest::sha256_hex(sms_yaml),
+    );
     let root = match roots.as_slice() {
         [one] => one.clone(),
         [] => {
@@ -239,7 +257,8 @@ pub fn reproduce(bundle: &Path, repo: &Path) -> Result<Reproduction> {
         sign: None,
     })
     .context("making the bundle again failed")?;
-    let rebuilt = entries(&out)?;
+    let rebuilt = hashed(&out, &[])?.sha256;
+    let original = original.sha256;
 
     let skip = |name: &str| name == super::sign::SIG;
     let mut r = Reproduction {
@@ -254,9 +273,9 @@ pub fn reproduce(bundle: &Path, repo: &Path) -> Result<Reproduction> {
             .filter(|v| *v != env!("CARGO_PKG_VERSION"))
             .map(str::to_string),
     };
-    for (name, bytes) in original.iter().filter(|(n, _)| !skip(n)) {
+    for (name, sha) in original.iter().filter(|(n, _)| !skip(n)) {
         match rebuilt.get(name) {
-            Some(b) if b == bytes => r.equal += 1,
+            Some(b) if b == sha => r.equal += 1,
             Some(_) => r.differing.push(name.clone()),
             None => r.only_in_bundle.push(name.clone()),
         }

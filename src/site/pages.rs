@@ -1434,7 +1434,7 @@ impl<'a> Site<'a> {
                 let stale = cov.stale_kinds.iter().any(|s| s.kind == k);
                 let missing = cov.missing_kinds.iter().any(|m| m == k);
                 // Held elsewhere: the row counts the records that stand for it.
-                let external = model.config.external_kind(k).filter(|_| list.is_empty());
+                let external = model.held_elsewhere(k);
                 let (list, newest) = match external {
                     Some(e) => {
                         let proxy = model
