@@ -22,6 +22,49 @@ pub struct Options {
     /// `--framework ID`: check and show only that framework's clauses (the others stay loaded,
     /// so their ids are known).
     pub framework: Option<String>,
+    /// `--at DATE|REV`: the SMS as it stood at a past commit (see [`load_committed`]).
+    pub at: Option<AtArg>,
+}
+
+/// What `--at` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AtArg {
+    /// The newest first-parent commit of HEAD dated on or before this day.
+    Date(Date),
+    /// Any revision git can resolve.
+    Rev(String),
+    /// A commit id with the date the outputs say (how `verify --reproduce` repeats an `--at` run).
+    Commit { commit: String, date: Date },
+}
+
+impl AtArg {
+    /// `--at` on the command line: a `YYYY-MM-DD` date, else a revision.
+    pub fn parse(s: &str) -> AtArg {
+        match crate::dates::parse_date(s) {
+            Ok(d) => AtArg::Date(d),
+            Err(_) => AtArg::Rev(s.to_string()),
+        }
+    }
+}
+
+/// The past state an `--at` run shows: every output says "as it stood on `date` (commit …)".
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct At {
+    /// The date asked for, or for a revision its committer date (`YYYY-MM-DD`).
+    pub date: String,
+    /// The full id of the commit shown.
+    pub commit: String,
+}
+
+impl At {
+    /// "As it stood on DATE (commit abc123456789)".
+    pub fn label(&self) -> String {
+        format!(
+            "as it stood on {} (commit {})",
+            self.date,
+            self.commit.get(..12).unwrap_or(&self.commit)
+        )
+    }
 }
 
 /// Everything read from the SMS, before rules.
@@ -43,6 +86,8 @@ pub struct Loaded {
     pub history_notices: Vec<Diagnostic>,
     /// `--require-history`: a shallow clone or a folder outside git is an error.
     pub require_history: bool,
+    /// `--at`: the past commit shown, and the date the outputs name.
+    pub at: Option<At>,
 }
 
 impl Loaded {
@@ -198,6 +243,7 @@ fn assemble(
         draft,
         history_notices: git.notices,
         require_history: false,
+        at: None,
     })
 }
 
@@ -211,39 +257,23 @@ pub fn load_committed(opts: &Options) -> Result<Loaded> {
     let load_started = std::time::Instant::now();
     let root = config::discover(&opts.path)?;
     let Some(repo) = history::Repo::open(&root)? else {
+        if opts.at.is_some() {
+            bail!(
+                "--at needs the SMS's git history, and `{}` is not in a git repository.\nhelp: run it in a clone of the repository that holds the SMS",
+                root.display()
+            );
+        }
         return load(opts);
     };
+    if let Some(arg) = &opts.at {
+        return load_at(opts, &root, &repo, arg, load_started);
+    }
     let Some(head) = repo.head_commit()? else {
         return load(opts);
     };
-    let short = head.commit.get(..12).unwrap_or(&head.commit);
-    let Some(bytes) = repo.read_committed(&head.commit, config::FILE_NAME)? else {
-        bail!(
-            "`{}` is not committed at HEAD ({short}).\nhelp: commit the SMS, or pass --allow-dirty to use the work tree (the output is then marked DRAFT)",
-            root.join(config::FILE_NAME).display()
-        );
-    };
-    let text = String::from_utf8(bytes)
-        .map_err(|_| anyhow::anyhow!("sms.yaml at HEAD ({short}) is not UTF-8 text"))?;
-    let (config, mut findings) = config::parse(&root, &text)?;
-    let mut snapshot = history::snapshot(&config, &head.commit)?;
-    // Templates are read only when the site renders; give it HEAD's bytes, not the work tree's.
-    let templates = format!("{}/", config.paths.templates);
-    for entry in &mut snapshot.entries {
-        if let snapshot::EntryKind::File { size, bytes: None } = &entry.kind {
-            if entry.path.starts_with(&templates) && *size <= config.limits.max_file_size {
-                if let Some(b) = repo.read_committed(&head.commit, &entry.path)? {
-                    entry.kind = snapshot::EntryKind::File {
-                        size: b.len() as u64,
-                        bytes: Some(b.into()),
-                    };
-                }
-            }
-        }
-    }
-    let (sources, source_findings) = source::parse(&config, &snapshot);
+    let (config, findings, snapshot, sources) =
+        committed_sources(&root, &repo, &head.commit, "HEAD")?;
     crate::progress::record(Phase::Load, load_started.elapsed());
-    findings.extend(source_findings);
     let mut git = timed(Phase::History, || history::load(&config))?;
     if git
         .history
@@ -256,6 +286,81 @@ pub fn load_committed(opts: &Options) -> Result<Loaded> {
     }
     git.findings.retain(|d| d.code != "uncommitted-changes");
     assemble(opts, config, snapshot, sources, findings, git, false)
+}
+
+/// `--at DATE|REV` ([`load_committed`]): the SMS as committed at the commit `arg` names, with
+/// the history up to that commit only; the as-of date defaults to the date `--at` names.
+fn load_at(
+    opts: &Options,
+    root: &Path,
+    repo: &history::Repo,
+    arg: &AtArg,
+    load_started: std::time::Instant,
+) -> Result<Loaded> {
+    let (found, date) = match arg {
+        AtArg::Date(d) => (repo.commit_on_or_before(*d)?, *d),
+        AtArg::Rev(rev) => {
+            let c = repo.commit_of_rev(rev)?;
+            let d = c.commit_date;
+            (c, d)
+        }
+        AtArg::Commit { commit, date } => (repo.commit_by_id(commit)?, *date),
+    };
+    let short = found.commit.get(..12).unwrap_or(&found.commit).to_string();
+    let (config, findings, snapshot, sources) =
+        committed_sources(root, repo, &found.commit, &format!("commit {short}"))?;
+    crate::progress::record(Phase::Load, load_started.elapsed());
+    let git = timed(Phase::History, || {
+        history::load_at(&config, repo, &found.commit)
+    })?;
+    let opts = Options {
+        as_of: Some(opts.as_of.unwrap_or(date)),
+        ..opts.clone()
+    };
+    let mut loaded = assemble(&opts, config, snapshot, sources, findings, git, false)?;
+    loaded.at = Some(At {
+        date: date.to_string(),
+        commit: found.commit,
+    });
+    Ok(loaded)
+}
+
+/// sms.yaml, the snapshot and the parsed sources as committed in `commit` (`what` names it in
+/// messages).
+fn committed_sources(
+    root: &Path,
+    repo: &history::Repo,
+    commit: &str,
+    what: &str,
+) -> Result<(Config, Vec<Diagnostic>, Snapshot, Sources)> {
+    let short = commit.get(..12).unwrap_or(commit);
+    let Some(bytes) = repo.read_committed(commit, config::FILE_NAME)? else {
+        bail!(
+            "`{}` is not committed at {what} ({short}).\nhelp: commit the SMS, or pass --allow-dirty to use the work tree (the output is then marked DRAFT)",
+            root.join(config::FILE_NAME).display()
+        );
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("sms.yaml at {what} ({short}) is not UTF-8 text"))?;
+    let (config, mut findings) = config::parse(root, &text)?;
+    let mut snapshot = history::snapshot(&config, commit)?;
+    // Templates are read only when the site renders; give it HEAD's bytes, not the work tree's.
+    let templates = format!("{}/", config.paths.templates);
+    for entry in &mut snapshot.entries {
+        if let snapshot::EntryKind::File { size, bytes: None } = &entry.kind {
+            if entry.path.starts_with(&templates) && *size <= config.limits.max_file_size {
+                if let Some(b) = repo.read_committed(commit, &entry.path)? {
+                    entry.kind = snapshot::EntryKind::File {
+                        size: b.len() as u64,
+                        bytes: Some(b.into()),
+                    };
+                }
+            }
+        }
+    }
+    let (sources, source_findings) = source::parse(&config, &snapshot);
+    findings.extend(source_findings);
+    Ok((config, findings, snapshot, sources))
 }
 
 /// [`load`], with the SMS as staged in the git index instead of the work tree (`check --staged`,
@@ -420,6 +525,11 @@ pub fn run(opts: &Options) -> Result<(Loaded, Report)> {
 /// [`run`]; with `require_history`, a shallow clone or an SMS outside git is an error.
 pub fn run_requiring_history(opts: &Options, require_history: bool) -> Result<(Loaded, Report)> {
     finish(load(opts)?, require_history)
+}
+
+/// `check --at DATE|REV`: [`run_requiring_history`] over the SMS as it stood at that commit.
+pub fn run_at(opts: &Options, require_history: bool) -> Result<(Loaded, Report)> {
+    finish(load_committed(opts)?, require_history)
 }
 
 /// `check --staged`: [`run_requiring_history`] over the SMS as staged ([`load_staged`]).

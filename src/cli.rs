@@ -94,7 +94,12 @@ pub enum Command {
         /// Check the SMS as staged in the git index (what `git commit` would commit), not the
         /// work tree: unstaged edits are ignored. For pre-commit hooks.
         #[arg(long, conflicts_with = "base")]
-        staged: bool,
+        staged: bool,        /// Show the SMS as it stood at a past commit: the newest first-parent commit of HEAD
+        /// dated on or before DATE (YYYY-MM-DD, committer date in its own offset), or REV (any
+        /// branch, tag or commit id). The history is read up to that commit only; --as-of
+        /// defaults to DATE (for a REV, its committer date).
+        #[arg(long, value_name = "DATE|REV", value_parser = parse_at_arg, conflicts_with_all = ["base", "staged"])]
+        at: Option<crate::check::AtArg>,
     },
     /// Print the clause tree of a built-in catalogue (default: ISO/IEC 20000-1:2018).
     Clauses {
@@ -179,6 +184,12 @@ pub enum Command {
         /// Render the work tree even when it differs from HEAD (the site is then a DRAFT).
         #[arg(long)]
         allow_dirty: bool,
+        /// Show the SMS as it stood at a past commit: the newest first-parent commit of HEAD
+        /// dated on or before DATE (YYYY-MM-DD, committer date in its own offset), or REV (any
+        /// branch, tag or commit id). The history is read up to that commit only; --as-of
+        /// defaults to DATE (for a REV, its committer date).
+        #[arg(long, value_name = "DATE|REV", value_parser = parse_at_arg, conflicts_with = "allow_dirty")]
+        at: Option<crate::check::AtArg>,
         /// Check and show only this framework's clauses (one of sms.yaml `frameworks:`); the
         /// others' ids stay known.
         #[arg(long, value_name = "ID")]
@@ -221,6 +232,12 @@ pub enum Command {
         /// Bundle the work tree even when it differs from HEAD (the bundle is then a DRAFT).
         #[arg(long)]
         allow_dirty: bool,
+        /// Show the SMS as it stood at a past commit: the newest first-parent commit of HEAD
+        /// dated on or before DATE (YYYY-MM-DD, committer date in its own offset), or REV (any
+        /// branch, tag or commit id). The history is read up to that commit only; --as-of
+        /// defaults to DATE (for a REV, its committer date).
+        #[arg(long, value_name = "DATE|REV", value_parser = parse_at_arg, conflicts_with = "allow_dirty")]
+        at: Option<crate::check::AtArg>,
         /// Check and show only this framework's clauses (one of sms.yaml `frameworks:`); the
         /// others' ids stay known.
         #[arg(long, value_name = "ID")]
@@ -323,6 +340,13 @@ fn parse_date_arg(s: &str) -> Result<jiff::civil::Date, String> {
     crate::dates::parse_date(s)
 }
 
+fn parse_at_arg(s: &str) -> Result<crate::check::AtArg, String> {
+    if s.trim().is_empty() {
+        return Err("expected a date (YYYY-MM-DD) or a revision (branch, tag, commit id)".into());
+    }
+    Ok(crate::check::AtArg::parse(s))
+}
+
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -393,11 +417,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             fail_on,
             framework,
             staged,
+            at,
         } => {
+            let at_given = at.is_some();
             let opts = Options {
                 path,
                 as_of,
                 framework,
+                at,
             };
             if let Some(rev) = base {
                 let fail_on = fail_on.unwrap_or(crate::gate::FailOn::New);
@@ -412,6 +439,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             let (loaded, report) = if staged {
                 check::run_staged(&opts, require_history)?
+            } else if at_given {
+                check::run_at(&opts, require_history)?
             } else {
                 check::run_requiring_history(&opts, require_history)?
             };
@@ -493,6 +522,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             format,
             since,
             allow_dirty,
+            at,
             framework,
             sample,
         } => {
@@ -503,6 +533,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 since,
                 allow_dirty,
                 framework,
+                at,
                 sample: sample.request(),
             };
             let run = crate::site::command::build(&args, &|loaded, model, findings| {
@@ -543,6 +574,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             out,
             as_of,
             allow_dirty,
+            at,
             framework,
             sample,
             sign,
@@ -555,6 +587,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 framework,
                 sample: sample.request(),
                 sign,
+                at,
             })?;
             let (stdout, stderr) = crate::bundle::report(&outcome);
             let _ = write_stderr(&stderr);

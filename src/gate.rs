@@ -401,6 +401,7 @@ fn load_base(repo: &Repo, head: &Loaded, commit: &str, notes: &mut Vec<String>) 
         .map(|h| h.effective_versions(&sources))
         .unwrap_or_default();
     Ok(Loaded {
+        at: None,
         config,
         catalog,
         snapshot,

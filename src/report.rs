@@ -147,6 +147,13 @@ pub fn human(loaded: &Loaded, model: &Model<'_>, findings: &[Diagnostic]) -> Str
             "DRAFT: the work tree differs from HEAD; these results describe no commit"
         );
     }
+    if let Some(at) = &loaded.at {
+        let _ = writeln!(
+            out,
+            "PAST STATE: the SMS {}, with the history up to that commit only",
+            at.label()
+        );
+    }
     let _ = writeln!(
         out,
         "requirement clauses covered: {}/{} ({} partial, {} missing, {} with a review overdue){}",
@@ -292,6 +299,9 @@ pub struct JsonReport<'a> {
     pub as_of: String,
     /// The work tree differs from HEAD (or nothing is committed yet): the results are a DRAFT.
     pub draft: bool,
+    /// `--at DATE|REV`: the past state checked, `{date, commit}` (absent without `--at`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<&'a crate::check::At>,
     /// Over every framework; per framework in `frameworks`.
     pub coverage: crate::model::CoverageSummary,
     /// Every framework checked, primary first, with its coverage.
@@ -438,6 +448,7 @@ pub fn json_with<'a>(
         framework: &model.catalog.id,
         as_of: model.as_of.to_string(),
         draft: loaded.draft,
+        at: loaded.at.as_ref(),
         coverage: model.summary(),
         frameworks: json_frameworks(model),
         counts: crate::diag::count(findings),

@@ -29,6 +29,9 @@ pub struct Manifest<'a> {
     /// `None` when the SMS is not in git or has no commit yet (then `dirty` is true).
     pub commit: Option<Commit>,
     pub as_of: String,
+    /// `--at DATE|REV`: the past state bundled, `{date, commit}` (absent without `--at`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<&'a crate::check::At>,
     /// The content is not bound to a commit: made with `--allow-dirty` from a work tree that
     /// differs from HEAD, or from a folder outside git. Every page of the site says DRAFT.
     pub dirty: bool,

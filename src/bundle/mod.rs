@@ -54,6 +54,8 @@ pub struct Options {
     pub sample: Option<crate::sample::Request>,
     /// `--sign KEYFILE`: an OpenSSH private key that signs `SHA256SUMS` (see `sign`).
     pub sign: Option<PathBuf>,
+    /// `--at DATE|REV`: the SMS as it stood at a past commit (recorded as the manifest's `at`).
+    pub at: Option<check::AtArg>,
 }
 
 /// What `bundle` made, for the command line to report.
@@ -289,6 +291,7 @@ pub fn write(opts: &Options) -> Result<Outcome> {
         path: opts.path.clone(),
         as_of: opts.as_of,
         framework: opts.framework.clone(),
+        at: opts.at.clone(),
     };
     let loaded = if opts.allow_dirty {
         check::load(&check_opts)?
@@ -404,6 +407,7 @@ pub fn write(opts: &Options) -> Result<Outcome> {
             .collect(),
         commit: origin.commit.clone(),
         as_of: loaded.as_of.to_string(),
+        at: loaded.at.as_ref(),
         dirty: origin.dirty,
         uncommitted: &origin.uncommitted,
         coverage: model.summary(),

@@ -170,6 +170,20 @@ pub fn reproduce(bundle: &Path, repo: &Path) -> Result<Reproduction> {
         .as_str()
         .and_then(|d| crate::dates::parse_date(d).ok())
         .context("the manifest has no valid `as_of` date")?;
+    // A bundle made `--at` a past commit: the same commit, and the date its pages name.
+    let at = match &manifest["at"] {
+        serde_json::Value::Null => None,
+        a => Some(crate::check::AtArg::Commit {
+            commit: a["commit"]
+                .as_str()
+                .context("the manifest's `at` has no commit")?
+                .to_string(),
+            date: a["date"]
+                .as_str()
+                .and_then(|d| crate::dates::parse_date(d).ok())
+                .context("the manifest's `at` has no valid date")?,
+        }),
+    };
     let Some(sms_yaml) = original.kept.get(&sms_yaml_entry) else {
         bail!("the bundle holds no sources/sms.yaml");
     };
@@ -255,6 +269,7 @@ pub fn reproduce(bundle: &Path, repo: &Path) -> Result<Reproduction> {
         framework,
         sample,
         sign: None,
+        at,
     })
     .context("making the bundle again failed")?;
     let rebuilt = hashed(&out, &[])?.sha256;

@@ -37,7 +37,7 @@ pub struct MergeBase {
 }
 
 /// The fetch command that brings `rev` into the clone, for messages.
-fn fetch_hint(rev: &str) -> String {
+pub(super) fn fetch_hint(rev: &str) -> String {
     match rev.split_once('/') {
         Some((remote, branch)) if !remote.is_empty() && !branch.is_empty() => {
             format!("git fetch {remote} {branch}")

@@ -14,6 +14,7 @@
 //! No git2 type leaves this module: [`Repo`] wraps the handle, everything else is plain data.
 
 mod assemble;
+mod at;
 mod base;
 mod cache;
 mod git;
@@ -34,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub use at::AtCommit;
 pub use base::MergeBase;
 pub use git::{BlobId, CommittedFile, CommittedTree, Repo};
 
@@ -433,6 +435,29 @@ pub fn load(config: &Config) -> Result<HistoryLoad> {
                 "git-grafts",
                 "repository",
                 "the repository has a grafts file (`info/grafts` in the git folder): the history was read with the grafted parents, which differ from what the commits record",
+            )
+            .at(FILE_NAME, Pos::new(1, 1)),
+        );
+    }
+    Ok(HistoryLoad {
+        history: Some(history),
+        notices,
+        findings,
+    })
+}
+
+/// [`load`] for `--at`: the history as it stood at `commit` (its first-parent chain only). The
+/// cache is read, never written, so HEAD's cache is neither changed nor taken for this one.
+pub fn load_at(config: &Config, repo: &Repo, commit: &str) -> Result<HistoryLoad> {
+    let mut findings = Vec::new();
+    let history = repo.history_at(config, commit, None, &mut findings)?;
+    let mut notices = Vec::new();
+    if history.state == State::Shallow {
+        notices.push(
+            Diagnostic::new(
+                "shallow-clone",
+                "repository",
+                "this is a shallow clone: the history of documents and records is incomplete, so the history rules were skipped; effective versions approved before the cut are unknown too, so documents in revision may lose their coverage and review rules (`review-overdue`) are incomplete",
             )
             .at(FILE_NAME, Pos::new(1, 1)),
         );

@@ -30,6 +30,8 @@ pub struct BuildArgs {
     pub allow_dirty: bool,
     /// `--framework ID`: only that framework's clauses.
     pub framework: Option<String>,
+    /// `--at DATE|REV`: the SMS as it stood at a past commit.
+    pub at: Option<check::AtArg>,
     /// `--sample-*`: the auditor's sample to draw into the site.
     pub sample: Option<crate::sample::Request>,
 }
@@ -59,6 +61,7 @@ pub fn build(args: &BuildArgs, format: FormatFindings<'_>) -> Result<BuildRun> {
         path: args.path.clone(),
         as_of: args.as_of,
         framework: args.framework.clone(),
+        at: args.at.clone(),
     };
     let loaded = if args.allow_dirty {
         check::load(&opts)?
@@ -177,6 +180,7 @@ pub fn serve(
     let out = output_folder(&root, args.out.as_deref())?;
     let live = Mutex::new(Live {
         session: Session::new(check::Options {
+            at: None,
             path: root.clone(),
             as_of: args.as_of,
             framework: None,
@@ -271,6 +275,7 @@ pub fn git_view(loaded: &Loaded) -> GitView {
     let mut view = GitView {
         provenance: Provenance {
             draft: loaded.draft,
+            at: loaded.at.as_ref().map(check::At::label),
             ..Provenance::default()
         },
         ..GitView::default()

@@ -49,6 +49,8 @@ pub struct Provenance {
     pub commit_date: Option<String>,
     /// The work tree had uncommitted changes: every page carries a DRAFT banner.
     pub draft: bool,
+    /// `--at`: "as it stood on DATE (commit …)", on a banner of every page.
+    pub at: Option<String>,
 }
 
 /// One revision of a document, for its version-history table.

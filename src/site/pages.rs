@@ -150,6 +150,8 @@ struct SiteView<'a> {
     commit_short: Option<String>,
     commit_date: Option<&'a str>,
     draft: bool,
+    /// `--at`: "as it stood on DATE (commit …)".
+    at: Option<&'a str>,
     has_changes: bool,
     /// A Statement of Applicability is read: the nav links `soa.html`.
     has_soa: bool,
@@ -534,6 +536,7 @@ impl<'a> Site<'a> {
             commit_short: p.commit.as_ref().map(|c| c.chars().take(12).collect()),
             commit_date: p.commit_date.as_deref(),
             draft: p.draft,
+            at: p.at.as_deref(),
             has_changes: history.changes.is_some(),
             has_soa: model.soa.is_some(),
             tool: "auditbook",

@@ -211,6 +211,7 @@ impl State {
             .count();
         let mut state = State {
             loaded: Loaded {
+                at: None,
                 config,
                 catalog,
                 snapshot,
