@@ -94,7 +94,8 @@ pub enum Command {
         /// Check the SMS as staged in the git index (what `git commit` would commit), not the
         /// work tree: unstaged edits are ignored. For pre-commit hooks.
         #[arg(long, conflicts_with = "base")]
-        staged: bool,        /// Show the SMS as it stood at a past commit: the newest first-parent commit of HEAD
+        staged: bool,
+        /// Show the SMS as it stood at a past commit: the newest first-parent commit of HEAD
         /// dated on or before DATE (YYYY-MM-DD, committer date in its own offset), or REV (any
         /// branch, tag or commit id). The history is read up to that commit only; --as-of
         /// defaults to DATE (for a REV, its committer date).

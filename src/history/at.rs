@@ -87,7 +87,8 @@ impl Repo {
 
     /// The commit with the full id `commit` (as a bundle's manifest names it).
     pub fn commit_by_id(&self, commit: &str) -> Result<AtCommit> {
-        let oid = Oid::from_str(commit).map_err(|e| anyhow!("`{commit}` is not a commit id: {}", e.message()))?;
+        let oid = Oid::from_str(commit)
+            .map_err(|e| anyhow!("`{commit}` is not a commit id: {}", e.message()))?;
         self.commit_of_rev(&oid.to_string())
     }
 }

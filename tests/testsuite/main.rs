@@ -6,6 +6,7 @@ mod support;
 
 mod adopt;
 mod adoption;
+mod at;
 mod attachments;
 mod before_control;
 mod bundle;
