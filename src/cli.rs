@@ -164,7 +164,7 @@ pub enum Command {
     },
     /// Check the SMS, then render the evidence site (even with findings) into --out.
     #[command(
-        after_help = "The site shows HEAD's tree: uncommitted changes are left out (and listed on stderr) unless\n--allow-dirty, which renders the work tree as a DRAFT. Outside git, or before the first commit,\nthe work tree is rendered (as a DRAFT when there is a repository).\nThe site is rendered even when there are findings, so the auditor sees the gaps.\nThe output folder (default: PATH/_site) is replaced atomically; auditbook refuses a non-empty\nfolder it did not make, a symbolic link, and any folder that is or contains the SMS root.\n\nExit codes:\n  0  the site was built; no finding at error level\n  1  the site was built; findings at error level\n  2  the tool could not run (bad arguments, no sms.yaml, refused output folder, unwritable files)"
+        after_help = "The site shows HEAD's tree: uncommitted changes are left out (and listed on stderr) unless\n--allow-dirty, which renders the work tree as a DRAFT. With --at DATE|REV it shows a past commit's tree and\nthe history up to it, under a PAST STATE banner on every page. Outside git, or before the first\ncommit, the work tree is rendered (as a DRAFT when there is a repository).\nThe site is rendered even when there are findings, so the auditor sees the gaps.\nThe output folder (default: PATH/_site) is replaced atomically; auditbook refuses a non-empty\nfolder it did not make, a symbolic link, and any folder that is or contains the SMS root.\n\nExit codes:\n  0  the site was built; no finding at error level\n  1  the site was built; findings at error level\n  2  the tool could not run (bad arguments, no sms.yaml, refused output folder, unwritable files)"
     )]
     Build {
         /// The SMS root (the folder holding sms.yaml) or any folder below it.
@@ -218,7 +218,7 @@ pub enum Command {
     },
     /// Write the auditor bundle: one zip with the evidence site, the sources as committed, the manifest and SHA256SUMS.
     #[command(
-        after_help = "The bundle holds HEAD's tree: uncommitted changes are left out unless --allow-dirty, which\nmakes a DRAFT bundle. Outside git the work tree is bundled as a DRAFT (no commit). The same\ncommit and as-of date give a byte-identical zip. The fingerprint printed at the end is the\nSHA-256 of the bundle's SHA256SUMS: send it to the auditor through another channel.\n\nExit codes:\n  0  the bundle was written; no finding at error level\n  1  the bundle was written; findings at error level (the auditor will see them)\n  2  the tool could not run (bad arguments, no sms.yaml, unreadable repository, unwritable file)"
+        after_help = "The bundle holds HEAD's tree: uncommitted changes are left out unless --allow-dirty, which\nmakes a DRAFT bundle; --at DATE|REV bundles a past commit (the manifest's `at` says which).\nOutside git the work tree is bundled as a DRAFT (no commit). The same\ncommit and as-of date give a byte-identical zip. The fingerprint printed at the end is the\nSHA-256 of the bundle's SHA256SUMS: send it to the auditor through another channel.\n\nExit codes:\n  0  the bundle was written; no finding at error level\n  1  the bundle was written; findings at error level (the auditor will see them)\n  2  the tool could not run (bad arguments, no sms.yaml, unreadable repository, unwritable file)"
     )]
     Bundle {
         /// The SMS root (the folder holding sms.yaml) or any folder below it.

@@ -69,6 +69,8 @@ pub struct Outcome {
     pub fingerprint: String,
     pub commit: Option<manifest::Commit>,
     pub as_of: Date,
+    /// `--at`: "as it stood on DATE (commit …)".
+    pub at: Option<String>,
     pub dirty: bool,
     pub coverage: CoverageSummary,
     pub counts: Counts,
@@ -463,6 +465,7 @@ pub fn write(opts: &Options) -> Result<Outcome> {
         fingerprint,
         commit: origin.commit,
         as_of: loaded.as_of,
+        at: loaded.at.as_ref().map(check::At::label),
         dirty: origin.dirty,
         coverage: model.summary(),
         counts,
@@ -769,6 +772,9 @@ pub fn report(o: &Outcome) -> (String, String) {
         None => {
             let _ = writeln!(out, "  commit       none (DRAFT)");
         }
+    }
+    if let Some(at) = &o.at {
+        let _ = writeln!(out, "  past state   the SMS {at}");
     }
     let _ = writeln!(out, "  as of        {}", o.as_of);
     let _ = writeln!(

@@ -125,6 +125,12 @@ pub fn build(args: &BuildArgs, format: FormatFindings<'_>) -> Result<BuildRun> {
     if loaded.draft {
         stderr.push_str("DRAFT: the work tree differs from HEAD; every page of the site says so\n");
     }
+    if let Some(at) = &loaded.at {
+        stderr.push_str(&format!(
+            "PAST STATE: the site shows the SMS {}; every page says so\n",
+            at.label()
+        ));
+    }
     if counts.errors > 0 {
         stderr.push_str(&format!(
             "FINDINGS: the site was built, but it shows {} finding{} at error level ({} warning{}); the auditor will see these gaps\n",

@@ -272,6 +272,12 @@ fn build_at_a_past_date_equals_a_build_of_a_checkout_of_that_commit() {
     );
     assert!(r.stdout.contains(&past), "{}", r.stdout);
     assert_eq!(r.stdout.replacen(&past, "", 1), r2.stdout);
+    assert!(
+        r.stderr
+            .contains("PAST STATE: the site shows the SMS as it stood on 2026-06-30"),
+        "{}",
+        r.stderr
+    );
 
     // Every page carries the banner, naming the date asked for and the commit found.
     let index = std::fs::read_to_string(at_site.join("index.html")).unwrap();
@@ -420,6 +426,12 @@ fn bundle_at_records_it_in_the_manifest_and_reproduces() {
         &["--at", "2026-09-30", "--out", zip.to_str().unwrap()],
     );
     assert!(r.code <= 1, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("past state   the SMS as it stood on 2026-09-30 (commit "),
+        "{}",
+        r.stdout
+    );
     let f = std::fs::File::open(&zip).unwrap();
     let mut z = zip::ZipArchive::new(f).unwrap();
     let mut m = String::new();
