@@ -7,6 +7,7 @@ mod support;
 mod adopt;
 mod adoption;
 mod attachments;
+mod audit_programme;
 mod before_control;
 mod bundle;
 mod catalog;
