@@ -12,6 +12,7 @@ use crate::dates::Interval;
 use crate::snapshot::Snapshot;
 use crate::source::{Document, Record, Sources, Status};
 use jiff::civil::Date;
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -100,9 +101,9 @@ pub struct Model<'a> {
     pub files: &'a Snapshot,
     pub as_of: Date,
     /// Lower-cased id -> document index.
-    pub documents_by_id: HashMap<String, usize>,
+    pub documents_by_id: FxHashMap<String, usize>,
     /// Lower-cased id -> record index.
-    pub records_by_id: HashMap<String, usize>,
+    pub records_by_id: FxHashMap<String, usize>,
     /// Per document, its review state.
     pub reviews: Vec<Review>,
     /// Per catalogue clause, in catalogue order.
@@ -110,7 +111,7 @@ pub struct Model<'a> {
     /// Record kind -> record indexes, date order.
     pub records_by_kind: BTreeMap<String, Vec<usize>>,
     /// Id (lower case) -> ids of records and documents that list it in `refs`.
-    pub backrefs: HashMap<String, Vec<String>>,
+    pub backrefs: FxHashMap<String, Vec<String>>,
     /// Document index -> its effective approved version, for documents whose work-tree copy is a
     /// revision in progress (draft or in review) while an approved revision is in git history.
     pub in_progress: HashMap<usize, &'a Effective>,
@@ -316,16 +317,25 @@ pub fn link_with<'a>(
         .filter_map(|(i, d)| Some((i, effective?.get(&crate::ids::key(&d.id))?)))
         .collect();
     let counts = |i: usize, d: &Document| is_effective(d) || in_progress.contains_key(&i);
-    let mut documents_by_id = HashMap::new();
+    // Id maps hash a million row ids: FxHash, sized up front (no rehashing while filling).
+    let mut documents_by_id =
+        FxHashMap::with_capacity_and_hasher(sources.documents.len(), Default::default());
     for (i, d) in sources.documents.iter().enumerate() {
         documents_by_id.entry(crate::ids::key(&d.id)).or_insert(i);
     }
-    let mut records_by_id = HashMap::new();
+    let mut records_by_id =
+        FxHashMap::with_capacity_and_hasher(sources.records.len(), Default::default());
     let mut records_by_kind: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    let mut backrefs: HashMap<String, Vec<String>> = HashMap::new();
+    let mut backrefs: FxHashMap<String, Vec<String>> = FxHashMap::default();
     for (i, r) in sources.records.iter().enumerate() {
         records_by_id.entry(crate::ids::key(&r.id)).or_insert(i);
-        records_by_kind.entry(r.kind.clone()).or_default().push(i);
+        // Rows of one kind come in runs: look the kind up before cloning its name.
+        match records_by_kind.get_mut(&r.kind) {
+            Some(list) => list.push(i),
+            None => {
+                records_by_kind.insert(r.kind.clone(), vec![i]);
+            }
+        }
         for t in &r.refs {
             backrefs
                 .entry(crate::ids::key(&t.text))

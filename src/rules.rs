@@ -8,7 +8,6 @@ use crate::markdown::{self, LinkTarget};
 use crate::model::{is_effective, Model};
 use crate::source::{ClauseRef, Document, Record};
 use crate::yaml::Pos;
-use std::collections::HashMap;
 
 mod audit_programme;
 mod placeholders;
@@ -564,7 +563,11 @@ fn record_rules(model: &Model<'_>, rec: &Record, out: &mut Vec<Diagnostic>) {
 }
 
 fn unique_ids(model: &Model<'_>, out: &mut Vec<Diagnostic>) {
-    let mut first: HashMap<String, (String, String, Pos)> = HashMap::new();
+    let mut first: rustc_hash::FxHashMap<String, (&str, &str, Pos)> =
+        rustc_hash::FxHashMap::with_capacity_and_hasher(
+            model.sources.documents.len() + model.sources.records.len(),
+            Default::default(),
+        );
     let all = model
         .sources
         .documents
@@ -578,21 +581,24 @@ fn unique_ids(model: &Model<'_>, out: &mut Vec<Diagnostic>) {
                 .map(|r| (&r.id, &r.path, r.id_pos)),
         );
     for (id, path, pos) in all {
-        match first.get(&crate::ids::key(id)) {
-            None => {
-                first.insert(crate::ids::key(id), (id.clone(), path.clone(), pos));
+        match first.entry(crate::ids::key(id)) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert((id.as_str(), path.as_str(), pos));
             }
-            Some((first_id, first_path, first_pos)) => out.push(
-                Diagnostic::new(
-                    "id-duplicate",
-                    id.clone(),
-                    format!(
-                        "id `{id}` is already used by `{first_id}` at {first_path}:{}:{}",
-                        first_pos.line, first_pos.col
-                    ),
-                )
-                .at(path, pos),
-            ),
+            std::collections::hash_map::Entry::Occupied(slot) => {
+                let (first_id, first_path, first_pos) = slot.get();
+                out.push(
+                    Diagnostic::new(
+                        "id-duplicate",
+                        id.clone(),
+                        format!(
+                            "id `{id}` is already used by `{first_id}` at {first_path}:{}:{}",
+                            first_pos.line, first_pos.col
+                        ),
+                    )
+                    .at(path, pos),
+                );
+            }
         }
     }
 }
