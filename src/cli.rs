@@ -198,6 +198,28 @@ pub enum Command {
         #[command(flatten)]
         sample: SampleArgs,
     },
+    /// Write the evidence as one printable PDF: title page, dashboard figures, document register,
+    /// clause coverage, the Statement of Applicability and every effective document's text.
+    #[command(
+        after_help = "Like `build`, the PDF shows HEAD's tree unless --allow-dirty. The same commit and as-of date\ngive the same bytes. Text is set in the PDF standard Courier fonts; a character outside\nWindows-1252 is shown as `?`.\n\nExit codes:\n  0  the PDF was written\n  2  the tool could not run (bad arguments, no sms.yaml, unwritable file)"
+    )]
+    Pdf {
+        /// The SMS root (the folder holding sms.yaml) or any folder below it.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// The PDF file to write.
+        #[arg(long, value_name = "FILE.pdf")]
+        out: PathBuf,
+        /// The date the PDF is made for (YYYY-MM-DD); default: today in the SMS's time zone.
+        #[arg(long, value_parser = parse_date_arg)]
+        as_of: Option<jiff::civil::Date>,
+        /// Render the work tree even when it differs from HEAD (the PDF then says DRAFT).
+        #[arg(long)]
+        allow_dirty: bool,
+        /// Show only this framework's clauses (one of sms.yaml `frameworks:`).
+        #[arg(long, value_name = "ID")]
+        framework: Option<String>,
+    },
     /// Build the evidence site of the work tree and serve it on 127.0.0.1, rebuilding when a source file changes.
     #[command(
         after_help = "A preview: the site shows the work tree, uncommitted changes included (marked DRAFT), while\n`build` shows HEAD. A rebuild reads, parses, renders and writes only what the change touched.\nServes only on the loopback address and answers only Host localhost:PORT or 127.0.0.1:PORT.\nOpen pages reload after each rebuild; a rebuild that fails keeps the previous site and shows why.\n\nExit codes:\n  2  the server could not start (no sms.yaml, refused output folder, port in use)"
@@ -543,6 +565,23 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             emit_report(format, &run.stdout)?;
             let _ = write_stderr(&run.stderr);
             Ok(run.code)
+        }
+        Command::Pdf {
+            path,
+            out,
+            as_of,
+            allow_dirty,
+            framework,
+        } => {
+            let msg = crate::pdf::run(&crate::pdf::PdfArgs {
+                path,
+                out,
+                as_of,
+                allow_dirty,
+                framework,
+            })?;
+            let _ = write_stderr(&msg);
+            Ok(0)
         }
         Command::Serve {
             path,

@@ -23,6 +23,7 @@ pub mod ids;
 pub mod init;
 pub mod markdown;
 pub mod model;
+pub mod pdf;
 pub mod portable;
 pub mod progress;
 pub mod regular;

@@ -1,0 +1,427 @@
+//! `auditbook pdf`: the evidence in one printable file for an auditor who wants paper. A title
+//! page (organisation, scope, commit, as-of date), the dashboard figures, the document register,
+//! the clause coverage table, the Statement of Applicability when there is one, and the text of
+//! every effective document. Every page carries its number. The file is written by our own small
+//! writer ([`writer`]) in the standard Courier fonts: no crate, no embedded font, and the same
+//! input gives the same bytes (docs/pdf.md says why this engine).
+
+pub mod markdown;
+pub mod writer;
+
+use crate::check::{self, Loaded};
+use crate::model::{self, Model};
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use writer::{Font, Line, PAGE_BREAK};
+
+pub struct PdfArgs {
+    pub path: PathBuf,
+    pub out: PathBuf,
+    pub as_of: Option<jiff::civil::Date>,
+    pub allow_dirty: bool,
+    pub framework: Option<String>,
+}
+
+/// Loads the SMS as `build` does (HEAD's tree unless `allow_dirty`) and writes the PDF.
+/// Returns the line to print on stderr.
+pub fn run(args: &PdfArgs) -> Result<String> {
+    let opts = check::Options {
+        path: args.path.clone(),
+        as_of: args.as_of,
+        framework: args.framework.clone(),
+    };
+    let loaded = if args.allow_dirty {
+        check::load(&opts)?
+    } else {
+        check::load_committed(&opts)?
+    };
+    let model = loaded.model();
+    let bytes = render(&loaded, &model);
+    std::fs::write(&args.out, &bytes)
+        .with_context(|| format!("could not write {}", args.out.display()))?;
+    Ok(format!(
+        "wrote {} ({} bytes)\n",
+        args.out.display(),
+        bytes.len()
+    ))
+}
+
+/// Lines being composed.
+pub struct Composer {
+    pub lines: Vec<Line>,
+}
+
+pub const BODY: f32 = 9.5;
+
+impl Composer {
+    fn new() -> Self {
+        Composer { lines: Vec::new() }
+    }
+    pub fn page_break(&mut self) {
+        self.lines.push(Line {
+            font: Font::Regular,
+            size: 0.0,
+            indent: 0.0,
+            text: PAGE_BREAK.to_string(),
+            gap: 0.0,
+        });
+    }
+    /// A wrapped paragraph.
+    pub fn para(&mut self, font: Font, size: f32, indent: f32, gap: f32, text: &str) {
+        let max = writer::chars_per_line(size, writer::text_width() - indent);
+        let clean: String = text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        for (i, t) in writer::wrap(&clean, max).into_iter().enumerate() {
+            self.lines.push(Line {
+                font,
+                size,
+                indent,
+                text: t,
+                gap: if i == 0 { gap } else { 0.0 },
+            });
+        }
+    }
+    /// Text shown as is (code): long lines are cut, not joined.
+    pub fn verbatim(&mut self, indent: f32, text: &str) {
+        let max = writer::chars_per_line(BODY - 1.0, writer::text_width() - indent);
+        for raw in text.lines() {
+            let chars: Vec<char> = raw
+                .chars()
+                .map(|c| if c == '\t' { ' ' } else { c })
+                .collect();
+            if chars.is_empty() {
+                self.line(Font::Regular, BODY - 1.0, indent, 0.0, String::new());
+            }
+            for chunk in chars.chunks(max) {
+                self.line(
+                    Font::Regular,
+                    BODY - 1.0,
+                    indent,
+                    0.0,
+                    chunk.iter().collect(),
+                );
+            }
+        }
+    }
+    fn line(&mut self, font: Font, size: f32, indent: f32, gap: f32, text: String) {
+        self.lines.push(Line {
+            font,
+            size,
+            indent,
+            text,
+            gap,
+        });
+    }
+    pub fn heading(&mut self, level: u8, text: &str) {
+        let size = match level {
+            0 => 18.0,
+            1 => 14.0,
+            2 => 12.0,
+            _ => 10.5,
+        };
+        self.para(Font::Bold, size, 0.0, size * 0.8, text);
+    }
+    /// A table with columns fitted to the page: each cell is cut to its column's width.
+    pub fn table(&mut self, head: &[&str], rows: &[Vec<String>]) {
+        let max = writer::chars_per_line(BODY - 1.0, writer::text_width());
+        let cols = head.len().max(1);
+        let mut widths: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+        for row in rows {
+            for (i, c) in row.iter().enumerate().take(cols) {
+                widths[i] = widths[i].max(c.chars().count());
+            }
+        }
+        // Shrink the widest column until the row fits (2 spaces between columns).
+        while widths.iter().sum::<usize>() + 2 * (cols - 1) > max {
+            let (i, w) = widths
+                .iter()
+                .enumerate()
+                .max_by_key(|(i, w)| (**w, std::cmp::Reverse(*i)))
+                .map(|(i, w)| (i, *w))
+                .unwrap_or((0, 0));
+            if w <= 6 {
+                break;
+            }
+            widths[i] = w - 1;
+        }
+        let fmt = |cells: &[String]| -> Vec<String> {
+            // Each cell wraps within its column; the row takes as many lines as its tallest cell.
+            let wrapped: Vec<Vec<String>> = widths
+                .iter()
+                .enumerate()
+                .map(|(i, w)| writer::wrap(cells.get(i).map(String::as_str).unwrap_or(""), *w))
+                .collect();
+            let height = wrapped.iter().map(Vec::len).max().unwrap_or(1);
+            (0..height)
+                .map(|k| {
+                    let parts: Vec<String> = wrapped
+                        .iter()
+                        .zip(&widths)
+                        .map(|(cell, w)| {
+                            let t = cell.get(k).map(String::as_str).unwrap_or("");
+                            format!("{t:<w$}")
+                        })
+                        .collect();
+                    parts.join("  ").trim_end().to_string()
+                })
+                .collect()
+        };
+        let head: Vec<String> = head.iter().map(|h| h.to_string()).collect();
+        for (i, l) in fmt(&head).into_iter().enumerate() {
+            self.line(
+                Font::Bold,
+                BODY - 1.0,
+                0.0,
+                if i == 0 { 4.0 } else { 0.0 },
+                l,
+            );
+        }
+        for row in rows {
+            for (i, l) in fmt(row).into_iter().enumerate() {
+                self.line(
+                    Font::Regular,
+                    BODY - 1.0,
+                    0.0,
+                    if i == 0 { 1.5 } else { 0.0 },
+                    l,
+                );
+            }
+        }
+    }
+}
+
+fn or_dash(s: Option<String>) -> String {
+    s.filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "-".to_string())
+}
+
+/// The PDF of `loaded` as `model` sees it.
+pub fn render(loaded: &Loaded, model: &Model<'_>) -> Vec<u8> {
+    let mut c = Composer::new();
+    let cfg = &loaded.config;
+    let head = loaded.history.as_ref().and_then(|h| h.head.as_ref());
+    // Title page.
+    c.heading(0, "Service management system evidence");
+    c.para(Font::Bold, 14.0, 0.0, 18.0, &cfg.organisation);
+    c.para(
+        Font::Regular,
+        BODY,
+        0.0,
+        14.0,
+        &format!("Scope: {}", cfg.scope.trim()),
+    );
+    c.para(
+        Font::Regular,
+        BODY,
+        0.0,
+        10.0,
+        &format!("As of: {}", loaded.as_of),
+    );
+    match head {
+        Some(h) => c.para(
+            Font::Regular,
+            BODY,
+            0.0,
+            4.0,
+            &format!("Commit: {} ({})", h.commit, h.date),
+        ),
+        None => c.para(
+            Font::Regular,
+            BODY,
+            0.0,
+            4.0,
+            "Commit: none (the work tree, not under git)",
+        ),
+    }
+    if loaded.draft {
+        c.para(
+            Font::Bold,
+            BODY,
+            0.0,
+            10.0,
+            "DRAFT: the work tree differs from HEAD; this file shows uncommitted changes.",
+        );
+    }
+    c.para(
+        Font::Regular,
+        BODY - 1.0,
+        0.0,
+        24.0,
+        "Made by auditbook from the files of the SMS repository. The same commit and as-of date give the same file.",
+    );
+
+    // Dashboard figures.
+    c.heading(1, "Dashboard");
+    let findings = loaded.findings(model);
+    let counts = crate::diag::count(&findings);
+    let s = model.summary();
+    let effective = loaded
+        .sources
+        .documents
+        .iter()
+        .filter(|d| model::is_effective(d))
+        .count();
+    let mut rows = vec![
+        vec!["Requirement clauses".to_string(), s.clauses.to_string()],
+        vec!["Covered".to_string(), s.covered.to_string()],
+        vec!["Partly covered".to_string(), s.partial.to_string()],
+        vec!["Missing".to_string(), s.missing.to_string()],
+        vec!["Review overdue".to_string(), s.review_overdue.to_string()],
+        vec!["Excluded".to_string(), s.excluded.to_string()],
+        vec![
+            "Documents".to_string(),
+            loaded.sources.documents.len().to_string(),
+        ],
+        vec!["Effective documents".to_string(), effective.to_string()],
+        vec![
+            "Records".to_string(),
+            loaded.sources.records.len().to_string(),
+        ],
+        vec![
+            "Findings at error level".to_string(),
+            counts.errors.to_string(),
+        ],
+        vec!["Warnings".to_string(), counts.warnings.to_string()],
+    ];
+    for (fw, fs) in model.framework_summaries() {
+        if model.catalog.frameworks.len() > 1 {
+            rows.push(vec![
+                format!("{}: covered", fw.id),
+                format!("{} of {}", fs.covered, fs.clauses),
+            ]);
+        }
+    }
+    c.table(&["Figure", "Value"], &rows);
+
+    // Document register.
+    c.page_break();
+    c.heading(1, "Document register");
+    let mut docs: Vec<&crate::source::Document> = loaded.sources.documents.iter().collect();
+    docs.sort_by(|a, b| a.id.cmp(&b.id));
+    let rows: Vec<Vec<String>> = docs
+        .iter()
+        .map(|d| {
+            vec![
+                d.id.clone(),
+                d.title.clone(),
+                or_dash(d.version.as_ref().map(|v| v.text.clone())),
+                d.status.as_str().to_string(),
+                or_dash(d.approved.map(|a| a.to_string())),
+                or_dash(d.owner.clone()),
+            ]
+        })
+        .collect();
+    c.table(
+        &["Id", "Title", "Version", "Status", "Approved", "Owner"],
+        &rows,
+    );
+
+    // Coverage.
+    c.page_break();
+    c.heading(1, "Clause coverage");
+    let rows: Vec<Vec<String>> = model
+        .coverage
+        .iter()
+        .map(|cov| {
+            let title = model
+                .catalog
+                .clause(&cov.clause)
+                .map(|k| k.title.clone())
+                .unwrap_or_default();
+            let by: Vec<String> = cov
+                .documents
+                .iter()
+                .filter_map(|&i| loaded.sources.documents.get(i).map(|d| d.id.clone()))
+                .collect();
+            vec![
+                cov.clause.clone(),
+                title,
+                cov.status.as_str().to_string(),
+                or_dash(Some(by.join(", "))),
+                cov.records.len().to_string(),
+            ]
+        })
+        .collect();
+    c.table(
+        &["Clause", "Title", "Status", "Documents", "Records"],
+        &rows,
+    );
+
+    // Statement of Applicability.
+    if let Some(soa) = &model.soa {
+        c.page_break();
+        c.heading(1, "Statement of Applicability");
+        if let Some(d) = loaded.sources.documents.get(soa.document) {
+            c.para(
+                Font::Regular,
+                BODY,
+                0.0,
+                4.0,
+                &format!("From {} ({})", d.id, d.title),
+            );
+        }
+        let rows: Vec<Vec<String>> = soa
+            .entries
+            .iter()
+            .map(|e| {
+                vec![
+                    e.control.clone(),
+                    match e.applicable {
+                        Some(true) => "yes".into(),
+                        Some(false) => "no".into(),
+                        None => "?".into(),
+                    },
+                    or_dash(e.status.map(|s| s.as_str().to_string())),
+                    or_dash(e.justification.clone()),
+                    or_dash(Some(
+                        e.implemented_by
+                            .iter()
+                            .map(|s| s.text.clone())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    )),
+                ]
+            })
+            .collect();
+        c.table(
+            &[
+                "Control",
+                "Applies",
+                "Status",
+                "Justification",
+                "Implemented by",
+            ],
+            &rows,
+        );
+    }
+
+    // Every effective document's text.
+    for d in docs.iter().filter(|d| model::is_effective(d)) {
+        c.page_break();
+        c.heading(1, &format!("{} {}", d.id, d.title));
+        c.para(
+            Font::Regular,
+            BODY - 1.0,
+            0.0,
+            2.0,
+            &format!(
+                "{} - version {} - approved {} - owner {}",
+                d.path,
+                or_dash(d.version.as_ref().map(|v| v.text.clone())),
+                or_dash(d.approved.map(|a| a.to_string())),
+                or_dash(d.owner.clone()),
+            ),
+        );
+        markdown::render(&mut c, &d.body);
+    }
+
+    let title = format!("{} - SMS evidence as of {}", cfg.organisation, loaded.as_of);
+    let pages = writer::paginate(&c.lines);
+    writer::write(
+        &title,
+        &format!("{} - as of {}", cfg.organisation, loaded.as_of),
+        &pages,
+    )
+}

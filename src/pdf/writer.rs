@@ -1,0 +1,256 @@
+//! A small PDF 1.4 writer: A4 pages of wrapped lines in the standard Courier fonts (every PDF
+//! reader has them, so nothing is embedded and no crate is needed). The bytes depend only on the
+//! lines given: no creation date, no random file id.
+
+/// A4 in points.
+pub const PAGE_W: f32 = 595.0;
+pub const PAGE_H: f32 = 842.0;
+pub const MARGIN: f32 = 56.0;
+/// Courier's advance width is 600/1000 of the font size for every glyph.
+const ADVANCE: f32 = 0.6;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Font {
+    Regular,
+    Bold,
+}
+
+/// One laid-out line.
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub font: Font,
+    pub size: f32,
+    pub indent: f32,
+    pub text: String,
+    /// Space above the line, in points, besides its own height.
+    pub gap: f32,
+}
+
+/// How many characters of `size` fit in `width` points.
+pub fn chars_per_line(size: f32, width: f32) -> usize {
+    ((width / (size * ADVANCE)).floor() as usize).max(8)
+}
+
+pub fn text_width() -> f32 {
+    PAGE_W - 2.0 * MARGIN
+}
+
+/// Cuts `text` into lines of at most `max` characters at spaces (a longer word is cut).
+pub fn wrap(text: &str, max: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    let mut cur_len = 0;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let need = if cur_len == 0 {
+                word.len()
+            } else {
+                cur_len + 1 + word.len()
+            };
+            if need <= max {
+                if cur_len > 0 {
+                    cur.push(' ');
+                    cur_len += 1;
+                }
+                cur.extend(word.iter());
+                cur_len += word.len();
+                break;
+            }
+            if cur_len > 0 {
+                lines.push(std::mem::take(&mut cur));
+                cur_len = 0;
+                continue;
+            }
+            let rest = word.split_off(max);
+            lines.push(word.iter().collect());
+            word = rest;
+        }
+    }
+    if cur_len > 0 || lines.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+/// A page break marker is a line with this text and size 0.
+pub const PAGE_BREAK: &str = "\u{c}";
+
+/// Splits lines into pages (a page break line starts a new page).
+pub fn paginate(lines: &[Line]) -> Vec<Vec<&Line>> {
+    let mut pages: Vec<Vec<&Line>> = vec![Vec::new()];
+    let bottom = MARGIN + 24.0;
+    let mut y = PAGE_H - MARGIN;
+    for line in lines {
+        if line.size == 0.0 && line.text == PAGE_BREAK {
+            if !pages.last().is_some_and(Vec::is_empty) {
+                pages.push(Vec::new());
+            }
+            y = PAGE_H - MARGIN;
+            continue;
+        }
+        let first = pages.last().is_some_and(Vec::is_empty);
+        let h = line.size * 1.3 + if first { 0.0 } else { line.gap };
+        if y - h < bottom {
+            pages.push(Vec::new());
+            y = PAGE_H - MARGIN - line.size * 1.3;
+        } else {
+            y -= h;
+        }
+        pages.last_mut().expect("one page").push(line);
+    }
+    pages
+}
+
+/// The characters of `s` in WinAnsiEncoding as a PDF string literal body; a character the
+/// standard fonts cannot show becomes `?`.
+fn pdf_string(s: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len() + 2);
+    out.push(b'(');
+    for c in s.chars() {
+        let b = win_ansi(c).unwrap_or(b'?');
+        if matches!(b, b'(' | b')' | b'\\') {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out.push(b')');
+    out
+}
+
+/// WinAnsiEncoding of `c`: ASCII, Latin-1 and the common typographic marks.
+pub fn win_ansi(c: char) -> Option<u8> {
+    let u = c as u32;
+    match u {
+        0x20..=0x7e => Some(u as u8),
+        0xa0..=0xff => Some(u as u8),
+        _ => Some(match c {
+            '\t' => b' ',
+            '€' => 0x80,
+            '‚' => 0x82,
+            '„' => 0x84,
+            '…' => 0x85,
+            '†' => 0x86,
+            '‡' => 0x87,
+            '‰' => 0x89,
+            'Š' => 0x8a,
+            '‹' => 0x8b,
+            'Œ' => 0x8c,
+            'Ž' => 0x8e,
+            '‘' => 0x91,
+            '’' => 0x92,
+            '“' => 0x93,
+            '”' => 0x94,
+            '•' => 0x95,
+            '–' => 0x96,
+            '—' => 0x97,
+            '™' => 0x99,
+            'š' => 0x9a,
+            '›' => 0x9b,
+            'œ' => 0x9c,
+            'ž' => 0x9e,
+            'Ÿ' => 0x9f,
+            _ => return None,
+        }),
+    }
+}
+
+/// The whole file: `pages` of lines, each page with "title — page N of M" at its foot.
+pub fn write(title: &str, footer: &str, pages: &[Vec<&Line>]) -> Vec<u8> {
+    let n = pages.len().max(1);
+    // Objects: 1 catalog, 2 pages, 3 regular font, 4 bold font, 5 info, then per page: page, content.
+    let mut objects: Vec<Vec<u8>> = Vec::new();
+    let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 6 + 2 * i)).collect();
+    objects.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
+    objects.push(format!("<< /Type /Pages /Count {n} /Kids [{}] >>", kids.join(" ")).into_bytes());
+    for name in ["Courier", "Courier-Bold"] {
+        objects.push(
+            format!(
+                "<< /Type /Font /Subtype /Type1 /BaseFont /{name} /Encoding /WinAnsiEncoding >>"
+            )
+            .into_bytes(),
+        );
+    }
+    let mut info = b"<< /Producer (auditbook) /Title ".to_vec();
+    info.extend(pdf_string(title));
+    info.extend(b" >>");
+    objects.push(info);
+    let empty = Vec::new();
+    for i in 0..n {
+        let lines = pages.get(i).unwrap_or(&empty);
+        let mut content = Vec::new();
+        let mut y = PAGE_H - MARGIN;
+        for (k, line) in lines.iter().enumerate() {
+            y -= line.size * 1.3 + if k == 0 { 0.0 } else { line.gap };
+            let font = match line.font {
+                Font::Regular => "F1",
+                Font::Bold => "F2",
+            };
+            content.extend(
+                format!(
+                    "BT /{font} {} Tf {} {} Td ",
+                    line.size,
+                    MARGIN + line.indent,
+                    y + line.size * 0.3
+                )
+                .into_bytes(),
+            );
+            content.extend(pdf_string(&line.text));
+            content.extend(b" Tj ET\n");
+        }
+        let foot = format!("{footer} - page {} of {n}", i + 1);
+        let x = PAGE_W - MARGIN - foot.chars().count() as f32 * 8.0 * ADVANCE;
+        content.extend(format!("BT /F1 8 Tf {x} {} Td ", MARGIN - 20.0).into_bytes());
+        content.extend(pdf_string(&foot));
+        content.extend(b" Tj ET\n");
+        objects.push(
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents {} 0 R >>",
+                7 + 2 * i
+            )
+            .into_bytes(),
+        );
+        let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
+        stream.extend(content);
+        stream.extend(b"endstream");
+        objects.push(stream);
+    }
+    let mut out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, obj) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend(format!("{} 0 obj\n", i + 1).into_bytes());
+        out.extend(obj);
+        out.extend(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).into_bytes());
+    for o in offsets {
+        out.extend(format!("{o:010} 00000 n \n").into_bytes());
+    }
+    out.extend(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R /Info 5 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .into_bytes(),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_cuts_at_spaces_and_long_words() {
+        assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
+        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("", 4), vec![""]);
+    }
+
+    #[test]
+    fn strings_are_escaped_and_unshowable_characters_marked() {
+        assert_eq!(pdf_string("a(b)\\é→"), b"(a\\(b\\)\\\\\xe9?)".to_vec());
+    }
+}
