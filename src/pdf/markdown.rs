@@ -48,11 +48,10 @@ pub fn render(c: &mut Composer, body: &str) {
                 buf.clear();
             }
             Event::Start(Tag::Paragraph) => {}
-            Event::End(TagEnd::Paragraph) => {
-                if table.is_none() {
-                    flush(c, &mut buf, &mut item_prefix, indent(&lists, quote));
-                }
+            Event::End(TagEnd::Paragraph) if table.is_none() => {
+                flush(c, &mut buf, &mut item_prefix, indent(&lists, quote));
             }
+            Event::End(TagEnd::Paragraph) => {}
             Event::Start(Tag::List(start)) => {
                 flush(c, &mut buf, &mut item_prefix, indent(&lists, quote));
                 lists.push(start);

@@ -29,6 +29,7 @@ pub fn run(args: &PdfArgs) -> Result<String> {
         path: args.path.clone(),
         as_of: args.as_of,
         framework: args.framework.clone(),
+        at: None,
     };
     let loaded = if args.allow_dirty {
         check::load(&opts)?
