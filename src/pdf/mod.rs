@@ -3,7 +3,7 @@
 //! the clause coverage table, the Statement of Applicability when there is one, and the text of
 //! every effective document. Every page carries its number. The file is written by our own small
 //! writer ([`writer`]) in the standard Courier fonts: no crate, no embedded font, and the same
-//! input gives the same bytes (the standard Courier fonts: no font to embed, no dependency).
+//! input gives the same bytes.
 
 pub mod markdown;
 pub mod writer;
