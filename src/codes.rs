@@ -234,6 +234,10 @@ codes! {
         "the newest record of a demanded kind is older than its interval",
         "The kind must happen at planned intervals (management review, internal audit, continuity test…); the newest record is older than the interval allows.",
         "hold and record the activity, or set the interval you actually plan in sms.yaml `intervals`";
+    "clause-not-audited", Warning,
+        "no completed internal audit covered a clause within the audit programme cycle",
+        "Clause 9.2 asks for internal audits at planned intervals under a programme that, over its cycle, looks at the whole SMS. An internal-audit record lists the clauses it looked at in `covered:` (a clause covers the clauses below it); one counts once it is completed (its status is not open and its `completed` date, else its date, is on or before the as-of date) within `audit_programme.cycle` (default 3 years) before the as-of date. Audits still open and the `audits:` entries of an `audit-programme` record are plans: the message names the first one that plans the clause, but only a completed audit clears the finding. The rule runs once the SMS holds an internal-audit record.",
+        "add the clause to the `covered` list of the completed internal audit that looked at it, or plan and hold an audit that covers it";
     // --- Statement of Applicability (ISO/IEC 27001:2022) ----------------------------------------
     "soa-missing", Error,
         "iso27001:2022 is a framework, but no document is the Statement of Applicability",

@@ -43,6 +43,9 @@ pub struct Config {
     /// Record kinds held in another system (`external:`), in file order.
     pub external: Vec<ExternalKind>,
     pub history: HistorySettings,
+    /// `audit_programme.cycle`: how far back a completed internal audit covers its clauses
+    /// (`None`: the default, [`crate::rules::AUDIT_CYCLE`]).
+    pub audit_cycle: Option<Interval>,
     pub limits: Limits,
     pub paths: Paths,
     /// Column mappings of tabular record files (`tables:`), in file order.
@@ -289,6 +292,7 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
         applicability: Vec::new(),
         external: Vec::new(),
         history: HistorySettings::default(),
+        audit_cycle: None,
         limits: Limits::default(),
         paths: Paths::default(),
         tables: Vec::new(),
@@ -433,6 +437,20 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
                         _ => {
                             unknown_key(&mut r, vv, &kk, &schema::keys(schema::HISTORY), "history.")
                         }
+                    }
+                }
+            }
+            "audit_programme" => {
+                for (kk, vv) in known_entries(&mut r, value, k, schema::AUDIT_PROGRAMME) {
+                    match kk.as_str() {
+                        "cycle" => config.audit_cycle = r.interval(vv, &kk),
+                        _ => unknown_key(
+                            &mut r,
+                            vv,
+                            &kk,
+                            &schema::keys(schema::AUDIT_PROGRAMME),
+                            "audit_programme.",
+                        ),
                     }
                 }
             }

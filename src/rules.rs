@@ -9,7 +9,10 @@ use crate::model::{is_effective, Model};
 use crate::source::{ClauseRef, Document, Record};
 use crate::yaml::Pos;
 
+mod audit_programme;
 mod placeholders;
+
+pub use audit_programme::CYCLE as AUDIT_CYCLE;
 mod soa;
 
 pub fn check(model: &Model<'_>) -> Vec<Diagnostic> {
@@ -24,6 +27,7 @@ pub fn check(model: &Model<'_>) -> Vec<Diagnostic> {
     unique_ids(model, &mut out);
     coverage_rules(model, &mut out);
     soa::check(model, &mut out);
+    audit_programme::check(model, &mut out);
     if model.sources.documents.is_empty() {
         out.push(
             Diagnostic::new(

@@ -158,6 +158,12 @@ pub const HISTORY: &[Field] = &[
     ),
 ];
 
+pub const AUDIT_PROGRAMME: &[Field] = &[f(
+    "cycle",
+    Ty::Interval,
+    "How far back from the as-of date a completed internal audit still covers its clauses (default 3 years).",
+)];
+
 pub const LIMITS: &[Field] = &[
     f(
         "max_file_size",
@@ -309,6 +315,7 @@ pub const SMS: &[Field] = &[
         "Record kinds held in another system, with the kind kept in git that stands for them.",
     ),
     f("history", Ty::Object(HISTORY), "How the git history is read."),
+    f("audit_programme", Ty::Object(AUDIT_PROGRAMME), "The internal audit programme (clause 9.2)."),
     f("limits", Ty::Object(LIMITS), "Bounds on what one run reads."),
     f("paths", Ty::Object(PATHS), "Folders, relative to the SMS root."),
     f("tables", Ty::ListOf(TABLES), "Column mappings of tabular record files (docs/records.md)."),

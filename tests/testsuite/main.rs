@@ -8,6 +8,7 @@ mod adopt;
 mod adoption;
 mod at;
 mod attachments;
+mod audit_programme;
 mod before_control;
 mod bundle;
 mod catalog;
