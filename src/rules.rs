@@ -9,7 +9,7 @@ use crate::model::{is_effective, Model};
 use crate::source::{ClauseRef, Document, Record};
 use crate::yaml::Pos;
 
-mod audit_programme;
+pub mod audit_programme;
 mod placeholders;
 
 pub use audit_programme::CYCLE as AUDIT_CYCLE;

@@ -19,25 +19,149 @@ pub const CYCLE: Interval = Interval {
 };
 
 /// One audit, done or planned, and the primary-framework clause indexes it covers.
-struct Audit {
-    date: Date,
-    label: String,
-    done: bool,
-    clauses: Vec<usize>,
+pub struct Audit {
+    pub date: Date,
+    pub label: String,
+    pub done: bool,
+    /// The internal-audit record (index into the sources' records), or the audit-programme
+    /// record that plans it.
+    pub record: usize,
+    pub clauses: Vec<usize>,
+}
+
+/// Where a requirement clause of the primary framework stands in the programme cycle.
+pub struct ClauseState<'m> {
+    /// Catalogue index.
+    pub clause: usize,
+    /// The latest completed audit within the cycle that covered it.
+    pub done: Option<&'m Audit>,
+    /// The latest completed audit before the cycle that covered it.
+    pub done_before: Option<Date>,
+    /// The first plan still ahead.
+    pub next: Option<&'m Audit>,
+    /// The last plan within the cycle whose date passed with no completed audit.
+    pub passed: Option<&'m Audit>,
+}
+
+/// The audit programme as the rule sees it: every audit, done or planned, sorted by date, and
+/// the cycle it is judged over.
+pub struct Programme {
+    pub audits: Vec<Audit>,
+    /// The cycle starts after this date and ends on the as-of date.
+    pub from: Date,
+    /// The newest audit-programme record, where findings go.
+    pub record: Option<usize>,
+}
+
+impl Programme {
+    /// Per requirement clause of the primary framework that the SoA does not exclude, in
+    /// catalogue order.
+    pub fn clauses<'p>(&'p self, model: &Model<'_>) -> Vec<ClauseState<'p>> {
+        let mut states = Vec::new();
+        for (ci, cl) in model.catalog.clauses.iter().enumerate() {
+            if cl.framework != 0 || !cl.is_requirement() || model.coverage[ci].excluded.is_some() {
+                continue;
+            }
+            let mut st = ClauseState {
+                clause: ci,
+                done: None,
+                done_before: None,
+                next: None,
+                passed: None,
+            };
+            for a in self.audits.iter().filter(|a| a.clauses.contains(&ci)) {
+                if a.done && a.date > self.from {
+                    if st.done.is_none_or(|d| a.date >= d.date) {
+                        st.done = Some(a);
+                    }
+                } else if a.done {
+                    st.done_before = st.done_before.max(Some(a.date));
+                } else if a.date >= model.as_of {
+                    if st.next.is_none_or(|p| a.date < p.date) {
+                        st.next = Some(a);
+                    }
+                } else if a.date > self.from && st.passed.is_none_or(|p| a.date > p.date) {
+                    st.passed = Some(a);
+                }
+            }
+            states.push(st);
+        }
+        states
+    }
 }
 
 pub fn check(model: &Model<'_>, out: &mut Vec<Diagnostic>) {
+    let Some(p) = programme(model, out) else {
+        return;
+    };
+    let programme = p.record.map(|i| &model.sources.records[i]);
+    let from = p.from;
+    for st in p.clauses(model) {
+        if st.done.is_some() {
+            continue;
+        }
+        let cl = &model.catalog.clauses[st.clause];
+        let mut msg = format!(
+            "clause {} {} was not covered by any completed internal audit from {from} to {}",
+            cl.id, cl.title, model.as_of
+        );
+        if let Some(d) = st.done_before {
+            msg.push_str(&format!("; last audited on {d}, before the cycle"));
+        }
+        match (st.next, st.passed) {
+            (Some(p), _) => msg.push_str(&format!("; planned for {} in {}", p.date, p.label)),
+            (None, Some(p)) => msg.push_str(&format!(
+                "; planned for {} in {}, a date that has passed with no completed audit",
+                p.date, p.label
+            )),
+            (None, None) => msg.push_str("; no audit plans it"),
+        }
+        let d = Diagnostic::new("clause-not-audited", cl.id.clone(), msg).help(format!(
+            "list \"{}\" in the `covered` clauses of a completed internal-audit record, or plan it in the audit programme",
+            cl.id
+        ));
+        out.push(match programme {
+            Some(r) => d.at(&r.path, r.pos),
+            None => d.at(FILE_NAME, Pos::new(1, 1)),
+        });
+    }
+}
+
+/// The audit programme, or `None` when the check does not run (no internal audit, or none that
+/// says what it covered). Findings about the fields it reads go to `out`.
+pub fn programme(model: &Model<'_>, out: &mut Vec<Diagnostic>) -> Option<Programme> {
     let audits_kind = model.records_by_kind.get("internal-audit");
     if audits_kind.is_none_or(|v| v.is_empty()) {
         // no internal audit at all: `records-missing` for 9.2 says so once
-        return;
+        return None;
     }
-    let catalog = model.catalog;
+    // The check starts once the SMS says what its audits covered: until some internal-audit
+    // record or programme entry has a `covered:` list there is nothing to compare with, and a
+    // warning for every clause would bury the findings that matter (docs/rules.md says so).
+    let says_covered = |r: &Record| r.field("covered").is_some();
+    let programme_says = model
+        .records_by_kind
+        .get("audit-programme")
+        .into_iter()
+        .flatten()
+        .filter_map(|&i| model.sources.records[i].field("audits"))
+        .filter_map(|n| n.as_seq())
+        .flatten()
+        .any(|e| e.get("covered").is_some());
+    if !programme_says
+        && !audits_kind
+            .into_iter()
+            .flatten()
+            .any(|&i| says_covered(&model.sources.records[i]))
+    {
+        return None;
+    }
     let mut audits: Vec<Audit> = Vec::new();
     for &i in audits_kind.into_iter().flatten() {
         let rec = &model.sources.records[i];
         let covered = covered_clauses(model, rec, rec.field("covered"), out);
-        let open = catalog
+        let open = model
+            .catalog
             .record_kind(&rec.kind)
             .map(|k| {
                 let status = rec
@@ -59,6 +183,7 @@ pub fn check(model: &Model<'_>, out: &mut Vec<Diagnostic>) {
             date,
             label: rec.id.clone(),
             done,
+            record: i,
             clauses: covered,
         });
     }
@@ -103,6 +228,7 @@ pub fn check(model: &Model<'_>, out: &mut Vec<Diagnostic>) {
                 date,
                 label: format!("{} ({})", names.unwrap_or("an audit"), rec.id),
                 done: false,
+                record: i,
                 clauses: covered,
             });
         }
@@ -112,61 +238,17 @@ pub fn check(model: &Model<'_>, out: &mut Vec<Diagnostic>) {
         .audit_cycle
         .unwrap_or(CYCLE)
         .before(model.as_of);
-    let programme = model
+    let record = model
         .records_by_kind
         .get("audit-programme")
         .and_then(|v| v.last())
-        .map(|&i| &model.sources.records[i]);
-    for (ci, cl) in catalog.clauses.iter().enumerate() {
-        if cl.framework != 0 || !cl.is_requirement() || model.coverage[ci].excluded.is_some() {
-            continue;
-        }
-        let touching = audits.iter().filter(|a| a.clauses.contains(&ci));
-        // the first plan still ahead, else the last plan of the cycle whose date has passed
-        let mut next: Option<&Audit> = None;
-        let mut passed: Option<&Audit> = None;
-        let mut done_before: Option<Date> = None;
-        let mut done = false;
-        for a in touching {
-            if a.done && a.date > from {
-                done = true;
-            } else if a.done {
-                done_before = done_before.max(Some(a.date));
-            } else if a.date >= model.as_of {
-                if next.is_none_or(|p| a.date < p.date) {
-                    next = Some(a);
-                }
-            } else if a.date > from && passed.is_none_or(|p| a.date > p.date) {
-                passed = Some(a);
-            }
-        }
-        if done {
-            continue;
-        }
-        let mut msg = format!(
-            "clause {} {} was not covered by any completed internal audit from {from} to {}",
-            cl.id, cl.title, model.as_of
-        );
-        if let Some(d) = done_before {
-            msg.push_str(&format!("; last audited on {d}, before the cycle"));
-        }
-        match (next, passed) {
-            (Some(p), _) => msg.push_str(&format!("; planned for {} in {}", p.date, p.label)),
-            (None, Some(p)) => msg.push_str(&format!(
-                "; planned for {} in {}, a date that has passed with no completed audit",
-                p.date, p.label
-            )),
-            (None, None) => msg.push_str("; no audit plans it"),
-        }
-        let d = Diagnostic::new("clause-not-audited", cl.id.clone(), msg).help(format!(
-            "list \"{}\" in the `covered` clauses of a completed internal-audit record, or plan it in the audit programme",
-            cl.id
-        ));
-        out.push(match programme {
-            Some(r) => d.at(&r.path, r.pos),
-            None => d.at(FILE_NAME, Pos::new(1, 1)),
-        });
-    }
+        .copied();
+    audits.sort_by(|a, b| (a.date, &a.label).cmp(&(b.date, &b.label)));
+    Some(Programme {
+        audits,
+        from,
+        record,
+    })
 }
 
 /// The primary-framework clause indexes a `covered:` list names, each with the clauses below it.

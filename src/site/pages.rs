@@ -5,6 +5,8 @@
 //! domain type reaches a template, so a template cannot depend on the model's internals, and a
 //! custom template sees a small, documented surface.
 
+mod audits;
+
 use super::html::{self, Links, Rendered};
 use super::templates::{Custom, Templates};
 use super::{search, GitView};
@@ -124,6 +126,8 @@ pub enum PageKind {
     Changes,
     /// The Statement of Applicability as a table (27001, see `soa`).
     Soa,
+    /// The internal audit programme against the clauses (see `audits`).
+    AuditProgramme,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -155,6 +159,8 @@ struct SiteView<'a> {
     has_changes: bool,
     /// A Statement of Applicability is read: the nav links `soa.html`.
     has_soa: bool,
+    /// Some internal audit says what it covered: `audit-programme.html` exists.
+    has_audit_programme: bool,
     tool: &'static str,
     version: &'static str,
 }
@@ -539,6 +545,8 @@ impl<'a> Site<'a> {
             at: p.at.as_deref(),
             has_changes: history.changes.is_some(),
             has_soa: model.soa.is_some(),
+            has_audit_programme: crate::rules::audit_programme::programme(model, &mut Vec::new())
+                .is_some(),
             tool: "auditbook",
             version: env!("CARGO_PKG_VERSION"),
         };
@@ -608,6 +616,12 @@ impl<'a> Site<'a> {
             pages.push(Page {
                 path: SOA_PAGE.into(),
                 kind: PageKind::Soa,
+            });
+        }
+        if self.view.has_audit_programme {
+            pages.push(Page {
+                path: audits::PAGE.into(),
+                kind: PageKind::AuditProgramme,
             });
         }
         for (i, c) in self.model.catalog.clauses.iter().enumerate() {
@@ -825,6 +839,13 @@ impl<'a> Site<'a> {
                 "Statement of Applicability".into(),
                 "soa",
                 self.soa_page(),
+            ),
+            PageKind::AuditProgramme => self.page(
+                ("audit-programme.html", previous),
+                "",
+                "Audit programme".into(),
+                "records",
+                self.audit_programme_page(),
             ),
         }
         .map(|(key, text)| PageOut {

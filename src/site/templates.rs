@@ -29,6 +29,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("search.html", include_str!("templates/search.html")),
     ("changes.html", include_str!("templates/changes.html")),
     ("soa.html", include_str!("templates/soa.html")),
+    (
+        "audit-programme.html",
+        include_str!("templates/audit-programme.html"),
+    ),
 ];
 
 /// Static files: (site path, embedded content, name of an SMS override in `templates/`).

@@ -165,3 +165,101 @@ fn covered_and_planned_are_checked() {
         "{invalid:?}"
     );
 }
+
+/// Drops every `covered:` key (and its block list) from a YAML text, at any indentation.
+fn without_covered(text: &str) -> String {
+    let mut out = String::new();
+    let mut skip_deeper: Option<usize> = None;
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(d) = skip_deeper {
+            if indent > d || (line.trim_start().starts_with("- ") && indent == d) {
+                continue;
+            }
+            skip_deeper = None;
+        }
+        if line.trim_start().starts_with("covered:") {
+            skip_deeper = Some(indent);
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Until some audit says what it covered there is nothing to compare with: no finding at all,
+/// and one `covered:` list anywhere turns the check on for every clause.
+#[test]
+fn check_starts_once_an_audit_says_what_it_covered() {
+    let s = Sms::sample();
+    let files = [
+        "records/internal-audit/ia-2026-01.yaml",
+        "records/internal-audit/ia-2026-02.yaml",
+        "records/internal-audit/ia-2026-03.yaml",
+        IA4,
+        AP,
+    ];
+    for f in files {
+        let text = s.read(f);
+        assert!(text.contains("covered:"), "{f}");
+        s.file(f, &without_covered(&text));
+    }
+    assert_eq!(subjects(&not_audited(&s, &[])), Vec::<&str>::new());
+    s.edit(IA4, "status: closed", "status: closed\ncovered: [\"9.2\"]");
+    let f = not_audited(&s, &[]);
+    let subj = subjects(&f);
+    assert!(!subj.contains(&"9.2"), "{subj:?}");
+    assert!(subj.contains(&"4.1") && subj.contains(&"8.2.6"), "{subj:?}");
+}
+
+/// The site's audit-programme page: a row per requirement clause with a cell per audit, and the
+/// clauses still to audit this cycle; no page while no audit says what it covered.
+#[test]
+fn site_page_shows_the_heat_map_and_what_is_still_to_audit() {
+    let s = Sms::sample();
+    s.edit(IA4, "  - \"9.2\"\n", "");
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    let r = crate::site::build(&s, &site);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let page = std::fs::read_to_string(site.join("audit-programme.html")).unwrap();
+    // one column per audit, done or planned, in date order
+    assert_eq!(page.matches("class=\"doc-col\"").count(), 5, "{page}");
+    assert!(page.find("IA-2026-01").unwrap() < page.find("IA-2026-04").unwrap());
+    // 9.2 is the one clause left: its row is marked and it is listed with the passed plan
+    assert_eq!(page.matches("class=\"not-audited\"").count(), 1, "{page}");
+    assert!(
+        page.contains("1 of 56 clauses</strong> still to audit"),
+        "{page}"
+    );
+    let still = &page[page.find("id=\"still-to-audit\"").unwrap()..];
+    assert!(still.contains(">9.2<"), "{still}");
+    assert!(
+        still.contains("plan of 2026-10-20 (Internal audit process (AP-2026)) passed, not done"),
+        "{still}"
+    );
+    // 4.1 was covered by IA-2026-04 on its completion date
+    assert!(page.contains("audited 2026-10-15 (IA-2026-04)"), "{page}");
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(index.contains("href=\"audit-programme.html\""));
+
+    // without any `covered:` there is no page and no link to it
+    let s = Sms::sample();
+    for f in [
+        "records/internal-audit/ia-2026-01.yaml",
+        "records/internal-audit/ia-2026-02.yaml",
+        "records/internal-audit/ia-2026-03.yaml",
+        IA4,
+        AP,
+    ] {
+        let text = s.read(f);
+        s.file(f, &without_covered(&text));
+    }
+    let site = out.path().join("site2");
+    let r = crate::site::build(&s, &site);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!site.join("audit-programme.html").exists());
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(!index.contains("audit-programme.html"));
+}
