@@ -523,6 +523,7 @@ fn with_policy(head: &Config, base: &Config) -> Config {
     c.frameworks = base.frameworks.clone();
     c.review_interval = base.review_interval;
     c.intervals = base.intervals.clone();
+    c.audit_cycle = base.audit_cycle;
     c.rules = base.rules.clone();
     c.applicability = base.applicability.clone();
     c.history = base.history.clone();
@@ -858,6 +859,18 @@ fn weakenings(
             format!(
                 "this change lengthens the default review interval from {} to {}; {keep}",
                 b.review_interval, head.review_interval
+            ),
+        );
+    }
+    let cycle = |c: &Config| c.audit_cycle.unwrap_or(crate::rules::AUDIT_CYCLE);
+    if longer(cycle(head), cycle(b), as_of) {
+        push(
+            format!("{FILE_NAME}#audit_programme.cycle"),
+            line_of(&text, Some("audit_programme"), "cycle"),
+            format!(
+                "this change lengthens the audit programme cycle from {} to {}; {keep}",
+                cycle(b),
+                cycle(head)
             ),
         );
     }

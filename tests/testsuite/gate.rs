@@ -674,3 +674,30 @@ fn github_job_summary_has_the_coverage_change() {
         g.stdout
     );
 }
+
+/// A longer audit programme cycle lets older audits count: lengthening it in the change is a
+/// weakening; shortening it is not.
+#[test]
+fn lengthening_the_audit_cycle_is_a_weakening() {
+    let r = clean();
+    r.file(
+        "sms.yaml",
+        &format!("{CONFIG}audit_programme:\n  cycle: 5 years\n"),
+    );
+    r.commit("Audit every five years");
+    let g = r.gate(&[]);
+    assert_eq!(g.code, 1, "{}{}", g.stdout, g.stderr);
+    let w = g.findings("gate-config-weakened");
+    assert_eq!(w.len(), 1, "{}", g.stdout);
+    assert_eq!(w[0]["subject"], "sms.yaml#audit_programme.cycle");
+    assert_eq!(w[0]["line"], 5, "{}", w[0]);
+    let m = w[0]["message"].as_str().unwrap();
+    assert!(m.contains("from 3 years to 5 years"), "{m}");
+    let r = clean();
+    r.file(
+        "sms.yaml",
+        &format!("{CONFIG}audit_programme:\n  cycle: 2 years\n"),
+    );
+    r.commit("Audit every two years");
+    assert_eq!(r.gate(&[]).code, 0);
+}
