@@ -532,6 +532,11 @@ pub fn content_hashes(doc: &Document) -> (String, String) {
     );
     let provides: Vec<&str> = doc.provides.iter().map(|p| p.text.as_str()).collect();
     field("provides", &provides.join("\u{2}"));
+    // `derives` is controlled content only when present, so documents without it hash as before.
+    if !doc.derives.is_empty() {
+        let derives: Vec<&str> = doc.derives.iter().map(|p| p.text.as_str()).collect();
+        field("derives", &derives.join("\u{2}"));
+    }
     // Only a Statement of Applicability has a `controls:` table; other documents hash as before.
     if let Some((_, c)) = &doc.controls {
         field("controls", &c.canonical());
