@@ -346,3 +346,94 @@ fn adding_derives_to_an_approved_document_is_a_change_of_controlled_content() {
     assert_eq!(c.len(), 1, "{}", run.stdout);
     assert_eq!(c[0]["subject"], "PRO-CHG");
 }
+
+#[test]
+fn the_site_shows_suspect_links_on_both_pages_and_the_dashboard() {
+    let r = base();
+    r.file(
+        "procedures/other.md",
+        &versioned(
+            "PRO-OTHER",
+            &["A.2"],
+            "derives: [POL-CHG]\n",
+            "2.0",
+            "2026-03-03",
+        ),
+    );
+    r.file("policies/change.md", &policy("2.0", "2026-03-02"));
+    r.commit_at("POL-CHG v2.0", noon("2026-03-02"));
+    // PRO-OTHER lands after the policy's change: current; PRO-CHG is suspect.
+    r.file(
+        "procedures/other.md",
+        &versioned(
+            "PRO-OTHER",
+            &["A.2"],
+            "derives: [POL-CHG]\n",
+            "2.1",
+            "2026-03-03",
+        ),
+    );
+    r.commit_at("PRO-OTHER v2.1", noon("2026-03-03"));
+    let out = r.root().join("_site");
+    let mut c = auditbook();
+    c.arg("build")
+        .arg(r.root())
+        .args(["--out", out.to_str().unwrap(), "--as-of", AS_OF]);
+    let run = run(c);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
+    let child = crate::site::main_of(&crate::site::read(&out, "documents/PRO-CHG.html"));
+    assert!(
+        child.contains("<strong>Suspect:</strong> derives from <a href=\"../documents/POL-CHG.html\"><span class=\"id\">POL-CHG</span> Document POL-CHG</a>, which changed to version 2.0 on 2026-03-02 after this document's last approval on 2026-01-05."),
+        "{child}"
+    );
+    assert!(child.contains("<h2>Derives from</h2>"), "{child}");
+    assert!(child.contains("link-suspect\">suspect</span>"), "{child}");
+
+    let parent = crate::site::main_of(&crate::site::read(&out, "documents/POL-CHG.html"));
+    let derived = parent
+        .split("<h2>Documents derived from this one</h2>")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no derived list: {parent}"));
+    let derived = derived.split("</ul>").next().unwrap();
+    assert!(
+        derived.contains("PRO-CHG</span> Document PRO-CHG</a> <span class=\"muted\">v1.0</span> <span class=\"link-state link-suspect\">suspect</span>"),
+        "{derived}"
+    );
+    assert!(
+        derived.contains("PRO-OTHER</span> Document PRO-OTHER</a> <span class=\"muted\">v2.1</span> <span class=\"link-state link-current\">current</span>"),
+        "{derived}"
+    );
+    assert!(!parent.contains("<strong>Suspect:</strong>"), "{parent}");
+
+    let other = crate::site::main_of(&crate::site::read(&out, "documents/PRO-OTHER.html"));
+    assert!(!other.contains("<strong>Suspect:</strong>"), "{other}");
+
+    let dash = crate::site::main_of(&crate::site::read(&out, "index.html"));
+    let list = dash
+        .split("id=\"h_suspect\">")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no suspect list: {dash}"));
+    let list = list.split("</section>").next().unwrap();
+    assert!(
+        list.starts_with("Suspect links <span class=\"muted\">(1 of 2 links)</span>"),
+        "{list}"
+    );
+    assert!(
+        list.contains("<a href=\"documents/PRO-CHG.html\"><span class=\"id\">PRO-CHG</span> Document PRO-CHG</a> derives from <a href=\"documents/POL-CHG.html\"><span class=\"id\">POL-CHG</span></a>, which changed to version 2.0 on 2026-03-02"),
+        "{list}"
+    );
+    assert!(!list.contains("PRO-OTHER"), "{list}");
+}
+
+#[test]
+fn the_dashboard_has_no_suspect_list_when_nothing_derives() {
+    let sms = Sms::with_config(CONFIG);
+    sms.file("frameworks/tiny.yaml", FRAMEWORK)
+        .file("policies/change.md", &policy("1.0", "2026-01-05"));
+    let out = sms.path().join("_site");
+    let run = crate::site::build(&sms, &out);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let dash = crate::site::read(&out, "index.html");
+    assert!(!dash.contains("Suspect links"), "{dash}");
+}
