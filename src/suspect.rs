@@ -27,7 +27,7 @@ use crate::model::Model;
 use crate::source::{Document, Status};
 use crate::yaml::Pos;
 use jiff::civil::Date;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// The version of a document in force and its date.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +94,10 @@ impl Derivation {
 pub struct Links {
     pub derivations: Vec<Derivation>,
     pub broken: Vec<Diagnostic>,
+    /// Document index -> indexes into `derivations` where it is the child, and the parent
+    /// (document pages look them up; a scan per page would be quadratic in a large SMS).
+    by_child: HashMap<usize, Vec<usize>>,
+    by_parent: HashMap<usize, Vec<usize>>,
 }
 
 impl Links {
@@ -105,12 +109,20 @@ impl Links {
 
     /// The derivations whose child is document `i`.
     pub fn of_child(&self, i: usize) -> impl Iterator<Item = &Derivation> {
-        self.derivations.iter().filter(move |d| d.child == i)
+        self.by_child
+            .get(&i)
+            .into_iter()
+            .flatten()
+            .map(|&k| &self.derivations[k])
     }
 
     /// The derivations whose parent is document `i`.
     pub fn of_parent(&self, i: usize) -> impl Iterator<Item = &Derivation> {
-        self.derivations.iter().filter(move |d| d.parent == i)
+        self.by_parent
+            .get(&i)
+            .into_iter()
+            .flatten()
+            .map(|&k| &self.derivations[k])
     }
 }
 
@@ -151,8 +163,8 @@ fn in_force(model: &Model<'_>, history: Option<&History>, i: usize) -> Option<In
 }
 
 /// Latest `document-review` dates per document (lower-case id): (no-change, revision-needed).
-fn reviews(model: &Model<'_>) -> std::collections::HashMap<String, Vec<(Date, bool)>> {
-    let mut out: std::collections::HashMap<String, Vec<(Date, bool)>> = Default::default();
+fn reviews(model: &Model<'_>) -> HashMap<String, Vec<(Date, bool)>> {
+    let mut out: HashMap<String, Vec<(Date, bool)>> = HashMap::new();
     for &r in model
         .records_by_kind
         .get(crate::catalog::DOCUMENT_REVIEW)
@@ -262,9 +274,17 @@ pub fn links(model: &Model<'_>, history: Option<&History>) -> Links {
             derivations.push(link);
         }
     }
+    let mut by_child: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut by_parent: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (k, l) in derivations.iter().enumerate() {
+        by_child.entry(l.child).or_default().push(k);
+        by_parent.entry(l.parent).or_default().push(k);
+    }
     Links {
         derivations,
         broken,
+        by_child,
+        by_parent,
     }
 }
 
