@@ -120,6 +120,7 @@ impl Loaded {
         if let Some(h) = &self.history {
             all.extend(history::rules::check(h, model));
         }
+        all.extend(crate::suspect::findings(model, self.history.as_ref()));
         let config = &self.config;
         let aggregate = |all: Vec<Diagnostic>| {
             diag::aggregate_rows(all, |p| match snapshot::role(config, p) {

@@ -160,6 +160,14 @@ codes! {
         "a `doc:` link names a document that does not exist",
         "`[text](doc:ID)` links to the document with that id (and `doc:ID#anchor` to a heading in it).",
         "correct the document id, or remove the link";
+    "broken-derives", Error,
+        "`derives` names no other document",
+        "Frontmatter `derives: [ID, …]` lists the documents this one is derived from (a procedure from its policy), so that a new approved version of one makes this document suspect (`derived-from-changed`). Each entry must be the id of another document of the SMS, listed once; a record id, an unknown id or the document's own id is reported here and the entry is ignored. Two documents may derive from each other.",
+        "correct the id, or remove the entry from `derives`";
+    "derived-from-changed", Warning,
+        "a document derives from one that has a newer approved version",
+        "A document that says `derives: [P]` was written to carry out P. P got an approved version after this document was last approved or last reviewed with no change, so it may no longer say what P now says. Dates are those of the landing commits when the history holds them, else the `approved` dates; a change on the day of the approval or review does not count. The link is cleared by a new approved version of this document or by a `document-review` record of it, outcome no-change, dated on or after P's change; a review with outcome revision-needed keeps it suspect until the new version is approved. `doc:` links in the body never make a document suspect.",
+        "review the document against the new version: approve a new version of it, or record a `document-review` of it with outcome no-change dated on or after the change";
     "broken-clause-link", Error,
         "a `clause:` link names a clause that does not exist",
         "`[text](clause:8.5.1)` cites a clause of the framework; this id is not in it.",

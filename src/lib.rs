@@ -36,5 +36,6 @@ pub mod site;
 pub mod snapshot;
 pub mod soa;
 pub mod source;
+pub mod suspect;
 pub mod tabular;
 pub mod yaml;

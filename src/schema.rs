@@ -373,6 +373,11 @@ pub const FRONTMATTER: &[Field] = &[
         "The catalogue's named documents this document is, e.g. [change-management-policy].",
     ),
     f(
+        "derives",
+        Ty::TextList,
+        "Ids of the documents this one is derived from, e.g. [POL-CHG]: a new approved version of one makes this document suspect until it is approved again or reviewed.",
+    ),
+    f(
         "controls",
         Ty::ListOf(SOA_CONTROLS),
         "The Statement of Applicability's table (ISO/IEC 27001 Annex A): one entry per control.",

@@ -89,6 +89,9 @@ pub struct Document {
     pub next_review: Option<Date>,
     pub clauses: Vec<ClauseRef>,
     pub provides: Vec<Spanned>,
+    /// `derives`: ids of the documents this one is derived from (change impact, see
+    /// [`crate::suspect`]), each with its position.
+    pub derives: Vec<Spanned>,
     /// Unknown frontmatter keys, kept and shown (`classification`, `supersedes`…).
     pub extra: Vec<(String, String)>,
     /// The `controls:` table of a Statement of Applicability (read by [`crate::soa`]), with
@@ -638,6 +641,10 @@ fn parse_document_as(
         .get("provides")
         .map(|n| r.list(n, "provides").into_iter().map(|(t, _)| t).collect())
         .unwrap_or_default();
+    let derives = node
+        .get("derives")
+        .map(|n| r.list(n, "derives").into_iter().map(|(t, _)| t).collect())
+        .unwrap_or_default();
 
     let mut extra = Vec::new();
     // The keys read above are the frontmatter schema's (`crate::schema::FRONTMATTER`).
@@ -678,6 +685,7 @@ fn parse_document_as(
         next_review,
         clauses,
         provides,
+        derives,
         extra,
         controls: entries
             .iter()

@@ -532,6 +532,11 @@ pub fn content_hashes(doc: &Document) -> (String, String) {
     );
     let provides: Vec<&str> = doc.provides.iter().map(|p| p.text.as_str()).collect();
     field("provides", &provides.join("\u{2}"));
+    // `derives` is controlled content only when present, so documents without it hash as before.
+    if !doc.derives.is_empty() {
+        let derives: Vec<&str> = doc.derives.iter().map(|p| p.text.as_str()).collect();
+        field("derives", &derives.join("\u{2}"));
+    }
     // Only a Statement of Applicability has a `controls:` table; other documents hash as before.
     if let Some((_, c)) = &doc.controls {
         field("controls", &c.canonical());
@@ -591,6 +596,34 @@ mod tests {
             uncommitted(&dirty[..1]).message,
             "1 SMS file differs from HEAD: d1.md; this run is a DRAFT"
         );
+    }
+
+    fn hashes_of(extra: &str) -> (String, String) {
+        let config = crate::config::parse(
+            Path::new("/s"),
+            "organisation: A\nscope: B\nframework: iso20000-1:2018\n",
+        )
+        .unwrap()
+        .0;
+        let text = format!("---\nid: POL-A\ntitle: A\ntype: policy\nowner: x\napprover: y\nversion: \"1.0\"\nstatus: approved\napproved: 2026-01-05\nclauses: [\"8.5.1\"]\n{extra}---\n# A\n");
+        let mut diags = Vec::new();
+        let doc = crate::source::parse_document(&config, "policies/a.md", &text, &mut diags)
+            .expect("a document");
+        assert!(diags.is_empty(), "{diags:?}");
+        content_hashes(&doc)
+    }
+
+    /// A document without `derives` hashes as it did before the key existed (the history cache
+    /// and every `changed-after-approval` judgement depend on it); one with it does not.
+    #[test]
+    fn derives_is_controlled_content_only_when_present() {
+        let plain = hashes_of("");
+        assert_eq!(plain.0, "b08389952e6f470fedb4d7c06c426d92");
+        assert_eq!(hashes_of("derives: []\n"), plain);
+        let with = hashes_of("derives: [POL-B]\n");
+        assert_ne!(with.0, plain.0);
+        assert_ne!(with.1, plain.1);
+        assert_ne!(hashes_of("derives: [POL-C]\n"), with);
     }
 
     #[test]

@@ -183,6 +183,28 @@ struct DocLink<'a> {
     version: Option<&'a str>,
 }
 
+/// A `derives` link between two documents and whether it is suspect (see `crate::suspect`).
+#[derive(Serialize)]
+struct DerivationView<'a> {
+    /// The document that derives.
+    child: DocLink<'a>,
+    /// The document it derives from.
+    parent: DocLink<'a>,
+    /// current | suspect | not judged
+    state: &'static str,
+    suspect: bool,
+    /// The parent's version in force and its date (landing, else approval).
+    parent_version: Option<&'a str>,
+    parent_date: Option<String>,
+    /// The child's version in force and its date.
+    child_version: Option<&'a str>,
+    child_date: Option<String>,
+    /// The child's latest no-change review.
+    reviewed: Option<String>,
+    /// A revision-needed review of the child after the parent's change.
+    revision_needed: Option<String>,
+}
+
 #[derive(Serialize, Clone)]
 struct RecLink<'a> {
     id: &'a str,
@@ -323,6 +345,8 @@ pub struct Site<'a> {
     /// Lower-case id -> the Annex A controls (catalogue indexes, in order) whose SoA entry names
     /// it under `implemented_by`.
     soa_implementers: HashMap<String, Vec<usize>>,
+    /// The `derives` links between documents, judged (`crate::suspect`).
+    derivations: crate::suspect::Links,
 }
 
 /// The effective approved revision of a document in revision, parsed and rendered.
@@ -572,6 +596,7 @@ impl<'a> Site<'a> {
             doc_records,
             effective,
             soa_implementers: soa_implementers(model),
+            derivations: crate::suspect::links(model, loaded.history.as_ref()),
         }
     }
 
@@ -912,6 +937,21 @@ impl<'a> Site<'a> {
         }
     }
 
+    fn derivation(&self, l: &'a crate::suspect::Derivation) -> DerivationView<'a> {
+        DerivationView {
+            child: self.doc_link(l.child),
+            parent: self.doc_link(l.parent),
+            state: l.state.as_str(),
+            suspect: l.state == crate::suspect::LinkState::Suspect,
+            parent_version: l.parent_version.as_ref().and_then(|v| v.version.as_deref()),
+            parent_date: l.parent_version.as_ref().map(|v| v.date.to_string()),
+            child_version: l.child_version.as_ref().and_then(|v| v.version.as_deref()),
+            child_date: l.child_version.as_ref().map(|v| v.date.to_string()),
+            reviewed: l.reviewed.map(|d| d.to_string()),
+            revision_needed: l.revision_needed.map(|d| d.to_string()),
+        }
+    }
+
     fn doc_link_by_id(&self, id: &str) -> Option<DocLink<'a>> {
         self.model
             .documents_by_id
@@ -1112,6 +1152,14 @@ impl<'a> Site<'a> {
             custom_templates: &'b [Custom],
             totals: Totals,
             has_changes: bool,
+            /// `None` when no document uses `derives`.
+            suspect_links: Option<SuspectLinks<'b>>,
+        }
+        #[derive(Serialize)]
+        struct SuspectLinks<'b> {
+            /// Every `derives` link.
+            total: usize,
+            suspect: Vec<DerivationView<'b>>,
         }
         let model = self.model;
         let catalog = model.catalog;
@@ -1266,6 +1314,14 @@ impl<'a> Site<'a> {
                 kinds: self.kinds.len(),
             },
             has_changes: self.history.changes.is_some(),
+            suspect_links: (!self.derivations.derivations.is_empty()).then(|| SuspectLinks {
+                total: self.derivations.derivations.len(),
+                suspect: self
+                    .derivations
+                    .suspect()
+                    .map(|l| self.derivation(l))
+                    .collect(),
+            }),
         }
     }
 
@@ -1794,6 +1850,10 @@ impl<'a> Site<'a> {
             in_progress: Option<InProgress<'b>>,
             /// Annex A controls the Statement of Applicability says this document implements.
             implements: Vec<ClauseBadge<'b>>,
+            /// The documents this one derives from (`derives`), judged.
+            derives: Vec<DerivationView<'b>>,
+            /// The documents derived from this one.
+            derived: Vec<DerivationView<'b>>,
         }
 
         /// A draft or in-review revision whose last approved version is still in force.
@@ -1974,6 +2034,16 @@ impl<'a> Site<'a> {
                         .then(|| document_url(&work.id)),
                 }),
             implements: self.soa_implements(&work.id),
+            derives: self
+                .derivations
+                .of_child(i)
+                .map(|l| self.derivation(l))
+                .collect(),
+            derived: self
+                .derivations
+                .of_parent(i)
+                .map(|l| self.derivation(l))
+                .collect(),
         }
     }
 

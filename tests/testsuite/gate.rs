@@ -65,6 +65,13 @@ impl Repo {
 
     /// Stage everything and commit on HEAD, one hour after the previous commit.
     pub fn commit(&self, message: &str) -> String {
+        let n = self.commits.get();
+        self.commits.set(n + 1);
+        self.commit_at(message, T0 + n * 3600)
+    }
+
+    /// Stage everything and commit on HEAD at `time` (seconds since the epoch, UTC).
+    pub fn commit_at(&self, message: &str, time: i64) -> String {
         let mut index = self.git.index().unwrap();
         index
             .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
@@ -72,9 +79,7 @@ impl Repo {
         index.update_all(["*"], None).unwrap();
         index.write().unwrap();
         let tree = self.git.find_tree(index.write_tree().unwrap()).unwrap();
-        let n = self.commits.get();
-        self.commits.set(n + 1);
-        let time = git2::Time::new(T0 + n * 3600, 0);
+        let time = git2::Time::new(time, 0);
         let sig = git2::Signature::new("Helen Carter", "hc@example.com", &time).unwrap();
         let parent = self.git.head().ok().and_then(|h| h.peel_to_commit().ok());
         let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();

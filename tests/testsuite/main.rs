@@ -30,4 +30,5 @@ mod schema;
 mod sign;
 mod site;
 mod soa;
+mod suspect;
 mod wide_history;
