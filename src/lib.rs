@@ -37,4 +37,5 @@ pub mod snapshot;
 pub mod soa;
 pub mod source;
 pub mod tabular;
+pub mod todo;
 pub mod yaml;

@@ -29,4 +29,5 @@ mod schema;
 mod sign;
 mod site;
 mod soa;
+mod todo;
 mod wide_history;
