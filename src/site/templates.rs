@@ -29,6 +29,8 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("search.html", include_str!("templates/search.html")),
     ("changes.html", include_str!("templates/changes.html")),
     ("soa.html", include_str!("templates/soa.html")),
+    ("people.html", include_str!("templates/people.html")),
+    ("person.html", include_str!("templates/person.html")),
 ];
 
 /// Static files: (site path, embedded content, name of an SMS override in `templates/`).

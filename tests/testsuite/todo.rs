@@ -335,3 +335,62 @@ fn document_in_revision_keeps_its_review_date() {
     );
     assert_eq!(run.json()["draft"], true, "uncommitted changes");
 }
+
+/// The site has a people page listing every owner and a page per person with the same items
+/// as `todo`, linked to the documents' and records' pages; other owners and unowned items are
+/// listed on the people page itself.
+#[test]
+fn site_has_a_page_per_person() {
+    let sms = sms();
+    let out = sms.path().join("_site");
+    let run = sms.run("build", &["--out", out.to_str().unwrap()]);
+    assert!(run.code <= 1, "{}", run.stderr);
+    let read = |p: &str| std::fs::read_to_string(out.join(p)).unwrap();
+    for p in ["people/hc.html", "people/pk.html", "people/zz.html"] {
+        assert!(out.join(p).is_file(), "{p}");
+    }
+    let hc = crate::site::main_of(&read("people/hc.html"));
+    assert!(
+        hc.contains("<h1>Open items: Helen Carter (hc)</h1>"),
+        "{hc}"
+    );
+    assert!(
+        hc.contains("2 open items as of 2026-11-26, 1 past due"),
+        "{hc}"
+    );
+    let over = hc.find("POL-OVER").expect("POL-OVER listed");
+    let soon = hc.find("POL-SOON").expect("POL-SOON listed");
+    assert!(over < soon, "by due date: {hc}");
+    assert!(
+        hc.contains(r#"<span class="overdue">2026-10-01</span>"#),
+        "{hc}"
+    );
+    assert!(
+        hc.contains(r#"<a href="../documents/POL-OVER.html"><span class="id">POL-OVER</span>"#),
+        "{hc}"
+    );
+    assert!(hc.contains("<code>policies/over.md:9</code>"), "{hc}");
+    assert!(!hc.contains("POL-LATER"), "{hc}");
+    let pk = crate::site::main_of(&read("people/pk.html"));
+    assert!(
+        pk.contains(r#"<a href="../records/NC-1.html"><span class="id">NC-1</span>"#),
+        "{pk}"
+    );
+    assert!(pk.contains("NC-2"), "{pk}");
+    assert!(!pk.contains("NC-3"), "closed: {pk}");
+    assert!(
+        crate::site::main_of(&read("people/zz.html")).contains("Nothing open."),
+        "zz"
+    );
+    let people = crate::site::main_of(&read("people.html"));
+    assert!(
+        people.contains(r#"<a href="people/hc.html">Helen Carter (hc)</a>"#),
+        "{people}"
+    );
+    assert!(people.contains("Service desk team"), "{people}");
+    assert!(people.contains("PRO-TEAM"), "{people}");
+    assert!(people.contains(r#"<h2 id="unowned">Unowned"#), "{people}");
+    assert!(people.contains("PRO-ORPHAN"), "{people}");
+    // Every page links the people page.
+    assert!(read("index.html").contains(r#"<a href="people.html">People</a>"#));
+}
