@@ -102,6 +102,31 @@ pub enum Command {
         #[arg(long, value_name = "DATE|REV", value_parser = parse_at_arg, conflicts_with_all = ["base", "staged"])]
         at: Option<crate::check::AtArg>,
     },
+    /// List each owner's open items: reviews overdue or due soon, open nonconformities and
+    /// actions, suspect documents (the list to work from each Monday).
+    #[command(
+        after_help = "Reads the SMS as `check` does (the work tree, with the git history for effective versions and\nreview dates). Owners are the `owner:` of documents and records, matched to sms.yaml `people` by\nid, name or e-mail; other owners are listed under their own text, items without one as Unowned.\nIt is a list, not a gate: findings do not change the exit code.\n\nExit codes:\n  0  the list was printed (whatever it holds)\n  2  the tool could not run (bad arguments, unknown --owner, no sms.yaml, unreadable files)"
+    )]
+    Todo {
+        /// The SMS root (the folder holding sms.yaml) or any folder below it.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Only this person's items: a `people` id, name or e-mail from sms.yaml.
+        #[arg(long, value_name = "PERSON")]
+        owner: Option<String>,
+        /// List reviews due within this many days of the as-of date.
+        #[arg(long, value_name = "N", default_value_t = crate::todo::DEFAULT_DAYS)]
+        days: u32,
+        /// Output format: human or json.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// The date the list is made for (YYYY-MM-DD); default: today in the SMS's time zone.
+        #[arg(long, value_parser = parse_date_arg)]
+        as_of: Option<jiff::civil::Date>,
+        /// Only this framework's clauses and record kinds (one of sms.yaml `frameworks:`).
+        #[arg(long, value_name = "ID")]
+        framework: Option<String>,
+    },
     /// Print the clause tree of a built-in catalogue (default: ISO/IEC 20000-1:2018).
     Clauses {
         #[arg(long, value_enum, default_value = "human")]
@@ -478,6 +503,37 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             std::mem::forget(model);
             std::mem::forget(loaded);
             Ok(code)
+        }
+        Command::Todo {
+            path,
+            owner,
+            days,
+            format,
+            as_of,
+            framework,
+        } => {
+            let opts = Options {
+                path,
+                as_of,
+                framework,
+                at: None,
+            };
+            let loaded = check::load(&opts)?;
+            let person = owner
+                .as_deref()
+                .map(|o| crate::todo::resolve_owner(&loaded.config, o))
+                .transpose()?;
+            let model = loaded.model();
+            let findings = loaded.findings(&model);
+            let mut list = crate::todo::collect(&model, &findings, days);
+            if let Some(p) = person {
+                list = list.only(p);
+            }
+            match format {
+                Format::Human => emit_human(&crate::todo::human(&list, loaded.draft))?,
+                Format::Json => emit(&crate::todo::json(&list, &loaded.config, loaded.draft))?,
+            }
+            Ok(0)
         }
         Command::Clauses {
             format,

@@ -38,4 +38,5 @@ pub mod soa;
 pub mod source;
 pub mod suspect;
 pub mod tabular;
+pub mod todo;
 pub mod yaml;

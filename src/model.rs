@@ -88,9 +88,19 @@ pub struct ClauseCoverage {
 #[derive(Debug, Clone)]
 pub struct Review {
     pub next: Option<Date>,
+    /// The document is reviewed periodically: it is effective, or in revision with an effective
+    /// approved version.
+    pub periodic: bool,
     pub overdue: bool,
     /// The latest `document-review` record with outcome no-change, if any.
     pub last_no_change: Option<Date>,
+}
+
+impl Review {
+    /// Due on or before `by` but not yet overdue (the "upcoming" reviews).
+    pub fn due_by(&self, by: Date) -> bool {
+        self.periodic && !self.overdue && self.next.is_some_and(|n| n <= by)
+    }
 }
 
 pub struct Model<'a> {
@@ -381,8 +391,10 @@ pub fn link_with<'a>(
                 (a, l) => a.or(l),
             };
             let next = d.next_review.or_else(|| base.map(|b| interval.after(b)));
+            let periodic = counts(i, d);
             Review {
-                overdue: counts(i, d) && next.is_some_and(|n| n < as_of),
+                overdue: periodic && next.is_some_and(|n| n < as_of),
+                periodic,
                 next,
                 last_no_change: last,
             }

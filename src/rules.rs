@@ -537,29 +537,53 @@ fn record_rules(model: &Model<'_>, rec: &Record, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    if let Some(due_field) = &kind.due_field {
-        let status = rec
-            .field("status")
-            .and_then(|n| n.as_scalar())
-            .unwrap_or("");
-        let open = kind.open_statuses.iter().any(|s| s == status);
-        let due = rec
-            .field(due_field)
-            .and_then(|n| n.as_scalar())
-            .and_then(|t| crate::dates::parse_date(t).ok());
-        if let (true, Some(due)) = (open, due) {
-            if due < model.as_of {
-                out.push(
-                    Diagnostic::new(
-                        "nonconformity-overdue",
-                        rec.id.clone(),
-                        format!("{} is `{status}` and was due on {due}", rec.id),
-                    )
-                    .at(path, rec.field(due_field).map_or(rec.pos, |n| n.pos)),
-                );
-            }
+    if let Some(action) = open_action(kind, rec) {
+        if let Some(due) = action.due.filter(|&d| d < model.as_of) {
+            out.push(
+                Diagnostic::new(
+                    "nonconformity-overdue",
+                    rec.id.clone(),
+                    format!("{} is `{}` and was due on {due}", rec.id, action.status),
+                )
+                .at(path, action.due_pos),
+            );
         }
     }
+}
+
+/// An open record of a kind that has a due date (`due_field` in the catalogue: a nonconformity,
+/// a risk treatment): its status and when it is due.
+pub struct OpenAction<'r> {
+    pub status: &'r str,
+    /// `None` when the due field is missing or not a date (other rules report that).
+    pub due: Option<jiff::civil::Date>,
+    /// The due field's position, else the record's.
+    pub due_pos: Pos,
+}
+
+/// The record as an open action, when its kind has a `due_field` and its `status` is one of the
+/// kind's open statuses. `nonconformity-overdue` and `auditbook todo` both read records through
+/// this, so "open" and "past due" mean the same in both.
+pub fn open_action<'r>(
+    kind: &crate::catalog::RecordKind,
+    rec: &'r Record,
+) -> Option<OpenAction<'r>> {
+    let due_field = kind.due_field.as_deref()?;
+    let status = rec
+        .field("status")
+        .and_then(|n| n.as_scalar())
+        .unwrap_or("");
+    if !kind.open_statuses.iter().any(|s| s == status) {
+        return None;
+    }
+    let node = rec.field(due_field);
+    Some(OpenAction {
+        status,
+        due: node
+            .and_then(|n| n.as_scalar())
+            .and_then(|t| crate::dates::parse_date(t).ok()),
+        due_pos: node.map_or(rec.pos, |n| n.pos),
+    })
 }
 
 fn unique_ids(model: &Model<'_>, out: &mut Vec<Diagnostic>) {

@@ -128,6 +128,10 @@ pub enum PageKind {
     Soa,
     /// The internal audit programme against the clauses (see `audits`).
     AuditProgramme,
+    /// Every owner's open items (`auditbook todo`), with links to the people's pages.
+    People,
+    /// One person's open items (index into the todo list's groups).
+    Person(usize),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -255,6 +259,71 @@ struct FindingView<'a> {
 /// The site path of the Statement of Applicability table.
 const SOA_PAGE: &str = "soa.html";
 
+/// The site path of every owner's open items.
+const PEOPLE_PAGE: &str = "people.html";
+
+/// The page of one person's open items.
+fn person_url(stem: &str) -> String {
+    format!("people/{stem}.html")
+}
+
+/// Per group of the todo list, the file stem of its page: a person's id when it is a valid id
+/// (see `ids`), else a hash; ids that meet on a name regardless of case (`hc`, `HC`) give the
+/// later one a hashed name, so no two pages share a file on a case-insensitive disk.
+fn person_stems(
+    config: &crate::config::Config,
+    todo: &crate::todo::TodoList,
+) -> Vec<Option<String>> {
+    let mut used = HashSet::new();
+    todo.groups
+        .iter()
+        .map(|g| match g.owner {
+            crate::todo::Owner::Person(i) => {
+                let id = &config.people[i].id;
+                let mut s = stem(id);
+                if !used.insert(crate::ids::key(&s)) {
+                    s = stem(&format!("{id}:"));
+                    used.insert(crate::ids::key(&s));
+                }
+                Some(s)
+            }
+            crate::todo::Owner::Named(_) | crate::todo::Owner::Unowned => None,
+        })
+        .collect()
+}
+
+/// An item of an owner's open items, as the people pages show it.
+#[derive(Serialize)]
+struct TodoItemView<'a> {
+    task: &'static str,
+    label: &'static str,
+    id: &'a str,
+    title: &'a str,
+    kind: Option<&'a str>,
+    status: Option<&'a str>,
+    url: Option<String>,
+    location: String,
+    due: Option<String>,
+    past_due: bool,
+    code: Option<&'static str>,
+    action: &'a str,
+}
+
+/// One owner and their open items.
+#[derive(Serialize)]
+struct OwnerView<'a> {
+    /// The person's id, the owner's text, or `None` (unowned).
+    id: Option<&'a str>,
+    label: &'a str,
+    /// "person" | "other" | "unowned".
+    kind: &'static str,
+    role: Option<&'a str>,
+    /// The person's page (people only).
+    url: Option<String>,
+    past_due: usize,
+    items: Vec<TodoItemView<'a>>,
+}
+
 /// A control's row in the SoA, as a clause page and the SoA page show it.
 #[derive(Serialize)]
 struct SoaCell<'a> {
@@ -347,6 +416,10 @@ pub struct Site<'a> {
     soa_implementers: HashMap<String, Vec<usize>>,
     /// The `derives` links between documents, judged (`crate::suspect`).
     derivations: crate::suspect::Links,
+    /// Each owner's open items, as `auditbook todo` lists them with the default window.
+    todo: crate::todo::TodoList,
+    /// Per group of `todo`: the file stem of its page under `people/` (people only).
+    person_stems: Vec<Option<String>>,
 }
 
 /// The effective approved revision of a document in revision, parsed and rendered.
@@ -574,6 +647,8 @@ impl<'a> Site<'a> {
             tool: "auditbook",
             version: env!("CARGO_PKG_VERSION"),
         };
+        let todo = crate::todo::collect(model, findings, crate::todo::DEFAULT_DAYS);
+        let person_stems = person_stems(&loaded.config, &todo);
         Site {
             loaded,
             model,
@@ -597,6 +672,8 @@ impl<'a> Site<'a> {
             effective,
             soa_implementers: soa_implementers(model),
             derivations: crate::suspect::links(model, loaded.history.as_ref()),
+            todo,
+            person_stems,
         }
     }
 
@@ -648,6 +725,18 @@ impl<'a> Site<'a> {
                 path: audits::PAGE.into(),
                 kind: PageKind::AuditProgramme,
             });
+        }
+        pages.push(Page {
+            path: PEOPLE_PAGE.into(),
+            kind: PageKind::People,
+        });
+        for (g, s) in self.person_stems.iter().enumerate() {
+            if let Some(s) = s {
+                pages.push(Page {
+                    path: person_url(s),
+                    kind: PageKind::Person(g),
+                });
+            }
         }
         for (i, c) in self.model.catalog.clauses.iter().enumerate() {
             pages.push(Page {
@@ -872,6 +961,20 @@ impl<'a> Site<'a> {
                 "records",
                 self.audit_programme_page(),
             ),
+            PageKind::People => self.page(
+                ("people.html", previous),
+                "",
+                "Open items by owner".into(),
+                "people",
+                self.people_page(),
+            ),
+            PageKind::Person(g) => self.page(
+                ("person.html", previous),
+                "../",
+                format!("Open items: {}", self.todo.groups[*g].label),
+                "people",
+                self.person_page(*g),
+            ),
         }
         .map(|(key, text)| PageOut {
             key,
@@ -1083,6 +1186,91 @@ impl<'a> Site<'a> {
         set.into_iter()
             .map(|i| self.finding(&self.findings[i]))
             .collect()
+    }
+
+    // ---------------------------------------------------------------- people
+
+    fn todo_item<'s>(&'s self, it: &'s crate::todo::Item) -> TodoItemView<'s> {
+        let url = match it.subject {
+            crate::todo::Subject::Document => self
+                .model
+                .documents_by_id
+                .get(&crate::ids::key(&it.id))
+                .filter(|&&i| self.bodies[i].is_some())
+                .map(|&i| self.doc_link(i).url),
+            crate::todo::Subject::Record => self
+                .model
+                .records_by_id
+                .get(&crate::ids::key(&it.id))
+                .filter(|&&i| self.listed[i])
+                .map(|&i| self.rec_link(i).url),
+        };
+        TodoItemView {
+            task: it.task.as_str(),
+            label: it.task.label(),
+            id: &it.id,
+            title: &it.title,
+            kind: it.kind.as_deref(),
+            status: it.status.as_deref(),
+            url,
+            location: format!("{}:{}", it.path, it.line),
+            due: it.due.map(|d| d.to_string()),
+            past_due: it.past_due,
+            code: it.code,
+            action: &it.action,
+        }
+    }
+
+    fn owner_view(&self, g: usize) -> OwnerView<'_> {
+        let group = &self.todo.groups[g];
+        let (kind, role) = match group.owner {
+            crate::todo::Owner::Person(i) => {
+                ("person", self.loaded.config.people[i].role.as_deref())
+            }
+            crate::todo::Owner::Named(_) => ("other", None),
+            crate::todo::Owner::Unowned => ("unowned", None),
+        };
+        OwnerView {
+            id: group.id.as_deref(),
+            label: &group.label,
+            kind,
+            role,
+            url: self.person_stems[g].as_deref().map(person_url),
+            past_due: group.items.iter().filter(|i| i.past_due).count(),
+            items: group.items.iter().map(|it| self.todo_item(it)).collect(),
+        }
+    }
+
+    fn people_page(&self) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct People<'b> {
+            days: u32,
+            due_by: String,
+            total: usize,
+            owners: Vec<OwnerView<'b>>,
+        }
+        People {
+            days: self.todo.days,
+            due_by: self.todo.due_by.to_string(),
+            total: self.todo.items(),
+            owners: (0..self.todo.groups.len())
+                .map(|g| self.owner_view(g))
+                .collect(),
+        }
+    }
+
+    fn person_page(&self, g: usize) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct Person<'b> {
+            days: u32,
+            due_by: String,
+            owner: OwnerView<'b>,
+        }
+        Person {
+            days: self.todo.days,
+            due_by: self.todo.due_by.to_string(),
+            owner: self.owner_view(g),
+        }
     }
 
     // ---------------------------------------------------------------- dashboard

@@ -33,6 +33,8 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "audit-programme.html",
         include_str!("templates/audit-programme.html"),
     ),
+    ("people.html", include_str!("templates/people.html")),
+    ("person.html", include_str!("templates/person.html")),
 ];
 
 /// Static files: (site path, embedded content, name of an SMS override in `templates/`).

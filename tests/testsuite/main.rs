@@ -31,4 +31,5 @@ mod sign;
 mod site;
 mod soa;
 mod suspect;
+mod todo;
 mod wide_history;
