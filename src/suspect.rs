@@ -323,9 +323,9 @@ fn describe(v: &InForce) -> String {
         .version
         .as_deref()
         .map(|v| format!("version {v}"))
-        .unwrap_or_else(|| "a new version".to_string());
+        .unwrap_or_else(|| "an unnumbered version".to_string());
     let how = if v.landed { "landed" } else { "approved" };
-    format!("{version} ({how} {})", v.date)
+    format!("{version} ({how} on {})", v.date)
 }
 
 /// `broken-derives` and `derived-from-changed` findings.
@@ -335,13 +335,11 @@ pub fn findings(model: &Model<'_>, history: Option<&History>) -> Vec<Diagnostic>
     let mut out = links.broken.clone();
     for l in links.suspect() {
         let (d, p) = (&docs[l.child], &docs[l.parent]);
-        let (Some(pv), Some(cv), Some(checked)) =
-            (&l.parent_version, &l.child_version, l.checked())
-        else {
+        let (Some(pv), Some(cv)) = (&l.parent_version, &l.child_version) else {
             continue;
         };
         let review = match l.reviewed {
-            Some(r) => format!(" and its last no-change review on {r}"),
+            Some(r) => format!(", and its last no-change review on {r}"),
             None => String::new(),
         };
         let needed = match l.revision_needed {
@@ -353,7 +351,7 @@ pub fn findings(model: &Model<'_>, history: Option<&History>) -> Vec<Diagnostic>
                 "derived-from-changed",
                 format!("{}<-{}", d.id, p.id),
                 format!(
-                    "{} derives from {}, which changed to {} after {}'s last approval ({}){review}{needed}",
+                    "{} derives from {}, which changed to {} after {}'s last approval, of {}{review}{needed}",
                     d.id,
                     p.id,
                     describe(pv),
@@ -363,7 +361,7 @@ pub fn findings(model: &Model<'_>, history: Option<&History>) -> Vec<Diagnostic>
             )
             .at(&d.path, l.pos)
             .help(format!(
-                "check {} against {} {}: approve a new version of {}, or record a `document-review` of {} with outcome no-change dated on or after {} (last looked at {checked})",
+                "check {} against {} {}: approve a new version of {}, or record a `document-review` of {} with outcome no-change dated on or after {}",
                 d.id,
                 p.id,
                 pv.version.as_deref().map(|v| format!("v{v}")).unwrap_or_default(),

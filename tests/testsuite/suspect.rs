@@ -81,7 +81,7 @@ fn a_new_policy_version_makes_the_procedure_suspect_until_reviewed_or_approved()
     assert_eq!(s[0]["line"], 11, "at the `derives` line: {}", s[0]);
     let msg = s[0]["message"].as_str().unwrap();
     assert!(
-        msg.contains("PRO-CHG derives from POL-CHG, which changed to version 2.0 (landed 2026-03-02) after PRO-CHG's last approval (version 1.0 (landed 2026-01-05))"),
+        msg.contains("PRO-CHG derives from POL-CHG, which changed to version 2.0 (landed on 2026-03-02) after PRO-CHG's last approval, of version 1.0 (landed on 2026-01-05)"),
         "{msg}"
     );
     let help = s[0]["help"].as_str().unwrap();
@@ -132,7 +132,7 @@ fn a_new_policy_version_makes_the_procedure_suspect_until_reviewed_or_approved()
     assert_eq!(s.len(), 1, "{}", run.stdout);
     assert!(
         s[0]["message"].as_str().unwrap().contains(
-            "version 3.0 (landed 2026-06-01) after PRO-CHG's last approval (version 1.0 (landed 2026-01-05)) and its last no-change review on 2026-03-20"
+            "version 3.0 (landed on 2026-06-01) after PRO-CHG's last approval, of version 1.0 (landed on 2026-01-05), and its last no-change review on 2026-03-20"
         ),
         "{}",
         s[0]
@@ -160,7 +160,7 @@ fn landing_dates_decide_not_the_approved_dates_when_git_has_them() {
         s[0]["message"]
             .as_str()
             .unwrap()
-            .contains("version 2.0 (landed 2026-03-05)"),
+            .contains("version 2.0 (landed on 2026-03-05)"),
         "{}",
         s[0]
     );
@@ -244,7 +244,7 @@ fn without_git_the_approved_dates_decide() {
     let msgs: Vec<&str> = s.iter().map(|f| f["message"].as_str().unwrap()).collect();
     assert!(
         msgs.iter().any(|m| m.contains(
-            "PRO-CHG derives from POL-CHG, which changed to version 2.0 (approved 2026-03-02) after PRO-CHG's last approval (version 1.0 (approved 2026-01-05))"
+            "PRO-CHG derives from POL-CHG, which changed to version 2.0 (approved on 2026-03-02) after PRO-CHG's last approval, of version 1.0 (approved on 2026-01-05)"
         )),
         "{msgs:?}"
     );
@@ -436,4 +436,36 @@ fn the_dashboard_has_no_suspect_list_when_nothing_derives() {
     assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
     let dash = crate::site::read(&out, "index.html");
     assert!(!dash.contains("Suspect links"), "{dash}");
+}
+
+#[test]
+fn a_child_in_revision_is_judged_by_its_version_in_force() {
+    let r = base();
+    r.file("policies/change.md", &policy("2.0", "2026-03-02"));
+    r.commit_at("POL-CHG v2.0", noon("2026-03-02"));
+    // The procedure's next revision is a draft: v1.0 is still in force, and still suspect.
+    r.file(
+        "procedures/change.md",
+        &procedure("1.1", "2026-03-05").replace("status: approved", "status: draft"),
+    );
+    r.commit_at("PRO-CHG v1.1 draft", noon("2026-03-05"));
+    let run = r.check("", &["--format", "json"]);
+    let s = suspects(&run);
+    assert_eq!(s.len(), 1, "{}", run.stdout);
+    assert!(
+        s[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("last approval, of version 1.0 (landed on 2026-01-05)"),
+        "{}",
+        s[0]
+    );
+    // A retired parent has no new version in force: nothing to judge.
+    r.file(
+        "policies/change.md",
+        &policy("2.0", "2026-03-02").replace("status: approved", "status: retired"),
+    );
+    r.commit_at("POL-CHG retired", noon("2026-03-06"));
+    let run = r.check("", &["--format", "json"]);
+    assert!(suspects(&run).is_empty(), "{}", run.stdout);
 }
