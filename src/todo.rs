@@ -19,9 +19,7 @@ pub const DEFAULT_DAYS: u32 = 30;
 
 /// Finding codes whose subject document is "suspect": something it rests on changed, so its
 /// owner should look at it again.
-pub const SUSPECT_CODES: &[&str] = &[
-    "derived-from-changed",
-];
+pub const SUSPECT_CODES: &[&str] = &["derived-from-changed"];
 
 /// What an item asks its owner to do. The order is the order of urgency within one due date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

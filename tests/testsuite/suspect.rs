@@ -469,3 +469,41 @@ fn a_child_in_revision_is_judged_by_its_version_in_force() {
     let run = r.check("", &["--format", "json"]);
     assert!(suspects(&run).is_empty(), "{}", run.stdout);
 }
+
+/// `auditbook todo` lists a suspect document under its owner, with what to check.
+#[test]
+fn todo_lists_the_suspect_document_under_its_owner() {
+    let r = base();
+    r.file("policies/change.md", &policy("2.0", "2026-03-02"));
+    r.commit_at("POL-CHG v2.0", noon("2026-03-02"));
+    let mut c = auditbook();
+    c.arg("todo")
+        .arg(r.root())
+        .args(["--format", "json", "--as-of", AS_OF]);
+    let t = run(c);
+    assert_eq!(t.code, 0, "{}{}", t.stdout, t.stderr);
+    let owners = t.json()["owners"].as_array().unwrap().clone();
+    let suspect: Vec<&serde_json::Value> = owners
+        .iter()
+        .flat_map(|o| o["items"].as_array().unwrap())
+        .filter(|i| i["task"] == "suspect")
+        .collect();
+    assert_eq!(suspect.len(), 1, "{}", t.stdout);
+    assert_eq!(suspect[0]["id"], "PRO-CHG");
+    assert!(
+        suspect[0]["action"].as_str().unwrap().contains("POL-CHG"),
+        "{}",
+        suspect[0]
+    );
+    let owner = owners
+        .iter()
+        .find(|o| {
+            o["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["task"] == "suspect")
+        })
+        .unwrap();
+    assert_eq!(owner["owner"], "Owner", "{owner}");
+}
