@@ -269,7 +269,7 @@ fn person_url(stem: &str) -> String {
 
 /// Per group of the todo list, the file stem of its page: a person's id when it is a valid id
 /// (see `ids`), else a hash; ids that meet on a name regardless of case (`hc`, `HC`) give the
-/// later one a hashed name, so no two pages share a file on a case-insensitive disk.
+/// later one (in id order) a hashed name, so no two pages share a file on a case-insensitive disk.
 fn person_stems(
     config: &crate::config::Config,
     todo: &crate::todo::TodoList,

@@ -394,3 +394,46 @@ fn site_has_a_page_per_person() {
     // Every page links the people page.
     assert!(read("index.html").contains(r#"<a href="people.html">People</a>"#));
 }
+
+/// Person ids that differ only in case get two page names that differ in more than case, so
+/// neither page overwrites the other on a case-insensitive disk; `--owner` takes the exact id
+/// first.
+#[test]
+fn person_pages_of_ids_differing_in_case() {
+    let sms = Sms::with_config("organisation: Test Ltd\nscope: Test services.\nframework: iso20000-1:2018\npeople:\n  - id: hc\n    name: Helen Carter\n  - id: HC\n    name: Hugo Clark\n");
+    sms.file(
+        "policies/over.md",
+        &document("POL-OVER", "HC", "approved", "2025-10-01"),
+    );
+    let run = sms.run("todo", &["--format", "json", "--owner", "HC"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        items(&run),
+        [row("HC", "review-overdue", "POL-OVER", "2026-10-01")]
+    );
+    let out = sms.path().join("_site");
+    sms.run("build", &["--out", out.to_str().unwrap()]);
+    let mut pages: Vec<String> = std::fs::read_dir(out.join("people"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    pages.sort();
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    // People are taken in id order (`HC` before `hc`): the later one gets the hashed name.
+    assert_eq!(pages[0], "HC.html", "{pages:?}");
+    assert!(pages[1].starts_with("x-"), "hashed: {pages:?}");
+    let hugo = std::fs::read_to_string(out.join("people/HC.html")).unwrap();
+    assert!(hugo.contains("Open items: Hugo Clark (HC)"), "{hugo}");
+    assert!(hugo.contains("POL-OVER"), "{hugo}");
+    let helen = std::fs::read_to_string(out.join("people").join(&pages[1])).unwrap();
+    assert!(helen.contains("Open items: Helen Carter (hc)"), "{helen}");
+    assert!(
+        std::fs::read_to_string(out.join("people.html"))
+            .unwrap()
+            .contains(&format!(
+                r#"<a href="people/{}">Helen Carter (hc)</a>"#,
+                pages[1]
+            )),
+        "people.html links the hashed page"
+    );
+}
