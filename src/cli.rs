@@ -718,8 +718,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let root = crate::config::discover(&path)?;
             let (config, _) = crate::config::load(&root)?;
             let snapshot = crate::snapshot::from_work_tree(&config)?;
-            let (sources, _) = crate::source::parse(&config, &snapshot);
-            let sample = crate::sample::draw(&sources.records, &req)?;
+            let sample = crate::sample::draw_streaming(&config, &snapshot, &req)?;
             let csv = crate::sample::to_csv(&sample);
             match out {
                 Some(file) => std::fs::write(&file, csv)
@@ -727,7 +726,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 None => emit(&csv)?,
             }
             let _ = write_stderr(&crate::sample::summary(&sample, &req));
-            std::mem::forget(sources);
             std::mem::forget(snapshot);
             Ok(0)
         }

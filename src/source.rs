@@ -336,6 +336,15 @@ pub fn parse_file(config: &Config, entry: &snapshot::Entry) -> FileParse {
 
 /// UTF-8 text of a file, normalised; findings for binary or non-UTF-8 content.
 fn text_of(path: &str, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> Option<String> {
+    text_cow(path, bytes, diags).map(std::borrow::Cow::into_owned)
+}
+
+/// [`text_of`] without a copy when the bytes are already normalised text.
+pub(crate) fn text_cow<'b>(
+    path: &str,
+    bytes: &'b [u8],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<std::borrow::Cow<'b, str>> {
     if let Some(i) = bytes.iter().position(|&b| b == 0) {
         diags.push(
             Diagnostic::new(
@@ -348,7 +357,7 @@ fn text_of(path: &str, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> Option<Stri
         return None;
     }
     match std::str::from_utf8(bytes) {
-        Ok(t) => Some(markdown::normalise(t).into_owned()),
+        Ok(t) => Some(markdown::normalise(t)),
         Err(e) => {
             let valid = &bytes[..e.valid_up_to()];
             let line = valid.iter().filter(|&&b| b == b'\n').count() as u32 + 1;

@@ -298,10 +298,17 @@ impl Row<'_> {
 
     /// Every (column, cell) of the row, in column order.
     fn all(&self) -> Vec<(String, Cell)> {
+        self.all_named(&|_| true)
+    }
+
+    /// The (column, cell) pairs of the row whose column `want` accepts, in column order; the
+    /// cells of the other columns are not copied.
+    fn all_named(&self, want: &dyn Fn(&str) -> bool) -> Vec<(String, Cell)> {
         match &self.cells {
             RowCells::Csv { header, record, .. } => header
                 .iter()
                 .zip(record.iter())
+                .filter(|(h, _)| want(h))
                 .map(|(h, v)| {
                     let cell = if v.trim().is_empty() {
                         Cell::Empty
@@ -311,7 +318,11 @@ impl Row<'_> {
                     (h.clone(), cell)
                 })
                 .collect(),
-            RowCells::Json(map) => map.iter().map(|(k, v)| (k.clone(), json_cell(v))).collect(),
+            RowCells::Json(map) => map
+                .iter()
+                .filter(|(k, _)| want(k))
+                .map(|(k, v)| (k.clone(), json_cell(v)))
+                .collect(),
         }
     }
 
@@ -688,16 +699,19 @@ pub fn export_date(text: &str, m: &Mapping) -> Result<Date, String> {
 
 const LIST_FIELDS: &[&str] = &["refs", "clauses"];
 
-/// The record of one row, with findings that name the row's line and the column.
-fn row_record(
-    path: &str,
-    m: &Mapping,
+/// The fields of a row as the mapping makes them, with the column each comes from, limited to
+/// the fields `want` accepts (by name). Every rule below decides by field name only, so a field
+/// is the same whether or not other fields are wanted.
+fn row_entries<'m>(
+    m: &'m Mapping,
     row: &Row<'_>,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<Record> {
-    let pos = Pos::new(row.line, 1);
+    want: &dyn Fn(&str) -> bool,
+) -> Vec<(String, Cell, Option<&'m str>)> {
     let mut entries: Vec<(String, Cell, Option<&str>)> = Vec::new();
     for (field, column) in &m.fields {
+        if !want(field) {
+            continue;
+        }
         if let Some(cell) = row.get(column) {
             entries.push((field.clone(), cell, Some(column.as_str())));
         }
@@ -705,14 +719,14 @@ fn row_record(
     let mapped = |c: &str| m.fields.iter().any(|(_, col)| col == c);
     match &m.keep {
         Keep::All => {
-            for (column, cell) in row.all() {
+            for (column, cell) in row.all_named(want) {
                 if !mapped(&column) && !entries.iter().any(|(f, _, _)| *f == column) {
                     entries.push((column, cell, None));
                 }
             }
         }
         Keep::Columns(cols) => {
-            for column in cols {
+            for column in cols.iter().filter(|c| want(c)) {
                 if let Some(cell) = row.get(column) {
                     if !entries.iter().any(|(f, _, _)| f == column) {
                         entries.push((column.clone(), cell, None));
@@ -721,18 +735,73 @@ fn row_record(
             }
         }
     }
-    for (field, value) in &m.values {
+    for (field, value) in m.values.iter().filter(|(f, _)| want(f)) {
         let cell = Cell::Text(value.clone());
         match entries.iter_mut().find(|(f, _, _)| f == field) {
             Some(slot) => *slot = (field.clone(), cell, None),
             None => entries.push((field.clone(), cell, None)),
         }
     }
-    if !entries.iter().any(|(f, _, _)| f == "kind") {
+    if want("kind") && !entries.iter().any(|(f, _, _)| f == "kind") {
         if let Some(k) = &m.kind {
             entries.push(("kind".into(), Cell::Text(k.clone()), None));
         }
     }
+    entries
+}
+
+/// Stream the records of a tabular file with only some of their fields: `id`, `kind`, `date`,
+/// `title` and the fields named in `fields`. Each record is the one [`parse`] makes of the row,
+/// less the other fields (so its `clauses` and `refs` are empty unless asked for); the findings
+/// about the file are not collected. What `sample` reads: it needs a few fields of a million
+/// rows, not the rows.
+pub fn stream_records(
+    config: &Config,
+    path: &str,
+    format: Format,
+    text: &str,
+    fields: &[&str],
+    each: &mut dyn FnMut(Record),
+) {
+    let mapping = mapping_for(config, path);
+    let want = |f: &str| matches!(f, "id" | "kind" | "date" | "title") || fields.contains(&f);
+    let mut diags = Vec::new();
+    read_rows(
+        path,
+        format,
+        &mapping,
+        text,
+        &mut diags,
+        &mut |row, diags| {
+            let entries = row_entries(&mapping, row, &want);
+            if let Some(r) = entries_record(path, &mapping, row.line, entries, diags) {
+                each(r);
+            }
+            diags.clear();
+        },
+    );
+}
+
+/// The record of one row, with findings that name the row's line and the column.
+fn row_record(
+    path: &str,
+    m: &Mapping,
+    row: &Row<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Record> {
+    let entries = row_entries(m, row, &|_| true);
+    entries_record(path, m, row.line, entries, diags)
+}
+
+/// The record of a row's fields (see [`row_entries`]).
+fn entries_record(
+    path: &str,
+    m: &Mapping,
+    line: u32,
+    entries: Vec<(String, Cell, Option<&str>)>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Record> {
+    let pos = Pos::new(line, 1);
     let id_text = entries
         .iter()
         .find(|(f, _, _)| f == "id")
@@ -740,7 +809,7 @@ fn row_record(
         .map(|t| format!("{}{}", m.id_prefix, t.trim()));
     let subject = id_text
         .clone()
-        .unwrap_or_else(|| format!("{path}:{}", row.line));
+        .unwrap_or_else(|| format!("{path}:{}", line));
     let mut failed: Vec<String> = Vec::new();
     let mut map: Vec<(Node, Node)> = Vec::with_capacity(entries.len());
     for (field, cell, column) in entries {
@@ -761,7 +830,7 @@ fn row_record(
                         Diagnostic::new(
                             "field-invalid",
                             format!("{subject}#{field}"),
-                            format!("row at line {}: {from}: {e}", row.line),
+                            format!("row at line {}: {from}: {e}", line),
                         )
                         .at(path, pos),
                     );
