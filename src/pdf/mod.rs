@@ -19,6 +19,8 @@ pub struct PdfArgs {
     pub out: PathBuf,
     pub as_of: Option<jiff::civil::Date>,
     pub allow_dirty: bool,
+    /// `--at DATE|REV`: the SMS as it stood at a past commit, loaded exactly as `build` does.
+    pub at: Option<check::AtArg>,
     pub framework: Option<String>,
 }
 
@@ -29,7 +31,7 @@ pub fn run(args: &PdfArgs) -> Result<String> {
         path: args.path.clone(),
         as_of: args.as_of,
         framework: args.framework.clone(),
-        at: None,
+        at: args.at.clone(),
     };
     let loaded = if args.allow_dirty {
         check::load(&opts)?
@@ -40,11 +42,14 @@ pub fn run(args: &PdfArgs) -> Result<String> {
     let bytes = render(&loaded, &model);
     std::fs::write(&args.out, &bytes)
         .with_context(|| format!("could not write {}", args.out.display()))?;
-    Ok(format!(
-        "wrote {} ({} bytes)\n",
-        args.out.display(),
-        bytes.len()
-    ))
+    let mut msg = format!("wrote {} ({} bytes)\n", args.out.display(), bytes.len());
+    if let Some(at) = &loaded.at {
+        msg.push_str(&format!(
+            "PAST STATE: the PDF shows the SMS {}; its title page and every page say so\n",
+            at.label()
+        ));
+    }
+    Ok(msg)
 }
 
 /// Lines being composed.
@@ -236,6 +241,18 @@ pub fn render(loaded: &Loaded, model: &Model<'_>) -> Vec<u8> {
             "Commit: none (the work tree, not under git)",
         ),
     }
+    if let Some(at) = &loaded.at {
+        let label = at.label();
+        c.para(
+            Font::Bold,
+            BODY,
+            0.0,
+            10.0,
+            &format!(
+                "PAST STATE: this file shows the SMS {label}, with the history up to that commit only."
+            ),
+        );
+    }
     if loaded.draft {
         c.para(
             Font::Bold,
@@ -419,10 +436,10 @@ pub fn render(loaded: &Loaded, model: &Model<'_>) -> Vec<u8> {
     }
 
     let title = format!("{} - SMS evidence as of {}", cfg.organisation, loaded.as_of);
+    let footer = match &loaded.at {
+        Some(at) => format!("{} - {}", cfg.organisation, at.label()),
+        None => format!("{} - as of {}", cfg.organisation, loaded.as_of),
+    };
     let pages = writer::paginate(&c.lines);
-    writer::write(
-        &title,
-        &format!("{} - as of {}", cfg.organisation, loaded.as_of),
-        &pages,
-    )
+    writer::write(&title, &footer, &pages)
 }

@@ -1,0 +1,263 @@
+//! `auditbook pdf`: the printable evidence. Each test writes a real PDF and reads it back with
+//! poppler's `pdftotext` and `pdfinfo` (they must be installed: a test without them fails, it
+//! does not pass unseen). Repositories are made with the git command line at fixed commit times.
+
+use crate::support::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// `pdftotext -layout FILE -`: the text of every page, pages separated by form feeds.
+fn text_of(pdf: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) must be installed to test the PDF");
+    assert!(
+        out.status.success(),
+        "pdftotext failed on {}: {}",
+        pdf.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The pages of the PDF as text (pdftotext ends each page with a form feed).
+fn pages_of(pdf: &Path) -> Vec<String> {
+    let text = text_of(pdf);
+    let mut pages: Vec<String> = text.split('\u{c}').map(str::to_string).collect();
+    if pages.last().is_some_and(|p| p.trim().is_empty()) {
+        pages.pop();
+    }
+    pages
+}
+
+/// `pdfinfo FILE` as (key, value) lines; it fails on a malformed file.
+fn info_of(pdf: &Path) -> Vec<(String, String)> {
+    let out = Command::new("pdfinfo")
+        .arg(pdf)
+        .output()
+        .expect("pdfinfo (poppler-utils) must be installed to test the PDF");
+    assert!(
+        out.status.success(),
+        "pdfinfo failed on {}: {}",
+        pdf.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "pdfinfo complained about {}: {}",
+        pdf.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+fn info(pdf: &Path, key: &str) -> String {
+    info_of(pdf)
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("pdfinfo shows no {key}"))
+}
+
+/// `git ARGS` in `dir` at `date`; returns HEAD's id afterwards.
+fn commit(sms: &Sms, message: &str, date: &str) -> String {
+    git_at(sms.path(), &["add", "-A"], date);
+    git_at(sms.path(), &["commit", "-q", "-m", message], date);
+    let out = Command::new("git")
+        .current_dir(sms.path())
+        .args(["rev-parse", "HEAD"])
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn policy(version: &str, approved: &str, body: &str) -> String {
+    format!(
+        "---\nid: POL-CHG\ntitle: Change policy\ntype: policy\nowner: Owner\napprover: Approver\nversion: \"{version}\"\nstatus: approved\napproved: {approved}\nreview_interval: 12 months\nclauses: [\"8.5.1.1\"]\n---\n\n# Change policy\n\n{body}\n"
+    )
+}
+
+/// An SMS with two commits: the change policy 1.0 in March, 2.0 and a service policy in June.
+fn two_commits() -> (Sms, String, String) {
+    let sms = Sms::with_config(
+        "organisation: Test Ltd\nscope: Test services for test customers.\nframework: iso20000-1:2018\n",
+    );
+    git_at(
+        sms.path(),
+        &["init", "-q", "-b", "main"],
+        "2026-03-02T09:00:00+00:00",
+    );
+    sms.file(
+        "policies/change.md",
+        &policy(
+            "1.0",
+            "2026-03-02",
+            "Changes are approved by the CAB (first text).",
+        ),
+    );
+    let march = commit(&sms, "Change policy 1.0", "2026-03-02T10:00:00+00:00");
+    sms.file(
+        "policies/change.md",
+        &policy(
+            "2.0",
+            "2026-06-01",
+            "Changes are approved by the owner (second text).",
+        ),
+    );
+    sms.file(
+        "policies/service.md",
+        &doc("POL-SVC", &["8.2.1"], "", "The service policy text."),
+    );
+    let june = commit(&sms, "Change policy 2.0", "2026-06-01T10:00:00+00:00");
+    (sms, march, june)
+}
+
+fn out_pdf(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+    dir.path().join(name)
+}
+
+/// `pdf` of HEAD: title page, sections and documents are there, every page is numbered and
+/// pdfinfo reads the file without a complaint.
+#[test]
+fn the_pdf_of_head_holds_every_part_and_numbers_its_pages() {
+    let (sms, _, june) = two_commits();
+    let out = tempfile::tempdir().unwrap();
+    let pdf = out_pdf(&out, "e.pdf");
+    let r = sms.run("pdf", &["--out", pdf.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("wrote "), "{}", r.stderr);
+    let pages = pages_of(&pdf);
+    let n = pages.len();
+    assert_eq!(info(&pdf, "Pages"), n.to_string());
+    assert!(n >= 5, "{n} pages");
+    for (i, p) in pages.iter().enumerate() {
+        assert!(
+            p.contains(&format!("page {} of {n}", i + 1)),
+            "page {} has no number:\n{p}",
+            i + 1
+        );
+    }
+    let title = &pages[0];
+    assert!(title.contains("Test Ltd"), "{title}");
+    assert!(
+        title.contains("Scope: Test services for test customers."),
+        "{title}"
+    );
+    assert!(title.contains(&format!("Commit: {june}")), "{title}");
+    assert!(title.contains(&format!("As of: {AS_OF}")), "{title}");
+    assert!(!title.contains("PAST STATE"), "{title}");
+    let all = pages.join("\n");
+    for part in ["Dashboard", "Document register", "Clause coverage"] {
+        assert!(all.contains(part), "no {part}:\n{all}");
+    }
+    assert!(all.contains("second text"), "{all}");
+    assert!(all.contains("The service policy text."), "{all}");
+    assert!(!all.contains("first text"), "{all}");
+}
+
+/// Two runs on the same commit and as-of date give the same bytes.
+#[test]
+fn the_same_commit_and_date_give_the_same_bytes() {
+    let (sms, _, _) = two_commits();
+    let out = tempfile::tempdir().unwrap();
+    let (a, b) = (out_pdf(&out, "a.pdf"), out_pdf(&out, "b.pdf"));
+    assert_eq!(sms.run("pdf", &["--out", a.to_str().unwrap()]).code, 0);
+    assert_eq!(sms.run("pdf", &["--out", b.to_str().unwrap()]).code, 0);
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+}
+
+/// `pdf --at DATE` shows the commit of that date exactly as `build --at` does: the old text,
+/// not the later document, and the title page and page feet say "as it stood on".
+#[test]
+fn at_a_date_shows_the_past_commit_and_says_so() {
+    let (sms, march, _) = two_commits();
+    let out = tempfile::tempdir().unwrap();
+    let pdf = out_pdf(&out, "past.pdf");
+    // No --as-of (Sms::run would pass one): it defaults to the date --at names.
+    let mut c = auditbook();
+    c.arg("pdf")
+        .arg(sms.path())
+        .args(["--at", "2026-04-15", "--out", pdf.to_str().unwrap()]);
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let short = &march[..12];
+    assert!(
+        r.stderr.contains(&format!(
+            "PAST STATE: the PDF shows the SMS as it stood on 2026-04-15 (commit {short})"
+        )),
+        "{}",
+        r.stderr
+    );
+    let pages = pages_of(&pdf);
+    let title = &pages[0];
+    assert!(title.contains(&format!("Commit: {march}")), "{title}");
+    assert!(
+        title.contains(&format!("as it stood on 2026-04-15 (commit {short})")),
+        "{title}"
+    );
+    assert!(title.contains("As of: 2026-04-15"), "{title}");
+    for p in &pages {
+        assert!(p.contains("as it stood on 2026-04-15"), "{p}");
+    }
+    let all = pages.join("\n");
+    assert!(all.contains("first text"), "{all}");
+    assert!(!all.contains("second text"), "{all}");
+    assert!(!all.contains("POL-SVC"), "{all}");
+}
+
+/// `pdf --at REV` takes any revision; a date before the first commit and an unknown revision
+/// are exit-2 errors that name the fix, and no file is written.
+#[test]
+fn at_a_revision_works_and_bad_ones_are_clear_errors() {
+    let (sms, march, _) = two_commits();
+    let out = tempfile::tempdir().unwrap();
+    let pdf = out_pdf(&out, "rev.pdf");
+    let r = sms.run("pdf", &["--at", "HEAD~1", "--out", pdf.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let title = &pages_of(&pdf)[0];
+    assert!(title.contains(&format!("Commit: {march}")), "{title}");
+    assert!(title.contains("as it stood on 2026-03-02"), "{title}");
+
+    let bad = out_pdf(&out, "bad.pdf");
+    let r = sms.run(
+        "pdf",
+        &["--at", "2025-01-01", "--out", bad.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("before the first commit"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("help: pass a date on or after 2026-03-02"),
+        "{}",
+        r.stderr
+    );
+    let r = sms.run(
+        "pdf",
+        &["--at", "no-such-tag", "--out", bad.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("neither a date"), "{}", r.stderr);
+    assert!(!bad.exists());
+    let r = sms.run(
+        "pdf",
+        &[
+            "--at",
+            "HEAD",
+            "--allow-dirty",
+            "--out",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
+}
