@@ -1,7 +1,7 @@
 //! `auditbook pdf`: the evidence in one printable file for an auditor who wants paper. A title
-//! page (organisation, scope, commit, as-of date), the dashboard figures, the document register,
-//! the clause coverage table, the Statement of Applicability when there is one, and the text of
-//! every effective document. Every page carries its number. The file is written by our own small
+//! page (organisation, scope, commit, as-of date), the contents (also the PDF's outline), the
+//! dashboard figures, the document register, the clause coverage table, the Statement of
+//! Applicability when there is one, and the text of every effective document. Every page carries its number. The file is written by our own small
 //! writer ([`writer`]) in the standard Courier fonts: no crate, no embedded font, and the same
 //! input gives the same bytes.
 
@@ -52,25 +52,46 @@ pub fn run(args: &PdfArgs) -> Result<String> {
     Ok(msg)
 }
 
-/// Lines being composed.
+/// Lines being composed, and the sections that start among them (for the contents and the
+/// outline).
 pub struct Composer {
     pub lines: Vec<Line>,
+    pub marks: Vec<Mark>,
+}
+
+/// A section start: its level (0 a part, 1 a document within a part), its title and the index
+/// of its first line.
+#[derive(Clone, Debug)]
+pub struct Mark {
+    pub level: u8,
+    pub title: String,
+    pub line: usize,
 }
 
 pub const BODY: f32 = 9.5;
 
 impl Composer {
     fn new() -> Self {
-        Composer { lines: Vec::new() }
+        Composer {
+            lines: Vec::new(),
+            marks: Vec::new(),
+        }
+    }
+    /// A heading that the contents and the outline list at `level`.
+    pub fn section(&mut self, level: u8, title: &str) {
+        self.mark(level, title);
+        self.heading(1, title);
+    }
+    /// Marks the next line as the start of a section `title` at `level`.
+    pub fn mark(&mut self, level: u8, title: &str) {
+        self.marks.push(Mark {
+            level,
+            title: title.to_string(),
+            line: self.lines.len(),
+        });
     }
     pub fn page_break(&mut self) {
-        self.lines.push(Line {
-            font: Font::Regular,
-            size: 0.0,
-            indent: 0.0,
-            text: PAGE_BREAK.to_string(),
-            gap: 0.0,
-        });
+        self.lines.push(page_break_line());
     }
     /// A wrapped paragraph.
     pub fn para(&mut self, font: Font, size: f32, indent: f32, gap: f32, text: &str) {
@@ -270,8 +291,10 @@ pub fn render(loaded: &Loaded, model: &Model<'_>) -> Vec<u8> {
         "Made by auditbook from the files of the SMS repository. The same commit and as-of date give the same file.",
     );
 
+    let front = std::mem::replace(&mut c, Composer::new());
+
     // Dashboard figures.
-    c.heading(1, "Dashboard");
+    c.section(0, "Dashboard");
     let findings = loaded.findings(model);
     let counts = crate::diag::count(&findings);
     let s = model.summary();
@@ -315,7 +338,7 @@ pub fn render(loaded: &Loaded, model: &Model<'_>) -> Vec<u8> {
 
     // Document register.
     c.page_break();
-    c.heading(1, "Document register");
+    c.section(0, "Document register");
     let mut docs: Vec<&crate::source::Document> = loaded.sources.documents.iter().collect();
     docs.sort_by(|a, b| a.id.cmp(&b.id));
     let rows: Vec<Vec<String>> = docs
@@ -338,7 +361,7 @@ pub fn render(loaded: &Loaded, model: &Model<'_>) -> Vec<u8> {
 
     // Coverage.
     c.page_break();
-    c.heading(1, "Clause coverage");
+    c.section(0, "Clause coverage");
     let rows: Vec<Vec<String>> = model
         .coverage
         .iter()
@@ -370,7 +393,7 @@ pub fn render(loaded: &Loaded, model: &Model<'_>) -> Vec<u8> {
     // Statement of Applicability.
     if let Some(soa) = &model.soa {
         c.page_break();
-        c.heading(1, "Statement of Applicability");
+        c.section(0, "Statement of Applicability");
         if let Some(d) = loaded.sources.documents.get(soa.document) {
             c.para(
                 Font::Regular,
@@ -416,9 +439,12 @@ pub fn render(loaded: &Loaded, model: &Model<'_>) -> Vec<u8> {
     }
 
     // Every effective document's text.
-    for d in docs.iter().filter(|d| model::is_effective(d)) {
+    for (i, d) in docs.iter().filter(|d| model::is_effective(d)).enumerate() {
         c.page_break();
-        c.heading(1, &format!("{} {}", d.id, d.title));
+        if i == 0 {
+            c.mark(0, "Effective documents");
+        }
+        c.section(1, &format!("{} {}", d.id, d.title));
         c.para(
             Font::Regular,
             BODY - 1.0,
@@ -440,6 +466,105 @@ pub fn render(loaded: &Loaded, model: &Model<'_>) -> Vec<u8> {
         Some(at) => format!("{} - {}", cfg.organisation, at.label()),
         None => format!("{} - as of {}", cfg.organisation, loaded.as_of),
     };
-    let pages = writer::paginate(&c.lines);
-    writer::write(&title, &footer, &pages)
+    let (lines, bookmarks) = with_contents(&front, &c);
+    let (pages, _) = writer::paginate(&lines);
+    writer::write(&title, &footer, &pages, &bookmarks)
+}
+
+/// Width of the page number column of the contents.
+const PAGE_COLUMN: usize = 5;
+
+/// The contents: one line (or more, wrapped) per mark, with dot leaders to its page number. The
+/// lines a mark takes do not depend on the numbers, so the layout of the pages after it does
+/// not either.
+fn contents(marks: &[Mark], pages: &[usize]) -> Composer {
+    let mut c = Composer::new();
+    c.heading(1, "Contents");
+    for (m, page) in marks.iter().zip(pages) {
+        let indent = f32::from(m.level) * 14.0;
+        let font = match m.level {
+            0 => Font::Bold,
+            _ => Font::Regular,
+        };
+        let max = writer::chars_per_line(BODY, writer::text_width() - indent);
+        let mut lines = writer::wrap(&m.title, max - PAGE_COLUMN - 2);
+        let last = lines.pop().unwrap_or_default();
+        // Space above the entry's first line only.
+        let mut gap = if m.level == 0 { 6.0 } else { 1.5 };
+        for l in lines {
+            c.line(font, BODY, indent, gap, l);
+            gap = 0.0;
+        }
+        let mut leader = format!("{last} ");
+        while leader.chars().count() < max - PAGE_COLUMN {
+            leader.push('.');
+        }
+        c.line(
+            font,
+            BODY,
+            indent,
+            gap,
+            format!("{leader}{page:>PAGE_COLUMN$}"),
+        );
+    }
+    c
+}
+
+/// The title page, the contents and the body as one list of lines, and the outline. Two passes:
+/// the contents are laid out with placeholder numbers, the body's section pages are read off
+/// that layout, and the contents are made again with them (the same number of lines).
+fn with_contents(front: &Composer, body: &Composer) -> (Vec<Line>, Vec<writer::Bookmark>) {
+    let join = |toc: &Composer| -> Vec<Line> {
+        let mut lines = front.lines.clone();
+        lines.push(page_break_line());
+        lines.extend(toc.lines.iter().cloned());
+        lines.push(page_break_line());
+        lines.extend(body.lines.iter().cloned());
+        lines
+    };
+    let offset = |toc: &Composer| front.lines.len() + toc.lines.len() + 2;
+    let spots_of = |toc: &Composer, lines: &[Line]| -> Vec<writer::Spot> {
+        let (_, spots) = writer::paginate(lines);
+        body.marks
+            .iter()
+            .map(|m| {
+                // A mark's line is a heading, never a page break; the fallback is the last page.
+                spots
+                    .get(offset(toc) + m.line)
+                    .copied()
+                    .flatten()
+                    .unwrap_or(writer::Spot { page: 0, y: 0.0 })
+            })
+            .collect()
+    };
+    let draft = contents(&body.marks, &vec![0; body.marks.len()]);
+    let spots = spots_of(&draft, &join(&draft));
+    let numbers: Vec<usize> = spots.iter().map(|s| s.page + 1).collect();
+    let toc = contents(&body.marks, &numbers);
+    let lines = join(&toc);
+    debug_assert_eq!(toc.lines.len(), draft.lines.len());
+    let spots = spots_of(&toc, &lines);
+    let mut bookmarks: Vec<writer::Bookmark> = Vec::new();
+    for (m, spot) in body.marks.iter().zip(spots) {
+        let b = writer::Bookmark {
+            title: m.title.clone(),
+            spot,
+            children: Vec::new(),
+        };
+        match (m.level, bookmarks.last_mut()) {
+            (0, _) | (_, None) => bookmarks.push(b),
+            (_, Some(parent)) => parent.children.push(b),
+        }
+    }
+    (lines, bookmarks)
+}
+
+fn page_break_line() -> Line {
+    Line {
+        font: Font::Regular,
+        size: 0.0,
+        indent: 0.0,
+        text: PAGE_BREAK.to_string(),
+        gap: 0.0,
+    }
 }

@@ -76,30 +76,70 @@ pub fn wrap(text: &str, max: usize) -> Vec<String> {
 /// A page break marker is a line with this text and size 0.
 pub const PAGE_BREAK: &str = "\u{c}";
 
-/// Splits lines into pages (a page break line starts a new page).
-pub fn paginate(lines: &[Line]) -> Vec<Vec<&Line>> {
-    let mut pages: Vec<Vec<&Line>> = vec![Vec::new()];
+/// A line placed on a page: `y` is the top of the line's box, in points from the page's foot.
+#[derive(Clone, Copy, Debug)]
+pub struct Placed<'a> {
+    pub line: &'a Line,
+    pub y: f32,
+}
+
+/// Where a line of the input was placed: its page (from 0) and the top of its box.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spot {
+    pub page: usize,
+    pub y: f32,
+}
+
+/// Splits lines into pages (a page break line starts a new page). Returns the pages and, for
+/// each input line, where it went (`None` for a page break).
+pub fn paginate(lines: &[Line]) -> (Vec<Vec<Placed<'_>>>, Vec<Option<Spot>>) {
+    let mut pages: Vec<Vec<Placed>> = vec![Vec::new()];
+    let mut spots = Vec::with_capacity(lines.len());
     let bottom = MARGIN + 24.0;
-    let mut y = PAGE_H - MARGIN;
+    let top = PAGE_H - MARGIN;
+    let mut y = top;
     for line in lines {
         if line.size == 0.0 && line.text == PAGE_BREAK {
             if !pages.last().is_some_and(Vec::is_empty) {
                 pages.push(Vec::new());
             }
-            y = PAGE_H - MARGIN;
+            y = top;
+            spots.push(None);
             continue;
         }
         let first = pages.last().is_some_and(Vec::is_empty);
-        let h = line.size * 1.3 + if first { 0.0 } else { line.gap };
-        if y - h < bottom {
+        let gap = if first { 0.0 } else { line.gap };
+        if y - gap - line.size * 1.3 < bottom && !first {
             pages.push(Vec::new());
-            y = PAGE_H - MARGIN - line.size * 1.3;
+            y = top;
         } else {
-            y -= h;
+            y -= gap;
         }
-        pages.last_mut().expect("one page").push(line);
+        let page = pages.len() - 1;
+        pages[page].push(Placed { line, y });
+        spots.push(Some(Spot { page, y }));
+        y -= line.size * 1.3;
     }
-    pages
+    (pages, spots)
+}
+
+/// An entry of the PDF's outline (the reader's bookmarks panel), with its children.
+#[derive(Clone, Debug)]
+pub struct Bookmark {
+    pub title: String,
+    pub spot: Spot,
+    pub children: Vec<Bookmark>,
+}
+
+/// `s` as a PDF text string (outside page content: bookmarks, document info): UTF-16BE with a
+/// byte order mark, written in hex, so any character shows.
+fn text_string(s: &str) -> Vec<u8> {
+    let mut out = b"<FEFF".to_vec();
+    for unit in s.encode_utf16() {
+        out.extend(format!("{unit:04X}").into_bytes());
+    }
+    out.push(b'>');
+    out
 }
 
 /// The characters of `s` in WinAnsiEncoding as a PDF string literal body; a character the
@@ -155,13 +195,29 @@ pub fn win_ansi(c: char) -> Option<u8> {
     }
 }
 
-/// The whole file: `pages` of lines, each page with "title — page N of M" at its foot.
-pub fn write(title: &str, footer: &str, pages: &[Vec<&Line>]) -> Vec<u8> {
+/// The whole file: `pages` of placed lines, each page with "footer - page N of M" at its foot,
+/// and the outline `bookmarks` (none: no outline).
+pub fn write(
+    title: &str,
+    footer: &str,
+    pages: &[Vec<Placed<'_>>],
+    bookmarks: &[Bookmark],
+) -> Vec<u8> {
     let n = pages.len().max(1);
-    // Objects: 1 catalog, 2 pages, 3 regular font, 4 bold font, 5 info, then per page: page, content.
+    // Objects: 1 catalog, 2 pages, 3 regular font, 4 bold font, 5 info, then per page: page,
+    // content; then the outline root and its items.
+    let page_obj = |i: usize| 6 + 2 * i;
+    let outline_root = 6 + 2 * n;
     let mut objects: Vec<Vec<u8>> = Vec::new();
-    let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 6 + 2 * i)).collect();
-    objects.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
+    let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", page_obj(i))).collect();
+    objects.push(if bookmarks.is_empty() {
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec()
+    } else {
+        format!(
+            "<< /Type /Catalog /Pages 2 0 R /Outlines {outline_root} 0 R /PageMode /UseOutlines >>"
+        )
+        .into_bytes()
+    });
     objects.push(format!("<< /Type /Pages /Count {n} /Kids [{}] >>", kids.join(" ")).into_bytes());
     for name in ["Courier", "Courier-Bold"] {
         objects.push(
@@ -172,16 +228,15 @@ pub fn write(title: &str, footer: &str, pages: &[Vec<&Line>]) -> Vec<u8> {
         );
     }
     let mut info = b"<< /Producer (auditbook) /Title ".to_vec();
-    info.extend(pdf_string(title));
+    info.extend(text_string(title));
     info.extend(b" >>");
     objects.push(info);
     let empty = Vec::new();
     for i in 0..n {
         let lines = pages.get(i).unwrap_or(&empty);
         let mut content = Vec::new();
-        let mut y = PAGE_H - MARGIN;
-        for (k, line) in lines.iter().enumerate() {
-            y -= line.size * 1.3 + if k == 0 { 0.0 } else { line.gap };
+        for placed in lines {
+            let line = placed.line;
             let font = match line.font {
                 Font::Regular => "F1",
                 Font::Bold => "F2",
@@ -191,7 +246,7 @@ pub fn write(title: &str, footer: &str, pages: &[Vec<&Line>]) -> Vec<u8> {
                     "BT /{font} {} Tf {} {} Td ",
                     line.size,
                     MARGIN + line.indent,
-                    y + line.size * 0.3
+                    placed.y - line.size
                 )
                 .into_bytes(),
             );
@@ -199,14 +254,14 @@ pub fn write(title: &str, footer: &str, pages: &[Vec<&Line>]) -> Vec<u8> {
             content.extend(b" Tj ET\n");
         }
         let foot = format!("{footer} - page {} of {n}", i + 1);
-        let x = PAGE_W - MARGIN - foot.chars().count() as f32 * 8.0 * ADVANCE;
+        let x = (PAGE_W - MARGIN - foot.chars().count() as f32 * 8.0 * ADVANCE).max(MARGIN / 2.0);
         content.extend(format!("BT /F1 8 Tf {x} {} Td ", MARGIN - 20.0).into_bytes());
         content.extend(pdf_string(&foot));
         content.extend(b" Tj ET\n");
         objects.push(
             format!(
                 "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents {} 0 R >>",
-                7 + 2 * i
+                page_obj(i) + 1
             )
             .into_bytes(),
         );
@@ -214,6 +269,9 @@ pub fn write(title: &str, footer: &str, pages: &[Vec<&Line>]) -> Vec<u8> {
         stream.extend(content);
         stream.extend(b"endstream");
         objects.push(stream);
+    }
+    if !bookmarks.is_empty() {
+        outline(&mut objects, bookmarks, &page_obj);
     }
     let mut out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
     let mut offsets = Vec::new();
@@ -236,6 +294,75 @@ pub fn write(title: &str, footer: &str, pages: &[Vec<&Line>]) -> Vec<u8> {
         .into_bytes(),
     );
     out
+}
+
+/// Appends the outline root (the next object) and one object per bookmark, depth first.
+fn outline(objects: &mut Vec<Vec<u8>>, bookmarks: &[Bookmark], page_obj: &dyn Fn(usize) -> usize) {
+    // Number every bookmark first (depth first), so links between siblings and parents are known.
+    fn count(b: &[Bookmark]) -> usize {
+        b.iter().map(|b| 1 + count(&b.children)).sum()
+    }
+    let root = objects.len() + 1;
+    let mut items: Vec<Vec<u8>> = Vec::new();
+    fn emit(
+        items: &mut Vec<Vec<u8>>,
+        level: &[Bookmark],
+        parent: usize,
+        first_id: usize,
+        page_obj: &dyn Fn(usize) -> usize,
+    ) {
+        // The object id of each bookmark of this level.
+        let mut ids = Vec::with_capacity(level.len());
+        let mut next = first_id;
+        for b in level {
+            ids.push(next);
+            next += 1 + count(&b.children);
+        }
+        for (k, b) in level.iter().enumerate() {
+            let id = ids[k];
+            let mut o = b"<< /Title ".to_vec();
+            o.extend(text_string(&b.title));
+            o.extend(
+                format!(
+                    " /Parent {parent} 0 R /Dest [{} 0 R /XYZ 0 {} null]",
+                    page_obj(b.spot.page),
+                    b.spot.y + 4.0
+                )
+                .into_bytes(),
+            );
+            if k > 0 {
+                o.extend(format!(" /Prev {} 0 R", ids[k - 1]).into_bytes());
+            }
+            if let Some(n) = ids.get(k + 1) {
+                o.extend(format!(" /Next {n} 0 R").into_bytes());
+            }
+            if !b.children.is_empty() {
+                let last = id + 1 + count(&b.children[..b.children.len() - 1]);
+                o.extend(
+                    format!(
+                        " /First {} 0 R /Last {last} 0 R /Count -{}",
+                        id + 1,
+                        b.children.len()
+                    )
+                    .into_bytes(),
+                );
+            }
+            o.extend(b" >>");
+            items.push(o);
+            emit(items, &b.children, id, id + 1, page_obj);
+        }
+    }
+    emit(&mut items, bookmarks, root, root + 1, page_obj);
+    let last = root + 1 + count(&bookmarks[..bookmarks.len() - 1]);
+    objects.push(
+        format!(
+            "<< /Type /Outlines /First {} 0 R /Last {last} 0 R /Count {} >>",
+            root + 1,
+            bookmarks.len()
+        )
+        .into_bytes(),
+    );
+    objects.extend(items);
 }
 
 #[cfg(test)]

@@ -261,3 +261,98 @@ fn at_a_revision_works_and_bad_ones_are_clear_errors() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
 }
+
+/// The outline (bookmarks) of the PDF as (depth, page, title), read with `pdftohtml -xml`.
+fn outline_of(pdf: &Path) -> Vec<(usize, usize, String)> {
+    let out = Command::new("pdftohtml")
+        .args(["-xml", "-i", "-q", "-stdout"])
+        .arg(pdf)
+        .output()
+        .expect("pdftohtml (poppler-utils) must be installed to test the PDF");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let xml = String::from_utf8(out.stdout).unwrap();
+    let mut depth = 0usize;
+    let mut items = Vec::new();
+    let mut rest = xml.as_str();
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i..];
+        if rest.starts_with("<outline") {
+            depth += 1;
+        } else if rest.starts_with("</outline>") {
+            depth -= 1;
+        } else if let Some(item) = rest.strip_prefix("<item page=\"") {
+            let (page, tail) = item.split_once('"').unwrap();
+            let start = tail.find('>').unwrap() + 1;
+            let end = tail.find("</item>").unwrap();
+            let title = tail[start..end].replace("&amp;", "&");
+            items.push((depth, page.parse().unwrap(), title));
+        }
+        rest = &rest[1..];
+    }
+    items
+}
+
+/// After the title page come the contents: every part and every effective document with the
+/// page it starts on, and that page shows its heading at the top. The outline lists the same,
+/// documents nested under "Effective documents", with titles in full Unicode (the page text
+/// shows `?` for a character outside Windows-1252).
+#[test]
+fn contents_and_outline_give_the_right_pages() {
+    let (sms, _, _) = two_commits();
+    sms.edit(
+        "policies/service.md",
+        "title: Document POL-SVC",
+        "title: Service policy of Łódź",
+    );
+    commit(&sms, "Łódź", "2026-06-02T10:00:00+00:00");
+    let out = tempfile::tempdir().unwrap();
+    let pdf = out_pdf(&out, "toc.pdf");
+    let r = sms.run("pdf", &["--out", pdf.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let pages = pages_of(&pdf);
+    let toc = &pages[1];
+    assert!(toc.trim_start().starts_with("Contents"), "{toc}");
+    let expected = [
+        (1, "Dashboard"),
+        (1, "Document register"),
+        (1, "Clause coverage"),
+        (1, "Effective documents"),
+        (2, "POL-CHG Change policy"),
+        (2, "POL-SVC Service policy of ?\u{f3}d?"),
+    ];
+    let mut entries = Vec::new();
+    for (_, title) in expected {
+        let line = toc
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{title} .")))
+            .unwrap_or_else(|| panic!("no contents line for {title}:\n{toc}"));
+        let page: usize = line.split_whitespace().last().unwrap().parse().unwrap();
+        let heading = title
+            .strip_prefix("Effective documents")
+            .map_or(title, |_| "POL-CHG");
+        let top = pages[page - 1].trim_start();
+        assert!(
+            top.starts_with(heading),
+            "page {page} does not start with {heading}:\n{top}"
+        );
+        entries.push(page);
+    }
+    assert!(entries.windows(2).all(|w| w[0] <= w[1]), "{entries:?}");
+    let outline = outline_of(&pdf);
+    let want: Vec<(usize, usize, String)> = expected
+        .iter()
+        .zip(&entries)
+        .map(|((depth, title), page)| {
+            (
+                *depth,
+                *page,
+                title.replace("?\u{f3}d?", "Łódź").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(outline, want);
+}
