@@ -5,6 +5,7 @@
 //! writer ([`writer`]) in the standard Courier fonts: no crate, no embedded font, and the same
 //! input gives the same bytes.
 
+pub mod bundle;
 pub mod markdown;
 pub mod writer;
 
@@ -22,11 +23,34 @@ pub struct PdfArgs {
     /// `--at DATE|REV`: the SMS as it stood at a past commit, loaded exactly as `build` does.
     pub at: Option<check::AtArg>,
     pub framework: Option<String>,
+    /// `--bundle FILE.zip`: make the PDF from a verified auditor bundle instead (the other
+    /// options do not apply: the bundle fixes the commit, the date and the frameworks).
+    pub bundle: Option<PathBuf>,
 }
 
 /// Loads the SMS as `build` does (HEAD's tree unless `allow_dirty`) and writes the PDF.
 /// Returns the line to print on stderr.
 pub fn run(args: &PdfArgs) -> Result<String> {
+    if let Some(zip) = &args.bundle {
+        let from = bundle::load(zip)?;
+        let model = from.loaded.model();
+        let bytes = render(&from.loaded, &model, &from.provenance);
+        write(&args.out, &bytes)?;
+        let mut msg = format!(
+            "wrote {} ({} bytes) from the bundle {}, which verified (fingerprint {})\n",
+            args.out.display(),
+            bytes.len(),
+            zip.display(),
+            from.provenance.fingerprint.as_deref().unwrap_or("?")
+        );
+        if let Some(at) = &from.provenance.at {
+            msg.push_str(&format!(
+                "PAST STATE: the bundle shows the SMS {}; the PDF's title page and every page say so\n",
+                at.label()
+            ));
+        }
+        return Ok(msg);
+    }
     let opts = check::Options {
         path: args.path.clone(),
         as_of: args.as_of,
@@ -39,9 +63,8 @@ pub fn run(args: &PdfArgs) -> Result<String> {
         check::load_committed(&opts)?
     };
     let model = loaded.model();
-    let bytes = render(&loaded, &model);
-    std::fs::write(&args.out, &bytes)
-        .with_context(|| format!("could not write {}", args.out.display()))?;
+    let bytes = render(&loaded, &model, &Provenance::of(&loaded));
+    write(&args.out, &bytes)?;
     let mut msg = format!("wrote {} ({} bytes)\n", args.out.display(), bytes.len());
     if let Some(at) = &loaded.at {
         msg.push_str(&format!(
@@ -50,6 +73,10 @@ pub fn run(args: &PdfArgs) -> Result<String> {
         ));
     }
     Ok(msg)
+}
+
+fn write(out: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(out, bytes).with_context(|| format!("could not write {}", out.display()))
 }
 
 /// Lines being composed, and the sections that start among them (for the contents and the
@@ -224,11 +251,42 @@ fn or_dash(s: Option<String>) -> String {
         .unwrap_or_else(|| "-".to_string())
 }
 
-/// The PDF of `loaded` as `model` sees it.
-pub fn render(loaded: &Loaded, model: &Model<'_>) -> Vec<u8> {
+/// Where the SMS of a PDF comes from, as its title page says: the commit, `--at`, DRAFT, and for
+/// a PDF made from a bundle the bundle's fingerprint and the findings counts its manifest holds.
+#[derive(Debug, Clone, Default)]
+pub struct Provenance {
+    /// The commit id and its committer date (`YYYY-MM-DD`).
+    pub commit: Option<(String, String)>,
+    pub at: Option<check::At>,
+    pub draft: bool,
+    /// The SHA-256 of the bundle's `SHA256SUMS` (`pdf --bundle`).
+    pub fingerprint: Option<String>,
+    /// The counts of findings the bundle's manifest recorded (the history rules ran when the
+    /// bundle was made; the bundle holds no history to run them again).
+    pub findings: Option<crate::diag::Counts>,
+}
+
+impl Provenance {
+    /// What a run on the repository knows.
+    pub fn of(loaded: &Loaded) -> Provenance {
+        Provenance {
+            commit: loaded
+                .history
+                .as_ref()
+                .and_then(|h| h.head.as_ref())
+                .map(|h| (h.commit.clone(), h.date.to_string())),
+            at: loaded.at.clone(),
+            draft: loaded.draft,
+            fingerprint: None,
+            findings: None,
+        }
+    }
+}
+
+/// The PDF of `loaded` as `model` sees it, with the title page saying where it comes from.
+pub fn render(loaded: &Loaded, model: &Model<'_>, from: &Provenance) -> Vec<u8> {
     let mut c = Composer::new();
     let cfg = &loaded.config;
-    let head = loaded.history.as_ref().and_then(|h| h.head.as_ref());
     // Title page.
     c.heading(0, "Service management system evidence");
     c.para(Font::Bold, 14.0, 0.0, 18.0, &cfg.organisation);
@@ -246,23 +304,22 @@ pub fn render(loaded: &Loaded, model: &Model<'_>) -> Vec<u8> {
         10.0,
         &format!("As of: {}", loaded.as_of),
     );
-    match head {
-        Some(h) => c.para(
+    let commit = match (&from.commit, &from.fingerprint) {
+        (Some((id, date)), _) => format!("Commit: {id} ({date})"),
+        (None, Some(_)) => "Commit: none (the bundle was made from a folder outside git)".into(),
+        (None, None) => "Commit: none (the work tree, not under git)".into(),
+    };
+    c.para(Font::Regular, BODY, 0.0, 4.0, &commit);
+    if let Some(fp) = &from.fingerprint {
+        c.para(
             Font::Regular,
             BODY,
             0.0,
             4.0,
-            &format!("Commit: {} ({})", h.commit, h.date),
-        ),
-        None => c.para(
-            Font::Regular,
-            BODY,
-            0.0,
-            4.0,
-            "Commit: none (the work tree, not under git)",
-        ),
+            &format!("Bundle fingerprint (SHA-256 of its SHA256SUMS): {fp}"),
+        );
     }
-    if let Some(at) = &loaded.at {
+    if let Some(at) = &from.at {
         let label = at.label();
         c.para(
             Font::Bold,
@@ -274,29 +331,33 @@ pub fn render(loaded: &Loaded, model: &Model<'_>) -> Vec<u8> {
             ),
         );
     }
-    if loaded.draft {
+    if from.draft {
         c.para(
             Font::Bold,
             BODY,
             0.0,
             10.0,
-            "DRAFT: the work tree differs from HEAD; this file shows uncommitted changes.",
+            match (&from.fingerprint, &from.commit) {
+                (None, _) => "DRAFT: the work tree differs from HEAD; this file shows uncommitted changes.",
+                (Some(_), Some(_)) => "DRAFT: the bundle was made with --allow-dirty; this file shows its sources/, the files as committed.",
+                (Some(_), None) => "DRAFT: the bundle is not bound to a commit; this file shows its sources/.",
+            },
         );
     }
-    c.para(
-        Font::Regular,
-        BODY - 1.0,
-        0.0,
-        24.0,
-        "Made by auditbook from the files of the SMS repository. The same commit and as-of date give the same file.",
-    );
+    let made = match &from.fingerprint {
+        Some(_) => "Made by auditbook from the sources/ and manifest.json of an auditor bundle that verified; the findings counts are the ones its manifest records. The same bundle gives the same file.",
+        None => "Made by auditbook from the files of the SMS repository. The same commit and as-of date give the same file.",
+    };
+    c.para(Font::Regular, BODY - 1.0, 0.0, 24.0, made);
 
     let front = std::mem::replace(&mut c, Composer::new());
 
     // Dashboard figures.
     c.section(0, "Dashboard");
-    let findings = loaded.findings(model);
-    let counts = crate::diag::count(&findings);
+    let counts = match &from.findings {
+        Some(counts) => *counts,
+        None => crate::diag::count(&loaded.findings(model)),
+    };
     let s = model.summary();
     let effective = loaded
         .sources
@@ -462,7 +523,7 @@ pub fn render(loaded: &Loaded, model: &Model<'_>) -> Vec<u8> {
     }
 
     let title = format!("{} - SMS evidence as of {}", cfg.organisation, loaded.as_of);
-    let footer = match &loaded.at {
+    let footer = match &from.at {
         Some(at) => format!("{} - {}", cfg.organisation, at.label()),
         None => format!("{} - as of {}", cfg.organisation, loaded.as_of),
     };

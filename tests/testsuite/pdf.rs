@@ -356,3 +356,195 @@ fn contents_and_outline_give_the_right_pages() {
         .collect();
     assert_eq!(outline, want);
 }
+
+/// `bundle` of the SMS at HEAD, written to `zip`.
+fn make_bundle(sms: &Sms, zip: &Path) {
+    let r = sms.run("bundle", &["--out", zip.to_str().unwrap()]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    assert!(zip.is_file(), "{}", r.stderr);
+}
+
+/// `pdf --bundle ZIP --out OUT` (no SMS path, no --as-of: the bundle fixes both).
+fn pdf_of_bundle(zip: &Path, out: &Path) -> Run {
+    let mut c = auditbook();
+    c.arg("pdf").arg("--bundle").arg(zip).arg("--out").arg(out);
+    run(c)
+}
+
+/// The fingerprint `verify` prints for a bundle.
+fn fingerprint(zip: &Path) -> String {
+    let mut c = auditbook();
+    c.arg("verify").arg(zip);
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("fingerprint"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// The PDF of a bundle equals the PDF of the commit it was made from, page for page, apart from
+/// the title page, which adds the bundle's fingerprint. A document whose committed revision is a
+/// draft still covers its clauses through the approved text in the bundle's `effective/`, as it
+/// does through the history. Two runs give the same bytes.
+#[test]
+fn the_pdf_of_a_bundle_equals_the_pdf_of_its_commit() {
+    let (sms, _, _) = two_commits();
+    sms.file(
+        "policies/change.md",
+        &policy("3.0", "2026-06-01", "A revision in progress (third text).")
+            .replace("status: approved", "status: draft"),
+    );
+    let head = commit(
+        &sms,
+        "Change policy 3.0 drafted",
+        "2026-07-01T10:00:00+00:00",
+    );
+    let out = tempfile::tempdir().unwrap();
+    let zip = out_pdf(&out, "evidence.zip");
+    make_bundle(&sms, &zip);
+    let direct = out_pdf(&out, "direct.pdf");
+    assert_eq!(sms.run("pdf", &["--out", direct.to_str().unwrap()]).code, 0);
+    let from = out_pdf(&out, "from.pdf");
+    let r = pdf_of_bundle(&zip, &from);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let fp = fingerprint(&zip);
+    assert!(
+        r.stderr
+            .contains(&format!("which verified (fingerprint {fp})")),
+        "{}",
+        r.stderr
+    );
+    let (a, b) = (pages_of(&direct), pages_of(&from));
+    assert_eq!(a.len(), b.len());
+    assert_eq!(a[1..], b[1..], "the pages after the title page differ");
+    let title = &b[0];
+    assert!(
+        title.contains(&format!("Commit: {head} (2026-07-01)")),
+        "{title}"
+    );
+    assert!(title.contains(&format!("As of: {AS_OF}")), "{title}");
+    assert!(title.contains(&fp), "{title}");
+    assert!(!a[0].contains(&fp), "{}", a[0]);
+    // The draft covers its clause through its effective version, in both.
+    for pages in [&a, &b] {
+        let row = pages
+            .iter()
+            .flat_map(|p| p.lines())
+            .find(|l| l.trim_start().starts_with("8.5.1.1 "))
+            .unwrap();
+        assert!(row.contains("POL-CHG"), "{row}");
+        assert!(!row.contains("missing"), "{row}");
+    }
+    let again = out_pdf(&out, "again.pdf");
+    assert_eq!(pdf_of_bundle(&zip, &again).code, 0);
+    assert_eq!(
+        std::fs::read(&from).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+}
+
+/// A bundle of `--at`: the PDF says "as it stood on" as the bundle's manifest does.
+#[test]
+fn the_pdf_of_an_at_bundle_says_past_state() {
+    let (sms, march, _) = two_commits();
+    let out = tempfile::tempdir().unwrap();
+    let zip = out_pdf(&out, "past.zip");
+    let r = sms.run(
+        "bundle",
+        &[
+            "--at",
+            "2026-04-15",
+            "--as-of",
+            "2026-04-15",
+            "--out",
+            zip.to_str().unwrap(),
+        ],
+    );
+    assert!(zip.is_file(), "{}", r.stderr);
+    let pdf = out_pdf(&out, "past.pdf");
+    let r = pdf_of_bundle(&zip, &pdf);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("PAST STATE"), "{}", r.stderr);
+    let pages = pages_of(&pdf);
+    assert!(
+        pages[0].contains(&format!("Commit: {march}")),
+        "{}",
+        pages[0]
+    );
+    assert!(pages[0].contains("As of: 2026-04-15"), "{}", pages[0]);
+    for p in &pages {
+        assert!(p.contains("as it stood on 2026-04-15"), "{p}");
+    }
+    assert!(pages.join("\n").contains("first text"));
+}
+
+/// A bundle with one altered source, or one not a zip at all, gives no PDF: exit 2 with what
+/// `verify` found and what to do.
+#[test]
+fn a_tampered_bundle_gives_no_pdf() {
+    let (sms, _, _) = two_commits();
+    let out = tempfile::tempdir().unwrap();
+    let good = out_pdf(&out, "good.zip");
+    make_bundle(&sms, &good);
+    let bad = out_pdf(&out, "bad.zip");
+    crate::bundle::rewrite(
+        &good,
+        &bad,
+        |name, b| {
+            Some(if name == "sources/policies/change.md" {
+                String::from_utf8(b)
+                    .unwrap()
+                    .replace("second text", "forged text")
+                    .into_bytes()
+            } else {
+                b
+            })
+        },
+        &[],
+    );
+    let pdf = out_pdf(&out, "bad.pdf");
+    let r = pdf_of_bundle(&bad, &pdf);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("does not verify (1 problem), so no PDF is made from it"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("altered: sources/policies/change.md"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("help: ask the organisation for the bundle again"),
+        "{}",
+        r.stderr
+    );
+    assert!(!pdf.exists());
+
+    let junk = out_pdf(&out, "junk.zip");
+    std::fs::write(&junk, b"not a zip").unwrap();
+    let r = pdf_of_bundle(&junk, &pdf);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("is not a readable zip archive"),
+        "{}",
+        r.stderr
+    );
+    assert!(!pdf.exists());
+
+    // --bundle fixes the commit and the date: the options that choose them are refused.
+    let mut c = auditbook();
+    c.args(["pdf", "--bundle"])
+        .arg(&good)
+        .args(["--at", "HEAD", "--out"])
+        .arg(&pdf);
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
+}
