@@ -3,7 +3,7 @@
 //! dashboard figures, the document register, the clause coverage table, the Statement of
 //! Applicability when there is one, and the text of every effective document. Every page carries its number. The file is written by our own small
 //! writer ([`writer`]) in the standard Courier fonts: no crate, no embedded font, and the same
-//! input gives the same bytes.
+//! input gives the same bytes. docs/pdf.md weighs the PDF crates against this writer.
 
 pub mod bundle;
 pub mod markdown;
