@@ -1,9 +1,10 @@
 //! `auditbook pdf`: the evidence in one printable file for an auditor who wants paper. A title
 //! page (organisation, scope, commit, as-of date), the contents (also the PDF's outline), the
 //! dashboard figures, the document register, the clause coverage table, the Statement of
-//! Applicability when there is one, and the text of every effective document. Every page carries its number. The file is written by our own small
-//! writer ([`writer`]) in the standard Courier fonts: no crate, no embedded font, and the same
-//! input gives the same bytes. docs/pdf.md weighs the PDF crates against this writer.
+//! Applicability when there is one, and the text of every effective document. Every page
+//! carries its number. The file is written by our own small writer ([`writer`]) in the standard
+//! Courier fonts: no crate, no embedded font, and the same input gives the same bytes.
+//! docs/pdf.md weighs the PDF crates against this writer.
 
 pub mod bundle;
 pub mod markdown;
@@ -96,6 +97,12 @@ pub struct Mark {
 }
 
 pub const BODY: f32 = 9.5;
+/// The deepest indent (eight levels of lists or quotes): deeper text is not pushed further
+/// right, so a line always has room for words.
+const MAX_INDENT: f32 = 8.0 * 14.0;
+/// A column of a table is not made narrower than this many characters (or its longest word);
+/// a table that cannot fit so is shown row by row instead.
+const MIN_COLUMN: usize = 10;
 
 impl Composer {
     fn new() -> Self {
@@ -122,6 +129,7 @@ impl Composer {
     }
     /// A wrapped paragraph.
     pub fn para(&mut self, font: Font, size: f32, indent: f32, gap: f32, text: &str) {
+        let indent = indent.min(MAX_INDENT);
         let max = writer::chars_per_line(size, writer::text_width() - indent);
         let clean: String = text
             .chars()
@@ -134,11 +142,13 @@ impl Composer {
                 indent,
                 text: t,
                 gap: if i == 0 { gap } else { 0.0 },
+                ..Line::default()
             });
         }
     }
     /// Text shown as is (code): long lines are cut, not joined.
     pub fn verbatim(&mut self, indent: f32, text: &str) {
+        let indent = indent.min(MAX_INDENT);
         let max = writer::chars_per_line(BODY - 1.0, writer::text_width() - indent);
         for raw in text.lines() {
             let chars: Vec<char> = raw
@@ -166,6 +176,7 @@ impl Composer {
             indent,
             text,
             gap,
+            ..Line::default()
         });
     }
     pub fn heading(&mut self, level: u8, text: &str) {
@@ -175,30 +186,41 @@ impl Composer {
             2 => 12.0,
             _ => 10.5,
         };
+        let from = self.lines.len();
         self.para(Font::Bold, size, 0.0, size * 0.8, text);
+        // A heading stays on the page of what follows it.
+        for l in &mut self.lines[from..] {
+            l.keep = true;
+        }
     }
-    /// A table with columns fitted to the page: each cell is cut to its column's width.
+    /// A table with columns fitted to the page: the widest column is narrowed first, none
+    /// below its longest word (at most [`MIN_COLUMN`]); a cell wraps within its column and a row
+    /// stays on one page; a table that goes on over a page repeats its header there. A table
+    /// with too many columns to fit so is shown row by row, "heading: value" per cell.
     pub fn table(&mut self, head: &[&str], rows: &[Vec<String>]) {
-        let max = writer::chars_per_line(BODY - 1.0, writer::text_width());
+        let size = BODY - 1.0;
+        let max = writer::chars_per_line(size, writer::text_width());
         let cols = head.len().max(1);
-        let mut widths: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
-        for row in rows {
-            for (i, c) in row.iter().enumerate().take(cols) {
+        let longest_word = |s: &str| s.split(' ').map(|w| w.chars().count()).max().unwrap_or(0);
+        let mut widths: Vec<usize> = vec![1; cols];
+        let mut floors: Vec<usize> = vec![1; cols];
+        for cells in std::iter::once(head.iter().map(|h| h.to_string()).collect::<Vec<_>>())
+            .chain(rows.iter().cloned())
+        {
+            for (i, c) in cells.iter().enumerate().take(cols) {
                 widths[i] = widths[i].max(c.chars().count());
+                floors[i] = floors[i].max(longest_word(c).min(MIN_COLUMN));
             }
         }
-        // Shrink the widest column until the row fits (2 spaces between columns).
+        // Narrow the widest column that can still give, until the row fits (2 spaces between).
         while widths.iter().sum::<usize>() + 2 * (cols - 1) > max {
-            let (i, w) = widths
-                .iter()
-                .enumerate()
-                .max_by_key(|(i, w)| (**w, std::cmp::Reverse(*i)))
-                .map(|(i, w)| (i, *w))
-                .unwrap_or((0, 0));
-            if w <= 6 {
-                break;
+            let widest = (0..cols)
+                .filter(|&i| widths[i] > floors[i])
+                .max_by_key(|&i| (widths[i], std::cmp::Reverse(i)));
+            match widest {
+                Some(i) => widths[i] -= 1,
+                None => return self.table_by_rows(head, rows),
             }
-            widths[i] = w - 1;
         }
         let fmt = |cells: &[String]| -> Vec<String> {
             // Each cell wraps within its column; the row takes as many lines as its tallest cell.
@@ -223,27 +245,67 @@ impl Composer {
                 .collect()
         };
         let head: Vec<String> = head.iter().map(|h| h.to_string()).collect();
-        for (i, l) in fmt(&head).into_iter().enumerate() {
-            self.line(
-                Font::Bold,
-                BODY - 1.0,
-                0.0,
-                if i == 0 { 4.0 } else { 0.0 },
-                l,
-            );
-        }
+        let head_lines: Vec<Line> = fmt(&head)
+            .into_iter()
+            .enumerate()
+            .map(|(i, text)| Line {
+                font: Font::Bold,
+                size,
+                gap: if i == 0 { 4.0 } else { 0.0 },
+                text,
+                keep: true,
+                ..Line::default()
+            })
+            .collect();
+        let header = std::sync::Arc::new(head_lines.clone());
+        self.lines.extend(head_lines);
         for row in rows {
-            for (i, l) in fmt(row).into_iter().enumerate() {
-                self.line(
-                    Font::Regular,
-                    BODY - 1.0,
-                    0.0,
-                    if i == 0 { 1.5 } else { 0.0 },
-                    l,
-                );
+            let lines = fmt(row);
+            let n = lines.len();
+            for (i, text) in lines.into_iter().enumerate() {
+                self.lines.push(Line {
+                    font: Font::Regular,
+                    size,
+                    gap: if i == 0 { 1.5 } else { 0.0 },
+                    text,
+                    keep: i + 1 < n,
+                    header: Some(header.clone()),
+                    ..Line::default()
+                });
             }
         }
     }
+
+    /// A table too wide for the page, one block per row: the first cell in bold, then
+    /// "heading: value" for each other cell, indented; a block stays on one page.
+    fn table_by_rows(&mut self, head: &[&str], rows: &[Vec<String>]) {
+        let size = BODY - 1.0;
+        for row in rows {
+            let from = self.lines.len();
+            for (i, h) in head.iter().enumerate() {
+                let value = row.get(i).map(String::as_str).unwrap_or("");
+                match i {
+                    0 => self.para(Font::Bold, size, 0.0, 5.0, &format!("{h}: {value}")),
+                    _ => self.para(Font::Regular, size, 14.0, 0.0, &format!("{h}: {value}")),
+                }
+            }
+            let to = self.lines.len();
+            for l in &mut self.lines[from..to.saturating_sub(1)] {
+                l.keep = true;
+            }
+        }
+    }
+}
+
+/// `s` cut to at most `max` characters, the cut marked with an ellipsis.
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out = out.trim_end().to_string();
+    out.push('…');
+    out
 }
 
 fn or_dash(s: Option<String>) -> String {
@@ -523,10 +585,14 @@ pub fn render(loaded: &Loaded, model: &Model<'_>, from: &Provenance) -> Vec<u8> 
     }
 
     let title = format!("{} - SMS evidence as of {}", cfg.organisation, loaded.as_of);
-    let footer = match &from.at {
-        Some(at) => format!("{} - {}", cfg.organisation, at.label()),
-        None => format!("{} - as of {}", cfg.organisation, loaded.as_of),
+    let state = match &from.at {
+        Some(at) => at.label(),
+        None => format!("as of {}", loaded.as_of),
     };
+    // The foot holds "ORGANISATION - STATE - page N of M" on one line: a long name is cut.
+    let room =
+        writer::FOOT_CHARS.saturating_sub(state.chars().count() + " - page 9999 of 9999".len() + 3);
+    let footer = format!("{} - {state}", shorten(&cfg.organisation, room.max(12)));
     let (lines, bookmarks) = with_contents(&front, &c);
     let (pages, _) = writer::paginate(&lines);
     writer::write(&title, &footer, &pages, &bookmarks)
@@ -622,10 +688,7 @@ fn with_contents(front: &Composer, body: &Composer) -> (Vec<Line>, Vec<writer::B
 
 fn page_break_line() -> Line {
     Line {
-        font: Font::Regular,
-        size: 0.0,
-        indent: 0.0,
         text: PAGE_BREAK.to_string(),
-        gap: 0.0,
+        ..Line::default()
     }
 }

@@ -9,14 +9,15 @@ pub const MARGIN: f32 = 56.0;
 /// Courier's advance width is 600/1000 of the font size for every glyph.
 const ADVANCE: f32 = 0.6;
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum Font {
+    #[default]
     Regular,
     Bold,
 }
 
 /// One laid-out line.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Line {
     pub font: Font,
     pub size: f32,
@@ -24,7 +25,15 @@ pub struct Line {
     pub text: String,
     /// Space above the line, in points, besides its own height.
     pub gap: f32,
+    /// Keep this line on the page of the next one (a heading, a table row of several lines).
+    pub keep: bool,
+    /// Lines to repeat at the top of a page this line continues onto (a table's header).
+    pub header: Option<std::sync::Arc<Vec<Line>>>,
 }
+
+/// Size of the page foot's text, and how many of its characters fit across the text width.
+pub const FOOT_SIZE: f32 = 8.0;
+pub const FOOT_CHARS: usize = ((PAGE_W - 2.0 * MARGIN) / (FOOT_SIZE * ADVANCE)) as usize;
 
 /// How many characters of `size` fit in `width` points.
 pub fn chars_per_line(size: f32, width: f32) -> usize {
@@ -90,15 +99,18 @@ pub struct Spot {
     pub y: f32,
 }
 
-/// Splits lines into pages (a page break line starts a new page). Returns the pages and, for
-/// each input line, where it went (`None` for a page break).
+/// Splits lines into pages (a page break line starts a new page). A run of lines that keep
+/// together starts a new page when it does not fit on the current one (unless it is taller
+/// than a page); a line that carries a header and opens a page gets that header above it.
+/// Returns the pages and, for each input line, where it went (`None` for a page break).
 pub fn paginate(lines: &[Line]) -> (Vec<Vec<Placed<'_>>>, Vec<Option<Spot>>) {
     let mut pages: Vec<Vec<Placed>> = vec![Vec::new()];
     let mut spots = Vec::with_capacity(lines.len());
     let bottom = MARGIN + 24.0;
     let top = PAGE_H - MARGIN;
     let mut y = top;
-    for line in lines {
+    let height = |l: &Line, first: bool| l.size * 1.3 + if first { 0.0 } else { l.gap };
+    for (i, line) in lines.iter().enumerate() {
         if line.size == 0.0 && line.text == PAGE_BREAK {
             if !pages.last().is_some_and(Vec::is_empty) {
                 pages.push(Vec::new());
@@ -108,13 +120,37 @@ pub fn paginate(lines: &[Line]) -> (Vec<Vec<Placed<'_>>>, Vec<Option<Spot>>) {
             continue;
         }
         let first = pages.last().is_some_and(Vec::is_empty);
-        let gap = if first { 0.0 } else { line.gap };
-        if y - gap - line.size * 1.3 < bottom && !first {
+        // The first line of a run that keeps together: does the run fit below?
+        let starts_run = line.keep && (i == 0 || !lines[i - 1].keep);
+        let needed = if starts_run {
+            let end = lines[i..]
+                .iter()
+                .position(|l| !l.keep)
+                .map_or(lines.len(), |k| i + k + 1);
+            lines[i..end]
+                .iter()
+                .enumerate()
+                .map(|(k, l)| height(l, first && k == 0))
+                .sum::<f32>()
+        } else {
+            height(line, first)
+        };
+        let fits_a_page = needed <= top - bottom;
+        if !first && y - needed < bottom && (fits_a_page || y - height(line, false) < bottom) {
             pages.push(Vec::new());
             y = top;
-        } else {
-            y -= gap;
+            if let Some(header) = &line.header {
+                for h in header.iter() {
+                    let at_top = pages.last().is_some_and(Vec::is_empty);
+                    y -= if at_top { 0.0 } else { h.gap };
+                    let page = pages.len() - 1;
+                    pages[page].push(Placed { line: h, y });
+                    y -= h.size * 1.3;
+                }
+            }
         }
+        let first = pages.last().is_some_and(Vec::is_empty);
+        y -= if first { 0.0 } else { line.gap };
         let page = pages.len() - 1;
         pages[page].push(Placed { line, y });
         spots.push(Some(Spot { page, y }));
@@ -254,8 +290,8 @@ pub fn write(
             content.extend(b" Tj ET\n");
         }
         let foot = format!("{footer} - page {} of {n}", i + 1);
-        let x = (PAGE_W - MARGIN - foot.chars().count() as f32 * 8.0 * ADVANCE).max(MARGIN / 2.0);
-        content.extend(format!("BT /F1 8 Tf {x} {} Td ", MARGIN - 20.0).into_bytes());
+        let x = (PAGE_W - MARGIN - foot.chars().count() as f32 * FOOT_SIZE * ADVANCE).max(MARGIN);
+        content.extend(format!("BT /F1 {FOOT_SIZE} Tf {x} {} Td ", MARGIN - 20.0).into_bytes());
         content.extend(pdf_string(&foot));
         content.extend(b" Tj ET\n");
         objects.push(
@@ -374,6 +410,32 @@ mod tests {
         assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
         assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
         assert_eq!(wrap("", 4), vec![""]);
+    }
+
+    fn line(text: &str, keep: bool, header: Option<std::sync::Arc<Vec<Line>>>) -> Line {
+        Line {
+            size: 10.0,
+            text: text.to_string(),
+            keep,
+            header,
+            ..Line::default()
+        }
+    }
+
+    #[test]
+    fn a_run_that_keeps_together_moves_to_the_next_page_under_its_header() {
+        // A page holds (842 - 56 - 80) / 13 = 54 lines of size 10.
+        let header = std::sync::Arc::new(vec![line("HEAD", true, None)]);
+        let mut lines: Vec<Line> = (0..53)
+            .map(|i| line(&format!("l{i}"), false, None))
+            .collect();
+        lines.push(line("row a", true, Some(header.clone())));
+        lines.push(line("row b", false, Some(header)));
+        let (pages, spots) = paginate(&lines);
+        assert_eq!(pages.len(), 2);
+        let texts: Vec<&str> = pages[1].iter().map(|p| p.line.text.as_str()).collect();
+        assert_eq!(texts, ["HEAD", "row a", "row b"]);
+        assert_eq!(spots[53].map(|s| s.page), Some(1));
     }
 
     #[test]

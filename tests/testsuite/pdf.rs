@@ -548,3 +548,113 @@ fn a_tampered_bundle_gives_no_pdf() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
 }
+
+/// Every word of the PDF with its page (from 1) and box, from `pdftotext -bbox`.
+fn words_of(pdf: &Path) -> Vec<(usize, f32, f32, f32, String)> {
+    let out = Command::new("pdftotext")
+        .arg("-bbox")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) must be installed to test the PDF");
+    assert!(out.status.success());
+    let html = String::from_utf8(out.stdout).unwrap();
+    let attr = |line: &str, name: &str| -> f32 {
+        let start = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        line[start..].split('"').next().unwrap().parse().unwrap()
+    };
+    let mut page = 0;
+    let mut words = Vec::new();
+    for line in html.lines() {
+        if line.contains("<page ") {
+            page += 1;
+        } else if line.trim_start().starts_with("<word ") {
+            let text = line.split('>').nth(1).unwrap().split('<').next().unwrap();
+            words.push((
+                page,
+                attr(line, "xMin"),
+                attr(line, "xMax"),
+                attr(line, "yMin"),
+                text.to_string(),
+            ));
+        }
+    }
+    words
+}
+
+/// A hostile document: a long organisation name, a word and a URL longer than a line, a table
+/// with fourteen columns, a code line of 400 characters, lists nested 25 deep, and a table long
+/// enough to go over a page. No word is set outside the margins of the A4 page (56 pt each
+/// side), every foot still ends with "page N of M", the wide table is shown row by row, and the
+/// long table repeats its header on the page it goes on to, with no row cut in two.
+#[test]
+fn overlong_content_wraps_within_the_page() {
+    let sms = Sms::with_config(
+        "organisation: \"The Extremely Long Named Organisation for Testing Footers and Title Pages of Evidence Documents International Holdings plc\"\nscope: Test services.\nframework: iso20000-1:2018\n",
+    );
+    let cols = 14;
+    let head: Vec<String> = (0..cols).map(|i| format!("Column heading {i}")).collect();
+    let wide_row: Vec<String> = (0..cols)
+        .map(|i| format!("cell-{i}-with-a-longish-value"))
+        .collect();
+    let nested: String = (0..25)
+        .map(|i| {
+            format!(
+                "{}- level {i} item with words enough to wrap at the end of a deep line\n",
+                "  ".repeat(i)
+            )
+        })
+        .collect();
+    let long_rows: String = (0..80)
+        .map(|i| format!("| R{i:02} | a value that wraps over two lines in a column of this long table, with more words to be sure of it, row {i} | x |\n"))
+        .collect();
+    let body = format!(
+        "A word: {}\n\nA URL: https://example.com/{}end\n\n| {} |\n|{}\n| {} |\n\n```\n{}\n```\n\n{nested}\n| Key | Text | Mark |\n|---|---|---|\n{long_rows}",
+        "x".repeat(300),
+        "a/".repeat(80),
+        head.join(" | "),
+        "---|".repeat(cols),
+        wide_row.join(" | "),
+        "y".repeat(400),
+    );
+    sms.file("policies/h.md", &doc("POL-H", &["8.5.1.1"], "", &body));
+    let out = tempfile::tempdir().unwrap();
+    let pdf = out_pdf(&out, "h.pdf");
+    let r = sms.run("pdf", &["--out", pdf.to_str().unwrap(), "--allow-dirty"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let outside: Vec<_> = words_of(&pdf)
+        .into_iter()
+        .filter(|(_, x0, x1, _, _)| *x0 < 55.5 || *x1 > 595.0 - 55.5)
+        .collect();
+    assert!(outside.is_empty(), "words outside the margins: {outside:?}");
+    let pages = pages_of(&pdf);
+    let n = pages.len();
+    for (i, p) in pages.iter().enumerate() {
+        assert!(p.contains(&format!("page {} of {n}", i + 1)), "{p}");
+    }
+    let all = pages.join("\n");
+    assert!(
+        all.contains("Column heading 0: cell-0-with-a-longish-value"),
+        "{all}"
+    );
+    assert!(
+        all.contains("Column heading 13: cell-13-with-a-longish-value"),
+        "{all}"
+    );
+    // The long table goes over a page: the next page starts with its header again.
+    let first = pages.iter().position(|p| p.contains("R00")).unwrap();
+    let next = &pages[first + 1];
+    let top = next.lines().find(|l| !l.trim().is_empty()).unwrap();
+    assert!(top.trim_start().starts_with("Key"), "{next}");
+    // No row is cut in two: each row's two lines are on one page.
+    for i in 0..80 {
+        let row = format!("R{i:02}");
+        let p = pages.iter().find(|p| p.contains(&row)).unwrap();
+        let end = format!("row {i}");
+        assert!(
+            p.lines()
+                .any(|l| l.trim_end().ends_with(&end) && !l.contains(&row)),
+            "row {i} is cut or not wrapped:\n{p}"
+        );
+    }
+}
