@@ -21,6 +21,8 @@ use std::path::Path;
 pub struct FromBundle {
     pub loaded: Loaded,
     pub provenance: Provenance,
+    /// The approved texts in `effective/`, parsed.
+    pub in_force: super::InForce,
     _dir: TempDir,
 }
 
@@ -168,6 +170,7 @@ pub fn load(path: &Path) -> Result<FromBundle> {
     }
 
     // The approved texts in force of documents being revised (what the history gave).
+    let mut in_force = super::InForce::new();
     for e in manifest["effective"].as_array().into_iter().flatten() {
         let (Some(document), Some(commit), Some(doc_path), Some(entry)) = (
             e["document"].as_str(),
@@ -177,19 +180,14 @@ pub fn load(path: &Path) -> Result<FromBundle> {
         ) else {
             continue;
         };
-        let Some(text) = entries
+        let Some(d) = entries
             .by_name
             .get(entry)
-            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(|b| super::parse_in_force(&loaded, doc_path, b))
         else {
             continue;
         };
-        let text = crate::markdown::normalise(text);
-        let mut diags = Vec::new();
-        let Some(d) = crate::source::parse_document(&loaded.config, doc_path, &text, &mut diags)
-        else {
-            continue;
-        };
+        in_force.insert(crate::ids::key(document), d.clone());
         loaded.effective.insert(
             crate::ids::key(document),
             crate::model::Effective {
@@ -242,6 +240,7 @@ pub fn load(path: &Path) -> Result<FromBundle> {
     Ok(FromBundle {
         loaded,
         provenance,
+        in_force,
         _dir: dir,
     })
 }

@@ -35,7 +35,7 @@ pub fn run(args: &PdfArgs) -> Result<String> {
     if let Some(zip) = &args.bundle {
         let from = bundle::load(zip)?;
         let model = from.loaded.model();
-        let bytes = render(&from.loaded, &model, &from.provenance);
+        let bytes = render(&from.loaded, &model, &from.provenance, &from.in_force);
         write(&args.out, &bytes)?;
         let mut msg = format!(
             "wrote {} ({} bytes) from the bundle {}, which verified (fingerprint {})\n",
@@ -64,7 +64,8 @@ pub fn run(args: &PdfArgs) -> Result<String> {
         check::load_committed(&opts)?
     };
     let model = loaded.model();
-    let bytes = render(&loaded, &model, &Provenance::of(&loaded));
+    let in_force = in_force_from_git(&loaded);
+    let bytes = render(&loaded, &model, &Provenance::of(&loaded), &in_force);
     write(&args.out, &bytes)?;
     let mut msg = format!("wrote {} ({} bytes)\n", args.out.display(), bytes.len());
     if let Some(at) = &loaded.at {
@@ -345,8 +346,55 @@ impl Provenance {
     }
 }
 
-/// The PDF of `loaded` as `model` sees it, with the title page saying where it comes from.
-pub fn render(loaded: &Loaded, model: &Model<'_>, from: &Provenance) -> Vec<u8> {
+/// The approved texts in force of documents being revised (committed as draft or in review
+/// while an earlier approved version is effective), parsed, by lower-case document id.
+pub type InForce = std::collections::HashMap<String, crate::source::Document>;
+
+/// [`InForce`] read from git at the commit of each effective version, as the site reads it. A
+/// text that cannot be read is left out (the document is then listed, not printed).
+pub fn in_force_from_git(loaded: &Loaded) -> InForce {
+    let mut out = InForce::new();
+    if loaded.effective.is_empty() {
+        return out;
+    }
+    let Ok(Some(repo)) = crate::history::Repo::open(&loaded.config.root) else {
+        return out;
+    };
+    let mut keys: Vec<&String> = loaded.effective.keys().collect();
+    keys.sort();
+    for key in keys {
+        let e = &loaded.effective[key];
+        let Ok(Some(bytes)) =
+            repo.read_committed_within(&e.commit, &e.path, loaded.config.limits.max_file_size)
+        else {
+            continue;
+        };
+        if let Some(d) = parse_in_force(loaded, &e.path, &bytes) {
+            out.insert(key.clone(), d);
+        }
+    }
+    out
+}
+
+/// An effective version's text, parsed as a document.
+pub fn parse_in_force(
+    loaded: &Loaded,
+    path: &str,
+    bytes: &[u8],
+) -> Option<crate::source::Document> {
+    let text = crate::markdown::normalise(std::str::from_utf8(bytes).ok()?);
+    let mut diags = Vec::new();
+    crate::source::parse_document(&loaded.config, path, &text, &mut diags)
+}
+
+/// The PDF of `loaded` as `model` sees it, with the title page saying where it comes from;
+/// documents being revised are printed in their text in force (`in_force`).
+pub fn render(
+    loaded: &Loaded,
+    model: &Model<'_>,
+    from: &Provenance,
+    in_force: &InForce,
+) -> Vec<u8> {
     let mut c = Composer::new();
     let cfg = &loaded.config;
     // Title page.
@@ -421,12 +469,17 @@ pub fn render(loaded: &Loaded, model: &Model<'_>, from: &Provenance) -> Vec<u8> 
         None => crate::diag::count(&loaded.findings(model)),
     };
     let s = model.summary();
-    let effective = loaded
-        .sources
-        .documents
+    // The documents printed: each approved one, and each one being revised in its text in force.
+    let mut docs: Vec<&crate::source::Document> = loaded.sources.documents.iter().collect();
+    docs.sort_by(|a, b| a.id.cmp(&b.id));
+    let printed: Vec<(&crate::source::Document, &crate::source::Document)> = docs
         .iter()
-        .filter(|d| model::is_effective(d))
-        .count();
+        .filter_map(|&d| match model::is_effective(d) {
+            true => Some((d, d)),
+            false => in_force.get(&crate::ids::key(&d.id)).map(|e| (d, e)),
+        })
+        .collect();
+    let effective = printed.len();
     let mut rows = vec![
         vec!["Requirement clauses".to_string(), s.clauses.to_string()],
         vec!["Covered".to_string(), s.covered.to_string()],
@@ -462,8 +515,6 @@ pub fn render(loaded: &Loaded, model: &Model<'_>, from: &Provenance) -> Vec<u8> 
     // Document register.
     c.page_break();
     c.section(0, "Document register");
-    let mut docs: Vec<&crate::source::Document> = loaded.sources.documents.iter().collect();
-    docs.sort_by(|a, b| a.id.cmp(&b.id));
     let rows: Vec<Vec<String>> = docs
         .iter()
         .map(|d| {
@@ -562,12 +613,12 @@ pub fn render(loaded: &Loaded, model: &Model<'_>, from: &Provenance) -> Vec<u8> 
     }
 
     // Every effective document's text.
-    for (i, d) in docs.iter().filter(|d| model::is_effective(d)).enumerate() {
+    for (i, (current, d)) in printed.iter().enumerate() {
         c.page_break();
         if i == 0 {
             c.mark(0, "Effective documents");
         }
-        c.section(1, &format!("{} {}", d.id, d.title));
+        c.section(1, &format!("{} {}", current.id, d.title));
         c.para(
             Font::Regular,
             BODY - 1.0,
@@ -581,6 +632,20 @@ pub fn render(loaded: &Loaded, model: &Model<'_>, from: &Provenance) -> Vec<u8> 
                 or_dash(d.owner.clone()),
             ),
         );
+        if !std::ptr::eq(*current, *d) {
+            c.para(
+                Font::Bold,
+                BODY - 1.0,
+                0.0,
+                2.0,
+                &format!(
+                    "The approved version in force; a revision (version {}, {}) is in progress in {}.",
+                    or_dash(current.version.as_ref().map(|v| v.text.clone())),
+                    current.status.as_str(),
+                    current.path
+                ),
+            );
+        }
         markdown::render(&mut c, &d.body);
     }
 

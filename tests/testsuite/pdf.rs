@@ -428,6 +428,17 @@ fn the_pdf_of_a_bundle_equals_the_pdf_of_its_commit() {
     assert!(title.contains(&format!("As of: {AS_OF}")), "{title}");
     assert!(title.contains(&fp), "{title}");
     assert!(!a[0].contains(&fp), "{}", a[0]);
+    // The draft is printed in its text in force (2.0), not its draft text, in both.
+    for pages in [&a, &b] {
+        let all = pages.join("\n");
+        assert!(all.contains("second text"), "{all}");
+        assert!(!all.contains("third text"), "{all}");
+        assert!(
+            all.contains("The approved version in force; a revision (version 3.0, draft) is in"),
+            "{all}"
+        );
+        assert!(all.contains("POL-CHG Change policy ....."), "{all}");
+    }
     // The draft covers its clause through its effective version, in both.
     for pages in [&a, &b] {
         let row = pages
