@@ -147,6 +147,24 @@ impl Composer {
             });
         }
     }
+    /// A list item: `prefix` ("- ", "3. ") then the text, its wrapped lines hanging under the
+    /// text rather than under the prefix.
+    pub fn item(&mut self, indent: f32, gap: f32, prefix: &str, text: &str) {
+        let indent = indent.min(MAX_INDENT);
+        let width = prefix.chars().count();
+        let hang = width as f32 * BODY * writer::ADVANCE;
+        let max = writer::chars_per_line(BODY, writer::text_width() - indent - hang);
+        let clean: String = text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        for (i, t) in writer::wrap(&clean, max).into_iter().enumerate() {
+            match i {
+                0 => self.line(Font::Regular, BODY, indent, gap, format!("{prefix}{t}")),
+                _ => self.line(Font::Regular, BODY, indent + hang, 0.0, t),
+            }
+        }
+    }
     /// Text shown as is (code): long lines are cut, not joined.
     pub fn verbatim(&mut self, indent: f32, text: &str) {
         let indent = indent.min(MAX_INDENT);

@@ -7,7 +7,7 @@ pub const PAGE_W: f32 = 595.0;
 pub const PAGE_H: f32 = 842.0;
 pub const MARGIN: f32 = 56.0;
 /// Courier's advance width is 600/1000 of the font size for every glyph.
-const ADVANCE: f32 = 0.6;
+pub const ADVANCE: f32 = 0.6;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum Font {
