@@ -226,7 +226,7 @@ pub enum Command {
     /// Write the evidence as one printable PDF: title page, dashboard figures, document register,
     /// clause coverage, the Statement of Applicability and every effective document's text.
     #[command(
-        after_help = "Like `build`, the PDF shows HEAD's tree unless --allow-dirty. The same commit and as-of date\ngive the same bytes. Text is set in the PDF standard Courier fonts; a character outside\nWindows-1252 is shown as `?`.\n\nExit codes:\n  0  the PDF was written\n  2  the tool could not run (bad arguments, no sms.yaml, unwritable file)"
+        after_help = "Like `build`, the PDF shows HEAD's tree unless --allow-dirty; with --at DATE|REV it shows a past\ncommit's tree and the history up to it, and its title page and every page foot say so. With\n--bundle FILE.zip it is made from an auditor bundle: verified first (a bundle with any problem gives no\nPDF), then rendered from its sources/ and manifest, with its fingerprint on the title page. The same commit and as-of date\ngive the same bytes. Text is set in the PDF standard Courier fonts; a character outside\nWindows-1252 is shown as `?`.\n\nExit codes:\n  0  the PDF was written\n  2  the tool could not run (bad arguments, no sms.yaml, unwritable file, a bundle that does not verify)"
     )]
     Pdf {
         /// The SMS root (the folder holding sms.yaml) or any folder below it.
@@ -241,9 +241,19 @@ pub enum Command {
         /// Render the work tree even when it differs from HEAD (the PDF then says DRAFT).
         #[arg(long)]
         allow_dirty: bool,
+        /// Show the SMS as it stood at a past commit: the newest first-parent commit of HEAD
+        /// dated on or before DATE (YYYY-MM-DD, committer date in its own offset), or REV (any
+        /// branch, tag or commit id). The history is read up to that commit only; --as-of
+        /// defaults to DATE (for a REV, its committer date).
+        #[arg(long, value_name = "DATE|REV", value_parser = parse_at_arg, conflicts_with = "allow_dirty")]
+        at: Option<crate::check::AtArg>,
         /// Show only this framework's clauses (one of sms.yaml `frameworks:`).
         #[arg(long, value_name = "ID")]
         framework: Option<String>,
+        /// Make the PDF from this auditor bundle (verified first, as `verify` does) instead of
+        /// the repository: its sources/ and manifest fix the commit, the date and the frameworks.
+        #[arg(long, value_name = "FILE.zip", conflicts_with_all = ["path", "as_of", "allow_dirty", "at", "framework"])]
+        bundle: Option<PathBuf>,
     },
     /// Build the evidence site of the work tree and serve it on 127.0.0.1, rebuilding when a source file changes.
     #[command(
@@ -627,14 +637,18 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             out,
             as_of,
             allow_dirty,
+            at,
             framework,
+            bundle,
         } => {
             let msg = crate::pdf::run(&crate::pdf::PdfArgs {
                 path,
                 out,
                 as_of,
                 allow_dirty,
+                at,
                 framework,
+                bundle,
             })?;
             let _ = write_stderr(&msg);
             Ok(0)

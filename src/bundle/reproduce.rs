@@ -71,7 +71,7 @@ impl Reproduction {
 }
 
 /// A folder removed when dropped.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 
 impl Drop for TempDir {
     fn drop(&mut self) {
@@ -80,13 +80,16 @@ impl Drop for TempDir {
 }
 
 fn temp_dir() -> Result<TempDir> {
+    temp_dir_named("reproduce")
+}
+
+/// A new empty folder `auditbook-WHAT-<pid>-<nanos>` in the system's temporary folder.
+pub(crate) fn temp_dir_named(what: &str) -> Result<TempDir> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    let path = std::env::temp_dir().join(format!(
-        "auditbook-reproduce-{}-{nanos}",
-        std::process::id()
-    ));
+    let path =
+        std::env::temp_dir().join(format!("auditbook-{what}-{}-{nanos}", std::process::id()));
     std::fs::create_dir(&path)
         .with_context(|| format!("cannot create the folder `{}`", path.display()))?;
     Ok(TempDir(path))

@@ -124,7 +124,7 @@ struct Entry {
 
 /// Open `path` only if it is a regular file (a link to one is fine): a FIFO would block, a
 /// device never end. Opened without blocking and checked again on the handle.
-pub(super) fn open_regular(path: &Path) -> Result<std::fs::File> {
+pub(crate) fn open_regular(path: &Path) -> Result<std::fs::File> {
     let meta =
         std::fs::metadata(path).with_context(|| format!("cannot open `{}`", path.display()))?;
     if let Some(what) = crate::regular::not_regular(meta.file_type()) {

@@ -22,13 +22,7 @@ pub fn render(c: &mut Composer, body: &str) {
         let t = buf.trim().to_string();
         buf.clear();
         match prefix.take() {
-            Some(p) => c.para(
-                Font::Regular,
-                BODY,
-                (ind - 14.0).max(0.0),
-                2.0,
-                &format!("{p}{t}"),
-            ),
+            Some(p) => c.item((ind - 14.0).max(0.0), 2.0, &p, &t),
             None if !t.is_empty() => c.para(Font::Regular, BODY, ind, 5.0, &t),
             None => {}
         }

@@ -23,6 +23,7 @@ mod hostile;
 mod hostile_io;
 mod init;
 mod mappings;
+mod pdf;
 mod progress;
 mod records;
 mod rules;
