@@ -342,6 +342,22 @@ pub fn link_with<'a>(
                 .or_default()
                 .push(r.id.clone());
         }
+        // A review's input refs are refs of the record too (shown both ways).
+        if r.field(crate::review::INPUTS).is_some()
+            && catalog
+                .record_kind(&r.kind)
+                .is_some_and(crate::review::applies)
+        {
+            let mut seen: Vec<String> = r.refs.iter().map(|t| crate::ids::key(&t.text)).collect();
+            let inputs = crate::review::read_inputs(r, &mut Vec::new());
+            for t in inputs.given.iter().flat_map(|g| &g.refs) {
+                let key = crate::ids::key(&t.text);
+                if !seen.contains(&key) {
+                    backrefs.entry(key.clone()).or_default().push(r.id.clone());
+                    seen.push(key);
+                }
+            }
+        }
     }
     for list in records_by_kind.values_mut() {
         list.sort_by(|&a, &b| {

@@ -10,6 +10,7 @@ use crate::source::{ClauseRef, Document, Record};
 use crate::yaml::Pos;
 
 mod placeholders;
+mod review;
 mod soa;
 
 pub fn check(model: &Model<'_>) -> Vec<Diagnostic> {
@@ -474,6 +475,7 @@ fn record_rules(model: &Model<'_>, rec: &Record, out: &mut Vec<Diagnostic>) {
         out.push(d);
         return;
     };
+    review::check(model, kind, rec, out);
     for f in &kind.required {
         if rec.field(f).is_none_or(|n| n.is_null()) {
             out.push(

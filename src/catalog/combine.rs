@@ -53,11 +53,33 @@ pub fn combine(primary: Catalog, others: Vec<Catalog>) -> Catalog {
         }
         for mut k in cat.record_kinds {
             k.clauses = k.clauses.iter().map(|x| q(x)).collect();
+            for input in &mut k.inputs {
+                input.clauses = input.clauses.iter().map(|x| q(x)).collect();
+            }
             match out.record_kinds.iter_mut().find(|e| e.id == k.id) {
                 Some(existing) => {
                     for c in k.clauses {
                         if !existing.clauses.contains(&c) {
                             existing.clauses.push(c);
+                        }
+                    }
+                    // Review inputs: the union by id; for an input both define, where to look
+                    // for evidence is the union too (the primary's title and summary stay).
+                    for input in k.inputs {
+                        match existing.inputs.iter_mut().find(|e| e.id == input.id) {
+                            Some(e) => {
+                                for x in input.records {
+                                    if !e.records.contains(&x) {
+                                        e.records.push(x);
+                                    }
+                                }
+                                for x in input.clauses {
+                                    if !e.clauses.contains(&x) {
+                                        e.clauses.push(x);
+                                    }
+                                }
+                            }
+                            None => existing.inputs.push(input),
                         }
                     }
                 }

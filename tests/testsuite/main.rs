@@ -24,6 +24,7 @@ mod init;
 mod mappings;
 mod progress;
 mod records;
+mod review_inputs;
 mod rules;
 mod schema;
 mod sign;

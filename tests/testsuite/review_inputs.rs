@@ -1,0 +1,218 @@
+//! Management-review inputs (ISO/IEC 20000-1:2018 9.3): a review record answers each input of its
+//! kind under `inputs:` (`review-input-missing`, `review-input-unknown`), and its site page links
+//! each input to its refs and to the evidence of the period it reviewed.
+
+use crate::support::*;
+
+/// The inputs of the built-in `management-review` kind, in catalogue order.
+const INPUTS: &[&str] = &[
+    "previous-actions",
+    "context-changes",
+    "nonconformities",
+    "monitoring-results",
+    "audit-results",
+    "objectives",
+    "customer-satisfaction",
+    "interested-party-feedback",
+    "service-performance",
+    "risks-opportunities",
+    "resources",
+    "improvement",
+];
+
+/// An `inputs:` block answering every input except `skip`, each with a one-line summary.
+fn inputs_except(skip: &[&str]) -> String {
+    let mut out = String::from("inputs:\n");
+    for id in INPUTS.iter().filter(|i| !skip.contains(i)) {
+        out.push_str(&format!("  {id}: Considered {id}.\n"));
+    }
+    out
+}
+
+/// A management review held on `date` with the given extra lines.
+fn review(id: &str, date: &str, extra: &str) -> String {
+    format!(
+        "id: {id}\nkind: management-review\ndate: {date}\ntitle: Review {id}\nattendees: [MD, QM]\nheld: {date}\nstatus: closed\n{extra}"
+    )
+}
+
+fn sms() -> Sms {
+    let s = Sms::new();
+    s.file("policies/a.md", &doc("POL-A", &["9.3"], "", "Text."));
+    s
+}
+
+fn subjects(run: &Run, code: &str) -> Vec<String> {
+    run.findings(code)
+        .iter()
+        .map(|f| f["subject"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_review_without_inputs_gets_one_finding_naming_them_all() {
+    // Second record of a list file: the finding is on that record's line, not the file's first.
+    let s = sms();
+    let list = format!(
+        "records:\n  - id: MR-0\n    kind: management-review\n    date: 2026-01-10\n    title: Planned\n    attendees: [MD]\n    status: planned\n  - {}",
+        review("MR-1", "2026-05-20", "").replace('\n', "\n    ")
+    );
+    s.file("records/management-review/2026.yaml", &list);
+    let r = s.check_json();
+    let f = r.findings("review-input-missing");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["subject"], "MR-1#inputs");
+    assert_eq!(f[0]["severity"], "warning");
+    assert_eq!(f[0]["path"], "records/management-review/2026.yaml");
+    assert_eq!(f[0]["line"], 8, "{}", f[0]);
+    let message = f[0]["message"].as_str().unwrap();
+    for id in INPUTS {
+        assert!(message.contains(id), "{message}");
+    }
+    assert!(f[0]["help"].as_str().unwrap().contains("inputs:"));
+    // The planned review MR-0 is exempt.
+    assert!(!r.stdout.contains("MR-0#"), "{}", r.stdout);
+}
+
+#[test]
+fn the_older_list_of_notes_still_reads_but_answers_no_input() {
+    let s = sms();
+    s.file(
+        "records/management-review/mr-1.yaml",
+        &review(
+            "MR-1",
+            "2026-05-20",
+            "inputs:\n  - Audit results were good\n  - Budget on track\n",
+        ),
+    );
+    let r = s.check_json();
+    let f = r.findings("review-input-missing");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert!(f[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("list of notes that names no input"));
+    assert!(
+        !r.codes().contains(&"field-invalid".to_string()),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn each_missing_input_is_its_own_finding_at_the_record_line() {
+    // `resources` left out, `improvement` given but empty: two findings, one subject each.
+    let s = sms();
+    let text = review(
+        "MR-1",
+        "2026-05-20",
+        &format!(
+            "{}  improvement:\n",
+            inputs_except(&["resources", "improvement"])
+        ),
+    );
+    s.file("records/management-review/mr-1.yaml", &text);
+    let r = s.check_json();
+    let mut got = subjects(&r, "review-input-missing");
+    got.sort();
+    assert_eq!(got, ["MR-1#improvement", "MR-1#resources"], "{}", r.stdout);
+    for f in r.findings("review-input-missing") {
+        assert_eq!(f["line"], 1);
+        let id = f["subject"].as_str().unwrap().trim_start_matches("MR-1#");
+        assert!(f["message"].as_str().unwrap().contains(id), "{f}");
+        assert!(
+            f["help"].as_str().unwrap().contains(&format!("`{id}:`")),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn a_complete_review_has_no_input_finding() {
+    // Summaries as text or as {summary, refs}; refs to a record and a document resolve.
+    let s = sms();
+    s.file(
+        "records/internal-audit/ia-1.yaml",
+        "id: IA-1\nkind: internal-audit\ndate: 2026-03-10\ntitle: Audit\nauditor: KW\nstatus: closed\n",
+    );
+    let inputs = inputs_except(&["audit-results", "objectives"])
+        + "  audit-results: {summary: One minor finding, refs: [IA-1]}\n  objectives:\n    refs: [POL-A]\n";
+    s.file(
+        "records/management-review/mr-1.yaml",
+        &review("MR-1", "2026-05-20", &inputs),
+    );
+    let r = s.check_json();
+    let codes = r.codes();
+    assert!(
+        !codes
+            .iter()
+            .any(|c| c.starts_with("review-input") || c == "broken-ref" || c == "field-invalid"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn an_unknown_input_id_gets_a_did_you_mean_at_its_line() {
+    let s = sms();
+    let inputs = inputs_except(&["audit-results"]) + "  audit-result: Two findings\n";
+    s.file(
+        "records/management-review/mr-1.yaml",
+        &review("MR-1", "2026-05-20", &inputs),
+    );
+    let r = s.check_json();
+    let f = r.findings("review-input-unknown");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["subject"], "MR-1#audit-result");
+    assert_eq!(f[0]["line"], 8 + INPUTS.len() as u64);
+    assert!(f[0]["help"]
+        .as_str()
+        .unwrap()
+        .contains("did you mean `audit-results`?"));
+    // The input it was meant for is still missing.
+    assert_eq!(subjects(&r, "review-input-missing"), ["MR-1#audit-results"]);
+}
+
+#[test]
+fn input_refs_and_the_period_are_checked() {
+    let s = sms();
+    let inputs = inputs_except(&["audit-results"])
+        + "  audit-results:\n    summary: See the audit\n    refs: [IA-404]\n    sumary: typo\n";
+    s.file(
+        "records/management-review/mr-1.yaml",
+        &review(
+            "MR-1",
+            "2026-05-20",
+            &format!("period: {{from: 2026-05-01, to: 2026-01-01}}\n{inputs}"),
+        ),
+    );
+    let r = s.check_json();
+    assert_eq!(subjects(&r, "broken-ref"), ["MR-1->IA-404"], "{}", r.stdout);
+    let invalid: Vec<String> = r
+        .findings("field-invalid")
+        .iter()
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        invalid
+            .iter()
+            .any(|m| m.contains("ends (2026-01-01) before it starts")),
+        "{invalid:?}"
+    );
+    assert!(
+        invalid
+            .iter()
+            .any(|m| m.contains("did you mean `summary`?")),
+        "{invalid:?}"
+    );
+}
+
+#[test]
+fn the_sample_reviews_answer_every_input() {
+    let r = Sms::sample().check_json();
+    let codes = r.codes();
+    assert!(
+        !codes.iter().any(|c| c.starts_with("review-input")),
+        "{codes:?}"
+    );
+}
