@@ -343,14 +343,10 @@ pub fn link_with<'a>(
                 .push(r.id.clone());
         }
         // A review's input refs are refs of the record too (shown both ways).
-        if r.field(crate::review::INPUTS).is_some()
-            && catalog
-                .record_kind(&r.kind)
-                .is_some_and(crate::review::applies)
-        {
+        let input_refs = crate::review::input_refs(catalog, r);
+        if !input_refs.is_empty() {
             let mut seen: Vec<String> = r.refs.iter().map(|t| crate::ids::key(&t.text)).collect();
-            let inputs = crate::review::read_inputs(r, &mut Vec::new());
-            for t in inputs.given.iter().flat_map(|g| &g.refs) {
+            for t in input_refs {
                 let key = crate::ids::key(&t.text);
                 if !seen.contains(&key) {
                     backrefs.entry(key.clone()).or_default().push(r.id.clone());

@@ -195,6 +195,20 @@ fn read_given(r: &mut Reader<'_>, id: &str, pos: Pos, v: &Node) -> Option<Given>
     Some(g)
 }
 
+/// The `refs` under a review record's inputs (empty for a kind without inputs): refs of the
+/// record like its own `refs`, shown both ways.
+pub fn input_refs(catalog: &crate::catalog::Catalog, rec: &Record) -> Vec<Spanned> {
+    // Most records have no `inputs` field: look for it before looking up the kind.
+    if rec.field(INPUTS).is_none() || !catalog.record_kind(&rec.kind).is_some_and(applies) {
+        return Vec::new();
+    }
+    read_inputs(rec, &mut Vec::new())
+        .given
+        .into_iter()
+        .flat_map(|g| g.refs)
+        .collect()
+}
+
 /// The record's own `period: {from, to}`, when it gives one; wrong shapes are findings.
 pub fn read_period(rec: &Record, diags: &mut Vec<Diagnostic>) -> Option<(Date, Date)> {
     let node = rec.field(PERIOD).filter(|n| !n.is_null())?;

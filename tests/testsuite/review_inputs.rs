@@ -216,3 +216,110 @@ fn the_sample_reviews_answer_every_input() {
         "{codes:?}"
     );
 }
+
+/// An internal audit record dated `date`.
+fn audit(id: &str, date: &str) -> String {
+    format!("id: {id}\nkind: internal-audit\ndate: {date}\ntitle: Audit {id}\nauditor: KW\nstatus: closed\n")
+}
+
+/// The text of a page's `<main>` with tags removed and spaces collapsed.
+fn main_text(html: &str) -> String {
+    let main = crate::site::main_of(html);
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in main.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn the_review_page_links_each_input_to_evidence_from_its_period_only() {
+    // MR-2 gives its period (March to May); MR-3 has none, so it reviews the time since MR-2.
+    // IA-0 is before MR-2's period, IA-1 within it, IA-2 after it (within MR-3's).
+    let s = sms();
+    s.file(
+        "records/internal-audit/ia-0.yaml",
+        &audit("IA-0", "2026-02-10"),
+    );
+    s.file(
+        "records/internal-audit/ia-1.yaml",
+        &audit("IA-1", "2026-04-10"),
+    );
+    s.file(
+        "records/internal-audit/ia-2.yaml",
+        &audit("IA-2", "2026-07-10"),
+    );
+    let mr2 = inputs_except(&["objectives", "resources"])
+        + "  objectives: {summary: On track, refs: [POL-A]}\n";
+    s.file(
+        "records/management-review/mr-2.yaml",
+        &review(
+            "MR-2",
+            "2026-05-20",
+            &format!("period: {{from: 2026-03-01, to: 2026-05-20}}\n{mr2}"),
+        ),
+    );
+    s.file(
+        "records/management-review/mr-3.yaml",
+        &review("MR-3", "2026-09-20", &inputs_except(&[])),
+    );
+    let out = s.path().join("_site");
+    let r = crate::site::build(&s, &out);
+    assert!(out.join("records/MR-2.html").is_file(), "{}", r.stderr);
+    let html = std::fs::read_to_string(out.join("records/MR-2.html")).unwrap();
+    let main = crate::site::main_of(&html);
+    let text = main_text(&html);
+    assert!(
+        text.contains("Period reviewed: 2026-03-01 to 2026-05-20 (as the record gives it)"),
+        "{text}"
+    );
+    // The audit row links IA-1 (in the period), never IA-0 or IA-2.
+    let row_start = main
+        .find("id=\"input-audit-results\"")
+        .expect("an audit-results row");
+    let row = &main[row_start..row_start + main[row_start..].find("</tr>").unwrap()];
+    assert!(row.contains("IA-1"), "{row}");
+    assert!(row.contains("href=\"../records/IA-1.html\""), "{row}");
+    assert!(!main.contains("IA-0") && !main.contains("IA-2"), "{main}");
+    // A cited ref is a link; a missing input says so; inputs and period are not repeated as fields.
+    let objectives = &main[main.find("id=\"input-objectives\"").unwrap()..];
+    assert!(
+        objectives.contains("href=\"../documents/POL-A.html\""),
+        "{objectives}"
+    );
+    let resources = &main[main.find("id=\"input-resources\"").unwrap()..];
+    assert!(
+        resources[..resources.find("</tr>").unwrap()].contains("Not recorded"),
+        "{resources}"
+    );
+    assert!(!main.contains("<th scope=\"row\">inputs</th>"), "{main}");
+    // The review is listed on the page of the document its input cites.
+    let pol = std::fs::read_to_string(out.join("documents/POL-A.html")).unwrap();
+    assert!(crate::site::main_of(&pol).contains("MR-2"));
+
+    // MR-3 reviews the time since MR-2: IA-2 and the previous review, not IA-1.
+    let html = std::fs::read_to_string(out.join("records/MR-3.html")).unwrap();
+    let main = crate::site::main_of(&html);
+    let text = main_text(&html);
+    assert!(
+        text.contains(
+            "Period reviewed: 2026-05-20 to 2026-09-20 (since the previous review, MR-2 )"
+        ),
+        "{text}"
+    );
+    assert!(main.contains("IA-2") && !main.contains("IA-1"), "{main}");
+    let previous = &main[main.find("id=\"input-previous-actions\"").unwrap()..];
+    assert!(
+        previous[..previous.find("</tr>").unwrap()].contains("href=\"../records/MR-2.html\""),
+        "{previous}"
+    );
+}
