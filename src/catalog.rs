@@ -144,8 +144,9 @@ pub struct RecordKind {
 }
 
 /// One input a review must consider (catalogue `record_kinds[].inputs`), with where auditbook
-/// looks for its evidence in the reviewed period.
-#[derive(Debug, Clone)]
+/// looks for its evidence in the reviewed period. Serialised as is by `clauses --kinds --format
+/// json`.
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct ReviewInput {
     pub id: String,
     pub title: String,

@@ -62,7 +62,7 @@ pub(super) fn check(model: &Model<'_>, kind: &RecordKind, rec: &Record, out: &mu
             )
             .at(path, rec.pos)
             .help(format!(
-                "write `inputs:` as a mapping with one entry per input, e.g. `{}: {{summary: \"...\", refs: [ID]}}`; `auditbook explain review-input-missing` lists what each covers",
+                "write `inputs:` as a mapping with one entry per input, e.g. `{}: {{summary: \"...\", refs: [ID]}}`; `auditbook clauses --kinds` lists what each covers",
                 kind.inputs[0].id
             )),
         );

@@ -323,3 +323,33 @@ fn the_review_page_links_each_input_to_evidence_from_its_period_only() {
         "{previous}"
     );
 }
+
+#[test]
+fn clauses_kinds_lists_the_inputs_for_people_and_machines() {
+    let mut c = auditbook();
+    c.args(["clauses", "--kinds"]);
+    let human = run(c);
+    assert_eq!(human.code, 0, "{}", human.stderr);
+    let block = &human.stdout[human.stdout.find("management-review — ").unwrap()..];
+    for id in INPUTS {
+        assert!(block.contains(&format!("      {id} ")), "{block}");
+    }
+    let mut c = auditbook();
+    c.args(["clauses", "--kinds", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&run(c).stdout).unwrap();
+    let kinds = json.as_array().unwrap();
+    let mr = kinds
+        .iter()
+        .find(|k| k["id"] == "management-review")
+        .unwrap();
+    let ids: Vec<&str> = mr["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, INPUTS);
+    // Kinds without inputs keep their JSON shape.
+    let incident = kinds.iter().find(|k| k["id"] == "incident").unwrap();
+    assert!(incident.get("inputs").is_none());
+}
