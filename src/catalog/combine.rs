@@ -349,4 +349,27 @@ mod tests {
         );
         assert_eq!(split_qualified("8.5.1"), None);
     }
+
+    #[test]
+    fn review_inputs_combine_by_id_with_the_union_of_their_evidence() {
+        // The second framework's management review shares `audit-results` (adding a kind to look
+        // in) and adds `records-of-processing`; its clause ids are qualified.
+        let second = "id: \"sec:2024\"\ntitle: S\nclauses:\n  - id: \"4\"\n    title: C\n    evidence: heading\n  - id: \"4.1\"\n    title: Scope\n    parent: \"4\"\n    evidence: documents\nrecord_kinds:\n  - id: audit-log\n  - id: management-review\n    inputs:\n      - {id: audit-results, records: [audit-log]}\n      - {id: records-of-processing, clauses: [\"4.1\"]}\n";
+        let mut d = Vec::new();
+        let second = parse(second, "frameworks/sec.yaml", &mut d).unwrap();
+        assert!(d.is_empty(), "{d:?}");
+        let c = combine(builtin().unwrap(), vec![second]);
+        let k = c.record_kind("management-review").unwrap();
+        assert_eq!(k.inputs.len(), 13);
+        assert_eq!(k.inputs[0].id, "previous-actions");
+        let audit = k.inputs.iter().find(|i| i.id == "audit-results").unwrap();
+        assert_eq!(audit.title, "Audit results");
+        assert!(audit.records.contains(&"internal-audit".to_string()));
+        assert!(audit.records.contains(&"audit-log".to_string()));
+        let extra = k.inputs.last().unwrap();
+        assert_eq!(
+            (extra.id.as_str(), extra.clauses.as_slice()),
+            ("records-of-processing", &["sec:2024:4.1".to_string()][..])
+        );
+    }
 }

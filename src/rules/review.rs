@@ -78,14 +78,21 @@ pub(super) fn check(model: &Model<'_>, kind: &RecordKind, rec: &Record, out: &mu
                     "review-input-missing",
                     format!("{}#{}", rec.id, input.id),
                     format!(
-                        "{} {what} the input `{}` ({})",
-                        rec.id, input.id, input.title
+                        "{} {what} the input `{}` — {}{}",
+                        rec.id,
+                        input.id,
+                        input.title,
+                        if input.summary.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {}", input.summary)
+                        }
                     ),
                 )
                 .at(path, rec.pos)
                 .help(format!(
-                    "add `{}:` under `inputs:` with a summary and `refs` to its evidence (the input: {}); when there was nothing to consider, say so in the summary",
-                    input.id, input.summary
+                    "add `{}:` under `inputs:` with a summary and `refs` to its evidence; when there was nothing to consider, say so in the summary",
+                    input.id
                 )),
             );
         }

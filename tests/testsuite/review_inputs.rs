@@ -353,3 +353,48 @@ fn clauses_kinds_lists_the_inputs_for_people_and_machines() {
     let incident = kinds.iter().find(|k| k["id"] == "incident").unwrap();
     assert!(incident.get("inputs").is_none());
 }
+
+#[test]
+fn a_change_that_drops_an_input_from_the_catalogue_weakens_the_gate() {
+    // A framework of the SMS's own whose review kind lists two inputs; the change drops one.
+    let framework = "id: tiny:1\ntitle: Tiny\nclauses:\n  - {id: \"A\", title: Top, parent: null, evidence: heading}\n  - {id: \"A.1\", title: Review, parent: \"A\", evidence: documents}\nrecord_kinds:\n  - id: review\n    clauses: [\"A.1\"]\n    inputs:\n      - {id: audits, title: Audits, summary: What the audits found.}\n      - {id: complaints, title: Complaints, summary: What customers complained about.}\n";
+    let r = crate::gate::Repo::new(
+        "organisation: Tiny Ltd\nscope: Everything.\nframework: tiny:1\n",
+        "",
+    );
+    r.file("frameworks/tiny.yaml", framework)
+        .file("policies/a.md", &doc("POL-A", &["A.1"], "", "Text."))
+        .file(
+            "records/review/r-1.yaml",
+            "id: R-1\nkind: review\ndate: 2026-01-05\ntitle: Review\ninputs:\n  audits: None held\n  complaints: None received\n",
+        );
+    r.commit("Base");
+    r.branch("main");
+    assert!(!r
+        .check("", &["--format", "json"])
+        .codes()
+        .iter()
+        .any(|c| c.starts_with("review-input")));
+    r.edit(
+        "frameworks/tiny.yaml",
+        "      - {id: complaints, title: Complaints, summary: What customers complained about.}\n",
+        "",
+    );
+    r.commit("Drop the complaints input");
+    let g = r.gate(&[]);
+    let w = g.findings("gate-config-weakened");
+    assert_eq!(w.len(), 1, "{}", g.stdout);
+    assert!(
+        w[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no review input `complaints`"),
+        "{}",
+        w[0]
+    );
+    // At HEAD the record's `complaints` entry is no longer an input of its kind.
+    assert!(r
+        .check("", &["--format", "json"])
+        .codes()
+        .contains(&"review-input-unknown".to_string()));
+}
