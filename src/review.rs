@@ -163,7 +163,8 @@ fn read_given(r: &mut Reader<'_>, id: &str, pos: Pos, v: &Node) -> Option<Given>
                         }
                     }
                     Some("refs") => {
-                        g.refs = r.list(val, &key).into_iter().map(|(t, _)| t).collect();
+                        let refs_key = format!("{key}.refs");
+                        g.refs = r.list(val, &refs_key).into_iter().map(|(t, _)| t).collect();
                     }
                     other => {
                         let name = other.unwrap_or("");
