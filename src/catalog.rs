@@ -138,6 +138,24 @@ pub struct RecordKind {
     pub due_field: Option<String>,
     pub backdating_tolerance: Option<Interval>,
     pub retention: Option<Interval>,
+    /// What a record of this kind must consider (the inputs of a management review); empty for
+    /// most kinds. See [`crate::review`].
+    pub inputs: Vec<ReviewInput>,
+}
+
+/// One input a review must consider (catalogue `record_kinds[].inputs`), with where auditbook
+/// looks for its evidence in the reviewed period. Serialised as is by `clauses --kinds --format
+/// json`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReviewInput {
+    pub id: String,
+    pub title: String,
+    /// Our own one-line description of what the review looks at.
+    pub summary: String,
+    /// Record kinds whose records dated within the reviewed period are evidence for it.
+    pub records: Vec<String>,
+    /// Clauses whose effective documents (citing the clause or one below it) are evidence.
+    pub clauses: Vec<String>,
 }
 
 impl Catalog {
@@ -471,6 +489,10 @@ pub fn parse(text: &str, path: &str, diags: &mut Vec<Diagnostic>) -> Option<Cata
             retention: item
                 .get("retention")
                 .and_then(|n| r.interval(n, "retention")),
+            inputs: item
+                .get("inputs")
+                .map(|n| read_inputs(&mut r, n))
+                .unwrap_or_default(),
             id: id.text,
         });
     }
@@ -486,6 +508,7 @@ pub fn parse(text: &str, path: &str, diags: &mut Vec<Diagnostic>) -> Option<Cata
             due_field: None,
             backdating_tolerance: None,
             retention: None,
+            inputs: Vec::new(),
         });
     }
 
@@ -550,6 +573,40 @@ pub fn parse(text: &str, path: &str, diags: &mut Vec<Diagnostic>) -> Option<Cata
             }
         }
     }
+    for k in &record_kinds {
+        for input in &k.inputs {
+            for kind in &input.records {
+                if !record_kinds.iter().any(|rk| &rk.id == kind) {
+                    sub.push(
+                        Diagnostic::new(
+                            "framework-invalid",
+                            path.to_string(),
+                            format!(
+                                "input `{}` of `{}` names record kind `{kind}`, which is not in `record_kinds`",
+                                input.id, k.id
+                            ),
+                        )
+                        .in_file(path),
+                    );
+                }
+            }
+            for c in &input.clauses {
+                if !clause_ok(c) {
+                    sub.push(
+                        Diagnostic::new(
+                            "framework-invalid",
+                            path.to_string(),
+                            format!(
+                                "input `{}` of `{}` names clause `{c}`, which is not in the clause tree",
+                                input.id, k.id
+                            ),
+                        )
+                        .in_file(path),
+                    );
+                }
+            }
+        }
+    }
     // Every finding from this file is `framework-invalid`, whatever the reader called it.
     for mut d in sub {
         d.code = "framework-invalid";
@@ -593,6 +650,60 @@ pub fn parse(text: &str, path: &str, diags: &mut Vec<Diagnostic>) -> Option<Cata
     };
     catalog.reindex();
     Some(catalog)
+}
+
+/// A record kind's `inputs:` list: each `{id, title, summary, records, clauses}`, ids unique and
+/// valid.
+fn read_inputs(r: &mut Reader<'_>, node: &Node) -> Vec<ReviewInput> {
+    let Some(items) = node.as_seq() else {
+        r.invalid(
+            node,
+            "inputs",
+            format!("`inputs` must be a list, found {}", node.describe()),
+        );
+        return Vec::new();
+    };
+    let mut out: Vec<ReviewInput> = Vec::new();
+    for item in items {
+        let Some(id) = item.get("id").and_then(|n| r.text(n, "id")) else {
+            r.invalid(item, "inputs", "each input needs an `id`".into());
+            continue;
+        };
+        if let Some(why) = crate::ids::invalid_reason(&id.text) {
+            r.invalid(item, "inputs", format!("input id `{}`: {why}", id.text));
+            continue;
+        }
+        if out.iter().any(|i| i.id == id.text) {
+            r.invalid(
+                item,
+                "inputs",
+                format!("input `{}` is listed twice", id.text),
+            );
+            continue;
+        }
+        let text = |r: &mut Reader<'_>, key: &str| {
+            item.get(key)
+                .and_then(|n| r.text(n, key))
+                .map(|t| t.text)
+                .unwrap_or_default()
+        };
+        let list = |r: &mut Reader<'_>, key: &str| {
+            item.get(key).map(|n| texts(r, n, key)).unwrap_or_default()
+        };
+        let title = text(r, "title");
+        out.push(ReviewInput {
+            title: if title.is_empty() {
+                id.text.clone()
+            } else {
+                title
+            },
+            summary: text(r, "summary"),
+            records: list(r, "records"),
+            clauses: list(r, "clauses"),
+            id: id.text,
+        });
+    }
+    out
 }
 
 fn texts(r: &mut Reader<'_>, node: &Node, key: &str) -> Vec<String> {
@@ -792,5 +903,39 @@ mod tests {
         assert!(parse(text, "frameworks/x.yaml", &mut d).is_none());
         assert_eq!(d[0].code, "framework-invalid");
         assert_eq!(d[0].pos.unwrap().line, 4);
+    }
+
+    #[test]
+    fn the_management_review_kind_lists_its_inputs_and_where_their_evidence_is() {
+        let c = builtin().unwrap();
+        let k = c.record_kind("management-review").unwrap();
+        assert_eq!(k.inputs.len(), 12);
+        let audit = k.inputs.iter().find(|i| i.id == "audit-results").unwrap();
+        assert!(audit.records.contains(&"internal-audit".to_string()));
+        for i in &k.inputs {
+            assert!(!i.summary.is_empty() && i.title != i.id, "{}", i.id);
+        }
+    }
+
+    #[test]
+    fn review_inputs_must_name_known_kinds_and_clauses() {
+        let text = "id: x\ntitle: X\nclauses:\n  - id: \"1\"\n    title: A\n    evidence: documents\nrecord_kinds:\n  - id: mr\n    inputs:\n      - {id: audits, records: [audit]}\n      - {id: context, clauses: [\"2\"]}\n      - {id: audits}\n";
+        let mut d = Vec::new();
+        assert!(parse(text, "frameworks/x.yaml", &mut d).is_none());
+        let messages: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("names record kind `audit`")),
+            "{messages:?}"
+        );
+        assert!(
+            messages.iter().any(|m| m.contains("names clause `2`")),
+            "{messages:?}"
+        );
+        assert!(
+            messages.iter().any(|m| m.contains("listed twice")),
+            "{messages:?}"
+        );
     }
 }

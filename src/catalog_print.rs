@@ -4,6 +4,8 @@ use crate::catalog::{mapping, Catalog, Mapping};
 use crate::report::Format;
 use serde::Serialize;
 
+type JsonInput = crate::catalog::ReviewInput;
+
 #[derive(Serialize)]
 struct JsonClause<'a> {
     id: &'a str,
@@ -25,6 +27,9 @@ struct JsonKind<'a> {
     required: &'a [String],
     dates: &'a [String],
     fresh_within: Option<String>,
+    /// The inputs a review of this kind must consider (only kinds that have them).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    inputs: &'a [JsonInput],
 }
 
 #[derive(Serialize)]
@@ -48,6 +53,7 @@ pub fn render(catalog: &Catalog, format: Format, kinds: bool, documents: bool) -
                     required: &k.required,
                     dates: &k.dates,
                     fresh_within: k.fresh_within.map(|i| i.to_string()),
+                    inputs: &k.inputs,
                 })
                 .collect::<Vec<_>>(),
         ),
@@ -105,6 +111,12 @@ fn human(catalog: &Catalog, kinds: bool, documents: bool) -> String {
             ));
             if let Some(f) = k.fresh_within {
                 s.push_str(&format!("    fresh:    newest record at most {f} old\n"));
+            }
+            if !k.inputs.is_empty() {
+                s.push_str("    inputs:   (each record answers them under `inputs:`)\n");
+                for i in &k.inputs {
+                    s.push_str(&format!("      {:<26} {}\n", i.id, i.summary));
+                }
             }
         }
         return s;

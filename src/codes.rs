@@ -221,6 +221,14 @@ codes! {
         "a record is dated after the as-of date",
         "A record documents something that happened; its date cannot be later than the as-of date.",
         "correct the `date`";
+    "review-input-missing", Warning,
+        "a review record does not say it considered an input its kind requires",
+        "A management review must look at a set list of inputs (the catalogue's `inputs` of the record kind; for ISO/IEC 20000-1:2018: previous-actions, context-changes, nonconformities, monitoring-results, audit-results, objectives, customer-satisfaction, interested-party-feedback, service-performance, risks-opportunities, resources, improvement). Each is answered under `inputs:` by its id, with a summary or `refs` to its evidence; an entry with neither does not count. A record without `inputs:`, or with the older list of notes that names no input, gets one finding for all of them. A review whose status is `planned` is exempt.",
+        "add the input under `inputs:` with a summary and `refs` to its evidence, e.g. `audit-results: {summary: \"IA-2026-01 found one minor nonconformity\", refs: [IA-2026-01]}`; if there was nothing to consider, say so in the summary";
+    "review-input-unknown", Warning,
+        "a review record names an input its kind does not have",
+        "The ids under a review's `inputs:` must be the inputs its record kind lists in the catalogue; an unknown id (often a misspelling) answers nothing, so the input it was meant for is reported missing as well.",
+        "rename the entry to the input id suggested, or move the text to the input it belongs to";
     "nonconformity-overdue", Warning,
         "an open nonconformity is past its due date",
         "The corrective action was due and the nonconformity is still open: an auditor will ask why.",

@@ -1049,6 +1049,13 @@ fn catalogue_weakenings(base: &Catalog, head: &Catalog, as_of: Date, out: &mut V
         for f in k.required.iter().filter(|f| !now.required.contains(f)) {
             less.push(format!("no required `{f}`"));
         }
+        for i in k
+            .inputs
+            .iter()
+            .filter(|i| !now.inputs.iter().any(|n| n.id == i.id))
+        {
+            less.push(format!("no review input `{}`", i.id));
+        }
         if let Some(was) = k.retention {
             if now.retention.is_none_or(|n| longer(was, n, as_of)) {
                 less.push(format!("a shorter retention than {was}"));

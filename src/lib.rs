@@ -28,6 +28,7 @@ pub mod portable;
 pub mod progress;
 pub mod regular;
 pub mod report;
+pub mod review;
 pub mod rules;
 pub mod safe_text;
 pub mod sample;

@@ -352,6 +352,18 @@ pub fn link_with<'a>(
                 .or_default()
                 .push(r.id.clone());
         }
+        // A review's input refs are refs of the record too (shown both ways).
+        let input_refs = crate::review::input_refs(catalog, r);
+        if !input_refs.is_empty() {
+            let mut seen: Vec<String> = r.refs.iter().map(|t| crate::ids::key(&t.text)).collect();
+            for t in input_refs {
+                let key = crate::ids::key(&t.text);
+                if !seen.contains(&key) {
+                    backrefs.entry(key.clone()).or_default().push(r.id.clone());
+                    seen.push(key);
+                }
+            }
+        }
     }
     for list in records_by_kind.values_mut() {
         list.sort_by(|&a, &b| {

@@ -11,9 +11,10 @@ use crate::yaml::Pos;
 
 pub mod audit_programme;
 mod placeholders;
+mod review;
+mod soa;
 
 pub use audit_programme::CYCLE as AUDIT_CYCLE;
-mod soa;
 
 pub fn check(model: &Model<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -478,6 +479,7 @@ fn record_rules(model: &Model<'_>, rec: &Record, out: &mut Vec<Diagnostic>) {
         out.push(d);
         return;
     };
+    review::check(model, kind, rec, out);
     for f in &kind.required {
         if rec.field(f).is_none_or(|n| n.is_null()) {
             out.push(

@@ -608,6 +608,64 @@ fn frontmatter() -> Value {
     Value::Object(o)
 }
 
+/// `inputs` and `period` of a review kind ([`crate::review`]): each input by id, as a summary or
+/// `{summary, refs}`; the older list of notes is still valid (the check reports it).
+fn review_properties(k: &crate::catalog::RecordKind) -> Map<String, Value> {
+    let answer = json!({"anyOf": [
+        scalar(),
+        {
+            "type": "object",
+            "properties": {
+                "summary": scalar(),
+                "refs": type_schema(Ty::TextList),
+            },
+            "additionalProperties": false,
+        },
+    ]});
+    let inputs: Map<String, Value> = k
+        .inputs
+        .iter()
+        .map(|i| {
+            let mut one = answer.clone();
+            if let Some(o) = one.as_object_mut() {
+                o.insert(
+                    "description".into(),
+                    json!(format!("{}: {}", i.title, i.summary)),
+                );
+            }
+            (i.id.clone(), one)
+        })
+        .collect();
+    let mut out = Map::new();
+    out.insert(
+        crate::review::INPUTS.into(),
+        json!({
+            "description": "What the review considered: one entry per input, a summary or {summary, refs} (docs/format.md, Management reviews).",
+            "anyOf": [
+                {"type": "object", "properties": inputs, "additionalProperties": true},
+                {"type": "array", "items": scalar()},
+                {"type": "null"},
+            ],
+        }),
+    );
+    out.insert(
+        crate::review::PERIOD.into(),
+        json!({
+            "description": "The period the review looked back on, both ends included (default: since the previous review).",
+            "anyOf": [
+                {
+                    "type": "object",
+                    "properties": {"from": type_schema(Ty::Date), "to": type_schema(Ty::Date)},
+                    "required": ["from", "to"],
+                    "additionalProperties": false,
+                },
+                {"type": "null"},
+            ],
+        }),
+    );
+    out
+}
+
 fn record() -> anyhow::Result<Value> {
     let catalog = crate::catalog::builtin()?;
     let mut one = object(RECORD, true);
@@ -617,7 +675,7 @@ fn record() -> anyhow::Result<Value> {
     let rules: Vec<Value> = kinds
         .iter()
         .map(|k| {
-            let dates: Map<String, Value> = k
+            let mut dates: Map<String, Value> = k
                 .dates
                 .iter()
                 .map(|d| {
@@ -627,6 +685,9 @@ fn record() -> anyhow::Result<Value> {
                     )
                 })
                 .collect();
+            if crate::review::applies(k) {
+                dates.extend(review_properties(k));
+            }
             let mut then = Map::new();
             then.insert("description".into(), json!(k.title));
             if !k.required.is_empty() {

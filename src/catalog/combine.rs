@@ -53,11 +53,33 @@ pub fn combine(primary: Catalog, others: Vec<Catalog>) -> Catalog {
         }
         for mut k in cat.record_kinds {
             k.clauses = k.clauses.iter().map(|x| q(x)).collect();
+            for input in &mut k.inputs {
+                input.clauses = input.clauses.iter().map(|x| q(x)).collect();
+            }
             match out.record_kinds.iter_mut().find(|e| e.id == k.id) {
                 Some(existing) => {
                     for c in k.clauses {
                         if !existing.clauses.contains(&c) {
                             existing.clauses.push(c);
+                        }
+                    }
+                    // Review inputs: the union by id; for an input both define, where to look
+                    // for evidence is the union too (the primary's title and summary stay).
+                    for input in k.inputs {
+                        match existing.inputs.iter_mut().find(|e| e.id == input.id) {
+                            Some(e) => {
+                                for x in input.records {
+                                    if !e.records.contains(&x) {
+                                        e.records.push(x);
+                                    }
+                                }
+                                for x in input.clauses {
+                                    if !e.clauses.contains(&x) {
+                                        e.clauses.push(x);
+                                    }
+                                }
+                            }
+                            None => existing.inputs.push(input),
                         }
                     }
                 }
@@ -326,5 +348,28 @@ mod tests {
             Some(("iso27001:2022", "A.5.1"))
         );
         assert_eq!(split_qualified("8.5.1"), None);
+    }
+
+    #[test]
+    fn review_inputs_combine_by_id_with_the_union_of_their_evidence() {
+        // The second framework's management review shares `audit-results` (adding a kind to look
+        // in) and adds `records-of-processing`; its clause ids are qualified.
+        let second = "id: \"sec:2024\"\ntitle: S\nclauses:\n  - id: \"4\"\n    title: C\n    evidence: heading\n  - id: \"4.1\"\n    title: Scope\n    parent: \"4\"\n    evidence: documents\nrecord_kinds:\n  - id: audit-log\n  - id: management-review\n    inputs:\n      - {id: audit-results, records: [audit-log]}\n      - {id: records-of-processing, clauses: [\"4.1\"]}\n";
+        let mut d = Vec::new();
+        let second = parse(second, "frameworks/sec.yaml", &mut d).unwrap();
+        assert!(d.is_empty(), "{d:?}");
+        let c = combine(builtin().unwrap(), vec![second]);
+        let k = c.record_kind("management-review").unwrap();
+        assert_eq!(k.inputs.len(), 13);
+        assert_eq!(k.inputs[0].id, "previous-actions");
+        let audit = k.inputs.iter().find(|i| i.id == "audit-results").unwrap();
+        assert_eq!(audit.title, "Audit results");
+        assert!(audit.records.contains(&"internal-audit".to_string()));
+        assert!(audit.records.contains(&"audit-log".to_string()));
+        let extra = k.inputs.last().unwrap();
+        assert_eq!(
+            (extra.id.as_str(), extra.clauses.as_slice()),
+            ("records-of-processing", &["sec:2024:4.1".to_string()][..])
+        );
     }
 }

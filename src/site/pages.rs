@@ -27,6 +27,8 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
+/// How many records of its period a review page lists per input before pointing to the kinds.
+const REVIEW_EVIDENCE_SHOWN: usize = 25;
 /// How many records a clause page lists before pointing to the kind pages.
 const CLAUSE_RECORDS_SHOWN: usize = 100;
 /// Rows a page of a record kind's table shows.
@@ -207,6 +209,57 @@ struct DerivationView<'a> {
     reviewed: Option<String>,
     /// A revision-needed review of the child after the parent's change.
     revision_needed: Option<String>,
+}
+
+/// The inputs section of a review record's page.
+#[derive(Serialize)]
+struct ReviewView<'a> {
+    /// The reviewed period, both ends included (`None` without a valid date).
+    from: Option<String>,
+    to: Option<String>,
+    /// How the period was found.
+    basis: &'static str,
+    previous: Option<RecLink<'a>>,
+    inputs: Vec<InputView<'a>>,
+    /// The older `inputs:` list of notes, which names no input.
+    notes: Vec<String>,
+    /// Entries under `inputs:` that are not inputs of the kind: (id, summary).
+    unknown: Vec<(String, String)>,
+}
+
+#[derive(Serialize)]
+struct InputView<'a> {
+    id: &'a str,
+    title: &'a str,
+    /// What the input is about (the catalogue's summary).
+    about: &'a str,
+    answered: bool,
+    /// What the record says about it.
+    summary: String,
+    /// Its `refs`, as written.
+    refs: Vec<EvidenceLink<'a>>,
+    /// What auditbook finds for it in the period (not among `refs`), at most
+    /// [`REVIEW_EVIDENCE_SHOWN`]; `more` counts the rest.
+    found: Vec<EvidenceLink<'a>>,
+    more: usize,
+    /// How many of what auditbook finds are among `refs` (so not listed again).
+    also_cited: usize,
+    /// The record kinds searched, with their pages.
+    kinds: Vec<KindLink<'a>>,
+}
+
+#[derive(Serialize)]
+struct EvidenceLink<'a> {
+    id: String,
+    title: &'a str,
+    date: Option<String>,
+    url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct KindLink<'a> {
+    title: &'a str,
+    url: Option<String>,
 }
 
 #[derive(Serialize, Clone)]
@@ -618,7 +671,13 @@ impl<'a> Site<'a> {
         }
         let mut doc_records: HashMap<usize, BTreeSet<usize>> = HashMap::new();
         for (i, r) in sources.records.iter().enumerate() {
-            let mut named: Vec<&str> = r.refs.iter().map(|t| t.text.as_str()).collect();
+            let input_refs = crate::review::input_refs(model.catalog, r);
+            let mut named: Vec<&str> = r
+                .refs
+                .iter()
+                .chain(&input_refs)
+                .map(|t| t.text.as_str())
+                .collect();
             if let Some(d) = r.field("document").and_then(Node::as_scalar) {
                 named.push(d);
             }
@@ -2603,8 +2662,16 @@ impl<'a> Site<'a> {
             findings: Vec<FindingView<'b>>,
             /// Annex A controls the Statement of Applicability says this record implements.
             implements: Vec<ClauseBadge<'b>>,
+            /// For a review (a kind with catalogue `inputs`): its inputs and their evidence.
+            review: Option<ReviewView<'b>>,
         }
         let r: &'a Record = &self.loaded.sources.records[i];
+        let review = self
+            .model
+            .catalog
+            .record_kind(&r.kind)
+            .filter(|k| crate::review::applies(k))
+            .map(|k| self.review_view(i, k));
         let link_of = |text: &str| -> Option<String> {
             self.rec_link_by_id(text)
                 .map(|l| l.url)
@@ -2613,6 +2680,10 @@ impl<'a> Site<'a> {
         let fields = r
             .fields
             .iter()
+            // A review's inputs and period have a section of their own.
+            .filter(|(k, _)| {
+                review.is_none() || (k != crate::review::INPUTS && k != crate::review::PERIOD)
+            })
             .map(|(k, v)| {
                 let items = match &v.value {
                     YamlValue::Seq(items) => items
@@ -2709,6 +2780,148 @@ impl<'a> Site<'a> {
             refs_in,
             findings,
             implements: self.soa_implements(&r.id),
+            review,
+        }
+    }
+
+    /// The inputs of review record `i`: what it says about each (summary, refs) and the records
+    /// and documents auditbook finds for each in the period it reviewed ([`crate::review`]).
+    fn review_view(&self, i: usize, kind: &'a crate::catalog::RecordKind) -> ReviewView<'a> {
+        let r: &'a Record = &self.loaded.sources.records[i];
+        let mut ignored = Vec::new();
+        let inputs = crate::review::read_inputs(r, &mut ignored);
+        let given = crate::review::read_period(r, &mut ignored);
+        let period = crate::review::period(self.model, i, given);
+        let link = |id: &str| -> EvidenceLink<'a> {
+            if let Some(l) = self.rec_link_by_id(id) {
+                EvidenceLink {
+                    id: l.id.to_string(),
+                    title: l.title,
+                    date: l.date,
+                    url: Some(l.url),
+                }
+            } else if let Some(l) = self.doc_link_by_id(id) {
+                EvidenceLink {
+                    id: l.id.to_string(),
+                    title: l.title,
+                    date: None,
+                    url: Some(l.url),
+                }
+            } else {
+                EvidenceLink {
+                    id: id.to_string(),
+                    title: "",
+                    date: None,
+                    url: None,
+                }
+            }
+        };
+        let views = kind
+            .inputs
+            .iter()
+            .map(|input| {
+                let g = inputs.get(&input.id);
+                let refs: Vec<EvidenceLink<'a>> = g
+                    .map(|g| g.refs.iter().map(|t| link(&t.text)).collect())
+                    .unwrap_or_default();
+                let cited: HashSet<String> = refs.iter().map(|l| crate::ids::key(&l.id)).collect();
+                let mut found = Vec::new();
+                let mut more = 0usize;
+                let mut also_cited = 0usize;
+                if let Some(p) = &period {
+                    let ev = crate::review::evidence(self.model, i, input, p);
+                    let recs = &self.loaded.sources.records;
+                    let all: Vec<EvidenceLink<'a>> = ev
+                        .documents
+                        .iter()
+                        .map(|&d| {
+                            let l = self.doc_link(d);
+                            EvidenceLink {
+                                id: l.id.to_string(),
+                                title: l.title,
+                                date: None,
+                                url: Some(l.url),
+                            }
+                        })
+                        .chain(ev.records.iter().map(|&x| {
+                            let l = self.rec_link(x);
+                            EvidenceLink {
+                                id: recs[x].id.clone(),
+                                title: l.title,
+                                date: l.date,
+                                url: Some(l.url),
+                            }
+                        }))
+                        .collect();
+                    let before = all.len();
+                    let all: Vec<EvidenceLink<'a>> = all
+                        .into_iter()
+                        .filter(|l| !cited.contains(&crate::ids::key(&l.id)))
+                        .collect();
+                    also_cited = before - all.len();
+                    more = all.len().saturating_sub(REVIEW_EVIDENCE_SHOWN);
+                    found = all.into_iter().take(REVIEW_EVIDENCE_SHOWN).collect();
+                }
+                let kinds = input
+                    .records
+                    .iter()
+                    .map(|k| KindLink {
+                        title: self
+                            .model
+                            .catalog
+                            .record_kind(k)
+                            .map_or(k.as_str(), |rk| rk.title.as_str()),
+                        url: self.kind_url(k),
+                    })
+                    .collect();
+                InputView {
+                    id: &input.id,
+                    title: &input.title,
+                    about: &input.summary,
+                    answered: g.is_some_and(crate::review::Given::is_answered),
+                    summary: g.map(|g| g.summary.clone()).unwrap_or_default(),
+                    refs,
+                    found,
+                    more,
+                    also_cited,
+                    kinds,
+                }
+            })
+            .collect();
+        let unknown = inputs
+            .given
+            .iter()
+            .filter(|g| !kind.inputs.iter().any(|k| k.id == g.id))
+            .map(|g| (g.id.clone(), g.summary.clone()))
+            .collect();
+        let (from, to, basis, previous) = match period {
+            Some(p) => {
+                let (basis, previous) = match p.source {
+                    crate::review::PeriodSource::Given => ("as the record gives it", None),
+                    crate::review::PeriodSource::SincePrevious(x) => {
+                        ("since the previous review", Some(self.rec_link(x)))
+                    }
+                    crate::review::PeriodSource::Interval => {
+                        ("the review interval before it: no earlier review", None)
+                    }
+                };
+                (
+                    Some(p.from.to_string()),
+                    Some(p.to.to_string()),
+                    basis,
+                    previous,
+                )
+            }
+            None => (None, None, "unknown: the record has no valid date", None),
+        };
+        ReviewView {
+            from,
+            to,
+            basis,
+            previous,
+            inputs: views,
+            notes: inputs.notes,
+            unknown,
         }
     }
 

@@ -26,6 +26,7 @@ mod mappings;
 mod pdf;
 mod progress;
 mod records;
+mod review_inputs;
 mod rules;
 mod schema;
 mod sign;

@@ -234,6 +234,14 @@ fn wrong_values_fail_validation() {
                 "records:\n  - id: X\n    kind: k\n    date: 2026-01-05\n    title: T\nother: 1\n",
             ),
         ),
+        (
+            "a review period that is not {from, to}",
+            yaml_json("id: MR-1\nkind: management-review\ndate: 2026-01-05\ntitle: T\nattendees: [A]\nperiod: \"2026\"\n"),
+        ),
+        (
+            "a review input with an unknown key",
+            yaml_json("id: MR-1\nkind: management-review\ndate: 2026-01-05\ntitle: T\nattendees: [A]\ninputs:\n  resources: {sumary: x}\n"),
+        ),
     ];
     each_fails("record.schema.json", &rec);
 }
