@@ -321,8 +321,13 @@ fn load_base(repo: &Repo, head: &Loaded, commit: &str, notes: &mut Vec<String>) 
                 .ok()
                 .map(|text| config::parse(&head.config.root, text));
             match parsed {
-                Some(Ok((c, f))) => {
+                Some(Ok((mut c, f))) => {
                     findings.extend(f);
+                    config::add_allowed_signers(
+                        &mut c,
+                        |rel| repo.read_committed(commit, rel),
+                        &mut findings,
+                    );
                     c
                 }
                 Some(Err(e)) => {

@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-const FORMAT: u32 = 6;
+/// 7: commits carry their verified signature.
+const FORMAT: u32 = 7;
 const FILE: &str = "history.msgpack";
 /// The file of format 1, removed when a newer cache is written.
 const OLD_FILE: &str = "history.json";

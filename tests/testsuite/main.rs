@@ -27,6 +27,7 @@ mod records;
 mod rules;
 mod schema;
 mod sign;
+mod signatures;
 mod site;
 mod soa;
 mod wide_history;
