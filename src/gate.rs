@@ -531,6 +531,7 @@ fn with_policy(head: &Config, base: &Config) -> Config {
     c.rules = base.rules.clone();
     c.applicability = base.applicability.clone();
     c.history = base.history.clone();
+    c.approval = base.approval.clone();
     c
 }
 
@@ -921,6 +922,31 @@ fn weakenings(
                     if before.is_none() { "declares" } else { "re-declares" },
                     a.clause,
                     a.party
+                ),
+            );
+        }
+    }
+    // Approval evidence: a document type that now accepts weaker evidence than at the base.
+    let types: BTreeSet<&str> = b
+        .approval
+        .require
+        .keys()
+        .chain(head.approval.require.keys())
+        .map(String::as_str)
+        .collect();
+    for t in types {
+        let (was, now) = (
+            b.approval.required(Some(t)),
+            head.approval.required(Some(t)),
+        );
+        if now < was {
+            push(
+                format!("{FILE_NAME}#approval.require.{t}"),
+                line_of(&text, Some("approval"), t),
+                format!(
+                    "this change lowers the approval evidence `{t}` documents need from `{}` to `{}`; {keep}",
+                    was.as_str(),
+                    now.as_str()
                 ),
             );
         }

@@ -213,8 +213,14 @@ fn a_signed_commit_by_the_approver_makes_the_approval_signed() {
     );
     let r = repo.check();
     assert_eq!(signature_codes(&r), Vec::<String>::new(), "{}", r.stdout);
-    let page = repo.document_page("POL-A");
+    let approvals = &r.json()["approvals"];
     let fp = fingerprint(&key);
+    assert_eq!(approvals[0]["document"], "POL-A", "{approvals}");
+    assert_eq!(approvals[0]["level"], "signed");
+    assert_eq!(approvals[0]["required"], "signed");
+    assert_eq!(approvals[0]["signed_by"], "commit");
+    assert_eq!(approvals[0]["fingerprint"], fp.as_str());
+    let page = repo.document_page("POL-A");
     assert!(
         page.contains(&format!("<td>signed (commit, key {fp})</td>")),
         "{page}"
@@ -488,6 +494,39 @@ fn allowed_signers_keys_count_and_their_validity_is_judged_at_the_commit_date() 
             .starts_with(".allowed_signers:1:"),
         "{}",
         f[0]
+    );
+}
+
+/// `check --base`: a change that lowers `approval.require` for a type is `gate-config-weakened`
+/// at the line of the type, and the base's level still judges the change.
+#[test]
+fn lowering_the_required_approval_level_weakens_the_gate() {
+    let repo = Repo::new(&config(&[], "approval:\n  require:\n    policy: trailer\n"));
+    repo.sms.file("policies/a.md", &policy("1.0", "Text."));
+    repo.commit("Policy A 1.0", PRIYA, HELEN, "2026-03-02T10:00:00Z", None);
+    repo.sms.file(
+        "sms.yaml",
+        &config(&[], "approval:\n  require:\n    policy: claimed\n"),
+    );
+    let r = repo
+        .sms
+        .run("check", &["--base", "main", "--format", "json"]);
+    let f = r.findings("gate-config-weakened");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["line"], 13, "{}", f[0]);
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("from `trailer` to `claimed`"),
+        "{}",
+        f[0]
+    );
+    assert_eq!(
+        r.findings("approval-not-corroborated").len(),
+        1,
+        "{}",
+        r.stdout
     );
 }
 
