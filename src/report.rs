@@ -509,7 +509,7 @@ fn json_approvals(loaded: &Loaded) -> Vec<JsonApproval> {
             let r = &dh.revisions[dh.landing()?];
             let c = h.commits.get(r.commit)?;
             let e = h.evidence(c, r.approver.as_deref(), &loaded.config);
-            let (signed_by, fingerprint) = e.signed.map(|(b, f)| (b, f)).unzip();
+            let (signed_by, fingerprint) = e.signed.unzip();
             Some(JsonApproval {
                 document: d.id.clone(),
                 version: r.version.clone(),
