@@ -321,6 +321,78 @@ mod tests {
         ));
     }
 
+    /// A commit signed (as `git commit -S` does: the sshsig of the commit buffer in a `gpgsig`
+    /// header) is verified in the walk; a second run takes the result from the cache without
+    /// walking; a change of the keys re-verifies.
+    #[test]
+    fn commit_signatures_are_cached_and_verified_again_when_the_keys_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let repo = Repository::init(root).unwrap();
+        let key = keypair(9);
+        let line = key.public_key().to_openssh().unwrap();
+        let yaml = |keys: &str| {
+            format!("organisation: O\nscope: S\nframework: iso20000-1:2018\npeople:\n  - id: hc\n    keys: [{keys}]\n")
+        };
+        std::fs::write(root.join("sms.yaml"), yaml("")).unwrap();
+        std::fs::create_dir_all(root.join("policies")).unwrap();
+        std::fs::write(
+            root.join("policies/p.md"),
+            "---\nid: POL-1\ntitle: P\ntype: policy\nowner: O\napprover: hc\nversion: \"1\"\nstatus: approved\napproved: 2023-11-14\nclauses: [\"8.1\"]\n---\n\nText.\n",
+        )
+        .unwrap();
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let who = git2::Signature::new("A", "a@x", &git2::Time::new(1_700_000_000, 0)).unwrap();
+        let buf = repo
+            .commit_create_buffer(&who, &who, "Policy 1", &tree, &[])
+            .unwrap();
+        let armoured = sign(&key, "git", &buf);
+        let oid = repo
+            .commit_signed(
+                std::str::from_utf8(&buf).unwrap(),
+                std::str::from_utf8(&armoured).unwrap().trim_end(),
+                None,
+            )
+            .unwrap();
+        repo.reference("refs/heads/main", oid, true, "signed")
+            .unwrap();
+        repo.set_head("refs/heads/main").unwrap();
+
+        let read = |keys: &str| {
+            let (config, d) = crate::config::parse(root, &yaml(keys)).unwrap();
+            assert!(d.is_empty(), "{d:?}");
+            let r = super::super::Repo::open(root).unwrap().unwrap();
+            r.read(&config, &mut Vec::new()).unwrap()
+        };
+        let quoted = format!("\"{line}\"");
+        let h = read(&quoted);
+        assert_eq!(h.stats.walked_commits, 1);
+        assert!(matches!(
+            h.commits[0].signature,
+            Some(Signature::Good { ref signer, .. }) if signer == "hc"
+        ));
+        let again = read(&quoted);
+        assert_eq!(
+            (again.stats.walked_commits, again.stats.cached_commits),
+            (0, 1)
+        );
+        assert_eq!(again.commits[0].signature, h.commits[0].signature);
+        let other = read("");
+        assert_eq!(
+            other.stats.walked_commits, 1,
+            "the keys changed: walked again"
+        );
+        assert!(matches!(
+            other.commits[0].signature,
+            Some(Signature::UnknownKey { .. })
+        ));
+    }
+
     /// A tag's signature starts at the first line of a known armour; what precedes it is signed.
     #[test]
     fn a_tag_signature_covers_the_object_before_it() {
