@@ -231,6 +231,113 @@ fn a_signed_commit_by_the_approver_makes_the_approval_signed() {
     );
 }
 
+/// Priya's branch, merged by Helen with a signed merge commit (`git merge -S`): the merge is the
+/// landing, so the approval is signed; Priya's own signature on her commit would not be.
+#[test]
+fn a_signed_merge_by_the_approver_lands_a_signed_approval() {
+    if !have_ssh_keygen() {
+        return;
+    }
+    let repo = Repo::new(MINIMAL_CONFIG);
+    let helen = repo.key("helen");
+    let priya = repo.key("priya");
+    let yaml = config(&[public(&helen)], REQUIRE_SIGNED).replace(
+        "    emails: [pn@example.com]\n",
+        &format!(
+            "    emails: [pn@example.com]\n    keys: [\"{}\"]\n",
+            public(&priya)
+        ),
+    );
+    repo.sms.file("sms.yaml", &yaml);
+    repo.commit("Settings", HELEN, HELEN, "2026-03-01T10:00:00Z", None);
+    repo.git(
+        &["checkout", "-q", "-b", "policy"],
+        HELEN,
+        HELEN,
+        "2026-03-01T10:00:00Z",
+    );
+    repo.sms.file("policies/a.md", &policy("1.0", "Text."));
+    repo.commit(
+        "Policy A 1.0",
+        PRIYA,
+        PRIYA,
+        "2026-03-02T09:00:00Z",
+        Some(&priya),
+    );
+    repo.git(
+        &["checkout", "-q", "main"],
+        HELEN,
+        HELEN,
+        "2026-03-02T10:00:00Z",
+    );
+    repo.git(
+        &["commit", "-q", "--allow-empty", "-m", "Unrelated"],
+        HELEN,
+        HELEN,
+        "2026-03-02T09:30:00Z",
+    );
+    // Priya's signed commit alone on the main line would be claimed: she is not the approver.
+    let signing = format!("user.signingkey={}", helen.display());
+    repo.git(
+        &[
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            &signing,
+            "merge",
+            "-q",
+            "--no-ff",
+            "-S",
+            "-m",
+            "Merge policy A",
+            "policy",
+        ],
+        HELEN,
+        HELEN,
+        "2026-03-02T10:00:00Z",
+    );
+    let r = repo.check();
+    assert_eq!(signature_codes(&r), Vec::<String>::new(), "{}", r.stdout);
+    assert_eq!(r.json()["approvals"][0]["level"], "signed");
+}
+
+/// The author's own good signature proves who wrote the change, not who approved it: the
+/// approval stays claimed, and the version table still shows the signature.
+#[test]
+fn a_signature_by_someone_other_than_the_approver_is_not_a_signed_approval() {
+    if !have_ssh_keygen() {
+        return;
+    }
+    let repo = Repo::new(MINIMAL_CONFIG);
+    let priya = repo.key("priya");
+    let yaml = config(&[], REQUIRE_SIGNED).replace(
+        "    emails: [pn@example.com]\n",
+        &format!(
+            "    emails: [pn@example.com]\n    keys: [\"{}\"]\n",
+            public(&priya)
+        ),
+    );
+    repo.sms.file("sms.yaml", &yaml);
+    repo.sms.file("policies/a.md", &policy("1.0", "Text."));
+    repo.commit(
+        "Policy A 1.0",
+        PRIYA,
+        PRIYA,
+        "2026-03-02T10:00:00Z",
+        Some(&priya),
+    );
+    let r = repo.check();
+    assert_eq!(
+        signature_codes(&r),
+        ["approval-not-corroborated"],
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.json()["approvals"][0]["level"], "claimed");
+    let page = repo.document_page("POL-A");
+    assert!(page.contains("<td>signed by pn (key "), "{page}");
+}
+
 /// Without a signature, `approval.require: signed` is not met: `approval-not-corroborated` at
 /// the approver line, and the check fails; a level that is met gives nothing.
 #[test]
