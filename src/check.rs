@@ -343,7 +343,7 @@ fn committed_sources(
     let text = String::from_utf8(bytes)
         .map_err(|_| anyhow::anyhow!("sms.yaml at {what} ({short}) is not UTF-8 text"))?;
     let (mut config, mut findings) = config::parse(root, &text)?;
-    config::add_allowed_signers(
+    config::add_key_files(
         &mut config,
         |rel| repo.read_committed(commit, rel),
         &mut findings,
@@ -391,7 +391,7 @@ pub fn load_staged(opts: &Options) -> Result<Loaded> {
     let text = String::from_utf8(bytes)
         .map_err(|_| anyhow::anyhow!("sms.yaml as staged is not UTF-8 text"))?;
     let (mut config, mut findings) = config::parse(&root, &text)?;
-    config::add_allowed_signers(&mut config, |rel| repo.read_staged(rel), &mut findings);
+    config::add_key_files(&mut config, |rel| repo.read_staged(rel), &mut findings);
     let (snapshot, sources, source_findings) = timed(Phase::Load, || -> Result<_> {
         let snapshot = repo.staged_snapshot(&config)?;
         let (sources, source_findings) = source::parse(&config, &snapshot);

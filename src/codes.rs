@@ -298,20 +298,20 @@ codes! {
         "have the approver land the version with a signed commit (`git commit -S`, `git merge -S`) or sign a tag on it (`git tag -s`), or land it with an independent `Approved-by:` trailer, as the level requires";
     "signature-bad", Error,
         "a commit or tag signature does not verify",
-        "A commit of the SMS history (or an annotated tag on one) carries an SSH signature that does not verify for the object with the key it names, or was made for another purpose (an sshsig namespace other than `git`). The commit or tag was altered after signing, or the signature was copied from elsewhere: it must not be taken as evidence. This is checked for every commit that changed SMS files, whoever signed it.",
+        "A commit of the SMS history (or an annotated tag on one) carries an SSH or OpenPGP signature that does not verify for the object with the key it names, or was made for another purpose (an sshsig namespace other than `git`). The commit or tag was altered after signing, or the signature was copied from elsewhere: it must not be taken as evidence. This is checked for every commit that changed SMS files, whoever signed it.",
         "find out who altered the commit or tag; re-sign it (`git commit --amend -S`, `git tag -f -s`) only if its content is known to be right";
     "signature-unknown-key", Warning,
         "an approval commit or tag is signed by a key that is not trusted",
-        "The commit that landed an approved revision (or a signed tag on it) has a valid SSH signature, but by a key listed neither under `people[].keys` in sms.yaml nor in the `signatures.allowed_signers` file, so auditbook cannot say whose it is and the approval does not count as signed.",
-        "add the signer's public key line to their `people[].keys` (or to the allowed-signers file) if it is theirs; otherwise find out who signed";
+        "The commit that landed an approved revision (or a signed tag on it) has a valid SSH signature by a key listed neither under `people[].keys` in sms.yaml nor in the `signatures.allowed_signers` file, or an OpenPGP signature whose issuer is none of the keys in `signatures.openpgp_keys`; auditbook cannot say whose it is, and the approval does not count as signed.",
+        "add the signer's public key line to their `people[].keys` (or to the allowed-signers file), or their armoured OpenPGP key to the `signatures.openpgp_keys` file, if it is theirs; otherwise find out who signed";
     "signature-key-expired", Warning,
         "an approval commit or tag is signed by a key outside its validity",
-        "The signature is valid and the key is trusted, but the allowed-signers file limits the key with `valid-after`/`valid-before`, and the commit or tag was signed (by its committer or tagger date) outside that window; as `git verify-commit` does, such a signature is not accepted. Times without `Z` are read in sms.yaml `timezone` (default UTC).",
+        "The signature is valid and the key is trusted, but not at the signing time: the allowed-signers file limits the SSH key with `valid-after`/`valid-before` and the commit or tag was signed (by its committer or tagger date) outside that window, or the OpenPGP key had expired or is revoked when the signature was made. As `git verify-commit` does, such a signature is not accepted. Allowed-signers times without `Z` are read in sms.yaml `timezone` (default UTC).",
         "re-sign with a current key, or correct the key's validity in the allowed-signers file if it is wrong";
     "signature-unverifiable", Note,
         "an approval commit or tag carries a signature auditbook cannot verify",
-        "The commit that landed an approved revision (or a tag on it) is signed in a format auditbook does not verify in-process: OpenPGP, X.509, or an SSH signature by an RSA or ECDSA key (auditbook verifies Ed25519 SSH signatures). It is neither good nor bad; the approval does not count as signed.",
-        "sign approvals with an Ed25519 SSH key (`git config gpg.format ssh`, `user.signingkey ~/.ssh/id_ed25519.pub`) listed in sms.yaml";
+        "The commit that landed an approved revision (or a tag on it) is signed in a form auditbook does not verify in-process: an X.509 (S/MIME) signature, or an SSH signature by an RSA or ECDSA key (auditbook verifies Ed25519 SSH signatures, and OpenPGP signatures against `signatures.openpgp_keys`). It is neither good nor bad; the approval does not count as signed.",
+        "sign approvals with an Ed25519 SSH key (`git config gpg.format ssh`, `user.signingkey ~/.ssh/id_ed25519.pub`) listed in sms.yaml, or with an OpenPGP key exported into `signatures.openpgp_keys`";
     "self-approval", Warning,
         "a document is approved by someone who authored changes to it",
         "The approver (a person in sms.yaml `people`, matched by git e-mail) is among the authors (commit authors, Co-authored-by trailers, authors of the commits a merge lands — found by graph, not by date — and a merge's own author when the merge adds content of its own) of the changes since the previous approved version. Checked only where `people` maps e-mails.",

@@ -60,6 +60,9 @@ pub struct SignatureSettings {
     /// An allowed-signers file (git's `gpg.ssh.allowedSignersFile` format), SMS-relative.
     pub allowed_signers: Option<String>,
     pub pos: Pos,
+    /// Armoured OpenPGP public keys (`gpg --export --armor`), SMS-relative.
+    pub openpgp_keys: Option<String>,
+    pub openpgp_pos: Pos,
 }
 
 /// How well an approval is evidenced in git, weakest first (README "Approval evidence").
@@ -306,7 +309,7 @@ pub fn load(root: &Path) -> Result<(Config, Vec<Diagnostic>)> {
     let text = String::from_utf8(bytes)
         .map_err(|_| anyhow::anyhow!("`{}` is not UTF-8 text", path.display()))?;
     let (mut config, mut diags) = parse(root, &text)?;
-    add_allowed_signers(
+    add_key_files(
         &mut config,
         |rel| read_work_tree_file(root, rel),
         &mut diags,
@@ -504,6 +507,17 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
                                     Ok(p) => {
                                         config.signatures.allowed_signers = Some(p);
                                         config.signatures.pos = t.pos;
+                                    }
+                                    Err(e) => r.invalid(vv, &kk, e),
+                                }
+                            }
+                        }
+                        "openpgp_keys" => {
+                            if let Some(t) = r.text(vv, &kk) {
+                                match relative_file(&t.text) {
+                                    Ok(p) => {
+                                        config.signatures.openpgp_keys = Some(p);
+                                        config.signatures.openpgp_pos = t.pos;
                                     }
                                     Err(e) => r.invalid(vv, &kk, e),
                                 }
@@ -724,49 +738,75 @@ fn people_keys(
     ring
 }
 
-/// Add the keys of the allowed-signers file named by `signatures.allowed_signers`: `read` gives
-/// its bytes (from the work tree, or from the commit being checked), `None` when it is absent. A
-/// file that is missing or cannot be read is `config-invalid` at the setting: verifying against
-/// fewer keys than the SMS lists must never pass silently.
-pub fn add_allowed_signers(
+/// Add the keys of the files named by `signatures.allowed_signers` and
+/// `signatures.openpgp_keys`: `read` gives a file's bytes (from the work tree, or from the commit
+/// being checked), `None` when it is absent. A file that is missing or cannot be read is
+/// `config-invalid` at the setting: verifying against fewer keys than the SMS lists must never
+/// pass silently.
+pub fn add_key_files(
     config: &mut Config,
-    read: impl FnOnce(&str) -> Result<Option<Vec<u8>>>,
+    read: impl Fn(&str) -> Result<Option<Vec<u8>>>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let Some(rel) = config.signatures.allowed_signers.clone() else {
-        return;
-    };
-    let pos = config.signatures.pos;
-    let mut fail = |why: String| {
-        diags.push(
-            Diagnostic::new(
-                "config-invalid",
-                format!("{FILE_NAME}#signatures.allowed_signers"),
-                why,
+    let files = [
+        (
+            "allowed_signers",
+            config.signatures.allowed_signers.clone(),
+            config.signatures.pos,
+        ),
+        (
+            "openpgp_keys",
+            config.signatures.openpgp_keys.clone(),
+            config.signatures.openpgp_pos,
+        ),
+    ];
+    for (key, rel, pos) in files {
+        let Some(rel) = rel else { continue };
+        let mut fail = |why: String| {
+            diags.push(
+                Diagnostic::new(
+                    "config-invalid",
+                    format!("{FILE_NAME}#signatures.{key}"),
+                    why,
+                )
+                .at(FILE_NAME, pos),
             )
-            .at(FILE_NAME, pos),
-        )
-    };
-    let text = match read(&rel) {
-        Ok(Some(bytes)) => match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(_) => return fail(format!("the allowed signers file `{rel}` is not UTF-8 text")),
-        },
-        Ok(None) => {
-            return fail(format!(
-                "the allowed signers file `{rel}` does not exist; create it (`PRINCIPAL KEY` per line, git's format) or remove the setting"
-            ))
+        };
+        let text = match read(&rel) {
+            Ok(Some(bytes)) => match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(_) => {
+                    fail(format!("the key file `{rel}` is not UTF-8 text"));
+                    continue;
+                }
+            },
+            Ok(None) => {
+                fail(format!(
+                    "the key file `{rel}` (`signatures.{key}`) does not exist; create it or remove the setting"
+                ));
+                continue;
+            }
+            Err(e) => {
+                fail(format!("{e:#}"));
+                continue;
+            }
+        };
+        if key == "openpgp_keys" {
+            match crate::keys::openpgp_keys(&text, &rel, &config.people) {
+                Ok(keys) => config.keyring.openpgp.extend(keys),
+                Err(why) => fail(why),
+            }
+            continue;
         }
-        Err(e) => return fail(format!("{e:#}")),
-    };
-    let tz = config
-        .timezone
-        .as_deref()
-        .and_then(|t| jiff::tz::TimeZone::get(t).ok())
-        .unwrap_or(jiff::tz::TimeZone::UTC);
-    match crate::keys::allowed_signers(&text, &rel, &tz, &config.people) {
-        Ok(keys) => config.keyring.keys.extend(keys),
-        Err((line, why)) => fail(format!("{rel}:{line}: {why}")),
+        let tz = config
+            .timezone
+            .as_deref()
+            .and_then(|t| jiff::tz::TimeZone::get(t).ok())
+            .unwrap_or(jiff::tz::TimeZone::UTC);
+        match crate::keys::allowed_signers(&text, &rel, &tz, &config.people) {
+            Ok(keys) => config.keyring.keys.extend(keys),
+            Err((line, why)) => fail(format!("{rel}:{line}: {why}")),
+        }
     }
 }
 

@@ -323,7 +323,7 @@ fn load_base(repo: &Repo, head: &Loaded, commit: &str, notes: &mut Vec<String>) 
             match parsed {
                 Some(Ok((mut c, f))) => {
                     findings.extend(f);
-                    config::add_allowed_signers(
+                    config::add_key_files(
                         &mut c,
                         |rel| repo.read_committed(commit, rel),
                         &mut findings,

@@ -64,15 +64,57 @@ impl TrustedKey {
     }
 }
 
+/// One trusted OpenPGP certificate (`signatures.openpgp_keys`), with its subkeys.
+#[derive(Debug, Clone)]
+pub struct TrustedPgpKey {
+    pub cert: pgp::composed::SignedPublicKey,
+    /// The primary key's fingerprint, upper-case hex.
+    pub fingerprint: String,
+    /// The person whose `emails` hold one of the certificate's User ID e-mails.
+    pub person: Option<String>,
+    /// The User ID e-mails (lower case).
+    pub principals: Vec<String>,
+    /// When the primary key expires (seconds since the epoch), from its self-signatures.
+    pub expires: Option<i64>,
+    /// The certificate carries a revocation signature that verifies.
+    pub revoked: bool,
+    pub origin: String,
+}
+
+impl TrustedPgpKey {
+    pub fn signer(&self) -> &str {
+        self.person
+            .as_deref()
+            .or(self.principals.first().map(String::as_str))
+            .unwrap_or(&self.fingerprint)
+    }
+
+    /// Whether the key could sign at `time`; `Err` says why not.
+    pub fn valid_at(&self, time: i64) -> Result<(), String> {
+        if self.revoked {
+            return Err(format!("the key is revoked ({})", self.origin));
+        }
+        if let Some(e) = self.expires.filter(|&e| time >= e) {
+            let when = jiff::Timestamp::from_second(e)
+                .map(|t| t.strftime("%Y-%m-%d %H:%M:%SZ").to_string())
+                .unwrap_or_else(|_| e.to_string());
+            return Err(format!("the key expired at {when} ({})", self.origin));
+        }
+        Ok(())
+    }
+}
+
 /// Every trusted key, in the order listed (people first, then the allowed-signers file).
 #[derive(Debug, Clone, Default)]
 pub struct Keyring {
     pub keys: Vec<TrustedKey>,
+    /// OpenPGP certificates, in file order.
+    pub openpgp: Vec<TrustedPgpKey>,
 }
 
 impl Keyring {
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.keys.is_empty() && self.openpgp.is_empty()
     }
 
     /// A text that changes whenever a key, its owner, namespaces or validity do (part of the
@@ -90,6 +132,15 @@ impl Keyring {
                     k.namespaces,
                     k.valid_after,
                     k.valid_before
+                )
+                .as_bytes(),
+            );
+        }
+        for k in &self.openpgp {
+            h.update(
+                format!(
+                    "pgp {}|{:?}|{:?}|{:?}|{}\n",
+                    k.fingerprint, k.person, k.principals, k.expires, k.revoked
                 )
                 .as_bytes(),
             );
@@ -178,4 +229,73 @@ pub fn allowed_signers(
             }
         })
         .collect())
+}
+
+/// The OpenPGP certificates of an armoured key file (`gpg --export --armor A B …`; several
+/// blocks may follow each other). User ID e-mails are matched to people. A certificate whose
+/// self-signatures do not verify is an error: it cannot say whose key it is.
+pub fn openpgp_keys(
+    text: &str,
+    label: &str,
+    people: &[Person],
+) -> Result<Vec<TrustedPgpKey>, String> {
+    use pgp::composed::{Deserializable, SignedPublicKey};
+    use pgp::types::KeyDetails;
+    let (certs, _) = SignedPublicKey::from_string_many(text)
+        .map_err(|e| format!("{label}: not armoured OpenPGP public keys ({e})"))?;
+    let mut out = Vec::new();
+    for cert in certs {
+        let cert = cert.map_err(|e| format!("{label}: an OpenPGP key cannot be read ({e})"))?;
+        let fingerprint = format!("{:X}", cert.primary_key.fingerprint());
+        cert.verify_bindings().map_err(|e| {
+            format!("{label}: the self-signatures of OpenPGP key {fingerprint} do not verify ({e})")
+        })?;
+        let mut principals: Vec<String> = cert
+            .details
+            .users
+            .iter()
+            .filter_map(|u| {
+                let id = String::from_utf8_lossy(u.id.id()).into_owned();
+                let email = match (id.rfind('<'), id.rfind('>')) {
+                    (Some(a), Some(b)) if a < b => id[a + 1..b].to_string(),
+                    _ if id.contains('@') => id.trim().to_string(),
+                    _ => return None,
+                };
+                Some(email.to_ascii_lowercase())
+            })
+            .collect();
+        principals.dedup();
+        let person = principals.iter().find_map(|e| {
+            people
+                .iter()
+                .find(|p| p.emails.contains(e))
+                .map(|p| p.id.clone())
+        });
+        let created = i64::from(cert.primary_key.created_at().as_secs());
+        let expires = cert
+            .details
+            .users
+            .iter()
+            .flat_map(|u| u.signatures.iter())
+            .chain(cert.details.direct_signatures.iter())
+            .filter_map(|s| s.key_expiration_time().map(|d| d.as_secs()))
+            .filter(|&d| d > 0)
+            .max()
+            .map(|d| created + i64::from(d));
+        let revoked = cert
+            .details
+            .revocation_signatures
+            .iter()
+            .any(|s| s.verify_key(&cert.primary_key).is_ok());
+        out.push(TrustedPgpKey {
+            origin: format!("{label}, key {fingerprint}"),
+            cert,
+            fingerprint,
+            person,
+            principals,
+            expires,
+            revoked,
+        });
+    }
+    Ok(out)
 }

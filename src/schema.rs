@@ -106,11 +106,18 @@ pub const PEOPLE: &[Field] = &[
     ),
 ];
 
-pub const SIGNATURES: &[Field] = &[f(
-    "allowed_signers",
-    Ty::Text,
-    "An allowed-signers file (git's `gpg.ssh.allowedSignersFile` format), relative to the SMS root: more trusted keys, principals matched to people by e-mail.",
-)];
+pub const SIGNATURES: &[Field] = &[
+    f(
+        "allowed_signers",
+        Ty::Text,
+        "An allowed-signers file (git's `gpg.ssh.allowedSignersFile` format), relative to the SMS root: more trusted keys, principals matched to people by e-mail.",
+    ),
+    f(
+        "openpgp_keys",
+        Ty::Text,
+        "A file of armoured OpenPGP public keys (`gpg --export --armor`), relative to the SMS root; User ID e-mails are matched to people.",
+    ),
+];
 
 /// The words of `approval.require.<type>`.
 pub const APPROVAL_LEVELS: &[&str] = crate::config::ApprovalLevel::WORDS;

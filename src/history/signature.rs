@@ -7,7 +7,10 @@
 //! - SSH signatures (git's `gpg.format=ssh`, the sshsig format, namespace `git`) are verified
 //!   with the `ssh-key` crate against the keys of [`Keyring`]. Ed25519 only, as `bundle --sign`:
 //!   a signature by another key type is "not verifiable", never "good" or "bad".
-//! - OpenPGP and X.509 signatures are recognised and reported as not verifiable.
+//! - OpenPGP signatures (git's default `gpg.format`) are verified with the pure-Rust `pgp`
+//!   crate (rPGP) against the armoured certificates of `signatures.openpgp_keys`; expiry and
+//!   revocation are judged at the signature's creation time. X.509 signatures are recognised and
+//!   reported as not verifiable.
 //! - A key's `valid-after`/`valid-before` are judged at the signing time git records (the
 //!   committer or tagger date), as `git verify-commit` does — never at the time of the run, so
 //!   a result does not change with the clock.
@@ -131,10 +134,11 @@ pub(super) fn verify(armoured: &[u8], payload: &[u8], time: i64, keys: &Keyring)
     if text.starts_with(SSH_BEGIN) {
         return ssh(text, payload, time, keys);
     }
-    let detail = if text.starts_with(PGP_BEGIN) {
-        "an OpenPGP signature; auditbook verifies SSH signatures (git's gpg.format=ssh) only"
-    } else if text.starts_with(X509_BEGIN) {
-        "an X.509 (S/MIME) signature; auditbook verifies SSH signatures (git's gpg.format=ssh) only"
+    if text.starts_with(PGP_BEGIN) {
+        return openpgp(text, payload, time, keys);
+    }
+    let detail = if text.starts_with(X509_BEGIN) {
+        "an X.509 (S/MIME) signature; auditbook verifies SSH and OpenPGP signatures only"
     } else {
         "a signature in a format auditbook does not know"
     };
@@ -193,6 +197,90 @@ fn ssh(text: &str, payload: &[u8], time: i64, keys: &Keyring) -> Signature {
             fingerprint,
             detail: first.valid_at(time).err().unwrap_or_default(),
         },
+    }
+}
+
+/// An OpenPGP detached signature (git's default `gpg.format=openpgp`) of `payload`, checked
+/// against the certificates of `signatures.openpgp_keys`: the issuer (fingerprint, else key id)
+/// names the primary key or a subkey; validity (expiry, revocation) is judged at the
+/// signature's own creation time, else at `time`.
+fn openpgp(text: &str, payload: &[u8], time: i64, keys: &Keyring) -> Signature {
+    use pgp::composed::{Deserializable, DetachedSignature};
+    use pgp::types::KeyDetails;
+    let sig = match DetachedSignature::from_string(text) {
+        Ok((s, _)) => s,
+        Err(e) => {
+            return Signature::Bad {
+                detail: format!("the OpenPGP signature cannot be read ({e})"),
+            }
+        }
+    };
+    let fingerprints: Vec<String> = sig
+        .signature
+        .issuer_fingerprint()
+        .iter()
+        .map(|f| format!("{f:X}"))
+        .collect();
+    let key_ids: Vec<String> = sig
+        .signature
+        .issuer_key_id()
+        .iter()
+        .map(|k| k.to_string().to_ascii_uppercase())
+        .collect();
+    let issuer = fingerprints
+        .first()
+        .or(key_ids.first())
+        .cloned()
+        .unwrap_or_else(|| "no issuer".to_string());
+    let signed_at = sig
+        .signature
+        .created()
+        .map_or(time, |t| i64::from(t.as_secs()));
+    for k in &keys.openpgp {
+        let names = |fp: String, id: String| fingerprints.contains(&fp) || key_ids.contains(&id);
+        let primary = &k.cert.primary_key;
+        let verified = if names(
+            format!("{:X}", primary.fingerprint()),
+            primary.legacy_key_id().to_string().to_ascii_uppercase(),
+        ) {
+            Some(sig.verify(primary, payload))
+        } else {
+            k.cert
+                .public_subkeys
+                .iter()
+                .find(|s| {
+                    names(
+                        format!("{:X}", s.key.fingerprint()),
+                        s.key.legacy_key_id().to_string().to_ascii_uppercase(),
+                    )
+                })
+                .map(|s| sig.verify(s, payload))
+        };
+        let Some(verified) = verified else { continue };
+        if let Err(e) = verified {
+            return Signature::Bad {
+                detail: format!(
+                    "the OpenPGP signature does not verify with key {} ({e}): the signed object or the signature was altered",
+                    k.fingerprint
+                ),
+            };
+        }
+        return match k.valid_at(signed_at) {
+            Ok(()) => Signature::Good {
+                signer: k.signer().to_string(),
+                person: k.person.clone(),
+                fingerprint: format!("OpenPGP {}", k.fingerprint),
+            },
+            Err(detail) => Signature::Expired {
+                signer: k.signer().to_string(),
+                person: k.person.clone(),
+                fingerprint: format!("OpenPGP {}", k.fingerprint),
+                detail,
+            },
+        };
+    }
+    Signature::UnknownKey {
+        fingerprint: format!("OpenPGP {issuer}"),
     }
 }
 
@@ -273,6 +361,7 @@ mod tests {
                 valid_before,
                 origin: "people[hc].keys".into(),
             }],
+            openpgp: Vec::new(),
         }
     }
 
@@ -313,6 +402,15 @@ mod tests {
         assert!(matches!(
             verify(
                 b"-----BEGIN PGP SIGNATURE-----\n\nxx\n-----END PGP SIGNATURE-----\n",
+                b"x",
+                1,
+                &ring(&key, None)
+            ),
+            Signature::Bad { .. }
+        ));
+        assert!(matches!(
+            verify(
+                b"-----BEGIN SIGNED MESSAGE-----\nMII\n-----END SIGNED MESSAGE-----\n",
                 b"x",
                 1,
                 &ring(&key, None)

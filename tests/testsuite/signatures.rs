@@ -648,18 +648,21 @@ fn a_bad_key_line_in_people_is_a_config_finding() {
     assert!(f[0]["message"].as_str().unwrap().contains("person `hc`"));
 }
 
-/// An OpenPGP-signed approval commit is recognised but not verified: a note, and not signed.
+/// An approval commit signed with OpenPGP (git's default format, by the real `gpg`): by a key
+/// nobody listed it is `signature-unknown-key`; with the approver's armoured public key in
+/// `signatures.openpgp_keys` (matched to her by the User ID e-mail) the approval is signed; a
+/// forged copy of the commit is `signature-bad`.
 #[test]
-fn an_openpgp_signature_is_reported_as_unverifiable() {
-    if !have_ssh_keygen() {
-        return;
-    }
+fn openpgp_signatures_are_verified_against_armoured_keys_in_the_sms() {
     let Ok(out) = Command::new("gpg").arg("--version").output() else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("CI=true but gpg is not installed (apt-get install -y gnupg)");
+        }
         eprintln!("skipped: gpg is not installed");
         return;
     };
     assert!(out.status.success());
-    let repo = Repo::new(&config(&[], ""));
+    let repo = Repo::new(&config(&[], REQUIRE_SIGNED));
     let home = repo.keys.path().join("gnupg");
     std::fs::create_dir_all(&home).unwrap();
     let gpg = |args: &[&str]| {
@@ -674,6 +677,7 @@ fn an_openpgp_signature_is_reported_as_unverifiable() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     };
     gpg(&[
         "--quick-generate-key",
@@ -712,11 +716,66 @@ fn an_openpgp_signature_is_reported_as_unverifiable() {
         String::from_utf8_lossy(&out.stderr)
     );
     let r = repo.check();
-    let f = r.findings("signature-unverifiable");
-    assert_eq!(f.len(), 1, "{}", r.stdout);
-    assert!(
-        f[0]["message"].as_str().unwrap().contains("OpenPGP"),
+    let mut codes = signature_codes(&r);
+    codes.sort();
+    assert_eq!(
+        codes,
+        ["approval-not-corroborated", "signature-unknown-key"],
         "{}",
-        f[0]
+        r.stdout
     );
+    assert!(r.findings("signature-unknown-key")[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("OpenPGP"));
+    // The armoured public key in the SMS (a work-tree change of the settings).
+    repo.sms.file(
+        "keys/openpgp.asc",
+        &gpg(&["--export", "--armor", "hc@example.com"]),
+    );
+    repo.sms.file(
+        "sms.yaml",
+        &config(
+            &[],
+            &format!("signatures:\n  openpgp_keys: keys/openpgp.asc\n{REQUIRE_SIGNED}"),
+        ),
+    );
+    let r = repo.check();
+    assert_eq!(signature_codes(&r), Vec::<String>::new(), "{}", r.stdout);
+    assert_eq!(r.json()["approvals"][0]["level"], "signed");
+    assert!(r.json()["approvals"][0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .starts_with("OpenPGP "));
+    // The same commit with its text altered, signature kept.
+    let raw = repo.git(
+        &["cat-file", "commit", "HEAD"],
+        HELEN,
+        HELEN,
+        "2026-03-02T10:00:00Z",
+    );
+    assert!(
+        raw.contains("gpgsig -----BEGIN PGP SIGNATURE-----"),
+        "{raw}"
+    );
+    let file = repo.keys.path().join("forged");
+    std::fs::write(
+        &file,
+        format!("{}\n", raw.replace("Policy A 1.0", "Policy A 1.0!")),
+    )
+    .unwrap();
+    let id = repo.git(
+        &["hash-object", "-t", "commit", "-w", file.to_str().unwrap()],
+        HELEN,
+        HELEN,
+        "2026-03-02T10:00:00Z",
+    );
+    repo.git(
+        &["update-ref", "refs/heads/main", &id],
+        HELEN,
+        HELEN,
+        "2026-03-02T10:00:00Z",
+    );
+    let r = repo.check();
+    assert_eq!(r.findings("signature-bad").len(), 1, "{}", r.stdout);
 }
