@@ -351,7 +351,7 @@ codes! {
     // --- pull-request gate (check --base) ---------------------------------------------------------
     "gate-config-weakened", Error,
         "the change relaxes the policy that judges it",
-        "With `check --base`, policy comes from the base: rule levels, the framework and its catalogue, applicability, intervals and history settings in sms.yaml (and frameworks/) are read from the merge-base, so a pull request cannot pass by relaxing the gate. This change lowers a rule's level or turns it off, lengthens an interval, changes the framework, declares a clause operated by another party, moves the history baseline, or makes the catalogue demand less. The gate judged the change by the base's settings.",
+        "With `check --base`, policy comes from the base: rule levels, the framework and its catalogue, applicability, intervals and history settings in sms.yaml (and frameworks/) are read from the merge-base, so a pull request cannot pass by relaxing the gate. This change lowers a rule's level or turns it off, lengthens an interval, changes the framework, declares a clause operated by another party, moves the history baseline, lowers the approval evidence `approval.require` asks for, or makes the catalogue demand less; the gate judged the change by the base's settings. Or it trusts a signing key the base did not (in `people[].keys`, the allowed-signers or the OpenPGP key file): signatures are verified with the change's keys, so such a key could sign the change's own approval.",
         "make the policy change in a pull request of its own, reviewed and approved as a change to the SMS policy, or revert it";
 }
 

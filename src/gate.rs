@@ -951,6 +951,36 @@ fn weakenings(
             );
         }
     }
+    // Trusted signing keys: a key (or a new owner of a key) that the base did not trust could sign
+    // approvals, the change's own included.
+    let trusted = |c: &Config| -> BTreeSet<(String, String)> {
+        c.keyring
+            .keys
+            .iter()
+            .map(|k| (k.fingerprint.clone(), k.signer().to_string()))
+            .chain(
+                c.keyring
+                    .openpgp
+                    .iter()
+                    .map(|k| (format!("OpenPGP {}", k.fingerprint), k.signer().to_string())),
+            )
+            .collect()
+    };
+    let before = trusted(b);
+    for (fingerprint, signer) in trusted(head).difference(&before) {
+        let pos = if text.lines().any(|l| l.trim_start().starts_with("keys:")) {
+            line_of(&text, Some("people"), "keys")
+        } else {
+            line_of(&text, None, "signatures")
+        };
+        push(
+            format!("{FILE_NAME}#signatures.{fingerprint}"),
+            pos,
+            format!(
+                "this change trusts the signing key {fingerprint} as {signer}'s: its signatures count as approvals from now on, this change's own included (the history is verified with the change's keys)"
+            ),
+        );
+    }
     // History settings: a later baseline exempts more revisions; a longer back-dating tolerance.
     if head.history.baseline.is_some() && head.history.baseline != b.history.baseline {
         push(

@@ -637,6 +637,43 @@ fn lowering_the_required_approval_level_weakens_the_gate() {
     );
 }
 
+/// `check --base`: a change that adds a trusted signing key is `gate-config-weakened` (the key
+/// could sign the change's own approval).
+#[test]
+fn trusting_a_new_signing_key_weakens_the_gate() {
+    if !have_ssh_keygen() {
+        return;
+    }
+    let repo = Repo::new(&config(&[], ""));
+    let key = repo.key("helen");
+    repo.sms.file("policies/a.md", &policy("1.0", "Text."));
+    repo.commit("Policy A 1.0", PRIYA, HELEN, "2026-03-02T10:00:00Z", None);
+    repo.sms.file("sms.yaml", &config(&[public(&key)], ""));
+    let r = repo
+        .sms
+        .run("check", &["--base", "main", "--format", "json"]);
+    let f = r.findings("gate-config-weakened");
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["line"], 8, "{}", f[0]);
+    let message = f[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&fingerprint(&key)) && message.contains("as hc's"),
+        "{message}"
+    );
+    // The same keys on both sides: nothing.
+    repo.commit(
+        "Trust Helen's key",
+        HELEN,
+        HELEN,
+        "2026-03-03T10:00:00Z",
+        None,
+    );
+    let r = repo
+        .sms
+        .run("check", &["--base", "main", "--format", "json"]);
+    assert_eq!(r.findings("gate-config-weakened").len(), 0, "{}", r.stdout);
+}
+
 /// A key line that is not a public key is a config finding at its own line.
 #[test]
 fn a_bad_key_line_in_people_is_a_config_finding() {
