@@ -343,7 +343,12 @@ fn committed_sources(
     };
     let text = String::from_utf8(bytes)
         .map_err(|_| anyhow::anyhow!("sms.yaml at {what} ({short}) is not UTF-8 text"))?;
-    let (config, mut findings) = config::parse(root, &text)?;
+    let (mut config, mut findings) = config::parse(root, &text)?;
+    config::add_key_files(
+        &mut config,
+        |rel| repo.read_committed(commit, rel),
+        &mut findings,
+    );
     let mut snapshot = history::snapshot(&config, commit)?;
     // Templates are read only when the site renders; give it HEAD's bytes, not the work tree's.
     let templates = format!("{}/", config.paths.templates);
@@ -386,7 +391,8 @@ pub fn load_staged(opts: &Options) -> Result<Loaded> {
     };
     let text = String::from_utf8(bytes)
         .map_err(|_| anyhow::anyhow!("sms.yaml as staged is not UTF-8 text"))?;
-    let (config, mut findings) = config::parse(&root, &text)?;
+    let (mut config, mut findings) = config::parse(&root, &text)?;
+    config::add_key_files(&mut config, |rel| repo.read_staged(rel), &mut findings);
     let (snapshot, sources, source_findings) = timed(Phase::Load, || -> Result<_> {
         let snapshot = repo.staged_snapshot(&config)?;
         let (sources, source_findings) = source::parse(&config, &snapshot);

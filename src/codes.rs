@@ -312,6 +312,26 @@ codes! {
         "an approval trailer was written by an author of the changes it approves",
         "An `Approved-by:` or `Reviewed-by:` trailer is a claim made by whoever wrote the commit message, which git records as the committer. The commit that landed the effective version carries such a trailer, but its committer is an author (or co-author) of the changes it lands, so the trailer corroborates nothing: the site shows the approval as \"claimed (trailer by the author)\". A trailer corroborates when the landing merge or squash is committed by someone who is not an author of the changes (the hosting platform, the approver), or when the landed branch holds a separate, empty approving commit by the approver naming themselves.",
         "let the approver (or the hosting platform) make the merge, or have the approver add an empty commit with `Approved-by:` naming themselves to the branch";
+    "approval-not-corroborated", Error,
+        "the approval evidence of a version is weaker than sms.yaml requires for its type",
+        "sms.yaml `approval.require` sets, per document type, the lowest evidence accepted for the effective approved version: `claimed` (the frontmatter alone), `trailer` (an `Approved-by:`/`Reviewed-by:` trailer written by someone other than the authors of the change) or `signed` (the landing commit, or a signed annotated tag on it, is signed by the approver's key from `people[].keys` or the allowed-signers file). The landing of the effective version gives less. Imported history (`history.baseline`) is exempt.",
+        "have the approver land the version with a signed commit (`git commit -S`, `git merge -S`) or sign a tag on it (`git tag -s`), or land it with an independent `Approved-by:` trailer, as the level requires";
+    "signature-bad", Error,
+        "a commit or tag signature does not verify",
+        "A commit of the SMS history (or an annotated tag on one) carries an SSH or OpenPGP signature that does not verify for the object with the key it names, or was made for another purpose (an sshsig namespace other than `git`). The commit or tag was altered after signing, or the signature was copied from elsewhere: it must not be taken as evidence. This is checked for every commit that changed SMS files, whoever signed it.",
+        "find out who altered the commit or tag; re-sign it (`git commit --amend -S`, `git tag -f -s`) only if its content is known to be right";
+    "signature-unknown-key", Warning,
+        "an approval commit or tag is signed by a key that is not trusted",
+        "The commit that landed an approved revision (or a signed tag on it) has a valid SSH signature by a key listed neither under `people[].keys` in sms.yaml nor in the `signatures.allowed_signers` file, or an OpenPGP signature whose issuer is none of the keys in `signatures.openpgp_keys`; auditbook cannot say whose it is, and the approval does not count as signed.",
+        "add the signer's public key line to their `people[].keys` (or to the allowed-signers file), or their armoured OpenPGP key to the `signatures.openpgp_keys` file, if it is theirs; otherwise find out who signed";
+    "signature-key-expired", Warning,
+        "an approval commit or tag is signed by a key outside its validity",
+        "The signature is valid and the key is trusted, but not at the signing time: the allowed-signers file limits the SSH key with `valid-after`/`valid-before` and the commit or tag was signed (by its committer or tagger date) outside that window, or the OpenPGP key had expired or is revoked when the signature was made. As `git verify-commit` does, such a signature is not accepted. Allowed-signers times without `Z` are read in sms.yaml `timezone` (default UTC).",
+        "re-sign with a current key, or correct the key's validity in the allowed-signers file if it is wrong";
+    "signature-unverifiable", Note,
+        "an approval commit or tag carries a signature auditbook cannot verify",
+        "The commit that landed an approved revision (or a tag on it) is signed in a form auditbook does not verify in-process: an X.509 (S/MIME) signature, or an SSH signature by an RSA or ECDSA key (auditbook verifies Ed25519 SSH signatures, and OpenPGP signatures against `signatures.openpgp_keys`). It is neither good nor bad; the approval does not count as signed.",
+        "sign approvals with an Ed25519 SSH key (`git config gpg.format ssh`, `user.signingkey ~/.ssh/id_ed25519.pub`) listed in sms.yaml, or with an OpenPGP key exported into `signatures.openpgp_keys`";
     "self-approval", Warning,
         "a document is approved by someone who authored changes to it",
         "The approver (a person in sms.yaml `people`, matched by git e-mail) is among the authors (commit authors, Co-authored-by trailers, authors of the commits a merge lands — found by graph, not by date — and a merge's own author when the merge adds content of its own) of the changes since the previous approved version. Checked only where `people` maps e-mails.",
@@ -351,7 +371,7 @@ codes! {
     // --- pull-request gate (check --base) ---------------------------------------------------------
     "gate-config-weakened", Error,
         "the change relaxes the policy that judges it",
-        "With `check --base`, policy comes from the base: rule levels, the framework and its catalogue, applicability, intervals and history settings in sms.yaml (and frameworks/) are read from the merge-base, so a pull request cannot pass by relaxing the gate. This change lowers a rule's level or turns it off, lengthens an interval or the audit programme cycle, changes the framework, declares a clause operated by another party, moves the history baseline, or makes the catalogue demand less. The gate judged the change by the base's settings.",
+        "With `check --base`, policy comes from the base: rule levels, the framework and its catalogue, applicability, intervals and history settings in sms.yaml (and frameworks/) are read from the merge-base, so a pull request cannot pass by relaxing the gate. This change lowers a rule's level or turns it off, lengthens an interval or the audit programme cycle, changes the framework, declares a clause operated by another party, moves the history baseline, lowers the approval evidence `approval.require` asks for, or makes the catalogue demand less; the gate judged the change by the base's settings. Or it trusts a signing key the base did not (in `people[].keys`, the allowed-signers or the OpenPGP key file): signatures are verified with the change's keys, so such a key could sign the change's own approval.",
         "make the policy change in a pull request of its own, reviewed and approved as a change to the SMS policy, or revert it";
 }
 

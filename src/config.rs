@@ -50,6 +50,70 @@ pub struct Config {
     pub paths: Paths,
     /// Column mappings of tabular record files (`tables:`), in file order.
     pub tables: Vec<TableSettings>,
+    /// `signatures:`: where trusted signing keys are listed besides `people[].keys`.
+    pub signatures: SignatureSettings,
+    /// `approval:`: the approval evidence each document type needs.
+    pub approval: ApprovalSettings,
+    /// Every trusted signing key (`people[].keys` and the allowed-signers file).
+    pub keyring: crate::keys::Keyring,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SignatureSettings {
+    /// An allowed-signers file (git's `gpg.ssh.allowedSignersFile` format), SMS-relative.
+    pub allowed_signers: Option<String>,
+    pub pos: Pos,
+    /// Armoured OpenPGP public keys (`gpg --export --armor`), SMS-relative.
+    pub openpgp_keys: Option<String>,
+    pub openpgp_pos: Pos,
+}
+
+/// How well an approval is evidenced in git, weakest first (README "Approval evidence").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ApprovalLevel {
+    /// The frontmatter names the approver; nothing in git confirms it.
+    Claimed,
+    /// An approval trailer written by someone other than the authors of the change.
+    Trailer,
+    /// The landing commit, or an annotated tag on it, is signed by the approver's key.
+    Signed,
+}
+
+impl ApprovalLevel {
+    pub const WORDS: &'static [&'static str] = &["claimed", "trailer", "signed"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalLevel::Claimed => "claimed",
+            ApprovalLevel::Trailer => "trailer",
+            ApprovalLevel::Signed => "signed",
+        }
+    }
+
+    fn parse(word: &str) -> Option<ApprovalLevel> {
+        [
+            ApprovalLevel::Claimed,
+            ApprovalLevel::Trailer,
+            ApprovalLevel::Signed,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == word)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ApprovalSettings {
+    /// The lowest level accepted for the effective version, by document type.
+    pub require: BTreeMap<String, (ApprovalLevel, Pos)>,
+}
+
+impl ApprovalSettings {
+    /// The level a document of this type needs (claimed when nothing is set).
+    pub fn required(&self, doc_type: Option<&str>) -> ApprovalLevel {
+        doc_type
+            .and_then(|t| self.require.get(t))
+            .map_or(ApprovalLevel::Claimed, |(l, _)| *l)
+    }
 }
 
 /// One `tables:` entry: how the rows of some tabular record files become records.
@@ -92,6 +156,8 @@ pub struct Person {
     pub name: String,
     pub role: Option<String>,
     pub emails: Vec<String>,
+    /// OpenSSH public key lines of the keys this person signs commits and tags with.
+    pub keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,7 +311,13 @@ pub fn load(root: &Path) -> Result<(Config, Vec<Diagnostic>)> {
         std::fs::read(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| anyhow::anyhow!("`{}` is not UTF-8 text", path.display()))?;
-    parse(root, &text)
+    let (mut config, mut diags) = parse(root, &text)?;
+    add_key_files(
+        &mut config,
+        |rel| read_work_tree_file(root, rel),
+        &mut diags,
+    );
+    Ok((config, diags))
 }
 
 /// Parse the text of sms.yaml.
@@ -296,6 +368,9 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
         limits: Limits::default(),
         paths: Paths::default(),
         tables: Vec::new(),
+        signatures: SignatureSettings::default(),
+        approval: ApprovalSettings::default(),
+        keyring: crate::keys::Keyring::default(),
     };
     let mut r = Reader::new(FILE_NAME, FILE_NAME, &mut diags);
     for (key, value) in entries {
@@ -427,6 +502,76 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
             "applicability" => config.applicability = read_applicability(&mut r, value),
             "external" => config.external = read_external(&mut r, value),
             "tables" => config.tables = read_tables(&mut r, value),
+            "signatures" => {
+                for (kk, vv) in known_entries(&mut r, value, k, schema::SIGNATURES) {
+                    match kk.as_str() {
+                        "allowed_signers" => {
+                            if let Some(t) = r.text(vv, &kk) {
+                                match relative_file(&t.text) {
+                                    Ok(p) => {
+                                        config.signatures.allowed_signers = Some(p);
+                                        config.signatures.pos = t.pos;
+                                    }
+                                    Err(e) => r.invalid(vv, &kk, e),
+                                }
+                            }
+                        }
+                        "openpgp_keys" => {
+                            if let Some(t) = r.text(vv, &kk) {
+                                match relative_file(&t.text) {
+                                    Ok(p) => {
+                                        config.signatures.openpgp_keys = Some(p);
+                                        config.signatures.openpgp_pos = t.pos;
+                                    }
+                                    Err(e) => r.invalid(vv, &kk, e),
+                                }
+                            }
+                        }
+                        _ => unknown_key(
+                            &mut r,
+                            vv,
+                            &kk,
+                            &schema::keys(schema::SIGNATURES),
+                            "signatures.",
+                        ),
+                    }
+                }
+            }
+            "approval" => {
+                for (kk, vv) in known_entries(&mut r, value, k, schema::APPROVAL) {
+                    match kk.as_str() {
+                        "require" => {
+                            for (t, level) in known_entries(
+                                &mut r,
+                                vv,
+                                "approval.require",
+                                schema::APPROVAL_REQUIRE,
+                            ) {
+                                match level.as_scalar().and_then(ApprovalLevel::parse) {
+                                    Some(l) => {
+                                        config.approval.require.insert(t, (l, level.pos));
+                                    }
+                                    None => r.invalid(
+                                        level,
+                                        &t,
+                                        format!(
+                                            "the approval level of `{t}` documents must be one of {}",
+                                            ApprovalLevel::WORDS.join(", ")
+                                        ),
+                                    ),
+                                }
+                            }
+                        }
+                        _ => unknown_key(
+                            &mut r,
+                            vv,
+                            &kk,
+                            &schema::keys(schema::APPROVAL),
+                            "approval.",
+                        ),
+                    }
+                }
+            }
             "history" => {
                 for (kk, vv) in known_entries(&mut r, value, k, schema::HISTORY) {
                     match kk.as_str() {
@@ -564,7 +709,140 @@ pub fn parse(root: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>)> {
         config.frameworks = vec![crate::catalog::BUILTIN_ID.to_string()];
     }
     config.framework = config.frameworks[0].clone();
+    config.keyring = people_keys(&config.people, &node, &mut diags);
     Ok((config, diags))
+}
+
+/// The keys listed under `people[].keys`; a line that is not a public key is `config-invalid`
+/// at its own line.
+fn people_keys(
+    people: &[Person],
+    node: &Node,
+    diags: &mut Vec<Diagnostic>,
+) -> crate::keys::Keyring {
+    let mut ring = crate::keys::Keyring::default();
+    let items: Vec<&Node> = node
+        .get("people")
+        .and_then(Node::as_seq)
+        .map(|s| s.iter().collect())
+        .unwrap_or_default();
+    for person in people {
+        let key_nodes: Vec<&Node> = items
+            .iter()
+            .filter(|i| i.get("id").and_then(Node::as_scalar) == Some(person.id.as_str()))
+            .filter_map(|i| i.get("keys"))
+            .flat_map(|k| match k.as_seq() {
+                Some(s) => s.iter().collect::<Vec<_>>(),
+                None => vec![k],
+            })
+            .collect();
+        for (i, text) in person.keys.iter().enumerate() {
+            match crate::keys::person_key(person, text) {
+                Ok(k) => ring.keys.push(k),
+                Err(why) => diags.push(
+                    Diagnostic::new(
+                        "config-invalid",
+                        format!("{FILE_NAME}#people.{}.keys", person.id),
+                        format!("key {} of person `{}`: {why}", i + 1, person.id),
+                    )
+                    .at(
+                        FILE_NAME,
+                        key_nodes.get(i).map_or(Pos::new(1, 1), |n| n.pos),
+                    ),
+                ),
+            }
+        }
+    }
+    ring
+}
+
+/// Add the keys of the files named by `signatures.allowed_signers` and
+/// `signatures.openpgp_keys`: `read` gives a file's bytes (from the work tree, or from the commit
+/// being checked), `None` when it is absent. A file that is missing or cannot be read is
+/// `config-invalid` at the setting: verifying against fewer keys than the SMS lists must never
+/// pass silently.
+pub fn add_key_files(
+    config: &mut Config,
+    read: impl Fn(&str) -> Result<Option<Vec<u8>>>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let files = [
+        (
+            "allowed_signers",
+            config.signatures.allowed_signers.clone(),
+            config.signatures.pos,
+        ),
+        (
+            "openpgp_keys",
+            config.signatures.openpgp_keys.clone(),
+            config.signatures.openpgp_pos,
+        ),
+    ];
+    for (key, rel, pos) in files {
+        let Some(rel) = rel else { continue };
+        let mut fail = |why: String| {
+            diags.push(
+                Diagnostic::new(
+                    "config-invalid",
+                    format!("{FILE_NAME}#signatures.{key}"),
+                    why,
+                )
+                .at(FILE_NAME, pos),
+            )
+        };
+        let text = match read(&rel) {
+            Ok(Some(bytes)) => match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(_) => {
+                    fail(format!("the key file `{rel}` is not UTF-8 text"));
+                    continue;
+                }
+            },
+            Ok(None) => {
+                fail(format!(
+                    "the key file `{rel}` (`signatures.{key}`) does not exist; create it or remove the setting"
+                ));
+                continue;
+            }
+            Err(e) => {
+                fail(format!("{e:#}"));
+                continue;
+            }
+        };
+        if key == "openpgp_keys" {
+            match crate::keys::openpgp_keys(&text, &rel, &config.people) {
+                Ok(keys) => config.keyring.openpgp.extend(keys),
+                Err(why) => fail(why),
+            }
+            continue;
+        }
+        let tz = config
+            .timezone
+            .as_deref()
+            .and_then(|t| jiff::tz::TimeZone::get(t).ok())
+            .unwrap_or(jiff::tz::TimeZone::UTC);
+        match crate::keys::allowed_signers(&text, &rel, &tz, &config.people) {
+            Ok(keys) => config.keyring.keys.extend(keys),
+            Err((line, why)) => fail(format!("{rel}:{line}: {why}")),
+        }
+    }
+}
+
+/// Read a small SMS file of the work tree (never through a symlink); `None` when absent.
+pub fn read_work_tree_file(root: &Path, rel: &str) -> Result<Option<Vec<u8>>> {
+    let path = root.join(rel);
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Ok(None);
+    }
+    match crate::regular::read(&path, MAX_CONFIG_SIZE)
+        .with_context(|| format!("cannot read `{rel}`"))?
+    {
+        crate::regular::Regular::Bytes(b) => Ok(Some(b)),
+        crate::regular::Regular::NotRegular(w) => bail!("`{rel}` is {w}, not a regular file"),
+        crate::regular::Regular::TooLarge(n) => {
+            bail!("`{rel}` is {n} bytes; an allowed signers file is under 1 MiB")
+        }
+    }
 }
 
 fn unknown_key(r: &mut Reader<'_>, node: &Node, key: &str, known: &[&str], prefix: &str) {
@@ -645,6 +923,7 @@ fn read_people(r: &mut Reader<'_>, node: &Node) -> Vec<Person> {
             name: String::new(),
             role: None,
             emails: Vec::new(),
+            keys: Vec::new(),
         };
         for (k, v) in item.as_map().unwrap_or_default() {
             let key = k.as_scalar().unwrap_or("");
@@ -672,6 +951,9 @@ fn read_people(r: &mut Reader<'_>, node: &Node) -> Vec<Person> {
                         .into_iter()
                         .map(|(t, _)| t.text.to_ascii_lowercase())
                         .collect()
+                }
+                "keys" => {
+                    person.keys = r.list(v, "keys").into_iter().map(|(t, _)| t.text).collect()
                 }
                 other => unknown_key(r, k, other, &schema::keys(schema::PEOPLE), "people[]."),
             }
@@ -951,6 +1233,23 @@ fn relative_folder(text: &str) -> Result<String, String> {
         ));
     }
     Ok(t.to_string())
+}
+
+/// A file inside the SMS root, written relative to it.
+fn relative_file(text: &str) -> Result<String, String> {
+    let bad = text.is_empty()
+        || text.starts_with('/')
+        || text.ends_with('/')
+        || text.contains('\\')
+        || text
+            .split('/')
+            .any(|c| c == ".." || c == "." || c.is_empty());
+    if bad {
+        return Err(format!(
+            "`{text}` must be a file inside the SMS root, written relative to it (no `..`, no leading `/`)"
+        ));
+    }
+    Ok(text.to_string())
 }
 
 #[cfg(test)]

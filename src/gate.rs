@@ -321,8 +321,13 @@ fn load_base(repo: &Repo, head: &Loaded, commit: &str, notes: &mut Vec<String>) 
                 .ok()
                 .map(|text| config::parse(&head.config.root, text));
             match parsed {
-                Some(Ok((c, f))) => {
+                Some(Ok((mut c, f))) => {
                     findings.extend(f);
+                    config::add_key_files(
+                        &mut c,
+                        |rel| repo.read_committed(commit, rel),
+                        &mut findings,
+                    );
                     c
                 }
                 Some(Err(e)) => {
@@ -527,6 +532,7 @@ fn with_policy(head: &Config, base: &Config) -> Config {
     c.rules = base.rules.clone();
     c.applicability = base.applicability.clone();
     c.history = base.history.clone();
+    c.approval = base.approval.clone();
     c
 }
 
@@ -932,6 +938,61 @@ fn weakenings(
                 ),
             );
         }
+    }
+    // Approval evidence: a document type that now accepts weaker evidence than at the base.
+    let types: BTreeSet<&str> = b
+        .approval
+        .require
+        .keys()
+        .chain(head.approval.require.keys())
+        .map(String::as_str)
+        .collect();
+    for t in types {
+        let (was, now) = (
+            b.approval.required(Some(t)),
+            head.approval.required(Some(t)),
+        );
+        if now < was {
+            push(
+                format!("{FILE_NAME}#approval.require.{t}"),
+                line_of(&text, Some("approval"), t),
+                format!(
+                    "this change lowers the approval evidence `{t}` documents need from `{}` to `{}`; {keep}",
+                    was.as_str(),
+                    now.as_str()
+                ),
+            );
+        }
+    }
+    // Trusted signing keys: a key (or a new owner of a key) that the base did not trust could sign
+    // approvals, the change's own included.
+    let trusted = |c: &Config| -> BTreeSet<(String, String)> {
+        c.keyring
+            .keys
+            .iter()
+            .map(|k| (k.fingerprint.clone(), k.signer().to_string()))
+            .chain(
+                c.keyring
+                    .openpgp
+                    .iter()
+                    .map(|k| (format!("OpenPGP {}", k.fingerprint), k.signer().to_string())),
+            )
+            .collect()
+    };
+    let before = trusted(b);
+    for (fingerprint, signer) in trusted(head).difference(&before) {
+        let pos = if text.lines().any(|l| l.trim_start().starts_with("keys:")) {
+            line_of(&text, Some("people"), "keys")
+        } else {
+            line_of(&text, None, "signatures")
+        };
+        push(
+            format!("{FILE_NAME}#signatures.{fingerprint}"),
+            pos,
+            format!(
+                "this change trusts the signing key {fingerprint} as {signer}'s: its signatures count as approvals from now on, this change's own included (the history is verified with the change's keys)"
+            ),
+        );
     }
     // History settings: a later baseline exempts more revisions; a longer back-dating tolerance.
     if head.history.baseline.is_some() && head.history.baseline != b.history.baseline {

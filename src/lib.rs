@@ -21,6 +21,7 @@ pub mod gate;
 pub mod history;
 pub mod ids;
 pub mod init;
+pub mod keys;
 pub mod markdown;
 pub mod model;
 pub mod pdf;

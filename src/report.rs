@@ -309,6 +309,10 @@ pub struct JsonReport<'a> {
     pub counts: crate::diag::Counts,
     pub findings: Vec<JsonFinding<'a>>,
     pub clauses: Vec<JsonClause<'a>>,
+    /// The approval evidence of each document's effective version, from git (absent without a
+    /// complete history).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<JsonApproval>,
     /// With `check --base`: what the change does (see `report::change`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base: Option<change::JsonBase<'a>>,
@@ -460,11 +464,69 @@ pub fn json_with<'a>(
             })
             .collect(),
         clauses,
+        approvals: json_approvals(loaded),
         base: gate.map(|g| change::json(g, findings, model)),
     };
     let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// How the effective version of a document is approved in git (README "Approval evidence").
+#[derive(Serialize)]
+pub struct JsonApproval {
+    pub document: String,
+    pub version: Option<String>,
+    /// The commit that landed the effective version.
+    pub commit: String,
+    /// claimed | trailer | signed.
+    pub level: &'static str,
+    /// The level sms.yaml `approval.require` asks for this document's type.
+    pub required: &'static str,
+    /// For `signed`: `commit`, or `tag NAME`, and the key's `SHA256:` fingerprint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+}
+
+/// One [`JsonApproval`] per work-tree document whose effective version landed in a commit, in
+/// document id order.
+fn json_approvals(loaded: &Loaded) -> Vec<JsonApproval> {
+    let Some(h) = loaded
+        .history
+        .as_ref()
+        .filter(|h| h.state == crate::history::State::Complete)
+    else {
+        return Vec::new();
+    };
+    let mut out: Vec<JsonApproval> = loaded
+        .sources
+        .documents
+        .iter()
+        .filter_map(|d| {
+            let dh = h.document(&d.id)?;
+            let r = &dh.revisions[dh.landing()?];
+            let c = h.commits.get(r.commit)?;
+            let e = h.evidence(c, r.approver.as_deref(), &loaded.config);
+            let (signed_by, fingerprint) = e.signed.unzip();
+            Some(JsonApproval {
+                document: d.id.clone(),
+                version: r.version.clone(),
+                commit: c.id.clone(),
+                level: e.level.as_str(),
+                required: loaded
+                    .config
+                    .approval
+                    .required(d.doc_type.as_deref())
+                    .as_str(),
+                signed_by,
+                fingerprint,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.document.cmp(&b.document));
+    out
 }
 
 /// "; N excluded by the Statement of Applicability" when the SoA excludes controls.

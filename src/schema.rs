@@ -99,7 +99,55 @@ pub const PEOPLE: &[Field] = &[
         Ty::TextList,
         "Git e-mail addresses, to match approvers and authors to commits.",
     ),
+    f(
+        "keys",
+        Ty::TextList,
+        "OpenSSH public key lines (`ssh-ed25519 AAAA… comment`) this person signs commits and tags with.",
+    ),
 ];
+
+pub const SIGNATURES: &[Field] = &[
+    f(
+        "allowed_signers",
+        Ty::Text,
+        "An allowed-signers file (git's `gpg.ssh.allowedSignersFile` format), relative to the SMS root: more trusted keys, principals matched to people by e-mail.",
+    ),
+    f(
+        "openpgp_keys",
+        Ty::Text,
+        "A file of armoured OpenPGP public keys (`gpg --export --armor`), relative to the SMS root; User ID e-mails are matched to people.",
+    ),
+];
+
+/// The words of `approval.require.<type>`.
+pub const APPROVAL_LEVELS: &[&str] = crate::config::ApprovalLevel::WORDS;
+
+const fn level(key: &'static str, doc: &'static str) -> Field {
+    f(key, Ty::OneOf(APPROVAL_LEVELS), doc)
+}
+
+/// `approval.require`: one key per document type (`source::DOCUMENT_TYPES`).
+pub const APPROVAL_REQUIRE: &[Field] = &[
+    level(
+        "policy",
+        "The approval evidence policies need: claimed, trailer or signed.",
+    ),
+    level("procedure", "The approval evidence procedures need."),
+    level("plan", "The approval evidence plans need."),
+    level(
+        "process",
+        "The approval evidence process descriptions need.",
+    ),
+    level("standard", "The approval evidence standards need."),
+    level("register", "The approval evidence registers need."),
+    level("other", "The approval evidence other documents need."),
+];
+
+pub const APPROVAL: &[Field] = &[f(
+    "require",
+    Ty::Object(APPROVAL_REQUIRE),
+    "Per document type, the lowest approval evidence accepted for the effective version (claimed < trailer < signed); lower is `approval-not-corroborated`.",
+)];
 
 pub const APPLICABILITY: &[Field] = &[
     req(
@@ -316,6 +364,8 @@ pub const SMS: &[Field] = &[
     ),
     f("history", Ty::Object(HISTORY), "How the git history is read."),
     f("audit_programme", Ty::Object(AUDIT_PROGRAMME), "The internal audit programme (clause 9.2)."),
+    f("signatures", Ty::Object(SIGNATURES), "Where trusted signing keys are listed besides `people[].keys`."),
+    f("approval", Ty::Object(APPROVAL), "The approval evidence each document type needs."),
     f("limits", Ty::Object(LIMITS), "Bounds on what one run reads."),
     f("paths", Ty::Object(PATHS), "Folders, relative to the SMS root."),
     f("tables", Ty::ListOf(TABLES), "Column mappings of tabular record files (docs/records.md)."),
@@ -785,6 +835,13 @@ mod tests {
         match field.key {
             "timezone" => "Europe/London".into(),
             "version" => "\"2.0\"".into(),
+            "keys" => {
+                let pair = ssh_key::private::Ed25519Keypair::from_seed(&[7; 32]);
+                let line = ssh_key::PublicKey::from(pair.public)
+                    .to_openssh()
+                    .expect("an ed25519 key encodes");
+                format!("[\"{line}\"]")
+            }
             _ => valid(field.ty),
         }
     }
@@ -818,7 +875,13 @@ mod tests {
             let bad = sms_with(field.key, wrong(field.ty));
             assert!(!bad.is_empty(), "{} accepts {}", field.key, wrong(field.ty));
         }
-        for (parent, fields) in [("history", HISTORY), ("limits", LIMITS), ("paths", PATHS)] {
+        for (parent, fields) in [
+            ("history", HISTORY),
+            ("limits", LIMITS),
+            ("paths", PATHS),
+            ("signatures", SIGNATURES),
+            ("approval", APPROVAL),
+        ] {
             for field in fields {
                 let ok = sms_with(parent, &format!("{{{}: {}}}", field.key, valid_for(field)));
                 assert!(ok.is_empty(), "{parent}.{}: {ok:?}", field.key);

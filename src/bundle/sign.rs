@@ -176,65 +176,99 @@ fn read_small(path: &Path, what: &str) -> Result<String> {
     }
 }
 
-/// The lines of an allowed-signers file that can name a signer. A line that cannot be read is an
-/// error with its line number (a typo must not silently drop a signer's key).
+/// The lines of an allowed-signers file that can name a bundle's signer now. A line that cannot
+/// be read is an error with its line number (a typo must not silently drop a signer's key).
 fn parse_allowed(text: &str, path: &Path) -> Result<Vec<Allowed>> {
+    let lines = allowed_lines(text, &jiff::tz::TimeZone::system())
+        .map_err(|(n, why)| anyhow::anyhow!("{}:{n}: {why}", path.display()))?;
+    let now = jiff::Timestamp::now();
+    Ok(lines
+        .into_iter()
+        .filter(|l| {
+            !l.cert_authority
+                && l.valid_after.is_none_or(|t| t <= now)
+                && l.valid_before.is_none_or(|t| t > now)
+        })
+        .map(|l| Allowed {
+            principals: l.principals,
+            namespaces: l.namespaces,
+            key: l.key,
+        })
+        .collect())
+}
+
+/// One line of an allowed-signers file (OpenSSH's and git's format), options read.
+#[derive(Debug)]
+pub(crate) struct AllowedLine {
+    /// 1-based.
+    pub line: usize,
+    /// The principals field, quotes removed (comma-separated patterns).
+    pub principals: String,
+    pub namespaces: Option<Vec<String>>,
+    /// A `cert-authority` line names a CA, whose key signs certificates, not data.
+    pub cert_authority: bool,
+    pub valid_after: Option<jiff::Timestamp>,
+    pub valid_before: Option<jiff::Timestamp>,
+    pub key: PublicKey,
+}
+
+/// Every key line of an allowed-signers file; times without `Z` are read in `tz`. An unreadable
+/// line is `Err((line, why))`.
+pub(crate) fn allowed_lines(
+    text: &str,
+    tz: &jiff::tz::TimeZone,
+) -> std::result::Result<Vec<AllowedLine>, (usize, String)> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let at = || format!("{}:{}", path.display(), n + 1);
-        let (principals, rest) =
-            field(line).with_context(|| format!("{}: an unclosed quote", at()))?;
+        let at = |why: String| (n + 1, why);
+        let (principals, rest) = field(line).ok_or_else(|| at("an unclosed quote".into()))?;
         let rest = rest.trim_start();
         // The options field is there when what follows is not a key.
         let (options, key_text) = match PublicKey::from_openssh(rest) {
             Ok(_) => ("", rest),
             Err(_) => {
-                let (o, k) = field(rest).with_context(|| format!("{}: an unclosed quote", at()))?;
+                let (o, k) = field(rest).ok_or_else(|| at("an unclosed quote".into()))?;
                 (o, k.trim_start())
             }
         };
         let key = PublicKey::from_openssh(key_text).map_err(|e| {
-            anyhow::anyhow!(
-                "{}: not `principals [options] key` of the allowed signers format ({e})",
-                at()
-            )
+            at(format!(
+                "not `principals [options] key` of the allowed signers format ({e})"
+            ))
         })?;
-        let mut namespaces = None;
-        let mut usable = true;
+        let mut l = AllowedLine {
+            line: n + 1,
+            principals: principals.trim_matches('"').to_string(),
+            namespaces: None,
+            cert_authority: false,
+            valid_after: None,
+            valid_before: None,
+            key,
+        };
         for opt in split_options(options) {
             let (name, value) = match opt.split_once('=') {
                 Some((n, v)) => (n.to_ascii_lowercase(), Some(v.trim_matches('"'))),
                 None => (opt.to_ascii_lowercase(), None),
             };
+            let time = |v: &str, what: &str| {
+                parse_time(v, tz)
+                    .ok_or_else(|| at(format!("{what}={v:?} is not YYYYMMDD[HHMM[SS]][Z]")))
+            };
             match (name.as_str(), value) {
                 ("namespaces", Some(v)) => {
-                    namespaces = Some(v.split(',').map(|s| s.trim().to_string()).collect())
+                    l.namespaces = Some(v.split(',').map(|s| s.trim().to_string()).collect())
                 }
-                ("cert-authority", _) => usable = false,
-                ("valid-after", Some(v)) => {
-                    usable &= parse_time(v).with_context(|| {
-                        format!("{}: valid-after={v:?} is not YYYYMMDD[HHMM[SS]][Z]", at())
-                    })? <= jiff::Timestamp::now()
-                }
-                ("valid-before", Some(v)) => {
-                    usable &= parse_time(v).with_context(|| {
-                        format!("{}: valid-before={v:?} is not YYYYMMDD[HHMM[SS]][Z]", at())
-                    })? > jiff::Timestamp::now()
-                }
+                ("cert-authority", _) => l.cert_authority = true,
+                ("valid-after", Some(v)) => l.valid_after = Some(time(v, "valid-after")?),
+                ("valid-before", Some(v)) => l.valid_before = Some(time(v, "valid-before")?),
                 _ => {}
             }
         }
-        if usable {
-            out.push(Allowed {
-                principals: principals.trim_matches('"').to_string(),
-                namespaces,
-                key,
-            });
-        }
+        out.push(l);
     }
     Ok(out)
 }
@@ -272,8 +306,8 @@ fn split_options(s: &str) -> Vec<&str> {
     out
 }
 
-/// `YYYYMMDD[HHMM[SS]]`, in UTC with a `Z` suffix, else in the system's time zone (as OpenSSH).
-fn parse_time(v: &str) -> Option<jiff::Timestamp> {
+/// `YYYYMMDD[HHMM[SS]]`, in UTC with a `Z` suffix, else in `tz` (OpenSSH uses the system's).
+fn parse_time(v: &str, tz: &jiff::tz::TimeZone) -> Option<jiff::Timestamp> {
     let (digits, utc) = match v.strip_suffix(['Z', 'z']) {
         Some(d) => (d, true),
         None => (v, false),
@@ -295,13 +329,13 @@ fn parse_time(v: &str) -> Option<jiff::Timestamp> {
     let tz = if utc {
         jiff::tz::TimeZone::UTC
     } else {
-        jiff::tz::TimeZone::system()
+        tz.clone()
     };
     dt.to_zoned_datetime(tz).ok().map(|z| z.timestamp())
 }
 
 /// OpenSSH's pattern match: `*` any run, `?` one character.
-fn pattern_match(pattern: &str, s: &str) -> bool {
+pub(crate) fn pattern_match(pattern: &str, s: &str) -> bool {
     let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), s.chars().collect());
     let (mut pi, mut si, mut star, mut mark) = (0, 0, None, 0);
     while si < s.len() {
@@ -355,8 +389,8 @@ mod tests {
             Some(vec!["git".to_string(), "file".to_string()])
         );
         assert_eq!(split_options("a=\"x,y\",b"), vec!["a=\"x,y\"", "b"]);
-        assert!(parse_time("20260101Z").is_some());
-        assert!(parse_time("2026-01-01").is_none());
+        assert!(parse_time("20260101Z", &jiff::tz::TimeZone::UTC).is_some());
+        assert!(parse_time("2026-01-01", &jiff::tz::TimeZone::UTC).is_none());
         let bad = parse_allowed("who@example ssh-ed25519 AAAA!\n", Path::new("allowed"));
         assert!(bad.unwrap_err().to_string().starts_with("allowed:1:"));
     }

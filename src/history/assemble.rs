@@ -131,6 +131,7 @@ fn commit_of(c: &RawCommit, baseline: &Baseline) -> Commit {
         approval_trailers: c.approval_trailers,
         merge: c.merge,
         imported: baseline.imported(c.seq, date),
+        signature: c.signature.clone(),
     }
 }
 
@@ -149,6 +150,7 @@ pub(super) fn assemble(config: &Config, raw: &RawWalk, baseline: &Baseline) -> H
         files: b.files.into_iter().collect(),
         dirty: Vec::new(),
         sparse: Vec::new(),
+        tags: BTreeMap::new(),
         stats: WalkStats::default(),
         raw: None,
     }

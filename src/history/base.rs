@@ -134,6 +134,7 @@ impl Repo {
                 files: Default::default(),
                 dirty: Vec::new(),
                 sparse: Vec::new(),
+                tags: Default::default(),
                 stats: WalkStats::default(),
                 raw: None,
             }
@@ -166,6 +167,7 @@ impl Repo {
         };
         history.prefix = self.prefix().to_string();
         history.head = Some(head);
+        history.tags = self.signed_tags(config, &history.commits);
         Ok(history)
     }
 
@@ -453,6 +455,7 @@ impl History {
             files,
             dirty: Vec::new(),
             sparse: Vec::new(),
+            tags: self.tags.clone(),
             stats: WalkStats::default(),
             raw: None,
         }

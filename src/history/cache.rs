@@ -14,7 +14,8 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// 7: `derives` joined the controlled content of documents that have it.
-const FORMAT: u32 = 7;
+/// 8: commits carry their verified signature.
+const FORMAT: u32 = 8;
 const FILE: &str = "history.msgpack";
 /// The file of format 1, removed when a newer cache is written.
 const OLD_FILE: &str = "history.json";

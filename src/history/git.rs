@@ -208,6 +208,7 @@ impl Repo {
             files: Default::default(),
             dirty,
             sparse,
+            tags: Default::default(),
             stats: WalkStats::default(),
             raw: None,
         };
@@ -236,6 +237,7 @@ impl Repo {
             );
         if let Some(a) = assembled {
             let cached_commits = a.commits.len();
+            let tags = self.signed_tags(config, &a.commits);
             return Ok(History {
                 prefix: self.prefix.clone(),
                 state: State::Complete,
@@ -246,6 +248,7 @@ impl Repo {
                 files: a.files,
                 dirty,
                 sparse,
+                tags,
                 stats: WalkStats {
                     cached_commits,
                     walked_commits: 0,
@@ -293,9 +296,20 @@ impl Repo {
         history.head = Some(head);
         history.dirty = dirty;
         history.sparse = sparse;
+        history.tags = self.signed_tags(config, &history.commits);
         history.stats = walked.stats;
         history.raw = Some(std::sync::Arc::new(walked.raw));
         Ok(history)
+    }
+
+    /// The signed annotated tags on `commits` (see `signature.rs`).
+    pub(super) fn signed_tags(
+        &self,
+        config: &Config,
+        commits: &[super::Commit],
+    ) -> std::collections::BTreeMap<String, Vec<super::SignedTag>> {
+        let ids: std::collections::HashSet<&str> = commits.iter().map(|c| c.id.as_str()).collect();
+        super::signature::tags(&self.repo, &ids, &config.keyring)
     }
 
     /// The raw walk from the cache, when there is one and it passes the checks of `verify.rs`;

@@ -20,10 +20,11 @@ mod cache;
 mod git;
 mod odb;
 pub mod rules;
+mod signature;
 mod verify;
 mod walk;
 
-use crate::config::{Config, FILE_NAME};
+use crate::config::{ApprovalLevel, Config, FILE_NAME};
 use crate::diag::Diagnostic;
 use crate::model::{Effective, EffectiveVersions};
 use crate::snapshot::Snapshot;
@@ -38,6 +39,7 @@ use std::path::{Path, PathBuf};
 pub use at::AtCommit;
 pub use base::MergeBase;
 pub use git::{BlobId, CommittedFile, CommittedTree, Repo};
+pub use signature::{Signature, SignedTag};
 
 /// What could be read of the history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +88,8 @@ pub struct Commit {
     pub merge: bool,
     /// At or before `history.baseline`: exempt from approval-date and back-dating rules.
     pub imported: bool,
+    /// The commit's signature, verified (`None`: not signed).
+    pub signature: Option<Signature>,
 }
 
 impl Commit {
@@ -271,6 +275,9 @@ pub struct History {
     /// SMS-relative paths outside a sparse checkout (the index's skip-worktree bit set, absent
     /// from the work tree), sorted: not changes; the work tree is read from HEAD for them.
     pub sparse: Vec<String>,
+    /// Signed annotated tags on the commits of [`History::commits`], by commit id (verified on
+    /// every run: tags move independently of commits).
+    pub tags: BTreeMap<String, Vec<SignedTag>>,
     /// Commits read from the cache and walked in this run.
     pub stats: WalkStats,
     /// The raw walk this history was assembled from, kept so that `check --base` can assemble
@@ -384,6 +391,75 @@ impl History {
             );
         }
         out
+    }
+}
+
+/// How the approval of a version is evidenced by its landing commit (README "Approval evidence").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    pub level: ApprovalLevel,
+    /// For [`ApprovalLevel::Signed`]: what carries the approver's signature (`commit`, or
+    /// `tag v2.0`) and the key's fingerprint.
+    pub signed: Option<(String, String)>,
+}
+
+impl Evidence {
+    /// The words of the site's version table.
+    pub fn label(&self, trailers: ApprovalTrailers) -> String {
+        match (&self.signed, self.level) {
+            (Some((by, fingerprint)), _) => format!("signed ({by}, key {fingerprint})"),
+            (None, ApprovalLevel::Trailer) => "corroborated".to_string(),
+            (None, ApprovalLevel::Signed | ApprovalLevel::Claimed) => match trailers {
+                ApprovalTrailers::ByAuthor => "claimed (trailer by the author)".to_string(),
+                ApprovalTrailers::None | ApprovalTrailers::Independent => "claimed".to_string(),
+            },
+        }
+    }
+}
+
+impl History {
+    /// The evidence that `approver` (the frontmatter's text: a person id, or a name) approved
+    /// the version `commit` landed: signed when the commit, or a signed annotated tag on it,
+    /// carries a good signature by the approver's key; trailer when an approval trailer was
+    /// written by someone other than the authors; claimed otherwise.
+    pub fn evidence(&self, commit: &Commit, approver: Option<&str>, config: &Config) -> Evidence {
+        let by_approver = |s: &Signature| {
+            let (Some((signer, person)), Some(approver)) = (s.good_signer(), approver) else {
+                return false;
+            };
+            person == Some(approver)
+                || signer == approver
+                || config
+                    .person(approver)
+                    .is_some_and(|p| p.emails.contains(&signer.to_ascii_lowercase()))
+        };
+        let fingerprint = |s: &Signature| match s {
+            Signature::Good { fingerprint, .. } => fingerprint.clone(),
+            Signature::Bad { .. }
+            | Signature::UnknownKey { .. }
+            | Signature::Expired { .. }
+            | Signature::Unverifiable { .. } => String::new(),
+        };
+        let signed = commit
+            .signature
+            .as_ref()
+            .filter(|s| by_approver(s))
+            .map(|s| ("commit".to_string(), fingerprint(s)))
+            .or_else(|| {
+                self.tags.get(&commit.id).and_then(|tags| {
+                    tags.iter()
+                        .find(|t| by_approver(&t.signature))
+                        .map(|t| (format!("tag {}", t.name), fingerprint(&t.signature)))
+                })
+            });
+        let level = if signed.is_some() {
+            ApprovalLevel::Signed
+        } else if commit.approval_trailers == ApprovalTrailers::Independent {
+            ApprovalLevel::Trailer
+        } else {
+            ApprovalLevel::Claimed
+        };
+        Evidence { level, signed }
     }
 }
 

@@ -4,7 +4,7 @@
 //! revision when its controlled content differs from the last commit.
 
 use super::{content_hashes, ApprovalTrailers, Commit, History, RecordEvent, State};
-use crate::config::VersionScheme;
+use crate::config::{ApprovalLevel, VersionScheme};
 use crate::dates::{Interval, Unit};
 use crate::diag::Diagnostic;
 use crate::model::Model;
@@ -31,7 +31,93 @@ pub fn check(history: &History, model: &Model<'_>) -> Vec<Diagnostic> {
         document_rules(history, model, doc, &mut out);
     }
     record_rules(history, model, &mut out);
+    signature_rules(history, model, &mut out);
     out
+}
+
+/// Signatures that fail: a bad signature on any commit of the walk (or on a tag on one) is an
+/// error, whatever it signs; an unknown, expired or unverifiable one matters only where it could
+/// be approval evidence — on a commit that lands an approved revision, or a tag on it.
+fn signature_rules(history: &History, model: &Model<'_>, out: &mut Vec<Diagnostic>) {
+    // Where each commit shows: the first work-tree document it changed (path order), and
+    // whether it landed an approved revision of any document.
+    let mut place: BTreeMap<usize, (&str, Pos)> = BTreeMap::new();
+    let mut approving: std::collections::BTreeSet<usize> = Default::default();
+    for doc in &model.sources.documents {
+        let Some(h) = history.document(&doc.id) else {
+            continue;
+        };
+        for r in &h.revisions {
+            place
+                .entry(r.commit)
+                .or_insert((doc.path.as_str(), doc.id_pos));
+        }
+    }
+    for h in history.documents.values() {
+        for r in h.revisions.iter().filter(|r| r.is_approved()) {
+            approving.insert(r.commit);
+        }
+    }
+    let sms = (crate::config::FILE_NAME, Pos::new(1, 1));
+    for (i, c) in history.commits.iter().enumerate() {
+        let (path, pos) = place.get(&i).copied().unwrap_or(sms);
+        let evidence = approving.contains(&i);
+        let what = format!("commit {} ({} on {})", c.short(), c.author_name, c.date);
+        if let Some(s) = &c.signature {
+            if let Some(d) = signature_finding(s, &c.id, &what, evidence) {
+                out.push(d.at(path, pos));
+            }
+        }
+        for t in history.tags.get(&c.id).into_iter().flatten() {
+            let what = format!("tag `{}` on commit {}", t.name, c.short());
+            if let Some(d) =
+                signature_finding(&t.signature, &format!("tag:{}", t.name), &what, evidence)
+            {
+                out.push(d.at(path, pos));
+            }
+        }
+    }
+}
+
+fn signature_finding(
+    s: &super::Signature,
+    subject: &str,
+    what: &str,
+    evidence: bool,
+) -> Option<Diagnostic> {
+    use super::Signature;
+    let (code, message) = match s {
+        Signature::Good { .. } => return None,
+        Signature::Bad { detail } => (
+            "signature-bad",
+            format!("the signature of {what} is bad: {detail}"),
+        ),
+        Signature::UnknownKey { fingerprint } if evidence => (
+            "signature-unknown-key",
+            format!(
+                "{what} is signed by a key that is not trusted ({fingerprint}): list it under the signer's `people[].keys` in sms.yaml, or in the `signatures.allowed_signers` file, if it is theirs"
+            ),
+        ),
+        Signature::Expired {
+            signer,
+            fingerprint,
+            detail,
+            ..
+        } if evidence => (
+            "signature-key-expired",
+            format!(
+                "{what} is signed by {signer} ({fingerprint}), but not while the key was valid: {detail}"
+            ),
+        ),
+        Signature::Unverifiable { detail } if evidence => (
+            "signature-unverifiable",
+            format!("the signature of {what} cannot be verified: {detail}"),
+        ),
+        Signature::UnknownKey { .. } | Signature::Expired { .. } | Signature::Unverifiable { .. } => {
+            return None
+        }
+    };
+    Some(Diagnostic::new(code, subject.to_string(), message))
 }
 
 /// One revision of a document as the rules see it; `commit` is `None` for the work tree.
@@ -233,6 +319,34 @@ fn document_rules(history: &History, model: &Model<'_>, doc: &Document, out: &mu
 
     if landed.imported {
         return;
+    }
+    // approval-not-corroborated: the evidence is weaker than `approval.require` asks for.
+    let required = model.config.approval.required(doc.doc_type.as_deref());
+    let evidence = history.evidence(landed, landing.approver, model.config);
+    if evidence.level < required {
+        let pos = match (&doc.approver, landing.approver) {
+            (Some(a), Some(l)) if a.text == l => a.pos,
+            _ => version_pos,
+        };
+        let how = match required {
+            ApprovalLevel::Signed => "sign the landing commit (or an annotated tag on it) with the approver's key listed in sms.yaml",
+            ApprovalLevel::Trailer | ApprovalLevel::Claimed => "let someone other than the authors land it with an `Approved-by:` trailer (or sign it with the approver's key)",
+        };
+        out.push(
+            Diagnostic::new(
+                "approval-not-corroborated",
+                doc.id.clone(),
+                format!(
+                    "{} version {version} needs approval evidence `{}` (sms.yaml `approval.require.{}`), but its landing {} gives only `{}`: {how}",
+                    doc.id,
+                    required.as_str(),
+                    doc.doc_type.as_deref().unwrap_or("?"),
+                    when(Some(landed)),
+                    evidence.level.as_str(),
+                ),
+            )
+            .at(path, pos),
+        );
     }
     // approval-trailer-by-author: the landing's approval trailers were written by an author of
     // the changes they approve, so they corroborate nothing.

@@ -105,6 +105,7 @@ struct Claimed<'a> {
     contributors: &'a [String],
     approval: ApprovalTrailers,
     merge: bool,
+    signature: Option<&'a super::Signature>,
 }
 
 fn email(sig: &git2::Signature<'_>) -> String {
@@ -112,7 +113,11 @@ fn email(sig: &git2::Signature<'_>) -> String {
 }
 
 /// Re-derive a commit's facts from the object and compare; `Err` says what differs.
-fn check_commit(repo: &Repository, c: &Claimed<'_>) -> Result<(), String> {
+fn check_commit(
+    repo: &Repository,
+    keys: &crate::keys::Keyring,
+    c: &Claimed<'_>,
+) -> Result<(), String> {
     let bad = |what: &str| Err(format!("commit {} ({what})", c.id));
     let Some(commit) = Oid::from_str(c.id)
         .ok()
@@ -133,6 +138,9 @@ fn check_commit(repo: &Repository, c: &Claimed<'_>) -> Result<(), String> {
         || (commit.parent_count() > 1) != c.merge
     {
         return bad("author, date, message or parents");
+    }
+    if super::signature::of_commit(repo, &commit, keys).as_ref() != c.signature {
+        return bad("signature");
     }
     let committer = email(&commit.committer());
     if !c.merge {
@@ -200,6 +208,7 @@ fn raw_claim(c: &RawCommit) -> Claimed<'_> {
         contributors: &c.contributors,
         approval: c.approval_trailers,
         merge: c.merge,
+        signature: c.signature.as_ref(),
     }
 }
 
@@ -221,7 +230,7 @@ pub(super) fn raw_walk(
         ));
     }
     for i in sample(walk.commits.len()) {
-        check_commit(repo, &raw_claim(&walk.commits[i]))?;
+        check_commit(repo, &config.keyring, &raw_claim(&walk.commits[i]))?;
     }
     // Blob summaries, each with a path that held it (roles and record kinds follow the path).
     let mut paths: HashMap<&str, &str> = HashMap::new();
@@ -282,6 +291,7 @@ pub(super) fn assembled(
             .collect();
         check_commit(
             repo,
+            &config.keyring,
             &Claimed {
                 id: &c.id,
                 author_name: &c.author_name,
@@ -293,6 +303,7 @@ pub(super) fn assembled(
                 contributors: &c.contributors,
                 approval: c.approval_trailers,
                 merge: c.merge,
+                signature: c.signature.as_ref(),
             },
         )?;
     }

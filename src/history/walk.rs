@@ -35,6 +35,8 @@ pub(super) struct RawCommit {
     /// Who wrote the approval trailers that vouch for this landing.
     pub approval_trailers: ApprovalTrailers,
     pub merge: bool,
+    /// The commit's signature, verified against the keyring of the settings; `None` unsigned.
+    pub signature: Option<super::Signature>,
     pub changes: Vec<RawChange>,
     /// Git-detected renames among this commit's deletions and additions: (from, to).
     pub renames: Vec<(String, String)>,
@@ -113,7 +115,7 @@ impl Settings {
             VersionScheme::Free => "free",
         };
         let raw = format!(
-            "auditbook {}|prefix {prefix}|records {}|frameworks {}|mappings {}|templates {}|output {}|scheme {scheme}|size {} {}|yaml {} {}|tables {}",
+            "auditbook {}|prefix {prefix}|records {}|frameworks {}|mappings {}|templates {}|output {}|scheme {scheme}|size {} {}|yaml {} {}|tables {}|keys {}",
             env!("CARGO_PKG_VERSION"),
             config.paths.records,
             config.paths.frameworks,
@@ -125,6 +127,7 @@ impl Settings {
             config.limits.yaml.max_depth,
             config.limits.yaml.max_nodes,
             config.tables_key(),
+            config.keyring.digest(),
         );
         let raw = if grafts.is_empty() {
             raw
@@ -486,7 +489,8 @@ fn diff_run(
             } else {
                 Vec::new()
             };
-        out.push(raw_commit(&commit, task.seq, changes, renames));
+        let signature = super::signature::of_commit(&repo, &commit, &config.keyring);
+        out.push(raw_commit(&commit, task.seq, changes, renames, signature));
     }
     out.reverse();
     Ok(out)
@@ -497,6 +501,7 @@ fn raw_commit(
     seq: u64,
     changes: Vec<RawChange>,
     renames: Vec<(String, String)>,
+    signature: Option<super::Signature>,
 ) -> RawCommit {
     let (time, offset, _) = commit_time(commit);
     let author = commit.author();
@@ -524,6 +529,7 @@ fn raw_commit(
         contributors,
         approval_trailers: ApprovalTrailers::None,
         merge,
+        signature,
         changes,
         renames,
     };

@@ -312,7 +312,11 @@ pub fn git_view(loaded: &Loaded) -> GitView {
                     } else {
                         r.status.map(Status::as_str).unwrap_or("?").to_string()
                     }),
-                    approval: r.is_approved().then(|| approval(c).to_string()),
+                    approval: r.is_approved().then(|| {
+                        h.evidence(c, r.approver.as_deref(), &loaded.config)
+                            .label(c.approval_trailers)
+                    }),
+                    signature: signature_label(h, c),
                     summary: c.subject.clone(),
                 })
             })
@@ -332,6 +336,7 @@ pub fn git_view(loaded: &Loaded) -> GitView {
                     version: None,
                     status: None,
                     approval: None,
+                    signature: signature_label(h, c),
                     summary: c.subject.clone(),
                 })
             })
@@ -343,15 +348,14 @@ pub fn git_view(loaded: &Loaded) -> GitView {
     view
 }
 
-/// How an approval is evidenced in its commit: a trailer written by someone other than the
-/// authors of the changes corroborates the frontmatter's claim; one written by an author is
-/// itself only a claim (README "Approval evidence").
-fn approval(c: &history::Commit) -> &'static str {
-    match c.approval_trailers {
-        history::ApprovalTrailers::Independent => "corroborated",
-        history::ApprovalTrailers::ByAuthor => "claimed (trailer by the author)",
-        history::ApprovalTrailers::None => "claimed",
+/// What the signatures of a commit and of the signed tags on it say, whoever signed
+/// (`None` when nothing is signed).
+fn signature_label(h: &history::History, c: &history::Commit) -> Option<String> {
+    let mut parts: Vec<String> = c.signature.iter().map(|s| s.label()).collect();
+    for t in h.tags.get(&c.id).into_iter().flatten() {
+        parts.push(format!("tag {}: {}", t.name, t.signature.label()));
     }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// Documents and records added, changed or removed between `rev` and the SMS being built.

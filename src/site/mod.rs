@@ -61,9 +61,11 @@ pub struct Revision {
     pub author: String,
     pub version: Option<String>,
     pub status: Option<String>,
-    /// claimed | claimed (trailer by the author) | corroborated, when the revision approved a
-    /// version.
+    /// claimed | claimed (trailer by the author) | corroborated | signed (…), when the revision
+    /// approved a version (README "Approval evidence").
     pub approval: Option<String>,
+    /// What the commit's signature, and those of signed tags on it, say (any signer).
+    pub signature: Option<String>,
     pub summary: String,
 }
 

@@ -2072,6 +2072,7 @@ impl<'a> Site<'a> {
             version: Option<&'b str>,
             status: Option<&'b str>,
             approval: Option<&'b str>,
+            signature: Option<&'b str>,
             summary: &'b str,
         }
         #[derive(Serialize)]
@@ -2203,6 +2204,7 @@ impl<'a> Site<'a> {
             version: r.version.as_deref(),
             status: r.status.as_deref(),
             approval: r.approval.as_deref(),
+            signature: r.signature.as_deref(),
             summary: &r.summary,
         };
         let history = self

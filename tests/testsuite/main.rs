@@ -30,6 +30,7 @@ mod review_inputs;
 mod rules;
 mod schema;
 mod sign;
+mod signatures;
 mod site;
 mod soa;
 mod suspect;
