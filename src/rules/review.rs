@@ -1,7 +1,7 @@
 //! Rules over review inputs ([`crate::review`]): a review record of a kind with catalogue `inputs`
 //! answers each of them (`review-input-missing`), names only inputs the kind knows
 //! (`review-input-unknown`, with a did-you-mean), and its input `refs` resolve (`broken-ref`).
-//! A review that is only `planned` is exempt.
+//! A review that is only `planned` need not answer them yet; what it writes is still checked.
 
 use crate::catalog::RecordKind;
 use crate::diag::Diagnostic;
@@ -10,7 +10,7 @@ use crate::review;
 use crate::source::Record;
 
 pub(super) fn check(model: &Model<'_>, kind: &RecordKind, rec: &Record, out: &mut Vec<Diagnostic>) {
-    if !review::applies(kind) || review::is_planned(rec) {
+    if !review::applies(kind) {
         return;
     }
     let path = rec.path.as_str();
@@ -40,7 +40,9 @@ pub(super) fn check(model: &Model<'_>, kind: &RecordKind, rec: &Record, out: &mu
         );
     }
     let answered = |id: &str| inputs.get(id).is_some_and(review::Given::is_answered);
-    if inputs.given.is_empty() {
+    if review::is_planned(rec) {
+        // Nothing considered yet: no missing inputs.
+    } else if inputs.given.is_empty() {
         // No `inputs`, or only the older list of notes: one finding for the record.
         let why = if inputs.notes.is_empty() {
             format!("{} records none of the inputs", rec.id)
