@@ -501,7 +501,7 @@ fn record_rules(model: &Model<'_>, rec: &Record, out: &mut Vec<Diagnostic>) {
                             n.as_scalar().unwrap_or(n.describe())
                         ),
                     )
-                    .at(path, n.pos),
+                    .at(path, n.pos()),
                 );
             }
         }
@@ -551,7 +551,7 @@ fn record_rules(model: &Model<'_>, rec: &Record, out: &mut Vec<Diagnostic>) {
                         rec.id.clone(),
                         format!("{} is `{status}` and was due on {due}", rec.id),
                     )
-                    .at(path, rec.field(due_field).map_or(rec.pos, |n| n.pos)),
+                    .at(path, rec.field(due_field).map_or(rec.pos, |n| n.pos())),
                 );
             }
         }

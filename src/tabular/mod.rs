@@ -14,6 +14,7 @@ pub mod presets;
 
 use crate::config::{Config, TableSettings};
 use crate::diag::Diagnostic;
+use crate::record_fields::RowBuilder;
 use crate::source::Record;
 use crate::yaml::{Node, Pos, Value};
 use jiff::civil::Date;
@@ -248,8 +249,9 @@ pub fn parse(
 ) -> Vec<Record> {
     let mapping = mapping_for(config, path);
     let mut out = Vec::new();
+    let mut builder = RowBuilder::default();
     read_rows(path, format, &mapping, text, diags, &mut |row, diags| {
-        if let Some(r) = row_record(path, &mapping, row, diags) {
+        if let Some(r) = row_record(path, &mapping, row, &mut builder, diags) {
             out.push(r);
         }
     });
@@ -766,6 +768,7 @@ pub fn stream_records(
     let mapping = mapping_for(config, path);
     let want = |f: &str| matches!(f, "id" | "kind" | "date" | "title") || fields.contains(&f);
     let mut diags = Vec::new();
+    let mut builder = RowBuilder::default();
     read_rows(
         path,
         format,
@@ -774,7 +777,8 @@ pub fn stream_records(
         &mut diags,
         &mut |row, diags| {
             let entries = row_entries(&mapping, row, &want);
-            if let Some(r) = entries_record(path, &mapping, row.line, entries, diags) {
+            if let Some(r) = entries_record(path, &mapping, row.line, entries, &mut builder, diags)
+            {
                 each(r);
             }
             diags.clear();
@@ -787,10 +791,11 @@ fn row_record(
     path: &str,
     m: &Mapping,
     row: &Row<'_>,
+    builder: &mut RowBuilder,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Record> {
     let entries = row_entries(m, row, &|_| true);
-    entries_record(path, m, row.line, entries, diags)
+    entries_record(path, m, row.line, entries, builder, diags)
 }
 
 /// The record of a row's fields (see [`row_entries`]).
@@ -799,6 +804,7 @@ fn entries_record(
     m: &Mapping,
     line: u32,
     entries: Vec<(String, Cell, Option<&str>)>,
+    builder: &mut RowBuilder,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Record> {
     let pos = Pos::new(line, 1);
@@ -858,7 +864,7 @@ fn entries_record(
         pos,
     };
     let mut own = Vec::new();
-    let record = crate::source::parse_record_owned(path, node, &mut own);
+    let record = crate::source::parse_row_record(path, node, builder, &mut own);
     // A date already reported with its column is not reported again as missing.
     diags.extend(own.into_iter().filter(|d| {
         !(d.code == "field-missing" && failed.iter().any(|f| d.subject.ends_with(&format!("#{f}"))))
