@@ -5,7 +5,9 @@
 //! A [`Mapping`] (sms.yaml `tables:`, optionally starting from a built-in [`presets`] entry) says
 //! which column is which field; each row becomes a YAML-shaped mapping node of fields and goes
 //! through the same record reader as a YAML record, so every later phase (model, rules, history,
-//! site) treats a row exactly like a record file of its own, at the row's line. CSV is read with
+//! site) treats a row exactly like a record file of its own, at the row's line. The record keeps
+//! the row's fields in the compact form of `record_fields::Row` (a million rows must fit in
+//! memory), from which the same nodes are made again when asked for. CSV is read with
 //! the `csv` crate, one row at a time; a malformed row is a finding at its line naming the
 //! column, and reading goes on with the next row.
 
