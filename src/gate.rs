@@ -625,10 +625,10 @@ fn document_changes(
 /// A record's content without positions, to compare two revisions.
 fn record_content(r: &Record) -> String {
     let mut s = format!("{}\u{1}{}\u{1}", r.path, r.kind);
-    for (k, v) in &r.fields {
+    for (k, v) in r.all_fields() {
         s.push_str(k);
         s.push('\u{2}');
-        render_node(v, &mut s);
+        render_node(&v.node(), &mut s);
         s.push('\u{1}');
     }
     s

@@ -40,6 +40,21 @@ pub fn key(id: &str) -> String {
     id.to_ascii_lowercase()
 }
 
+/// [`key`] for a lookup, without allocating for the usual short id: `f` gets the key.
+pub fn with_key<T>(id: &str, f: impl FnOnce(&str) -> T) -> T {
+    let mut buf = [0u8; 64];
+    if id.len() <= buf.len() {
+        let buf = &mut buf[..id.len()];
+        buf.copy_from_slice(id.as_bytes());
+        buf.make_ascii_lowercase();
+        // ASCII lower-casing keeps UTF-8 valid.
+        if let Ok(k) = std::str::from_utf8(buf) {
+            return f(k);
+        }
+    }
+    f(&key(id))
+}
+
 /// The candidate closest to `word` within `max` edits (ties: the first in order).
 pub fn closest<'a>(
     word: &str,

@@ -27,6 +27,7 @@ pub mod model;
 pub mod pdf;
 pub mod portable;
 pub mod progress;
+pub mod record_fields;
 pub mod regular;
 pub mod report;
 pub mod review;

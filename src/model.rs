@@ -166,15 +166,13 @@ impl<'a> Model<'a> {
     }
 
     pub fn document(&self, id: &str) -> Option<&'a Document> {
-        self.documents_by_id
-            .get(&crate::ids::key(id))
-            .map(|&i| &self.sources.documents[i])
+        crate::ids::with_key(id, |k| self.documents_by_id.get(k).copied())
+            .map(|i| &self.sources.documents[i])
     }
 
     pub fn record(&self, id: &str) -> Option<&'a Record> {
-        self.records_by_id
-            .get(&crate::ids::key(id))
-            .map(|&i| &self.sources.records[i])
+        crate::ids::with_key(id, |k| self.records_by_id.get(k).copied())
+            .map(|i| &self.sources.records[i])
     }
 
     /// The coverage of a clause (any spelling `Catalog::clause` accepts); indexed, as coverage

@@ -13,6 +13,7 @@ use crate::catalog::{RecordKind, ReviewInput};
 use crate::diag::Diagnostic;
 use crate::fields::{Reader, Spanned};
 use crate::model::{is_effective, Model};
+use crate::record_fields::FieldRef;
 use crate::source::Record;
 use crate::yaml::{Node, Pos, Value};
 use jiff::civil::Date;
@@ -90,14 +91,15 @@ pub fn applies(kind: &RecordKind) -> bool {
 
 /// Whether a record is exempt: a review that is only planned has not considered anything yet.
 pub fn is_planned(rec: &Record) -> bool {
-    rec.field("status").and_then(Node::as_scalar) == Some("planned")
+    rec.field("status").and_then(FieldRef::as_scalar) == Some("planned")
 }
 
 /// Read a record's `inputs`; wrong shapes are `field-invalid` findings pushed to `diags`.
 pub fn read_inputs(rec: &Record, diags: &mut Vec<Diagnostic>) -> Inputs {
-    let Some(node) = rec.field(INPUTS) else {
+    let Some(node) = rec.field_node(INPUTS) else {
         return Inputs::default();
     };
+    let node = &*node;
     let mut out = Inputs {
         present: true,
         ..Inputs::default()
@@ -212,7 +214,8 @@ pub fn input_refs(catalog: &crate::catalog::Catalog, rec: &Record) -> Vec<Spanne
 
 /// The record's own `period: {from, to}`, when it gives one; wrong shapes are findings.
 pub fn read_period(rec: &Record, diags: &mut Vec<Diagnostic>) -> Option<(Date, Date)> {
-    let node = rec.field(PERIOD).filter(|n| !n.is_null())?;
+    let node = rec.field_node(PERIOD).filter(|n| !n.is_null())?;
+    let node = &*node;
     let mut r = Reader::new(&rec.path, rec.id.clone(), diags);
     if node.as_map().is_none() {
         r.invalid(
@@ -248,7 +251,7 @@ pub fn read_period(rec: &Record, diags: &mut Vec<Diagnostic>) -> Option<(Date, D
 /// The date the review was held: `held` when it is a valid date, else the record's `date`.
 fn held(rec: &Record) -> Option<Date> {
     rec.field("held")
-        .and_then(Node::as_scalar)
+        .and_then(FieldRef::as_scalar)
         .and_then(|t| crate::dates::parse_date(t).ok())
         .or(rec.date)
 }

@@ -507,7 +507,7 @@ fn record_rules(model: &Model<'_>, rec: &Record, out: &mut Vec<Diagnostic>) {
                             n.as_scalar().unwrap_or(n.describe())
                         ),
                     )
-                    .at(path, n.pos),
+                    .at(path, n.pos()),
                 );
             }
         }
@@ -584,7 +584,7 @@ pub fn open_action<'r>(
         due: node
             .and_then(|n| n.as_scalar())
             .and_then(|t| crate::dates::parse_date(t).ok()),
-        due_pos: node.map_or(rec.pos, |n| n.pos),
+        due_pos: node.map_or(rec.pos, |n| n.pos()),
     })
 }
 

@@ -7,6 +7,7 @@ use crate::dates::Interval;
 use crate::diag::Diagnostic;
 use crate::fields::{Reader, Spanned};
 use crate::markdown::{self, Body, Split};
+use crate::record_fields::{FieldRef, Fields, Row, RowBuilder};
 use crate::snapshot::{self, EntryKind, Role, Snapshot};
 use crate::yaml::{self, Node, Pos, YamlError};
 use jiff::civil::Date;
@@ -116,13 +117,24 @@ pub struct Record {
     pub clauses: Vec<ClauseRef>,
     pub refs: Vec<Spanned>,
     /// Every field of the record (including the ones above), in file order.
-    pub fields: Vec<(String, Node)>,
+    pub fields: Fields,
     pub pos: Pos,
 }
 
 impl Record {
-    pub fn field(&self, key: &str) -> Option<&Node> {
-        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    pub fn field(&self, key: &str) -> Option<FieldRef<'_>> {
+        self.fields.get(key, self.pos)
+    }
+
+    /// A field as a YAML node (borrowed for YAML records, made for a row's cell): for the rules
+    /// that walk structured values (mappings, lists).
+    pub fn field_node(&self, key: &str) -> Option<std::borrow::Cow<'_, crate::yaml::Node>> {
+        self.field(key).map(FieldRef::node)
+    }
+
+    /// Every field of the record (including id, kind, date, title), in file order.
+    pub fn all_fields(&self) -> impl Iterator<Item = (&str, FieldRef<'_>)> {
+        self.fields.iter(self.pos)
     }
 }
 
@@ -239,6 +251,12 @@ pub fn is_document(config: &Config, entry: &snapshot::Entry) -> bool {
 pub fn merge(files: impl IntoIterator<Item = FileParse>) -> (Sources, Vec<Diagnostic>) {
     let mut sources = Sources::default();
     let mut diags = Vec::new();
+    let files: Vec<FileParse> = files.into_iter().collect();
+    // Sized once: growing a vector of a million records by doubling holds the old and the new
+    // buffer at once.
+    sources
+        .records
+        .reserve_exact(files.iter().map(|f| f.records.len()).sum());
     for f in files {
         diags.extend(f.diags);
         sources.documents.extend(f.documents);
@@ -860,33 +878,39 @@ pub fn parse_records(
 
 fn parse_record(path: &str, node: &Node, diags: &mut Vec<Diagnostic>) -> Option<Record> {
     let mut rec = parse_record_head(path, node, diags)?;
-    rec.fields = node
-        .as_map()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|(k, v)| k.as_scalar().map(|k| (k.to_string(), v.clone())))
-        .collect();
+    rec.fields = Fields::Nodes(
+        node.as_map()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|(k, v)| k.as_scalar().map(|k| (k.to_string(), v.clone())))
+            .collect(),
+    );
     Some(rec)
 }
 
-/// [`parse_record`] of a node the caller gives away: the fields are moved, not copied (a row
-/// of a tabular file, of which there may be a million).
-pub(crate) fn parse_record_owned(
+/// [`parse_record`] of the mapping node of a row of a tabular file, of which there may be a
+/// million: the fields are kept in the compact form of `record_fields::Row` (names interned
+/// in `builder`, shared by the rows of one file).
+pub(crate) fn parse_row_record(
     path: &str,
     node: Node,
+    builder: &mut RowBuilder,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Record> {
     let mut rec = parse_record_head(path, &node, diags)?;
     if let yaml::Value::Map(entries) = node.value {
-        rec.fields = entries
-            .into_iter()
-            .filter_map(|(k, v)| match k.value {
-                yaml::Value::Scalar { text, .. } => Some((text, v)),
-                yaml::Value::Seq(_) | yaml::Value::Map(_) => None,
-            })
-            .collect();
-        // The in-place collect keeps the larger allocation of the node pairs.
-        rec.fields.shrink_to_fit();
+        rec.fields = match Row::from_entries(&entries, builder) {
+            Some(row) => Fields::Row(row),
+            None => Fields::Nodes(
+                entries
+                    .into_iter()
+                    .filter_map(|(k, v)| match k.value {
+                        yaml::Value::Scalar { text, .. } => Some((text, v)),
+                        yaml::Value::Seq(_) | yaml::Value::Map(_) => None,
+                    })
+                    .collect(),
+            ),
+        };
     }
     Some(rec)
 }
@@ -976,7 +1000,7 @@ fn parse_record_head(path: &str, node: &Node, diags: &mut Vec<Diagnostic>) -> Op
         title,
         clauses,
         refs,
-        fields: Vec::new(),
+        fields: Fields::default(),
         pos: node.pos,
     })
 }

@@ -174,6 +174,24 @@ impl Node {
     }
 
     /// What kind of node this is, for messages ("expected a list, found a mapping").
+    /// The value as one line of text: a scalar's text, a list's items joined with `, `, a
+    /// mapping's `key: value` pairs joined with `; ` (a table cell, a search entry).
+    pub fn display_text(&self) -> String {
+        match &self.value {
+            Value::Scalar { text, .. } => text.clone(),
+            Value::Seq(items) => items
+                .iter()
+                .map(Node::display_text)
+                .collect::<Vec<_>>()
+                .join(", "),
+            Value::Map(entries) => entries
+                .iter()
+                .map(|(k, v)| format!("{}: {}", k.display_text(), v.display_text()))
+                .collect::<Vec<_>>()
+                .join("; "),
+        }
+    }
+
     pub fn describe(&self) -> &'static str {
         match &self.value {
             Value::Scalar { .. } if self.is_null() => "nothing (null)",

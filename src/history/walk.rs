@@ -1008,7 +1008,7 @@ pub(super) fn summarise(
                     .into_iter()
                     .map(|r| {
                         let mut canon = String::new();
-                        for (k, v) in r.fields.iter().filter(|(k, _)| k != "id") {
+                        for (k, v) in r.all_fields().filter(|(k, _)| *k != "id") {
                             canon.push_str(k);
                             canon.push('=');
                             v.write_canonical(&mut canon);

@@ -144,10 +144,11 @@ pub fn programme(model: &Model<'_>, out: &mut Vec<Diagnostic>) -> Option<Program
         .get("audit-programme")
         .into_iter()
         .flatten()
-        .filter_map(|&i| model.sources.records[i].field("audits"))
-        .filter_map(|n| n.as_seq())
-        .flatten()
-        .any(|e| e.get("covered").is_some());
+        .filter_map(|&i| model.sources.records[i].field_node("audits"))
+        .any(|n| {
+            n.as_seq()
+                .is_some_and(|es| es.iter().any(|e| e.get("covered").is_some()))
+        });
     if !programme_says
         && !audits_kind
             .into_iter()
@@ -159,7 +160,7 @@ pub fn programme(model: &Model<'_>, out: &mut Vec<Diagnostic>) -> Option<Program
     let mut audits: Vec<Audit> = Vec::new();
     for &i in audits_kind.into_iter().flatten() {
         let rec = &model.sources.records[i];
-        let covered = covered_clauses(model, rec, rec.field("covered"), out);
+        let covered = covered_clauses(model, rec, rec.field_node("covered").as_deref(), out);
         let open = model
             .catalog
             .record_kind(&rec.kind)
@@ -194,7 +195,8 @@ pub fn programme(model: &Model<'_>, out: &mut Vec<Diagnostic>) -> Option<Program
         .flatten()
     {
         let rec = &model.sources.records[i];
-        let Some(entries) = rec.field("audits").and_then(|n| n.as_seq()) else {
+        let audits_node = rec.field_node("audits");
+        let Some(entries) = audits_node.as_deref().and_then(|n| n.as_seq()) else {
             continue;
         };
         for entry in entries {

@@ -13,7 +13,7 @@ use crate::diag::Diagnostic;
 use crate::init::FILL_PLACEHOLDER;
 use crate::model::{is_effective, Model};
 use crate::source::{Document, Record};
-use crate::yaml::{Node, Pos, Value};
+use crate::yaml::Pos;
 
 pub(super) fn check(model: &Model<'_>, out: &mut Vec<Diagnostic>) {
     let scope = &model.config.scope;
@@ -130,29 +130,22 @@ fn document(model: &Model<'_>, doc: &Document, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Every text of a record's fields, depth first.
-fn texts<'a>(node: &'a Node, out: &mut Vec<(&'a str, Pos)>) {
-    match &node.value {
-        Value::Seq(items) => items.iter().for_each(|n| texts(n, out)),
-        Value::Map(entries) => entries.iter().for_each(|(_, v)| texts(v, out)),
-        _ => {
-            if let Some(s) = node.as_scalar() {
-                out.push((s, node.pos));
-            }
-        }
-    }
-}
-
 fn record(rec: &Record, out: &mut Vec<Diagnostic>) {
-    let mut all: Vec<(&str, Pos)> = vec![(rec.title.as_str(), rec.pos)];
-    for (_, v) in &rec.fields {
-        texts(v, &mut all);
+    // Counted as the record's texts are walked (title first, then every field depth first):
+    // no list of texts is made for each of a million rows.
+    let mut hits = 0usize;
+    let mut first: Option<Pos> = None;
+    let mut see = |s: &str, pos: Pos| {
+        if s.contains(FILL_PLACEHOLDER) {
+            hits += 1;
+            first.get_or_insert(pos);
+        }
+    };
+    see(&rec.title, rec.pos);
+    for (_, v) in rec.all_fields() {
+        v.for_each_text(&mut see);
     }
-    let hits: Vec<&(&str, Pos)> = all
-        .iter()
-        .filter(|(s, _)| s.contains(FILL_PLACEHOLDER))
-        .collect();
-    let Some((_, pos)) = hits.first() else {
+    let Some(pos) = first else {
         return;
     };
     out.push(
@@ -162,11 +155,11 @@ fn record(rec: &Record, out: &mut Vec<Diagnostic>) {
             format!(
                 "record {} still holds a starter-kit placeholder `{{{{FILL: …}}}}` ({} field{})",
                 rec.id,
-                hits.len(),
-                if hits.len() == 1 { "" } else { "s" }
+                hits,
+                if hits == 1 { "" } else { "s" }
             ),
         )
-        .at(&rec.path, *pos)
+        .at(&rec.path, pos)
         .help("replace the placeholder with what happened, or remove the example record"),
     );
 }

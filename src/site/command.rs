@@ -423,9 +423,8 @@ fn diff_sources(before: &Sources, after: &Sources) -> Vec<Change> {
         });
     }
     let text = |r: &Record| -> Vec<(String, String)> {
-        r.fields
-            .iter()
-            .map(|(k, v)| (k.clone(), super::pages::node_text(v)))
+        r.all_fields()
+            .map(|(k, v)| (k.to_string(), v.text()))
             .collect()
     };
     let recs = changes::by_id(

@@ -15,6 +15,7 @@ use crate::check::Loaded;
 use crate::diag::{Diagnostic, Severity};
 use crate::markdown::LinkTarget;
 use crate::model::{ClauseCoverage, CoverageStatus, Model};
+use crate::record_fields::FieldRef;
 use crate::snapshot::EntryKind;
 use crate::source::{Document, Record, Status};
 use crate::yaml::{Node, Value as YamlValue};
@@ -678,7 +679,7 @@ impl<'a> Site<'a> {
                 .chain(&input_refs)
                 .map(|t| t.text.as_str())
                 .collect();
-            if let Some(d) = r.field("document").and_then(Node::as_scalar) {
+            if let Some(d) = r.field("document").and_then(FieldRef::as_scalar) {
                 named.push(d);
             }
             for n in named {
@@ -2486,7 +2487,7 @@ impl<'a> Site<'a> {
                 anchor: row_anchor(&recs[r].id),
                 cells: columns
                     .iter()
-                    .map(|c| recs[r].field(c).map(node_text).unwrap_or_default())
+                    .map(|c| recs[r].field(c).map(FieldRef::text).unwrap_or_default())
                     .collect(),
             })
             .collect();
@@ -2561,7 +2562,7 @@ impl<'a> Site<'a> {
             let cells = row.into_iter().chain(
                 columns
                     .iter()
-                    .map(|c| rec.field(c).map(node_text).unwrap_or_default()),
+                    .map(|c| rec.field(c).map(FieldRef::text).unwrap_or_default()),
             );
             for c in cells {
                 out.push_str(&serde_json::to_string(&c).unwrap_or_else(|_| "\"\"".into()));
@@ -2680,13 +2681,13 @@ impl<'a> Site<'a> {
                 .or_else(|| self.doc_link_by_id(text).map(|l| l.url))
         };
         let fields = r
-            .fields
-            .iter()
+            .all_fields()
             // A review's inputs and period have a section of their own.
             .filter(|(k, _)| {
-                review.is_none() || (k != crate::review::INPUTS && k != crate::review::PERIOD)
+                review.is_none() || (*k != crate::review::INPUTS && *k != crate::review::PERIOD)
             })
             .map(|(k, v)| {
+                let v = v.node();
                 let items = match &v.value {
                     YamlValue::Seq(items) => items
                         .iter()
@@ -2700,7 +2701,7 @@ impl<'a> Site<'a> {
                 };
                 Field {
                     key: k,
-                    value: node_text(v),
+                    value: node_text(&v),
                     url: v
                         .as_scalar()
                         .and_then(|s| if k == "id" { None } else { link_of(s) }),
@@ -3325,9 +3326,9 @@ impl<'a> Site<'a> {
                 continue;
             }
             let mut text = String::new();
-            for (k, v) in &r.fields {
+            for (k, v) in r.all_fields() {
                 if k != "title" {
-                    text.push_str(&node_text(v));
+                    text.push_str(&v.text());
                     text.push(' ');
                 }
             }
@@ -3657,15 +3658,7 @@ fn subject_head(s: &str) -> String {
 
 /// A YAML value as text for a table cell.
 pub fn node_text(n: &Node) -> String {
-    match &n.value {
-        YamlValue::Scalar { text, .. } => text.clone(),
-        YamlValue::Seq(items) => items.iter().map(node_text).collect::<Vec<_>>().join(", "),
-        YamlValue::Map(entries) => entries
-            .iter()
-            .map(|(k, v)| format!("{}: {}", node_text(k), node_text(v)))
-            .collect::<Vec<_>>()
-            .join("; "),
-    }
+    n.display_text()
 }
 
 /// One CSV line (RFC 4180 quoting of any cell holding a separator of a common locale, see

@@ -96,8 +96,8 @@ pub fn inspect(file: &Path, rows: usize) -> Result<(String, bool)> {
     );
     for r in records.iter().take(rows) {
         let _ = writeln!(out, "\nrow at line {}:", r.pos.line);
-        for (k, v) in &r.fields {
-            let _ = writeln!(out, "  {k}: {}", show(v));
+        for (k, v) in r.all_fields() {
+            let _ = writeln!(out, "  {k}: {}", show(&v.node()));
         }
     }
     crate::diag::sort(&mut diags);

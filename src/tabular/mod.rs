@@ -5,7 +5,9 @@
 //! A [`Mapping`] (sms.yaml `tables:`, optionally starting from a built-in [`presets`] entry) says
 //! which column is which field; each row becomes a YAML-shaped mapping node of fields and goes
 //! through the same record reader as a YAML record, so every later phase (model, rules, history,
-//! site) treats a row exactly like a record file of its own, at the row's line. CSV is read with
+//! site) treats a row exactly like a record file of its own, at the row's line. The record keeps
+//! the row's fields in the compact form of `record_fields::Row` (a million rows must fit in
+//! memory), from which the same nodes are made again when asked for. CSV is read with
 //! the `csv` crate, one row at a time; a malformed row is a finding at its line naming the
 //! column, and reading goes on with the next row.
 
@@ -14,6 +16,7 @@ pub mod presets;
 
 use crate::config::{Config, TableSettings};
 use crate::diag::Diagnostic;
+use crate::record_fields::RowBuilder;
 use crate::source::Record;
 use crate::yaml::{Node, Pos, Value};
 use jiff::civil::Date;
@@ -248,8 +251,9 @@ pub fn parse(
 ) -> Vec<Record> {
     let mapping = mapping_for(config, path);
     let mut out = Vec::new();
+    let mut builder = RowBuilder::default();
     read_rows(path, format, &mapping, text, diags, &mut |row, diags| {
-        if let Some(r) = row_record(path, &mapping, row, diags) {
+        if let Some(r) = row_record(path, &mapping, row, &mut builder, diags) {
             out.push(r);
         }
     });
@@ -766,6 +770,7 @@ pub fn stream_records(
     let mapping = mapping_for(config, path);
     let want = |f: &str| matches!(f, "id" | "kind" | "date" | "title") || fields.contains(&f);
     let mut diags = Vec::new();
+    let mut builder = RowBuilder::default();
     read_rows(
         path,
         format,
@@ -774,7 +779,8 @@ pub fn stream_records(
         &mut diags,
         &mut |row, diags| {
             let entries = row_entries(&mapping, row, &want);
-            if let Some(r) = entries_record(path, &mapping, row.line, entries, diags) {
+            if let Some(r) = entries_record(path, &mapping, row.line, entries, &mut builder, diags)
+            {
                 each(r);
             }
             diags.clear();
@@ -787,10 +793,11 @@ fn row_record(
     path: &str,
     m: &Mapping,
     row: &Row<'_>,
+    builder: &mut RowBuilder,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Record> {
     let entries = row_entries(m, row, &|_| true);
-    entries_record(path, m, row.line, entries, diags)
+    entries_record(path, m, row.line, entries, builder, diags)
 }
 
 /// The record of a row's fields (see [`row_entries`]).
@@ -799,6 +806,7 @@ fn entries_record(
     m: &Mapping,
     line: u32,
     entries: Vec<(String, Cell, Option<&str>)>,
+    builder: &mut RowBuilder,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Record> {
     let pos = Pos::new(line, 1);
@@ -858,7 +866,7 @@ fn entries_record(
         pos,
     };
     let mut own = Vec::new();
-    let record = crate::source::parse_record_owned(path, node, &mut own);
+    let record = crate::source::parse_row_record(path, node, builder, &mut own);
     // A date already reported with its column is not reported again as missing.
     diags.extend(own.into_iter().filter(|d| {
         !(d.code == "field-missing" && failed.iter().any(|f| d.subject.ends_with(&format!("#{f}"))))
