@@ -27,6 +27,7 @@ mod progress;
 mod records;
 mod rules;
 mod schema;
+mod search;
 mod sign;
 mod site;
 mod soa;
