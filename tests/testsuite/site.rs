@@ -1405,6 +1405,12 @@ fn chromium_browses_the_site_offline_from_file_urls() {
         "no marked match:\n{}",
         search.dom
     );
+    // Following the result (its href, resolved against search.html) opens the section's page.
+    let hit = find_href(&search.dom, "documents/POL-CHG.html");
+    assert_eq!(hit, "documents/POL-CHG.html#risk-assessment");
+    let opened = visit(&chromium, &file_url(&site.join(&hit)));
+    clean(&opened, "search result");
+    assert!(opened.dom.contains("id=\"risk-assessment\""));
     // Sorting script ran on a table page (it wraps headers in buttons).
     let register = visit(&chromium, &file_url(&site.join("documents.html")));
     clean(&register, "register");
