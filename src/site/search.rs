@@ -11,7 +11,8 @@
 //!   a last one from [`FINAL`].
 //! - `search/d<n>.js` holds [`PER_SHARD`] entries: `SEARCH_DOCS(n, [[page title, page url]],
 //!   [[page, kind, excerpt, heading, anchor]]);` (the page table once per shard; an entry without
-//!   a section stops after its excerpt, a record after its kind).
+//!   a section stops after its excerpt, a record after its kind). A page `[title]` without a URL
+//!   is a record's page, `records/<first word of the title>.html`.
 //!
 //! Terms are lower-cased runs of letters and digits, with dotted numbers such as the clause id
 //! `8.5.1` kept as one term; English function words ([`STOP`]) are not indexed. The page's
@@ -50,7 +51,7 @@ impl Entry {
 
 /// Characters of a clause's or document section's text shown under its result (records show
 /// none: their title says what they are). The search itself runs on every word of the text.
-const EXCERPT_CHARS: usize = 120;
+const EXCERPT_CHARS: usize = 80;
 /// Entries a doc shard holds: the page loads the shards of the results it shows.
 pub const PER_SHARD: usize = 500;
 /// Bytes of body text one document page may add to the index (its first 256 KiB).
@@ -267,7 +268,13 @@ pub fn index_files(entries: &[Entry]) -> Vec<(String, String)> {
         let mut rows = Vec::with_capacity(chunk.len());
         for e in chunk {
             if last != Some((&e.title, &e.url)) {
-                pages.push(json!([e.title, e.url]));
+                // A record page's URL follows from the id that starts its title: left out.
+                let id = e.title.split(' ').next().unwrap_or_default();
+                if e.url == format!("records/{id}.html") {
+                    pages.push(json!([e.title]));
+                } else {
+                    pages.push(json!([e.title, e.url]));
+                }
                 last = Some((&e.title, &e.url));
             }
             let kind = KINDS.iter().position(|k| *k == e.kind).unwrap_or(1);

@@ -109,6 +109,8 @@
     var sh = docs[Math.floor(d / index.per_shard)];
     var row = sh.rows[d % index.per_shard];
     var page = sh.pages[row[0]];
+    // A record's page: its URL follows from the id that starts its title.
+    if (page.length === 1) { page = [page[0], "records/" + page[0].split(" ")[0] + ".html"]; }
     var section = row.length > 3;
     return {
       title: section ? page[0] + " \u203a " + row[3] : page[0],
