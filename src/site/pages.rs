@@ -3194,7 +3194,11 @@ impl<'a> Site<'a> {
             .iter()
             .map(|(p, t)| (p.clone(), t.clone().into_bytes()))
             .collect();
-        out.push(("searchindex.js".into(), self.search_index().into_bytes()));
+        out.extend(
+            self.search_index()
+                .into_iter()
+                .map(|(p, t)| (p, t.into_bytes())),
+        );
         out.push(("documents.csv".into(), self.documents_csv().into_bytes()));
         out.push(("matrix.csv".into(), self.matrix_csv().into_bytes()));
         for (k, stem) in &self.kinds {
@@ -3229,38 +3233,39 @@ impl<'a> Site<'a> {
         let mut first = true;
         let mut budget = search::MAX_TEXT_PER_PAGE;
         for s in &body.sections {
-            let (t, u) = match &s.anchor {
-                Some(a) => (format!("{title} › {}", s.heading), format!("{url}#{a}")),
-                None => (title.to_string(), url.clone()),
-            };
             let mut end = s.text.len().min(budget);
             while !s.text.is_char_boundary(end) {
                 end -= 1;
             }
             budget -= end;
-            let mut text = s.text[..end].to_string();
-            if first {
-                text = format!("{id} {title} {text}");
+            let keywords = if first {
                 first = false;
-            }
+                format!("{id} {title}")
+            } else {
+                String::new()
+            };
             entries.push(search::Entry {
-                title: t,
-                url: u,
+                title: title.to_string(),
+                url: url.clone(),
+                section: s.anchor.as_ref().map(|a| (s.heading.clone(), a.clone())),
                 kind: "document",
-                text,
+                keywords,
+                text: s.text[..end].to_string(),
             });
         }
         if first {
             entries.push(search::Entry {
                 title: title.to_string(),
                 url,
+                section: None,
                 kind: "document",
-                text: id.to_string(),
+                keywords: id.to_string(),
+                text: String::new(),
             });
         }
     }
 
-    fn search_index(&self) -> String {
+    fn search_index(&self) -> Vec<(String, String)> {
         let mut entries = Vec::new();
         let justification: HashMap<usize, &str> = self
             .soa_rows()
@@ -3286,6 +3291,8 @@ impl<'a> Site<'a> {
                     title: format!("{} {}", c.id, c.title),
                     url,
                     kind: "clause",
+                    section: None,
+                    keywords: String::new(),
                     text,
                 });
             }
@@ -3320,6 +3327,8 @@ impl<'a> Site<'a> {
                         title: format!("{} {}", r.id, r.title),
                         url: self.rec_link(i).url,
                         kind: "record",
+                        section: None,
+                        keywords: String::new(),
                         text: String::new(),
                     });
                 }
@@ -3336,10 +3345,12 @@ impl<'a> Site<'a> {
                 title: format!("{} {}", r.id, r.title),
                 url: self.rec_link(i).url,
                 kind: "record",
+                section: None,
+                keywords: String::new(),
                 text,
             });
         }
-        search::index_js(&entries)
+        search::index_files(&entries)
     }
 
     fn documents_csv(&self) -> String {

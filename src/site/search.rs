@@ -1,73 +1,221 @@
-//! The offline search index: a script file (`searchindex.js`) that sets `window.SEARCH_INDEX`,
-//! loaded by `<script src>` because `fetch()` does not work from `file://`.
+//! The offline search index, sharded so that a search loads only what it needs. Every file is
+//! a `<script>` (loaded by `<script src>`, or by inserting a script element on demand), because
+//! `fetch()` does not work from `file://`.
 //!
-//! A small inverted index of our own rather than elasticlunr: terms are lower-cased runs of
-//! letters and digits, each with the sorted list of entries that hold it (delta-encoded). The
-//! page's script looks terms up by prefix (binary search over the sorted term list) and ranks
-//! entries by how many query words they match, with a bonus for matches in the title. Output is
-//! sorted throughout, so the index is byte-identical for the same site. Terms are gathered per
-//! entry in parallel.
+//! - `searchindex.js` is small: `window.SEARCH_INDEX = {version, entries, per_shard, kinds,
+//!   shards, stop}`, where `shards` lists the sorted term-shard keys and `stop` the stop words.
+//! - `search/t-<hex of the key's UTF-8 bytes>.js` holds the terms whose first two characters are
+//!   the key (a one-character term is its own key): `SEARCH_SHARD(key, [terms], [body postings],
+//!   [title postings]);`. A posting list is a string: entry numbers as deltas (the first
+//!   absolute), each a base-32 varint, most significant group first, in [`CONT`] characters with
+//!   a last one from [`FINAL`].
+//! - `search/d<n>.js` holds [`PER_SHARD`] entries: `SEARCH_DOCS(n, [[page title, page url]],
+//!   [[page, kind, excerpt, heading, anchor]]);` (the page table once per shard; an entry without
+//!   a section stops after its excerpt, a record after its kind). A page `[title]` without a URL
+//!   is a record's page, `records/<first word of the title>.html`.
+//!
+//! Terms are lower-cased runs of letters and digits, with dotted numbers such as the clause id
+//! `8.5.1` kept as one term; English function words ([`STOP`]) are not indexed. The page's
+//! script (`templates/search.js`) uses the same rules. Output is sorted throughout, so the index
+//! is byte-identical for the same site. Terms are gathered per entry in parallel.
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde_json::{json, Value};
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub struct Entry {
+    /// The page's title.
     pub title: String,
-    /// Relative to the site root, with an anchor where there is one.
+    /// The page's URL, relative to the site root.
     pub url: String,
+    /// A section of the page: its heading and anchor. The result's title is
+    /// `page › heading` and its URL `page#anchor`.
+    pub section: Option<(String, String)>,
     /// clause | document | record
     pub kind: &'static str,
+    /// Words that find the entry but are not shown (a document's id and title in its first
+    /// section).
+    pub keywords: String,
     pub text: String,
 }
 
-/// Characters of an entry's text the index keeps (an entry is a section of a page): the page's
-/// script shows the part around the first match, with the match marked.
-const EXCERPT_CHARS: usize = 1000;
-/// Bytes of body text one document page may add to the index (its first 256 KiB): the index is
-/// loaded whole by every page, and a multi-megabyte body would make each search slow. Sections
-/// per page are bounded by `limits.max_headings`.
+impl Entry {
+    pub fn full_title(&self) -> Cow<'_, str> {
+        match &self.section {
+            Some((h, _)) => Cow::Owned(format!("{} › {h}", self.title)),
+            None => Cow::Borrowed(&self.title),
+        }
+    }
+}
+
+/// Characters of a clause's or document section's text shown under its result (records show
+/// none: their title says what they are). The search itself runs on every word of the text.
+const EXCERPT_CHARS: usize = 80;
+/// Entries a doc shard holds: the page loads the shards of the results it shows.
+pub const PER_SHARD: usize = 500;
+/// Bytes of body text one document page may add to the index (its first 256 KiB).
+/// Sections per page are bounded by `limits.max_headings`.
 pub const MAX_TEXT_PER_PAGE: usize = 256 * 1024;
 const MAX_TERM_CHARS: usize = 40;
+/// Varint digits: a group that more groups follow, and the last group of a number.
+pub const CONT: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+pub const FINAL: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz6789+/";
+/// Function words that are not indexed, sorted (they match nearly every entry). Query words
+/// among them are ignored by the page's script.
+pub const STOP: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "been", "by", "can", "for", "from", "has", "have",
+    "if", "in", "into", "is", "it", "its", "may", "of", "on", "or", "shall", "so", "such", "than",
+    "that", "the", "their", "then", "there", "these", "this", "to", "was", "were", "when", "which",
+    "will", "with",
+];
+const KINDS: [&str; 3] = ["clause", "document", "record"];
 
-#[derive(Serialize)]
-struct Index<'a> {
-    /// [title, url, kind, excerpt] per entry.
-    docs: Vec<(&'a str, &'a str, &'a str, String)>,
-    /// Sorted terms.
-    terms: Vec<&'a str>,
-    /// Per term, entry numbers as deltas from the previous one.
-    postings: Vec<Vec<usize>>,
+/// The next word of `s` at or after byte `at`: its byte range. A run of digits joined by single
+/// dots (`8.5.1`, `1.2`) is one word; otherwise a word is a run of letters and digits. The
+/// page's script matches `/\p{N}+(?:\.\p{N}+)+|[\p{Alphabetic}\p{N}]+/gu`, the same words.
+fn next_word(s: &str, at: usize) -> Option<(usize, usize)> {
+    let rest = &s[at..];
+    let (off, first) = rest.char_indices().find(|(_, c)| c.is_alphanumeric())?;
+    let start = at + off;
+    if first.is_numeric() {
+        let digits_end = |from: usize| {
+            s[from..]
+                .char_indices()
+                .find(|(_, c)| !c.is_numeric())
+                .map_or(s.len(), |(i, _)| from + i)
+        };
+        let mut end = digits_end(start);
+        let mut dotted = false;
+        while s[end..].starts_with('.') && s[end + 1..].chars().next().is_some_and(char::is_numeric)
+        {
+            end = digits_end(end + 1);
+            dotted = true;
+        }
+        if dotted {
+            return Some((start, end));
+        }
+    }
+    let end = s[start..]
+        .char_indices()
+        .find(|(_, c)| !c.is_alphanumeric())
+        .map_or(s.len(), |(i, _)| start + i);
+    Some((start, end))
 }
 
 /// Lower-cased words of a text (borrowed when a word is lower-case ASCII already, as most are).
 pub fn tokens(text: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            if w.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
-                Cow::Borrowed(w)
-            } else {
-                Cow::Owned(w.to_lowercase())
-            }
-        })
-        .filter(|w| w.chars().count() <= MAX_TERM_CHARS)
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let (s, e) = next_word(text, at)?;
+        at = e;
+        Some(&text[s..e])
+    })
+    .map(|w| {
+        if w.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+            Cow::Borrowed(w)
+        } else {
+            Cow::Owned(w.to_lowercase())
+        }
+    })
+    .filter(|w| w.chars().count() <= MAX_TERM_CHARS)
 }
 
-pub fn index_js(entries: &[Entry]) -> String {
+fn is_stop(w: &str) -> bool {
+    STOP.binary_search(&w).is_ok()
+}
+
+/// The shard key of a term: its first two characters.
+fn shard_key(term: &str) -> &str {
+    match term.char_indices().nth(2) {
+        Some((i, _)) => &term[..i],
+        None => term,
+    }
+}
+
+pub fn shard_file(key: &str) -> String {
+    let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("search/t-{hex}.js")
+}
+
+fn encode(list: &[usize]) -> String {
+    let mut out = Vec::with_capacity(list.len() * 2);
+    let mut prev = 0;
+    let mut groups = Vec::new();
+    for &i in list {
+        let mut d = i - prev;
+        prev = i;
+        groups.clear();
+        loop {
+            groups.push(d % 32);
+            d /= 32;
+            if d == 0 {
+                break;
+            }
+        }
+        for (n, &g) in groups.iter().rev().enumerate() {
+            out.push(if n + 1 == groups.len() {
+                FINAL[g]
+            } else {
+                CONT[g]
+            });
+        }
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+#[derive(Default)]
+struct Postings {
+    body: Vec<usize>,
+    title: Vec<usize>,
+}
+
+fn push(list: &mut Vec<usize>, i: usize) {
+    if list.last() != Some(&i) {
+        list.push(i);
+    }
+}
+
+fn excerpt(text: &str) -> String {
+    let text = text.trim();
+    let mut out: String = text.chars().take(EXCERPT_CHARS).collect();
+    if text.chars().nth(EXCERPT_CHARS).is_some() {
+        out = out.trim_end().to_string();
+        out.push('…');
+    }
+    out
+}
+
+fn call(name: &str, args: &[Value]) -> String {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| serde_json::to_string(a).unwrap_or_else(|_| "null".into()))
+        .collect();
+    format!("{name}({});\n", args.join(","))
+}
+
+/// Every file of the index: `searchindex.js` and the shards under `search/`, sorted by path.
+pub fn index_files(entries: &[Entry]) -> Vec<(String, String)> {
     // Postings built over runs of entries in parallel and joined in entry order, so each list
     // comes out sorted.
-    let map: HashMap<Cow<'_, str>, Vec<usize>> = entries
+    let map: HashMap<Cow<'_, str>, Postings> = entries
         .par_iter()
         .enumerate()
         .fold(
             HashMap::new,
-            |mut map: HashMap<Cow<'_, str>, Vec<usize>>, (i, e)| {
-                for t in tokens(&e.title).chain(tokens(&e.text)) {
-                    let list = map.entry(t).or_default();
-                    if list.last() != Some(&i) {
-                        list.push(i);
+            |mut map: HashMap<Cow<'_, str>, Postings>, (i, e)| {
+                let title = e.full_title();
+                for t in tokens(&title) {
+                    if is_stop(&t) {
+                        continue;
+                    }
+                    let p = map.entry(Cow::Owned(t.into_owned())).or_default();
+                    push(&mut p.body, i);
+                    push(&mut p.title, i);
+                }
+                for t in tokens(&e.keywords).chain(tokens(&e.text)) {
+                    if !is_stop(&t) {
+                        push(&mut map.entry(t).or_default().body, i);
                     }
                 }
                 map
@@ -75,61 +223,149 @@ pub fn index_js(entries: &[Entry]) -> String {
         )
         .reduce(HashMap::new, |mut left, right| {
             // `right` holds later entries than `left`: appending keeps every list sorted.
-            for (t, list) in right {
-                left.entry(t).or_default().extend(list);
+            for (t, p) in right {
+                let l = left.entry(t).or_default();
+                l.body.extend(p.body);
+                l.title.extend(p.title);
             }
             left
         });
-    let mut terms: Vec<(Cow<'_, str>, Vec<usize>)> = map.into_iter().collect();
-    terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let index = Index {
-        docs: entries
-            .iter()
-            .map(|e| {
-                let mut excerpt: String = e.text.chars().take(EXCERPT_CHARS).collect();
-                if e.text.chars().nth(EXCERPT_CHARS).is_some() {
-                    excerpt.push('…');
-                }
-                (e.title.as_str(), e.url.as_str(), e.kind, excerpt)
-            })
-            .collect(),
-        terms: terms.iter().map(|(t, _)| t.as_ref()).collect(),
-        postings: terms
-            .iter()
-            .map(|(_, list)| {
-                let mut prev = 0;
-                list.iter()
-                    .map(|&i| {
-                        let d = i - prev;
-                        prev = i;
-                        d
-                    })
-                    .collect()
-            })
-            .collect(),
+    let terms: BTreeMap<Cow<'_, str>, Postings> = map.into_iter().collect();
+    let mut out = Vec::new();
+    let mut keys = Vec::new();
+    let mut shard: Vec<(&str, &Postings)> = Vec::new();
+    let mut flush = |shard: &mut Vec<(&str, &Postings)>, out: &mut Vec<(String, String)>| {
+        let Some((first, _)) = shard.first() else {
+            return;
+        };
+        let key = shard_key(first).to_string();
+        let words: Vec<&str> = shard.iter().map(|(t, _)| *t).collect();
+        let body: Vec<String> = shard.iter().map(|(_, p)| encode(&p.body)).collect();
+        let title: Vec<String> = shard.iter().map(|(_, p)| encode(&p.title)).collect();
+        out.push((
+            shard_file(&key),
+            call(
+                "SEARCH_SHARD",
+                &[json!(key), json!(words), json!(body), json!(title)],
+            ),
+        ));
+        keys.push(key);
+        shard.clear();
     };
-    let json = serde_json::to_string(&index).unwrap_or_else(|_| "{}".into());
-    format!("window.SEARCH_INDEX = {json};\n")
+    for (t, p) in &terms {
+        if shard
+            .first()
+            .is_some_and(|(f, _)| shard_key(f) != shard_key(t))
+        {
+            flush(&mut shard, &mut out);
+        }
+        shard.push((t.as_ref(), p));
+    }
+    flush(&mut shard, &mut out);
+    for (n, chunk) in entries.chunks(PER_SHARD).enumerate() {
+        let mut pages: Vec<Value> = Vec::new();
+        let mut last: Option<(&str, &str)> = None;
+        let mut rows = Vec::with_capacity(chunk.len());
+        for e in chunk {
+            if last != Some((&e.title, &e.url)) {
+                // A record page's URL follows from the id that starts its title: left out.
+                let id = e.title.split(' ').next().unwrap_or_default();
+                if e.url == format!("records/{id}.html") {
+                    pages.push(json!([e.title]));
+                } else {
+                    pages.push(json!([e.title, e.url]));
+                }
+                last = Some((&e.title, &e.url));
+            }
+            let kind = KINDS.iter().position(|k| *k == e.kind).unwrap_or(1);
+            let mut row = vec![json!(pages.len() - 1), json!(kind)];
+            if e.kind != "record" || e.section.is_some() {
+                row.push(json!(excerpt(&e.text)));
+            }
+            if let Some((h, a)) = &e.section {
+                row.push(json!(h));
+                row.push(json!(a));
+            }
+            rows.push(Value::Array(row));
+        }
+        out.push((
+            format!("search/d{n}.js"),
+            call("SEARCH_DOCS", &[json!(n), json!(pages), json!(rows)]),
+        ));
+    }
+    let head = json!({
+        "version": 2,
+        "entries": entries.len(),
+        "per_shard": PER_SHARD,
+        "kinds": KINDS,
+        "shards": keys,
+        "stop": STOP,
+    });
+    out.push((
+        "searchindex.js".into(),
+        format!("window.SEARCH_INDEX = {head};\n"),
+    ));
+    out.sort();
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn index_is_sorted_and_delta_encoded() {
-        let e = |t: &str, x: &str| Entry {
+    fn e(t: &str, x: &str) -> Entry {
+        Entry {
             title: t.into(),
             url: "u.html".into(),
+            section: None,
             kind: "document",
+            keywords: String::new(),
             text: x.into(),
-        };
-        let js = index_js(&[e("Change", "normal change"), e("Risk", "change risk")]);
-        assert!(js.starts_with("window.SEARCH_INDEX = {"));
-        assert!(
-            js.contains("\"terms\":[\"change\",\"normal\",\"risk\"]"),
-            "{js}"
+        }
+    }
+
+    #[test]
+    fn stop_words_are_sorted() {
+        assert!(STOP.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn dotted_numbers_are_one_word() {
+        let w: Vec<_> = tokens("See 8.5.1, v1.2 and 3. Then 4.x").collect();
+        assert_eq!(w, ["see", "8.5.1", "v1", "2", "and", "3", "then", "4", "x"]);
+    }
+
+    #[test]
+    fn varints_are_delta_encoded_most_significant_group_first() {
+        assert_eq!(encode(&[0, 1, 33, 33 + 1024]), "abBaBAa");
+        assert_eq!(encode(&[31]), "/");
+    }
+
+    #[test]
+    fn shards_are_sorted_and_keyed_by_two_characters() {
+        let files = index_files(&[
+            e("Change", "normal change of the a"),
+            e("Risk", "change risk"),
+        ]);
+        let names: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "search/d0.js",
+                "search/t-6368.js",
+                "search/t-6e6f.js",
+                "search/t-7269.js",
+                "searchindex.js"
+            ]
         );
-        assert!(js.contains("\"postings\":[[0,1],[0],[1]]"), "{js}");
+        assert_eq!(
+            files[1].1,
+            "SEARCH_SHARD(\"ch\",[\"change\"],[\"ab\"],[\"a\"]);\n"
+        );
+        assert!(
+            files[4].1.contains("\"shards\":[\"ch\",\"no\",\"ri\"]"),
+            "{}",
+            files[4].1
+        );
     }
 }

@@ -295,7 +295,8 @@ fn host_allowed(request: &http::Request, port: u16) -> bool {
 
 /// Why a request comes from another site, or `None`: a `Sec-Fetch-Site` other than
 /// `same-origin` or `none` (typed by the user), or an `Origin` or `Referer` that is not this
-/// server. A page elsewhere could otherwise include `searchindex.js` with `<script src>`.
+/// server. A page elsewhere could otherwise include `searchindex.js` or the shards under
+/// `search/` with `<script src>`. It applies to every path.
 fn foreign(request: &http::Request, port: u16) -> Option<&'static str> {
     let own = [
         format!("http://localhost:{port}"),

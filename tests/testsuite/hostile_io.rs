@@ -578,8 +578,10 @@ fn serve_refuses_bodies_foreign_requests_and_outlives_idle_connections() {
         "Referer: https://evil.example/page.html\r\n",
         &format!("Referer: http://127.0.0.1:{port}.evil.example/\r\n"),
     ] {
-        let (code, _, body) = get(port, "/searchindex.js", extra);
-        assert_eq!(code, 403, "{extra}: {body}");
+        for path in ["/searchindex.js", "/search/d0.js", "/search/t-626f.js"] {
+            let (code, _, body) = get(port, path, extra);
+            assert_eq!(code, 403, "{path} {extra}: {body}");
+        }
     }
     // its own pages, and a URL typed by the user, still work
     for extra in [
@@ -589,8 +591,10 @@ fn serve_refuses_bodies_foreign_requests_and_outlives_idle_connections() {
             "Referer: http://localhost:{port}/index.html\r\nOrigin: http://localhost:{port}\r\n"
         ),
     ] {
-        let (code, _, body) = get(port, "/searchindex.js", &extra);
-        assert_eq!(code, 200, "{extra}: {body}");
+        for path in ["/searchindex.js", "/search/d0.js", "/search/t-626f.js"] {
+            let (code, _, body) = get(port, path, &extra);
+            assert_eq!(code, 200, "{path} {extra}: {body}");
+        }
     }
     // (c) idle connections (more than the cap) do not stop the server from answering
     let idle: Vec<std::net::TcpStream> = (0..40)

@@ -29,6 +29,7 @@ mod records;
 mod review_inputs;
 mod rules;
 mod schema;
+mod search;
 mod sign;
 mod signatures;
 mod site;

@@ -153,9 +153,21 @@ fn build_writes_every_page_and_reports_findings_loudly() {
     assert_eq!(codes, registered, "one page per finding code");
     let rest: Vec<&str> = all
         .iter()
-        .filter(|f| !f.starts_with("clauses/") && !f.starts_with("codes/"))
+        .filter(|f| {
+            !f.starts_with("clauses/") && !f.starts_with("codes/") && !f.starts_with("search/")
+        })
         .map(String::as_str)
         .collect();
+    // The search shards: one doc shard, term shards named by their key.
+    let search: Vec<&String> = all.iter().filter(|f| f.starts_with("search/")).collect();
+    assert!(search.iter().any(|f| *f == "search/d0.js"), "{search:?}");
+    assert!(
+        search.iter().any(|f| *f == "search/t-7269.js"),
+        "{search:?}"
+    );
+    assert!(search
+        .iter()
+        .all(|f| *f == "search/d0.js" || f.starts_with("search/t-")));
     assert_eq!(
         rest,
         [
@@ -256,7 +268,10 @@ fn key_pages_show_the_evidence() {
         "{}",
         &search[..80]
     );
-    assert!(search.contains("documents/POL-CHG.html#risk-assessment"));
+    let index = crate::search::Index::load(&site);
+    assert!(index
+        .urls("risk")
+        .contains(&"documents/POL-CHG.html#risk-assessment".to_string()));
 }
 
 /// Attribute values of `attr` in `html` (double-quoted, as our templates and ammonia write them).
@@ -392,6 +407,13 @@ fn every_page_carries_the_csp_and_no_inline_script_or_style() {
     }
     for js in ["assets/site.js", "assets/search.js", "searchindex.js"] {
         let t = read(&site, js);
+        assert!(
+            !t.contains("fetch(") && !t.contains("XMLHttpRequest"),
+            "{js} reaches the network"
+        );
+    }
+    {
+        let (js, t) = ("search/*.js", crate::search::index_text(&site));
         assert!(
             !t.contains("fetch(") && !t.contains("XMLHttpRequest"),
             "{js} reaches the network"
@@ -1169,12 +1191,14 @@ fn a_document_in_revision_shows_the_text_in_force_and_its_draft_apart() {
     );
     assert!(read(&site, "documents/POL-REV~draft.html").contains("<title>DRAFT POL-REV"));
     // Search finds each wording on its own page.
-    let index = read(&site, "searchindex.js");
+    let index = crate::search::Index::load(&site);
+    let urls = |q: &str| index.urls(q).join(" ");
     assert!(
-        index.contains("documents/POL-REV~draft.html"),
+        urls("proposed wording").contains("documents/POL-REV~draft.html"),
         "draft not indexed"
     );
-    assert!(index.contains("The proposed wording") && index.contains("The approved wording"));
+    assert!(!urls("proposed wording").contains("documents/POL-REV.html"));
+    assert!(urls("approved wording").contains("documents/POL-REV.html"));
     // A document not in revision has one page only.
     assert!(!site.join("documents/POL-CHG~draft.html").exists());
     assert!(check_links(&site) > 0);
@@ -1183,7 +1207,7 @@ fn a_document_in_revision_shows_the_text_in_force_and_its_draft_apart() {
 // ---------------------------------------------------------------- a real browser
 
 /// Headless Chromium, or `None` (locally) when it is not installed. Under CI it must be there.
-fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     for p in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
         if Path::new(p).is_file() {
             return Some(PathBuf::from(p));
@@ -1195,23 +1219,23 @@ fn chromium() -> Option<PathBuf> {
     None
 }
 
-struct Visit {
-    dom: String,
+pub(crate) struct Visit {
+    pub dom: String,
     /// Console messages of the page (errors, CSP violations, logs).
-    console: Vec<String>,
+    pub console: Vec<String>,
     /// Network requests the page made (anything but file: and data:).
-    requests: Vec<String>,
+    pub requests: Vec<String>,
 }
 
 /// Open `url` in a fresh headless Chromium, let scripts run, and return the DOM, the console
 /// and the page's network requests (from Chromium's net log). DNS is mapped to nothing, so no
 /// request could leave the machine even if one were made.
-fn visit(chromium: &Path, url: &str) -> Visit {
+pub(crate) fn visit(chromium: &Path, url: &str) -> Visit {
     visit_with(chromium, url, &[])
 }
 
 /// [`visit`] with extra Chromium switches.
-fn visit_with(chromium: &Path, url: &str, extra: &[&str]) -> Visit {
+pub(crate) fn visit_with(chromium: &Path, url: &str, extra: &[&str]) -> Visit {
     let profile = tempfile::tempdir().unwrap();
     let netlog = profile.path().join("net.json");
     let mut child = Command::new(chromium)
@@ -1307,7 +1331,7 @@ fn visit_with(chromium: &Path, url: &str, extra: &[&str]) -> Visit {
 }
 
 /// A page visit printed nothing to the console (no error, no CSP violation) and made no request.
-fn clean(v: &Visit, what: &str) {
+pub(crate) fn clean(v: &Visit, what: &str) {
     assert!(
         v.console.is_empty(),
         "{what}: console messages: {:#?}",
@@ -1320,7 +1344,7 @@ fn clean(v: &Visit, what: &str) {
     );
 }
 
-fn file_url(path: &Path) -> String {
+pub(crate) fn file_url(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
@@ -1385,6 +1409,12 @@ fn chromium_browses_the_site_offline_from_file_urls() {
         "no marked match:\n{}",
         search.dom
     );
+    // Following the result (its href, resolved against search.html) opens the section's page.
+    let hit = find_href(&search.dom, "documents/POL-CHG.html");
+    assert_eq!(hit, "documents/POL-CHG.html#risk-assessment");
+    let opened = visit(&chromium, &file_url(&site.join(&hit)));
+    clean(&opened, "search result");
+    assert!(opened.dom.contains("id=\"risk-assessment\""));
     // Sorting script ran on a table page (it wraps headers in buttons).
     let register = visit(&chromium, &file_url(&site.join("documents.html")));
     clean(&register, "register");
