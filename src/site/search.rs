@@ -51,7 +51,7 @@ impl Entry {
 
 /// Characters of a clause's or document section's text shown under its result (records show
 /// none: their title says what they are). The search itself runs on every word of the text.
-const EXCERPT_CHARS: usize = 80;
+const EXCERPT_CHARS: usize = 64;
 /// Entries a doc shard holds: the page loads the shards of the results it shows.
 pub const PER_SHARD: usize = 500;
 /// Bytes of body text one document page may add to the index (its first 256 KiB).
