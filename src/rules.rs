@@ -571,13 +571,7 @@ pub fn open_action<'r>(
     rec: &'r Record,
 ) -> Option<OpenAction<'r>> {
     let due_field = kind.due_field.as_deref()?;
-    let status = rec
-        .field("status")
-        .and_then(|n| n.as_scalar())
-        .unwrap_or("");
-    if !kind.open_statuses.iter().any(|s| s == status) {
-        return None;
-    }
+    let status = open_status(kind, rec)?;
     let node = rec.field(due_field);
     Some(OpenAction {
         status,
@@ -586,6 +580,18 @@ pub fn open_action<'r>(
             .and_then(|t| crate::dates::parse_date(t).ok()),
         due_pos: node.map_or(rec.pos, |n| n.pos()),
     })
+}
+
+/// The record's `status` when it is one of its kind's open statuses (a missing status is "").
+pub fn open_status<'r>(kind: &crate::catalog::RecordKind, rec: &'r Record) -> Option<&'r str> {
+    let status = rec
+        .field("status")
+        .and_then(|n| n.as_scalar())
+        .unwrap_or("");
+    kind.open_statuses
+        .iter()
+        .any(|s| s == status)
+        .then_some(status)
 }
 
 fn unique_ids(model: &Model<'_>, out: &mut Vec<Diagnostic>) {

@@ -231,10 +231,11 @@ impl Lowest {
         }
         let digest = digest(&req.seed, &r.id);
         if self.heap.len() == self.size {
-            let top = self.heap.peek().expect("a full heap");
             // `at` grows within a file, so an equal digest and id comes after the top.
-            if (&digest, r.id.as_str()) >= (&top.digest, top.id.as_str()) {
-                return;
+            if let Some(top) = self.heap.peek() {
+                if (&digest, r.id.as_str()) >= (&top.digest, top.id.as_str()) {
+                    return;
+                }
             }
             self.heap.pop();
         }

@@ -164,14 +164,7 @@ pub fn programme(model: &Model<'_>, out: &mut Vec<Diagnostic>) -> Option<Program
         let open = model
             .catalog
             .record_kind(&rec.kind)
-            .map(|k| {
-                let status = rec
-                    .field("status")
-                    .and_then(|n| n.as_scalar())
-                    .unwrap_or("");
-                k.open_statuses.iter().any(|s| s == status)
-            })
-            .unwrap_or(false);
+            .is_some_and(|k| super::open_status(k, rec).is_some());
         let completed = rec
             .field("completed")
             .and_then(|n| n.as_scalar())

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 const PRINCIPAL: &str = "who@example";
 
 /// Whether `ssh-keygen` can be run; panics under `CI=true` when it cannot.
-fn have_ssh_keygen() -> bool {
+pub(crate) fn have_ssh_keygen() -> bool {
     // `ssh-keygen` without a valid option prints its usage and exits 1; not found is the error.
     let found = Command::new("ssh-keygen")
         .arg("-?")
@@ -24,7 +24,7 @@ fn have_ssh_keygen() -> bool {
         .is_ok();
     if !found {
         if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("CI=true but ssh-keygen is not installed (apt-get install -y openssh-client); the bundle signature must be checked with it in CI");
+            panic!("CI=true but ssh-keygen is not installed (apt-get install -y openssh-client); the signature tests must run with it in CI");
         }
         eprintln!("skipped: ssh-keygen is not installed (apt-get install openssh-client)");
     }
@@ -77,7 +77,7 @@ fn new_key(dir: &Path, name: &str) -> PathBuf {
 }
 
 /// The `SHA256:...` fingerprint of a key, as ssh-keygen gives it.
-fn fingerprint(key: &Path) -> String {
+pub(crate) fn fingerprint(key: &Path) -> String {
     let (ok, out) = ssh_keygen(&["-l", "-E", "sha256", "-f", key.to_str().unwrap()], b"");
     assert!(ok, "ssh-keygen -l: {out}");
     out.split_whitespace().nth(1).unwrap().to_string()

@@ -6,26 +6,10 @@
 //! the approval, an OpenPGP signature, `approval.require` levels and the cache's keying.
 //! Under `CI=true` a missing `ssh-keygen` fails the tests instead of skipping them.
 
+use crate::sign::{fingerprint, have_ssh_keygen};
 use crate::support::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
-/// Whether `ssh-keygen` can be run; panics under `CI=true` when it cannot.
-fn have_ssh_keygen() -> bool {
-    let found = Command::new("ssh-keygen")
-        .arg("-?")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("CI=true but ssh-keygen is not installed (apt-get install -y openssh-client)");
-        }
-        eprintln!("skipped: ssh-keygen is not installed (apt-get install openssh-client)");
-    }
-    found
-}
+use std::process::Command;
 
 /// A new Ed25519 key `dir/name` without passphrase; returns the private key's path.
 fn new_key(dir: &Path, name: &str) -> PathBuf {
@@ -47,19 +31,6 @@ fn public(key: &Path) -> String {
     std::fs::read_to_string(key.with_extension("pub"))
         .unwrap()
         .trim()
-        .to_string()
-}
-
-fn fingerprint(key: &Path) -> String {
-    let out = Command::new("ssh-keygen")
-        .args(["-l", "-E", "sha256", "-f"])
-        .arg(key)
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
         .to_string()
 }
 
