@@ -94,6 +94,8 @@ pub struct Review {
     pub overdue: bool,
     /// The latest `document-review` record with outcome no-change, if any.
     pub last_no_change: Option<Date>,
+    /// The latest `document-review` record with outcome revision-needed, if any.
+    pub last_revision_needed: Option<Date>,
 }
 
 impl Review {
@@ -372,6 +374,7 @@ pub fn link_with<'a>(
 
     // Reviews: next due = next_review, else max(approved, last no-change review) + interval.
     let mut last_no_change: HashMap<String, Date> = HashMap::new();
+    let mut last_revision_needed: HashMap<String, Date> = HashMap::new();
     for &i in records_by_kind
         .get(DOCUMENT_REVIEW)
         .map(Vec::as_slice)
@@ -380,8 +383,13 @@ pub fn link_with<'a>(
         let r = &sources.records[i];
         let outcome = r.field("outcome").and_then(|n| n.as_scalar());
         let doc = r.field("document").and_then(|n| n.as_scalar());
-        if let (Some("no-change"), Some(doc), Some(date)) = (outcome, doc, r.date) {
-            let e = last_no_change.entry(crate::ids::key(doc)).or_insert(date);
+        let latest = match outcome {
+            Some("no-change") => &mut last_no_change,
+            Some("revision-needed") => &mut last_revision_needed,
+            _ => continue,
+        };
+        if let (Some(doc), Some(date)) = (doc, r.date) {
+            let e = latest.entry(crate::ids::key(doc)).or_insert(date);
             *e = (*e).max(date);
         }
     }
@@ -390,7 +398,8 @@ pub fn link_with<'a>(
         .iter()
         .enumerate()
         .map(|(i, d)| {
-            let last = last_no_change.get(&crate::ids::key(&d.id)).copied();
+            let key = crate::ids::key(&d.id);
+            let last = last_no_change.get(&key).copied();
             let interval = d.review.unwrap_or(config.review_interval);
             let approved = match in_progress.get(&i) {
                 Some(e) => e.approved,
@@ -407,6 +416,7 @@ pub fn link_with<'a>(
                 periodic,
                 next,
                 last_no_change: last,
+                last_revision_needed: last_revision_needed.get(&key).copied(),
             }
         })
         .collect();

@@ -162,36 +162,9 @@ fn in_force(model: &Model<'_>, history: Option<&History>, i: usize) -> Option<In
     }
 }
 
-/// Latest `document-review` dates per document (lower-case id): (no-change, revision-needed).
-fn reviews(model: &Model<'_>) -> HashMap<String, Vec<(Date, bool)>> {
-    let mut out: HashMap<String, Vec<(Date, bool)>> = HashMap::new();
-    for &r in model
-        .records_by_kind
-        .get(crate::catalog::DOCUMENT_REVIEW)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-    {
-        let r = &model.sources.records[r];
-        let doc = r.field("document").and_then(|n| n.as_scalar());
-        let outcome = r.field("outcome").and_then(|n| n.as_scalar());
-        if let (Some(doc), Some(date)) = (doc, r.date) {
-            let no_change = match outcome {
-                Some("no-change") => true,
-                Some("revision-needed") => false,
-                _ => continue,
-            };
-            out.entry(crate::ids::key(doc))
-                .or_default()
-                .push((date, no_change));
-        }
-    }
-    out
-}
-
 /// The derivations of the SMS, judged with the history when it is complete.
 pub fn links(model: &Model<'_>, history: Option<&History>) -> Links {
     let docs = &model.sources.documents;
-    let reviews = reviews(model);
     let mut derivations = Vec::new();
     let mut broken = Vec::new();
     let mut forces: Vec<Option<Option<InForce>>> = vec![None; docs.len()];
@@ -239,13 +212,8 @@ pub fn links(model: &Model<'_>, history: Option<&History>) -> Links {
             }
             let parent_version = force(p);
             let child_version = force(i);
-            let own = reviews.get(&crate::ids::key(&d.id));
-            let reviewed = own
-                .into_iter()
-                .flatten()
-                .filter(|(_, no_change)| *no_change)
-                .map(|(date, _)| *date)
-                .max();
+            let own = &model.reviews[i];
+            let reviewed = own.last_no_change;
             let mut link = Derivation {
                 child: i,
                 parent: p,
@@ -259,12 +227,8 @@ pub fn links(model: &Model<'_>, history: Option<&History>) -> Links {
             if let (Some(pv), Some(checked)) = (&link.parent_version, link.checked()) {
                 if link.child_version.is_some() {
                     link.state = if pv.date > checked {
-                        link.revision_needed = own
-                            .into_iter()
-                            .flatten()
-                            .filter(|(date, no_change)| !*no_change && *date >= pv.date)
-                            .map(|(date, _)| *date)
-                            .max();
+                        link.revision_needed =
+                            own.last_revision_needed.filter(|&date| date >= pv.date);
                         LinkState::Suspect
                     } else {
                         LinkState::Current
