@@ -172,7 +172,7 @@ pub fn load(opts: &Options) -> Result<Loaded> {
         || {
             timed(Phase::Load, || -> Result<_> {
                 let snapshot = snapshot::from_work_tree(&config)?;
-                let parsed = source::parse(&config, &snapshot);
+                let parsed = crate::memo::parse(&config, &snapshot);
                 Ok((snapshot, parsed))
             })
         },

@@ -4,13 +4,13 @@ use jiff::civil::Date;
 use jiff::{Span, ToSpan};
 
 /// A review or freshness interval: a count of calendar units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Interval {
     pub count: i32,
     pub unit: Unit,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Unit {
     Days,
     Weeks,

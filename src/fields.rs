@@ -8,7 +8,7 @@ use crate::yaml::{Node, Pos};
 use jiff::civil::Date;
 
 /// A string read from YAML with where it was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Spanned {
     pub text: String,
     pub pos: Pos,

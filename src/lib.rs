@@ -23,6 +23,7 @@ pub mod ids;
 pub mod init;
 pub mod keys;
 pub mod markdown;
+pub mod memo;
 pub mod model;
 pub mod pdf;
 pub mod portable;

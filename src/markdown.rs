@@ -60,7 +60,7 @@ pub fn split(text: &str) -> Split<'_> {
     Split::Unclosed
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Heading {
     pub level: u8,
     pub text: String,
@@ -68,7 +68,7 @@ pub struct Heading {
     pub pos: Pos,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Link {
     pub target: LinkTarget,
     /// The destination as written.
@@ -77,7 +77,7 @@ pub struct Link {
     pub pos: Pos,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LinkTarget {
     Clause(String),
     Doc {
@@ -123,7 +123,7 @@ impl Default for Limits {
 }
 
 /// Why a body was cut short.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CutReason {
     /// It nests deeper than `limits.max_nesting_depth` (`nesting-too-deep`).
     Nesting,
@@ -134,7 +134,7 @@ pub enum CutReason {
 /// Where a body first nests deeper than `limits.max_nesting_depth`, or reaches
 /// `limits.max_elements`: the site renders what comes before as Markdown and the rest, from
 /// `offset`, as plain escaped text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NestingCut {
     pub reason: CutReason,
     /// Number of parser events before the one that went too deep; `None` when a line opened too
@@ -149,7 +149,7 @@ pub struct NestingCut {
 }
 
 /// Headings past `limits.max_headings`: rendered as headings, but with no anchor of their own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HeadingsOver {
     /// How many headings the body holds past the limit.
     pub count: usize,
@@ -158,7 +158,7 @@ pub struct HeadingsOver {
 }
 
 /// What the body holds that the rules and the site need.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Body {
     /// At most `limits.max_headings`, in order.
     pub headings: Vec<Heading>,

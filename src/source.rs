@@ -23,7 +23,9 @@ pub struct Sources {
     pub mappings: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Status {
     Draft,
     InReview,
@@ -65,7 +67,7 @@ pub const DOCUMENT_TYPES: &[&str] = &[
 ];
 
 /// A clause id as cited, with where and whether it was written as a YAML number.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ClauseRef {
     pub id: String,
     pub pos: Pos,
@@ -155,6 +157,17 @@ pub struct FileParse {
 
 /// Parse every document, record and framework file of a snapshot.
 pub fn parse(config: &Config, snap: &Snapshot) -> (Sources, Vec<Diagnostic>) {
+    parse_with(config, snap, |_, entry| parse_file(config, entry))
+}
+
+/// [`parse`] with `parse_one(index, entry)` standing for [`parse_file`] (the parse memo,
+/// `crate::memo`, answers from its store where it can); it is not called for the Markdown files
+/// past `limits.max_documents`.
+pub fn parse_with(
+    config: &Config,
+    snap: &Snapshot,
+    parse_one: impl Fn(usize, &snapshot::Entry) -> FileParse + Sync,
+) -> (Sources, Vec<Diagnostic>) {
     // `limits.max_documents` bounds the work: Markdown files past it (in path order) are not parsed.
     let max_documents = config.limits.max_documents;
     let mut markdown_files = 0usize;
@@ -176,11 +189,12 @@ pub fn parse(config: &Config, snap: &Snapshot) -> (Sources, Vec<Diagnostic>) {
         .entries
         .par_iter()
         .zip(skipped.par_iter())
-        .map(|(entry, &skip)| {
+        .enumerate()
+        .map(|(i, (entry, &skip))| {
             if skip {
                 FileParse::default()
             } else {
-                parse_file(config, entry)
+                parse_one(i, entry)
             }
         })
         .collect();

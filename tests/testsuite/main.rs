@@ -23,6 +23,7 @@ mod hostile;
 mod hostile_io;
 mod init;
 mod mappings;
+mod memo;
 mod pdf;
 mod progress;
 mod records;
