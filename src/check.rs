@@ -116,11 +116,25 @@ impl Loaded {
         let mut all = self.load_findings.clone();
         all.extend(source::output_limit_finding(&self.config, &self.snapshot));
         all.extend(source::unportable_name_findings(&self.snapshot));
-        all.extend(rules::check(model));
-        if let Some(h) = &self.history {
-            all.extend(history::rules::check(h, model));
-        }
-        all.extend(crate::suspect::findings(model, self.history.as_ref()));
+        // Independent passes over the same model: on all cores, joined in the order they ran in
+        // before (the sort below keeps equal findings in that order).
+        let ((file_and_sms, history), suspect) = rayon::join(
+            || {
+                rayon::join(
+                    || rules::check(model),
+                    || {
+                        self.history
+                            .as_ref()
+                            .map(|h| history::rules::check(h, model))
+                            .unwrap_or_default()
+                    },
+                )
+            },
+            || crate::suspect::findings(model, self.history.as_ref()),
+        );
+        all.extend(file_and_sms);
+        all.extend(history);
+        all.extend(suspect);
         let config = &self.config;
         let aggregate = |all: Vec<Diagnostic>| {
             diag::aggregate_rows(all, |p| match snapshot::role(config, p) {
@@ -171,9 +185,7 @@ pub fn load(opts: &Options) -> Result<Loaded> {
     let (work, git) = rayon::join(
         || {
             timed(Phase::Load, || -> Result<_> {
-                let snapshot = snapshot::from_work_tree(&config)?;
-                let parsed = crate::memo::parse(&config, &snapshot);
-                Ok((snapshot, parsed))
+                crate::memo::load_work_tree(&config)
             })
         },
         || timed(Phase::History, || history::load(&config)),

@@ -17,28 +17,51 @@ mod soa;
 pub use audit_programme::CYCLE as AUDIT_CYCLE;
 
 pub fn check(model: &Model<'_>) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for (i, doc) in model.sources.documents.iter().enumerate() {
-        document_rules(model, i, doc, &mut out);
-    }
-    for rec in &model.sources.records {
-        record_rules(model, rec, &mut out);
-    }
-    placeholders::check(model, &mut out);
-    unique_ids(model, &mut out);
-    coverage_rules(model, &mut out);
-    soa::check(model, &mut out);
-    audit_programme::check(model, &mut out);
-    if model.sources.documents.is_empty() {
-        out.push(
-            Diagnostic::new(
-                "no-documents",
-                "sms",
-                "the SMS holds no documents: no Markdown file with frontmatter was found",
-            )
-            .at(FILE_NAME, Pos::new(1, 1)),
-        );
-    }
+    use rayon::prelude::*;
+    // The per-file rules on all cores (one vector per chunk of files) and the rules over the
+    // whole SMS beside them; joined in file order, then the SMS-wide ones, as one loop would.
+    let (per_file, sms_wide) = rayon::join(
+        || {
+            let docs = &model.sources.documents;
+            let mut parts: Vec<Vec<Diagnostic>> = (0..docs.len())
+                .into_par_iter()
+                .with_min_len(16)
+                .fold(Vec::new, |mut out, i| {
+                    document_rules(model, i, &docs[i], &mut out);
+                    out
+                })
+                .collect();
+            parts.par_extend(model.sources.records.par_chunks(256).map(|chunk| {
+                let mut out = Vec::new();
+                for rec in chunk {
+                    record_rules(model, rec, &mut out);
+                }
+                out
+            }));
+            parts
+        },
+        || {
+            let mut out = Vec::new();
+            placeholders::check(model, &mut out);
+            unique_ids(model, &mut out);
+            coverage_rules(model, &mut out);
+            soa::check(model, &mut out);
+            audit_programme::check(model, &mut out);
+            if model.sources.documents.is_empty() {
+                out.push(
+                    Diagnostic::new(
+                        "no-documents",
+                        "sms",
+                        "the SMS holds no documents: no Markdown file with frontmatter was found",
+                    )
+                    .at(FILE_NAME, Pos::new(1, 1)),
+                );
+            }
+            out
+        },
+    );
+    let mut out: Vec<Diagnostic> = per_file.into_iter().flatten().collect();
+    out.extend(sms_wide);
     out
 }
 

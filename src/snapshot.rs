@@ -278,42 +278,60 @@ impl Stamp {
 
 /// Every file below the SMS root (sorted by path), without reading any: the walk of
 /// [`from_work_tree`], which `serve` repeats to find the files that changed since its last build.
+/// Folders are listed on all cores, and each file's stamp is read relative to its folder.
 pub fn list_work_tree(config: &Config) -> Result<Vec<Listed>> {
     let root = &config.root;
-    let mut found: Vec<Listed> = Vec::new();
-    let walker = walkdir::WalkDir::new(root)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            if e.depth() == 0 || !e.file_type().is_dir() {
-                return true;
-            }
-            let rel = relative(root, e.path());
-            // A site built with `--out` elsewhere inside the SMS holds the site marker.
-            !skipped_dir(config, &rel) && !e.path().join(crate::site::MARKER).exists()
-        });
-    for entry in walker {
-        let entry =
-            entry.with_context(|| format!("cannot read the folder `{}`", root.display()))?;
-        if entry.depth() == 0 || entry.file_type().is_dir() {
-            continue;
-        }
-        let rel = relative(root, entry.path());
-        let name = rel.rsplit('/').next().unwrap_or(&rel);
-        if name.starts_with('.') {
-            continue;
-        }
-        let stamp = entry.metadata().map(|m| Stamp::of(&m)).unwrap_or_default();
-        found.push(Listed {
-            path: rel,
-            file_type: entry.file_type(),
-            size: stamp.size,
-            stamp,
-        });
-    }
+    let mut found = list_folder(config, root, "")
+        .with_context(|| format!("cannot read the folder `{}`", root.display()))?;
     found.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(found)
+}
+
+/// The files below the folder `abs` (SMS-relative `rel`, empty for the root), in no order.
+/// Skipped: hidden files and folders, the output folder and its siblings ([`skipped_dir`]), and
+/// any folder holding the site marker (a site built with `--out` elsewhere inside the SMS). Links
+/// are listed as links, never followed.
+fn list_folder(config: &Config, abs: &Path, rel: &str) -> std::io::Result<Vec<Listed>> {
+    let mut items = Vec::new();
+    for entry in std::fs::read_dir(abs)? {
+        items.push(entry?);
+    }
+    let parts: Vec<std::io::Result<Vec<Listed>>> = items
+        .par_iter()
+        .with_min_len(64)
+        .map(|entry| -> std::io::Result<Vec<Listed>> {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let path = if rel.is_empty() {
+                name.to_string()
+            } else {
+                format!("{rel}/{name}")
+            };
+            let file_type = entry.file_type()?;
+            if file_type.is_dir() {
+                let sub = entry.path();
+                if skipped_dir(config, &path) || sub.join(crate::site::MARKER).exists() {
+                    return Ok(Vec::new());
+                }
+                return list_folder(config, &sub, &path);
+            }
+            if name.starts_with('.') {
+                return Ok(Vec::new());
+            }
+            let stamp = entry.metadata().map(|m| Stamp::of(&m)).unwrap_or_default();
+            Ok(vec![Listed {
+                path,
+                file_type,
+                size: stamp.size,
+                stamp,
+            }])
+        })
+        .collect();
+    let mut out = Vec::new();
+    for part in parts {
+        out.extend(part?);
+    }
+    Ok(out)
 }
 
 /// The snapshot entry of a listed file: links are described, never followed; files over the
@@ -362,15 +380,6 @@ pub fn from_work_tree(config: &Config) -> Result<Snapshot> {
         .map(|l| read_listed(config, l))
         .collect::<Result<Vec<_>>>()?;
     Ok(Snapshot { entries })
-}
-
-fn relative(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// Whether a link at `rel` with `target` points outside the SMS root (lexically).

@@ -3,7 +3,6 @@
 //! corrupt, tampered or foreign memo is never trusted.
 
 use crate::support::*;
-use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 const DATE: &str = "2026-01-10T12:00:00+00:00";
@@ -31,6 +30,9 @@ fn committed() -> Sms {
     git_at(sms.path(), &["init", "-q", "-b", "main"], DATE);
     git_at(sms.path(), &["add", "-A"], DATE);
     git_at(sms.path(), &["commit", "-q", "-m", "SMS"], DATE);
+    // A file written within 2 s before a listing is read again by the next run whatever its
+    // stamp (`Stamp::racy`): wait, so that the memo the first check writes proves them unchanged.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
     sms
 }
 
@@ -49,11 +51,26 @@ fn same_with_and_without_memo(sms: &Sms) -> Run {
     with
 }
 
-/// Rewrite the memo's SHA-256 trailer after an edit, as a forger would.
+/// Rewrite the memo's CRC-32 trailer after an edit, as a forger would.
 fn reseal(bytes: &mut [u8]) {
-    let body = bytes.len() - 32;
-    let digest = Sha256::digest(&bytes[..body]);
-    bytes[body..].copy_from_slice(&digest);
+    let body = bytes.len() - 4;
+    let crc = crc32fast::hash(&bytes[..body]);
+    bytes[body..].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// Replace the last (`last`) or first occurrence of `from` in the memo, and reseal it.
+fn forge(sms: &Sms, from: &[u8], to: &[u8], last: bool) {
+    let memo = memo_file(sms);
+    let mut bytes = std::fs::read(&memo).unwrap();
+    let mut at = bytes
+        .windows(from.len())
+        .enumerate()
+        .filter(|(_, w)| *w == from)
+        .map(|(i, _)| i);
+    let at = if last { at.next_back() } else { at.next() }.expect("the memo holds the text");
+    bytes[at..at + from.len()].copy_from_slice(to);
+    reseal(&mut bytes);
+    std::fs::write(&memo, &bytes).unwrap();
 }
 
 #[test]
@@ -158,31 +175,30 @@ fn a_corrupt_memo_is_ignored_and_replaced() {
 
 #[test]
 fn a_tampered_memo_is_rejected_with_a_note_and_the_files_are_parsed() {
-    let sms = committed();
-    let cold = sms.check_json();
-    assert_eq!(cold.findings("broken-doc-link").len(), 1);
-    let memo = memo_file(&sms);
-    let mut bytes = std::fs::read(&memo).unwrap();
-    // the stored link target of POL-B, edited into one that exists, with a valid trailer
-    let (from, to) = (b"POL-GONE".as_slice(), b"POL-A\0\0\0".as_slice());
-    let at = bytes
-        .windows(from.len())
-        .position(|w| w == from)
-        .expect("the memo holds the link target");
-    bytes[at..at + from.len()].copy_from_slice(to);
-    reseal(&mut bytes);
-    std::fs::write(&memo, &bytes).unwrap();
-    let r = sms.check_json();
-    let rejected = r.findings("history-cache-rejected");
-    assert_eq!(rejected.len(), 1, "{}", r.stdout);
-    assert_eq!(rejected[0]["severity"], "note");
-    assert!(rejected[0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("parsed.msgpack"));
-    assert_eq!(r.findings("broken-doc-link").len(), 1, "{}", r.stdout);
-    // rewritten from the files: trusted again, and the same report as the first run
-    assert_eq!(sms.check_json().stdout, cold.stdout);
+    // the stored parse (after the stored bytes in the entry): POL-B's link target edited into
+    // one that exists; then the stored bytes, which a stamp-proven file is taken from (found by
+    // the sample; with a NUL, the stored parse no longer fits them)
+    for (to, last) in [
+        (b"POL-A\0\0\0", true),
+        (b"POL-A   ", false),
+        (b"POL-A\0\0\0", false),
+    ] {
+        let sms = committed();
+        let cold = sms.check_json();
+        assert_eq!(cold.findings("broken-doc-link").len(), 1);
+        forge(&sms, b"POL-GONE", to, last);
+        let r = sms.check_json();
+        let rejected = r.findings("history-cache-rejected");
+        assert_eq!(rejected.len(), 1, "{}", r.stdout);
+        assert_eq!(rejected[0]["severity"], "note");
+        assert!(rejected[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("parsed.msgpack"));
+        assert_eq!(r.findings("broken-doc-link").len(), 1, "{}", r.stdout);
+        // rewritten from the files: trusted again, and the same report as the first run
+        assert_eq!(sms.check_json().stdout, cold.stdout);
+    }
 }
 
 #[test]
