@@ -27,9 +27,19 @@ pub fn check(history: &History, model: &Model<'_>) -> Vec<Diagnostic> {
     if history.state != State::Complete {
         return out;
     }
-    for doc in &model.sources.documents {
-        document_rules(history, model, doc, &mut out);
-    }
+    // Per document on all cores (one vector per chunk), joined in document order.
+    use rayon::prelude::*;
+    let parts: Vec<Vec<Diagnostic>> = model
+        .sources
+        .documents
+        .par_iter()
+        .with_min_len(16)
+        .fold(Vec::new, |mut out, doc| {
+            document_rules(history, model, doc, &mut out);
+            out
+        })
+        .collect();
+    out.extend(parts.into_iter().flatten());
     record_rules(history, model, &mut out);
     signature_rules(history, model, &mut out);
     out
