@@ -73,14 +73,43 @@ impl RowBuilder {
     /// Add a field; `items` is the text (one item) or the list items. False when the file has
     /// more field names than a row can index (65,535) or the row's text is over 4 GiB.
     pub fn push(&mut self, name: &str, cell: Cell, items: &[&str]) -> bool {
-        let Some(name) = self.names.index(name) else {
+        let Some(name) = self.intern(name) else {
             return false;
         };
+        self.push_at(name, cell, items.iter().copied())
+    }
+
+    /// The index of a field name among the file's names (added when new): what
+    /// [`RowBuilder::push_at`] takes, so a reader that knows a file's fields up front looks
+    /// each name up once, not once a row. `None` past 65,535 names.
+    pub fn intern(&mut self, name: &str) -> Option<u16> {
+        self.names.index(name)
+    }
+
+    /// Start a new row: forget what was pushed since the last [`RowBuilder::finish`].
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.slots.clear();
+    }
+
+    /// [`RowBuilder::push`] by the name's index (from [`RowBuilder::intern`]); a text cell
+    /// takes the first item. False when an item of a list holds a NUL byte (the list's
+    /// separator) or the row's text is over 4 GiB.
+    pub fn push_at<'i>(
+        &mut self,
+        name: u16,
+        cell: Cell,
+        items: impl IntoIterator<Item = &'i str>,
+    ) -> bool {
+        let mut items = items.into_iter();
         match cell {
             Cell::Null => {}
-            Cell::Text => self.text.push_str(items.first().copied().unwrap_or("")),
+            Cell::Text => self.text.push_str(items.next().unwrap_or("")),
             Cell::List => {
                 for i in items {
+                    if i.contains('\0') {
+                        return false;
+                    }
                     self.text.push_str(i);
                     self.text.push('\0');
                 }
