@@ -354,6 +354,15 @@ impl<'a> FieldRef<'a> {
 }
 
 impl Fields {
+    /// False when no text of the fields holds `needle` (a row's texts are looked at all at
+    /// once); true when one may (always, for YAML nodes). `needle` holds no NUL byte.
+    pub fn may_contain(&self, needle: &str) -> bool {
+        match self {
+            Fields::Nodes(_) => true,
+            Fields::Row(row) => row.text.contains(needle),
+        }
+    }
+
     /// The first field of this name. `pos` is the record's position (a row's fields are there).
     pub fn get(&self, key: &str, pos: Pos) -> Option<FieldRef<'_>> {
         match self {
@@ -448,6 +457,17 @@ mod tests {
             }
             assert!(row.get("missing", pos).is_none());
         }
+        // A row may hold a text only when one of its values does; nodes always may.
+        let mut b = RowBuilder::default();
+        let (title, refs) = (b.intern("title").unwrap(), b.intern("refs").unwrap());
+        assert!(b.push_at(title, Cell::Text, ["plain"]));
+        assert!(b.push_at(refs, Cell::List, ["A", "x{{FILL: y}}"]));
+        let marked = Fields::Row(b.finish());
+        assert!(marked.may_contain("{{FILL:"));
+        assert!(!made[0].may_contain("{{FILL:"));
+        assert!(Fields::Nodes(Vec::new()).may_contain("{{FILL:"));
+        // A list item cannot hold the separator.
+        assert!(!b.push_at(refs, Cell::List, ["a\0b"]));
         // A mapping value cannot be a cell: the caller keeps such a record as nodes.
         let nested = vec![(
             scalar("m", false, pos),

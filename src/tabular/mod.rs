@@ -23,6 +23,7 @@ use crate::yaml::{Node, Pos, Value};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The shapes of tabular record file, by extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,8 +265,16 @@ fn parse_rows(
     direct: bool,
 ) -> Vec<Record> {
     let mapping = mapping_for(config, path);
-    let mut out = Vec::new();
+    // Sized once (rows are at most lines): a vector grown by doubling holds the old and the new
+    // buffer at once, and up to twice what it needs after.
+    let mut out = Vec::with_capacity(match format {
+        Format::Csv | Format::Tsv => text.bytes().filter(|&b| b == b'\n').count() + 1,
+        Format::JsonLines | Format::JsonArray => 0,
+    });
     let mut builder = RowBuilder::default();
+    // Every record of the file shares its path, and each kind's name.
+    let shared: Arc<str> = path.into();
+    let mut kinds = Kinds::default();
     // Made at the first row of a CSV file; `None` inside when its names do not fit a row.
     let mut plan: Option<Option<CsvPlan>> = None;
     read_rows(path, format, &mapping, text, diags, &mut |row, diags| {
@@ -280,15 +289,23 @@ fn parse_rows(
         {
             let plan =
                 plan.get_or_insert_with(|| CsvPlan::new(&mapping, header, index, &mut builder));
-            if let Some(r) = plan
-                .as_ref()
-                .and_then(|p| p.record(path, &mapping, row.line, record, &mut builder))
-            {
+            if let Some(r) = plan.as_ref().and_then(|p| {
+                p.record(
+                    &shared,
+                    &mut kinds,
+                    &mapping,
+                    row.line,
+                    record,
+                    &mut builder,
+                )
+            }) {
                 out.push(r);
                 return;
             }
         }
-        if let Some(r) = row_record(path, &mapping, row, &mut builder, diags) {
+        if let Some(mut r) = row_record(path, &mapping, row, &mut builder, diags) {
+            r.path = Arc::clone(&shared);
+            r.kind = kinds.get(&r.kind);
             out.push(r);
         }
     });
@@ -813,6 +830,24 @@ fn mapped_entries<'m, C>(
     entries
 }
 
+/// The kinds of the records of a file, one shared text each (a file holds one or a few).
+#[derive(Debug, Default)]
+struct Kinds(Vec<Arc<str>>);
+
+impl Kinds {
+    fn get(&mut self, kind: &str) -> Arc<str> {
+        if let Some(k) = self.0.iter().find(|k| ***k == *kind) {
+            return Arc::clone(k);
+        }
+        let k: Arc<str> = kind.into();
+        // A file of a thousand kinds is not worth a search a row.
+        if self.0.len() < 16 {
+            self.0.push(Arc::clone(&k));
+        }
+        k
+    }
+}
+
 /// Where a field of every row of a CSV file comes from.
 #[derive(Debug, Clone)]
 enum Source {
@@ -927,7 +962,8 @@ impl CsvPlan {
     /// not one, or a date outside the years 1000–9999; or a list item with a NUL byte).
     fn record(
         &self,
-        path: &str,
+        path: &Arc<str>,
+        kinds: &mut Kinds,
         m: &Mapping,
         line: u32,
         record: &csv::StringRecord,
@@ -1010,7 +1046,7 @@ impl CsvPlan {
                     }
                     id = Some(value.to_string());
                 }
-                Head::Kind => kind = Some(value.to_string()),
+                Head::Kind => kind = Some(kinds.get(value)),
                 Head::Date if date.is_none() => {
                     date = Some(Some(crate::dates::parse_date(value).ok()?));
                 }
@@ -1033,7 +1069,7 @@ impl CsvPlan {
             }
         }
         Some(Record {
-            path: path.to_string(),
+            path: Arc::clone(path),
             id: id?,
             id_pos: pos,
             kind: kind?,
@@ -1385,6 +1421,7 @@ mod tests {
             // How many rows the plan made.
             let mapping = mapping_for(&config, path);
             let (mut builder, mut made, mut plan) = (RowBuilder::default(), 0, None);
+            let shared: Arc<str> = path.into();
             read_rows(
                 path,
                 Format::Csv,
@@ -1403,8 +1440,15 @@ mod tests {
                         });
                         let p = plan.as_ref().unwrap();
                         made += usize::from(
-                            p.record(path, &mapping, row.line, record, &mut builder)
-                                .is_some(),
+                            p.record(
+                                &shared,
+                                &mut Kinds::default(),
+                                &mapping,
+                                row.line,
+                                record,
+                                &mut builder,
+                            )
+                            .is_some(),
                         );
                     }
                 },
