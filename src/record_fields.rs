@@ -220,6 +220,22 @@ impl Row {
         Some(builder.finish())
     }
 
+    /// The first field of this name: the name looked up once among the file's names, then its
+    /// slot by index (the rules ask a million rows for a few fields each).
+    fn get(&self, key: &str) -> Option<RowValue<'_>> {
+        let name = self.names.iter().position(|n| &**n == key)?;
+        let j = self
+            .slots
+            .iter()
+            .position(|s| usize::from(s.name) == name)?;
+        let start = j.checked_sub(1).map_or(0, |i| self.slots[i].end as usize);
+        let s = &self.slots[j];
+        Some(RowValue {
+            cell: s.cell,
+            text: self.text.get(start..s.end as usize)?,
+        })
+    }
+
     fn values(&self) -> impl Iterator<Item = (&str, RowValue<'_>)> {
         let mut start = 0usize;
         self.slots.iter().map(move |s| {
@@ -370,10 +386,7 @@ impl Fields {
                 .iter()
                 .find(|(k, _)| k == key)
                 .map(|(_, v)| FieldRef::Node(v)),
-            Fields::Row(row) => row
-                .values()
-                .find(|(k, _)| *k == key)
-                .map(|(_, v)| FieldRef::Cell(v, pos)),
+            Fields::Row(row) => row.get(key).map(|v| FieldRef::Cell(v, pos)),
         }
     }
 
