@@ -329,9 +329,18 @@ impl<'a> FieldRef<'a> {
 
     /// [`Node::write_canonical`].
     pub fn write_canonical(self, out: &mut String) {
+        // In quotes, with `\` and `"` escaped (in one pass: a cold history walk writes every
+        // cell of every row).
         let quoted = |t: &str, out: &mut String| {
             out.push('"');
-            out.push_str(&t.replace('\\', "\\\\").replace('"', "\\\""));
+            let mut rest = t;
+            while let Some(i) = rest.find(['\\', '"']) {
+                out.push_str(&rest[..i]);
+                out.push('\\');
+                out.push_str(&rest[i..i + 1]);
+                rest = &rest[i + 1..];
+            }
+            out.push_str(rest);
             out.push('"');
         };
         match self {
