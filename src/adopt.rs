@@ -166,7 +166,7 @@ pub fn run(opts: &Options) -> Result<Outcome> {
             sources
                 .records
                 .iter()
-                .map(|r| (crate::ids::key(&r.id), r.path.clone())),
+                .map(|r| (crate::ids::key(&r.id), r.path.to_string())),
         )
         .collect();
 

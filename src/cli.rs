@@ -495,14 +495,17 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 )?;
                 return Ok(gate.exit_code(&report.findings));
             }
-            let (loaded, report) = if staged {
-                check::run_staged(&opts, require_history)?
+            let mut loaded = if staged {
+                check::load_staged(&opts)?
             } else if at_given {
-                check::run_at(&opts, require_history)?
+                check::load_committed(&opts)?
             } else {
-                check::run_requiring_history(&opts, require_history)?
+                check::load(&opts)?
             };
+            loaded.require_history = require_history;
+            // One model for the findings and the report.
             let model = loaded.model();
+            let report = loaded.report(&model);
             emit_report(
                 format,
                 &report::render(format, &loaded, &model, &report.findings, None),

@@ -615,7 +615,7 @@ fn document_changes(
         .map(|c| ItemChange {
             id: c.item().id.clone(),
             how: c.how,
-            path: c.item().path.clone(),
+            path: c.item().path.to_string(),
             before: c.before.map(changes::document_state),
             after: c.after.map(changes::document_state),
         })
@@ -673,7 +673,7 @@ fn record_changes(
         .map(|c| ItemChange {
             id: c.item().id.clone(),
             how: c.how,
-            path: c.item().path.clone(),
+            path: c.item().path.to_string(),
             before: c.before.map(changes::record_state),
             after: c.after.map(changes::record_state),
         })

@@ -641,7 +641,7 @@ fn encode(p: &FileParse) -> Option<Vec<u8>> {
             Some(WireRecord {
                 id: r.id.clone(),
                 id_pos: r.id_pos,
-                kind: r.kind.clone(),
+                kind: r.kind.to_string(),
                 kind_pos: r.kind_pos,
                 date: date_out(r.date),
                 date_pos: r.date_pos,
@@ -713,12 +713,23 @@ fn decode(path: &str, bytes: &[u8], value: &[u8]) -> Option<FileParse> {
         }
     }
     out.records.reserve_exact(wire.records.len());
+    // One shared path for the file, and one shared kind per distinct kind, as the parser makes them.
+    let shared_path: std::sync::Arc<str> = path.into();
+    let mut kinds: Vec<std::sync::Arc<str>> = Vec::new();
     for r in wire.records {
+        let kind = match kinds.iter().find(|k| ***k == *r.kind) {
+            Some(k) => k.clone(),
+            None => {
+                let k: std::sync::Arc<str> = r.kind.into();
+                kinds.push(k.clone());
+                k
+            }
+        };
         out.records.push(Record {
-            path: path.to_string(),
+            path: shared_path.clone(),
             id: r.id,
             id_pos: r.id_pos,
-            kind: r.kind,
+            kind,
             kind_pos: r.kind_pos,
             date: date_in(r.date).ok()?,
             date_pos: r.date_pos,

@@ -340,10 +340,10 @@ pub fn link_with<'a>(
     for (i, r) in sources.records.iter().enumerate() {
         records_by_id.entry(crate::ids::key(&r.id)).or_insert(i);
         // Rows of one kind come in runs: look the kind up before cloning its name.
-        match records_by_kind.get_mut(&r.kind) {
+        match records_by_kind.get_mut(&*r.kind) {
             Some(list) => list.push(i),
             None => {
-                records_by_kind.insert(r.kind.clone(), vec![i]);
+                records_by_kind.insert(r.kind.to_string(), vec![i]);
             }
         }
         for t in &r.refs {

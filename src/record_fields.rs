@@ -73,14 +73,43 @@ impl RowBuilder {
     /// Add a field; `items` is the text (one item) or the list items. False when the file has
     /// more field names than a row can index (65,535) or the row's text is over 4 GiB.
     pub fn push(&mut self, name: &str, cell: Cell, items: &[&str]) -> bool {
-        let Some(name) = self.names.index(name) else {
+        let Some(name) = self.intern(name) else {
             return false;
         };
+        self.push_at(name, cell, items.iter().copied())
+    }
+
+    /// The index of a field name among the file's names (added when new): what
+    /// [`RowBuilder::push_at`] takes, so a reader that knows a file's fields up front looks
+    /// each name up once, not once a row. `None` past 65,535 names.
+    pub fn intern(&mut self, name: &str) -> Option<u16> {
+        self.names.index(name)
+    }
+
+    /// Start a new row: forget what was pushed since the last [`RowBuilder::finish`].
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.slots.clear();
+    }
+
+    /// [`RowBuilder::push`] by the name's index (from [`RowBuilder::intern`]); a text cell
+    /// takes the first item. False when an item of a list holds a NUL byte (the list's
+    /// separator) or the row's text is over 4 GiB.
+    pub fn push_at<'i>(
+        &mut self,
+        name: u16,
+        cell: Cell,
+        items: impl IntoIterator<Item = &'i str>,
+    ) -> bool {
+        let mut items = items.into_iter();
         match cell {
             Cell::Null => {}
-            Cell::Text => self.text.push_str(items.first().copied().unwrap_or("")),
+            Cell::Text => self.text.push_str(items.next().unwrap_or("")),
             Cell::List => {
                 for i in items {
+                    if i.contains('\0') {
+                        return false;
+                    }
                     self.text.push_str(i);
                     self.text.push('\0');
                 }
@@ -191,6 +220,22 @@ impl Row {
         Some(builder.finish())
     }
 
+    /// The first field of this name: the name looked up once among the file's names, then its
+    /// slot by index (the rules ask a million rows for a few fields each).
+    fn get(&self, key: &str) -> Option<RowValue<'_>> {
+        let name = self.names.iter().position(|n| &**n == key)?;
+        let j = self
+            .slots
+            .iter()
+            .position(|s| usize::from(s.name) == name)?;
+        let start = j.checked_sub(1).map_or(0, |i| self.slots[i].end as usize);
+        let s = &self.slots[j];
+        Some(RowValue {
+            cell: s.cell,
+            text: self.text.get(start..s.end as usize)?,
+        })
+    }
+
     fn values(&self) -> impl Iterator<Item = (&str, RowValue<'_>)> {
         let mut start = 0usize;
         self.slots.iter().map(move |s| {
@@ -284,9 +329,18 @@ impl<'a> FieldRef<'a> {
 
     /// [`Node::write_canonical`].
     pub fn write_canonical(self, out: &mut String) {
+        // In quotes, with `\` and `"` escaped (in one pass: a cold history walk writes every
+        // cell of every row).
         let quoted = |t: &str, out: &mut String| {
             out.push('"');
-            out.push_str(&t.replace('\\', "\\\\").replace('"', "\\\""));
+            let mut rest = t;
+            while let Some(i) = rest.find(['\\', '"']) {
+                out.push_str(&rest[..i]);
+                out.push('\\');
+                out.push_str(&rest[i..i + 1]);
+                rest = &rest[i + 1..];
+            }
+            out.push_str(rest);
             out.push('"');
         };
         match self {
@@ -325,6 +379,15 @@ impl<'a> FieldRef<'a> {
 }
 
 impl Fields {
+    /// False when no text of the fields holds `needle` (a row's texts are looked at all at
+    /// once); true when one may (always, for YAML nodes). `needle` holds no NUL byte.
+    pub fn may_contain(&self, needle: &str) -> bool {
+        match self {
+            Fields::Nodes(_) => true,
+            Fields::Row(row) => row.text.contains(needle),
+        }
+    }
+
     /// The first field of this name. `pos` is the record's position (a row's fields are there).
     pub fn get(&self, key: &str, pos: Pos) -> Option<FieldRef<'_>> {
         match self {
@@ -332,10 +395,7 @@ impl Fields {
                 .iter()
                 .find(|(k, _)| k == key)
                 .map(|(_, v)| FieldRef::Node(v)),
-            Fields::Row(row) => row
-                .values()
-                .find(|(k, _)| *k == key)
-                .map(|(_, v)| FieldRef::Cell(v, pos)),
+            Fields::Row(row) => row.get(key).map(|v| FieldRef::Cell(v, pos)),
         }
     }
 
@@ -419,6 +479,17 @@ mod tests {
             }
             assert!(row.get("missing", pos).is_none());
         }
+        // A row may hold a text only when one of its values does; nodes always may.
+        let mut b = RowBuilder::default();
+        let (title, refs) = (b.intern("title").unwrap(), b.intern("refs").unwrap());
+        assert!(b.push_at(title, Cell::Text, ["plain"]));
+        assert!(b.push_at(refs, Cell::List, ["A", "x{{FILL: y}}"]));
+        let marked = Fields::Row(b.finish());
+        assert!(marked.may_contain("{{FILL:"));
+        assert!(!made[0].may_contain("{{FILL:"));
+        assert!(Fields::Nodes(Vec::new()).may_contain("{{FILL:"));
+        // A list item cannot hold the separator.
+        assert!(!b.push_at(refs, Cell::List, ["a\0b"]));
         // A mapping value cannot be a cell: the caller keeps such a record as nodes.
         let nested = vec![(
             scalar("m", false, pos),

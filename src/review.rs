@@ -270,7 +270,7 @@ pub fn period(model: &Model<'_>, index: usize, given: Option<(Date, Date)>) -> O
     let to = held(rec)?;
     let previous = model
         .records_by_kind
-        .get(&rec.kind)
+        .get(&*rec.kind)
         .into_iter()
         .flatten()
         .copied()

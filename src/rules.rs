@@ -480,7 +480,7 @@ fn link_rules(model: &Model<'_>, doc: &Document, out: &mut Vec<Diagnostic>) {
 }
 
 fn record_rules(model: &Model<'_>, rec: &Record, out: &mut Vec<Diagnostic>) {
-    let path = rec.path.as_str();
+    let path = &*rec.path;
     clause_ref_rules(model.catalog, path, &rec.id, &rec.clauses, false, out);
     let Some(kind) = model.catalog.record_kind(&rec.kind) else {
         let mut d = Diagnostic::new(
@@ -627,18 +627,18 @@ fn unique_ids(model: &Model<'_>, out: &mut Vec<Diagnostic>) {
         .sources
         .documents
         .iter()
-        .map(|d| (&d.id, &d.path, d.id_pos))
+        .map(|d| (&d.id, d.path.as_str(), d.id_pos))
         .chain(
             model
                 .sources
                 .records
                 .iter()
-                .map(|r| (&r.id, &r.path, r.id_pos)),
+                .map(|r| (&r.id, &*r.path, r.id_pos)),
         );
     for (id, path, pos) in all {
         match first.entry(crate::ids::key(id)) {
             std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert((id.as_str(), path.as_str(), pos));
+                slot.insert((id.as_str(), path, pos));
             }
             std::collections::hash_map::Entry::Occupied(slot) => {
                 let (first_id, first_path, first_pos) = slot.get();

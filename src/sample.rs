@@ -145,7 +145,7 @@ fn hex(digest: &[u8; 32]) -> String {
 }
 
 fn matches(r: &Record, req: &Request) -> bool {
-    if r.kind != req.kind {
+    if *r.kind != *req.kind {
         return false;
     }
     if req.from.is_some() || req.to.is_some() {
@@ -180,7 +180,7 @@ pub fn draw(records: &[Record], req: &Request) -> Result<Sample> {
             id: r.id.clone(),
             date: r.date,
             title: r.title.clone(),
-            path: r.path.clone(),
+            path: r.path.to_string(),
             line: r.pos.line,
         })
         .collect();
@@ -245,7 +245,7 @@ impl Lowest {
             at,
             date: r.date,
             title: r.title,
-            path: r.path,
+            path: r.path.to_string(),
             line: r.pos.line,
         });
     }

@@ -108,10 +108,10 @@ pub struct Document {
 
 #[derive(Debug, Clone)]
 pub struct Record {
-    pub path: String,
+    pub path: std::sync::Arc<str>,
     pub id: String,
     pub id_pos: Pos,
-    pub kind: String,
+    pub kind: std::sync::Arc<str>,
     pub kind_pos: Pos,
     pub date: Option<Date>,
     pub date_pos: Pos,
@@ -1004,10 +1004,10 @@ fn parse_record_head(path: &str, node: &Node, diags: &mut Vec<Diagnostic>) -> Op
         .unwrap_or_default();
     let (id, kind) = (id?, kind?);
     Some(Record {
-        path: path.to_string(),
+        path: path.into(),
         id: id.text,
         id_pos: id.pos,
-        kind: kind.text,
+        kind: kind.text.into(),
         kind_pos: kind.pos,
         date,
         date_pos,

@@ -115,8 +115,38 @@ pub(super) struct Assembled {
     pub inputs: String,
     pub commits: Vec<Commit>,
     pub documents: BTreeMap<String, DocumentHistory>,
+    #[serde(deserialize_with = "sorted_map")]
     pub records: BTreeMap<String, RecordHistory>,
     pub files: BTreeMap<String, FileHistory>,
+}
+
+/// A map as stored (in key order, as a `BTreeMap` writes it), built in one go: a million
+/// records inserted one at a time cost a search each and leave the tree's nodes part empty.
+/// Duplicate keys keep the last value, as inserting does.
+fn sorted_map<'de, D, V>(d: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Entries<V>(std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Entries<V> {
+        type Value = BTreeMap<String, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            // The size is the file's claim: capped, so a corrupt cache cannot ask for much.
+            let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1 << 22));
+            while let Some(entry) = map.next_entry::<String, V>()? {
+                entries.push(entry);
+            }
+            Ok(entries.into_iter().collect())
+        }
+    }
+    d.deserialize_map(Entries(std::marker::PhantomData))
 }
 
 /// The same fields as [`Assembled`], borrowed, in the same order (MessagePack stores structs
@@ -179,4 +209,39 @@ pub(super) fn store_assembled(
         files: &history.files,
     };
     write_file(git_dir, ASSEMBLED_FILE, &out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Wrapped {
+        #[serde(deserialize_with = "sorted_map")]
+        map: BTreeMap<String, u32>,
+    }
+
+    /// A map read in one go is the map inserted one entry at a time: from a `BTreeMap` as
+    /// written (sorted), and from entries out of order with a key twice (the last one wins).
+    #[test]
+    fn a_map_built_in_one_go_is_the_inserted_map() {
+        let sorted: BTreeMap<String, u32> = (0..5000).map(|i| (format!("k{i}"), i)).collect();
+        let bytes = rmp_serde::to_vec(&(&sorted,)).unwrap();
+        let read: Wrapped = rmp_serde::from_slice(&bytes).unwrap();
+        assert_eq!(read.map, sorted);
+
+        let entries = [("b", 1), ("a", 2), ("c", 3), ("a", 4)];
+        // MessagePack by hand: a one-field struct (an array of one), a map of four, each key
+        // a one-byte string, each value a small positive integer.
+        let mut bytes = vec![0x91, 0x80 | entries.len() as u8];
+        for (k, v) in entries {
+            bytes.extend([0xa1, k.as_bytes()[0], v]);
+        }
+        let read: Wrapped = rmp_serde::from_slice(&bytes).unwrap();
+        let mut inserted = BTreeMap::new();
+        for (k, v) in entries {
+            inserted.insert(k.to_string(), v as u32);
+        }
+        assert_eq!(read.map, inserted);
+    }
 }

@@ -1016,7 +1016,7 @@ pub(super) fn summarise(
                         }
                         RecSummary {
                             id: r.id,
-                            kind: r.kind,
+                            kind: r.kind.to_string(),
                             date: r.date.map(|d| d.to_string()),
                             content: super::short_hash(canon.as_bytes()),
                         }

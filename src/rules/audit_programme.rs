@@ -195,7 +195,11 @@ pub fn programme(model: &Model<'_>, out: &mut Vec<Diagnostic>) -> Option<Program
         for entry in entries {
             // an entry that names a completed audit record is that record, not a plan
             let names = entry.get("audit").and_then(|n| n.as_scalar());
-            if names.is_some_and(|a| model.record(a).is_some_and(|r| r.kind == "internal-audit")) {
+            if names.is_some_and(|a| {
+                model
+                    .record(a)
+                    .is_some_and(|r| &*r.kind == "internal-audit")
+            }) {
                 continue;
             }
             let Some(planned) = entry.get("planned") else {

@@ -13,7 +13,7 @@ pub(super) fn check(model: &Model<'_>, kind: &RecordKind, rec: &Record, out: &mu
     if !review::applies(kind) {
         return;
     }
-    let path = rec.path.as_str();
+    let path = &*rec.path;
     let inputs = review::read_inputs(rec, out);
     review::read_period(rec, out);
     let ids = || kind.inputs.iter().map(|i| i.id.as_str());

@@ -1128,7 +1128,7 @@ impl<'a> Site<'a> {
         let url = if self.own_page[i] {
             format!("records/{}.html", r.id)
         } else {
-            let stem = self.kinds.get(&r.kind).map_or("", String::as_str);
+            let stem = self.kinds.get(&*r.kind).map_or("", String::as_str);
             format!(
                 "{}#{}",
                 kind_table_url(stem, self.table_page[i].max(1) as usize),
@@ -1227,14 +1227,14 @@ impl<'a> Site<'a> {
         }
         let path = d.path.as_deref()?;
         let docs = &self.loaded.sources.documents;
-        if let Some(i) = docs.iter().position(|x| x.path == path) {
+        if let Some(i) = docs.iter().position(|x| &*x.path == path) {
             if self.bodies[i].is_some() {
                 return Some(self.doc_link(i).url);
             }
         }
         let recs = &self.loaded.sources.records;
         recs.iter()
-            .position(|x| x.path == path)
+            .position(|x| &*x.path == path)
             .filter(|&i| self.listed[i])
             .map(|i| self.rec_link(i).url)
     }
@@ -2760,20 +2760,20 @@ impl<'a> Site<'a> {
         }
         let findings = self.findings_of(
             self.findings_by_path
-                .get(r.path.as_str())
+                .get(&*r.path)
                 .into_iter()
                 .flatten()
                 .copied()
                 .filter(|&f| {
                     let s = &self.findings[f].subject;
-                    subject_head(s) == crate::ids::key(&r.id) || s == &r.path
+                    subject_head(s) == crate::ids::key(&r.id) || **s == *r.path
                 }),
         );
         RecordPage {
             rec: self.rec_link(i),
             kind_title: kind
                 .map(|k| k.title.clone())
-                .unwrap_or_else(|| r.kind.clone()),
+                .unwrap_or_else(|| r.kind.to_string()),
             kind_url: self.kind_url(&r.kind),
             path: &r.path,
             fields,

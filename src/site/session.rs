@@ -432,8 +432,8 @@ fn replace_file(
     let end = docs.partition_point(|d| d.path.as_str() <= path);
     docs.splice(start..end, documents);
     let recs = &mut sources.records;
-    let start = recs.partition_point(|r| r.path.as_str() < path);
-    let end = recs.partition_point(|r| r.path.as_str() <= path);
+    let start = recs.partition_point(|r| &*r.path < path);
+    let end = recs.partition_point(|r| &*r.path <= path);
     recs.splice(start..end, records);
 }
 

@@ -16,12 +16,14 @@ pub mod presets;
 
 use crate::config::{Config, TableSettings};
 use crate::diag::Diagnostic;
-use crate::record_fields::RowBuilder;
-use crate::source::Record;
+use crate::fields::Spanned;
+use crate::record_fields::{Cell as RowCell, Fields, RowBuilder};
+use crate::source::{ClauseRef, Record};
 use crate::yaml::{Node, Pos, Value};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The shapes of tabular record file, by extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,11 +251,61 @@ pub fn parse(
     text: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Record> {
+    parse_rows(config, path, format, text, diags, true)
+}
+
+/// [`parse`]; `direct`: the rows of a CSV file read by its [`CsvPlan`] where they can be (else
+/// every row the general way, which the tests compare with).
+fn parse_rows(
+    config: &Config,
+    path: &str,
+    format: Format,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+    direct: bool,
+) -> Vec<Record> {
     let mapping = mapping_for(config, path);
-    let mut out = Vec::new();
+    // Sized once (rows are at most lines): a vector grown by doubling holds the old and the new
+    // buffer at once, and up to twice what it needs after.
+    let mut out = Vec::with_capacity(match format {
+        Format::Csv | Format::Tsv => text.bytes().filter(|&b| b == b'\n').count() + 1,
+        Format::JsonLines | Format::JsonArray => 0,
+    });
     let mut builder = RowBuilder::default();
+    // Every record of the file shares its path, and each kind's name.
+    let shared: Arc<str> = path.into();
+    let mut kinds = Kinds::default();
+    // Made at the first row of a CSV file; `None` inside when its names do not fit a row.
+    let mut plan: Option<Option<CsvPlan>> = None;
     read_rows(path, format, &mapping, text, diags, &mut |row, diags| {
-        if let Some(r) = row_record(path, &mapping, row, &mut builder, diags) {
+        if let (
+            RowCells::Csv {
+                header,
+                index,
+                record,
+            },
+            true,
+        ) = (&row.cells, direct)
+        {
+            let plan =
+                plan.get_or_insert_with(|| CsvPlan::new(&mapping, header, index, &mut builder));
+            if let Some(r) = plan.as_ref().and_then(|p| {
+                p.record(
+                    &shared,
+                    &mut kinds,
+                    &mapping,
+                    row.line,
+                    record,
+                    &mut builder,
+                )
+            }) {
+                out.push(r);
+                return;
+            }
+        }
+        if let Some(mut r) = row_record(path, &mapping, row, &mut builder, diags) {
+            r.path = Arc::clone(&shared);
+            r.kind = kinds.get(&r.kind);
             out.push(r);
         }
     });
@@ -711,19 +763,43 @@ fn row_entries<'m>(
     row: &Row<'_>,
     want: &dyn Fn(&str) -> bool,
 ) -> Vec<(String, Cell, Option<&'m str>)> {
-    let mut entries: Vec<(String, Cell, Option<&str>)> = Vec::new();
+    mapped_entries(
+        m,
+        want,
+        &|column| row.get(column),
+        &|want| row.all_named(want),
+        &|value| Cell::Text(value.to_string()),
+    )
+}
+
+/// Every (column, cell) pair of a row whose column the filter accepts, in column order.
+type AllCells<'a, C> = dyn Fn(&dyn Fn(&str) -> bool) -> Vec<(String, C)> + 'a;
+
+/// [`row_entries`] over any source of cells `C`: `get` gives the cell of a column, `all` every
+/// (column, cell) pair whose column `want` accepts, in column order, and `fixed` the cell of a
+/// value the mapping sets. Over a row's cells it gives the row's fields; over a CSV header
+/// (cells that say which column or value a field comes from) the fields of every row of
+/// the file, in the same order ([`CsvPlan`]).
+fn mapped_entries<'m, C>(
+    m: &'m Mapping,
+    want: &dyn Fn(&str) -> bool,
+    get: &dyn Fn(&str) -> Option<C>,
+    all: &AllCells<'_, C>,
+    fixed: &dyn Fn(&str) -> C,
+) -> Vec<(String, C, Option<&'m str>)> {
+    let mut entries: Vec<(String, C, Option<&str>)> = Vec::new();
     for (field, column) in &m.fields {
         if !want(field) {
             continue;
         }
-        if let Some(cell) = row.get(column) {
+        if let Some(cell) = get(column) {
             entries.push((field.clone(), cell, Some(column.as_str())));
         }
     }
     let mapped = |c: &str| m.fields.iter().any(|(_, col)| col == c);
     match &m.keep {
         Keep::All => {
-            for (column, cell) in row.all_named(want) {
+            for (column, cell) in all(want) {
                 if !mapped(&column) && !entries.iter().any(|(f, _, _)| *f == column) {
                     entries.push((column, cell, None));
                 }
@@ -731,7 +807,7 @@ fn row_entries<'m>(
         }
         Keep::Columns(cols) => {
             for column in cols.iter().filter(|c| want(c)) {
-                if let Some(cell) = row.get(column) {
+                if let Some(cell) = get(column) {
                     if !entries.iter().any(|(f, _, _)| f == column) {
                         entries.push((column.clone(), cell, None));
                     }
@@ -740,7 +816,7 @@ fn row_entries<'m>(
         }
     }
     for (field, value) in m.values.iter().filter(|(f, _)| want(f)) {
-        let cell = Cell::Text(value.clone());
+        let cell = fixed(value);
         match entries.iter_mut().find(|(f, _, _)| f == field) {
             Some(slot) => *slot = (field.clone(), cell, None),
             None => entries.push((field.clone(), cell, None)),
@@ -748,10 +824,327 @@ fn row_entries<'m>(
     }
     if want("kind") && !entries.iter().any(|(f, _, _)| f == "kind") {
         if let Some(k) = &m.kind {
-            entries.push(("kind".into(), Cell::Text(k.clone()), None));
+            entries.push(("kind".into(), fixed(k), None));
         }
     }
     entries
+}
+
+/// The kinds of the records of a file, one shared text each (a file holds one or a few).
+#[derive(Debug, Default)]
+struct Kinds(Vec<Arc<str>>);
+
+impl Kinds {
+    fn get(&mut self, kind: &str) -> Arc<str> {
+        if let Some(k) = self.0.iter().find(|k| ***k == *kind) {
+            return Arc::clone(k);
+        }
+        let k: Arc<str> = kind.into();
+        // A file of a thousand kinds is not worth a search a row.
+        if self.0.len() < 16 {
+            self.0.push(Arc::clone(&k));
+        }
+        k
+    }
+}
+
+/// Where a field of every row of a CSV file comes from.
+#[derive(Debug, Clone)]
+enum Source {
+    Column(usize),
+    /// A value the mapping sets (`values:`, the kind): a text cell even when empty.
+    Fixed(String),
+}
+
+/// What [`entries_record`] makes of a text cell, decided by the field's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// The id: the mapping's prefix, then the trimmed text.
+    Id,
+    /// A date or date-time of the export: the calendar date in the SMS's zone.
+    Date,
+    /// `refs`, `clauses`: split at commas, semicolons and white space.
+    List,
+    Text,
+}
+
+/// One field of the rows of a CSV file.
+#[derive(Debug, Clone)]
+struct PlannedField {
+    /// The name's index in the file's [`RowBuilder`].
+    name: u16,
+    source: Source,
+    shape: Shape,
+    /// Which of the fields the record reads itself this is.
+    head: Head,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Head {
+    Id,
+    Kind,
+    Date,
+    Title,
+    Clauses,
+    Refs,
+    Other,
+}
+
+/// The fields of every row of one CSV file, worked out once from its header: the rows of a
+/// file differ only in their cells. [`CsvPlan::record`] makes the record of a row directly from
+/// its cells — no mapping node, no text copied twice — when the row is one the general path
+/// reads without a finding; any other row goes the general way ([`row_record`]), which says
+/// what is wrong with it. Both give the same record (`tests::the_direct_row_is_the_general_row`).
+struct CsvPlan {
+    fields: Vec<PlannedField>,
+    /// Date-times without an offset need no conversion between zones.
+    same_zone: bool,
+}
+
+impl CsvPlan {
+    /// `None` when the names do not fit a row ([`RowBuilder::intern`]).
+    fn new(
+        m: &Mapping,
+        header: &[String],
+        index: &HashMap<&str, usize>,
+        builder: &mut RowBuilder,
+    ) -> Option<CsvPlan> {
+        let entries = mapped_entries(
+            m,
+            &|_| true,
+            &|column| index.get(column).map(|&i| Source::Column(i)),
+            &|want| {
+                header
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, h)| want(h))
+                    .map(|(i, h)| (h.clone(), Source::Column(i)))
+                    .collect()
+            },
+            &|value| Source::Fixed(value.to_string()),
+        );
+        let mut fields = Vec::with_capacity(entries.len());
+        for (field, source, _) in entries {
+            // The order of `entries_record`'s tests.
+            let shape = if field == "id" {
+                Shape::Id
+            } else if m.dates.contains(&field) {
+                Shape::Date
+            } else if LIST_FIELDS.contains(&field.as_str()) {
+                Shape::List
+            } else {
+                Shape::Text
+            };
+            let head = match field.as_str() {
+                "id" => Head::Id,
+                "kind" => Head::Kind,
+                "date" => Head::Date,
+                "title" => Head::Title,
+                "clauses" => Head::Clauses,
+                "refs" => Head::Refs,
+                _ => Head::Other,
+            };
+            fields.push(PlannedField {
+                name: builder.intern(&field)?,
+                source,
+                shape,
+                head,
+            });
+        }
+        Some(CsvPlan {
+            fields,
+            same_zone: m.zone_in == m.zone_out,
+        })
+    }
+
+    /// The record of a row, made directly; `None` for a row that [`row_record`] must read
+    /// (one with a finding: a missing, empty or invalid id, kind, date or title, a date that is
+    /// not one, or a date outside the years 1000–9999; or a list item with a NUL byte).
+    fn record(
+        &self,
+        path: &Arc<str>,
+        kinds: &mut Kinds,
+        m: &Mapping,
+        line: u32,
+        record: &csv::StringRecord,
+        builder: &mut RowBuilder,
+    ) -> Option<Record> {
+        let pos = Pos::new(line, 1);
+        builder.clear();
+        let (mut id, mut kind, mut date, mut title) = (None, None, None, None);
+        let (mut clauses, mut refs) = (Vec::new(), Vec::new());
+        let mut id_text = String::new();
+        let mut date_text = [0u8; 10];
+        for f in &self.fields {
+            let cell = match &f.source {
+                Source::Column(i) => Some(record.get(*i)?).filter(|v| !v.trim().is_empty()),
+                Source::Fixed(v) => Some(v.as_str()),
+            };
+            let Some(text) = cell else {
+                // An empty cell is a null: an empty id, kind, date or title is a finding;
+                // empty clauses and refs are none.
+                if matches!(f.head, Head::Id | Head::Kind | Head::Date | Head::Title) {
+                    return None;
+                }
+                builder.push_at(f.name, RowCell::Null, []).then_some(())?;
+                continue;
+            };
+            // The value's text (a text cell), or the items of a list.
+            let value: &str = match f.shape {
+                Shape::Id => {
+                    id_text.clear();
+                    id_text.push_str(&m.id_prefix);
+                    id_text.push_str(text.trim());
+                    &id_text
+                }
+                Shape::Date => {
+                    let d = self.export_date(text, m)?;
+                    let t = write_date(d, &mut date_text)?;
+                    if f.head == Head::Date {
+                        date = Some(Some(d));
+                    }
+                    t
+                }
+                Shape::List => {
+                    let items = || {
+                        text.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+                            .filter(|s| !s.is_empty())
+                    };
+                    builder
+                        .push_at(f.name, RowCell::List, items())
+                        .then_some(())?;
+                    let spanned = || {
+                        items().map(|s| Spanned {
+                            text: s.to_string(),
+                            pos,
+                        })
+                    };
+                    match f.head {
+                        Head::Clauses => {
+                            clauses = spanned()
+                                .map(|t| ClauseRef {
+                                    id: t.text,
+                                    pos,
+                                    unquoted_number: false,
+                                })
+                                .collect();
+                        }
+                        Head::Refs => refs = spanned().collect(),
+                        Head::Id | Head::Kind | Head::Date | Head::Title | Head::Other => {}
+                    }
+                    continue;
+                }
+                Shape::Text => text,
+            };
+            builder
+                .push_at(f.name, RowCell::Text, [value])
+                .then_some(())?;
+            match f.head {
+                Head::Id => {
+                    if crate::ids::invalid_reason(value).is_some() {
+                        return None;
+                    }
+                    id = Some(value.to_string());
+                }
+                Head::Kind => kind = Some(kinds.get(value)),
+                Head::Date if date.is_none() => {
+                    date = Some(Some(crate::dates::parse_date(value).ok()?));
+                }
+                Head::Title => title = Some(value.to_string()),
+                // A text is a list of one.
+                Head::Clauses => {
+                    clauses = vec![ClauseRef {
+                        id: value.to_string(),
+                        pos,
+                        unquoted_number: false,
+                    }];
+                }
+                Head::Refs => {
+                    refs = vec![Spanned {
+                        text: value.to_string(),
+                        pos,
+                    }];
+                }
+                Head::Date | Head::Other => {}
+            }
+        }
+        Some(Record {
+            path: Arc::clone(path),
+            id: id?,
+            id_pos: pos,
+            kind: kind?,
+            kind_pos: pos,
+            date: date?,
+            date_pos: pos,
+            title: title?,
+            clauses,
+            refs,
+            fields: Fields::Row(builder.finish()),
+            pos,
+        })
+    }
+
+    /// [`export_date`], with the usual `YYYY-MM-DD HH:MM:SS` (or `T`) of an export read here.
+    fn export_date(&self, text: &str, m: &Mapping) -> Option<Date> {
+        if self.same_zone && m.date_format.is_none() {
+            if let Some(d) = plain_date_time(text.trim()) {
+                return Some(d);
+            }
+        }
+        export_date(text, m).ok()
+    }
+}
+
+/// The date of `YYYY-MM-DD HH:MM:SS` (a space or `T` between), when the text is exactly that
+/// and a valid date and time of the years 1000–9999; no zone to convert from (what
+/// [`export_date`] gives such a text when the zones are the same).
+fn plain_date_time(t: &str) -> Option<Date> {
+    let b = t.as_bytes();
+    if b.len() != 19 || !matches!(b[10], b' ' | b'T') {
+        return None;
+    }
+    let digits = |from: usize, to: usize| -> Option<i16> {
+        let mut n: i16 = 0;
+        for &c in &b[from..to] {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            n = n * 10 + i16::from(c - b'0');
+        }
+        Some(n)
+    };
+    let seps = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+    if seps.iter().any(|&(i, c)| b[i] != c) {
+        return None;
+    }
+    let (y, mo, d) = (digits(0, 4)?, digits(5, 7)?, digits(8, 10)?);
+    let (h, mi, s) = (digits(11, 13)?, digits(14, 16)?, digits(17, 19)?);
+    if !(1000..=9999).contains(&y) || h > 23 || mi > 59 || s > 59 {
+        return None;
+    }
+    Date::new(y, i8::try_from(mo).ok()?, i8::try_from(d).ok()?).ok()
+}
+
+/// `YYYY-MM-DD` of a date of the years 1000–9999 (as `Date`'s `Display` writes it).
+fn write_date(d: Date, buf: &mut [u8; 10]) -> Option<&str> {
+    let y = u16::try_from(d.year())
+        .ok()
+        .filter(|y| (1000..=9999).contains(y))?;
+    let (m, day) = (d.month() as u8, d.day() as u8);
+    let digits = [
+        (y / 1000) as u8,
+        (y / 100 % 10) as u8,
+        (y / 10 % 10) as u8,
+        (y % 10) as u8,
+    ];
+    buf[..4].copy_from_slice(&digits.map(|c| b'0' + c));
+    buf[4] = b'-';
+    buf[5] = b'0' + m / 10;
+    buf[6] = b'0' + m % 10;
+    buf[7] = b'-';
+    buf[8] = b'0' + day / 10;
+    buf[9] = b'0' + day % 10;
+    std::str::from_utf8(&buf[..]).ok()
 }
 
 /// Stream the records of a tabular file with only some of their fields: `id`, `kind`, `date`,
@@ -888,6 +1281,208 @@ mod tests {
         // no exponential backtracking
         let text = "a".repeat(200);
         assert!(!glob_match(&"*a".repeat(50).replace("a", "*b"), &text));
+    }
+
+    /// A small deterministic generator (the test must not depend on a random crate's stream).
+    struct Lcg(u64);
+    impl Lcg {
+        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            from[((self.0 >> 33) % from.len() as u64) as usize]
+        }
+    }
+
+    /// An export with the rough edges of real ones in every column: missing, padded, invalid
+    /// and reserved ids, dates and date-times of every shape (offsets, `T`, leap seconds,
+    /// impossible days and hours, years before 1000, only a date), empty and blank cells,
+    /// quoted cells with commas, quotes and line breaks, lists of clauses and refs, other kinds,
+    /// short and long rows.
+    fn export(rnd: &mut Lcg, rows: usize) -> String {
+        let mut out = String::from(
+            "number,opened_at,short_description,kind,clauses,refs,assignment_group,closed_at,blank\r\n",
+        );
+        for n in 0..rows {
+            let id = match rnd.pick(&[
+                "n", "n", "n", "n", "n", "n", "n", "n", "n", "n", "n", "n", "", " ", "pad", "bad",
+                "con", "dash",
+            ]) {
+                "n" => format!("INC{n:05}"),
+                "pad" => format!("  INC{n:05} "),
+                "bad" => format!("INC {n}"),
+                "con" => "COM1".to_string(),
+                "dash" => format!("-{n}"),
+                other => other.to_string(),
+            };
+            let date = |rnd: &mut Lcg| {
+                rnd.pick(&[
+                    "2026-01-14 11:18:54",
+                    "2026-01-14 11:18:54",
+                    "2026-01-14 11:18:54",
+                    "2026-01-14 11:18:54",
+                    "2026-01-14 11:18:54",
+                    "2026-01-14 11:18:54",
+                    "2026-03-31 23:59:59",
+                    "2026-03-31 23:59:59",
+                    "2026-02-28T00:00:00",
+                    "2026-02-30 10:00:00",
+                    "2026-04-01 24:00:00",
+                    "2026-04-01 23:59:60",
+                    "2026-06-30T23:30:00Z",
+                    "2026-06-30T23:30:00+02:00",
+                    "0999-12-31 10:00:00",
+                    "2026-05-05",
+                    "2026-5-5",
+                    " 2026-01-02 03:04:05 ",
+                    "yesterday",
+                    "",
+                ])
+                .to_string()
+            };
+            let opened = date(rnd);
+            let closed = date(rnd);
+            let title = rnd
+                .pick(&[
+                    "case",
+                    "case",
+                    "case",
+                    "case",
+                    "\"printer, \"\"urgent\"\"\"",
+                    "",
+                    "  ",
+                    "\"two\nlines\"",
+                ])
+                .to_string();
+            let kind = rnd.pick(&["incident", "incident", "incident", "change", " ", ""]);
+            let clauses = rnd.pick(&["", "8.6.1", "\"8.6.1, 8.6.2;8.7.1\"", " ; ,", "10"]);
+            let refs = rnd.pick(&["", "PRB-1", "\"PRB-1 CHG-2\"", ",", "x;y"]);
+            let group = rnd.pick(&["Network", "", "\"Desk, 2nd line\""]);
+            match rnd.pick(&["row", "row", "row", "row", "row", "row", "short", "long"]) {
+                "short" => out.push_str(&format!("{id},{opened}\r\n")),
+                "long" => out.push_str(&format!(
+                    "{id},{opened},{title},{kind},{clauses},{refs},{group},{closed},,extra\r\n"
+                )),
+                _ => out.push_str(&format!(
+                    "{id},{opened},{title},{kind},{clauses},{refs},{group},{closed},\r\n"
+                )),
+            }
+        }
+        out
+    }
+
+    /// Reading a CSV file's rows by the file's plan gives the records and findings of reading
+    /// every row through a mapping node, whatever the mapping: a preset with kept columns,
+    /// every column kept, fixed values (one of them the kind), an id prefix, dates in another
+    /// zone than the SMS's, a date format, a mapped column the header lacks, `refs` and
+    /// `clauses` read as dates. Both ways must be taken by many rows, or the test shows nothing.
+    #[test]
+    fn the_direct_row_is_the_general_row() {
+        let base = "organisation: A\nscope: B\nframework: iso20000-1:2018\n";
+        let tables = [
+            "tables:\n  - kind: incident\n    preset: servicenow-incident\n    fields: {title: short_description}\n    keep: [assignment_group, clauses, refs]\n",
+            "tables:\n  - kind: incident\n    fields: {id: number, date: opened_at, title: short_description}\n    keep: all\n",
+            "tables:\n  - kind: incident\n    fields: {id: number, date: opened_at, title: short_description, done: closed_at}\n    dates: [date, done]\n    values: {kind: problem, service: Desk, clauses: \"8.6.1 8.6.2\"}\n    id_prefix: \"SN-\"\n    keep: [refs, kind, blank]\n",
+            "timezone: Europe/London\ntables:\n  - kind: incident\n    timezone: America/New_York\n    fields: {id: number, date: opened_at, title: short_description, closed: closed_at, missing: no_such_column}\n    dates: [date, closed]\n    keep: all\n",
+            "tables:\n  - kind: incident\n    fields: {id: number, date: opened_at, title: short_description}\n    date_format: \"%Y-%m-%d %H:%M:%S\"\n    keep: [clauses]\n",
+            "tables:\n  - kind: incident\n    fields: {id: number, date: opened_at, title: short_description, refs: closed_at, clauses: opened_at}\n    dates: [date, refs, clauses]\n",
+        ];
+        let mut rnd = Lcg(11);
+        let text = export(&mut rnd, 3000);
+        let path = "records/incident/2026.csv";
+        for t in tables {
+            let (config, _) =
+                crate::config::parse(std::path::Path::new("/s"), &format!("{base}{t}")).unwrap();
+            let (mut direct, mut general) = (Vec::new(), Vec::new());
+            let a = parse_rows(&config, path, Format::Csv, &text, &mut direct, true);
+            let b = parse_rows(&config, path, Format::Csv, &text, &mut general, false);
+            assert!(b.len() > 500, "{t}: {} records", b.len());
+            assert_eq!(a.len(), b.len(), "{t}");
+            // The same record, its fields compared as nodes (the two ways intern the names
+            // of a file in another order).
+            let plain = |r: &Record| {
+                let mut r = r.clone();
+                let fields = r
+                    .all_fields()
+                    .map(|(k, v)| (k.to_string(), v.node().into_owned()))
+                    .collect();
+                r.fields = Fields::Nodes(fields);
+                format!("{r:?}")
+            };
+            for (x, y) in a.iter().zip(&b) {
+                assert_eq!(plain(x), plain(y), "{t}");
+                assert_eq!(
+                    matches!(x.fields, Fields::Row(_)),
+                    matches!(y.fields, Fields::Row(_))
+                );
+            }
+            assert_eq!(format!("{direct:?}"), format!("{general:?}"), "{t}");
+            // How many rows the plan made.
+            let mapping = mapping_for(&config, path);
+            let (mut builder, mut made, mut plan) = (RowBuilder::default(), 0, None);
+            let shared: Arc<str> = path.into();
+            read_rows(
+                path,
+                Format::Csv,
+                &mapping,
+                &text,
+                &mut Vec::new(),
+                &mut |row, _| {
+                    if let RowCells::Csv {
+                        header,
+                        index,
+                        record,
+                    } = &row.cells
+                    {
+                        let plan = plan.get_or_insert_with(|| {
+                            CsvPlan::new(&mapping, header, index, &mut builder)
+                        });
+                        let p = plan.as_ref().unwrap();
+                        made += usize::from(
+                            p.record(
+                                &shared,
+                                &mut Kinds::default(),
+                                &mapping,
+                                row.line,
+                                record,
+                                &mut builder,
+                            )
+                            .is_some(),
+                        );
+                    }
+                },
+            );
+            assert!(
+                made * 4 > b.len() && made < b.len(),
+                "{t}: {made} of {} rows made directly",
+                b.len()
+            );
+        }
+    }
+
+    /// The dates written by hand are the ones `Date` writes.
+    #[test]
+    fn dates_are_written_as_jiff_writes_them() {
+        let mut buf = [0u8; 10];
+        for s in ["1000-01-01", "2026-12-07", "9999-12-31", "2024-02-29"] {
+            let d = crate::dates::parse_date(s).unwrap();
+            assert_eq!(write_date(d, &mut buf), Some(d.to_string().as_str()));
+        }
+        let early = Date::new(999, 12, 31).unwrap();
+        assert_eq!(write_date(early, &mut buf), None);
+        assert_eq!(
+            plain_date_time("2026-01-14 11:18:54"),
+            Some(Date::new(2026, 1, 14).unwrap())
+        );
+        for bad in [
+            "2026-02-30 10:00:00",
+            "2026-01-14 24:00:00",
+            "2026-01-14 11:18",
+            "2026-01-14X11:18:54",
+        ] {
+            assert_eq!(plain_date_time(bad), None, "{bad}");
+        }
     }
 
     #[test]
