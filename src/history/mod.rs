@@ -19,6 +19,7 @@ mod base;
 mod cache;
 mod git;
 mod odb;
+mod rope;
 pub mod rules;
 mod signature;
 mod verify;

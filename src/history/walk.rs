@@ -7,6 +7,7 @@
 
 use super::git::{git_error, mode, Mode};
 use super::odb::{tree_entries, Kind, Packs, Reader, TreeEntries, TreeEntry};
+use super::rope::{self, entry_order, Ent, Pair, Rope};
 use super::ApprovalTrailers;
 use crate::config::{Config, VersionScheme};
 use crate::snapshot::{self, Role};
@@ -414,27 +415,21 @@ pub(super) fn blob_prefix(config: &Config, path: &str) -> &'static str {
     }
 }
 
-/// Raw trees of the previous and the current commit: in a run of consecutive commits, each
-/// tree is read once although it is the "new" side of one diff and the "old" side of the next.
+/// Trees of the previous and the current commit: in a run of consecutive commits, each tree is
+/// read once although it is the "new" side of one diff and the "old" side of the next.
 struct TreeCache {
-    prev: HashMap<Oid, Rc<Vec<u8>>>,
-    cur: HashMap<Oid, Rc<Vec<u8>>>,
+    prev: HashMap<Oid, Rc<Rope>>,
+    cur: HashMap<Oid, Rc<Rope>>,
 }
 
 impl TreeCache {
-    fn get(&mut self, reader: &mut Reader<'_>, oid: Oid) -> Result<Rc<Vec<u8>>, git2::Error> {
+    fn get(&mut self, reader: &mut Reader<'_>, oid: Oid) -> Result<Rc<Rope>, git2::Error> {
         if let Some(t) = self.cur.get(&oid) {
             return Ok(t.clone());
         }
         let t = match self.prev.remove(&oid) {
             Some(t) => t,
-            None => {
-                let o = reader.read(oid)?;
-                if o.kind != Kind::Tree {
-                    return Err(git2::Error::from_str(&format!("{oid} is not a tree")));
-                }
-                o.data
-            }
+            None => reader.read_tree(oid)?,
         };
         self.cur.insert(oid, t.clone());
         Ok(t)
@@ -780,21 +775,6 @@ fn git_renames(
     Ok(out)
 }
 
-/// Git's order of tree entries: by name, a folder compared as if its name ended in `/`.
-fn entry_order(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> std::cmp::Ordering {
-    let n = a.len().min(b.len());
-    match a[..n].cmp(&b[..n]) {
-        std::cmp::Ordering::Equal => {}
-        other => return other,
-    }
-    let end = |name: &[u8], tree: bool| match name.get(n) {
-        Some(&c) => c,
-        None if tree => b'/',
-        None => 0,
-    };
-    end(a, a_tree).cmp(&end(b, b_tree))
-}
-
 /// Whether a folder below the SMS root can hold documents or records.
 fn folder_wanted(config: &Config, rel: &str) -> bool {
     !(snapshot::skipped_dir(config, rel)
@@ -809,8 +789,9 @@ fn file_wanted(config: &Config, rel: &str) -> bool {
     !name.starts_with('.') && matches!(snapshot::role(config, rel), Role::Document | Role::Record)
 }
 
-/// Compare two trees by entry: identical sub-trees (same id) cost nothing, and the entries the
-/// two trees share at their start are skipped without being compared one by one.
+/// Compare two trees by entry: identical sub-trees (same id) cost nothing. Two versions of a tree
+/// from one delta chain are compared as ropes, which skips what they share without reading it;
+/// otherwise the entries the two share at their start and end are cut off by bytes.
 fn diff_trees(
     reader: &mut Reader<'_>,
     cache: &mut TreeCache,
@@ -825,51 +806,35 @@ fn diff_trees(
     }
     let old_t = old.map(|o| cache.get(reader, o)).transpose()?;
     let new_t = new.map(|o| cache.get(reader, o)).transpose()?;
-    let (old_raw, new_raw): (&[u8], &[u8]) = (
-        old_t.as_deref().map_or(&[], |v| &v[..]),
-        new_t.as_deref().map_or(&[], |v| &v[..]),
-    );
-    let skip = shared_entries(old_raw, new_raw);
-    let (a, b) = differing_entries(&old_raw[skip..], &new_raw[skip..])?;
-    let is_tree = |e: &TreeEntry<'_>| matches!(mode(e.mode as i32), Mode::Tree);
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        let order = match (a.get(i), b.get(j)) {
-            (Some(x), Some(y)) => entry_order(x.name, is_tree(x), y.name, is_tree(y)),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => break,
+    let malformed = || git2::Error::from_str("a tree object is malformed");
+    let pairs = match (&old_t, &new_t) {
+        (Some(a), Some(b)) if a.shares_with(b) => rope::diff(a, b).map_err(|_| malformed())?,
+        _ => {
+            let (a, b) = (
+                old_t.as_ref().map(|t| t.flat()),
+                new_t.as_ref().map(|t| t.flat()),
+            );
+            flat_diff(a.as_deref().unwrap_or(&[]), b.as_deref().unwrap_or(&[]))?
+        }
+    };
+    for (left, right) in pairs {
+        let Some(any) = left.as_ref().or(right.as_ref()) else {
+            continue;
         };
-        let (left, right) = match order {
-            std::cmp::Ordering::Less => {
-                i += 1;
-                (a.get(i - 1), None)
-            }
-            std::cmp::Ordering::Greater => {
-                j += 1;
-                (None, b.get(j - 1))
-            }
-            std::cmp::Ordering::Equal => {
-                i += 1;
-                j += 1;
-                let (x, y) = (&a[i - 1], &b[j - 1]);
-                if x.id == y.id && x.mode == y.mode {
-                    continue;
-                }
-                (Some(x), Some(y))
-            }
-        };
-        let Some(any) = left.or(right) else { continue };
-        let Ok(name) = std::str::from_utf8(any.name) else {
+        let Ok(name) = std::str::from_utf8(&any.name) else {
             continue;
         };
         let rel = format!("{base}{name}");
-        let oid = |e: &TreeEntry<'_>| Oid::from_bytes(e.id);
-        if is_tree(any) {
+        let oid = |e: &Ent| Oid::from_bytes(&e.id);
+        if any.is_tree() {
             if folder_wanted(config, &rel) {
                 // Only the sides that are folders: a file replaced by a folder is an addition.
-                let o = left.filter(|e| is_tree(e)).map(oid).transpose()?;
-                let n = right.filter(|e| is_tree(e)).map(oid).transpose()?;
+                let o = left.as_ref().filter(|e| e.is_tree()).map(oid).transpose()?;
+                let n = right
+                    .as_ref()
+                    .filter(|e| e.is_tree())
+                    .map(oid)
+                    .transpose()?;
                 diff_trees(reader, cache, config, o, n, &format!("{rel}/"), out)?;
             }
             continue;
@@ -878,12 +843,12 @@ fn diff_trees(
             continue;
         }
         // Links and submodules are never read: they count as absent here.
-        let file = |e: Option<&TreeEntry<'_>>| {
+        let file = |e: Option<&Ent>| {
             e.filter(|e| matches!(mode(e.mode as i32), Mode::File))
                 .map(|e| oid(e).map(|o| o.to_string()))
                 .transpose()
         };
-        let (o, n) = (file(left)?, file(right)?);
+        let (o, n) = (file(left.as_ref())?, file(right.as_ref())?);
         if o != n {
             out.push(RawChange {
                 path: rel,
@@ -893,6 +858,42 @@ fn diff_trees(
         }
     }
     Ok(())
+}
+
+/// The entries that differ between two flat trees (as `rope::diff` gives them): the whole entries
+/// the two share at their start and end are cut off by bytes, the rest merged by name.
+fn flat_diff(old: &[u8], new: &[u8]) -> Result<Vec<Pair>, git2::Error> {
+    let skip = shared_entries(old, new);
+    let (a, b) = differing_entries(&old[skip..], &new[skip..])?;
+    let is_tree = |e: &TreeEntry<'_>| matches!(mode(e.mode as i32), Mode::Tree);
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < a.len() || j < b.len() {
+        let order = match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) => entry_order(x.name, is_tree(x), y.name, is_tree(y)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, _) => std::cmp::Ordering::Greater,
+        };
+        match order {
+            std::cmp::Ordering::Less => {
+                out.push((Some(Ent::from_entry(&a[i])), None));
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push((None, Some(Ent::from_entry(&b[j]))));
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                let (x, y) = (&a[i], &b[j]);
+                if x.id != y.id || x.mode != y.mode {
+                    out.push((Some(Ent::from_entry(x)), Some(Ent::from_entry(y))));
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// How many bytes of whole entries two raw trees share at their start. A commit usually adds
