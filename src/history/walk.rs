@@ -364,6 +364,10 @@ pub(super) fn walk(
             }
         }
     }
+    // By path, each path's versions oldest first: a version is stored as a delta on the one
+    // before it (or after it, after `git gc`), so reading one file's versions together resolves
+    // each with one delta from the reader's cache, whatever the number of files in between.
+    wanted.sort_by(|a, b| a.2.cmp(&b.2));
     let parsed_blobs = wanted.len();
     let chunk = wanted.len().div_ceil(threads * 4).max(64);
     drop(bar);
@@ -789,9 +793,8 @@ fn file_wanted(config: &Config, rel: &str) -> bool {
     !name.starts_with('.') && matches!(snapshot::role(config, rel), Role::Document | Role::Record)
 }
 
-/// Compare two trees by entry: identical sub-trees (same id) cost nothing. Two versions of a tree
-/// from one delta chain are compared as ropes, which skips what they share without reading it;
-/// otherwise the entries the two share at their start and end are cut off by bytes.
+/// Compare two trees by entry: identical sub-trees (same id) cost nothing, and two versions of a
+/// tree are compared as ropes (`rope::diff`), which skips what they share without parsing it.
 fn diff_trees(
     reader: &mut Reader<'_>,
     cache: &mut TreeCache,
@@ -808,7 +811,7 @@ fn diff_trees(
     let new_t = new.map(|o| cache.get(reader, o)).transpose()?;
     let malformed = || git2::Error::from_str("a tree object is malformed");
     let pairs = match (&old_t, &new_t) {
-        (Some(a), Some(b)) if a.shares_with(b) => rope::diff(a, b).map_err(|_| malformed())?,
+        (Some(a), Some(b)) => rope::diff(a, b).map_err(|_| malformed())?,
         _ => {
             let (a, b) = (
                 old_t.as_ref().map(|t| t.flat()),
@@ -860,8 +863,9 @@ fn diff_trees(
     Ok(())
 }
 
-/// The entries that differ between two flat trees (as `rope::diff` gives them): the whole entries
-/// the two share at their start and end are cut off by bytes, the rest merged by name.
+/// The entries that differ between two flat trees (as `rope::diff` gives them), for a folder added
+/// or removed: the whole entries the two share at their start and end are cut off by bytes, the
+/// rest merged by name.
 fn flat_diff(old: &[u8], new: &[u8]) -> Result<Vec<Pair>, git2::Error> {
     let skip = shared_entries(old, new);
     let (a, b) = differing_entries(&old[skip..], &new[skip..])?;
