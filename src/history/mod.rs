@@ -18,6 +18,7 @@ mod at;
 mod base;
 mod cache;
 mod git;
+mod graph;
 mod odb;
 mod rope;
 pub mod rules;

@@ -6,6 +6,7 @@
 //! into per-document and per-record histories.
 
 use super::git::{git_error, mode, Mode};
+use super::graph::Graph;
 use super::odb::{tree_entries, Kind, Packs, Reader, TreeEntries, TreeEntry};
 use super::rope::{self, entry_order, Ent, Pair, Rope};
 use super::ApprovalTrailers;
@@ -196,13 +197,9 @@ fn chain_link_git2(
     Ok((sms, parent))
 }
 
-/// The SMS tree and the first parent of a commit, from the raw commit object: its header starts
+/// The root tree and the first parent of a commit, from the raw commit object: its header starts
 /// with `tree <id>` and then one `parent <id>` line per parent.
-fn chain_link(
-    reader: &mut Reader<'_>,
-    prefix: &str,
-    oid: Oid,
-) -> Result<(Option<Oid>, Option<Oid>), git2::Error> {
+fn commit_header(reader: &mut Reader<'_>, oid: Oid) -> Result<(Oid, Option<Oid>), git2::Error> {
     let bad = || git2::Error::from_str(&format!("commit {oid} is malformed"));
     let o = reader.read(oid)?;
     if o.kind != Kind::Commit {
@@ -215,6 +212,11 @@ fn chain_link(
     };
     let tree = hex(lines.next(), b"tree ").ok_or_else(bad)?;
     let parent = hex(lines.next(), b"parent ");
+    Ok((tree, parent))
+}
+
+/// The SMS tree below a root tree: the tree at `prefix`, `None` when absent.
+fn sms_tree(reader: &mut Reader<'_>, prefix: &str, tree: Oid) -> Result<Option<Oid>, git2::Error> {
     let mut sms = Some(tree);
     for part in prefix
         .trim_end_matches('/')
@@ -235,7 +237,33 @@ fn chain_link(
             }
         }
     }
-    Ok((sms, parent))
+    Ok(sms)
+}
+
+/// The SMS tree and the first parent of a commit: from the commit-graph when it holds the
+/// commit, else from the raw commit object. The first commit the graph answers is checked
+/// against its object; when they disagree the graph is dropped for the rest of the walk.
+fn chain_link(
+    reader: &mut Reader<'_>,
+    graph: &mut Option<(Graph, bool)>,
+    prefix: &str,
+    oid: Oid,
+) -> Result<(Option<Oid>, Option<Oid>), git2::Error> {
+    let from_graph = graph.as_ref().and_then(|(g, _)| g.commit(oid));
+    let (tree, parent) = match (from_graph, graph.as_mut()) {
+        (Some(c), Some((_, checked))) if *checked => (c.tree, c.parent),
+        (Some(c), Some((_, checked))) => {
+            let raw = commit_header(reader, oid)?;
+            if raw == (c.tree, c.parent) {
+                *checked = true;
+            } else {
+                *graph = None;
+            }
+            raw
+        }
+        _ => commit_header(reader, oid)?,
+    };
+    Ok((sms_tree(reader, prefix, tree)?, parent))
 }
 
 /// One commit of the chain, newest first while walking.
@@ -262,13 +290,19 @@ pub(super) fn walk(
 ) -> Result<Walked> {
     let err = |what: &str, e: git2::Error| git_error(git_dir, what, &e);
     let stop = cached.as_ref().and_then(|c| Oid::from_str(&c.tip).ok());
-    // 1. The first-parent chain from HEAD back to the cached tip or the root commit. Commits
-    // and trees are read raw by the pack reader (libgit2 parses every commit whole, which on a
-    // long history is the one part of the walk that runs on a single core) — unless the
-    // repository has grafts, which only libgit2 applies.
+    // 1. The first-parent chain from HEAD back to the cached tip or the root commit, from the
+    // commit-graph where git wrote one, else read raw by the pack reader (libgit2 parses every
+    // commit whole, which on a long history is the one part of the walk that runs on a single
+    // core) — unless the repository has grafts, which only libgit2 applies.
     let packs = Packs::open(repo.commondir());
     let grafted = std::fs::symlink_metadata(repo.commondir().join("info/grafts")).is_ok();
     let mut reader = Reader::new(&packs, repo, DELTA_CACHE);
+    // The commit-graph, when git wrote one, gives each commit's tree and parents without
+    // inflating the commit (see `graph.rs`).
+    let mut graph = (!grafted)
+        .then(|| Graph::open(&repo.commondir().join("objects")))
+        .flatten()
+        .map(|g| (g, false));
     let mut chain: Vec<Link> = Vec::new();
     let mut base: Option<Option<Oid>> = None; // the SMS tree at the cached tip, when reached
     let mut next = Some(head);
@@ -276,7 +310,7 @@ pub(super) fn walk(
         let (sms, parent) = if grafted {
             chain_link_git2(repo, &settings.prefix, oid)
         } else {
-            chain_link(&mut reader, &settings.prefix, oid)
+            chain_link(&mut reader, &mut graph, &settings.prefix, oid)
         }
         .map_err(|e| err("cannot read a commit", e))?;
         if Some(oid) == stop {
