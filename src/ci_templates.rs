@@ -48,6 +48,12 @@ mod tests {
         assert!(ACTION.contains("github/codeql-action/upload-sarif"));
         assert!(ACTION.contains("format('origin/{0}', github.base_ref)"));
         assert!(ACTION.contains("sha256sum -c"));
+        // The history cache: restored on every run, saved on pushes only, keyed by the commit.
+        assert!(ACTION.contains("uses: actions/cache/restore@v4"));
+        assert!(ACTION.contains("uses: actions/cache/save@v4"));
+        assert!(ACTION.contains("path: .git/auditbook"));
+        assert!(ACTION.contains("github.event.pull_request.base.sha || github.sha"));
+        assert!(ACTION.contains("github.event_name == 'push'"));
         assert!(GITLAB_CI.contains("GIT_DEPTH: \"0\""));
         assert!(GITLAB_CI.contains("--format junit"));
         assert!(GITLAB_CI.contains("--format gitlab"));

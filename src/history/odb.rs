@@ -11,6 +11,7 @@
 //! read for any reason (a pack it does not understand, a corrupt entry) is read through
 //! libgit2, whose errors are the ones reported.
 
+use super::rope::Rope;
 use git2::{Oid, Repository};
 use std::collections::HashMap;
 use std::fs::File;
@@ -292,6 +293,8 @@ pub(super) struct Reader<'p> {
     packs: &'p Packs,
     repo: &'p Repository,
     cache: Cache,
+    /// Trees resolved as ropes (see `rope.rs`), for the walk's diffs.
+    ropes: RopeCache,
     inflate: flate2::Decompress,
     buf: Vec<u8>,
     last_pack: usize,
@@ -304,6 +307,7 @@ impl<'p> Reader<'p> {
             packs,
             repo,
             cache: Cache::new(budget),
+            ropes: RopeCache::new(budget),
             inflate: flate2::Decompress::new(true),
             buf: Vec::new(),
             last_pack: 0,
@@ -327,6 +331,82 @@ impl<'p> Reader<'p> {
             }
         }
         self.read_git2(id)
+    }
+
+    /// A tree by id, as a rope: a tree stored as a delta is kept as the pieces of its base that
+    /// the delta copies and the bytes it inserts (see `rope.rs`), never copied flat.
+    pub fn read_tree(&mut self, id: Oid) -> Result<Rc<Rope>, git2::Error> {
+        if let Some((p, offset)) = self.find(id.as_bytes()) {
+            if let Ok(r) = self.read_tree_packed(p, offset) {
+                return Ok(r);
+            }
+        }
+        let o = self.read_git2(id)?;
+        if o.kind != Kind::Tree {
+            return Err(git2::Error::from_str(&format!("{id} is not a tree")));
+        }
+        Ok(Rc::new(Rope::whole(o.data)))
+    }
+
+    /// [`Reader::read_packed_from`] for trees, resolved as ropes.
+    fn read_tree_packed(&mut self, p: usize, offset: u64) -> Result<Rc<Rope>, Unreadable> {
+        let mut chain: Vec<(usize, u64, Entry)> = Vec::new();
+        let (mut at_p, mut at) = (p, offset);
+        let mut base: Rc<Rope> = loop {
+            if chain.len() > MAX_CHAIN {
+                return Err(Unreadable);
+            }
+            if let Some(r) = self.ropes.get(at_p, at) {
+                break r;
+            }
+            if let Some(o) = self.cache.get(at_p, at) {
+                if o.kind != Kind::Tree {
+                    return Err(Unreadable);
+                }
+                let r = Rc::new(Rope::whole(o.data));
+                self.ropes.put(at_p, at, &r);
+                break r;
+            }
+            let e = self.load(at_p, at)?;
+            match e.base {
+                Base::None => {
+                    if Kind::from_pack(e.kind) != Some(Kind::Tree) {
+                        return Err(Unreadable);
+                    }
+                    let data = self.inflate(at_p, &e)?;
+                    let r = Rc::new(Rope::whole(Rc::new(data)));
+                    self.ropes.put(at_p, at, &r);
+                    break r;
+                }
+                Base::Offset(b) => {
+                    chain.push((at_p, at, e));
+                    at = b;
+                }
+                Base::Id(id) => {
+                    chain.push((at_p, at, e));
+                    match self.find(&id) {
+                        Some((bp, bo)) => {
+                            at_p = bp;
+                            at = bo;
+                        }
+                        None => {
+                            let oid = Oid::from_bytes(&id).map_err(|_| Unreadable)?;
+                            let o = self.read_git2(oid).map_err(|_| Unreadable)?;
+                            if o.kind != Kind::Tree {
+                                return Err(Unreadable);
+                            }
+                            break Rc::new(Rope::whole(o.data));
+                        }
+                    }
+                }
+            }
+        };
+        while let Some((dp, doff, e)) = chain.pop() {
+            let delta = self.inflate(dp, &e)?;
+            base = Rc::new(Rope::apply(&base, delta, MAX_OBJECT).map_err(|_| Unreadable)?);
+            self.ropes.put(dp, doff, &base);
+        }
+        Ok(base)
     }
 
     /// An object's size without reading all of it, when that is cheap; `None` otherwise.
@@ -723,6 +803,91 @@ impl Cache {
                 }
                 if let Some((o, _)) = self.map.remove(&k) {
                     self.bytes -= o.data.len();
+                }
+            }
+        }
+    }
+}
+
+/// Trees resolved as ropes by (pack, offset), least recently used evicted first. What a rope
+/// costs is its pieces plus the buffers it points into, each buffer counted once however many
+/// cached ropes share it: the budget bounds the memory the cache keeps alive.
+struct RopeCache {
+    map: HashMap<(usize, u64), (Rc<Rope>, u64)>,
+    /// Cached ropes per buffer (by address) and the buffer's size.
+    bufs: HashMap<usize, (usize, usize)>,
+    bytes: usize,
+    budget: usize,
+    tick: u64,
+}
+
+/// What one piece of a rope costs in memory (its buffer aside).
+const PIECE_COST: usize = 48;
+
+impl RopeCache {
+    fn new(budget: usize) -> RopeCache {
+        RopeCache {
+            map: HashMap::new(),
+            bufs: HashMap::new(),
+            bytes: 0,
+            budget,
+            tick: 0,
+        }
+    }
+
+    fn get(&mut self, p: usize, offset: u64) -> Option<Rc<Rope>> {
+        self.tick += 1;
+        let tick = self.tick;
+        self.map.get_mut(&(p, offset)).map(|(r, t)| {
+            *t = tick;
+            r.clone()
+        })
+    }
+
+    fn account(&mut self, r: &Rope, add: bool) {
+        for b in r.bufs() {
+            let key = Rc::as_ptr(b) as usize;
+            if add {
+                let e = self.bufs.entry(key).or_insert((0, b.len()));
+                if e.0 == 0 {
+                    self.bytes += e.1;
+                }
+                e.0 += 1;
+            } else if let Some(e) = self.bufs.get_mut(&key) {
+                e.0 -= 1;
+                if e.0 == 0 {
+                    self.bytes -= e.1;
+                    self.bufs.remove(&key);
+                }
+            }
+        }
+        let own = r.piece_count() * PIECE_COST;
+        if add {
+            self.bytes += own;
+        } else {
+            self.bytes -= own;
+        }
+    }
+
+    fn put(&mut self, p: usize, offset: u64, r: &Rc<Rope>) {
+        if r.len() > self.budget / 4 {
+            return;
+        }
+        self.tick += 1;
+        self.account(r, true);
+        if let Some((old, _)) = self.map.insert((p, offset), (r.clone(), self.tick)) {
+            self.account(&old, false);
+        }
+        if self.bytes > self.budget {
+            let mut ticks: Vec<(u64, (usize, u64))> =
+                self.map.iter().map(|(k, (_, t))| (*t, *k)).collect();
+            ticks.sort_unstable();
+            for (_, k) in ticks {
+                if self.bytes <= self.budget / 2 {
+                    break;
+                }
+                if let Some((old, _)) = self.map.remove(&k) {
+                    self.account(&old, false);
                 }
             }
         }

@@ -6,7 +6,9 @@
 //! into per-document and per-record histories.
 
 use super::git::{git_error, mode, Mode};
+use super::graph::Graph;
 use super::odb::{tree_entries, Kind, Packs, Reader, TreeEntries, TreeEntry};
+use super::rope::{self, entry_order, Ent, Pair, Rope};
 use super::ApprovalTrailers;
 use crate::config::{Config, VersionScheme};
 use crate::snapshot::{self, Role};
@@ -195,13 +197,9 @@ fn chain_link_git2(
     Ok((sms, parent))
 }
 
-/// The SMS tree and the first parent of a commit, from the raw commit object: its header starts
+/// The root tree and the first parent of a commit, from the raw commit object: its header starts
 /// with `tree <id>` and then one `parent <id>` line per parent.
-fn chain_link(
-    reader: &mut Reader<'_>,
-    prefix: &str,
-    oid: Oid,
-) -> Result<(Option<Oid>, Option<Oid>), git2::Error> {
+fn commit_header(reader: &mut Reader<'_>, oid: Oid) -> Result<(Oid, Option<Oid>), git2::Error> {
     let bad = || git2::Error::from_str(&format!("commit {oid} is malformed"));
     let o = reader.read(oid)?;
     if o.kind != Kind::Commit {
@@ -214,6 +212,11 @@ fn chain_link(
     };
     let tree = hex(lines.next(), b"tree ").ok_or_else(bad)?;
     let parent = hex(lines.next(), b"parent ");
+    Ok((tree, parent))
+}
+
+/// The SMS tree below a root tree: the tree at `prefix`, `None` when absent.
+fn sms_tree(reader: &mut Reader<'_>, prefix: &str, tree: Oid) -> Result<Option<Oid>, git2::Error> {
     let mut sms = Some(tree);
     for part in prefix
         .trim_end_matches('/')
@@ -234,7 +237,33 @@ fn chain_link(
             }
         }
     }
-    Ok((sms, parent))
+    Ok(sms)
+}
+
+/// The SMS tree and the first parent of a commit: from the commit-graph when it holds the
+/// commit, else from the raw commit object. The first commit the graph answers is checked
+/// against its object; when they disagree the graph is dropped for the rest of the walk.
+fn chain_link(
+    reader: &mut Reader<'_>,
+    graph: &mut Option<(Graph, bool)>,
+    prefix: &str,
+    oid: Oid,
+) -> Result<(Option<Oid>, Option<Oid>), git2::Error> {
+    let from_graph = graph.as_ref().and_then(|(g, _)| g.commit(oid));
+    let (tree, parent) = match (from_graph, graph.as_mut()) {
+        (Some(c), Some((_, checked))) if *checked => (c.tree, c.parent),
+        (Some(c), Some((_, checked))) => {
+            let raw = commit_header(reader, oid)?;
+            if raw == (c.tree, c.parent) {
+                *checked = true;
+            } else {
+                *graph = None;
+            }
+            raw
+        }
+        _ => commit_header(reader, oid)?,
+    };
+    Ok((sms_tree(reader, prefix, tree)?, parent))
 }
 
 /// One commit of the chain, newest first while walking.
@@ -261,13 +290,19 @@ pub(super) fn walk(
 ) -> Result<Walked> {
     let err = |what: &str, e: git2::Error| git_error(git_dir, what, &e);
     let stop = cached.as_ref().and_then(|c| Oid::from_str(&c.tip).ok());
-    // 1. The first-parent chain from HEAD back to the cached tip or the root commit. Commits
-    // and trees are read raw by the pack reader (libgit2 parses every commit whole, which on a
-    // long history is the one part of the walk that runs on a single core) — unless the
-    // repository has grafts, which only libgit2 applies.
+    // 1. The first-parent chain from HEAD back to the cached tip or the root commit, from the
+    // commit-graph where git wrote one, else read raw by the pack reader (libgit2 parses every
+    // commit whole, which on a long history is the one part of the walk that runs on a single
+    // core) — unless the repository has grafts, which only libgit2 applies.
     let packs = Packs::open(repo.commondir());
     let grafted = std::fs::symlink_metadata(repo.commondir().join("info/grafts")).is_ok();
     let mut reader = Reader::new(&packs, repo, DELTA_CACHE);
+    // The commit-graph, when git wrote one, gives each commit's tree and parents without
+    // inflating the commit (see `graph.rs`).
+    let mut graph = (!grafted)
+        .then(|| Graph::open(&repo.commondir().join("objects")))
+        .flatten()
+        .map(|g| (g, false));
     let mut chain: Vec<Link> = Vec::new();
     let mut base: Option<Option<Oid>> = None; // the SMS tree at the cached tip, when reached
     let mut next = Some(head);
@@ -275,7 +310,7 @@ pub(super) fn walk(
         let (sms, parent) = if grafted {
             chain_link_git2(repo, &settings.prefix, oid)
         } else {
-            chain_link(&mut reader, &settings.prefix, oid)
+            chain_link(&mut reader, &mut graph, &settings.prefix, oid)
         }
         .map_err(|e| err("cannot read a commit", e))?;
         if Some(oid) == stop {
@@ -363,6 +398,10 @@ pub(super) fn walk(
             }
         }
     }
+    // By path, each path's versions oldest first: a version is stored as a delta on the one
+    // before it (or after it, after `git gc`), so reading one file's versions together resolves
+    // each with one delta from the reader's cache, whatever the number of files in between.
+    wanted.sort_by(|a, b| a.2.cmp(&b.2));
     let parsed_blobs = wanted.len();
     let chunk = wanted.len().div_ceil(threads * 4).max(64);
     drop(bar);
@@ -414,27 +453,21 @@ pub(super) fn blob_prefix(config: &Config, path: &str) -> &'static str {
     }
 }
 
-/// Raw trees of the previous and the current commit: in a run of consecutive commits, each
-/// tree is read once although it is the "new" side of one diff and the "old" side of the next.
+/// Trees of the previous and the current commit: in a run of consecutive commits, each tree is
+/// read once although it is the "new" side of one diff and the "old" side of the next.
 struct TreeCache {
-    prev: HashMap<Oid, Rc<Vec<u8>>>,
-    cur: HashMap<Oid, Rc<Vec<u8>>>,
+    prev: HashMap<Oid, Rc<Rope>>,
+    cur: HashMap<Oid, Rc<Rope>>,
 }
 
 impl TreeCache {
-    fn get(&mut self, reader: &mut Reader<'_>, oid: Oid) -> Result<Rc<Vec<u8>>, git2::Error> {
+    fn get(&mut self, reader: &mut Reader<'_>, oid: Oid) -> Result<Rc<Rope>, git2::Error> {
         if let Some(t) = self.cur.get(&oid) {
             return Ok(t.clone());
         }
         let t = match self.prev.remove(&oid) {
             Some(t) => t,
-            None => {
-                let o = reader.read(oid)?;
-                if o.kind != Kind::Tree {
-                    return Err(git2::Error::from_str(&format!("{oid} is not a tree")));
-                }
-                o.data
-            }
+            None => reader.read_tree(oid)?,
         };
         self.cur.insert(oid, t.clone());
         Ok(t)
@@ -780,21 +813,6 @@ fn git_renames(
     Ok(out)
 }
 
-/// Git's order of tree entries: by name, a folder compared as if its name ended in `/`.
-fn entry_order(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> std::cmp::Ordering {
-    let n = a.len().min(b.len());
-    match a[..n].cmp(&b[..n]) {
-        std::cmp::Ordering::Equal => {}
-        other => return other,
-    }
-    let end = |name: &[u8], tree: bool| match name.get(n) {
-        Some(&c) => c,
-        None if tree => b'/',
-        None => 0,
-    };
-    end(a, a_tree).cmp(&end(b, b_tree))
-}
-
 /// Whether a folder below the SMS root can hold documents or records.
 fn folder_wanted(config: &Config, rel: &str) -> bool {
     !(snapshot::skipped_dir(config, rel)
@@ -809,8 +827,8 @@ fn file_wanted(config: &Config, rel: &str) -> bool {
     !name.starts_with('.') && matches!(snapshot::role(config, rel), Role::Document | Role::Record)
 }
 
-/// Compare two trees by entry: identical sub-trees (same id) cost nothing, and the entries the
-/// two trees share at their start are skipped without being compared one by one.
+/// Compare two trees by entry: identical sub-trees (same id) cost nothing, and two versions of a
+/// tree are compared as ropes (`rope::diff`), which skips what they share without parsing it.
 fn diff_trees(
     reader: &mut Reader<'_>,
     cache: &mut TreeCache,
@@ -825,51 +843,35 @@ fn diff_trees(
     }
     let old_t = old.map(|o| cache.get(reader, o)).transpose()?;
     let new_t = new.map(|o| cache.get(reader, o)).transpose()?;
-    let (old_raw, new_raw): (&[u8], &[u8]) = (
-        old_t.as_deref().map_or(&[], |v| &v[..]),
-        new_t.as_deref().map_or(&[], |v| &v[..]),
-    );
-    let skip = shared_entries(old_raw, new_raw);
-    let (a, b) = differing_entries(&old_raw[skip..], &new_raw[skip..])?;
-    let is_tree = |e: &TreeEntry<'_>| matches!(mode(e.mode as i32), Mode::Tree);
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        let order = match (a.get(i), b.get(j)) {
-            (Some(x), Some(y)) => entry_order(x.name, is_tree(x), y.name, is_tree(y)),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => break,
+    let malformed = || git2::Error::from_str("a tree object is malformed");
+    let pairs = match (&old_t, &new_t) {
+        (Some(a), Some(b)) => rope::diff(a, b).map_err(|_| malformed())?,
+        _ => {
+            let (a, b) = (
+                old_t.as_ref().map(|t| t.flat()),
+                new_t.as_ref().map(|t| t.flat()),
+            );
+            flat_diff(a.as_deref().unwrap_or(&[]), b.as_deref().unwrap_or(&[]))?
+        }
+    };
+    for (left, right) in pairs {
+        let Some(any) = left.as_ref().or(right.as_ref()) else {
+            continue;
         };
-        let (left, right) = match order {
-            std::cmp::Ordering::Less => {
-                i += 1;
-                (a.get(i - 1), None)
-            }
-            std::cmp::Ordering::Greater => {
-                j += 1;
-                (None, b.get(j - 1))
-            }
-            std::cmp::Ordering::Equal => {
-                i += 1;
-                j += 1;
-                let (x, y) = (&a[i - 1], &b[j - 1]);
-                if x.id == y.id && x.mode == y.mode {
-                    continue;
-                }
-                (Some(x), Some(y))
-            }
-        };
-        let Some(any) = left.or(right) else { continue };
-        let Ok(name) = std::str::from_utf8(any.name) else {
+        let Ok(name) = std::str::from_utf8(&any.name) else {
             continue;
         };
         let rel = format!("{base}{name}");
-        let oid = |e: &TreeEntry<'_>| Oid::from_bytes(e.id);
-        if is_tree(any) {
+        let oid = |e: &Ent| Oid::from_bytes(&e.id);
+        if any.is_tree() {
             if folder_wanted(config, &rel) {
                 // Only the sides that are folders: a file replaced by a folder is an addition.
-                let o = left.filter(|e| is_tree(e)).map(oid).transpose()?;
-                let n = right.filter(|e| is_tree(e)).map(oid).transpose()?;
+                let o = left.as_ref().filter(|e| e.is_tree()).map(oid).transpose()?;
+                let n = right
+                    .as_ref()
+                    .filter(|e| e.is_tree())
+                    .map(oid)
+                    .transpose()?;
                 diff_trees(reader, cache, config, o, n, &format!("{rel}/"), out)?;
             }
             continue;
@@ -878,12 +880,12 @@ fn diff_trees(
             continue;
         }
         // Links and submodules are never read: they count as absent here.
-        let file = |e: Option<&TreeEntry<'_>>| {
+        let file = |e: Option<&Ent>| {
             e.filter(|e| matches!(mode(e.mode as i32), Mode::File))
                 .map(|e| oid(e).map(|o| o.to_string()))
                 .transpose()
         };
-        let (o, n) = (file(left)?, file(right)?);
+        let (o, n) = (file(left.as_ref())?, file(right.as_ref())?);
         if o != n {
             out.push(RawChange {
                 path: rel,
@@ -893,6 +895,43 @@ fn diff_trees(
         }
     }
     Ok(())
+}
+
+/// The entries that differ between two flat trees (as `rope::diff` gives them), for a folder added
+/// or removed: the whole entries the two share at their start and end are cut off by bytes, the
+/// rest merged by name.
+fn flat_diff(old: &[u8], new: &[u8]) -> Result<Vec<Pair>, git2::Error> {
+    let skip = shared_entries(old, new);
+    let (a, b) = differing_entries(&old[skip..], &new[skip..])?;
+    let is_tree = |e: &TreeEntry<'_>| matches!(mode(e.mode as i32), Mode::Tree);
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < a.len() || j < b.len() {
+        let order = match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) => entry_order(x.name, is_tree(x), y.name, is_tree(y)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, _) => std::cmp::Ordering::Greater,
+        };
+        match order {
+            std::cmp::Ordering::Less => {
+                out.push((Some(Ent::from_entry(&a[i])), None));
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push((None, Some(Ent::from_entry(&b[j]))));
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                let (x, y) = (&a[i], &b[j]);
+                if x.id != y.id || x.mode != y.mode {
+                    out.push((Some(Ent::from_entry(x)), Some(Ent::from_entry(y))));
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// How many bytes of whole entries two raw trees share at their start. A commit usually adds

@@ -1401,6 +1401,123 @@ fn the_cache_makes_a_second_run_walk_only_new_commits() {
     assert_eq!(g.check_json().findings("changed-after-approval").len(), 1);
 }
 
+/// The CI case (README "Caching the history in CI"): a fresh clone, a pull request on top of the
+/// target branch, and the history cache of an older commit of that branch restored into
+/// `.git/auditbook/` (what `actions/cache` does with a key of the base commit and a prefix as
+/// fallback): the walk reads only the commits after the cached one, and the gate reports what it
+/// reports without a cache.
+#[test]
+fn a_cache_restored_from_an_older_base_is_extended_in_a_fresh_clone() {
+    let g = Git::new(&config());
+    g.write(
+        "policies/a.md",
+        &document("POL-A", "1.0", "approved", Some("2026-01-10"), "Text."),
+    );
+    g.commit("One", PRIYA, "2026-01-10");
+    g.write(
+        "records/incident/inc-1.yaml",
+        "id: INC-1\nkind: incident\ndate: 2026-01-20\ntitle: Outage\n",
+    );
+    g.commit("Two", PRIYA, "2026-01-20");
+    // The run on the target branch saves the cache, keyed by this commit.
+    let config = auditbook::config::load(&g.sms()).unwrap().0;
+    auditbook::history::load(&config).unwrap();
+    let saved = tempfile::tempdir().unwrap();
+    copy_dir(&g.path().join(".git/auditbook"), saved.path());
+    // The branch moves on; then a pull request is opened and CI clones afresh.
+    g.write(
+        "policies/a.md",
+        &document(
+            "POL-A",
+            "1.1",
+            "approved",
+            Some("2026-02-01"),
+            "Text, revised.",
+        ),
+    );
+    g.commit("Three", PRIYA, "2026-02-01");
+    let ci = tempfile::tempdir().unwrap();
+    let clone = ci.path().join("clone");
+    let git = |dir: &Path, args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(dir)
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(
+        ci.path(),
+        &[
+            "clone",
+            "-q",
+            "--no-local",
+            g.path().to_str().unwrap(),
+            "clone",
+        ],
+    );
+    std::fs::write(
+        clone.join("policies/a.md"),
+        document(
+            "POL-A",
+            "1.1",
+            "approved",
+            Some("2026-02-01"),
+            "Text, edited in the pull request.",
+        ),
+    )
+    .unwrap();
+    git_at(
+        &clone,
+        &["commit", "-qam", "Pull request"],
+        "2026-03-01T12:00:00",
+    );
+    let gate = |cache: bool| {
+        let _ = std::fs::remove_dir_all(clone.join(".git/auditbook"));
+        if cache {
+            copy_dir(saved.path(), &clone.join(".git/auditbook"));
+        }
+        let mut c = auditbook();
+        c.arg("check").arg(&clone).args([
+            "--as-of",
+            AS_OF,
+            "--base",
+            "origin/main",
+            "--require-history",
+            "--format",
+            "json",
+        ]);
+        run(c)
+    };
+    let cold = gate(false);
+    let warm = gate(true);
+    assert_eq!(cold.code, 1, "{}", cold.stderr);
+    assert_eq!(warm.stdout, cold.stdout);
+    assert!(
+        !warm.findings("changed-after-approval").is_empty(),
+        "{}",
+        warm.stdout
+    );
+    assert!(
+        warm.findings("history-cache-rejected").is_empty(),
+        "{}",
+        warm.stdout
+    );
+    // The restored cache was used and extended: only the two commits after it were walked.
+    let _ = std::fs::remove_dir_all(clone.join(".git/auditbook"));
+    copy_dir(saved.path(), &clone.join(".git/auditbook"));
+    let config = auditbook::config::load(&clone).unwrap().0;
+    let h = auditbook::history::load(&config).unwrap().history.unwrap();
+    assert_eq!((h.stats.cached_commits, h.stats.walked_commits), (2, 2));
+    assert_eq!(h.document("POL-A").unwrap().revisions.len(), 3);
+}
+
 #[test]
 fn a_packed_repository_reads_the_same_history_as_a_loose_one() {
     // The walk reads pack files itself (with its own delta-base cache) and everything else

@@ -67,10 +67,9 @@ fn page_commits(page: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn a_wide_folder_reads_the_same_per_file_history_as_git_log() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
+/// A repository with a folder of 3,000 entries and 300 commits (see the module doc); returns its
+/// files as they are at the last commit.
+fn wide_repo(root: &Path) -> BTreeMap<String, (u32, String)> {
     git_ok(root, &["init", "-q", "-b", "main"]);
 
     // 3,000 entries in `policies/`: every 20th a document, the others attachments, and names
@@ -166,7 +165,22 @@ fn a_wide_folder_reads_the_same_per_file_history_as_git_log() {
     child.stdin.take().unwrap().write_all(&stream).unwrap();
     assert!(child.wait().unwrap().success(), "git fast-import failed");
     git_ok(root, &["reset", "-q", "--hard", "main"]);
+    files
+}
 
+/// The document id of a file of `policies/`.
+fn id_of(path: &str) -> String {
+    path.trim_start_matches("policies/")
+        .trim_end_matches(".md")
+        .replace('/', "-")
+        .to_uppercase()
+}
+
+/// Per document file, the commits of its version table on the built site, newest first.
+fn site_commits(
+    root: &Path,
+    files: &BTreeMap<String, (u32, String)>,
+) -> BTreeMap<String, Vec<String>> {
     let site = tempfile::tempdir().unwrap();
     let mut c = auditbook();
     c.arg("build")
@@ -174,8 +188,22 @@ fn a_wide_folder_reads_the_same_per_file_history_as_git_log() {
         .args(["--out", site.path().to_str().unwrap(), "--as-of", AS_OF]);
     let r = run(c);
     assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    files
+        .keys()
+        .filter(|p| p.ends_with(".md"))
+        .map(|path| {
+            let page = std::fs::read_to_string(
+                site.path()
+                    .join(format!("documents/POL-{}.html", id_of(path))),
+            )
+            .unwrap_or_else(|e| panic!("no page for {path}: {e}"));
+            (path.clone(), page_commits(&page))
+        })
+        .collect()
+}
 
-    // What git reports per file, newest first.
+/// What git reports per file, newest first.
+fn git_log_commits(root: &Path) -> BTreeMap<String, Vec<String>> {
     let mut by_file: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let log = git_ok(
         root,
@@ -199,23 +227,79 @@ fn a_wide_folder_reads_the_same_per_file_history_as_git_log() {
                 .push(commit.clone());
         }
     }
+    by_file
+}
 
-    let documents: Vec<&String> = files.keys().filter(|p| p.ends_with(".md")).collect();
-    assert!(documents.len() > 150, "{}", documents.len());
+#[test]
+fn a_wide_folder_reads_the_same_per_file_history_as_git_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let files = wide_repo(root);
+    let pages = site_commits(root, &files);
+    let by_file = git_log_commits(root);
     let mut with_several = 0;
-    for path in documents {
+    assert!(pages.len() > 150, "{}", pages.len());
+    for (path, commits) in &pages {
         let expected = by_file.get(path.as_str()).cloned().unwrap_or_default();
-        let id = path
-            .trim_start_matches("policies/")
-            .trim_end_matches(".md")
-            .replace('/', "-")
-            .to_uppercase();
-        let page = std::fs::read_to_string(site.path().join(format!("documents/POL-{id}.html")))
-            .unwrap_or_else(|e| panic!("no page for {path}: {e}"));
-        assert_eq!(page_commits(&page), expected, "{path}");
+        assert_eq!(commits, &expected, "{path}");
         if expected.len() >= 3 {
             with_several += 1;
         }
     }
     assert!(with_several >= 10, "{with_several}");
+}
+
+/// With a commit-graph (and its changed-path filters) written by git, a stale one (commits made
+/// after it was written) and a damaged one, the walk reads the same history as without.
+#[test]
+fn a_commit_graph_gives_the_same_history_as_the_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut files = wide_repo(root);
+    let cache = root.join(".git/auditbook");
+    let plain = site_commits(root, &files);
+
+    git_ok(
+        root,
+        &["commit-graph", "write", "--reachable", "--changed-paths"],
+    );
+    let graph = root.join(".git/objects/info/commit-graph");
+    assert!(graph.is_file(), "git wrote no commit-graph");
+    std::fs::remove_dir_all(&cache).unwrap();
+    assert_eq!(site_commits(root, &files), plain);
+
+    // Two commits after the graph: the walk reads them from their objects, the rest from it.
+    for n in 0..2 {
+        let path = "policies/f0020.md";
+        let entry = files.get_mut(path).unwrap();
+        entry.0 += 1;
+        entry.1 = format!("text after the graph {n}");
+        std::fs::write(root.join(path), document("POL-F0020", entry.0, &entry.1)).unwrap();
+        git_at(
+            root,
+            &["commit", "-qam", &format!("After the graph {n}")],
+            "2026-06-01T10:00:00",
+        );
+    }
+    std::fs::remove_dir_all(&cache).unwrap();
+    let stale = site_commits(root, &files);
+    let by_file = git_log_commits(root);
+    assert_eq!(stale["policies/f0020.md"], by_file["policies/f0020.md"]);
+    assert_eq!(
+        stale["policies/f0020.md"].len(),
+        plain["policies/f0020.md"].len() + 2
+    );
+    for (path, commits) in &stale {
+        assert_eq!(
+            commits,
+            &by_file.get(path.as_str()).cloned().unwrap_or_default(),
+            "{path}"
+        );
+    }
+
+    // A damaged graph (truncated) is not used.
+    let bytes = std::fs::read(&graph).unwrap();
+    std::fs::write(&graph, &bytes[..bytes.len() / 2]).unwrap();
+    std::fs::remove_dir_all(&cache).unwrap();
+    assert_eq!(site_commits(root, &files), stale);
 }
