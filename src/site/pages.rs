@@ -6,6 +6,7 @@
 //! custom template sees a small, documented surface.
 
 mod audits;
+mod rows;
 
 use super::html::{self, Links, Rendered};
 use super::templates::{Custom, Templates};
@@ -2535,44 +2536,35 @@ impl<'a> Site<'a> {
         }
     }
 
-    /// `kinds/<stem>.rows.js` of a kind with more than one table page: every row as
-    /// [page, id, date, title, cells…] (page 0: the record's own page), set as `window.AUDITBOOK_ROWS` by a script (not read with
-    /// `fetch()`, which `file://` refuses).
+    /// `kinds/<stem>.rows.js` of a kind with more than one table page: every row's id, date,
+    /// title and cells, by column (see [`rows`]), and which rows have a page of their own (the
+    /// others link to the table page that holds them).
     fn kind_rows_js(&self, kind: &str) -> String {
         let recs = &self.loaded.sources.records;
         let columns = self.kind_columns(kind);
-        let mut out = String::from("window.AUDITBOOK_ROWS = [\n");
-        for r in self.kind_rows(kind) {
-            let rec = &recs[r];
-            out.push('[');
-            // Where the row links: 0 for its own page, else the table page that holds it (the
-            // page's script makes the URL: this keeps 10^6 rows well under the site's budget).
-            let page = if self.own_page[r] {
-                0
-            } else {
-                self.table_page[r].max(1)
+        let list: Vec<usize> = self.kind_rows(kind).collect();
+        let own: Vec<usize> = list
+            .iter()
+            .enumerate()
+            .filter(|(_, &r)| self.own_page[r])
+            .map(|(n, _)| n)
+            .collect();
+        let cols = (0..3 + columns.len()).map(|j| -> Vec<String> {
+            let cell = |r: usize| -> String {
+                let rec = &recs[r];
+                match j {
+                    0 => rec.id.clone(),
+                    1 => rec.date.map(|d| d.to_string()).unwrap_or_default(),
+                    2 => rec.title.clone(),
+                    _ => rec
+                        .field(&columns[j - 3])
+                        .map(FieldRef::text)
+                        .unwrap_or_default(),
+                }
             };
-            out.push_str(&page.to_string());
-            out.push(',');
-            let row: Vec<String> = vec![
-                rec.id.clone(),
-                rec.date.map(|d| d.to_string()).unwrap_or_default(),
-                rec.title.clone(),
-            ];
-            let cells = row.into_iter().chain(
-                columns
-                    .iter()
-                    .map(|c| rec.field(c).map(FieldRef::text).unwrap_or_default()),
-            );
-            for c in cells {
-                out.push_str(&serde_json::to_string(&c).unwrap_or_else(|_| "\"\"".into()));
-                out.push(',');
-            }
-            out.pop();
-            out.push_str("],\n");
-        }
-        out.push_str("];\n");
-        out
+            list.iter().map(|&r| cell(r)).collect()
+        });
+        rows::script(list.len(), TABLE_ROWS, &own, cols)
     }
 
     /// The auditor's sample: how it was drawn (so that it can be drawn again) and the records.
