@@ -196,16 +196,18 @@ fn render_all_untimed(
         &templates,
         memo.as_deref().map(|m| &m.bodies),
     );
-    let previous = memo.as_deref().map(|m| &m.pages);
-    let mut list = site.page_list();
-    list.sort();
-    let paths: Vec<String> = list.iter().map(pages::Page::path).collect();
+    // Taken for the search index, put back with the rest of the memo at the end.
+    let mut search_memo = memo.as_deref_mut().map(|m| std::mem::take(&mut m.search));
     let mut extra: Vec<OutFile> = site
-        .extra_files()?
+        .extra_files(search_memo.as_mut())?
         .into_iter()
         .map(|(path, bytes)| OutFile { path, bytes })
         .collect();
     extra.sort_by(|a, b| a.path.cmp(&b.path));
+    let previous = memo.as_deref().map(|m| &m.pages);
+    let mut list = site.page_list();
+    list.sort();
+    let paths: Vec<String> = list.iter().map(pages::Page::path).collect();
     let every: Vec<&str> = paths
         .iter()
         .map(String::as_str)
@@ -259,6 +261,7 @@ fn render_all_untimed(
     if let Some(m) = memo {
         m.pages = keys;
         m.bodies = site.body_memo();
+        m.search = search_memo.unwrap_or_default();
     }
     let attachments = site.attachments();
     let attachment_bytes = attachments
@@ -557,6 +560,8 @@ pub struct Memo {
     /// when they change.
     templates: String,
     bodies: pages::BodyMemo,
+    /// The terms of the search index's entries.
+    search: search::Memo,
     /// Page path -> key of its template and context.
     pages: HashMap<String, Key>,
     /// What the output folder holds; `None` before the first build and after a failed one: the

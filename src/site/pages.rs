@@ -475,6 +475,9 @@ pub struct Site<'a> {
     todo: crate::todo::TodoList,
     /// Per group of `todo`: the file stem of its page under `people/` (people only).
     person_stems: Vec<Option<String>>,
+    /// (review kind, input) -> the documents that are evidence for it (the same for every
+    /// review of the kind: found once, not once per review page).
+    review_documents: HashMap<(&'a str, &'a str), Vec<usize>>,
 }
 
 /// The effective approved revision of a document in revision, parsed and rendered.
@@ -710,6 +713,19 @@ impl<'a> Site<'a> {
         };
         let todo = crate::todo::collect(model, findings, crate::todo::DEFAULT_DAYS);
         let person_stems = person_stems(&loaded.config, &todo);
+        let review_documents = model
+            .catalog
+            .record_kinds
+            .iter()
+            .filter(|k| crate::review::applies(k))
+            .flat_map(|k| k.inputs.iter().map(move |input| (k, input)))
+            .map(|(k, input)| {
+                (
+                    (k.id.as_str(), input.id.as_str()),
+                    crate::review::evidence_documents(model, input),
+                )
+            })
+            .collect();
         Site {
             loaded,
             model,
@@ -735,6 +751,7 @@ impl<'a> Site<'a> {
             derivations: crate::suspect::links(model, loaded.history.as_ref()),
             todo,
             person_stems,
+            review_documents,
         }
     }
 
@@ -2824,7 +2841,16 @@ impl<'a> Site<'a> {
                 let mut more = 0usize;
                 let mut also_cited = 0usize;
                 if let Some(p) = &period {
-                    let ev = crate::review::evidence(self.model, i, input, p);
+                    let ev = crate::review::Evidence {
+                        records: crate::review::evidence_records(self.model, i, input, p),
+                        documents: self
+                            .review_documents
+                            .get(&(kind.id.as_str(), input.id.as_str()))
+                            .cloned()
+                            .unwrap_or_else(|| {
+                                crate::review::evidence_documents(self.model, input)
+                            }),
+                    };
                     let recs = &self.loaded.sources.records;
                     let all: Vec<EvidenceLink<'a>> = ev
                         .documents
@@ -3179,7 +3205,9 @@ impl<'a> Site<'a> {
     // ---------------------------------------------------------------- other files
 
     /// Static assets, the search index and the CSV files.
-    pub fn extra_files(&self) -> Result<Vec<(String, Vec<u8>)>> {
+    /// The files that are not pages. `search` (`serve`): what the previous build's search index
+    /// found, updated to this one.
+    pub fn extra_files(&self, search: Option<&mut search::Memo>) -> Result<Vec<(String, Vec<u8>)>> {
         let mut out: Vec<(String, Vec<u8>)> = self
             .templates
             .statics
@@ -3187,7 +3215,7 @@ impl<'a> Site<'a> {
             .map(|(p, t)| (p.clone(), t.clone().into_bytes()))
             .collect();
         out.extend(
-            self.search_index()
+            self.search_index(search)
                 .into_iter()
                 .map(|(p, t)| (p, t.into_bytes())),
         );
@@ -3257,7 +3285,7 @@ impl<'a> Site<'a> {
         }
     }
 
-    fn search_index(&self) -> Vec<(String, String)> {
+    fn search_index(&self, memo: Option<&mut search::Memo>) -> Vec<(String, String)> {
         let mut entries = Vec::new();
         let justification: HashMap<usize, &str> = self
             .soa_rows()
@@ -3342,7 +3370,7 @@ impl<'a> Site<'a> {
                 text,
             });
         }
-        search::index_files(&entries)
+        search::index_files(&entries, memo)
     }
 
     fn documents_csv(&self) -> String {
