@@ -197,9 +197,12 @@ fn call(name: &str, args: &[Value]) -> String {
     format!("{name}({});\n", args.join(","))
 }
 
+/// (term, in the title) pairs.
+type Terms<'e> = Vec<(Cow<'e, str>, bool)>;
+
 /// The terms of an entry, sorted, each once, with whether it is in the title (a title term is
 /// also a body term).
-fn entry_terms(e: &Entry) -> Vec<(Cow<'_, str>, bool)> {
+fn entry_terms(e: &Entry) -> Terms<'_> {
     let mut out: Vec<(Cow<'_, str>, bool)> = Vec::new();
     let title = e.full_title();
     for t in tokens(&title) {
@@ -272,7 +275,7 @@ pub fn index_files(entries: &[Entry], memo: Option<&mut Memo>) -> Vec<(String, S
     // In runs of entries, so that only one run's terms are held as text at a time.
     for (run, (entries, keys)) in entries.chunks(4096).zip(keys.chunks(4096)).enumerate() {
         let known: &Memo = memo;
-        let fresh: Vec<Option<Vec<(Cow<'_, str>, bool)>>> = entries
+        let fresh: Vec<Option<Terms<'_>>> = entries
             .par_iter()
             .zip(keys)
             .map(|(e, k)| match k {
