@@ -2566,7 +2566,7 @@ impl<'a> Site<'a> {
             .filter(|(_, &r)| self.own_page[r])
             .map(|(n, _)| n)
             .collect();
-        let cols = (0..3 + columns.len()).map(|j| -> Vec<String> {
+        let cols = |j: usize| -> Vec<String> {
             let cell = |r: usize| -> String {
                 let rec = &recs[r];
                 match j {
@@ -2580,8 +2580,8 @@ impl<'a> Site<'a> {
                 }
             };
             list.iter().map(|&r| cell(r)).collect()
-        });
-        rows::script(list.len(), TABLE_ROWS, &own, cols)
+        };
+        rows::script(list.len(), TABLE_ROWS, &own, 3 + columns.len(), cols)
     }
 
     /// The auditor's sample: how it was drawn (so that it can be drawn again) and the records.
