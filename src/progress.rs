@@ -58,7 +58,7 @@ pub enum Phase {
     History,
     /// Linking the model and every rule.
     Rules,
-    /// Rendering the site's pages in memory.
+    /// Rendering the site's pages (in `build`, the writing of each chunk overlaps the next).
     Render,
     /// Writing the site folder or the bundle zip.
     Write,

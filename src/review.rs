@@ -306,6 +306,19 @@ pub struct Evidence {
 
 /// The evidence for `input` of record `index` in `period`.
 pub fn evidence(model: &Model<'_>, index: usize, input: &ReviewInput, period: &Period) -> Evidence {
+    Evidence {
+        records: evidence_records(model, index, input, period),
+        documents: evidence_documents(model, input),
+    }
+}
+
+/// The records of [`evidence`].
+pub fn evidence_records(
+    model: &Model<'_>,
+    index: usize,
+    input: &ReviewInput,
+    period: &Period,
+) -> Vec<usize> {
     let recs = &model.sources.records;
     let mut records: Vec<usize> = Vec::new();
     for kind in &input.records {
@@ -324,7 +337,14 @@ pub fn evidence(model: &Model<'_>, index: usize, input: &ReviewInput, period: &P
     }
     records.sort_by(|&a, &b| (recs[a].date, &recs[a].id).cmp(&(recs[b].date, &recs[b].id)));
     records.dedup();
-    let documents = model
+    records
+}
+
+/// The documents of [`evidence`]: effective or in revision, citing one of the input's clauses or
+/// a sub-clause. They do not depend on the review or its period, so the site finds them once
+/// per input.
+pub fn evidence_documents(model: &Model<'_>, input: &ReviewInput) -> Vec<usize> {
+    model
         .sources
         .documents
         .iter()
@@ -341,6 +361,5 @@ pub fn evidence(model: &Model<'_>, index: usize, input: &ReviewInput, period: &P
             })
         })
         .map(|(i, _)| i)
-        .collect();
-    Evidence { records, documents }
+        .collect()
 }

@@ -6,7 +6,9 @@
 //! revision. Templates are minijinja, embedded in the binary and overridable by the SMS's
 //! `templates/` folder; they receive small serde view structs (see `pages`), never domain types.
 //!
-//! Pages are rendered in parallel (rayon) in chunks and written in sorted order; nothing in a page
+//! Pages are rendered in parallel (rayon) in chunks of 256 in sorted order, and each chunk is
+//! written to disk (in parallel) while the next one renders, so the site is never held in memory
+//! as a whole (`bundle` alone collects it, for its zip). Nothing in a page
 //! depends on the clock, the machine or scheduling, so the same input gives a byte-identical site.
 //! The folder is replaced atomically (see `output`).
 //!
@@ -124,13 +126,23 @@ struct OutFile {
     bytes: Vec<u8>,
 }
 
-/// The whole site in memory.
+/// Where [`render_all`] puts the files it makes. Files are handed over a chunk at a time as they
+/// are rendered (the next chunk renders meanwhile), so the whole site is never held in memory.
+trait Sink: Sync {
+    /// Every file the site will have (pages, kept or not, and the other files), before any is
+    /// emitted: a folder can make its sub-folders, or delete what the site no longer has.
+    fn prepare(&self, paths: &[&str]) -> Result<()>;
+    /// A chunk of files, each path once in the whole build.
+    fn emit(&self, files: Vec<OutFile>) -> Result<()>;
+}
+
+/// What [`render_all`] did besides emitting files.
 struct RenderedSite {
-    /// Every generated file, sorted by path; without a memo, every file of the site.
-    files: Vec<OutFile>,
     /// Pages a memo showed unchanged since its build: not rendered, their bytes are those of the
     /// previous build.
     kept: Vec<String>,
+    /// Pages rendered (and emitted).
+    rendered: usize,
     /// SMS paths to copy into `files/`.
     attachments: Vec<String>,
     /// The bytes of each attachment as the snapshot read them: the bytes `site::attachment`
@@ -140,20 +152,25 @@ struct RenderedSite {
     refused: Vec<(String, String)>,
 }
 
-/// Render the site into memory: every file with its path, sorted. With a memo (`serve`), pages
-/// whose template and context are those of the memo's build are not rendered again (they are
-/// listed in `kept`), and the memo is updated to this build.
+/// Render the site into `sink`: the files that are not pages first, then the pages in sorted
+/// order, in chunks. With a memo (`serve`), pages whose template and context are those of the
+/// memo's build are not rendered again (they are listed in `kept`), and the memo is updated to
+/// this build.
 fn render_all(
     loaded: &Loaded,
     model: &Model<'_>,
     findings: &[Diagnostic],
     history: &GitView,
     memo: Option<&mut Memo>,
+    sink: &dyn Sink,
 ) -> Result<RenderedSite> {
     crate::progress::timed(crate::progress::Phase::Render, || {
-        render_all_untimed(loaded, model, findings, history, memo)
+        render_all_untimed(loaded, model, findings, history, memo, sink)
     })
 }
+
+/// Pages rendered at a time: parallel inside a chunk, chunks in order.
+const CHUNK: usize = 256;
 
 fn render_all_untimed(
     loaded: &Loaded,
@@ -161,6 +178,7 @@ fn render_all_untimed(
     findings: &[Diagnostic],
     history: &GitView,
     mut memo: Option<&mut Memo>,
+    sink: &dyn Sink,
 ) -> Result<RenderedSite> {
     let templates = templates::Templates::load(loaded)?;
     if let Some(m) = memo.as_deref_mut() {
@@ -178,45 +196,73 @@ fn render_all_untimed(
         &templates,
         memo.as_deref().map(|m| &m.bodies),
     );
+    // Taken for the search index, put back with the rest of the memo at the end.
+    let mut search_memo = memo.as_deref_mut().map(|m| std::mem::take(&mut m.search));
+    let mut extra: Vec<OutFile> = site
+        .extra_files(search_memo.as_mut())?
+        .into_iter()
+        .map(|(path, bytes)| OutFile { path, bytes })
+        .collect();
+    extra.sort_by(|a, b| a.path.cmp(&b.path));
     let previous = memo.as_deref().map(|m| &m.pages);
     let mut list = site.page_list();
     list.sort();
-    // Render in chunks: parallel inside a chunk, chunks in order (bounded memory, sorted output).
-    let mut files: Vec<OutFile> = Vec::with_capacity(list.len() + 16);
+    let paths: Vec<String> = list.iter().map(pages::Page::path).collect();
+    let every: Vec<&str> = paths
+        .iter()
+        .map(String::as_str)
+        .chain(extra.iter().map(|f| f.path.as_str()))
+        .collect();
+    sink.prepare(&every)?;
+    drop(every);
     let mut kept = Vec::new();
+    let mut rendered = 0;
     let mut keys: HashMap<String, Key> = HashMap::with_capacity(list.len());
     // A bar for whole builds; `serve`'s rebuilds (with a memo) log their own line instead.
     let bar = crate::progress::bar("render", if memo.is_none() { list.len() as u64 } else { 0 });
-    for chunk in list.chunks(256) {
-        let rendered: Vec<Result<pages::PageOut>> = chunk
-            .par_iter()
-            .map(|page| site.render(page, previous))
-            .collect();
+    // Each chunk is emitted (written) while the next one renders.
+    let mut pending = Some(extra);
+    for (chunk, chunk_paths) in list.chunks(CHUNK).zip(paths.chunks(CHUNK)) {
+        let ready = pending.take();
+        let (emitted, out) = rayon::join(
+            || ready.map_or(Ok(()), |files| sink.emit(files)),
+            || {
+                chunk
+                    .par_iter()
+                    .map(|page| site.render(page, previous))
+                    .collect::<Vec<Result<pages::PageOut>>>()
+            },
+        );
+        emitted?;
         bar.inc(chunk.len() as u64);
-        for (page, r) in chunk.iter().zip(rendered) {
+        let mut files = Vec::with_capacity(chunk.len());
+        for (path, r) in chunk_paths.iter().zip(out) {
             let out = r?;
             if let Some(k) = out.key {
-                keys.insert(page.path(), k);
+                keys.insert(path.clone(), k);
             }
             match out.bytes {
-                Some(bytes) => files.push(OutFile {
-                    path: page.path(),
-                    bytes,
-                }),
-                None => kept.push(page.path()),
+                Some(bytes) => {
+                    rendered += 1;
+                    files.push(OutFile {
+                        path: path.clone(),
+                        bytes,
+                    });
+                }
+                None => kept.push(path.clone()),
             }
         }
+        pending = Some(files);
     }
+    if let Some(files) = pending {
+        sink.emit(files)?;
+    }
+    drop(bar);
     if let Some(m) = memo {
         m.pages = keys;
         m.bodies = site.body_memo();
+        m.search = search_memo.unwrap_or_default();
     }
-    files.extend(
-        site.extra_files()?
-            .into_iter()
-            .map(|(path, bytes)| OutFile { path, bytes }),
-    );
-    files.sort_by(|a, b| a.path.cmp(&b.path));
     let attachments = site.attachments();
     let attachment_bytes = attachments
         .iter()
@@ -228,12 +274,142 @@ fn render_all_untimed(
         })
         .collect();
     Ok(RenderedSite {
-        files,
         kept,
+        rendered,
         attachments,
         attachment_bytes,
         refused: site.refused(),
     })
+}
+
+/// A sink that keeps every file in memory (the bundle writes them into a zip).
+#[derive(Default)]
+struct Collect(std::sync::Mutex<Vec<OutFile>>);
+
+impl Sink for Collect {
+    fn prepare(&self, _paths: &[&str]) -> Result<()> {
+        Ok(())
+    }
+
+    fn emit(&self, files: Vec<OutFile>) -> Result<()> {
+        self.0
+            .lock()
+            .map_err(|_| anyhow::anyhow!("internal error: a rendering thread panicked"))?
+            .extend(files);
+        Ok(())
+    }
+}
+
+/// A sink that writes into a folder, in parallel: a new one (`build`), or (`serve`) the site of
+/// the previous build, where only files whose bytes changed are written and files the site no
+/// longer has are deleted first.
+struct Folder<'w> {
+    dir: PathBuf,
+    /// What the folder holds (site path -> key of its bytes), when it is updated in place.
+    holds: Option<&'w HashMap<String, Key>>,
+    /// Keep the key of every emitted file (for the next update of a `serve` session).
+    keep_keys: bool,
+    state: std::sync::Mutex<FolderState>,
+}
+
+#[derive(Default)]
+struct FolderState {
+    /// (site path, key) of the files emitted, when keys are kept.
+    keys: Vec<(String, Key)>,
+    /// Site paths written.
+    written: usize,
+    /// Site paths deleted by `prepare`.
+    removed: Vec<String>,
+    /// Every file emitted; of them, pages.
+    files: usize,
+    pages: usize,
+    /// Time spent writing (while the next chunk rendered).
+    write_time: std::time::Duration,
+}
+
+impl<'w> Folder<'w> {
+    fn new(dir: PathBuf, holds: Option<&'w HashMap<String, Key>>, keep_keys: bool) -> Folder<'w> {
+        Folder {
+            dir,
+            holds,
+            keep_keys,
+            state: Default::default(),
+        }
+    }
+
+    fn state(&self) -> Result<std::sync::MutexGuard<'_, FolderState>> {
+        self.state
+            .lock()
+            .map_err(|_| anyhow::anyhow!("internal error: a writing thread panicked"))
+    }
+
+    fn into_state(self) -> FolderState {
+        self.state.into_inner().unwrap_or_default()
+    }
+}
+
+impl Sink for Folder<'_> {
+    fn prepare(&self, paths: &[&str]) -> Result<()> {
+        // Pages the site no longer has go first, so that no reader sees a new page (say the
+        // findings of a document that lost its page) next to a page that is already gone.
+        if let Some(holds) = self.holds {
+            let present: HashSet<&str> = paths.iter().copied().collect();
+            let mut gone: Vec<&String> = holds
+                .keys()
+                .filter(|p| !present.contains(p.as_str()))
+                .collect();
+            gone.sort();
+            for p in &gone {
+                remove_from(&self.dir, p)?;
+            }
+            self.state()?.removed = gone.into_iter().cloned().collect();
+        }
+        let dirs: std::collections::BTreeSet<&Path> =
+            paths.iter().filter_map(|p| Path::new(p).parent()).collect();
+        for d in dirs {
+            let d = self.dir.join(d);
+            std::fs::create_dir_all(&d)
+                .with_context(|| format!("cannot create `{}`", d.display()))?;
+        }
+        Ok(())
+    }
+
+    fn emit(&self, files: Vec<OutFile>) -> Result<()> {
+        let started = std::time::Instant::now();
+        let keyed = self.keep_keys || self.holds.is_some();
+        let n_files = files.len();
+        let n_pages = files.iter().filter(|f| f.path.ends_with(".html")).count();
+        // Per file: its key (when keys are kept) and whether it was written.
+        let done: Vec<(Option<(String, Key)>, bool)> = files
+            .into_par_iter()
+            .map(|f| -> Result<_> {
+                let key = keyed.then(|| bytes_key(&f.bytes));
+                let unchanged = match (self.holds, &key) {
+                    (Some(h), Some(k)) => h.get(&f.path) == Some(k),
+                    _ => false,
+                };
+                if !unchanged {
+                    let p = self.dir.join(&f.path);
+                    std::fs::write(&p, &f.bytes)
+                        .with_context(|| format!("cannot write `{}`", p.display()))?;
+                }
+                Ok((key.map(|k| (f.path, k)), !unchanged))
+            })
+            .collect::<Result<_>>()?;
+        let mut state = self.state()?;
+        state.files += n_files;
+        state.pages += n_pages;
+        for (key, written) in done {
+            state.written += usize::from(written);
+            if let Some(k) = key.filter(|_| written || self.keep_keys) {
+                state.keys.push(k);
+            }
+        }
+        state.write_time += started.elapsed();
+        drop(state);
+        crate::progress::record(crate::progress::Phase::Write, started.elapsed());
+        Ok(())
+    }
 }
 
 /// The site in memory, for the auditor bundle (`crate::bundle`), which writes it into a zip
@@ -257,9 +433,12 @@ pub fn render_in_memory(
     findings: &[Diagnostic],
     view: &GitView,
 ) -> Result<InMemory> {
-    let site = render_all(loaded, model, findings, view, None)?;
+    let sink = Collect::default();
+    let site = render_all(loaded, model, findings, view, None, &sink)?;
+    let mut files = sink.0.into_inner().unwrap_or_default();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(InMemory {
-        files: site.files.into_iter().map(|f| (f.path, f.bytes)).collect(),
+        files: files.into_iter().map(|f| (f.path, f.bytes)).collect(),
         attachments: site.attachments,
         attachment_bytes: site.attachment_bytes,
         refused: site.refused,
@@ -285,6 +464,7 @@ pub enum FilesFrom<'r> {
 }
 
 /// Build the site into `out` (already checked with [`output::resolve`]), replacing the folder.
+/// Pages are written into the new folder as they are rendered.
 pub fn build(
     loaded: &Loaded,
     model: &Model<'_>,
@@ -294,86 +474,82 @@ pub fn build(
     files_from: &FilesFrom<'_>,
 ) -> Result<Outcome> {
     output::check(&loaded.config.root, out)?;
-    let site = render_all(loaded, model, findings, history, None)?;
-    crate::progress::timed(crate::progress::Phase::Write, || {
-        replace(&loaded.config, &site, out, files_from)
-    })
+    Ok(replace(loaded, model, findings, history, None, out, files_from)?.0)
 }
 
-/// Write a whole rendered site into a new folder and swap it into place at `out`.
+/// Render a whole site into a new folder, streamed to disk, and swap it into place at `out`.
+/// With a memo (the first build of a `serve` session) the memo is updated and the keys of the
+/// written files are returned.
 fn replace(
-    config: &crate::config::Config,
-    site: &RenderedSite,
+    loaded: &Loaded,
+    model: &Model<'_>,
+    findings: &[Diagnostic],
+    history: &GitView,
+    memo: Option<&mut Memo>,
     out: &Path,
     files_from: &FilesFrom<'_>,
-) -> Result<Outcome> {
+) -> Result<(Outcome, RenderedSite, FolderState)> {
+    let config = &loaded.config;
+    let limit = config.limits.max_file_size;
+    let staging = output::Staging::new(out)?;
+    let keep_keys = memo.is_some();
+    let sink = Folder::new(staging.dir.clone(), None, keep_keys);
+    let site = render_all(loaded, model, findings, history, memo, &sink)?;
+    let written = sink.into_state();
     debug_assert!(
         site.kept.is_empty(),
         "a folder is replaced only by a whole site"
     );
-    let limit = config.limits.max_file_size;
-    let staging = output::Staging::new(out)?;
-    let files = &site.files;
-    let pages = files.iter().filter(|f| f.path.ends_with(".html")).count();
-    let mut dirs: std::collections::BTreeSet<PathBuf> = Default::default();
-    for f in files {
-        if let Some(parent) = Path::new(&f.path).parent() {
-            dirs.insert(staging.dir.join(parent));
+    crate::progress::timed(crate::progress::Phase::Write, || -> Result<()> {
+        let dirs: std::collections::BTreeSet<PathBuf> = site
+            .attachments
+            .iter()
+            .filter_map(|a| Path::new("files").join(a).parent().map(Path::to_path_buf))
+            .collect();
+        for d in dirs {
+            let d = staging.dir.join(d);
+            std::fs::create_dir_all(&d)
+                .with_context(|| format!("cannot create `{}`", d.display()))?;
         }
-    }
-    for a in &site.attachments {
-        if let Some(parent) = Path::new("files").join(a).parent() {
-            dirs.insert(staging.dir.join(parent));
-        }
-    }
-    for d in &dirs {
-        std::fs::create_dir_all(d).with_context(|| format!("cannot create `{}`", d.display()))?;
-    }
-    let bar = crate::progress::bar("write", files.len() as u64);
-    files.par_iter().try_for_each(|f| {
-        let p = staging.dir.join(&f.path);
-        bar.inc(1);
-        std::fs::write(&p, &f.bytes).with_context(|| format!("cannot write `{}`", p.display()))
-    })?;
-    drop(bar);
-    // The bytes the allow-list checked; a file without them (which the allow-list does not let
-    // through today) is read as before.
-    site.attachment_bytes.par_iter().try_for_each(|(a, b)| {
-        let dest = staging.dir.join("files").join(a);
-        std::fs::write(&dest, b).with_context(|| format!("cannot write `{}`", dest.display()))
-    })?;
-    let unread = site
-        .attachments
-        .iter()
-        .filter(|a| !site.attachment_bytes.contains_key(*a));
-    match files_from {
-        FilesFrom::WorkTree => {
-            for a in unread {
-                copy_attachment(&config.root, a, &staging.dir, limit)?;
+        // The bytes the allow-list checked; a file without them (which the allow-list does not
+        // let through today) is read as before.
+        site.attachment_bytes.par_iter().try_for_each(|(a, b)| {
+            let dest = staging.dir.join("files").join(a);
+            std::fs::write(&dest, b).with_context(|| format!("cannot write `{}`", dest.display()))
+        })?;
+        let unread = site
+            .attachments
+            .iter()
+            .filter(|a| !site.attachment_bytes.contains_key(*a));
+        match files_from {
+            FilesFrom::WorkTree => {
+                for a in unread {
+                    copy_attachment(&config.root, a, &staging.dir, limit)?;
+                }
+            }
+            FilesFrom::Commit { repo, commit } => {
+                // One at a time: a repository handle is not shared between threads.
+                for a in unread {
+                    let Some(bytes) = repo.read_committed_within(commit, a, limit)? else {
+                        anyhow::bail!(
+                            "`{a}` is not a file of the commit {commit} within `limits.max_file_size`"
+                        );
+                    };
+                    let dest = staging.dir.join("files").join(a);
+                    std::fs::write(&dest, bytes)
+                        .with_context(|| format!("cannot write `{}`", dest.display()))?;
+                }
             }
         }
-        FilesFrom::Commit { repo, commit } => {
-            // One at a time: a repository handle is not shared between threads.
-            for a in unread {
-                let Some(bytes) = repo.read_committed_within(commit, a, limit)? else {
-                    anyhow::bail!(
-                        "`{a}` is not a file of the commit {commit} within `limits.max_file_size`"
-                    );
-                };
-                let dest = staging.dir.join("files").join(a);
-                std::fs::write(&dest, bytes)
-                    .with_context(|| format!("cannot write `{}`", dest.display()))?;
-            }
-        }
-    }
-    let n_files = files.len() + site.attachments.len();
-    staging.commit()?;
-    Ok(Outcome {
+        staging.commit()
+    })?;
+    let outcome = Outcome {
         out: out.to_path_buf(),
-        pages,
-        files: n_files,
+        pages: written.pages,
+        files: written.files + site.attachments.len(),
         refused: site.refused.clone(),
-    })
+    };
+    Ok((outcome, site, written))
 }
 
 /// What the previous build of a `serve` session rendered and wrote, so that the next build
@@ -384,6 +560,8 @@ pub struct Memo {
     /// when they change.
     templates: String,
     bodies: pages::BodyMemo,
+    /// The terms of the search index's entries.
+    search: search::Memo,
     /// Page path -> key of its template and context.
     pages: HashMap<String, Key>,
     /// What the output folder holds; `None` before the first build and after a failed one: the
@@ -437,23 +615,19 @@ pub fn update(
         memo.pages.clear();
     }
     let started = std::time::Instant::now();
-    let site = render_all(loaded, model, findings, history, Some(memo))?;
-    let rendered = site
-        .files
-        .iter()
-        .filter(|f| f.path.ends_with(".html"))
-        .count();
-    let keys: Vec<Key> = site.files.par_iter().map(|f| bytes_key(&f.bytes)).collect();
-    let render = started.elapsed();
     let Some(mut w) = written else {
-        let outcome = replace(&loaded.config, &site, out, &FilesFrom::WorkTree)?;
+        let (outcome, site, state) = replace(
+            loaded,
+            model,
+            findings,
+            history,
+            Some(memo),
+            out,
+            &FilesFrom::WorkTree,
+        )?;
+        let total = started.elapsed();
         memo.written = Some(Written {
-            files: site
-                .files
-                .iter()
-                .map(|f| f.path.clone())
-                .zip(keys)
-                .collect(),
+            files: state.keys.into_iter().collect(),
             attachments: site
                 .attachments
                 .iter()
@@ -461,57 +635,25 @@ pub fn update(
                 .collect(),
         });
         return Ok(Update {
-            rendered,
+            rendered: site.rendered,
             written: outcome.files,
             removed: 0,
             replaced: true,
             outcome,
-            render,
-            write: started.elapsed() - render,
+            render: total.saturating_sub(state.write_time),
+            write: state.write_time,
         });
     };
-    // Pages the site no longer has go first, so that no reader sees a new page (say the findings
-    // of a document that lost its page) next to a page that is already gone.
-    let present: HashSet<&str> = site
-        .files
-        .iter()
-        .map(|f| f.path.as_str())
-        .chain(site.kept.iter().map(String::as_str))
-        .collect();
-    let gone: Vec<String> = w
-        .files
-        .keys()
-        .filter(|p| !present.contains(p.as_str()))
-        .cloned()
-        .collect();
-    let mut removed = 0;
-    for p in gone {
-        remove_from(out, &p)?;
-        w.files.remove(&p);
-        removed += 1;
+    let sink = Folder::new(out.to_path_buf(), Some(&w.files), false);
+    let site = render_all(loaded, model, findings, history, Some(memo), &sink)?;
+    let state = sink.into_state();
+    let render = started.elapsed().saturating_sub(state.write_time);
+    let mut removed = state.removed.len();
+    for p in &state.removed {
+        w.files.remove(p);
     }
-    let changed: Vec<(&OutFile, Key)> = site
-        .files
-        .iter()
-        .zip(keys)
-        .filter(|(f, key)| w.files.get(&f.path) != Some(key))
-        .collect();
-    let dirs: std::collections::BTreeSet<&Path> = changed
-        .iter()
-        .filter_map(|(f, _)| Path::new(&f.path).parent())
-        .collect();
-    for d in dirs {
-        let d = out.join(d);
-        std::fs::create_dir_all(&d).with_context(|| format!("cannot create `{}`", d.display()))?;
-    }
-    changed.par_iter().try_for_each(|(f, _)| {
-        let p = out.join(&f.path);
-        std::fs::write(&p, &f.bytes).with_context(|| format!("cannot write `{}`", p.display()))
-    })?;
-    let mut n_written = changed.len();
-    for (f, key) in changed {
-        w.files.insert(f.path.clone(), key);
-    }
+    let mut n_written = state.written;
+    w.files.extend(state.keys);
     let attachments: HashSet<&str> = site.attachments.iter().map(String::as_str).collect();
     for a in &site.attachments {
         let stamp = stamp_of(a);
@@ -542,7 +684,7 @@ pub fn update(
         w.attachments.remove(&a);
         removed += 1;
     }
-    let pages = rendered + site.kept.len();
+    let pages = site.rendered + site.kept.len();
     let files = w.files.len() + w.attachments.len();
     memo.written = Some(w);
     Ok(Update {
@@ -552,12 +694,12 @@ pub fn update(
             files,
             refused: site.refused,
         },
-        rendered,
+        rendered: site.rendered,
         written: n_written,
         removed,
         replaced: false,
         render,
-        write: started.elapsed() - render,
+        write: started.elapsed().saturating_sub(render),
     })
 }
 

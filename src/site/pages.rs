@@ -6,6 +6,7 @@
 //! custom template sees a small, documented surface.
 
 mod audits;
+mod rows;
 
 use super::html::{self, Links, Rendered};
 use super::templates::{Custom, Templates};
@@ -474,6 +475,9 @@ pub struct Site<'a> {
     todo: crate::todo::TodoList,
     /// Per group of `todo`: the file stem of its page under `people/` (people only).
     person_stems: Vec<Option<String>>,
+    /// (review kind, input) -> the documents that are evidence for it (the same for every
+    /// review of the kind: found once, not once per review page).
+    review_documents: HashMap<(&'a str, &'a str), Vec<usize>>,
 }
 
 /// The effective approved revision of a document in revision, parsed and rendered.
@@ -709,6 +713,19 @@ impl<'a> Site<'a> {
         };
         let todo = crate::todo::collect(model, findings, crate::todo::DEFAULT_DAYS);
         let person_stems = person_stems(&loaded.config, &todo);
+        let review_documents = model
+            .catalog
+            .record_kinds
+            .iter()
+            .filter(|k| crate::review::applies(k))
+            .flat_map(|k| k.inputs.iter().map(move |input| (k, input)))
+            .map(|(k, input)| {
+                (
+                    (k.id.as_str(), input.id.as_str()),
+                    crate::review::evidence_documents(model, input),
+                )
+            })
+            .collect();
         Site {
             loaded,
             model,
@@ -734,6 +751,7 @@ impl<'a> Site<'a> {
             derivations: crate::suspect::links(model, loaded.history.as_ref()),
             todo,
             person_stems,
+            review_documents,
         }
     }
 
@@ -2535,44 +2553,35 @@ impl<'a> Site<'a> {
         }
     }
 
-    /// `kinds/<stem>.rows.js` of a kind with more than one table page: every row as
-    /// [page, id, date, title, cells…] (page 0: the record's own page), set as `window.AUDITBOOK_ROWS` by a script (not read with
-    /// `fetch()`, which `file://` refuses).
+    /// `kinds/<stem>.rows.js` of a kind with more than one table page: every row's id, date,
+    /// title and cells, by column (see [`rows`]), and which rows have a page of their own (the
+    /// others link to the table page that holds them).
     fn kind_rows_js(&self, kind: &str) -> String {
         let recs = &self.loaded.sources.records;
         let columns = self.kind_columns(kind);
-        let mut out = String::from("window.AUDITBOOK_ROWS = [\n");
-        for r in self.kind_rows(kind) {
-            let rec = &recs[r];
-            out.push('[');
-            // Where the row links: 0 for its own page, else the table page that holds it (the
-            // page's script makes the URL: this keeps 10^6 rows well under the site's budget).
-            let page = if self.own_page[r] {
-                0
-            } else {
-                self.table_page[r].max(1)
+        let list: Vec<usize> = self.kind_rows(kind).collect();
+        let own: Vec<usize> = list
+            .iter()
+            .enumerate()
+            .filter(|(_, &r)| self.own_page[r])
+            .map(|(n, _)| n)
+            .collect();
+        let cols = |j: usize| -> Vec<String> {
+            let cell = |r: usize| -> String {
+                let rec = &recs[r];
+                match j {
+                    0 => rec.id.clone(),
+                    1 => rec.date.map(|d| d.to_string()).unwrap_or_default(),
+                    2 => rec.title.clone(),
+                    _ => rec
+                        .field(&columns[j - 3])
+                        .map(FieldRef::text)
+                        .unwrap_or_default(),
+                }
             };
-            out.push_str(&page.to_string());
-            out.push(',');
-            let row: Vec<String> = vec![
-                rec.id.clone(),
-                rec.date.map(|d| d.to_string()).unwrap_or_default(),
-                rec.title.clone(),
-            ];
-            let cells = row.into_iter().chain(
-                columns
-                    .iter()
-                    .map(|c| rec.field(c).map(FieldRef::text).unwrap_or_default()),
-            );
-            for c in cells {
-                out.push_str(&serde_json::to_string(&c).unwrap_or_else(|_| "\"\"".into()));
-                out.push(',');
-            }
-            out.pop();
-            out.push_str("],\n");
-        }
-        out.push_str("];\n");
-        out
+            list.iter().map(|&r| cell(r)).collect()
+        };
+        rows::script(list.len(), TABLE_ROWS, &own, 3 + columns.len(), cols)
     }
 
     /// The auditor's sample: how it was drawn (so that it can be drawn again) and the records.
@@ -2832,7 +2841,16 @@ impl<'a> Site<'a> {
                 let mut more = 0usize;
                 let mut also_cited = 0usize;
                 if let Some(p) = &period {
-                    let ev = crate::review::evidence(self.model, i, input, p);
+                    let ev = crate::review::Evidence {
+                        records: crate::review::evidence_records(self.model, i, input, p),
+                        documents: self
+                            .review_documents
+                            .get(&(kind.id.as_str(), input.id.as_str()))
+                            .cloned()
+                            .unwrap_or_else(|| {
+                                crate::review::evidence_documents(self.model, input)
+                            }),
+                    };
                     let recs = &self.loaded.sources.records;
                     let all: Vec<EvidenceLink<'a>> = ev
                         .documents
@@ -3187,7 +3205,9 @@ impl<'a> Site<'a> {
     // ---------------------------------------------------------------- other files
 
     /// Static assets, the search index and the CSV files.
-    pub fn extra_files(&self) -> Result<Vec<(String, Vec<u8>)>> {
+    /// The files that are not pages. `search` (`serve`): what the previous build's search index
+    /// found, updated to this one.
+    pub fn extra_files(&self, search: Option<&mut search::Memo>) -> Result<Vec<(String, Vec<u8>)>> {
         let mut out: Vec<(String, Vec<u8>)> = self
             .templates
             .statics
@@ -3195,7 +3215,7 @@ impl<'a> Site<'a> {
             .map(|(p, t)| (p.clone(), t.clone().into_bytes()))
             .collect();
         out.extend(
-            self.search_index()
+            self.search_index(search)
                 .into_iter()
                 .map(|(p, t)| (p, t.into_bytes())),
         );
@@ -3265,7 +3285,7 @@ impl<'a> Site<'a> {
         }
     }
 
-    fn search_index(&self) -> Vec<(String, String)> {
+    fn search_index(&self, memo: Option<&mut search::Memo>) -> Vec<(String, String)> {
         let mut entries = Vec::new();
         let justification: HashMap<usize, &str> = self
             .soa_rows()
@@ -3350,7 +3370,7 @@ impl<'a> Site<'a> {
                 text,
             });
         }
-        search::index_files(&entries)
+        search::index_files(&entries, memo)
     }
 
     fn documents_csv(&self) -> String {

@@ -22,7 +22,7 @@
 use rayon::prelude::*;
 use serde_json::{json, Value};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 pub struct Entry {
     /// The page's title.
@@ -121,8 +121,11 @@ pub fn tokens(text: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
     .filter(|w| w.chars().count() <= MAX_TERM_CHARS)
 }
 
+/// The longest word of [`STOP`].
+const STOP_MAX_LEN: usize = 5;
+
 fn is_stop(w: &str) -> bool {
-    STOP.binary_search(&w).is_ok()
+    w.len() <= STOP_MAX_LEN && STOP.binary_search(&w).is_ok()
 }
 
 /// The shard key of a term: its first two characters.
@@ -194,43 +197,130 @@ fn call(name: &str, args: &[Value]) -> String {
     format!("{name}({});\n", args.join(","))
 }
 
+/// (term, in the title) pairs.
+type Terms<'e> = Vec<(Cow<'e, str>, bool)>;
+
+/// The terms of an entry, sorted, each once, with whether it is in the title (a title term is
+/// also a body term).
+fn entry_terms(e: &Entry) -> Terms<'_> {
+    let mut out: Vec<(Cow<'_, str>, bool)> = Vec::new();
+    let title = e.full_title();
+    for t in tokens(&title) {
+        if !is_stop(&t) {
+            out.push((Cow::Owned(t.into_owned()), true));
+        }
+    }
+    for t in tokens(&e.keywords).chain(tokens(&e.text)) {
+        if !is_stop(&t) {
+            out.push((t, false));
+        }
+    }
+    // (term, true) sorts after (term, false): keep the last of each term.
+    out.sort_unstable();
+    let mut merged: Vec<(Cow<'_, str>, bool)> = Vec::with_capacity(out.len());
+    for (t, title) in out {
+        match merged.last_mut() {
+            Some((last, in_title)) if *last == t => *in_title |= title,
+            _ => merged.push((t, title)),
+        }
+    }
+    merged
+}
+
+/// What the index of a previous build found, for `serve`: every term seen so far with its
+/// number, and the terms of each entry by the key of its text, so that a rebuild tokenises only
+/// the entries whose text changed.
+#[derive(Default)]
+pub struct Memo {
+    ids: rustc_hash::FxHashMap<Box<str>, u32>,
+    terms: Vec<Box<str>>,
+    /// Key of (title, keywords, text) -> term numbers, each `number << 1 | in title`.
+    entries: HashMap<super::pages::Key, std::sync::Arc<[u32]>>,
+}
+
+impl Memo {
+    fn intern(&mut self, term: &str) -> u32 {
+        if let Some(&id) = self.ids.get(term) {
+            return id;
+        }
+        let id = self.terms.len() as u32;
+        self.terms.push(term.into());
+        self.ids.insert(term.into(), id);
+        id
+    }
+}
+
+fn entry_key(e: &Entry) -> super::pages::Key {
+    let mut h = super::pages::KeyHasher::default();
+    h.part(e.full_title().as_bytes());
+    h.part(e.keywords.as_bytes());
+    h.part(e.text.as_bytes());
+    h.finish()
+}
+
 /// Every file of the index: `searchindex.js` and the shards under `search/`, sorted by path.
-pub fn index_files(entries: &[Entry]) -> Vec<(String, String)> {
-    // Postings built over runs of entries in parallel and joined in entry order, so each list
-    // comes out sorted.
-    let map: HashMap<Cow<'_, str>, Postings> = entries
+/// With a memo (`serve`), only entries whose text is not in the memo are tokenised, and the memo
+/// is updated to these entries.
+pub fn index_files(entries: &[Entry], memo: Option<&mut Memo>) -> Vec<(String, String)> {
+    let mut local = Memo::default();
+    let keyed = memo.is_some();
+    let memo = memo.unwrap_or(&mut local);
+    // Tokenised in parallel (the entries the memo does not know), numbered in entry order.
+    let keys: Vec<Option<super::pages::Key>> = entries
         .par_iter()
-        .enumerate()
-        .fold(
-            HashMap::new,
-            |mut map: HashMap<Cow<'_, str>, Postings>, (i, e)| {
-                let title = e.full_title();
-                for t in tokens(&title) {
-                    if is_stop(&t) {
-                        continue;
-                    }
-                    let p = map.entry(Cow::Owned(t.into_owned())).or_default();
-                    push(&mut p.body, i);
+        .map(|e| keyed.then(|| entry_key(e)))
+        .collect();
+    let mut postings: Vec<Postings> = Vec::new();
+    let mut seen: HashMap<super::pages::Key, std::sync::Arc<[u32]>> = HashMap::new();
+    // In runs of entries, so that only one run's terms are held as text at a time.
+    for (run, (entries, keys)) in entries.chunks(4096).zip(keys.chunks(4096)).enumerate() {
+        let known: &Memo = memo;
+        let fresh: Vec<Option<Terms<'_>>> = entries
+            .par_iter()
+            .zip(keys)
+            .map(|(e, k)| match k {
+                Some(k) if known.entries.contains_key(k) => None,
+                _ => Some(entry_terms(e)),
+            })
+            .collect();
+        for (n, (key, terms)) in keys.iter().zip(fresh).enumerate() {
+            let i = run * 4096 + n;
+            let ids: std::sync::Arc<[u32]> = match terms {
+                None => match key.as_ref().and_then(|k| memo.entries.get(k)) {
+                    Some(ids) => std::sync::Arc::clone(ids),
+                    None => continue,
+                },
+                Some(terms) => terms
+                    .iter()
+                    .map(|(t, title)| memo.intern(t) << 1 | u32::from(*title))
+                    .collect(),
+            };
+            if postings.len() < memo.terms.len() {
+                postings.resize_with(memo.terms.len(), Postings::default);
+            }
+            for &t in ids.iter() {
+                let p = &mut postings[(t >> 1) as usize];
+                push(&mut p.body, i);
+                if t & 1 == 1 {
                     push(&mut p.title, i);
                 }
-                for t in tokens(&e.keywords).chain(tokens(&e.text)) {
-                    if !is_stop(&t) {
-                        push(&mut map.entry(t).or_default().body, i);
-                    }
-                }
-                map
-            },
-        )
-        .reduce(HashMap::new, |mut left, right| {
-            // `right` holds later entries than `left`: appending keeps every list sorted.
-            for (t, p) in right {
-                let l = left.entry(t).or_default();
-                l.body.extend(p.body);
-                l.title.extend(p.title);
             }
-            left
-        });
-    let terms: BTreeMap<Cow<'_, str>, Postings> = map.into_iter().collect();
+            if let Some(k) = key {
+                seen.insert(*k, ids);
+            }
+        }
+    }
+    if keyed {
+        memo.entries = seen;
+    }
+    let mut order: Vec<usize> = (0..postings.len())
+        .filter(|&t| !postings[t].body.is_empty())
+        .collect();
+    order.sort_unstable_by(|&a, &b| memo.terms[a].cmp(&memo.terms[b]));
+    let terms: Vec<(&str, &Postings)> = order
+        .iter()
+        .map(|&t| (&*memo.terms[t], &postings[t]))
+        .collect();
     let mut out = Vec::new();
     let mut keys = Vec::new();
     let mut shard: Vec<(&str, &Postings)> = Vec::new();
@@ -252,14 +342,14 @@ pub fn index_files(entries: &[Entry]) -> Vec<(String, String)> {
         keys.push(key);
         shard.clear();
     };
-    for (t, p) in &terms {
+    for &(t, p) in &terms {
         if shard
             .first()
             .is_some_and(|(f, _)| shard_key(f) != shard_key(t))
         {
             flush(&mut shard, &mut out);
         }
-        shard.push((t.as_ref(), p));
+        shard.push((t, p));
     }
     flush(&mut shard, &mut out);
     for (n, chunk) in entries.chunks(PER_SHARD).enumerate() {
@@ -327,6 +417,36 @@ mod tests {
     #[test]
     fn stop_words_are_sorted() {
         assert!(STOP.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(STOP.iter().map(|w| w.len()).max(), Some(STOP_MAX_LEN));
+    }
+
+    /// A memo gives the same files as a fresh index, after entries change, come and go.
+    #[test]
+    fn a_memo_gives_the_index_a_fresh_build_gives() {
+        let mut memo = Memo::default();
+        let first = [
+            e("Change", "normal change of the a"),
+            e("Risk", "change risk"),
+            e("Mail", "mail server down"),
+        ];
+        assert_eq!(
+            index_files(&first, Some(&mut memo)),
+            index_files(&first, None)
+        );
+        let second = [
+            e("Risk", "change risk"),
+            e("Change", "emergency change"),
+            e("New", "a new entry about mail and risk"),
+        ];
+        assert_eq!(
+            index_files(&second, Some(&mut memo)),
+            index_files(&second, None)
+        );
+        assert_eq!(memo.entries.len(), 3);
+        assert_eq!(
+            index_files(&first, Some(&mut memo)),
+            index_files(&first, None)
+        );
     }
 
     #[test]
@@ -343,10 +463,13 @@ mod tests {
 
     #[test]
     fn shards_are_sorted_and_keyed_by_two_characters() {
-        let files = index_files(&[
-            e("Change", "normal change of the a"),
-            e("Risk", "change risk"),
-        ]);
+        let files = index_files(
+            &[
+                e("Change", "normal change of the a"),
+                e("Risk", "change risk"),
+            ],
+            None,
+        );
         let names: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(
             names,

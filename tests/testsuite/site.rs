@@ -275,15 +275,24 @@ fn key_pages_show_the_evidence() {
 }
 
 /// Attribute values of `attr` in `html` (double-quoted, as our templates and ammonia write them).
+/// The values of an attribute in a page, quoted or (the rows of kind tables) unquoted.
 fn attr_values(html: &str, attr: &str) -> Vec<String> {
-    let pat = format!(" {attr}=\"");
+    let pat = format!(" {attr}=");
     let mut out = Vec::new();
     let mut rest = html;
     while let Some(i) = rest.find(&pat) {
         rest = &rest[i + pat.len()..];
-        let end = rest.find('"').unwrap();
-        out.push(rest[..end].replace("&amp;", "&").replace("&quot;", "\""));
-        rest = &rest[end..];
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let end = quoted.find('"').unwrap();
+            out.push(quoted[..end].replace("&amp;", "&").replace("&quot;", "\""));
+            rest = &quoted[end..];
+        } else {
+            let end = rest
+                .find(|c: char| c.is_ascii_whitespace() || c == '>')
+                .unwrap();
+            out.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
     }
     out
 }
@@ -1811,7 +1820,7 @@ fn record_tables_read_as_tables_for_people() {
     );
     assert!(!page.contains("<th scope=\"col\">priority</th>"));
     assert!(
-        page.contains("<td><a href=\"../records/INC-1.html\">INC-1</a></td><td>2026-10-01</td>"),
+        page.contains("<td><a href=\"../records/INC-1.html\">INC-1</a><td>2026-10-01<td>"),
         "{}",
         main_of(&page)
     );
@@ -1832,15 +1841,23 @@ fn chromium_filters_every_page_of_a_big_table_from_file_urls() {
         return;
     };
     let sms = Sms::new();
+    // Titles from a few words and two statuses: the filter's data stores them as word numbers and
+    // dictionary indexes, which the page decodes.
     let mut csv = String::from("id,date,title,status,priority,service\n");
     for i in 1..=1200 {
+        let what = ["mail", "printer", "vpn", "disk"][i % 4];
+        let how = ["down", "slow", "full"][i % 3];
+        let status = ["closed", "open"][i % 2];
         csv.push_str(&format!(
-            "INC-{i},2026-01-{:02},Row {i},closed,P3,Mail\n",
-            1 + i % 28
+            "INC-{i},2026-01-{:02},{what} {how} {},{status},P3,Mail\n",
+            1 + i % 28,
+            i % 100
         ));
     }
     sms.file("records/incident/2026-01.csv", &csv);
     build(&sms, Path::new("_site"));
+    let js = std::fs::read_to_string(sms.path().join("_site/kinds/incident.rows.js")).unwrap();
+    assert!(js.contains("{\"t\":[") && js.contains("{\"d\":["), "{js}");
     let site = sms.path().join("_site").canonicalize().unwrap();
     let page = site.join("kinds/incident~2.html");
     let plain = visit(&chromium, &file_url(&page));
@@ -1860,5 +1877,24 @@ fn chromium_filters_every_page_of_a_big_table_from_file_urls() {
     let (file, anchor) = href.split_once('#').unwrap();
     assert_eq!(anchor, "r-INC-1111");
     let target = std::fs::read_to_string(site.join("kinds").join(file)).unwrap();
-    assert!(target.contains("<tr id=\"r-INC-1111\">"), "{href}");
+    assert!(target.contains("<tr id=r-INC-1111>"), "{href}");
+    // Every cell of the match, decoded.
+    assert!(
+        v.dom.contains(
+            "<td>2026-01-20</td><td>disk slow 11</td><td>open</td><td>P3</td><td>Mail</td>"
+        ),
+        "{}",
+        v.dom
+    );
+    // Words of several columns: i = 7 (mod 12), 100 rows on all pages.
+    let v = visit(
+        &chromium,
+        &format!("{}?filter=disk+slow+open", file_url(&page)),
+    );
+    clean(&v, "filtered by words");
+    assert!(
+        v.dom.contains("100 matching records on all pages"),
+        "{}",
+        v.dom
+    );
 }

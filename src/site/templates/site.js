@@ -41,6 +41,55 @@
       });
     });
   }
+  // The rows of a kind (`kinds/<stem>.rows.js`, written by src/site/pages/rows.rs) as
+  // [page, id, date, title, cells…]: page 0 for a row with a page of its own, else the table page
+  // that holds it (`per` rows a page). Each column is plain (`s` joined by `p`, or a list `a`), a
+  // dictionary (`d`, each row `w` base-64 digits in `i`) or words (`t`, each row in `c` its words'
+  // numbers as base-32 varints, rows separated by commas).
+  var DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  var CONT = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", FINAL = "abcdefghijklmnopqrstuvwxyz6789+/";
+  function digitTable(digits, base) {
+    var t = {};
+    for (var i = 0; i < digits.length; i++) { t[digits.charCodeAt(i)] = base + i; }
+    return t;
+  }
+  var B64 = digitTable(DIGITS, 0), VARINT = digitTable(CONT, 0), VARINT_END = digitTable(FINAL, 0);
+  function decodeColumn(c, n) {
+    if (c.a) { return c.a; }
+    if (typeof c.s === "string") { return n ? c.s.split(c.p) : []; }
+    var out = new Array(n), i, k;
+    if (c.d) {
+      for (i = 0; i < n; i++) {
+        var v = 0;
+        for (k = 0; k < c.w; k++) { v = v * 64 + B64[c.i.charCodeAt(i * c.w + k)]; }
+        out[i] = c.d[v];
+      }
+      return out;
+    }
+    var parts = n ? c.c.split(",") : [];
+    for (i = 0; i < n; i++) {
+      var part = parts[i], words = [], acc = 0;
+      for (k = 0; k < part.length; k++) {
+        var ch = part.charCodeAt(k);
+        if (ch in VARINT) { acc = acc * 32 + VARINT[ch]; }
+        else { words.push(c.t[acc * 32 + VARINT_END[ch]]); acc = 0; }
+      }
+      out[i] = words.join(" ");
+    }
+    return out;
+  }
+  function decodeRows(data) {
+    var cols = data.cols.map(function (c) { return decodeColumn(c, data.n); });
+    var own = {};
+    data.own.forEach(function (i) { own[i] = true; });
+    var rows = new Array(data.n);
+    for (var i = 0; i < data.n; i++) {
+      var r = [own[i] ? 0 : Math.floor(i / data.per) + 1];
+      for (var j = 0; j < cols.length; j++) { r.push(cols[j][i]); }
+      rows[i] = r;
+    }
+    return rows;
+  }
   // `<input data-filter="SELECTOR">`: hide the body rows of the matching tables that do not
   // contain every word typed (case-insensitive). Works from file://: no request is made.
   function makeFilter(input) {
@@ -55,9 +104,9 @@
       });
     }
     // `data-rows="URL"` (a kind's table of several pages): the rows of every page are in a
-    // script that sets window.AUDITBOOK_ROWS ([page, id, date, title, cells…] per row), loaded by
-    // a <script> element on the first keystroke (file:// refuses requests from scripts). Matches of
-    // every page are listed in `data-results`, the page's own table is hidden meanwhile.
+    // script that sets window.AUDITBOOK_ROWS (by column, see `decodeRows`), loaded by a <script>
+    // element on the first keystroke (file:// refuses requests from scripts). Matches of every
+    // page are listed in `data-results`, the page's own table is hidden meanwhile.
     var rowsUrl = input.getAttribute("data-rows");
     if (rowsUrl) {
       var results = document.querySelector(input.getAttribute("data-results"));
@@ -70,6 +119,7 @@
         return root + "kinds/" + stem + (r[0] === 1 ? "" : "~" + r[0]) + ".html#r-" + r[1];
       };
       var loading = false;
+      var rows = null;
       var texts = null;
       var LIMIT = 500;
       var showAll = function () {
@@ -79,7 +129,7 @@
           own.hidden = false;
           return;
         }
-        var rows = window.AUDITBOOK_ROWS;
+        if (!rows && window.AUDITBOOK_ROWS) { rows = decodeRows(window.AUDITBOOK_ROWS); }
         if (!rows) {
           if (!loading) {
             loading = true;
