@@ -703,48 +703,70 @@ fn varint(b: &[u8], at: &mut usize) -> Option<u64> {
     }
 }
 
+/// One instruction of a git delta: copy `len` bytes of the base from `off`, or insert the
+/// delta's own bytes `at..at + len`.
+pub(super) enum DeltaOp {
+    Copy { off: usize, len: usize },
+    Insert { at: usize, len: usize },
+}
+
+/// A delta's header: the sizes of its base and of its result, and where its instructions start.
+pub(super) fn delta_header(delta: &[u8]) -> Option<(u64, u64, usize)> {
+    let mut at = 0;
+    let src = varint(delta, &mut at)?;
+    let dst = varint(delta, &mut at)?;
+    Some((src, dst, at))
+}
+
+/// The delta instruction at `*at` (which must be inside `delta`), moving `at` past it; `None`
+/// when it is malformed (a reserved zero command, or bytes past the end).
+pub(super) fn delta_op(delta: &[u8], at: &mut usize) -> Option<DeltaOp> {
+    let cmd = *delta.get(*at)?;
+    *at += 1;
+    if cmd & 0x80 != 0 {
+        let mut off = 0usize;
+        let mut len = 0usize;
+        for i in 0..4 {
+            if cmd & (1 << i) != 0 {
+                off |= (*delta.get(*at)? as usize) << (8 * i);
+                *at += 1;
+            }
+        }
+        for i in 0..3 {
+            if cmd & (0x10 << i) != 0 {
+                len |= (*delta.get(*at)? as usize) << (8 * i);
+                *at += 1;
+            }
+        }
+        if len == 0 {
+            len = 0x10000;
+        }
+        Some(DeltaOp::Copy { off, len })
+    } else if cmd != 0 {
+        let (start, len) = (*at, cmd as usize);
+        if start + len > delta.len() {
+            return None;
+        }
+        *at += len;
+        Some(DeltaOp::Insert { at: start, len })
+    } else {
+        None
+    }
+}
+
 /// Apply a git delta to `base`.
 fn apply_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, Unreadable> {
-    let mut at = 0;
-    let src = varint(delta, &mut at).ok_or(Unreadable)?;
-    let dst = varint(delta, &mut at).ok_or(Unreadable)?;
+    let (src, dst, mut at) = delta_header(delta).ok_or(Unreadable)?;
     if src != base.len() as u64 || dst > MAX_OBJECT {
         return Err(Unreadable);
     }
     let mut out = Vec::with_capacity(dst as usize);
     while at < delta.len() {
-        let cmd = delta[at];
-        at += 1;
-        if cmd & 0x80 != 0 {
-            let mut off = 0usize;
-            let mut len = 0usize;
-            for i in 0..4 {
-                if cmd & (1 << i) != 0 {
-                    off |= (*delta.get(at).ok_or(Unreadable)? as usize) << (8 * i);
-                    at += 1;
-                }
-            }
-            for i in 0..3 {
-                if cmd & (0x10 << i) != 0 {
-                    len |= (*delta.get(at).ok_or(Unreadable)? as usize) << (8 * i);
-                    at += 1;
-                }
-            }
-            if len == 0 {
-                len = 0x10000;
-            }
-            let piece = off
-                .checked_add(len)
-                .and_then(|end| base.get(off..end))
-                .ok_or(Unreadable)?;
-            out.extend_from_slice(piece);
-        } else if cmd != 0 {
-            let piece = delta.get(at..at + cmd as usize).ok_or(Unreadable)?;
-            out.extend_from_slice(piece);
-            at += cmd as usize;
-        } else {
-            return Err(Unreadable);
-        }
+        let piece = match delta_op(delta, &mut at).ok_or(Unreadable)? {
+            DeltaOp::Copy { off, len } => off.checked_add(len).and_then(|end| base.get(off..end)),
+            DeltaOp::Insert { at, len } => delta.get(at..at + len),
+        };
+        out.extend_from_slice(piece.ok_or(Unreadable)?);
         if out.len() as u64 > dst {
             return Err(Unreadable);
         }

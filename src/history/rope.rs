@@ -19,7 +19,7 @@
 //! that straddles two pieces, a position that is no boundary of the buffer) entries are parsed one
 //! by one, as in a plain merge of two sorted lists.
 
-use super::odb::TreeEntry;
+use super::odb::{delta_header, delta_op, DeltaOp, TreeEntry};
 use std::cell::OnceCell;
 use std::cmp::Ordering;
 use std::rc::Rc;
@@ -184,9 +184,7 @@ impl Rope {
     /// Apply a git delta (its inflated data) to `base`: the same checks as applying it to flat
     /// bytes, but copies become pieces of the base's buffers and inserts pieces of the delta.
     pub fn apply(base: &Rope, delta: Vec<u8>, max: u64) -> Result<Rope, BadDelta> {
-        let mut at = 0;
-        let src = varint(&delta, &mut at).ok_or(BadDelta)?;
-        let dst = varint(&delta, &mut at).ok_or(BadDelta)?;
+        let (src, dst, mut at) = delta_header(&delta).ok_or(BadDelta)?;
         if src != base.len as u64 || dst > max {
             return Err(BadDelta);
         }
@@ -198,36 +196,9 @@ impl Rope {
         let delta = &buf.bytes;
         let mut out = Rope::empty();
         while at < delta.len() {
-            let cmd = delta[at];
-            at += 1;
-            if cmd & 0x80 != 0 {
-                let mut off = 0usize;
-                let mut len = 0usize;
-                for i in 0..4 {
-                    if cmd & (1 << i) != 0 {
-                        off |= (*delta.get(at).ok_or(BadDelta)? as usize) << (8 * i);
-                        at += 1;
-                    }
-                }
-                for i in 0..3 {
-                    if cmd & (0x10 << i) != 0 {
-                        len |= (*delta.get(at).ok_or(BadDelta)? as usize) << (8 * i);
-                        at += 1;
-                    }
-                }
-                if len == 0 {
-                    len = 0x10000;
-                }
-                out.copy_from(base, off, len)?;
-            } else if cmd != 0 {
-                let n = cmd as usize;
-                if at + n > delta.len() {
-                    return Err(BadDelta);
-                }
-                out.push(&buf, at, n);
-                at += n;
-            } else {
-                return Err(BadDelta);
+            match delta_op(delta, &mut at).ok_or(BadDelta)? {
+                DeltaOp::Copy { off, len } => out.copy_from(base, off, len)?,
+                DeltaOp::Insert { at, len } => out.push(&buf, at, len),
             }
             if out.len as u64 > dst {
                 return Err(BadDelta);
@@ -237,24 +208,6 @@ impl Rope {
             return Err(BadDelta);
         }
         Ok(out)
-    }
-}
-
-/// A little-endian base-128 number, as at the start of a delta.
-fn varint(b: &[u8], at: &mut usize) -> Option<u64> {
-    let mut v = 0u64;
-    let mut shift = 0;
-    loop {
-        let byte = *b.get(*at)?;
-        *at += 1;
-        if shift > 63 {
-            return None;
-        }
-        v |= ((byte & 0x7f) as u64) << shift;
-        shift += 7;
-        if byte & 0x80 == 0 {
-            return Some(v);
-        }
     }
 }
 
