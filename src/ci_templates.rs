@@ -55,6 +55,43 @@ mod tests {
         assert!(ACTION.contains("github.event.pull_request.base.sha || github.sha"));
         assert!(ACTION.contains("github.event_name == 'push'"));
         assert!(GITLAB_CI.contains("GIT_DEPTH: \"0\""));
+        // GitLab keeps the history cache too: saved on the default branch, pulled by merge
+        // requests.
+        let job = crate::yaml::parse(GITLAB_CI, crate::yaml::Limits::default())
+            .ok()
+            .flatten()
+            .and_then(|d| d.get("auditbook").cloned());
+        let job = job.as_ref();
+        let policy_when = |event: &str| {
+            let rules = job.and_then(|j| j.get("rules")).and_then(|r| r.as_seq());
+            rules?
+                .iter()
+                .find(|r| r.get("if").and_then(|i| i.as_scalar()) == Some(event))?
+                .get("variables")?
+                .get("AUDITBOOK_HISTORY_CACHE")?
+                .as_scalar()
+                .map(str::to_string)
+        };
+        assert_eq!(
+            policy_when("$CI_PIPELINE_SOURCE == \"merge_request_event\"").as_deref(),
+            Some("pull")
+        );
+        assert_eq!(
+            policy_when("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH").as_deref(),
+            Some("pull-push")
+        );
+        let caches = job.and_then(|j| j.get("cache")).and_then(|c| c.as_seq());
+        let history = caches.and_then(|c| {
+            c.iter().find(|c| {
+                c.get("paths")
+                    .and_then(|p| p.as_seq())
+                    .is_some_and(|p| p.iter().any(|p| p.as_scalar() == Some(".git/auditbook/")))
+            })
+        });
+        let field = |k: &str| history.and_then(|h| h.get(k)).and_then(|v| v.as_scalar());
+        assert_eq!(field("key"), Some("auditbook-history-$CI_DEFAULT_BRANCH"));
+        assert_eq!(field("policy"), Some("$AUDITBOOK_HISTORY_CACHE"));
+        assert_eq!(field("unprotect"), Some("true"));
         assert!(GITLAB_CI.contains("--format junit"));
         assert!(GITLAB_CI.contains("--format gitlab"));
         assert!(GITLAB_CI.contains("codequality: auditbook-codequality.json"));
