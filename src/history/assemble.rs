@@ -2,7 +2,8 @@
 //! `id` (a moved-and-edited file keeps its history; in a `records:` list file records are matched
 //! by id); files without an id are followed by path, through the renames git detected.
 
-use super::walk::{blob_prefix, civil_date, RawCommit, RawWalk, RecSummary, Summary};
+use super::rows::{history_date, RecRows};
+use super::walk::{blob_prefix, civil_date, RawCommit, RawWalk, Summary};
 use super::{
     Commit, DocumentHistory, DocumentRevision, FileHistory, History, RecordChange, RecordEvent,
     RecordHistory, State, Trailer, WalkStats,
@@ -88,10 +89,82 @@ impl Baseline {
     }
 }
 
-fn record_list(s: Option<&Summary>) -> Vec<&RecSummary> {
+/// The records of a version of a record file (none for anything else).
+fn record_list<'r>(s: Option<&'r Summary>, none: &'r RecRows) -> &'r RecRows {
     match s {
-        Some(Summary::Records(r)) => r.iter().collect(),
-        _ => Vec::new(),
+        Some(Summary::Records(r)) => r,
+        _ => none,
+    }
+}
+
+/// One record of a version of a record file: the version's summaries and its position there.
+#[derive(Clone, Copy)]
+struct Row<'r> {
+    rows: &'r RecRows,
+    i: usize,
+}
+
+impl<'r> Row<'r> {
+    fn id(self) -> &'r str {
+        self.rows.id(self.i)
+    }
+}
+
+/// An id compared as [`key`] compares ids (ASCII case ignored), without making the key.
+#[derive(Clone, Copy)]
+struct Caseless<'r>(&'r str);
+
+impl PartialEq for Caseless<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(other.0)
+    }
+}
+
+impl Eq for Caseless<'_> {}
+
+impl std::hash::Hash for Caseless<'_> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        crate::ids::with_key(self.0, |k| k.hash(h));
+    }
+}
+
+/// The files (indexes into [`Builder::path_names`]) that hold a record id: almost always one.
+#[derive(Debug, Default)]
+enum Paths {
+    #[default]
+    None,
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Paths {
+    fn insert(&mut self, p: u32) {
+        match self {
+            Paths::None => *self = Paths::One(p),
+            Paths::One(q) if *q == p => {}
+            Paths::One(q) => *self = Paths::Many(vec![*q, p]),
+            Paths::Many(v) => {
+                if !v.contains(&p) {
+                    v.push(p);
+                }
+            }
+        }
+    }
+
+    fn remove(&mut self, p: u32) {
+        match self {
+            Paths::One(q) if *q == p => *self = Paths::None,
+            Paths::Many(v) => v.retain(|&q| q != p),
+            _ => {}
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Paths::None => true,
+            Paths::One(_) => false,
+            Paths::Many(v) => v.is_empty(),
+        }
     }
 }
 
@@ -145,9 +218,9 @@ pub(super) fn assemble(config: &Config, raw: &RawWalk, baseline: &Baseline) -> H
         state: State::Complete,
         head: None,
         commits: raw.commits.iter().map(|c| commit_of(c, baseline)).collect(),
-        documents: b.documents.into_iter().collect(),
-        records: b.records.into_iter().collect(),
-        files: b.files.into_iter().collect(),
+        documents: b.documents,
+        records: b.records,
+        files: b.files,
         dirty: Vec::new(),
         sparse: Vec::new(),
         tags: BTreeMap::new(),
@@ -161,7 +234,10 @@ struct Builder {
     documents: BTreeMap<String, DocumentHistory>,
     doc_paths: HashMap<String, BTreeSet<String>>,
     records: BTreeMap<String, RecordHistory>,
-    rec_paths: HashMap<String, BTreeSet<String>>,
+    /// By lower-case record id: the files that hold it now.
+    rec_paths: HashMap<String, Paths>,
+    /// The record files met, by index, and the index of each.
+    path_ids: HashMap<String, u32>,
     files: BTreeMap<String, FileHistory>,
 }
 
@@ -317,45 +393,66 @@ impl Builder {
         }
 
         // --- records, matched by id
-        let mut removed: Vec<(String, String, &RecSummary)> = Vec::new();
-        let mut added: Vec<(String, String, &RecSummary)> = Vec::new();
+        let none = RecRows::default();
+        let mut removed: Vec<(String, &str, Row)> = Vec::new();
+        let mut added: Vec<(String, &str, Row)> = Vec::new();
         for ch in &c.changes {
             if snapshot::role(config, &ch.path) != Role::Record {
                 continue;
             }
-            let old = record_list(summary(&ch.path, &ch.old));
-            let new = record_list(summary(&ch.path, &ch.new));
-            let mut old_by: HashMap<String, &RecSummary> = HashMap::new();
-            for r in &old {
-                old_by.entry(key(&r.id)).or_insert(r);
+            let old = record_list(summary(&ch.path, &ch.old), &none);
+            let new = record_list(summary(&ch.path, &ch.new), &none);
+            // The first record with each id, on each side.
+            let mut old_by: HashMap<Caseless, usize> = HashMap::with_capacity(old.len());
+            for i in 0..old.len() {
+                old_by.entry(Caseless(old.id(i))).or_insert(i);
             }
-            let mut new_by: HashMap<String, &RecSummary> = HashMap::new();
-            for r in &new {
-                new_by.entry(key(&r.id)).or_insert(r);
+            let mut new_by: HashMap<Caseless, usize> = HashMap::with_capacity(new.len());
+            for j in 0..new.len() {
+                new_by.entry(Caseless(new.id(j))).or_insert(j);
             }
-            for r in &old {
-                let k = key(&r.id);
-                if !new_by.contains_key(&k) && old_by.get(&k).is_some_and(|o| std::ptr::eq(*o, *r))
-                {
-                    if let Some(p) = self.rec_paths.get_mut(&k) {
-                        p.remove(&ch.path);
+            let path_id = self.path_ids.get(ch.path.as_str()).copied();
+            for i in 0..old.len() {
+                let id = Caseless(old.id(i));
+                if !new_by.contains_key(&id) && old_by.get(&id) == Some(&i) {
+                    let k = key(id.0);
+                    if let (Some(p), Some(path_id)) = (self.rec_paths.get_mut(&k), path_id) {
+                        p.remove(path_id);
                     }
-                    removed.push((k, ch.path.clone(), r));
+                    removed.push((k, &ch.path, Row { rows: old, i }));
                 }
             }
-            for r in &new {
-                let k = key(&r.id);
-                if !new_by.get(&k).is_some_and(|n| std::ptr::eq(*n, *r)) {
+            let mut path_id = path_id;
+            for j in 0..new.len() {
+                let id = Caseless(new.id(j));
+                if new_by.get(&id) != Some(&j) {
                     continue;
                 }
-                match old_by.get(&k) {
-                    Some(o) => self.record_edit(&k, o, r, ci),
+                let row = Row { rows: new, i: j };
+                match old_by.get(&id) {
+                    Some(&i) => {
+                        crate::ids::with_key(id.0, |k| {
+                            self.record_edit(k, Row { rows: old, i }, row, ci);
+                        });
+                    }
                     None => {
-                        self.rec_paths
-                            .entry(k.clone())
-                            .or_default()
-                            .insert(ch.path.clone());
-                        added.push((k, ch.path.clone(), r));
+                        let p = match path_id {
+                            Some(p) => p,
+                            None => {
+                                let p = self.path_ids.len() as u32;
+                                self.path_ids.insert(ch.path.clone(), p);
+                                path_id = Some(p);
+                                p
+                            }
+                        };
+                        let k = key(id.0);
+                        match self.rec_paths.get_mut(&k) {
+                            Some(paths) => paths.insert(p),
+                            None => {
+                                self.rec_paths.insert(k.clone(), Paths::One(p));
+                            }
+                        }
+                        added.push((k, &ch.path, row));
                     }
                 }
             }
@@ -370,11 +467,11 @@ impl Builder {
                     h.changes.push(RecordChange {
                         commit: ci,
                         event: RecordEvent::Moved {
-                            from,
-                            to: to.clone(),
+                            from: from.to_string(),
+                            to: to.to_string(),
                         },
                     });
-                    h.path = to;
+                    h.path = to.to_string();
                 }
                 self.record_edit(&k, old, new, ci);
             } else {
@@ -382,7 +479,7 @@ impl Builder {
             }
         }
         // An id changed in place: one record left a file and one arrived in the same file.
-        let mut paths: Vec<&str> = removed.iter().map(|r| r.1.as_str()).collect();
+        let mut paths: Vec<&str> = removed.iter().map(|r| r.1).collect();
         paths.sort_unstable();
         paths.dedup();
         let mut pairs = Vec::new();
@@ -396,20 +493,14 @@ impl Builder {
             // Several rows left and arrived (an export that also gained rows): a row that left
             // and one that arrived with the same content but for the id, each the only one with
             // that content on its side, is one record whose id changed.
-            let mut by_content: HashMap<&str, (Vec<usize>, Vec<usize>)> = HashMap::new();
+            let mut by_content: HashMap<&[u8; 16], (Vec<usize>, Vec<usize>)> = HashMap::new();
             for &g in &gone {
-                by_content
-                    .entry(removed[g].2.content.as_str())
-                    .or_default()
-                    .0
-                    .push(g);
+                let r = removed[g].2;
+                by_content.entry(r.rows.content(r.i)).or_default().0.push(g);
             }
             for &a in &came {
-                by_content
-                    .entry(added[a].2.content.as_str())
-                    .or_default()
-                    .1
-                    .push(a);
+                let r = added[a].2;
+                by_content.entry(r.rows.content(r.i)).or_default().1.push(a);
             }
             let mut matched: Vec<(usize, usize)> = by_content
                 .into_values()
@@ -428,16 +519,16 @@ impl Builder {
                 continue;
             }
             if let Some(mut h) = self.records.remove(old_k) {
-                h.id = new.id.clone();
+                h.id = new.id().to_string();
                 h.changes.push(RecordChange {
                     commit: ci,
                     event: RecordEvent::IdChanged {
-                        from: old.id.clone(),
-                        to: new.id.clone(),
+                        from: old.id().to_string(),
+                        to: new.id().to_string(),
                     },
                 });
                 self.records.insert(new_k.clone(), h);
-                self.record_edit(new_k, old, new, ci);
+                self.record_edit(new_k, *old, *new, ci);
                 paired_removed.insert(gi);
                 paired_added.insert(ai);
             }
@@ -450,7 +541,7 @@ impl Builder {
             if let (false, Some(h)) = (live, self.records.get_mut(k)) {
                 if h.deleted.is_none() {
                     h.deleted = Some(ci);
-                    h.path = path.clone();
+                    h.path = path.to_string();
                     h.changes.push(RecordChange {
                         commit: ci,
                         event: RecordEvent::Deleted,
@@ -466,7 +557,7 @@ impl Builder {
                 Some(h) => {
                     if h.deleted.is_some() {
                         h.deleted = None;
-                        h.path = path.clone();
+                        h.path = path.to_string();
                         h.changes.push(RecordChange {
                             commit: ci,
                             event: RecordEvent::Restored,
@@ -477,11 +568,11 @@ impl Builder {
                     self.records.insert(
                         k.clone(),
                         RecordHistory {
-                            id: r.id.clone(),
-                            kind: r.kind.clone(),
-                            date: date_of(r.date.as_deref()),
+                            id: r.id().to_string(),
+                            kind: r.rows.kind(r.i).to_string(),
+                            date: history_date(r.rows.date(r.i)),
                             first: ci,
-                            path: path.clone(),
+                            path: path.to_string(),
                             changes: Vec::new(),
                             deleted: None,
                         },
@@ -492,24 +583,25 @@ impl Builder {
     }
 
     /// A record present before and after a change: what of it changed.
-    fn record_edit(&mut self, k: &str, old: &RecSummary, new: &RecSummary, ci: usize) {
+    fn record_edit(&mut self, k: &str, old: Row, new: Row, ci: usize) {
         let Some(h) = self.records.get_mut(k) else {
             return;
         };
         let mut events = Vec::new();
-        if old.kind != new.kind {
+        let (old_kind, new_kind) = (old.rows.kind(old.i), new.rows.kind(new.i));
+        if old_kind != new_kind {
             events.push(RecordEvent::KindChanged {
-                from: old.kind.clone(),
-                to: new.kind.clone(),
+                from: old_kind.to_string(),
+                to: new_kind.to_string(),
             });
         }
-        if old.date != new.date {
+        if !old.rows.same_date(old.i, new.rows, new.i) {
             events.push(RecordEvent::DateChanged {
-                from: date_of(old.date.as_deref()),
-                to: date_of(new.date.as_deref()),
+                from: history_date(old.rows.date(old.i)),
+                to: history_date(new.rows.date(new.i)),
             });
         }
-        if events.is_empty() && old.content != new.content {
+        if events.is_empty() && old.rows.content(old.i) != new.rows.content(new.i) {
             events.push(RecordEvent::Edited);
         }
         for event in events {

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 /// 7: `derives` joined the controlled content of documents that have it.
 /// 8: commits carry their verified signature.
-const FORMAT: u32 = 8;
+/// 9: record summaries in flat arrays (`rows.rs`), content hashes as bytes.
+const FORMAT: u32 = 9;
 const FILE: &str = "history.msgpack";
 /// The file of format 1, removed when a newer cache is written.
 const OLD_FILE: &str = "history.json";

@@ -21,6 +21,7 @@ mod git;
 mod graph;
 mod odb;
 mod rope;
+mod rows;
 pub mod rules;
 mod signature;
 mod verify;
@@ -648,14 +649,22 @@ fn normalise_body(body: &str) -> String {
     out
 }
 
-fn short_hash(bytes: &[u8]) -> String {
+/// The first 16 bytes of the SHA-256 of `bytes`.
+fn short_digest(bytes: &[u8]) -> [u8; 16] {
     use sha2::{Digest, Sha256};
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let d = Sha256::digest(bytes);
-    // Lower-case hex of the first 16 bytes, without a `format!` a byte (a cold walk hashes
-    // every row of every export).
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&d[..16]);
+    out
+}
+
+/// [`short_digest`] in lower-case hex.
+fn short_hash(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let d = short_digest(bytes);
+    // Without a `format!` a byte.
     let mut out = String::with_capacity(32);
-    for b in &d[..16] {
+    for b in &d {
         out.push(char::from(HEX[usize::from(b >> 4)]));
         out.push(char::from(HEX[usize::from(b & 15)]));
     }

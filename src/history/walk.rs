@@ -58,7 +58,7 @@ pub(super) enum Summary {
     Document(DocSummary),
     /// A document file without a usable id (or unreadable): followed by path.
     NoId,
-    Records(Vec<RecSummary>),
+    Records(super::rows::RecRows),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,16 +72,6 @@ pub(super) struct DocSummary {
     pub provides: Vec<String>,
     pub controlled: String,
     pub text: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(super) struct RecSummary {
-    pub id: String,
-    pub kind: String,
-    pub date: Option<String>,
-    /// Hash of every field but `id`, positions excluded: a row whose id alone changed keeps it,
-    /// so that it is recognised among the other rows of an export.
-    pub content: String,
 }
 
 /// Everything the walk learnt: the cache's content.
@@ -1019,7 +1009,7 @@ pub(super) fn summarise(
 ) -> Result<Summary> {
     let role = snapshot::role(config, path);
     let too_big = || match role {
-        Role::Record => Summary::Records(Vec::new()),
+        Role::Record => Summary::Records(Default::default()),
         _ => Summary::NoId,
     };
     let blob = reader
@@ -1038,31 +1028,7 @@ pub(super) fn summarise(
     };
     let mut diags = Vec::new();
     Ok(match role {
-        Role::Record => {
-            let records = text
-                .map(|t| crate::source::parse_records(config, path, &t, &mut diags))
-                .unwrap_or_default();
-            Summary::Records(
-                records
-                    .into_iter()
-                    .map(|r| {
-                        let mut canon = String::new();
-                        for (k, v) in r.all_fields().filter(|(k, _)| *k != "id") {
-                            canon.push_str(k);
-                            canon.push('=');
-                            v.write_canonical(&mut canon);
-                            canon.push('\n');
-                        }
-                        RecSummary {
-                            id: r.id,
-                            kind: r.kind.to_string(),
-                            date: r.date.map(|d| d.to_string()),
-                            content: super::short_hash(canon.as_bytes()),
-                        }
-                    })
-                    .collect(),
-            )
-        }
+        Role::Record => Summary::Records(super::rows::summarise(config, path, text.as_deref())),
         _ => {
             let doc = text
                 .and_then(|t| crate::source::parse_document_fields(config, path, &t, &mut diags));
