@@ -13,6 +13,7 @@ use crate::model::Model;
 use crate::source::{self, Record, Sources, Status};
 use anyhow::{bail, Result};
 use jiff::civil::Date;
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
@@ -192,6 +193,7 @@ pub fn serve(
             framework: None,
         }),
         memo: super::Memo::default(),
+        pending: None,
     });
     let site = out.clone();
     let rebuild = move || -> Result<BuildStatus> {
@@ -217,12 +219,22 @@ pub fn serve(
 struct Live {
     session: Session,
     memo: super::Memo,
+    /// The files changed since the memo's build (the last successful update of the folder);
+    /// `None`: not known (a full reload came between), or no build yet.
+    pending: Option<HashSet<String>>,
 }
 
 impl Live {
     fn rebuild(&mut self, out: &std::path::Path) -> Result<BuildStatus> {
         let started = std::time::Instant::now();
+        // Unknown until this rebuild succeeds: a failure (or a panic) anywhere below leaves the
+        // changes of this reload unaccounted for.
+        let mut pending = self.pending.take();
         let reload = self.session.reload()?;
+        match (&reload.full, pending.as_mut()) {
+            (None, Some(p)) => p.extend(reload.paths.iter().cloned()),
+            _ => pending = None,
+        }
         let t_load = started.elapsed();
         let Some(loaded) = self.session.loaded() else {
             anyhow::bail!("internal error: the SMS was not loaded after a successful reload");
@@ -239,8 +251,10 @@ impl Live {
             &view,
             out,
             &mut self.memo,
+            pending.as_ref(),
             &|p: &str| session.stamp(p),
         )?;
+        self.pending = Some(HashSet::new());
         let seconds = started.elapsed().as_secs_f64();
         let how = match &reload.full {
             Some(why) => format!("read {} files ({why})", reload.read),

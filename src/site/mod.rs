@@ -162,10 +162,11 @@ fn render_all(
     findings: &[Diagnostic],
     history: &GitView,
     memo: Option<&mut Memo>,
+    changed: Option<&HashSet<String>>,
     sink: &dyn Sink,
 ) -> Result<RenderedSite> {
     crate::progress::timed(crate::progress::Phase::Render, || {
-        render_all_untimed(loaded, model, findings, history, memo, sink)
+        render_all_untimed(loaded, model, findings, history, memo, changed, sink)
     })
 }
 
@@ -178,6 +179,7 @@ fn render_all_untimed(
     findings: &[Diagnostic],
     history: &GitView,
     mut memo: Option<&mut Memo>,
+    changed: Option<&HashSet<String>>,
     sink: &dyn Sink,
 ) -> Result<RenderedSite> {
     let templates = templates::Templates::load(loaded)?;
@@ -185,6 +187,7 @@ fn render_all_untimed(
         let fingerprint = templates.fingerprint();
         if m.templates != fingerprint {
             m.pages.clear();
+            m.records = Default::default();
             m.templates = fingerprint;
         }
     }
@@ -205,6 +208,23 @@ fn render_all_untimed(
         .collect();
     extra.sort_by(|a, b| a.path.cmp(&b.path));
     let previous = memo.as_deref().map(|m| &m.pages);
+    // Record pages keep their keys without building their contexts when nothing they share
+    // changed and no record's file did (see `pages::RecordMemo`).
+    let shared = match memo.is_some() {
+        true => Some(site.record_shared_key()?),
+        false => None,
+    };
+    let reuse = match (memo.as_deref(), changed) {
+        (Some(m), Some(changed))
+            if shared.is_some()
+                && m.records_shared() == shared
+                && !site.touches_records(changed) =>
+        {
+            Some(&m.records)
+        }
+        _ => None,
+    };
+    let mut own_keys: HashMap<String, Key> = HashMap::new();
     let mut list = site.page_list();
     list.sort();
     let paths: Vec<String> = list.iter().map(pages::Page::path).collect();
@@ -229,7 +249,7 @@ fn render_all_untimed(
             || {
                 chunk
                     .par_iter()
-                    .map(|page| site.render(page, previous))
+                    .map(|page| site.render(page, previous, reuse))
                     .collect::<Vec<Result<pages::PageOut>>>()
             },
         );
@@ -240,6 +260,9 @@ fn render_all_untimed(
             let out = r?;
             if let Some(k) = out.key {
                 keys.insert(path.clone(), k);
+            }
+            if let Some(k) = out.own {
+                own_keys.insert(path.clone(), k);
             }
             match out.bytes {
                 Some(bytes) => {
@@ -260,6 +283,7 @@ fn render_all_untimed(
     drop(bar);
     if let Some(m) = memo {
         m.pages = keys;
+        m.records = pages::RecordMemo::new(shared, own_keys);
         m.bodies = site.body_memo();
         m.search = search_memo.unwrap_or_default();
     }
@@ -434,7 +458,7 @@ pub fn render_in_memory(
     view: &GitView,
 ) -> Result<InMemory> {
     let sink = Collect::default();
-    let site = render_all(loaded, model, findings, view, None, &sink)?;
+    let site = render_all(loaded, model, findings, view, None, None, &sink)?;
     let mut files = sink.0.into_inner().unwrap_or_default();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(InMemory {
@@ -494,7 +518,7 @@ fn replace(
     let staging = output::Staging::new(out)?;
     let keep_keys = memo.is_some();
     let sink = Folder::new(staging.dir.clone(), None, keep_keys);
-    let site = render_all(loaded, model, findings, history, memo, &sink)?;
+    let site = render_all(loaded, model, findings, history, memo, None, &sink)?;
     let written = sink.into_state();
     debug_assert!(
         site.kept.is_empty(),
@@ -564,9 +588,17 @@ pub struct Memo {
     search: search::Memo,
     /// Page path -> key of its template and context.
     pages: HashMap<String, Key>,
+    /// What lets record pages keep their keys (see `pages::RecordMemo`).
+    records: pages::RecordMemo,
     /// What the output folder holds; `None` before the first build and after a failed one: the
     /// next build then replaces the folder as a whole.
     written: Option<Written>,
+}
+
+impl Memo {
+    fn records_shared(&self) -> Option<Key> {
+        self.records.shared()
+    }
 }
 
 struct Written {
@@ -598,6 +630,11 @@ pub struct Update {
 /// only the files whose bytes differ from what the folder holds are written, pages the site no
 /// longer has are deleted, and attachments are copied again when their file's stamp changed
 /// (`stamp_of`). The folder then holds the same bytes as a [`build`] of the same input.
+///
+/// `changed`: the SMS files whose bytes changed since the memo's build (added and removed ones
+/// included), when the caller knows them (`None` after a full reload: then nothing is taken
+/// from the memo that the files could change without a page key noticing).
+#[allow(clippy::too_many_arguments)]
 pub fn update(
     loaded: &Loaded,
     model: &Model<'_>,
@@ -605,6 +642,7 @@ pub fn update(
     history: &GitView,
     out: &Path,
     memo: &mut Memo,
+    changed: Option<&HashSet<String>>,
     stamp_of: &(dyn Fn(&str) -> Option<Stamp> + Sync),
 ) -> Result<Update> {
     let root = &loaded.config.root;
@@ -613,6 +651,7 @@ pub fn update(
     let written = memo.written.take().filter(|_| out.join(MARKER).is_file());
     if written.is_none() {
         memo.pages.clear();
+        memo.records = Default::default();
     }
     let started = std::time::Instant::now();
     let Some(mut w) = written else {
@@ -645,7 +684,7 @@ pub fn update(
         });
     };
     let sink = Folder::new(out.to_path_buf(), Some(&w.files), false);
-    let site = render_all(loaded, model, findings, history, Some(memo), &sink)?;
+    let site = render_all(loaded, model, findings, history, Some(memo), changed, &sink)?;
     let state = sink.into_state();
     let render = started.elapsed().saturating_sub(state.write_time);
     let mut removed = state.removed.len();

@@ -105,6 +105,38 @@ pub struct PageOut {
     pub key: Option<Key>,
     /// `None`: the same key as before, so the same bytes as before.
     pub bytes: Option<Vec<u8>>,
+    /// A record page's [`Site::record_own_key`], when the caller keeps keys.
+    pub own: Option<Key>,
+}
+
+/// What `serve` keeps between builds to skip the record pages an edit cannot reach.
+///
+/// A record page shows the record itself, its findings and the records that name it, and looks
+/// everything else up in tables the site shares between all record pages: the links of the
+/// documents and records (ids, titles, statuses, URLs), clause coverage, the review evidence of
+/// documents, the SoA and the site's header. [`Site::record_shared_key`] hashes those tables and
+/// [`Site::record_own_key`] the page's own part. When no record's file changed since the memo's
+/// build (the caller knows which files did), the shared key is the memo's and a page's own key
+/// is too, the page's context is the one of that build: its key is taken from the memo instead
+/// of being computed from the whole context, which is what made a rebuild touch every one of
+/// tens of thousands of record pages.
+#[derive(Default)]
+pub struct RecordMemo {
+    /// [`Site::record_shared_key`] of the memo's build.
+    shared: Option<Key>,
+    /// Record page path -> [`Site::record_own_key`] at the memo's build.
+    own: HashMap<String, Key>,
+}
+
+impl RecordMemo {
+    /// The memo of this build: `shared`, and the own keys of the record pages just handled.
+    pub fn new(shared: Option<Key>, own: HashMap<String, Key>) -> RecordMemo {
+        RecordMemo { shared, own }
+    }
+
+    pub fn shared(&self) -> Option<Key> {
+        self.shared
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -897,8 +929,32 @@ impl<'a> Site<'a> {
 
     /// Render a page. With `previous` (the keys of a previous build, by page path) the page's key
     /// is computed, and when it equals the previous one the page is not rendered again.
-    pub fn render(&self, page: &Page, previous: Option<&HashMap<String, Key>>) -> Result<PageOut> {
+    ///
+    /// `reuse` (only with `previous`): the record memo of the previous build, when the caller
+    /// checked that the inputs record pages share are those of that build (see [`RecordMemo`]); a
+    /// record page whose own key is the memo's then keeps its previous key without its context
+    /// being built.
+    pub fn render(
+        &self,
+        page: &Page,
+        previous: Option<&HashMap<String, Key>>,
+        reuse: Option<&RecordMemo>,
+    ) -> Result<PageOut> {
         let previous = previous.map(|p| p.get(&page.path));
+        let mut own = None;
+        if let (PageKind::Record(i), Some(previous)) = (&page.kind, previous) {
+            let key = self.record_own_key(*i)?;
+            if let (Some(reuse), Some(&before)) = (reuse, previous) {
+                if reuse.own.get(&page.path) == Some(&key) {
+                    return Ok(PageOut {
+                        key: Some(before),
+                        bytes: None,
+                        own: Some(key),
+                    });
+                }
+            }
+            own = Some(key);
+        }
         match &page.kind {
             PageKind::Index => self.page(
                 ("index.html", previous),
@@ -1057,7 +1113,120 @@ impl<'a> Site<'a> {
         .map(|(key, text)| PageOut {
             key,
             bytes: text.map(String::into_bytes),
+            own,
         })
+    }
+
+    /// The key of what every record page reads besides its own record (see [`RecordMemo`]):
+    /// the site's header, every record's place (path, id, whether it is listed and has a page,
+    /// its table page), the record kinds, every document's link (id, title, status, version,
+    /// whether it has a page), the documents that are review evidence, clause coverage and the
+    /// SoA. The catalogue and the configuration are not in it: they change only with a full
+    /// reload, after which the caller reuses nothing.
+    pub fn record_shared_key(&self) -> Result<Key> {
+        let mut h = KeyHasher::default();
+        serde_json::to_writer(&mut h, &self.view)
+            .map_err(|e| anyhow!("cannot serialise the site's header: {e}"))?;
+        h.part(&[u8::from(self.history.sample.is_some())]);
+        let records = &self.loaded.sources.records;
+        h.part(&(records.len() as u64).to_le_bytes());
+        for (i, r) in records.iter().enumerate() {
+            h.part(r.path.as_bytes());
+            h.part(r.id.as_bytes());
+            h.part(&[u8::from(self.listed[i]), u8::from(self.own_page[i])]);
+            h.part(&self.table_page[i].to_le_bytes());
+        }
+        for (k, stem) in &self.kinds {
+            h.part(k.as_bytes());
+            h.part(stem.as_bytes());
+            let pages = self.kind_pages.get(k).copied().unwrap_or(0) as u64;
+            h.part(&pages.to_le_bytes());
+        }
+        let documents = &self.loaded.sources.documents;
+        h.part(&(documents.len() as u64).to_le_bytes());
+        for (i, d) in documents.iter().enumerate() {
+            let l = self.doc_link(i);
+            h.part(&[u8::from(self.bodies[i].is_some())]);
+            let linked = self.model.documents_by_id.get(&crate::ids::key(&d.id)) == Some(&i);
+            h.part(&[u8::from(linked)]);
+            for part in [l.id, l.title, &l.url, l.status, l.version.unwrap_or("\0")] {
+                h.part(part.as_bytes());
+            }
+        }
+        let mut review: Vec<(&(&str, &str), &Vec<usize>)> = self.review_documents.iter().collect();
+        review.sort();
+        for ((kind, input), docs) in review {
+            h.part(kind.as_bytes());
+            h.part(input.as_bytes());
+            for &d in docs {
+                h.part(&(d as u64).to_le_bytes());
+            }
+        }
+        for cov in &self.model.coverage {
+            h.part(cov.clause.as_bytes());
+            h.part(cov.status.as_str().as_bytes());
+        }
+        let mut soa: Vec<(&String, &Vec<usize>)> = self.soa_implementers.iter().collect();
+        soa.sort();
+        for (id, controls) in soa {
+            h.part(id.as_bytes());
+            for &c in controls {
+                h.part(&(c as u64).to_le_bytes());
+            }
+        }
+        Ok(h.finish())
+    }
+
+    /// The key of what record page `i` shows of its own besides the record (see [`RecordMemo`]):
+    /// its place, the records that name it and its findings.
+    pub fn record_own_key(&self, i: usize) -> Result<Key> {
+        let r = &self.loaded.sources.records[i];
+        let mut h = KeyHasher::default();
+        h.part(&(i as u64).to_le_bytes());
+        h.part(r.path.as_bytes());
+        h.part(r.id.as_bytes());
+        for id in self
+            .model
+            .backrefs
+            .get(&crate::ids::key(&r.id))
+            .into_iter()
+            .flatten()
+        {
+            h.part(id.as_bytes());
+        }
+        let findings = self.record_findings(i);
+        serde_json::to_writer(&mut h, &findings)
+            .map_err(|e| anyhow!("cannot serialise the findings of `{}`: {e}", r.id))?;
+        Ok(h.finish())
+    }
+
+    /// The findings a record's page lists.
+    fn record_findings(&self, i: usize) -> Vec<FindingView<'a>> {
+        let r = &self.loaded.sources.records[i];
+        self.findings_of(
+            self.findings_by_path
+                .get(&*r.path)
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&f| {
+                    let s = &self.findings[f].subject;
+                    subject_head(s) == crate::ids::key(&r.id) || **s == *r.path
+                }),
+        )
+    }
+
+    /// Whether a change of these files may change a record page's own record: any file other
+    /// than a Markdown document that holds no record (see [`RecordMemo`]). Documents that start or
+    /// stop holding a record change [`Site::record_shared_key`].
+    pub fn touches_records(&self, changed: &HashSet<String>) -> bool {
+        changed.iter().any(|p| !p.ends_with(".md"))
+            || self
+                .loaded
+                .sources
+                .records
+                .iter()
+                .any(|r| changed.contains(&*r.path))
     }
 
     fn page<T: Serialize>(
@@ -2767,17 +2936,7 @@ impl<'a> Site<'a> {
                 }
             }
         }
-        let findings = self.findings_of(
-            self.findings_by_path
-                .get(&*r.path)
-                .into_iter()
-                .flatten()
-                .copied()
-                .filter(|&f| {
-                    let s = &self.findings[f].subject;
-                    subject_head(s) == crate::ids::key(&r.id) || **s == *r.path
-                }),
-        );
+        let findings = self.record_findings(i);
         RecordPage {
             rec: self.rec_link(i),
             kind_title: kind

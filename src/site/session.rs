@@ -42,6 +42,8 @@ pub struct Reload {
     pub read: usize,
     /// Files whose bytes changed (in a full load, every file).
     pub changed: usize,
+    /// Their paths, sorted, added and removed files included (empty in a full load).
+    pub paths: Vec<String>,
 }
 
 struct State {
@@ -120,6 +122,7 @@ impl Session {
             full: Some(why),
             read,
             changed,
+            paths: Vec::new(),
         })
     }
 }
@@ -414,6 +417,7 @@ impl State {
             full: None,
             read,
             changed: changed.len(),
+            paths: changed,
         }))
     }
 }

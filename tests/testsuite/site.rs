@@ -1037,6 +1037,40 @@ fn serve_rebuilds_incrementally_and_matches_a_fresh_build() {
     );
     assert!(read(&served, "documents.html").contains("Renamed procedure"));
 
+    // Record pages keep their keys when no record changed and nothing they look up did; a
+    // document edit that changes what a record page shows (the title of a document it names, a
+    // finding once the name no longer resolves, and back) must still rewrite it.
+    step("a title a record page shows", &|| {
+        sms.edit(
+            "policies/change.md",
+            "title: Document POL-CHG",
+            "title: Renamed policy",
+        );
+    });
+    assert!(read(&served, "records/INC-1.html").contains("Renamed policy"));
+    step("a document a record names is renamed", &|| {
+        sms.edit("policies/change.md", "id: POL-CHG", "id: POL-GONE");
+    });
+    assert!(!read(&served, "records/INC-1.html").contains("Renamed policy"));
+    step("and named again", &|| {
+        sms.edit("policies/change.md", "id: POL-GONE", "id: POL-CHG");
+    });
+    assert!(read(&served, "records/INC-1.html").contains("Renamed policy"));
+    step("a document's clauses (coverage on record pages)", &|| {
+        sms.edit(
+            "policies/change.md",
+            "clauses: [\"8.5.1.1\"]",
+            "clauses: []",
+        );
+    });
+    step("a document's body only", &|| {
+        sms.edit(
+            "policies/change.md",
+            "## Risk assessment",
+            "One more line.\n\n## Risk assessment",
+        );
+    });
+
     let line = step("a record edit", &|| {
         sms.edit(
             "records/incident/INC-1.yaml",
