@@ -152,12 +152,15 @@ impl Gate {
 }
 
 /// Run `check --base REV`: the work tree checked under the base's policy, compared with the base.
+/// Returns the work tree, its report, the comparison, and the SMS at the base: the last is handed
+/// back rather than dropped here so that a caller about to exit can leave freeing it (two SMSs'
+/// worth of small allocations) to the operating system.
 pub fn run(
     opts: &Options,
     rev: &str,
     fail_on: FailOn,
     require_history: bool,
-) -> Result<(Loaded, Report, Gate)> {
+) -> Result<(Loaded, Report, Gate, Loaded)> {
     let mut head = check::load(opts)?;
     head.require_history = require_history;
     let Some(repo) = Repo::open(&head.config.root)? else {
@@ -300,7 +303,7 @@ pub fn run(
         notes,
     };
     let counts = diag::count(&findings);
-    Ok((head, Report { findings, counts }, gate))
+    Ok((head, Report { findings, counts }, gate, base))
 }
 
 /// The SMS at the base commit, loaded like the work tree: its own sms.yaml, catalogue and
