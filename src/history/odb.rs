@@ -977,10 +977,11 @@ impl<'a> Iterator for TreeEntries<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn copy(off: u32, len: u32) -> Vec<u8> {
+    /// A delta's copy instruction for `len` bytes at `off` of the base.
+    pub(in crate::history) fn copy(off: u32, len: u32) -> Vec<u8> {
         let mut cmd = 0x80u8;
         let mut args = Vec::new();
         for i in 0..4 {

@@ -411,7 +411,7 @@ fn jump(a: &mut Cursor<'_>, b: &mut Cursor<'_>) -> bool {
 }
 
 /// How many bytes two slices share at their start.
-fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+pub(super) fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     let n = a.len().min(b.len());
     let mut p = 0;
     while p + 256 <= n && a[p..p + 256] == b[p..p + 256] {
@@ -560,24 +560,7 @@ mod tests {
         put_varint(&mut d, base.len());
         put_varint(&mut d, target.len());
         let copy = |d: &mut Vec<u8>, off: usize, len: usize| {
-            let mut cmd = 0x80u8;
-            let mut args = Vec::new();
-            for i in 0..4 {
-                let b = (off >> (8 * i)) as u8;
-                if b != 0 {
-                    cmd |= 1 << i;
-                    args.push(b);
-                }
-            }
-            for i in 0..3 {
-                let b = (len >> (8 * i)) as u8;
-                if b != 0 {
-                    cmd |= 0x10 << i;
-                    args.push(b);
-                }
-            }
-            d.push(cmd);
-            d.extend(args);
+            d.extend(crate::history::odb::tests::copy(off as u32, len as u32));
         };
         let copies = |d: &mut Vec<u8>, off: usize, len: usize| {
             let mut at = 0;

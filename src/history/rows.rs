@@ -263,15 +263,20 @@ mod bytes {
 mod tests {
     use super::*;
 
-    fn sample() -> RecRows {
-        let mut rows = RecRows::default();
-        let dates = [
+    /// The dates [`sample`] gives its rows, in turn.
+    fn sample_dates() -> [Option<Date>; 5] {
+        [
             Date::new(2026, 3, 14).ok(),
             None,
             Date::new(-3, 1, 31).ok(),
             Date::new(9999, 12, 31).ok(),
             Date::new(0, 2, 29).ok(),
-        ];
+        ]
+    }
+
+    fn sample() -> RecRows {
+        let mut rows = RecRows::default();
+        let dates = sample_dates();
         for i in 0..50u8 {
             let id = match i % 4 {
                 0 => format!("INC{i:07}"),
@@ -289,13 +294,7 @@ mod tests {
     #[test]
     fn rows_read_back_as_pushed_and_from_the_cache() {
         let rows = sample();
-        let dates = [
-            Date::new(2026, 3, 14).ok(),
-            None,
-            Date::new(-3, 1, 31).ok(),
-            Date::new(9999, 12, 31).ok(),
-            Date::new(0, 2, 29).ok(),
-        ];
+        let dates = sample_dates();
         assert_eq!(rows.len(), 50);
         assert_eq!(rows.kinds.len(), 3);
         for i in 0..50usize {

@@ -928,14 +928,7 @@ fn flat_diff(old: &[u8], new: &[u8]) -> Result<Vec<Pair>, git2::Error> {
 /// or changes a few files of a big folder: the entries before the first difference need not
 /// be compared one by one.
 fn shared_entries(a: &[u8], b: &[u8]) -> usize {
-    let n = a.len().min(b.len());
-    let mut p = 0;
-    while p + 512 <= n && a[p..p + 512] == b[p..p + 512] {
-        p += 512;
-    }
-    while p < n && a[p] == b[p] {
-        p += 1;
-    }
+    let p = super::rope::common_prefix(a, b);
     // The last entry boundary at or before `p`: entries are `mode name\0` and a 20-byte id.
     let mut at = 0;
     while let Some(nul) = memchr::memchr(0, &a[at..]) {
